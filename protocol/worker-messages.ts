@@ -1,0 +1,92 @@
+/**
+ * The contract between the server and a runtime worker: event names and zod schemas.
+ * Workers dial the server's /worker namespace; neither side reaches into the other's
+ * storage. Every message is parsed on arrival, in both directions.
+ */
+import { z } from "zod";
+import { EntityId, TerminalId, TerminalSize } from "./ids";
+
+export const WORKER_NAMESPACE = "/worker";
+
+export const WorkerHandshake = z.object({
+  token: z.string().min(16).max(256),
+  workerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/),
+  name: z.string().min(1).max(100),
+  capacity: z.object({
+    maxEnvironments: z.number().int().positive(),
+    memoryBytes: z.number().int().positive(),
+  }),
+});
+export type WorkerHandshake = z.infer<typeof WorkerHandshake>;
+
+export const ContainerLimits = z.object({
+  memoryBytes: z.number().int().min(16 * 1024 * 1024),
+  nanoCpus: z.number().int().min(10_000_000),
+  pidsLimit: z.number().int().min(16).max(100_000),
+});
+export type ContainerLimits = z.infer<typeof ContainerLimits>;
+
+/** Everything a worker needs to create or resume one student's environment. */
+export const EnvironmentSpec = z.object({
+  environmentId: EntityId,
+  image: z.string().min(1).max(256),
+  limits: ContainerLimits,
+  network: z.enum(["none"]),
+  workingDir: z.string().startsWith("/").max(256),
+  user: z.string().min(1).max(64),
+  ownerId: EntityId,
+});
+export type EnvironmentSpec = z.infer<typeof EnvironmentSpec>;
+
+export const EnvironmentRef = z.object({ environmentId: EntityId });
+
+export const TerminalRef = z.object({ environmentId: EntityId, terminalId: TerminalId });
+export type TerminalRef = z.infer<typeof TerminalRef>;
+
+/** Server -> worker requests (answered through socket.io acknowledgements). */
+export const ServerToWorker = {
+  startEnvironment: "environment:start",
+  stopEnvironment: "environment:stop",
+  removeEnvironment: "environment:remove",
+  openTerminal: "terminal:open",
+  terminalInput: "terminal:input",
+  resizeTerminal: "terminal:resize",
+} as const;
+
+export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape);
+export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;
+
+export const TerminalInput = TerminalRef.extend({ data: z.string().max(64 * 1024) });
+export type TerminalInput = z.infer<typeof TerminalInput>;
+
+export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape);
+export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
+
+export const RemoveEnvironmentRequest = EnvironmentRef.extend({ removeVolume: z.boolean() });
+
+/** Worker -> server events. */
+export const WorkerToServer = {
+  heartbeat: "worker:heartbeat",
+  terminalOutput: "terminal:output",
+  terminalExit: "terminal:exit",
+} as const;
+
+export const Heartbeat = z.object({
+  runningEnvironments: z.number().int().min(0),
+  openTerminals: z.number().int().min(0),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** `offset` is the byte position of `data` in the terminal's output since the shell started. */
+export const TerminalOutput = TerminalRef.extend({ data: z.instanceof(Uint8Array), offset: z.number().int().min(0) });
+export type TerminalOutput = z.infer<typeof TerminalOutput>;
+
+export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });
+export type TerminalExit = z.infer<typeof TerminalExit>;
+
+/** Every worker acknowledgement has this shape, so failures carry words, not stack traces. */
+export type WorkerReply<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; error: string };
+
+export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string }>;
+/** `offset`: output bytes the screen already includes; later output starts there. */
+export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number }>;
