@@ -1,0 +1,156 @@
+import type { Duplex } from "node:stream";
+import Docker from "dockerode";
+import type { EnvironmentSpec } from "../../protocol/worker-messages";
+import type { TerminalSize } from "../../protocol/ids";
+import type { ManagedContainer, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
+import {
+  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_WORKER,
+  containerCreateOptions, containerName, volumeName,
+} from "./container-config";
+
+/** Thrown with a message a student or instructor can act on. */
+export class RuntimeError extends Error {
+  override name = "RuntimeError";
+}
+
+const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/**
+ * The exec's process has already ended: 404/409, or (Docker 20.10) a 500 "container not
+ * running - cannot resize a stopped container" when a short command exits before the
+ * first resize arrives.
+ */
+const processGone = (error: unknown) =>
+  statusOf(error) === 404 || statusOf(error) === 409 ||
+  (statusOf(error) === 500 && /not running|stopped container/i.test(String((error as Error).message)));
+
+export class DockerDriver implements RuntimeDriver {
+  constructor(
+    private readonly docker: Docker,
+    private readonly workerId: string,
+  ) {}
+
+  async create(spec: EnvironmentSpec) {
+    const name = containerName(spec.environmentId);
+    const volume = volumeName(spec.environmentId);
+    const existing = await this.inspect(spec.environmentId);
+    if (existing) return { containerId: existing.Id, volumeName: volume };
+
+    await this.docker.createVolume({
+      Name: volume,
+      Labels: { [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId },
+    });
+    try {
+      const container = await this.docker.createContainer(containerCreateOptions(spec, this.workerId));
+      return { containerId: container.id, volumeName: volume };
+    } catch (error) {
+      if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
+      // Two starts raced: the other one created it, which is what we wanted.
+      if (statusOf(error) === 409) {
+        const raced = await this.inspect(spec.environmentId);
+        if (raced) return { containerId: raced.Id, volumeName: volume };
+      }
+      throw error;
+    }
+  }
+
+  async start(environmentId: string) {
+    try {
+      await this.docker.getContainer(containerName(environmentId)).start();
+    } catch (error) {
+      if (statusOf(error) !== 304) throw error; // 304: already running
+    }
+  }
+
+  async state(environmentId: string): Promise<RuntimeState> {
+    const info = await this.inspect(environmentId);
+    if (!info) return "missing";
+    return info.State.Running ? "running" : "stopped";
+  }
+
+  async exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
+    const container = this.docker.getContainer(containerName(environmentId));
+    const exec = await container.exec({
+      Cmd: command,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      Env: [`COLUMNS=${size.cols}`, `LINES=${size.rows}`],
+    });
+    // With Tty the hijacked stream is raw (no stdout/stderr multiplexing to undo).
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    // Listen before the first await: a short command can end (and its stream close)
+    // while the initial resize is in flight, and a missed "close" would hang exited().
+    const ended = new Promise<void>((resolve) => {
+      if (stream.readableEnded || stream.destroyed) return resolve();
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => resolve());
+    });
+    const resize = async (next: TerminalSize) => {
+      try {
+        await exec.resize({ h: next.rows, w: next.cols });
+      } catch (error) {
+        if (!processGone(error)) throw error;
+      }
+    };
+    await resize(size);
+    return {
+      stream,
+      resize,
+      exited: async () => {
+        await ended;
+        try {
+          return (await exec.inspect()).ExitCode ?? null;
+        } catch {
+          return null;
+        }
+      },
+    };
+  }
+
+  async stop(environmentId: string) {
+    try {
+      await this.docker.getContainer(containerName(environmentId)).stop({ t: 2 });
+    } catch (error) {
+      if (statusOf(error) !== 304 && statusOf(error) !== 404) throw error;
+    }
+  }
+
+  async remove(environmentId: string, options: { removeVolume: boolean }) {
+    try {
+      await this.docker.getContainer(containerName(environmentId)).remove({ force: true });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    if (!options.removeVolume) return;
+    try {
+      await this.docker.getVolume(volumeName(environmentId)).remove();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  async list(): Promise<ManagedContainer[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`] },
+    });
+    return containers.map((container) => ({
+      environmentId: container.Labels[LABEL_ENVIRONMENT] ?? "",
+      containerId: container.Id,
+      state: container.State === "running" ? "running" : "stopped",
+      workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
+    }));
+  }
+
+  private async inspect(environmentId: string) {
+    try {
+      return await this.docker.getContainer(containerName(environmentId)).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The worker's lifecycle logic: starting environments and the terminals inside them.
+ * It speaks only to the RuntimeDriver interface, never to dockerode.
+ */
+import type { EnvironmentSpec, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
+import type { TerminalSize } from "../protocol/ids";
+import type { RuntimeDriver } from "./driver";
+import { TerminalSession, type OutputListener, type TerminalSnapshot } from "./terminals/terminal-session";
+import type { Logger } from "../common/logger";
+
+/** A login shell, so the image's profile and the student's .bashrc apply. */
+const SHELL_COMMAND = ["/bin/bash", "-l"];
+
+export interface TerminalEvents {
+  output(ref: TerminalRef, chunk: Uint8Array, offset: number): void;
+  exit(ref: TerminalRef, exitCode: number | null): void;
+}
+
+const keyOf = (ref: TerminalRef) => `${ref.environmentId}/${ref.terminalId}`;
+
+export class EnvironmentManager {
+  private readonly terminals = new Map<string, TerminalSession>();
+  private readonly opening = new Map<string, Promise<TerminalSession>>();
+
+  constructor(
+    private readonly driver: RuntimeDriver,
+    private readonly events: TerminalEvents,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates (first time) or resumes (container stopped) the environment; idempotent. */
+  async start(spec: EnvironmentSpec) {
+    const created = await this.driver.create(spec);
+    if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
+    this.log.info({ environmentId: spec.environmentId, containerId: created.containerId }, "environment running");
+    return created;
+  }
+
+  async stop(environmentId: string) {
+    this.closeTerminalsOf(environmentId);
+    await this.driver.stop(environmentId);
+  }
+
+  async remove(environmentId: string, removeVolume: boolean) {
+    this.closeTerminalsOf(environmentId);
+    await this.driver.remove(environmentId, { removeVolume });
+  }
+
+  /** Attaches to the terminal's shell, starting it if needed, and returns its screen. */
+  async openTerminal(request: OpenTerminalRequest): Promise<TerminalSnapshot> {
+    const session = await this.sessionFor(request, request);
+    await session.resize(request);
+    return session.snapshot();
+  }
+
+  input(ref: TerminalRef, data: string) {
+    this.terminals.get(keyOf(ref))?.write(data);
+  }
+
+  async resize(ref: TerminalRef, size: TerminalSize) {
+    await this.terminals.get(keyOf(ref))?.resize(size);
+  }
+
+  async runningCount() {
+    return (await this.driver.list()).filter((container) => container.state === "running").length;
+  }
+
+  get openTerminalCount() {
+    return this.terminals.size;
+  }
+
+  closeAll() {
+    for (const session of this.terminals.values()) session.close();
+    this.terminals.clear();
+  }
+
+  private async sessionFor(ref: TerminalRef, size: TerminalSize): Promise<TerminalSession> {
+    const key = keyOf(ref);
+    const existing = this.terminals.get(key);
+    if (existing?.isOpen) return existing;
+    // Two tabs attaching at once must share one shell, not start two.
+    const pending = this.opening.get(key);
+    if (pending) return pending;
+    const opening = this.spawnShell(ref, size).finally(() => this.opening.delete(key));
+    this.opening.set(key, opening);
+    return opening;
+  }
+
+  private async spawnShell(ref: TerminalRef, size: TerminalSize) {
+    if ((await this.driver.state(ref.environmentId)) !== "running") {
+      throw new Error("This environment is not running. Start it again from the lab page.");
+    }
+    const shell = await this.driver.exec(ref.environmentId, SHELL_COMMAND, size);
+    const relay: OutputListener = (chunk, offset) => this.events.output(ref, chunk, offset);
+    const session = new TerminalSession(shell, size, relay);
+    const key = keyOf(ref);
+    this.terminals.set(key, session);
+    void session.exitCode.then((exitCode) => {
+      if (this.terminals.get(key) === session) this.terminals.delete(key);
+      this.events.exit(ref, exitCode);
+    });
+    this.log.info({ environmentId: ref.environmentId, terminalId: ref.terminalId }, "shell started");
+    return session;
+  }
+
+  private closeTerminalsOf(environmentId: string) {
+    for (const [key, session] of this.terminals) {
+      if (key.startsWith(`${environmentId}/`)) {
+        session.close();
+        this.terminals.delete(key);
+      }
+    }
+  }
+}

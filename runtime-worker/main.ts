@@ -1,0 +1,44 @@
+/** Entry point of a worker process: configuration from the environment, then run. */
+import os from "node:os";
+import Docker from "dockerode";
+import { z } from "zod";
+import { rootLogger } from "../common/logger";
+import { DockerDriver } from "./docker/docker-driver";
+import { startWorker } from "./worker";
+
+const WorkerEnv = z.object({
+  SHELLROOM_SERVER_URL: z.url().describe("where the server listens, e.g. http://127.0.0.1:3000"),
+  SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("shared secret the server expects from workers"),
+  SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id; containers are labelled with it"),
+  SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
+  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
+  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
+  DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
+});
+
+const parsed = WorkerEnv.safeParse(process.env);
+if (!parsed.success) {
+  for (const issue of parsed.error.issues) console.error(`worker configuration: ${issue.path.join(".")}: ${issue.message}`);
+  process.exit(1);
+}
+const env = parsed.data;
+const socketPath = env.DOCKER_HOST?.startsWith("unix://") ? env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+
+const worker = startWorker({
+  serverUrl: env.SHELLROOM_SERVER_URL,
+  handshake: {
+    token: env.SHELLROOM_WORKER_TOKEN,
+    workerId: env.SHELLROOM_WORKER_ID,
+    name: env.SHELLROOM_WORKER_NAME,
+    capacity: { maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS, memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES },
+  },
+  driver: new DockerDriver(new Docker({ socketPath }), env.SHELLROOM_WORKER_ID),
+  log: rootLogger,
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    // Containers keep running: a restarted worker adopts them by their labels.
+    void worker.close().then(() => process.exit(0));
+  });
+}

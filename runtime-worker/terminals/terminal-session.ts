@@ -1,0 +1,91 @@
+/**
+ * One interactive shell inside an environment, owned by the worker. It outlives browser
+ * tabs: a reload re-attaches to the same shell, and a headless xterm mirrors the screen
+ * so the new tab is repainted from it. Output carries byte offsets, so a viewer can
+ * join mid-stream without losing or duplicating bytes.
+ */
+import xtermHeadless from "@xterm/headless";
+import serializeAddon from "@xterm/addon-serialize";
+import type { TerminalSize } from "../../protocol/ids";
+import type { ShellProcess } from "../driver";
+
+// Both packages ship CommonJS only; named imports fail under Node's ESM loader.
+const { Terminal } = xtermHeadless;
+const { SerializeAddon } = serializeAddon;
+
+const SCROLLBACK_LINES = 1000;
+
+export interface TerminalSnapshot {
+  /** The screen (and scrollback) as escape sequences that repaint it. */
+  screen: string;
+  /** How many output bytes the snapshot includes; later output starts here. */
+  offset: number;
+}
+
+export type OutputListener = (chunk: Uint8Array, offset: number) => void;
+
+export class TerminalSession {
+  private readonly mirror: InstanceType<typeof Terminal>;
+  private readonly serializer: InstanceType<typeof SerializeAddon>;
+  private emittedBytes = 0;
+  private parsedBytes = 0;
+  private closed = false;
+  readonly exitCode: Promise<number | null>;
+  lastActivityAt = Date.now();
+
+  constructor(
+    private readonly shell: ShellProcess,
+    size: TerminalSize,
+    private readonly onOutput: OutputListener,
+  ) {
+    this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true });
+    this.serializer = new SerializeAddon();
+    this.mirror.loadAddon(this.serializer);
+    shell.stream.on("data", (chunk: Buffer) => this.relay(chunk));
+    this.exitCode = shell.exited().finally(() => {
+      this.closed = true;
+      this.mirror.dispose();
+    });
+  }
+
+  get isOpen() {
+    return !this.closed;
+  }
+
+  write(data: string) {
+    if (this.closed) return;
+    this.lastActivityAt = Date.now();
+    this.shell.stream.write(data);
+  }
+
+  async resize(size: TerminalSize) {
+    if (this.closed) return;
+    this.mirror.resize(size.cols, size.rows);
+    await this.shell.resize(size);
+  }
+
+  /** Waits until the mirror has parsed everything emitted so far, then serializes it. */
+  snapshot(): Promise<TerminalSnapshot> {
+    if (this.closed) return Promise.resolve({ screen: "", offset: this.emittedBytes });
+    return new Promise((resolve) => {
+      this.mirror.write("", () => resolve({ screen: this.serializer.serialize({ scrollback: SCROLLBACK_LINES }), offset: this.parsedBytes }));
+    });
+  }
+
+  close() {
+    if (this.closed) return;
+    // Ending stdin makes the shell read EOF and exit; the exec ends with it.
+    this.shell.stream.end();
+    this.shell.stream.destroy();
+  }
+
+  private relay(chunk: Buffer) {
+    const offset = this.emittedBytes;
+    this.emittedBytes += chunk.length;
+    this.lastActivityAt = Date.now();
+    this.mirror.write(chunk, () => {
+      this.parsedBytes += chunk.length;
+    });
+    this.onOutput(chunk, offset);
+  }
+}

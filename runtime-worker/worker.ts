@@ -1,0 +1,120 @@
+/**
+ * A runtime worker: dials the server's /worker namespace with its token, then serves the
+ * server's requests against the local runtime. Every request is parsed with the shared
+ * zod schemas; a bad one gets `{ ok: false, error }`, never a crash.
+ */
+import { io, type Socket } from "socket.io-client";
+import type { z } from "zod";
+import {
+  EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
+  type TerminalRef, type WorkerHandshake, type WorkerReply,
+} from "../protocol/worker-messages";
+import type { RuntimeDriver } from "./driver";
+import { EnvironmentManager } from "./environments";
+import type { Logger } from "../common/logger";
+
+export interface WorkerOptions {
+  serverUrl: string;
+  handshake: WorkerHandshake;
+  driver: RuntimeDriver;
+  log: Logger;
+  heartbeatMs?: number;
+}
+
+export interface RunningWorker {
+  readonly socket: Socket;
+  readonly environments: EnvironmentManager;
+  connected(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
+
+export function startWorker(options: WorkerOptions): RunningWorker {
+  const log = options.log.child({ workerId: options.handshake.workerId });
+  const socket = io(`${options.serverUrl}${WORKER_NAMESPACE}`, {
+    auth: options.handshake,
+    transports: ["websocket"],
+    reconnectionDelayMax: 2000,
+  });
+
+  const environments = new EnvironmentManager(
+    options.driver,
+    {
+      output: (ref: TerminalRef, chunk, offset) => socket.emit(WorkerToServer.terminalOutput, { ...ref, data: chunk, offset }),
+      exit: (ref: TerminalRef, exitCode) => socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode }),
+    },
+    log,
+  );
+
+  /** Binds a request: parse, run, answer; errors become words in the reply. */
+  function serve<S extends z.ZodType>(event: string, schema: S, handler: (input: z.infer<S>) => Promise<Record<string, unknown> | void>) {
+    socket.on(event, async (payload: unknown, ack?: Ack) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        log.warn({ event, issues: parsed.error.issues.length }, "rejected malformed request");
+        reply({ ok: false, error: `invalid ${event}: ${parsed.error.issues.map((issue) => issue.message).join("; ")}` });
+        return;
+      }
+      try {
+        reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error({ event, err: message }, "request failed");
+        reply({ ok: false, error: message });
+      }
+    });
+  }
+
+  serve(ServerToWorker.startEnvironment, EnvironmentSpec, (spec) => environments.start(spec));
+  serve(ServerToWorker.stopEnvironment, EnvironmentRef, ({ environmentId }) => environments.stop(environmentId));
+  serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume }) =>
+    environments.remove(environmentId, removeVolume));
+  serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
+  serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
+  serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
+
+  const sendHeartbeat = async () => {
+    if (!socket.connected) return;
+    try {
+      const beat: Heartbeat = { runningEnvironments: await environments.runningCount(), openTerminals: environments.openTerminalCount };
+      socket.emit(WorkerToServer.heartbeat, beat);
+    } catch (error) {
+      log.error({ err: error instanceof Error ? error.message : String(error) }, "heartbeat failed: runtime unreachable");
+    }
+  };
+  const heartbeat = setInterval(sendHeartbeat, options.heartbeatMs ?? 5000);
+  heartbeat.unref();
+
+  socket.on("connect", () => {
+    log.info({ serverUrl: options.serverUrl }, "connected to server");
+    void sendHeartbeat();
+  });
+  socket.on("connect_error", (error) => log.warn({ err: error.message }, "cannot reach server; retrying"));
+  socket.on("disconnect", (reason) => log.warn({ reason }, "disconnected from server"));
+
+  return {
+    socket,
+    environments,
+    connected: () =>
+      new Promise((resolve, reject) => {
+        if (socket.connected) return resolve();
+        const onError = (error: Error) => {
+          // The server refused our token: retrying will not help.
+          if (error.message.includes("worker token")) reject(error);
+        };
+        socket.once("connect", () => {
+          socket.off("connect_error", onError);
+          resolve();
+        });
+        socket.on("connect_error", onError);
+      }),
+    close: async () => {
+      clearInterval(heartbeat);
+      environments.closeAll();
+      socket.close();
+    },
+  };
+}
