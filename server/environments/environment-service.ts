@@ -1,0 +1,87 @@
+/**
+ * Starting and resuming students' environments: the database records the intent and the
+ * outcome; the worker does the work. The server never talks to Docker.
+ */
+import { TRPCError } from "@trpc/server";
+import type { Logger } from "../../common/logger";
+import { ServerToWorker, type EnvironmentSpec, type StartEnvironmentReply } from "../../protocol/worker-messages";
+import type { Database } from "../database/client";
+import { NoWorkerAvailableError, pickWorker } from "../workers/scheduler";
+import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
+
+/** Creating a container is quick, but a worker may have to pull its image from disk cache. */
+const START_TIMEOUT_MS = 60_000;
+const MB = 1024 * 1024;
+
+export interface EnvironmentSummary {
+  environmentId: string;
+  state: "RUNNING";
+}
+
+export class EnvironmentService {
+  constructor(
+    private readonly db: Database,
+    private readonly workers: WorkerLink,
+    private readonly log: Logger,
+  ) {}
+
+  async startForLab({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
+    const lab = await this.db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
+    const environment = await this.db.environment.upsert({
+      where: { userId_labId: { userId, labId } },
+      create: { userId, labId, templateId: lab.templateId },
+      update: {},
+    });
+    const log = this.log.child({ environmentId: environment.id, userId });
+
+    // The workspace volume lives on the worker that created it: stay there while it is up.
+    let workerId = environment.workerId;
+    if (!workerId) {
+      try {
+        workerId = await pickWorker(this.db);
+      } catch (error) {
+        if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
+        throw error;
+      }
+    }
+
+    const template = lab.template;
+    const spec: EnvironmentSpec = {
+      environmentId: environment.id,
+      image: template.image,
+      limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit },
+      network: "none",
+      workingDir: template.workingDir,
+      user: template.user,
+      ownerId: userId,
+    };
+
+    await this.db.environment.update({ where: { id: environment.id }, data: { state: "STARTING", workerId, error: null } });
+    let reply: StartEnvironmentReply;
+    try {
+      reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
+    } catch (error) {
+      const message = error instanceof WorkerUnavailableError
+        ? "The machine that holds your workspace is not reachable right now. Try again in a minute."
+        : "Your environment could not be started.";
+      await this.fail(environment.id, message);
+      log.warn({ workerId, err: (error as Error).message }, "start failed: worker unavailable");
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
+    }
+    if (!reply.ok) {
+      await this.fail(environment.id, reply.error);
+      log.warn({ workerId, err: reply.error }, "start failed on worker");
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be started: ${reply.error}` });
+    }
+    await this.db.environment.update({
+      where: { id: environment.id },
+      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, startedAt: new Date(), lastActivityAt: new Date() },
+    });
+    log.info({ workerId }, "environment running");
+    return { environmentId: environment.id, state: "RUNNING" };
+  }
+
+  private async fail(environmentId: string, error: string) {
+    await this.db.environment.update({ where: { id: environmentId }, data: { state: "FAILED", error } });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * One Node HTTP server hosts everything on one origin: tRPC at /api/trpc, socket.io at
+ * /socket.io, health at /healthz, and Next.js for every other path.
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { Logger } from "../common/logger";
+import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
+import { WORKER_NAMESPACE } from "../protocol/worker-messages";
+import { originAllowed } from "./auth/origin";
+import type { Database } from "./database/client";
+import { EnvironmentService } from "./environments/environment-service";
+import { createSocketServer } from "./gateway/socket-server";
+import { attachTerminalGateway } from "./gateway/terminal-gateway";
+import { attachWorkerGateway } from "./gateway/worker-gateway";
+import { appRouter } from "./trpc/root";
+import { createContext } from "./trpc/trpc";
+import { WorkerLink } from "./workers/worker-link";
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface ShellroomServerOptions {
+  db: Database;
+  workerToken: string;
+  redisUrl?: string;
+  /** Channel prefix on Redis: replicas of one deployment share it. */
+  redisKeyPrefix?: string;
+  publicUrl?: string;
+  log: Logger;
+  /** Next.js's request handler; absent in API-only tests. */
+  pages?: RequestHandler;
+}
+
+export interface ShellroomServer {
+  httpServer: http.Server;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createShellroomServer(options: ShellroomServerOptions): Promise<ShellroomServer> {
+  const { db, log } = options;
+  const httpServer = http.createServer();
+  const sockets = await createSocketServer(httpServer, options.redisUrl, log, options.redisKeyPrefix);
+  const workerNamespace = sockets.io.of(WORKER_NAMESPACE);
+  const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
+  const workers = new WorkerLink(workerNamespace);
+  const environments = new EnvironmentService(db, workers, log);
+
+  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log });
+  attachTerminalGateway({ terminals: terminalNamespace, db, workers, publicUrl: options.publicUrl, log });
+
+  const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req, res }) => createContext({ db, environments, secureCookies }, req, res),
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ path, err: error.message }, "tRPC procedure failed");
+    },
+  });
+
+  httpServer.on("request", (req, res) => {
+    const url = req.url ?? "/";
+    // socket.io answers its own path; every other request is ours.
+    if (url.startsWith("/socket.io/")) return;
+    if (url.startsWith("/api/trpc/")) {
+      if (req.method !== "GET" && !originAllowed(req.headers, options.publicUrl)) {
+        res.writeHead(403, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "Cross-origin request refused." } }));
+        return;
+      }
+      return trpc(req, res);
+    }
+    if (url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+      return;
+    }
+    if (options.pages) return options.pages(req, res);
+    res.writeHead(404);
+    res.end();
+  });
+
+  return {
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          resolve(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`);
+        });
+      }),
+    close: async () => {
+      await sockets.close();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
