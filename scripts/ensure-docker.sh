@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers on DOCKER_HOST (or the default socket).
+# On Debian as root it installs Debian's docker.io and starts dockerd with its default
+# bridge disabled: student containers use NetworkMode "none", and nothing should ever
+# route to Docker's private ranges. Elsewhere it stops and says what to install.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+log() { printf '[docker] %s\n' "$*"; }
+
+socket="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+socket_path="${socket#unix://}"
+
+engine_answers() {
+  [ -S "$socket_path" ] && curl -fsS --unix-socket "$socket_path" http://localhost/_ping >/dev/null 2>&1
+}
+
+if engine_answers; then
+  log "engine answers on $socket_path"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's docker.io (one time)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq docker.io >/dev/null
+  else
+    echo "No Docker engine is reachable at $socket_path and dockerd is not installed." >&2
+    echo "Install Docker Engine (Debian: 'apt-get install docker.io' as root), start it, and run this again." >&2
+    exit 1
+  fi
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "dockerd is installed but not running, and only root can start it here: start it (e.g. 'sudo dockerd --bridge=none &')." >&2
+  exit 1
+fi
+
+mkdir -p "$here/.data"
+log "starting dockerd (default bridge disabled), log in .data/dockerd.log"
+# setsid: dockerd outlives this script and is not tied to the caller's terminal; its pid
+# is written so that whoever started it can end exactly that process.
+setsid dockerd --host "unix://$socket_path" --bridge=none --iptables=false --ip-masq=false \
+  --pidfile "$here/.data/dockerd.pid" >"$here/.data/dockerd.log" 2>&1 < /dev/null &
+for _ in $(seq 1 60); do
+  if engine_answers; then log "engine up"; exit 0; fi
+  sleep 0.5
+done
+echo "dockerd did not answer within 30 s; see .data/dockerd.log:" >&2
+tail -20 "$here/.data/dockerd.log" >&2
+exit 1

@@ -1,0 +1,67 @@
+/**
+ * Runs the platform's processes (one server, one worker) as children, prints where to
+ * go, and stops both when either stops or on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { DEMO_LOGINS } from "../server/database/seed";
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "127.0.0.1";
+const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+const workerToken = process.env.SHELLROOM_WORKER_TOKEN ?? randomBytes(24).toString("hex");
+const production = process.env.SHELLROOM_DEV !== "1";
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function run(name: string, script: string, env: Record<string, string>) {
+  const child = spawn("node_modules/.bin/tsx", [script], {
+    env: { ...process.env, ...env, SHELLROOM_WORKER_TOKEN: workerToken },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[platform] ${name} exited (${signal ?? code}); stopping the platform`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForHealth(deadline: number) {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`the server did not answer on ${url} within the time allowed`);
+}
+
+async function stop(code: number) {
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null)));
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development" });
+await waitForHealth(Date.now() + 180_000);
+run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url });
+
+const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd(10)} ${login.email} / ${login.password}`).join("\n");
+console.log(`
+  Shellroom is running at ${url}
+
+  Demo logins:
+${logins}
+
+  Press Ctrl-C to stop.
+`);

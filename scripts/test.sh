@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test against real parts: type check, unit and integration tests (vitest:
+# real Docker, Postgres, Redis) and browser tests (Playwright in Debian's Chromium).
+# Installs and starts whatever is missing, and stops only what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
+mkdir -p .data
+started_pids=()
+cleanup() { for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+bash scripts/ensure-system-packages.sh debootstrap:debootstrap chromium:chromium curl:curl
+bash scripts/install.sh
+bash scripts/ensure-docker.sh
+node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts
+
+# Postgres: the machine's server when one answers, an embedded one otherwise.
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then :
+elif port_answers 5432; then TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432/postgres"
+else
+  echo "[test] no Postgres on 127.0.0.1:5432: starting an embedded one"
+  node_modules/.bin/tsx tests/support/embedded-test-postgres.ts 54330 > .data/test-postgres.url 2>.data/test-postgres.log &
+  started_pids+=($!)
+  for _ in $(seq 1 120); do [ -s .data/test-postgres.url ] && break; sleep 0.5; done
+  TEST_POSTGRES_URL="$(head -1 .data/test-postgres.url)"
+  [ -n "$TEST_POSTGRES_URL" ] || { cat .data/test-postgres.log >&2; exit 1; }
+fi
+export TEST_POSTGRES_URL
+
+# Redis: the machine's server, or Debian's redis-server started for this run.
+if [ -z "${REDIS_URL:-}" ]; then
+  if ! port_answers 6379; then
+    bash scripts/ensure-system-packages.sh redis-server:redis-server
+    redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --daemonize no > .data/test-redis.log 2>&1 &
+    started_pids+=($!)
+    for _ in $(seq 1 40); do port_answers 6379 && break; sleep 0.25; done
+  fi
+  export REDIS_URL="redis://127.0.0.1:6379"
+fi
+
+echo "[test] type check"
+node_modules/.bin/tsc --noEmit -p tsconfig.json
+
+echo "[test] unit + integration (vitest)"
+node_modules/.bin/vitest run
+
+echo "[test] production build for the browser tests"
+node_modules/.bin/next build > .data/next-build.log 2>&1 || { tail -60 .data/next-build.log >&2; exit 1; }
+
+echo "[test] browser tests (Playwright, Debian's Chromium)"
+DATABASE_URL="$(node_modules/.bin/tsx tests/support/prepare-database.ts "$TEST_POSTGRES_URL" shellroom_e2e)"
+DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test
