@@ -1,0 +1,149 @@
+/**
+ * A whole platform for one integration test file, built from the real parts: its own
+ * database (cloned from the seeded template), a server with the Redis adapter, and a
+ * worker driving the real Docker engine. Browsers are played by socket.io clients and
+ * fetch, speaking the same protocol a page does.
+ */
+import { randomBytes } from "node:crypto";
+import Docker from "dockerode";
+import pg from "pg";
+import { io, type Socket } from "socket.io-client";
+import { inject } from "vitest";
+import { rootLogger } from "../../common/logger";
+import { TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
+import { createSession, generateSessionToken } from "../../server/auth/sessions";
+import { SESSION_COOKIE } from "../../server/auth/cookies";
+import { createDatabase, type Database } from "../../server/database/client";
+import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
+import { createShellroomServer, type ShellroomServer } from "../../server/http-server";
+import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
+
+const TEMPLATE_DATABASE = "shellroom_it_template";
+
+export interface Harness {
+  url: string;
+  db: Database;
+  labId: string;
+  courseId: string;
+  worker: RunningWorker;
+  workerId: string;
+  driver: DockerDriver;
+  server: ShellroomServer;
+  /** A new enrolled student with a live session; returns the Cookie header value. */
+  newStudent(name?: string): Promise<{ userId: string; cookie: string }>;
+  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null }): Promise<{ status: number; body: any }>;
+  terminalSocket(cookie?: string): Promise<Socket>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { redis?: boolean } = {}): Promise<Harness> {
+  const serverUrl = inject("postgresServerUrl");
+  const name = `shellroom_it_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  await admin.end();
+  const db = createDatabase(serverUrl.replace(/\/[^/]*$/, `/${name}`));
+
+  const log = rootLogger.child({ test: name });
+  log.level = process.env.TEST_LOG_LEVEL ?? "warn";
+  const workerToken = randomBytes(24).toString("hex");
+  const server = await createShellroomServer({
+    db, workerToken, log,
+    redisUrl: options.redis === false ? undefined : inject("redisUrl"),
+    // Each harness its own channel on the shared Redis, as separate deployments would be.
+    redisKeyPrefix: `shellroom-test-${name}`,
+  });
+  const url = await server.listen(0, "127.0.0.1");
+
+  const workerId = `it-${name.slice(-10)}`;
+  const driver = new DockerDriver(new Docker(), workerId);
+  const worker = startWorker({
+    serverUrl: url,
+    handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
+    driver, log, heartbeatMs: 1000,
+  });
+  await worker.connected();
+  // The worker is placeable once the server has recorded it.
+  for (let attempt = 0; attempt < 50 && !(await db.worker.findUnique({ where: { id: workerId } })); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const course = await db.course.findUniqueOrThrow({ where: { slug: DEMO_COURSE_SLUG } });
+  const lab = await db.lab.findUniqueOrThrow({ where: { courseId_slug: { courseId: course.id, slug: DEMO_LAB_SLUG } } });
+  const sockets: Socket[] = [];
+
+  return {
+    url, db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
+
+    async newStudent(displayName = "Test Student") {
+      const user = await db.user.create({ data: { displayName, role: "STUDENT" } });
+      await db.courseMember.create({ data: { courseId: course.id, userId: user.id, role: "STUDENT" } });
+      const token = generateSessionToken();
+      await createSession(db, token, user.id);
+      return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
+    },
+
+    async trpc(path, input, { cookie, method = "POST", origin = url } = {}) {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (cookie) headers.cookie = cookie;
+      if (origin) headers.origin = origin;
+      const response = method === "GET"
+        ? await fetch(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
+        : await fetch(`${url}/api/trpc/${path}`, { method, headers, body: JSON.stringify(input) });
+      const text = await response.text();
+      let body: unknown = text;
+      try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+      return { status: response.status, body, headers: response.headers };
+    },
+
+    terminalSocket(cookie) {
+      const socket = io(`${url}${TERMINAL_NAMESPACE}`, {
+        transports: ["websocket"],
+        extraHeaders: { ...(cookie ? { cookie } : {}), origin: url },
+        reconnection: false,
+        forceNew: true,
+      });
+      sockets.push(socket);
+      return new Promise((resolve, reject) => {
+        socket.once("connect", () => resolve(socket));
+        socket.once("connect_error", reject);
+      });
+    },
+
+    async close() {
+      for (const socket of sockets) socket.close();
+      const environments = await db.environment.findMany({ where: { workerId } });
+      await worker.close();
+      for (const environment of environments) await driver.remove(environment.id, { removeVolume: true }).catch(() => undefined);
+      await server.close();
+      await db.$disconnect();
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** Collects a terminal's output (as text) until `pattern` appears. */
+export function waitForOutput(socket: Socket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const decoder = new TextDecoder();
+    const onOutput = (message: { data: ArrayBuffer | Uint8Array }) => {
+      text += decoder.decode(new Uint8Array(message.data as ArrayBuffer), { stream: true });
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        socket.off("terminal:output", onOutput);
+        resolve(text);
+      }
+    };
+    const timer = setTimeout(() => {
+      socket.off("terminal:output", onOutput);
+      reject(new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(text.slice(-500))}`));
+    }, timeoutMs);
+    socket.on("terminal:output", onOutput);
+  });
+}
