@@ -49,5 +49,5 @@ test("a signed-out visitor is sent to sign in instead of seeing a lab", async ({
   await page.getByLabel("Email").fill(STUDENT.email);
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toContainText("do not match");
+  await expect(page.locator("form").getByRole("alert")).toContainText("do not match");
 });
