@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { TerminalOutputCursor } from "../../app/components/terminal-output-cursor";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (chunk: Uint8Array) => new TextDecoder().decode(chunk);
+
+describe("joining a repainted screen with live output", () => {
+  it("drops chunks the screen already shows and trims one that straddles it", () => {
+    const cursor = new TerminalOutputCursor();
+    cursor.start(10);
+    expect(text(cursor.accept(bytes("0123456789"), 0))).toBe("");
+    expect(text(cursor.accept(bytes("89abc"), 8))).toBe("abc");
+    expect(text(cursor.accept(bytes("def"), 13))).toBe("def");
+  });
+
+  it("shows nothing until the screen has arrived, so output is never doubled", () => {
+    const cursor = new TerminalOutputCursor();
+    expect(cursor.accept(bytes("early"), 0).byteLength).toBe(0);
+    cursor.start(5);
+    expect(text(cursor.accept(bytes("late"), 5))).toBe("late");
+    cursor.reset();
+    expect(cursor.accept(bytes("while reattaching"), 9).byteLength).toBe(0);
+  });
+
+  it("ignores a duplicate delivery of the same chunk", () => {
+    const cursor = new TerminalOutputCursor();
+    cursor.start(0);
+    expect(text(cursor.accept(bytes("once"), 0))).toBe("once");
+    expect(cursor.accept(bytes("once"), 0).byteLength).toBe(0);
+  });
+});
