@@ -38,7 +38,9 @@ export class DockerDriver implements RuntimeDriver {
 
     await this.docker.createVolume({
       Name: volume,
-      Labels: { [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId },
+      Labels: {
+        [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
+      },
     });
     try {
       const container = await this.docker.createContainer(containerCreateOptions(spec, this.workerId));
@@ -95,7 +97,12 @@ export class DockerDriver implements RuntimeDriver {
         if (!processGone(error)) throw error;
       }
     };
-    await resize(size);
+    try {
+      await resize(size);
+    } catch (error) {
+      stream.destroy(); // do not leave a half-opened exec behind
+      throw error;
+    }
     return {
       stream,
       resize,

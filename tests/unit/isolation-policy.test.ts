@@ -15,7 +15,7 @@ describe("every student container's create options", () => {
     expect(host.CapDrop).toEqual(["ALL"]);
     expect(host.CapAdd).toBeUndefined();
     expect(host.SecurityOpt).toContain("no-new-privileges:true");
-    expect(host.SecurityOpt?.some((option) => option.startsWith("seccomp=unconfined"))).toBe(false);
+    expect(host.SecurityOpt?.some((option: string) => option.startsWith("seccomp=unconfined"))).toBe(false);
     expect(host.Privileged).toBe(false);
     expect(options.User).toBe("student");
   });

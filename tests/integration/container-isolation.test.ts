@@ -1,0 +1,174 @@
+/**
+ * Isolation probes that run inside a real student container, created through the
+ * DockerDriver with the same kind of EnvironmentSpec the platform sends. Each probe is
+ * a command a student could type; the assertions read what the kernel reports back.
+ */
+import { randomBytes } from "node:crypto";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
+import { EnvironmentSpec } from "../../protocol/worker-messages";
+import { runInEnvironment } from "../support/run-in-environment";
+
+const MEMORY_BYTES = 256 * 1024 * 1024;
+const PIDS_LIMIT = 128;
+
+const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+const driver = new DockerDriver(docker, `test-isolation-${randomBytes(3).toString("hex")}`);
+const environmentId = `iso-${randomBytes(6).toString("hex")}`;
+const spec = EnvironmentSpec.parse({
+  environmentId,
+  image: "shellroom/default:1",
+  limits: { memoryBytes: MEMORY_BYTES, nanoCpus: 500_000_000, pidsLimit: PIDS_LIMIT },
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
+  ownerId: "isolation-test-owner",
+});
+
+const run = (command: string, timeoutMs?: number) => runInEnvironment(driver, environmentId, command, { timeoutMs });
+
+/** One line of /proc/self/status as the probing process itself sees it. */
+async function statusField(field: string) {
+  const { output, exitCode } = await run(`grep '^${field}:' /proc/self/status`);
+  expect(exitCode).toBe(0);
+  const match = new RegExp(`^${field}:\\s*(\\S+)\\s*$`, "m").exec(output);
+  expect(match, `no ${field} line in:\n${output}`).not.toBeNull();
+  return match![1];
+}
+
+async function expectContainerAnswers() {
+  expect(await driver.state(environmentId)).toBe("running");
+  const { output, exitCode } = await run("echo still-here");
+  expect(exitCode).toBe(0);
+  expect(output.trim()).toBe("still-here");
+}
+
+describe("a student's container", () => {
+  beforeAll(async () => {
+    await driver.create(spec);
+    await driver.start(environmentId);
+    expect(await driver.state(environmentId)).toBe("running");
+  });
+
+  afterAll(async () => {
+    await driver.remove(environmentId, { removeVolume: true });
+    // Nothing labelled with this environment may outlive the test file.
+    const filters = { label: [`${LABEL_ENVIRONMENT}=${environmentId}`] };
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect((await docker.listVolumes({ filters })).Volumes ?? []).toEqual([]);
+  });
+
+  it("a student's shell does not run as root", async () => {
+    const { output, exitCode } = await run("id -u; id -un");
+    expect(exitCode).toBe(0);
+    const [uid, name] = output.trim().split("\n");
+    expect(uid).toMatch(/^\d+$/);
+    expect(Number(uid)).not.toBe(0);
+    expect(uid).toBe("1000");
+    expect(name).toBe("student");
+  });
+
+  it("a student's shell holds no Linux capabilities", async () => {
+    expect(await statusField("CapEff")).toBe("0000000000000000");
+    expect(await statusField("CapPrm")).toBe("0000000000000000");
+    // The bounding set is empty too, so no setuid binary can hand capabilities back.
+    expect(await statusField("CapBnd")).toBe("0000000000000000");
+  });
+
+  it("a student's shell cannot gain privileges and runs under a seccomp filter", async () => {
+    expect(await statusField("NoNewPrivs")).toBe("1");
+    expect(await statusField("Seccomp")).toBe("2");
+  });
+
+  it("a student's container has no network but loopback", async () => {
+    const { output, exitCode } = await run("ls -1 /sys/class/net");
+    expect(exitCode).toBe(0);
+    expect(output.trim().split("\n")).toEqual(["lo"]);
+  });
+
+  it("a student's container cannot reach the Docker socket", async () => {
+    const { output, exitCode } = await run(
+      "for p in /var/run/docker.sock /run/docker.sock; do if [ -e $p ]; then echo present:$p; else echo absent:$p; fi; done",
+    );
+    expect(exitCode).toBe(0);
+    expect(output.trim().split("\n")).toEqual(["absent:/var/run/docker.sock", "absent:/run/docker.sock"]);
+  });
+
+  it("a student's container runs with the requested memory and process limits", async () => {
+    const { output, exitCode } = await run(
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>&1",
+    );
+    expect(exitCode).toBe(0);
+    const [memory, memoryAndSwap, pids] = output.trim().split("\n");
+    expect(Number(memory)).toBe(MEMORY_BYTES);
+    // memsw exists only when the host accounts swap; when it does, no swap is granted.
+    if (/^\d+$/.test(memoryAndSwap)) expect(Number(memoryAndSwap)).toBe(MEMORY_BYTES);
+    expect(Number(pids)).toBe(PIDS_LIMIT);
+  });
+
+  it("a student's workspace is writable and survives a stop and start", async () => {
+    const token = randomBytes(8).toString("hex");
+    const written = await run(`cd /home/student/workspace && echo "proof-${token}" > proof.txt && cat proof.txt`);
+    expect(written.exitCode).toBe(0);
+    expect(written.output.trim()).toBe(`proof-${token}`);
+
+    await driver.stop(environmentId);
+    expect(await driver.state(environmentId)).toBe("stopped");
+    await driver.start(environmentId);
+    expect(await driver.state(environmentId)).toBe("running");
+
+    const read = await run("cat /home/student/workspace/proof.txt; stat -c %U /home/student/workspace/proof.txt");
+    expect(read.exitCode).toBe(0);
+    expect(read.output.trim().split("\n")).toEqual([`proof-${token}`, "student"]);
+  });
+
+  it("a fork bomb stays inside its container", async () => {
+    const maxEvents = async () => {
+      const { output } = await run("cat /sys/fs/cgroup/pids/pids.events");
+      const match = /^max\s+(\d+)/m.exec(output);
+      expect(match, `unexpected pids.events:\n${output}`).not.toBeNull();
+      return Number(match![1]);
+    };
+    const refusedBefore = await maxEvents();
+
+    // More processes than the limit allows; bash retries a refused fork for ~15 s, then
+    // gives up. The sleeps share the shell's session and die with it (SIGHUP).
+    const bomb = await run("for i in $(seq 1000); do sleep 60 & done; echo all-forked", 55_000);
+    expect(bomb.output).toMatch(/fork: (retry: )?Resource temporarily unavailable/);
+    expect(bomb.output).not.toContain("all-forked");
+
+    // The kernel, not luck, refused the forks: this container's pids cgroup hit its max.
+    expect(await maxEvents()).toBeGreaterThan(refusedBefore);
+    // The test process (standing in for the worker) is still here, and so is the container.
+    expect(process.pid).toBeGreaterThan(0);
+    await expectContainerAnswers();
+    const { output } = await run("cat /sys/fs/cgroup/pids/pids.current");
+    expect(Number(output.trim())).toBeLessThan(PIDS_LIMIT);
+  }, 90_000);
+
+  it("a memory bomb is killed by the container's memory limit", async () => {
+    const allocate = "python3 -c 'chunks = []\nwhile True: chunks.append(b\"x\" * (16 << 20))'";
+    const { output, exitCode } = await run(
+      `${allocate}; echo "python-exit=$?"; grep '^oom_kill ' /sys/fs/cgroup/memory/memory.oom_control`,
+    );
+    expect(exitCode).toBe(0);
+    expect(output).toContain("Killed");
+    expect(output).toContain("python-exit=137");
+    expect(output).toMatch(/^oom_kill [1-9]\d*$/m);
+    await expectContainerAnswers();
+  }, 60_000);
+
+  it("a student's /tmp cannot grow beyond 64 MiB", async () => {
+    const { output, exitCode } = await run(
+      "dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>&1; echo dd-exit=$?; rm -f /tmp/fill; df -k --output=size /tmp | tail -1",
+    );
+    expect(exitCode).toBe(0);
+    expect(output).toContain("No space left on device");
+    expect(output).toMatch(/^dd-exit=[1-9]/m);
+    const sizeKb = Number(output.trim().split("\n").at(-1));
+    expect(sizeKb).toBe(64 * 1024);
+    await expectContainerAnswers();
+  });
+});
