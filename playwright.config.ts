@@ -28,6 +28,6 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...(process.env as Record<string, string>), PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...(process.env as Record<string, string>), PORT: String(port), HOST: "127.0.0.1", SHELLROOM_WORKER_ID: "e2e-worker" },
   },
 });

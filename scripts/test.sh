@@ -52,4 +52,7 @@ node_modules/.bin/next build > .data/next-build.log 2>&1 || { tail -60 .data/nex
 
 echo "[test] browser tests (Playwright, Debian's Chromium)"
 DATABASE_URL="$(node_modules/.bin/tsx tests/support/prepare-database.ts "$TEST_POSTGRES_URL" shellroom_e2e)"
-DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test
+status=0
+DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test || status=$?
+node_modules/.bin/tsx tests/support/remove-worker-containers.ts e2e-worker || true
+exit "$status"

@@ -1,0 +1,20 @@
+/**
+ * Removes every container and workspace volume a given worker id created: the browser
+ * tests' worker leaves its students' environments running, as a real one would.
+ * Usage: tsx tests/support/remove-worker-containers.ts <worker-id>
+ */
+import Docker from "dockerode";
+import { LABEL_WORKER } from "../../runtime-worker/docker/container-config";
+
+const workerId = process.argv[2];
+if (!workerId) {
+  console.error("usage: remove-worker-containers.ts <worker-id>");
+  process.exit(2);
+}
+const docker = new Docker();
+const filters = { label: [`${LABEL_WORKER}=${workerId}`] };
+const containers = await docker.listContainers({ all: true, filters });
+for (const container of containers) await docker.getContainer(container.Id).remove({ force: true });
+const { Volumes } = await docker.listVolumes({ filters });
+for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove();
+console.log(`[test] removed ${containers.length} container(s) and ${Volumes?.length ?? 0} volume(s) of worker ${workerId}`);
