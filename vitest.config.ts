@@ -8,6 +8,7 @@ export default defineConfig({
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
           environment: "node",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +22,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           maxWorkers: 2,
           globalSetup: ["tests/support/global-setup.ts"],
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -16,7 +16,9 @@ const children: ChildProcess[] = [];
 let stopping = false;
 
 function run(name: string, script: string, env: Record<string, string>) {
-  const child = spawn("node_modules/.bin/tsx", [script], {
+  // node itself with tsx's loader (not the tsx CLI, which adds a wrapper process): the
+  // pid printed below is the process that does the work.
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
     env: { ...process.env, ...env, SHELLROOM_WORKER_TOKEN: workerToken },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -52,9 +54,10 @@ async function stop(code: number) {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development" });
+const server = run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development" });
 await waitForHealth(Date.now() + 180_000);
-run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url });
+const worker = run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url });
+console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
 
 const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd(10)} ${login.email} / ${login.password}`).join("\n");
 console.log(`

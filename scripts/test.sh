@@ -44,8 +44,9 @@ fi
 echo "[test] type check"
 node_modules/.bin/tsc --noEmit -p tsconfig.json
 
+rm -f .data/vitest-results.json .data/playwright-results.json
 echo "[test] unit + integration (vitest)"
-node_modules/.bin/vitest run
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.data/vitest-results.json
 
 echo "[test] production build for the browser tests"
 node_modules/.bin/next build > .data/next-build.log 2>&1 || { tail -60 .data/next-build.log >&2; exit 1; }
@@ -55,4 +56,5 @@ DATABASE_URL="$(node_modules/.bin/tsx tests/support/prepare-database.ts "$TEST_P
 status=0
 DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test || status=$?
 node_modules/.bin/tsx tests/support/remove-worker-containers.ts e2e-worker || true
+node_modules/.bin/tsx tests/support/summarize-results.ts .data/vitest-results.json .data/playwright-results.json
 exit "$status"

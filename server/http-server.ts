@@ -34,6 +34,8 @@ export interface ShellroomServerOptions {
 
 export interface ShellroomServer {
   httpServer: http.Server;
+  /** The request channel to workers (operations and tests). */
+  workers: WorkerLink;
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
 
   return {
     httpServer,
+    workers,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);

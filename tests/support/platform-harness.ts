@@ -37,14 +37,30 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { redis?: boolean } = {}): Promise<Harness> {
+/** A database of this test file's own, cloned from the migrated and seeded template. */
+export async function cloneTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const serverUrl = inject("postgresServerUrl");
   const name = `shellroom_it_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
   await admin.end();
-  const db = createDatabase(serverUrl.replace(/\/[^/]*$/, `/${name}`));
+  return {
+    name,
+    url: serverUrl.replace(/\/[^/]*$/, `/${name}`),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+export async function startHarness(options: { redis?: boolean } = {}): Promise<Harness> {
+  const database = await cloneTestDatabase();
+  const name = database.name;
+  const db = createDatabase(database.url);
 
   const log = rootLogger.child({ test: name });
   log.level = process.env.TEST_LOG_LEVEL ?? "warn";
@@ -119,10 +135,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       for (const environment of environments) await driver.remove(environment.id, { removeVolume: true }).catch(() => undefined);
       await server.close();
       await db.$disconnect();
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await database.drop();
     },
   };
 }
