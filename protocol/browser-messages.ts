@@ -41,7 +41,8 @@ export const BrowserResize = z.object({
 });
 
 /** Attach's acknowledgement: the screen as it is now (so a reload repaints), or an error. */
-export type AttachReply = { ok: true; screen: string; offset: number } | { ok: false; error: string };
+/** `mode`: "owner" types; "watch" (course staff) only sees. */
+export type AttachReply = { ok: true; screen: string; offset: number; mode: "owner" | "watch" } | { ok: false; error: string };
 
 /** Output pushed to browsers: raw bytes, written to xterm as they are. */
 export type BrowserOutput = { environmentId: string; terminalId: string; data: Uint8Array; offset: number };

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { DEMO_LOGINS } from "../server/database/seed";
+import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../server/database/seed";
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
@@ -65,6 +65,8 @@ console.log(`
 
   Demo logins:
 ${logins}
+
+  Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}
 
   Press Ctrl-C to stop.
 `);

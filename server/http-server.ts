@@ -8,11 +8,13 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "../common/logger";
 import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
 import { WORKER_NAMESPACE } from "../protocol/worker-messages";
+import { AuditLog } from "./audit";
 import { originAllowed } from "./auth/origin";
+import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
 import { createSocketServer } from "./gateway/socket-server";
-import { attachTerminalGateway } from "./gateway/terminal-gateway";
+import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
@@ -48,15 +50,26 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
   const environments = new EnvironmentService(db, workers, log);
+  const audit = new AuditLog(db, log);
+  const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
+  const sessionSockets = {
+    disconnectSession: (sessionId: string) => terminalNamespace.in(sessionRoom(sessionId)).disconnectSockets(true),
+    disconnectUser: (userId: string) => terminalNamespace.in(userRoom(userId)).disconnectSockets(true),
+  };
 
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log });
-  attachTerminalGateway({ terminals: terminalNamespace, db, workers, publicUrl: options.publicUrl, log });
+  attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, secureCookies }, req, res),
+    createContext: ({ req, res }) => createContext({ db, environments, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
+    responseMeta: ({ errors }) => {
+      // Tell clients when to retry a rate-limited request.
+      const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
+      return limited ? { headers: new Headers({ "Retry-After": "600" }) } : {};
+    },
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error({ path, err: error.message }, "tRPC procedure failed");
     },

@@ -14,6 +14,8 @@ export const DEMO_LOGINS = [
 export const DEMO_COURSE_SLUG = "intro-unix-shell";
 export const DEMO_LAB_SLUG = "first-steps";
 export const DEFAULT_TEMPLATE_ID = "default-template";
+/** The demo workshop's join link is /join/demo-workshop (rotatable like any other). */
+export const DEMO_JOIN_CODE = "demo-workshop";
 
 const LAB_INSTRUCTIONS = `# First steps in the shell
 
@@ -41,7 +43,10 @@ export async function seedDemoData(db: Database) {
 
   const course = await db.course.upsert({
     where: { slug: DEMO_COURSE_SLUG },
-    create: { slug: DEMO_COURSE_SLUG, title: "Intro to the Unix shell", description: "Find your way around a Linux shell: files, pipes and processes." },
+    create: {
+      slug: DEMO_COURSE_SLUG, title: "Intro to the Unix shell", joinCode: DEMO_JOIN_CODE,
+      description: "Find your way around a Linux shell: files, pipes and processes.",
+    },
     update: {},
   });
   const template = await db.environmentTemplate.upsert({

@@ -6,6 +6,8 @@ import type { Logger } from "../../common/logger";
 
 export interface SocketServer {
   io: Server;
+  /** A Redis client for other shared state (rate limits), when Redis is configured. */
+  redis?: ReturnType<typeof createClient>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function createSocketServer(httpServer: HttpServer, redisUrl: strin
   log.info("socket.io uses the Redis adapter");
   return {
     io,
+    redis: publisher,
     close: async () => {
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

@@ -15,16 +15,28 @@ import { ServerToWorker, type OpenTerminalReply } from "../../protocol/worker-me
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
 import { validateSessionToken, type SessionUser } from "../auth/sessions";
+import type { AuditLog } from "../audit";
 import type { Database } from "../database/client";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 import { terminalRoom } from "./rooms";
 
 const OPEN_TERMINAL_TIMEOUT_MS = 15_000;
 
+/** Rooms that let sign-out end a session's (or a user's) live terminals at once. */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+export const userRoom = (userId: string) => `user:${userId}`;
+
+interface Attachment {
+  workerId: string;
+  /** The owner types; staff watch (taking the keyboard is an explicit, separate act). */
+  mode: "owner" | "watch";
+}
+
 interface TerminalSocketData {
   user: SessionUser;
-  /** `${environmentId}/${terminalId}` -> the worker that runs it; filled only by an authorized attach. */
-  attached: Map<string, string>;
+  sessionId: string;
+  /** `${environmentId}/${terminalId}` -> attachment; filled only by an authorized attach. */
+  attached: Map<string, Attachment>;
 }
 
 const attachmentKey = (environmentId: string, terminalId: string) => `${environmentId}/${terminalId}`;
@@ -33,24 +45,43 @@ export function attachTerminalGateway(options: {
   terminals: Namespace;
   db: Database;
   workers: WorkerLink;
+  audit: AuditLog;
   publicUrl: string | undefined;
   log: Logger;
 }) {
-  const { terminals, db, workers, log } = options;
+  const { terminals, db, workers, audit, log } = options;
 
   terminals.use(async (socket, next) => {
     if (!originAllowed(socket.request.headers, options.publicUrl)) return next(new Error("cross-origin connection refused"));
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
     const auth = token ? await validateSessionToken(db, token).catch((error: Error) => { log.error({ err: error.message }, "session lookup failed"); return null; }) : null;
     if (!auth) return next(new Error("sign in to open a terminal"));
-    const data: TerminalSocketData = { user: auth.user, attached: new Map() };
+    const data: TerminalSocketData = { user: auth.user, sessionId: auth.session.id, attached: new Map() };
     socket.data = data;
     next();
   });
 
+  /** Owner, course staff (watch), or nobody: the one place that decides. */
+  async function accessTo(environmentId: string, user: SessionUser): Promise<{ mode: Attachment["mode"]; workerId: string | null; state: string; courseId: string } | null> {
+    const environment = await db.environment.findUnique({
+      where: { id: environmentId },
+      select: {
+        userId: true, workerId: true, state: true,
+        lab: { select: { courseId: true, course: { select: { members: { where: { userId: user.id }, select: { role: true } } } } } },
+      },
+    });
+    if (!environment) return null;
+    const base = { workerId: environment.workerId, state: environment.state, courseId: environment.lab.courseId };
+    if (environment.userId === user.id) return { ...base, mode: "owner" };
+    const role = environment.lab.course.members[0]?.role;
+    if (role === "INSTRUCTOR" || role === "ASSISTANT" || user.role === "ADMIN") return { ...base, mode: "watch" };
+    return null;
+  }
+
   terminals.on("connection", (socket: Socket) => {
     const data = socket.data as TerminalSocketData;
     const socketLog = log.child({ userId: data.user.id, socketId: socket.id });
+    void socket.join([sessionRoom(data.sessionId), userRoom(data.user.id)]);
 
     const refuse = (event: string, error: string, ack?: unknown) => {
       if (typeof ack === "function") ack({ ok: false, error });
@@ -70,13 +101,11 @@ export function attachTerminalGateway(options: {
       if (!request) return;
       const reply = typeof ack === "function" ? ack : () => undefined;
       try {
-        const environment = await db.environment.findUnique({
-          where: { id: request.environmentId },
-          select: { userId: true, workerId: true, state: true },
-        });
+        const environment = await accessTo(request.environmentId, data.user);
         // Someone else's environment and a made-up id get the same answer.
-        if (!environment || environment.userId !== data.user.id) {
-          socketLog.warn({ environmentId: request.environmentId }, "refused attach to an environment the user does not own");
+        if (!environment) {
+          socketLog.warn({ environmentId: request.environmentId }, "refused attach to an environment the user may not see");
+          void audit.record({ action: "environment.access_refused", actorId: data.user.id, subjectType: "Environment", subjectId: request.environmentId, ip: socket.handshake.address });
           return reply({ ok: false, error: "You cannot open this terminal." });
         }
         if (environment.state !== "RUNNING" || !environment.workerId) {
@@ -92,8 +121,11 @@ export function attachTerminalGateway(options: {
           await socket.leave(terminalRoom(environmentId, terminalId));
           return reply({ ok: false, error: opened.error });
         }
-        data.attached.set(attachmentKey(environmentId, terminalId), environment.workerId);
-        reply({ ok: true, screen: opened.screen, offset: opened.offset });
+        data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode });
+        if (environment.mode === "watch") {
+          void audit.record({ action: "environment.staff_access", actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: environment.courseId, ip: socket.handshake.address });
+        }
+        reply({ ok: true, screen: opened.screen, offset: opened.offset, mode: environment.mode });
       } catch (error) {
         const message = error instanceof WorkerUnavailableError
           ? "The machine running this environment is not reachable. Reload in a moment."
@@ -106,17 +138,20 @@ export function attachTerminalGateway(options: {
     socket.on(BrowserToServer.input, (payload: unknown, ack?: unknown) => {
       const input = parse(BrowserToServer.input, BrowserInput, payload, ack);
       if (!input) return;
-      const workerId = data.attached.get(attachmentKey(input.environmentId, input.terminalId));
-      if (!workerId) return refuse(BrowserToServer.input, "Attach to this terminal before typing into it.", ack);
-      workers.send(workerId, ServerToWorker.terminalInput, input);
+      const attachment = data.attached.get(attachmentKey(input.environmentId, input.terminalId));
+      if (!attachment) return refuse(BrowserToServer.input, "Attach to this terminal before typing into it.", ack);
+      if (attachment.mode !== "owner") return refuse(BrowserToServer.input, "You are watching this terminal: only its owner types into it.", ack);
+      workers.send(attachment.workerId, ServerToWorker.terminalInput, input);
     });
 
     socket.on(BrowserToServer.resize, (payload: unknown, ack?: unknown) => {
       const resize = parse(BrowserToServer.resize, BrowserResize, payload, ack);
       if (!resize) return;
-      const workerId = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
-      if (!workerId) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
-      workers.send(workerId, ServerToWorker.resizeTerminal, resize);
+      const attachment = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
+      if (!attachment) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
+      // The owner's window sets the size; a watcher's would resize the student's screen.
+      if (attachment.mode !== "owner") return;
+      workers.send(attachment.workerId, ServerToWorker.resizeTerminal, resize);
     });
   });
 }

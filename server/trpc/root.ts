@@ -1,6 +1,8 @@
+import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
 import { environmentRouter } from "./routers/environment";
+import { joinRouter } from "./routers/join";
 import { labRouter } from "./routers/lab";
 import { createCallerFactory, router } from "./trpc";
 
@@ -9,6 +11,8 @@ export const appRouter = router({
   course: courseRouter,
   lab: labRouter,
   environment: environmentRouter,
+  join: joinRouter,
+  admin: adminRouter,
 });
 
 /** The client imports only this type. */

@@ -1,18 +1,33 @@
 /**
  * The tRPC context (built once per request) and the procedure ladder:
- * public -> signed-in. Role rungs (course member, staff, admin) extend the same ladder.
+ *   public -> signed in -> course member -> course staff;  signed in -> instructor | admin;
+ *   signed in -> lab member.
+ * Every role check is a rung here, never an ad-hoc `if` in a procedure.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import { EntityId } from "../../protocol/ids";
+import type { AuditLog } from "../audit";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
+import type { RateLimiter, RateLimitRule } from "../auth/rate-limit";
 import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
+import type { CourseRole } from "../../generated/prisma/client";
+
+/** Live connections that must end with the session they were opened under. */
+export interface SessionSockets {
+  disconnectSession(sessionId: string): void;
+  disconnectUser(userId: string): void;
+}
 
 export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
+  rateLimiter: RateLimiter;
+  audit: AuditLog;
+  sockets: SessionSockets;
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
 }
@@ -20,7 +35,7 @@ export interface ServerServices {
 export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse) {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   const auth: ValidSession | null = token ? await validateSessionToken(services.db, token) : null;
-  return { ...services, req, res, auth };
+  return { ...services, req, res, auth, ip: req.socket.remoteAddress ?? "unknown" };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 
@@ -35,28 +50,71 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
+/** Throws TOO_MANY_REQUESTS (HTTP 429) once `key` has used up `rule`. */
+export async function enforceRateLimit(ctx: Pick<Context, "rateLimiter">, rule: RateLimitRule, key: string) {
+  const result = await ctx.rateLimiter.hit(rule, key);
+  if (!result.allowed) {
+    const minutes = Math.max(1, Math.ceil(result.retryAfterMs / 60_000));
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.` });
+  }
+}
+
 /** Signed in: `ctx.auth` is non-null downstream. */
 export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });
 
-/** A member of the lab's course (any role): the lab id comes from the input. */
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.user.role !== "ADMIN") throw new TRPCError({ code: "FORBIDDEN", message: "Only an administrator can do this." });
+  return next();
+});
+
+/** May create courses: instructors and admins. */
+export const instructorProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.user.role === "STUDENT") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only instructors can create courses. Ask an administrator to grant you the instructor role." });
+  }
+  return next();
+});
+
+const NOT_ENROLLED = "No such course, or you are not a member of it.";
+
+/** A member of the course named by `courseId` (admins act as its instructors). */
+export const courseMemberProcedure = protectedProcedure
+  .input(z.object({ courseId: EntityId }))
+  .use(async ({ ctx, input, next }) => {
+    const membership = await ctx.db.courseMember.findUnique({
+      where: { courseId_userId: { courseId: input.courseId, userId: ctx.auth.user.id } },
+      select: { role: true },
+    });
+    let courseRole: CourseRole | undefined = membership?.role;
+    if (!courseRole && ctx.auth.user.role === "ADMIN" && (await ctx.db.course.count({ where: { id: input.courseId } })) > 0) {
+      courseRole = "INSTRUCTOR";
+    }
+    // Not found and not a member look alike, so course ids cannot be probed.
+    if (!courseRole) throw new TRPCError({ code: "NOT_FOUND", message: NOT_ENROLLED });
+    return next({ ctx: { ...ctx, course: { id: input.courseId, role: courseRole } } });
+  });
+
+/** The course's instructors and assistants. */
+export const courseStaffProcedure = courseMemberProcedure.use(({ ctx, next }) => {
+  if (ctx.course.role === "STUDENT") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can do this." });
+  return next();
+});
+
+/** A member of the lab's course; students see only published labs. */
 export const labMemberProcedure = protectedProcedure
-  .input(z.object({ labId: z.string().min(1).max(64) }))
+  .input(z.object({ labId: EntityId }))
   .use(async ({ ctx, input, next }) => {
     const lab = await ctx.db.lab.findUnique({
       where: { id: input.labId },
       select: { id: true, courseId: true, published: true, course: { select: { members: { where: { userId: ctx.auth.user.id }, select: { role: true } } } } },
     });
     const membership = lab?.course.members[0];
-    // Not found and not allowed look the same, so ids cannot be probed.
-    if (!lab || (!membership && ctx.auth.user.role !== "ADMIN")) {
-      throw new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
-    }
-    const courseRole = membership?.role ?? "INSTRUCTOR";
-    if (!lab.published && courseRole === "STUDENT") {
-      throw new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
-    }
+    const notFound = new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
+    if (!lab || (!membership && ctx.auth.user.role !== "ADMIN")) throw notFound;
+    const courseRole: CourseRole = membership?.role ?? "INSTRUCTOR";
+    if (!lab.published && courseRole === "STUDENT") throw notFound;
     return next({ ctx: { ...ctx, lab: { id: lab.id, courseId: lab.courseId }, courseRole } });
   });

@@ -2,40 +2,91 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { blankSessionCookie, sessionCookie } from "../../auth/cookies";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
+import { SIGN_IN_PER_ADDRESS, SIGN_IN_PER_EMAIL, SIGN_UP_PER_ADDRESS } from "../../auth/rate-limit";
 import { createSession, generateSessionToken, invalidateAllSessions, invalidateSession } from "../../auth/sessions";
-import { protectedProcedure, publicProcedure, router } from "../trpc";
+import { DisplayName, Email, NewPassword } from "../inputs";
+import { enforceRateLimit, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
 
 // Verified against when the email is unknown, so both paths take an argon2 verify's time
 // and response times do not reveal which emails have accounts.
 let decoyHash: Promise<string> | undefined;
 const decoy = () => (decoyHash ??= hashPassword(crypto.randomUUID()));
 
+async function startSession(ctx: Context, userId: string) {
+  const token = generateSessionToken();
+  const session = await createSession(ctx.db, token, userId);
+  ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
+}
+
 export const authRouter = router({
-  me: publicProcedure.query(({ ctx }) => ctx.auth?.user ?? null),
+  me: publicProcedure.query(({ ctx }) => {
+    if (!ctx.auth) return null;
+    return ctx.db.user.findUnique({
+      where: { id: ctx.auth.user.id },
+      select: { id: true, displayName: true, email: true, role: true, passwordHash: true },
+    }).then((user) => user && { id: user.id, displayName: user.displayName, email: user.email, role: user.role, hasPassword: user.passwordHash !== null });
+  }),
+
+  signUp: publicProcedure
+    .input(z.object({ displayName: DisplayName, email: Email, password: NewPassword }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, SIGN_UP_PER_ADDRESS, ctx.ip);
+      if (await ctx.db.user.findUnique({ where: { email: input.email } })) {
+        throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already. Sign in instead." });
+      }
+      const user = await ctx.db.user.create({
+        data: { displayName: input.displayName, email: input.email, passwordHash: await hashPassword(input.password) },
+      });
+      await ctx.audit.record({ action: "auth.sign_up", actorId: user.id, ip: ctx.ip });
+      await startSession(ctx, user.id);
+      return { id: user.id, displayName: user.displayName, role: user.role };
+    }),
 
   signIn: publicProcedure
-    .input(z.object({ email: z.email("Enter an email address").max(254), password: z.string().min(1, "Enter your password").max(256) }))
+    .input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(256) }))
     .mutation(async ({ ctx, input }) => {
-      const user = await ctx.db.user.findUnique({ where: { email: input.email.toLowerCase() } });
+      await enforceRateLimit(ctx, SIGN_IN_PER_ADDRESS, ctx.ip);
+      await enforceRateLimit(ctx, SIGN_IN_PER_EMAIL, input.email);
+      const user = await ctx.db.user.findUnique({ where: { email: input.email } });
       const valid = await verifyPassword(user?.passwordHash ?? (await decoy()), input.password);
       if (!user || !user.passwordHash || !valid) {
+        await ctx.audit.record({ action: "auth.sign_in_failed", actorId: user?.id, ip: ctx.ip });
         throw new TRPCError({ code: "UNAUTHORIZED", message: "That email and password do not match an account." });
       }
-      const token = generateSessionToken();
-      const session = await createSession(ctx.db, token, user.id);
-      ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
+      await startSession(ctx, user.id);
+      await ctx.audit.record({ action: "auth.sign_in", actorId: user.id, ip: ctx.ip });
       return { id: user.id, displayName: user.displayName, role: user.role };
     }),
 
   signOut: protectedProcedure.mutation(async ({ ctx }) => {
     await invalidateSession(ctx.db, ctx.auth.session.id);
+    ctx.sockets.disconnectSession(ctx.auth.session.id);
     ctx.res.appendHeader("Set-Cookie", blankSessionCookie(ctx.secureCookies));
     return { ok: true };
   }),
 
   signOutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
     await invalidateAllSessions(ctx.db, ctx.auth.user.id);
+    ctx.sockets.disconnectUser(ctx.auth.user.id);
+    await ctx.audit.record({ action: "auth.sign_out_everywhere", actorId: ctx.auth.user.id, ip: ctx.ip });
     ctx.res.appendHeader("Set-Cookie", blankSessionCookie(ctx.secureCookies));
     return { ok: true };
   }),
+
+  /** A workshop student keeps the account by adding an email and password. */
+  setCredentials: protectedProcedure
+    .input(z.object({ email: Email, password: NewPassword, currentPassword: z.string().max(256).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.auth.user.id } });
+      if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword ?? ""))) {
+        throw new TRPCError({ code: "UNAUTHORIZED", message: "Your current password is not right." });
+      }
+      const taken = await ctx.db.user.findUnique({ where: { email: input.email } });
+      if (taken && taken.id !== user.id) throw new TRPCError({ code: "CONFLICT", message: "Another account uses this email." });
+      await ctx.db.user.update({ where: { id: user.id }, data: { email: input.email, passwordHash: await hashPassword(input.password) } });
+      // Other browsers signed in as this user lose their sessions; this one stays.
+      await ctx.db.authSession.deleteMany({ where: { userId: user.id, id: { not: ctx.auth.session.id } } });
+      await ctx.audit.record({ action: "auth.password_set", actorId: user.id, ip: ctx.ip });
+      return { ok: true };
+    }),
 });

@@ -1,4 +1,15 @@
-import { protectedProcedure, router } from "../trpc";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
+import { courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
+
+const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(120, "Keep the title under 120 characters");
+const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
+
+function slugFrom(title: string) {
+  const base = title.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "course";
+  return `${base}-${generateJoinCode().slice(0, 4)}`;
+}
 
 export const courseRouter = router({
   /** The courses the signed-in user belongs to, with the labs they may open. */
@@ -22,4 +33,90 @@ export const courseRouter = router({
       labs: course.labs.filter((lab) => lab.published || role !== "STUDENT"),
     }));
   }),
+
+  byId: courseMemberProcedure.query(async ({ ctx }) => {
+    const course = await ctx.db.course.findUniqueOrThrow({
+      where: { id: ctx.course.id },
+      select: {
+        id: true, title: true, description: true,
+        labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
+      },
+    });
+    const staff = ctx.course.role !== "STUDENT";
+    return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => staff || lab.published) };
+  }),
+
+  create: instructorProcedure
+    .input(z.object({ title: CourseTitle, description: CourseDescription }))
+    .mutation(async ({ ctx, input }) => {
+      const course = await ctx.db.course.create({
+        data: {
+          title: input.title, description: input.description, slug: slugFrom(input.title), joinCode: generateJoinCode(),
+          members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
+        },
+      });
+      await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
+      return { id: course.id };
+    }),
+
+  joinLink: courseStaffProcedure.query(async ({ ctx }) => {
+    const course = await ctx.db.course.findUniqueOrThrow({
+      where: { id: ctx.course.id },
+      select: { joinCode: true, joinEnabled: true, joinExpiresAt: true, joinSeatLimit: true, _count: { select: { members: { where: { role: "STUDENT" } } } } },
+    });
+    const status = joinStatus(course, course._count.members);
+    return {
+      code: course.joinCode, enabled: course.joinEnabled, expiresAt: course.joinExpiresAt, seatLimit: course.joinSeatLimit,
+      seatsTaken: course._count.members, status, message: status === "open" ? null : JOIN_REFUSALS[status],
+    };
+  }),
+
+  updateJoinLink: courseStaffProcedure
+    .input(z.object({
+      enabled: z.boolean(),
+      expiresAt: z.coerce.date().nullable(),
+      seatLimit: z.number().int().min(1, "At least one seat").max(10_000, "At most 10,000 seats").nullable(),
+    }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.db.course.update({
+        where: { id: ctx.course.id },
+        data: { joinEnabled: input.enabled, joinExpiresAt: input.expiresAt, joinSeatLimit: input.seatLimit },
+      });
+      await ctx.audit.record({
+        action: "course.join_link_changed", actorId: ctx.auth.user.id, courseId: ctx.course.id, ip: ctx.ip,
+        details: { enabled: input.enabled, expiresAt: input.expiresAt?.toISOString() ?? null, seatLimit: input.seatLimit },
+      });
+      return { ok: true };
+    }),
+
+  /** A new code; the old link stops working at once. */
+  rotateJoinLink: courseStaffProcedure.mutation(async ({ ctx }) => {
+    const joinCode = generateJoinCode();
+    await ctx.db.course.update({ where: { id: ctx.course.id }, data: { joinCode } });
+    await ctx.audit.record({ action: "course.join_link_changed", actorId: ctx.auth.user.id, courseId: ctx.course.id, ip: ctx.ip, details: { rotated: true } });
+    return { code: joinCode };
+  }),
+
+  members: courseStaffProcedure.query(async ({ ctx }) => {
+    const members = await ctx.db.courseMember.findMany({
+      where: { courseId: ctx.course.id },
+      orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+      select: { role: true, createdAt: true, user: { select: { id: true, displayName: true, email: true } } },
+    });
+    return members.map((member) => ({ ...member.user, role: member.role, joinedAt: member.createdAt }));
+  }),
+
+  setMemberRole: courseStaffProcedure
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(["INSTRUCTOR", "ASSISTANT", "STUDENT"]) }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.course.role !== "INSTRUCTOR") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
+      if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
+      const updated = await ctx.db.courseMember.updateMany({ where: { courseId: ctx.course.id, userId: input.userId }, data: { role: input.role } });
+      if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That person is not a member of this course." });
+      await ctx.audit.record({
+        action: "user.role_changed", actorId: ctx.auth.user.id, subjectType: "User", subjectId: input.userId, courseId: ctx.course.id, ip: ctx.ip,
+        details: { courseRole: input.role },
+      });
+      return { ok: true };
+    }),
 });
