@@ -32,7 +32,9 @@ export interface Harness {
   server: ShellroomServer;
   /** A new enrolled student with a live session; returns the Cookie header value. */
   newStudent(name?: string): Promise<{ userId: string; cookie: string }>;
-  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null }): Promise<{ status: number; body: any }>;
+  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Signs in through the API with a password; returns the Cookie header value. */
+  signIn(email: string, password: string): Promise<string>;
   terminalSocket(cookie?: string): Promise<Socket>;
   close(): Promise<void>;
 }
@@ -90,7 +92,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
   const lab = await db.lab.findUniqueOrThrow({ where: { courseId_slug: { courseId: course.id, slug: DEMO_LAB_SLUG } } });
   const sockets: Socket[] = [];
 
-  return {
+  const harness: Harness = {
     url, db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
 
     async newStudent(displayName = "Test Student") {
@@ -112,6 +114,12 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       let body: unknown = text;
       try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
       return { status: response.status, body, headers: response.headers };
+    },
+
+    async signIn(email, password) {
+      const response = await harness.trpc("auth.signIn", { email, password });
+      if (response.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(response.body)}`);
+      return cookieFrom(response.headers);
     },
 
     terminalSocket(cookie) {
@@ -138,6 +146,14 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       await database.drop();
     },
   };
+  return harness;
+}
+
+/** The session cookie a response set, as a Cookie header value. */
+export function cookieFrom(headers: Headers): string {
+  const match = /shellroom_session=([a-z2-7]+)/.exec(headers.get("set-cookie") ?? "");
+  if (!match) throw new Error("the response set no session cookie");
+  return `shellroom_session=${match[1]}`;
 }
 
 /** Collects a terminal's output (as text) until `pattern` appears. */
