@@ -1,9 +1,20 @@
-import pino from "pino";
+import pino, { type DestinationStream } from "pino";
+
+/** Secrets never reach a log line, wherever they sit in the logged object. */
+const REDACTED_PATHS = [
+  "token", "*.token", "password", "*.password", "currentPassword", "*.currentPassword",
+  "passwordHash", "*.passwordHash", "cookie", "*.cookie", "headers.cookie", "*.headers.cookie", "auth", "*.auth",
+];
 
 /** One structured logger; children carry context such as workerId or environmentId. */
-export const rootLogger = pino({
-  level: process.env.LOG_LEVEL ?? "info",
-  base: undefined,
-  redact: { paths: ["token", "*.token", "password", "*.password"], censor: "[redacted]" },
-});
+export function createLogger(destination?: DestinationStream) {
+  const options = {
+    level: process.env.LOG_LEVEL ?? "info",
+    base: undefined,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export const rootLogger = createLogger();
 export type Logger = pino.Logger;
