@@ -1,0 +1,65 @@
+/** Small statistics and formatting helpers for the benchmark. No timing assertions here. */
+
+/** Percentile by linear interpolation between closest ranks (p in 0..100). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+export function summarize(samples: readonly number[]) {
+  return {
+    n: samples.length,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    min: samples.length ? Math.min(...samples) : Number.NaN,
+    max: samples.length ? Math.max(...samples) : Number.NaN,
+  };
+}
+
+export const now = () => performance.now();
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "n/a";
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  return `${Math.round(ms)} ms`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond)) return "n/a";
+  return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+}
+
+export function formatRatio(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "n/a";
+}
+
+export interface Figure {
+  figure: string;
+  unit: "ms" | "bytes/s";
+  platform: number;
+  baseline: number;
+  /** platform / baseline. */
+  ratio: number;
+  samples: { platform: number; baseline: number };
+}
+
+export function figure(name: string, unit: Figure["unit"], platform: number, baseline: number, samples: Figure["samples"]): Figure {
+  return { figure: name, unit, platform, baseline, ratio: platform / baseline, samples };
+}
+
+export function renderTable(figures: readonly Figure[]): string {
+  const format = (unit: Figure["unit"], value: number) => (unit === "ms" ? formatMs(value) : formatRate(value));
+  const rows = [
+    ["figure", "platform", "raw docker", "ratio"],
+    ...figures.map((f) => [f.figure, format(f.unit, f.platform), format(f.unit, f.baseline), formatRatio(f.ratio)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join("").trimEnd()).join("\n");
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

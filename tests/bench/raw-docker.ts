@@ -1,0 +1,80 @@
+/**
+ * The baseline: the least a client must do with dockerode to give someone a shell in a
+ * container with the platform's own create options. No database, no sockets, no mirror.
+ */
+import type { Duplex } from "node:stream";
+import type Docker from "dockerode";
+import {
+  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, containerCreateOptions, containerName, volumeName,
+} from "../../runtime-worker/docker/container-config";
+import type { EnvironmentSpec } from "../../protocol/worker-messages";
+import { TERMINAL_SIZE } from "./bench-platform";
+import type { TerminalLink } from "./terminal-link";
+
+export interface RawShell extends TerminalLink {
+  stream: Duplex;
+  /** Resolves at the shell's first output byte. */
+  firstByte: Promise<void>;
+  /** Resolves once the output holds the prompt's "$ ". */
+  prompt: Promise<void>;
+  close(): void;
+}
+
+/** Creates the workspace volume and the container, starts it and execs `bash -l` with a TTY. */
+export async function startRawShell(docker: Docker, spec: EnvironmentSpec, workerId: string): Promise<RawShell> {
+  await docker.createVolume({
+    Name: volumeName(spec.environmentId),
+    Labels: { [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId },
+  });
+  const container = await docker.createContainer(containerCreateOptions(spec, workerId));
+  await container.start();
+  return execShell(container);
+}
+
+/** `bash -l` with a TTY in a running container; the hijacked stream is raw bytes. */
+export async function execShell(container: Docker.Container): Promise<RawShell> {
+  const exec = await container.exec({
+    Cmd: ["/bin/bash", "-l"],
+    AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true,
+    Env: [`COLUMNS=${TERMINAL_SIZE.cols}`, `LINES=${TERMINAL_SIZE.rows}`],
+  });
+  const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+  const firstByte = new Promise<void>((resolve, reject) => {
+    stream.once("data", () => resolve());
+    stream.once("error", reject);
+  });
+  const prompt = new Promise<void>((resolve, reject) => {
+    let text = "";
+    const onChunk = (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      if (!text.includes("$ ")) return;
+      stream.off("data", onChunk);
+      resolve();
+    };
+    stream.on("data", onChunk);
+    stream.once("close", () => reject(new Error(`the shell ended before its prompt; output: ${JSON.stringify(text.slice(-300))}`)));
+  });
+  prompt.catch(() => undefined);
+  // The size is set alongside, as any real client would; it is not waited for.
+  exec.resize({ h: TERMINAL_SIZE.rows, w: TERMINAL_SIZE.cols }).catch(() => undefined);
+  return {
+    stream, firstByte, prompt,
+    write: (data) => { stream.write(data); },
+    onData(listener) {
+      const onChunk = (chunk: Buffer) => listener(chunk);
+      stream.on("data", onChunk);
+      return () => { stream.off("data", onChunk); };
+    },
+    close: () => { stream.end(); stream.destroy(); },
+  };
+}
+
+/** Removes a baseline container and its volume; missing ones are fine. */
+export async function removeRaw(docker: Docker, environmentId: string) {
+  await docker.getContainer(containerName(environmentId)).remove({ force: true }).catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 404) throw error;
+  });
+  await docker.getVolume(volumeName(environmentId)).remove().catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 404) throw error;
+  });
+}
