@@ -14,6 +14,13 @@ const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
 
 const SCROLLBACK_LINES = 1000;
+/**
+ * Backpressure: while the mirror has this much output still to parse, the shell's stream
+ * is paused (the kernel then blocks the writing process). xterm drops data and throws
+ * past 50 MB pending, so a flood must never get near that.
+ */
+const MIRROR_HIGH_WATER = 2 * 1024 * 1024;
+const MIRROR_LOW_WATER = 256 * 1024;
 
 export interface TerminalSnapshot {
   /** The screen (and scrollback) as escape sequences that repaint it. */
@@ -29,6 +36,7 @@ export class TerminalSession {
   private readonly serializer: InstanceType<typeof SerializeAddon>;
   private emittedBytes = 0;
   private parsedBytes = 0;
+  private pendingMirrorBytes = 0;
   private closed = false;
   readonly exitCode: Promise<number | null>;
   lastActivityAt = Date.now();
@@ -80,11 +88,16 @@ export class TerminalSession {
   }
 
   private relay(chunk: Buffer) {
+    if (this.closed) return;
     const offset = this.emittedBytes;
     this.emittedBytes += chunk.length;
     this.lastActivityAt = Date.now();
+    this.pendingMirrorBytes += chunk.length;
+    if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.shell.stream.pause();
     this.mirror.write(chunk, () => {
       this.parsedBytes += chunk.length;
+      this.pendingMirrorBytes -= chunk.length;
+      if (this.pendingMirrorBytes < MIRROR_LOW_WATER && this.shell.stream.isPaused()) this.shell.stream.resume();
     });
     this.onOutput(chunk, offset);
   }
