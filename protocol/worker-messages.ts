@@ -48,6 +48,7 @@ export const ServerToWorker = {
   startEnvironment: "environment:start",
   stopEnvironment: "environment:stop",
   removeEnvironment: "environment:remove",
+  runCheck: "environment:check",
   openTerminal: "terminal:open",
   terminalInput: "terminal:input",
   resizeTerminal: "terminal:resize",
@@ -63,6 +64,14 @@ export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape);
 export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
 
 export const RemoveEnvironmentRequest = EnvironmentRef.extend({ removeVolume: z.boolean() });
+
+/** A step's check: a script run inside the student's own container, as the student. */
+export const CheckRequest = EnvironmentRef.extend({
+  script: z.string().min(1).max(64 * 1024),
+  timeoutSeconds: z.number().int().min(1).max(300),
+});
+export type CheckRequest = z.infer<typeof CheckRequest>;
+export type CheckReply = WorkerReply<{ exitCode: number | null; output: string; timedOut: boolean }>;
 
 /** Worker -> server events. */
 export const WorkerToServer = {

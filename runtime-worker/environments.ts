@@ -2,7 +2,8 @@
  * The worker's lifecycle logic: starting environments and the terminals inside them.
  * It speaks only to the RuntimeDriver interface, never to dockerode.
  */
-import type { EnvironmentSpec, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
+import type { CheckRequest, EnvironmentSpec, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
+import { runCheck } from "./checks/run-check";
 import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver } from "./driver";
 import { TerminalSession, type OutputListener, type TerminalSnapshot } from "./terminals/terminal-session";
@@ -44,6 +45,13 @@ export class EnvironmentManager {
   async remove(environmentId: string, removeVolume: boolean) {
     this.closeTerminalsOf(environmentId);
     await this.driver.remove(environmentId, { removeVolume });
+  }
+
+  async check(request: CheckRequest) {
+    if ((await this.driver.state(request.environmentId)) !== "running") {
+      throw new Error("This environment is not running. Start it again from the lab page, then check.");
+    }
+    return runCheck(this.driver, request);
   }
 
   /** Attaches to the terminal's shell, starting it if needed, and returns its screen. */

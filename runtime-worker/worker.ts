@@ -6,7 +6,7 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  CheckRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
   ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
   type TerminalRef, type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
@@ -72,6 +72,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.stopEnvironment, EnvironmentRef, ({ environmentId }) => environments.stop(environmentId));
   serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume }) =>
     environments.remove(environmentId, removeVolume));
+  serve(ServerToWorker.runCheck, CheckRequest, async (request) => ({ ...(await environments.check(request)) }));
   serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));

@@ -28,7 +28,7 @@ Files you create in \`~/workspace\` stay there when you come back tomorrow.
 const STEPS = [
   { title: "Say hello", body: "Type `echo hello` and press Enter. The shell prints what you give it.", hint: "Mind the space after echo." },
   { title: "Where am I?", body: "Run `pwd` to print your working directory, then `ls -la` to list what is in it." },
-  { title: "Make a file", body: "Create a file with `echo 'my first file' > notes.txt`, then read it back with `cat notes.txt`.", checkScript: "test -f ~/workspace/notes.txt" },
+  { title: "Make a file", body: "Create a file with `echo 'my first file' > notes.txt`, then read it back with `cat notes.txt`.", checkScript: 'test -s ~/workspace/notes.txt || { echo "~/workspace/notes.txt is missing or empty."; exit 1; }' },
 ];
 
 export async function seedDemoData(db: Database) {

@@ -4,7 +4,9 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type EnvironmentSpec, type StartEnvironmentReply } from "../../protocol/worker-messages";
+import {
+  ServerToWorker, type CheckReply, type EnvironmentSpec, type StartEnvironmentReply, type WorkerReply,
+} from "../../protocol/worker-messages";
 import type { Database } from "../database/client";
 import { NoWorkerAvailableError, pickWorker } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
@@ -79,6 +81,57 @@ export class EnvironmentService {
     });
     log.info({ workerId }, "environment running");
     return { environmentId: environment.id, state: "RUNNING" };
+  }
+
+  /** The student's environment for a lab, when it is running somewhere reachable. */
+  async runningEnvironment(userId: string, labId: string) {
+    const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
+    if (!environment || environment.state !== "RUNNING" || !environment.workerId) {
+      throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Your environment is not running. Start it from the lab page first." });
+    }
+    return { ...environment, workerId: environment.workerId };
+  }
+
+  /** Runs a step's check script in the student's own container. */
+  async runCheck(userId: string, labId: string, check: { script: string; timeoutSeconds: number }) {
+    const environment = await this.runningEnvironment(userId, labId);
+    const reply = await this.request<CheckReply>(environment.workerId, ServerToWorker.runCheck,
+      { environmentId: environment.id, script: check.script, timeoutSeconds: check.timeoutSeconds }, (check.timeoutSeconds + 15) * 1000);
+    if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The check could not run: ${reply.error}` });
+    await this.db.environment.update({ where: { id: environment.id }, data: { lastActivityAt: new Date() } });
+    return reply;
+  }
+
+  /** Stops the container; the workspace volume is kept for next time. */
+  async stop(userId: string, labId: string) {
+    const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
+    if (!environment?.workerId || environment.state === "STOPPED" || environment.state === "DELETED") return { state: environment?.state ?? "STOPPED" };
+    const reply = await this.request(environment.workerId, ServerToWorker.stopEnvironment, { environmentId: environment.id }, 30_000);
+    if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be stopped: ${reply.error}` });
+    await this.db.environment.update({ where: { id: environment.id }, data: { state: "STOPPED", stoppedAt: new Date() } });
+    return { state: "STOPPED" as const };
+  }
+
+  /** A fresh container; the workspace is kept or wiped as the student chose. */
+  async reset(userId: string, labId: string, wipeWorkspace: boolean) {
+    const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
+    if (environment?.workerId) {
+      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment, { environmentId: environment.id, removeVolume: wipeWorkspace }, 30_000);
+      if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be reset: ${reply.error}` });
+      await this.db.environment.update({ where: { id: environment.id }, data: { state: "STOPPED", containerId: null, stoppedAt: new Date() } });
+    }
+    return this.startForLab({ userId, labId });
+  }
+
+  private async request<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs: number): Promise<R> {
+    try {
+      return await this.workers.request<R>(workerId, event, payload, timeoutMs);
+    } catch (error) {
+      if (error instanceof WorkerUnavailableError) {
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The machine running your environment is not reachable right now. Try again in a minute." });
+      }
+      throw error;
+    }
   }
 
   private async fail(environmentId: string, error: string) {

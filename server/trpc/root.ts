@@ -4,12 +4,14 @@ import { courseRouter } from "./routers/course";
 import { environmentRouter } from "./routers/environment";
 import { joinRouter } from "./routers/join";
 import { labRouter } from "./routers/lab";
+import { stepRouter } from "./routers/step";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   course: courseRouter,
   lab: labRouter,
+  step: stepRouter,
   environment: environmentRouter,
   join: joinRouter,
   admin: adminRouter,
