@@ -1,5 +1,6 @@
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { authoringRouter } from "./routers/authoring";
 import { courseRouter } from "./routers/course";
 import { environmentRouter } from "./routers/environment";
 import { joinRouter } from "./routers/join";
@@ -15,6 +16,7 @@ export const appRouter = router({
   environment: environmentRouter,
   join: joinRouter,
   admin: adminRouter,
+  authoring: authoringRouter,
 });
 
 /** The client imports only this type. */

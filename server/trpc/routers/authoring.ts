@@ -1,0 +1,140 @@
+/**
+ * What instructors and assistants write: environment templates and labs (Markdown
+ * instructions, ordered steps with checks). Everything here is course staff only.
+ */
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { EntityId } from "../../../protocol/ids";
+import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
+import type { Database } from "../../database/client";
+import { courseStaffProcedure, router } from "../trpc";
+
+const TemplateInput = z.object({
+  templateId: EntityId.optional(),
+  name: z.string().trim().min(1, "Name the template").max(100),
+  image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._\/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
+  memoryMb: z.number().int().min(64, "At least 64 MiB").max(16_384, "At most 16 GiB"),
+  cpuMillis: z.number().int().min(100, "At least 0.1 CPU").max(8_000, "At most 8 CPUs"),
+  pidsLimit: z.number().int().min(32, "At least 32 processes").max(4_096, "At most 4096 processes"),
+  diskMb: z.number().int().min(64).max(100_000),
+  network: z.enum(["NONE"], { message: "This deployment's workers have no network for students: egress is not available" }),
+  idleTimeoutMinutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60),
+  maxLifetimeMinutes: z.number().int().min(15, "At least 15 minutes").max(14 * 24 * 60),
+  workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
+  setupScript: z.string().max(64 * 1024).nullable(),
+});
+
+const StepInput = z.object({
+  stepId: EntityId.optional(),
+  title: z.string().trim().min(1, "Give the step a title").max(200),
+  body: z.string().max(64 * 1024),
+  hint: z.string().trim().max(2000).nullable(),
+  checkScript: z.string().max(64 * 1024).nullable().transform((script) => (script?.trim() ? script : null)),
+  checkTimeoutSeconds: z.number().int().min(1, "At least 1 second").max(300, "At most 5 minutes"),
+});
+
+const LabInput = z.object({
+  labId: EntityId.optional(),
+  templateId: EntityId,
+  title: z.string().trim().min(1, "Give the lab a title").max(200),
+  instructions: z.string().max(256 * 1024),
+  published: z.boolean(),
+  steps: z.array(StepInput).max(100, "At most 100 steps"),
+});
+
+async function ensureTemplateInCourse(db: Database, courseId: string, templateId: string) {
+  const template = await db.environmentTemplate.findFirst({ where: { id: templateId, OR: [{ courseId }, { courseId: null }] } });
+  if (!template) throw new TRPCError({ code: "BAD_REQUEST", message: "Choose one of this course's environment templates." });
+}
+
+const slugOf = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "lab";
+
+async function uniqueLabSlug(db: Database, courseId: string, title: string) {
+  const base = slugOf(title);
+  for (let suffix = 1; ; suffix++) {
+    const candidate = suffix === 1 ? base : `${base}-${suffix}`;
+    if (!(await db.lab.findUnique({ where: { courseId_slug: { courseId, slug: candidate } } }))) return candidate;
+  }
+}
+
+/** Writes a lab and its steps in one transaction; steps keep their ids (and results) when edited. */
+async function saveLab(db: Database, courseId: string, input: z.infer<typeof LabInput> | (LabDraft & { labId?: string; templateId: string })) {
+  return db.$transaction(async (tx) => {
+    const data = { title: input.title, instructions: input.instructions, published: input.published, templateId: input.templateId };
+    const lab = input.labId
+      ? await tx.lab.update({ where: { id: input.labId }, data })
+      : await tx.lab.create({ data: { ...data, courseId, slug: await uniqueLabSlug(db, courseId, input.title), position: await tx.lab.count({ where: { courseId } }) } });
+    const existing = await tx.labStep.findMany({ where: { labId: lab.id }, select: { id: true } });
+    const stepIdOf = (step: object) => (step as { stepId?: string }).stepId;
+    const kept = input.steps.map(stepIdOf).filter((id): id is string => Boolean(id));
+    await tx.labStep.deleteMany({ where: { labId: lab.id, id: { notIn: kept } } });
+    // Positions are unique: park kept steps out of the way before renumbering.
+    await tx.labStep.updateMany({ where: { labId: lab.id }, data: { position: { increment: 10_000 } } });
+    for (const [position, step] of input.steps.entries()) {
+      const fields = { title: step.title, body: step.body, hint: step.hint, checkScript: step.checkScript, checkTimeoutSeconds: step.checkTimeoutSeconds, position };
+      const stepId = stepIdOf(step);
+      if (stepId && existing.some((row) => row.id === stepId)) await tx.labStep.update({ where: { id: stepId }, data: fields });
+      else await tx.labStep.create({ data: { ...fields, labId: lab.id } });
+    }
+    return lab;
+  });
+}
+
+async function labInCourse(db: Database, courseId: string, labId: string) {
+  const lab = await db.lab.findFirst({
+    where: { id: labId, courseId },
+    include: { steps: { orderBy: { position: "asc" } } },
+  });
+  if (!lab) throw new TRPCError({ code: "NOT_FOUND", message: "No such lab in this course." });
+  return lab;
+}
+
+export const authoringRouter = router({
+  templates: courseStaffProcedure.query(({ ctx }) =>
+    ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } })),
+
+  saveTemplate: courseStaffProcedure.input(TemplateInput).mutation(async ({ ctx, input }) => {
+    const { templateId, ...fields } = input;
+    if (templateId) {
+      const owned = await ctx.db.environmentTemplate.findFirst({ where: { id: templateId, courseId: ctx.course.id } });
+      if (!owned) throw new TRPCError({ code: "NOT_FOUND", message: "No such template in this course." });
+      return ctx.db.environmentTemplate.update({ where: { id: templateId }, data: fields });
+    }
+    return ctx.db.environmentTemplate.create({ data: { ...fields, courseId: ctx.course.id } });
+  }),
+
+  lab: courseStaffProcedure.input(z.object({ labId: EntityId })).query(({ ctx, input }) => labInCourse(ctx.db, ctx.course.id, input.labId)),
+
+  saveLab: courseStaffProcedure.input(LabInput).mutation(async ({ ctx, input }) => {
+    if (input.labId) await labInCourse(ctx.db, ctx.course.id, input.labId);
+    await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
+    const lab = await saveLab(ctx.db, ctx.course.id, input);
+    return { labId: lab.id };
+  }),
+
+  setPublished: courseStaffProcedure.input(z.object({ labId: EntityId, published: z.boolean() })).mutation(async ({ ctx, input }) => {
+    await labInCourse(ctx.db, ctx.course.id, input.labId);
+    await ctx.db.lab.update({ where: { id: input.labId }, data: { published: input.published } });
+    return { ok: true };
+  }),
+
+  exportLab: courseStaffProcedure.input(z.object({ labId: EntityId })).query(async ({ ctx, input }) => {
+    const lab = await labInCourse(ctx.db, ctx.course.id, input.labId);
+    return { folderName: slugOf(lab.title), files: labToFolder(lab) };
+  }),
+
+  importLab: courseStaffProcedure
+    .input(z.object({ templateId: EntityId, files: z.record(z.string().max(500), z.string()) }))
+    .mutation(async ({ ctx, input }) => {
+      await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
+      let draft: LabDraft;
+      try {
+        draft = folderToLab(input.files);
+      } catch (error) {
+        if (error instanceof LabFolderError) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
+        throw error;
+      }
+      const lab = await saveLab(ctx.db, ctx.course.id, { ...draft, templateId: input.templateId });
+      return { labId: lab.id, steps: draft.steps.length };
+    }),
+});
