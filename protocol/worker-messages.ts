@@ -35,8 +35,10 @@ export const EnvironmentSpec = z.object({
   workingDir: z.string().startsWith("/").max(256),
   user: z.string().min(1).max(64),
   ownerId: EntityId,
+  /** Runs once, as the student, when the container is first created. */
+  setupScript: z.string().max(64 * 1024).nullable().default(null),
 });
-export type EnvironmentSpec = z.infer<typeof EnvironmentSpec>;
+export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
 export const EnvironmentRef = z.object({ environmentId: EntityId });
 
@@ -49,6 +51,7 @@ export const ServerToWorker = {
   stopEnvironment: "environment:stop",
   removeEnvironment: "environment:remove",
   runCheck: "environment:check",
+  buildImage: "image:build",
   openTerminal: "terminal:open",
   terminalInput: "terminal:input",
   resizeTerminal: "terminal:resize",
@@ -73,11 +76,22 @@ export const CheckRequest = EnvironmentRef.extend({
 export type CheckRequest = z.infer<typeof CheckRequest>;
 export type CheckReply = WorkerReply<{ exitCode: number | null; output: string; timedOut: boolean }>;
 
+/** An instructor's Dockerfile, built with no network and no registry pulls. */
+export const BuildImageRequest = z.object({
+  buildId: EntityId,
+  tag: z.string().regex(/^shellroom\/[a-z0-9._-]+:[\w.-]+$/, "must be a shellroom/ tag"),
+  dockerfile: z.string().min(1).max(64 * 1024),
+});
+export type BuildImageRequest = z.infer<typeof BuildImageRequest>;
+
+export const BuildLogLine = z.object({ buildId: EntityId, line: z.string().max(8 * 1024) });
+
 /** Worker -> server events. */
 export const WorkerToServer = {
   heartbeat: "worker:heartbeat",
   terminalOutput: "terminal:output",
   terminalExit: "terminal:exit",
+  buildLog: "image:build-log",
 } as const;
 
 export const Heartbeat = z.object({

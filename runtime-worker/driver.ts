@@ -27,7 +27,7 @@ export interface ShellProcess {
 
 export interface RuntimeDriver {
   /** Creates the environment's container and workspace volume; no-op when they exist. */
-  create(spec: EnvironmentSpec): Promise<{ containerId: string; volumeName: string }>;
+  create(spec: EnvironmentSpec): Promise<{ containerId: string; volumeName: string; created: boolean }>;
   start(environmentId: string): Promise<void>;
   state(environmentId: string): Promise<RuntimeState>;
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */
@@ -36,4 +36,6 @@ export interface RuntimeDriver {
   remove(environmentId: string, options: { removeVolume: boolean }): Promise<void>;
   /** Every container this worker manages, found by label (for reconcile and counts). */
   list(): Promise<ManagedContainer[]>;
+  /** Builds a Dockerfile into `tag`, relaying the build's log lines. */
+  buildImage(dockerfile: string, tag: string, log: (line: string) => void): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { Logger } from "../common/logger";
 
 /** A login shell, so the image's profile and the student's .bashrc apply. */
 const SHELL_COMMAND = ["/bin/bash", "-l"];
+const SETUP_TIMEOUT_SECONDS = 300;
 
 export interface TerminalEvents {
   output(ref: TerminalRef, chunk: Uint8Array, offset: number): void;
@@ -31,10 +32,20 @@ export class EnvironmentManager {
 
   /** Creates (first time) or resumes (container stopped) the environment; idempotent. */
   async start(spec: EnvironmentSpec) {
-    const created = await this.driver.create(spec);
+    const { containerId, volumeName, created } = await this.driver.create(spec);
     if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
-    this.log.info({ environmentId: spec.environmentId, containerId: created.containerId }, "environment running");
-    return created;
+    if (created && spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
+    this.log.info({ environmentId: spec.environmentId, containerId }, "environment running");
+    return { containerId, volumeName };
+  }
+
+  /** The template's setup script, once per new container; a failure leaves no half-set-up container. */
+  private async runSetup(environmentId: string, script: string) {
+    const outcome = await runCheck(this.driver, { environmentId, script, timeoutSeconds: SETUP_TIMEOUT_SECONDS });
+    if (outcome.exitCode === 0) return;
+    await this.driver.remove(environmentId, { removeVolume: false });
+    const why = outcome.timedOut ? `ran longer than ${SETUP_TIMEOUT_SECONDS} s` : `exited with ${outcome.exitCode}`;
+    throw new Error(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
   }
 
   async stop(environmentId: string) {

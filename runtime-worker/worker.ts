@@ -6,7 +6,7 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  CheckRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  BuildImageRequest, CheckRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
   ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
   type TerminalRef, type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
@@ -73,6 +73,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume }) =>
     environments.remove(environmentId, removeVolume));
   serve(ServerToWorker.runCheck, CheckRequest, async (request) => ({ ...(await environments.check(request)) }));
+  serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile }) => {
+    await options.driver.buildImage(dockerfile, tag, (line) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) }));
+  });
   serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));

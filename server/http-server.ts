@@ -13,6 +13,7 @@ import { originAllowed } from "./auth/origin";
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
+import { ImageBuilds } from "./images/image-builds";
 import { createSocketServer } from "./gateway/socket-server";
 import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
@@ -51,20 +52,22 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workers = new WorkerLink(workerNamespace);
   const environments = new EnvironmentService(db, workers, log);
   const audit = new AuditLog(db, log);
+  const imageBuilds = new ImageBuilds(db, workers, log);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const sessionSockets = {
     disconnectSession: (sessionId: string) => terminalNamespace.in(sessionRoom(sessionId)).disconnectSockets(true),
     disconnectUser: (userId: string) => terminalNamespace.in(userRoom(userId)).disconnectSockets(true),
   };
 
-  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log });
+  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
+    onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line) });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
+    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
     responseMeta: ({ errors }) => {
       // Tell clients when to retry a rate-limited request.
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");

@@ -3,6 +3,7 @@ import Docker from "dockerode";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
+import { buildDockerfile } from "../images/base-image";
 import {
   LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_WORKER,
   containerCreateOptions, containerName, volumeName,
@@ -34,7 +35,7 @@ export class DockerDriver implements RuntimeDriver {
     const name = containerName(spec.environmentId);
     const volume = volumeName(spec.environmentId);
     const existing = await this.inspect(spec.environmentId);
-    if (existing) return { containerId: existing.Id, volumeName: volume };
+    if (existing) return { containerId: existing.Id, volumeName: volume, created: false };
 
     await this.docker.createVolume({
       Name: volume,
@@ -44,13 +45,13 @@ export class DockerDriver implements RuntimeDriver {
     });
     try {
       const container = await this.docker.createContainer(containerCreateOptions(spec, this.workerId));
-      return { containerId: container.id, volumeName: volume };
+      return { containerId: container.id, volumeName: volume, created: true };
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
       // Two starts raced: the other one created it, which is what we wanted.
       if (statusOf(error) === 409) {
         const raced = await this.inspect(spec.environmentId);
-        if (raced) return { containerId: raced.Id, volumeName: volume };
+        if (raced) return { containerId: raced.Id, volumeName: volume, created: false };
       }
       throw error;
     }
@@ -150,6 +151,10 @@ export class DockerDriver implements RuntimeDriver {
       state: container.State === "running" ? "running" : "stopped",
       workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
     }));
+  }
+
+  async buildImage(dockerfile: string, tag: string, log: (line: string) => void) {
+    await buildDockerfile(this.docker, dockerfile, tag, log);
   }
 
   private async inspect(environmentId: string) {

@@ -56,6 +56,7 @@ export class EnvironmentService {
       workingDir: template.workingDir,
       user: template.user,
       ownerId: userId,
+      setupScript: template.setupScript,
     };
 
     await this.db.environment.update({ where: { id: environment.id }, data: { state: "STARTING", workerId, error: null } });

@@ -6,7 +6,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import {
-  Heartbeat, TerminalExit, TerminalOutput, WorkerHandshake, WorkerToServer,
+  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, WorkerHandshake, WorkerToServer,
 } from "../../protocol/worker-messages";
 import { ServerToBrowser, type BrowserOutput } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
@@ -25,6 +25,7 @@ export function attachWorkerGateway(options: {
   db: Database;
   workerToken: string;
   log: Logger;
+  onBuildLog(buildId: string, line: string): void;
 }) {
   const { workers, terminals, db, log } = options;
 
@@ -75,6 +76,11 @@ export function attachWorkerGateway(options: {
       if (!exit.success) return;
       const { environmentId, terminalId, exitCode } = exit.data;
       terminals.to(terminalRoom(environmentId, terminalId)).emit(ServerToBrowser.exit, { environmentId, terminalId, exitCode });
+    });
+
+    socket.on(WorkerToServer.buildLog, (payload: unknown) => {
+      const entry = BuildLogLine.safeParse(payload);
+      if (entry.success) options.onBuildLog(entry.data.buildId, entry.data.line);
     });
 
     socket.on("disconnect", async (reason) => {

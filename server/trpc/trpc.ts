@@ -14,6 +14,7 @@ import type { RateLimiter, RateLimitRule } from "../auth/rate-limit";
 import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
+import type { ImageBuilds } from "../images/image-builds";
 import type { CourseRole } from "../../generated/prisma/client";
 
 /** Live connections that must end with the session they were opened under. */
@@ -25,6 +26,7 @@ export interface SessionSockets {
 export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
+  imageBuilds: ImageBuilds;
   rateLimiter: RateLimiter;
   audit: AuditLog;
   sockets: SessionSockets;

@@ -26,3 +26,12 @@ export async function pickWorker(db: Database): Promise<string> {
   if (!chosen) throw new NoWorkerAvailableError("No machine has room for a new environment right now. Try again in a minute, or ask your instructor.");
   return chosen.id;
 }
+
+/** Every worker that is ONLINE with a recent heartbeat. */
+export async function liveWorkerIds(db: Database): Promise<string[]> {
+  const workers = await db.worker.findMany({
+    where: { status: "ONLINE", lastHeartbeatAt: { gte: new Date(Date.now() - HEARTBEAT_STALE_MS) } },
+    select: { id: true },
+  });
+  return workers.map((worker) => worker.id);
+}

@@ -89,7 +89,31 @@ async function labInCourse(db: Database, courseId: string, labId: string) {
   return lab;
 }
 
+const Dockerfile = z.string().max(64 * 1024, "Keep the Dockerfile under 64 KiB")
+  .refine((text) => /^\s*FROM\s+\S+/im.test(text), "A Dockerfile starts FROM an image (e.g. FROM shellroom/default:1)");
+
 export const authoringRouter = router({
+  images: courseStaffProcedure.query(({ ctx }) =>
+    ctx.db.image.findMany({
+      where: { courseId: ctx.course.id },
+      orderBy: { createdAt: "desc" },
+      select: { id: true, name: true, tag: true, status: true, error: true, createdAt: true, finishedAt: true },
+    })),
+
+  image: courseStaffProcedure.input(z.object({ imageId: EntityId })).query(async ({ ctx, input }) => {
+    const image = await ctx.db.image.findFirst({ where: { id: input.imageId, courseId: ctx.course.id } });
+    if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "No such image in this course." });
+    return image;
+  }),
+
+  /** Starts a build on every live worker; follow it with `image`. */
+  buildImage: courseStaffProcedure
+    .input(z.object({ name: z.string().trim().min(1, "Name the image").max(80), dockerfile: Dockerfile }))
+    .mutation(async ({ ctx, input }) => {
+      const image = await ctx.imageBuilds.start({ courseId: ctx.course.id, name: input.name, dockerfile: input.dockerfile, userId: ctx.auth.user.id });
+      return { imageId: image.id, tag: image.tag };
+    }),
+
   templates: courseStaffProcedure.query(({ ctx }) =>
     ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } })),
 
