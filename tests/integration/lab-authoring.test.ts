@@ -75,3 +75,14 @@ it("a lab exported as a folder imports back as the same lab; a broken folder is 
   expect(broken.status).toBe(400);
   expect(broken.body.error.message).toBe("lab.yaml: steps[0].body refers to steps/missing.md, which is not in the folder.");
 });
+
+it("a one-off workshop has dates, and dates out of order are refused on the right field", async () => {
+  const created = await harness.trpc("course.create", { title: "Friday workshop", description: "Two hours of git", kind: "WORKSHOP", startsAt: "2026-12-04T14:00:00Z", endsAt: "2026-12-04T16:00:00Z" }, { cookie: instructor });
+  expect(created.status).toBe(200);
+  const courseId = created.body.result.data.id;
+  const read = await harness.trpc("course.byId", { courseId }, { cookie: instructor, method: "GET" });
+  expect(read.body.result.data).toMatchObject({ kind: "WORKSHOP", startsAt: "2026-12-04T14:00:00.000Z" });
+  const backwards = await harness.trpc("course.update", { courseId, title: "Friday workshop", description: "", kind: "WORKSHOP", startsAt: "2026-12-04T16:00:00Z", endsAt: "2026-12-04T14:00:00Z" }, { cookie: instructor });
+  expect(backwards.status).toBe(400);
+  expect(backwards.body.error.data.zodError.fieldErrors.endsAt).toEqual(["The end comes after the start"]);
+});

@@ -6,6 +6,11 @@ import { courseMemberProcedure, courseStaffProcedure, instructorProcedure, prote
 const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(120, "Keep the title under 120 characters");
 const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
 
+const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
+const OptionalDate = z.coerce.date().nullable().default(null);
+const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
+const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
+
 function slugFrom(title: string) {
   const base = title.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "course";
   return `${base}-${generateJoinCode().slice(0, 4)}`;
@@ -38,7 +43,7 @@ export const courseRouter = router({
     const course = await ctx.db.course.findUniqueOrThrow({
       where: { id: ctx.course.id },
       select: {
-        id: true, title: true, description: true,
+        id: true, title: true, description: true, kind: true, startsAt: true, endsAt: true,
         labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
       },
     });
@@ -47,16 +52,25 @@ export const courseRouter = router({
   }),
 
   create: instructorProcedure
-    .input(z.object({ title: CourseTitle, description: CourseDescription }))
+    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind.default("COURSE"), startsAt: OptionalDate, endsAt: OptionalDate }).refine(datesInOrder, DATES_IN_ORDER))
     .mutation(async ({ ctx, input }) => {
       const course = await ctx.db.course.create({
         data: {
-          title: input.title, description: input.description, slug: slugFrom(input.title), joinCode: generateJoinCode(),
+          title: input.title, description: input.description, kind: input.kind, startsAt: input.startsAt, endsAt: input.endsAt,
+          slug: slugFrom(input.title), joinCode: generateJoinCode(),
           members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
         },
       });
       await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
       return { id: course.id };
+    }),
+
+  update: courseStaffProcedure
+    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind, startsAt: OptionalDate, endsAt: OptionalDate }).refine(datesInOrder, DATES_IN_ORDER))
+    .mutation(async ({ ctx, input }) => {
+      const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
+      await ctx.db.course.update({ where: { id: ctx.course.id }, data: fields });
+      return { ok: true };
     }),
 
   joinLink: courseStaffProcedure.query(async ({ ctx }) => {
