@@ -18,7 +18,11 @@ export const ServerToBrowser = {
   output: "terminal:output",
   exit: "terminal:exit",
   error: "terminal:error",
+  notice: "environment:notice",
 } as const;
+
+/** Something the student should know about their environment (lifetime, idle stop, instructor). */
+export type EnvironmentNotice = { environmentId: string; kind: "warning" | "stopped" | "info"; message: string };
 
 export const AttachRequest = z.object({
   environmentId: EntityId,

@@ -52,6 +52,7 @@ export const ServerToWorker = {
   removeEnvironment: "environment:remove",
   runCheck: "environment:check",
   buildImage: "image:build",
+  listEnvironments: "environment:list",
   openTerminal: "terminal:open",
   terminalInput: "terminal:input",
   resizeTerminal: "terminal:resize",
@@ -97,8 +98,10 @@ export const WorkerToServer = {
 export const Heartbeat = z.object({
   runningEnvironments: z.number().int().min(0),
   openTerminals: z.number().int().min(0),
+  /** environmentId -> last terminal activity (ms since epoch), for environments active since the last beat. */
+  activity: z.record(z.string().max(64), z.number().int().min(0)).default({}),
 });
-export type Heartbeat = z.infer<typeof Heartbeat>;
+export type Heartbeat = z.input<typeof Heartbeat>;
 
 /** `offset` is the byte position of `data` in the terminal's output since the shell started. */
 export const TerminalOutput = TerminalRef.extend({ data: z.instanceof(Uint8Array), offset: z.number().int().min(0) });
@@ -109,6 +112,11 @@ export type TerminalExit = z.infer<typeof TerminalExit>;
 
 /** Every worker acknowledgement has this shape, so failures carry words, not stack traces. */
 export type WorkerReply<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; error: string };
+
+export const ListEnvironmentsRequest = z.object({});
+
+/** What a worker reports it holds (by label), for reconcile after a (re)connect. */
+export type ListEnvironmentsReply = WorkerReply<{ environments: Array<{ environmentId: string; state: "running" | "stopped" }> }>;
 
 export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string }>;
 /** `offset`: output bytes the screen already includes; later output starts there. */

@@ -84,6 +84,20 @@ export class EnvironmentManager {
     return (await this.driver.list()).filter((container) => container.state === "running").length;
   }
 
+  /** Last terminal activity per environment, for those active since `sinceMs`. */
+  activitySince(sinceMs: number): Record<string, number> {
+    const activity: Record<string, number> = {};
+    for (const [key, session] of this.terminals) {
+      const environmentId = key.slice(0, key.indexOf("/"));
+      if (session.lastActivityAt > sinceMs) activity[environmentId] = Math.max(activity[environmentId] ?? 0, session.lastActivityAt);
+    }
+    return activity;
+  }
+
+  async list() {
+    return (await this.driver.list()).map(({ environmentId, state }) => ({ environmentId, state }));
+  }
+
   get openTerminalCount() {
     return this.terminals.size;
   }

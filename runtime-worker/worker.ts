@@ -6,11 +6,12 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  BuildImageRequest, CheckRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  BuildImageRequest, CheckRequest, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
   ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
   type TerminalRef, type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
+
 import { EnvironmentManager } from "./environments";
 import type { Logger } from "../common/logger";
 
@@ -76,14 +77,22 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile }) => {
     await options.driver.buildImage(dockerfile, tag, (line) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) }));
   });
+  serve(ServerToWorker.listEnvironments, ListEnvironmentsRequest, async () => ({ environments: await environments.list() }));
   serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
 
+  let lastBeatAt = 0;
   const sendHeartbeat = async () => {
     if (!socket.connected) return;
     try {
-      const beat: Heartbeat = { runningEnvironments: await environments.runningCount(), openTerminals: environments.openTerminalCount };
+      const beganAt = Date.now();
+      const beat: Heartbeat = {
+        runningEnvironments: await environments.runningCount(),
+        openTerminals: environments.openTerminalCount,
+        activity: environments.activitySince(lastBeatAt),
+      };
+      lastBeatAt = beganAt;
       socket.emit(WorkerToServer.heartbeat, beat);
     } catch (error) {
       log.error({ err: error instanceof Error ? error.message : String(error) }, "heartbeat failed: runtime unreachable");

@@ -15,6 +15,10 @@ import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
 import { ImageBuilds } from "./images/image-builds";
 import { createSocketServer } from "./gateway/socket-server";
+import { environmentRoom } from "./gateway/rooms";
+import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
+import { reconcileWorker } from "./workers/reconcile";
+import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
 import { appRouter } from "./trpc/root";
@@ -31,6 +35,8 @@ export interface ShellroomServerOptions {
   redisKeyPrefix?: string;
   publicUrl?: string;
   log: Logger;
+  /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
+  sweepIntervalMs?: number;
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
 }
@@ -39,6 +45,7 @@ export interface ShellroomServer {
   httpServer: http.Server;
   /** The request channel to workers (operations and tests). */
   workers: WorkerLink;
+  sweeper: LifecycleSweeper;
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -50,7 +57,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workerNamespace = sockets.io.of(WORKER_NAMESPACE);
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
-  const environments = new EnvironmentService(db, workers, log);
+  const environments = new EnvironmentService(db, workers, log,
+    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice));
+  const sweeper = new LifecycleSweeper(db, environments, log);
+  if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
   const imageBuilds = new ImageBuilds(db, workers, log);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
@@ -60,7 +70,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   };
 
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
-    onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line) });
+    onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
+    onWorkerConnected: (workerId) => reconcileWorker(db, workers, workerId, log) });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
@@ -103,6 +114,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   return {
     httpServer,
     workers,
+    sweeper,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -112,6 +124,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         });
       }),
     close: async () => {
+      sweeper.stop();
       await sockets.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

@@ -7,13 +7,20 @@ import type { Logger } from "../../common/logger";
 import {
   ServerToWorker, type CheckReply, type EnvironmentSpec, type StartEnvironmentReply, type WorkerReply,
 } from "../../protocol/worker-messages";
+import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
-import { NoWorkerAvailableError, pickWorker } from "../workers/scheduler";
+import { NoWorkerAvailableError, isWorkerLive, pickWorker } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
 const START_TIMEOUT_MS = 60_000;
 const MB = 1024 * 1024;
+const MINUTE_MS = 60_000;
+
+export type StopReason = "IDLE" | "EXPIRED" | "USER" | "STAFF";
+
+/** Delivers a notice to everyone viewing an environment's terminals. */
+export type Notify = (notice: EnvironmentNotice) => void;
 
 export interface EnvironmentSummary {
   environmentId: string;
@@ -25,6 +32,7 @@ export class EnvironmentService {
     private readonly db: Database,
     private readonly workers: WorkerLink,
     private readonly log: Logger,
+    private readonly notify: Notify = () => undefined,
   ) {}
 
   async startForLab({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
@@ -38,6 +46,12 @@ export class EnvironmentService {
 
     // The workspace volume lives on the worker that created it: stay there while it is up.
     let workerId = environment.workerId;
+    if (workerId && !(await isWorkerLive(this.db, workerId))) {
+      const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
+      await this.db.environment.update({ where: { id: environment.id }, data: { state: "INTERRUPTED", error: message } });
+      log.warn({ workerId }, "start refused: the workspace's worker is not live");
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
+    }
     if (!workerId) {
       try {
         workerId = await pickWorker(this.db);
@@ -59,7 +73,8 @@ export class EnvironmentService {
       setupScript: template.setupScript,
     };
 
-    await this.db.environment.update({ where: { id: environment.id }, data: { state: "STARTING", workerId, error: null } });
+    const wasRunning = environment.state === "RUNNING" && environment.workerId === workerId;
+    if (!wasRunning) await this.db.environment.update({ where: { id: environment.id }, data: { state: "STARTING", workerId, error: null } });
     let reply: StartEnvironmentReply;
     try {
       reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
@@ -76,9 +91,14 @@ export class EnvironmentService {
       log.warn({ workerId, err: reply.error }, "start failed on worker");
       throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be started: ${reply.error}` });
     }
+    const now = new Date();
+    // A page reload finds it running: the lifetime clock keeps going.
+    const lifetime = wasRunning ? {} : {
+      startedAt: now, expiresAt: new Date(now.getTime() + template.maxLifetimeMinutes * MINUTE_MS), warnedAt: null, stopReason: null,
+    };
     await this.db.environment.update({
       where: { id: environment.id },
-      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, startedAt: new Date(), lastActivityAt: new Date() },
+      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, ...lifetime },
     });
     log.info({ workerId }, "environment running");
     return { environmentId: environment.id, state: "RUNNING" };
@@ -103,14 +123,38 @@ export class EnvironmentService {
     return reply;
   }
 
-  /** Stops the container; the workspace volume is kept for next time. */
+  /** Stops the student's container for a lab; the workspace volume is kept for next time. */
   async stop(userId: string, labId: string) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
-    if (!environment?.workerId || environment.state === "STOPPED" || environment.state === "DELETED") return { state: environment?.state ?? "STOPPED" };
-    const reply = await this.request(environment.workerId, ServerToWorker.stopEnvironment, { environmentId: environment.id }, 30_000);
-    if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be stopped: ${reply.error}` });
-    await this.db.environment.update({ where: { id: environment.id }, data: { state: "STOPPED", stoppedAt: new Date() } });
+    if (!environment) return { state: "STOPPED" as const };
+    return this.stopById(environment.id, "USER");
+  }
+
+  /** Stops an environment for a reason (idle, lifetime, user, staff) and tells its viewers. */
+  async stopById(environmentId: string, reason: StopReason, notice?: string) {
+    const environment = await this.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    if (environment.workerId && (environment.state === "RUNNING" || environment.state === "STARTING")) {
+      const reply = await this.request(environment.workerId, ServerToWorker.stopEnvironment, { environmentId }, 30_000);
+      if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be stopped: ${reply.error}` });
+    }
+    await this.db.environment.update({ where: { id: environmentId }, data: { state: "STOPPED", stoppedAt: new Date(), stopReason: reason } });
+    if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
+    this.log.info({ environmentId, reason }, "environment stopped");
     return { state: "STOPPED" as const };
+  }
+
+  /** More time before the lifetime limit; the student is told. */
+  async extend(environmentId: string, minutes: number) {
+    const environment = await this.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const base = Math.max(environment.expiresAt?.getTime() ?? Date.now(), Date.now());
+    const expiresAt = new Date(base + minutes * MINUTE_MS);
+    await this.db.environment.update({ where: { id: environmentId }, data: { expiresAt, warnedAt: null } });
+    this.notify({ environmentId, kind: "info", message: `Your instructor gave you ${minutes} more minutes.` });
+    return { expiresAt };
+  }
+
+  warn(environmentId: string, message: string) {
+    this.notify({ environmentId, kind: "warning", message });
   }
 
   /** A fresh container; the workspace is kept or wiped as the student chose. */

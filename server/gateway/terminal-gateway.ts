@@ -18,7 +18,7 @@ import { validateSessionToken, type SessionUser } from "../auth/sessions";
 import type { AuditLog } from "../audit";
 import type { Database } from "../database/client";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
-import { terminalRoom } from "./rooms";
+import { environmentRoom, terminalRoom } from "./rooms";
 
 const OPEN_TERMINAL_TIMEOUT_MS = 15_000;
 
@@ -114,7 +114,7 @@ export function attachTerminalGateway(options: {
         const { environmentId, terminalId, cols, rows } = request;
         // Join before asking for the screen: output produced meanwhile is not lost; the
         // offsets let the browser drop what the screen already shows.
-        await socket.join(terminalRoom(environmentId, terminalId));
+        await socket.join([terminalRoom(environmentId, terminalId), environmentRoom(environmentId)]);
         const opened = await workers.request<OpenTerminalReply>(
           environment.workerId, ServerToWorker.openTerminal, { environmentId, terminalId, cols, rows }, OPEN_TERMINAL_TIMEOUT_MS);
         if (!opened.ok) {

@@ -26,6 +26,8 @@ export function attachWorkerGateway(options: {
   workerToken: string;
   log: Logger;
   onBuildLog(buildId: string, line: string): void;
+  /** Called once a worker is registered, to reconcile its containers with the records. */
+  onWorkerConnected(workerId: string): Promise<unknown>;
 }) {
   const { workers, terminals, db, log } = options;
 
@@ -53,6 +55,7 @@ export function attachWorkerGateway(options: {
     };
     await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
     workerLog.info({ name: worker.name }, "worker connected");
+    void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
     socket.on(WorkerToServer.heartbeat, async (payload: unknown) => {
       const beat = Heartbeat.safeParse(payload);
@@ -61,6 +64,11 @@ export function attachWorkerGateway(options: {
         where: { id: worker.workerId },
         data: { status: "ONLINE", lastHeartbeatAt: new Date(), runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals },
       }).catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
+      // Terminal activity keeps environments from being culled as idle.
+      for (const [environmentId, at] of Object.entries(beat.data.activity)) {
+        await db.environment.updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
+          .catch((error: Error) => workerLog.error({ environmentId, err: error.message }, "could not record activity"));
+      }
     });
 
     socket.on(WorkerToServer.terminalOutput, (payload: unknown) => {

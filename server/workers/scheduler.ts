@@ -35,3 +35,8 @@ export async function liveWorkerIds(db: Database): Promise<string[]> {
   });
   return workers.map((worker) => worker.id);
 }
+
+export async function isWorkerLive(db: Database, workerId: string): Promise<boolean> {
+  const worker = await db.worker.findUnique({ where: { id: workerId }, select: { status: true, lastHeartbeatAt: true } });
+  return Boolean(worker && worker.status === "ONLINE" && worker.lastHeartbeatAt.getTime() >= Date.now() - HEARTBEAT_STALE_MS);
+}

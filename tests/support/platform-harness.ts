@@ -23,6 +23,8 @@ const TEMPLATE_DATABASE = "shellroom_it_template";
 
 export interface Harness {
   url: string;
+  /** The secret workers present; for starting more workers in a test. */
+  workerToken: string;
   db: Database;
   labId: string;
   courseId: string;
@@ -72,6 +74,8 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
     redisUrl: options.redis === false ? undefined : inject("redisUrl"),
     // Each harness its own channel on the shared Redis, as separate deployments would be.
     redisKeyPrefix: `shellroom-test-${name}`,
+    // Tests run the lifecycle sweep themselves, at the moments they choose.
+    sweepIntervalMs: 0,
   });
   const url = await server.listen(0, "127.0.0.1");
 
@@ -93,7 +97,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
   const sockets: Socket[] = [];
 
   const harness: Harness = {
-    url, db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
+    url, workerToken, db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
 
     async newStudent(displayName = "Test Student") {
       const user = await db.user.create({ data: { displayName, role: "STUDENT" } });

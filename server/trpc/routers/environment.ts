@@ -1,5 +1,14 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { labMemberProcedure, router } from "../trpc";
+import { EntityId } from "../../../protocol/ids";
+import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
+
+/** The environment, when it belongs to a lab of the course the caller is staff of. */
+async function environmentInCourse(db: Context["db"], courseId: string, environmentId: string) {
+  const environment = await db.environment.findFirst({ where: { id: environmentId, lab: { courseId } }, select: { id: true } });
+  if (!environment) throw new TRPCError({ code: "NOT_FOUND", message: "No such environment in this course." });
+  return environment;
+}
 
 export const environmentRouter = router({
   /** Starts (or resumes) the signed-in student's environment for a lab. */
@@ -12,4 +21,20 @@ export const environmentRouter = router({
   reset: labMemberProcedure
     .input(z.object({ wipeWorkspace: z.boolean() }))
     .mutation(({ ctx, input }) => ctx.environments.reset(ctx.auth.user.id, ctx.lab.id, input.wipeWorkspace)),
+
+  /** Staff: more time before a student's environment reaches its lifetime limit. */
+  extend: courseStaffProcedure
+    .input(z.object({ environmentId: EntityId, minutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day") }))
+    .mutation(async ({ ctx, input }) => {
+      await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
+      return ctx.environments.extend(input.environmentId, input.minutes);
+    }),
+
+  /** Staff: stop a student's environment (files kept). */
+  stopForStudent: courseStaffProcedure
+    .input(z.object({ environmentId: EntityId }))
+    .mutation(async ({ ctx, input }) => {
+      await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
+      return ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept.");
+    }),
 });

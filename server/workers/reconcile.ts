@@ -1,0 +1,46 @@
+/**
+ * After a worker (re)connects, the database and the worker's containers are brought into
+ * agreement: running containers are adopted, records of vanished or stopped containers are
+ * corrected, and containers no environment owns any more are removed.
+ */
+import type { Logger } from "../../common/logger";
+import { ServerToWorker, type ListEnvironmentsReply, type WorkerReply } from "../../protocol/worker-messages";
+import type { Database } from "../database/client";
+import type { WorkerLink } from "./worker-link";
+
+export async function reconcileWorker(db: Database, workers: WorkerLink, workerId: string, log: Logger) {
+  const reply = await workers.request<ListEnvironmentsReply>(workerId, ServerToWorker.listEnvironments, {}, 30_000);
+  if (!reply.ok) throw new Error(reply.error);
+  const onWorker = new Map(reply.environments.map((entry) => [entry.environmentId, entry.state]));
+  const records = await db.environment.findMany({
+    where: { OR: [{ workerId }, { id: { in: [...onWorker.keys()] } }] },
+    select: { id: true, workerId: true, state: true },
+  });
+  const known = new Map(records.map((record) => [record.id, record]));
+
+  let adopted = 0;
+  let corrected = 0;
+  for (const record of records) {
+    if (record.workerId !== workerId || record.state === "DELETED") continue;
+    const container = onWorker.get(record.id);
+    if (container === "running" && record.state !== "RUNNING") {
+      await db.environment.update({ where: { id: record.id }, data: { state: "RUNNING", error: null, stopReason: null, lastActivityAt: new Date() } });
+      adopted++;
+    } else if (container !== "running" && (record.state === "RUNNING" || record.state === "STARTING" || record.state === "INTERRUPTED")) {
+      await db.environment.update({ where: { id: record.id }, data: { state: "STOPPED", stoppedAt: new Date() } });
+      corrected++;
+    }
+  }
+
+  let removed = 0;
+  for (const environmentId of onWorker.keys()) {
+    const record = known.get(environmentId);
+    const orphan = !record || record.state === "DELETED" || (record.workerId !== null && record.workerId !== workerId);
+    if (!orphan) continue;
+    // No record at all: nothing will ever reopen the workspace either.
+    const removal = await workers.request<WorkerReply>(workerId, ServerToWorker.removeEnvironment, { environmentId, removeVolume: !record || record.state === "DELETED" }, 30_000);
+    if (removal.ok) removed++;
+  }
+  log.info({ workerId, containers: onWorker.size, adopted, corrected, removed }, "worker reconciled");
+  return { adopted, corrected, removed };
+}
