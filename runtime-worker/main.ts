@@ -5,6 +5,7 @@ import { z } from "zod";
 import { rootLogger } from "../common/logger";
 import { DockerDriver } from "./docker/docker-driver";
 import { startWorker } from "./worker";
+import { startWorkerHttp } from "./observability";
 
 const WorkerEnv = z.object({
   SHELLROOM_SERVER_URL: z.url().describe("where the server listens, e.g. http://127.0.0.1:3000"),
@@ -14,6 +15,8 @@ const WorkerEnv = z.object({
   SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
   SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
+  SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
+  SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
 });
 
 const parsed = WorkerEnv.safeParse(process.env);
@@ -35,6 +38,14 @@ const worker = startWorker({
   driver: new DockerDriver(new Docker({ socketPath }), env.SHELLROOM_WORKER_ID),
   log: rootLogger,
 });
+
+if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
+  const http = await startWorkerHttp({
+    port: env.SHELLROOM_WORKER_HTTP_PORT, host: env.SHELLROOM_WORKER_HTTP_HOST, metrics: worker.metrics,
+    environments: worker.environments, connectedToServer: () => worker.socket.connected,
+  });
+  rootLogger.info({ port: http.port }, "worker metrics and health listening");
+}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

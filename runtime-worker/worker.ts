@@ -13,6 +13,7 @@ import {
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager } from "./environments";
+import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import type { Logger } from "../common/logger";
 
 export interface WorkerOptions {
@@ -26,6 +27,7 @@ export interface WorkerOptions {
 export interface RunningWorker {
   readonly socket: Socket;
   readonly environments: EnvironmentManager;
+  readonly metrics: WorkerMetrics;
   connected(): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
 
 export function startWorker(options: WorkerOptions): RunningWorker {
   const log = options.log.child({ workerId: options.handshake.workerId });
+  const metrics = createWorkerMetrics();
   const socket = io(`${options.serverUrl}${WORKER_NAMESPACE}`, {
     auth: options.handshake,
     transports: ["websocket"],
@@ -56,12 +59,15 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
         log.warn({ event, issues: parsed.error.issues.length }, "rejected malformed request");
+        metrics.requests.inc({ event, result: "invalid" });
         reply({ ok: false, error: `invalid ${event}: ${parsed.error.issues.map((issue) => issue.message).join("; ")}` });
         return;
       }
       try {
         reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
+        metrics.requests.inc({ event, result: "ok" });
       } catch (error) {
+        metrics.requests.inc({ event, result: "failed" });
         const message = error instanceof Error ? error.message : String(error);
         log.error({ event, err: message }, "request failed");
         reply({ ok: false, error: message });
@@ -111,6 +117,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   return {
     socket,
     environments,
+    metrics,
     connected: () =>
       new Promise((resolve, reject) => {
         if (socket.connected) return resolve();

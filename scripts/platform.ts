@@ -56,7 +56,7 @@ process.on("SIGTERM", () => void stop(0));
 
 const server = run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development" });
 await waitForHealth(Date.now() + 180_000);
-const worker = run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url });
+const worker = run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1) });
 console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
 
 const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd(10)} ${login.email} / ${login.password}`).join("\n");
@@ -67,6 +67,7 @@ console.log(`
 ${logins}
 
   Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}
+  Metrics: ${url}/metrics (server), http://127.0.0.1:${process.env.SHELLROOM_WORKER_HTTP_PORT ?? port + 1}/metrics (worker)
 
   Press Ctrl-C to stop.
 `);

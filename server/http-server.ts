@@ -9,6 +9,8 @@ import type { Logger } from "../common/logger";
 import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
 import { WORKER_NAMESPACE } from "../protocol/worker-messages";
 import { AuditLog } from "./audit";
+import { PROMETHEUS_CONTENT_TYPE } from "../common/metrics";
+import { createServerMetrics, readiness } from "./observability";
 import { originAllowed } from "./auth/origin";
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
@@ -57,8 +59,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workerNamespace = sockets.io.of(WORKER_NAMESPACE);
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
+  const metrics = createServerMetrics(db);
   const environments = new EnvironmentService(db, workers, log,
-    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice));
+    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics);
   const sweeper = new LifecycleSweeper(db, environments, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
@@ -104,6 +107,20 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
+      return;
+    }
+    if (url === "/readyz") {
+      void readiness(db, sockets.redis ? () => sockets.redis!.ping() : undefined).then((problem) => {
+        res.writeHead(problem ? 503 : 200, { "content-type": "text/plain" });
+        res.end(problem ? `not ready: ${problem}\n` : "ready\n");
+      });
+      return;
+    }
+    if (url === "/metrics") {
+      void metrics.registry.render().then((text) => {
+        res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+        res.end(text);
+      });
       return;
     }
     if (options.pages) return options.pages(req, res);

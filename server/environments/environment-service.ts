@@ -9,6 +9,7 @@ import {
 } from "../../protocol/worker-messages";
 import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
+import type { ServerMetrics } from "../observability";
 import { NoWorkerAvailableError, isWorkerLive, pickWorker } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
@@ -33,9 +34,22 @@ export class EnvironmentService {
     private readonly workers: WorkerLink,
     private readonly log: Logger,
     private readonly notify: Notify = () => undefined,
+    private readonly metrics?: Pick<ServerMetrics, "recordStart">,
   ) {}
 
-  async startForLab({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
+  async startForLab(request: { userId: string; labId: string }): Promise<EnvironmentSummary> {
+    const began = performance.now();
+    try {
+      const summary = await this.startOrResume(request);
+      this.metrics?.recordStart("ok", (performance.now() - began) / 1000);
+      return summary;
+    } catch (error) {
+      this.metrics?.recordStart("failed", (performance.now() - began) / 1000);
+      throw error;
+    }
+  }
+
+  private async startOrResume({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
     const lab = await this.db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
     const environment = await this.db.environment.upsert({
       where: { userId_labId: { userId, labId } },
