@@ -1,9 +1,13 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "./trpc";
+import { fieldError, formErrorText } from "./components/errors";
+import { Field } from "./components/field";
+
+const COURSE_ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
 
 export default function HomePage() {
   const trpc = useTRPC();
@@ -15,29 +19,84 @@ export default function HomePage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
+  if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
   if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
+  const canCreate = me.data.role === "INSTRUCTOR" || me.data.role === "ADMIN";
+  const coursesError = formErrorText(courses.error);
+
   return (
     <main className="page">
       <h1>Your courses</h1>
       {courses.isLoading && <p className="muted">Loading your courses…</p>}
-      {courses.error && <p className="error" role="alert">{courses.error.message}</p>}
-      {courses.data?.length === 0 && <p className="muted">You are not enrolled in any course yet. Ask your instructor for a join link.</p>}
+      {coursesError && <p className="error" role="alert">{coursesError}</p>}
+      {courses.data?.length === 0 && (
+        <p className="muted">
+          {canCreate ? "You are not in any course yet. Create one below." : "You are not enrolled in any course yet. Ask your instructor for a join link."}
+        </p>
+      )}
       <div className="course-list">
         {courses.data?.map((course) => (
-          <section key={course.id} className="card">
-            <h2>{course.title}</h2>
+          <section key={course.id} className="card course-card">
+            <div className="course-card-head">
+              <h2><Link href={`/courses/${course.id}`}>{course.title}</Link></h2>
+              {course.role !== "STUDENT" && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
+            </div>
             {course.description && <p className="muted">{course.description}</p>}
-            <ul className="lab-list">
-              {course.labs.map((lab) => (
-                <li key={lab.id}>
-                  <Link href={`/labs/${lab.id}`}>{lab.title}</Link>
-                  {!lab.published && <span className="badge">draft</span>}
-                </li>
-              ))}
-            </ul>
+            {course.labs.length > 0 ? (
+              <ul className="lab-list">
+                {course.labs.map((lab) => (
+                  <li key={lab.id}>
+                    <Link href={`/labs/${lab.id}`}>{lab.title}</Link>
+                    {!lab.published && <span className="badge">draft</span>}
+                  </li>
+                ))}
+              </ul>
+            ) : <p className="muted small">No labs yet.</p>}
           </section>
         ))}
       </div>
+      {canCreate && <NewCourseForm />}
     </main>
+  );
+}
+
+function NewCourseForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [title, setTitle] = useState("");
+  const [description, setDescription] = useState("");
+  const create = useMutation(trpc.course.create.mutationOptions({
+    onSuccess: async ({ id }) => {
+      await queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() });
+      router.push(`/courses/${id}`);
+    },
+  }));
+  const error = create.error;
+  const general = formErrorText(error, ["title", "description"]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate({ title, description });
+  };
+
+  return (
+    <section className="card section new-course" aria-labelledby="new-course-heading">
+      <h2 id="new-course-heading">New course</h2>
+      <form className="form" onSubmit={submit} noValidate aria-busy={create.isPending}>
+        <Field label="Title" error={fieldError(error, "title")}>
+          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={120}
+            placeholder="e.g. Linux for data science" aria-invalid={Boolean(fieldError(error, "title"))} />
+        </Field>
+        <Field label={<>Description <span className="optional">(optional)</span></>} error={fieldError(error, "description")}>
+          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000}
+            aria-invalid={Boolean(fieldError(error, "description"))} />
+        </Field>
+        {general && <p className="error" role="alert">{general}</p>}
+        <div className="form-actions">
+          <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create course"}</button>
+        </div>
+      </form>
+    </section>
   );
 }

@@ -14,6 +14,7 @@ import { TerminalOutputCursor } from "./terminal-output-cursor";
 type Status =
   | { kind: "connecting" }
   | { kind: "connected" }
+  | { kind: "watching" }
   | { kind: "reconnecting" }
   | { kind: "exited" }
   | { kind: "error"; message: string };
@@ -60,6 +61,8 @@ export function TerminalPanel({ environmentId }: { environmentId: string }) {
       const socket: Socket = io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
       const cursor = new TerminalOutputCursor();
       let exited = false;
+      // Staff watching a student's terminal only see: no input, and their window never resizes it.
+      let watching = false;
 
       const attach = () => {
         cursor.reset();
@@ -67,11 +70,14 @@ export function TerminalPanel({ environmentId }: { environmentId: string }) {
           (reply: AttachReply) => {
             if (!reply.ok) return setStatus({ kind: "error", message: reply.error });
             exited = false;
+            watching = reply.mode === "watch";
+            terminal.options.disableStdin = watching;
             terminal.reset();
             terminal.write(reply.screen);
-            cursor.start(reply.offset);
-            setStatus({ kind: "connected" });
-            terminal.focus();
+            // Output that overtook the reply, minus what the screen already shows.
+            for (const early of cursor.start(reply.offset)) terminal.write(early);
+            setStatus({ kind: watching ? "watching" : "connected" });
+            if (!watching) terminal.focus();
           });
       };
 
@@ -90,11 +96,14 @@ export function TerminalPanel({ environmentId }: { environmentId: string }) {
       socket.on(ServerToBrowser.exit, () => {
         exited = true;
         setStatus({ kind: "exited" });
-        terminal.write("\r\n\x1b[2m[The shell has ended. Press Enter to start a new one.]\x1b[0m\r\n");
+        terminal.write(watching
+          ? "\r\n\x1b[2m[The shell has ended.]\x1b[0m\r\n"
+          : "\r\n\x1b[2m[The shell has ended. Press Enter to start a new one.]\x1b[0m\r\n");
       });
       socket.on(ServerToBrowser.error, (error: BrowserError) => setStatus({ kind: "error", message: error.error }));
 
       const typing = terminal.onData((data) => {
+        if (watching) return;
         if (exited) {
           if (data === "\r") attach();
           return;
@@ -104,7 +113,7 @@ export function TerminalPanel({ environmentId }: { environmentId: string }) {
         }
       });
       const resizing = terminal.onResize(({ cols, rows }) => {
-        if (socket.connected) socket.emit(BrowserToServer.resize, { environmentId, terminalId: TERMINAL_ID, cols, rows });
+        if (socket.connected && !watching) socket.emit(BrowserToServer.resize, { environmentId, terminalId: TERMINAL_ID, cols, rows });
       });
       const observer = new ResizeObserver(() => fit.fit());
       observer.observe(container);
@@ -130,6 +139,7 @@ export function TerminalPanel({ environmentId }: { environmentId: string }) {
       <div className="terminal-status" data-testid="terminal-status" data-state={status.kind} role="status">
         {status.kind === "connecting" && "Connecting to your terminal…"}
         {status.kind === "connected" && <><span className="dot live" /> Connected</>}
+        {status.kind === "watching" && <><span className="dot watch" /> Watching (read-only)</>}
         {status.kind === "reconnecting" && <><span className="dot warn" /> Connection lost: reconnecting…</>}
         {status.kind === "exited" && "The shell has ended."}
         {status.kind === "error" && <span className="error">{status.message}</span>}

@@ -1,8 +1,13 @@
 "use client";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
+import { fieldError, formErrorText } from "../components/errors";
+import { Field } from "../components/field";
+
+const FIELDS = ["email", "password"] as const;
 
 export default function SignInPage() {
   const trpc = useTRPC();
@@ -16,7 +21,8 @@ export default function SignInPage() {
       router.push("/");
     },
   }));
-  const fieldErrors = signIn.error?.data?.zodError?.fieldErrors as Record<string, string[] | undefined> | undefined;
+  const error = signIn.error;
+  const general = formErrorText(error, FIELDS);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -26,20 +32,19 @@ export default function SignInPage() {
   return (
     <main className="page narrow">
       <h1>Sign in</h1>
-      <form className="card form" onSubmit={submit} noValidate>
-        <label>
-          Email
-          <input name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
-          {fieldErrors?.email && <span className="field-error">{fieldErrors.email[0]}</span>}
-        </label>
-        <label>
-          Password
-          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-          {fieldErrors?.password && <span className="field-error">{fieldErrors.password[0]}</span>}
-        </label>
-        {signIn.error && !fieldErrors && <p className="error" role="alert">{signIn.error.message}</p>}
+      <form className="card form" onSubmit={submit} noValidate aria-busy={signIn.isPending}>
+        <Field label="Email" error={fieldError(error, "email")}>
+          <input name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)}
+            required aria-invalid={Boolean(fieldError(error, "email"))} />
+        </Field>
+        <Field label="Password" error={fieldError(error, "password")}>
+          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)}
+            required aria-invalid={Boolean(fieldError(error, "password"))} />
+        </Field>
+        {general && <p className="error" role="alert">{general}</p>}
         <button type="submit" className="primary" disabled={signIn.isPending}>{signIn.isPending ? "Signing in…" : "Sign in"}</button>
       </form>
+      <p className="auth-switch">New here? <Link href="/sign-up">Create an account</Link></p>
     </main>
   );
 }

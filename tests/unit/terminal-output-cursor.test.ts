@@ -29,3 +29,21 @@ describe("joining a repainted screen with live output", () => {
     expect(cursor.accept(bytes("once"), 0).byteLength).toBe(0);
   });
 });
+
+describe("output that overtakes the attach reply", () => {
+  it("is held, then shown in order past what the screen already covers", () => {
+    const cursor = new TerminalOutputCursor();
+    // The prompt (bytes 0-8) reached the browser before the reply whose screen covers 0-4.
+    expect(cursor.accept(bytes("mpt$ "), 4).byteLength).toBe(0);
+    expect(cursor.accept(bytes("prom"), 0).byteLength).toBe(0);
+    expect(cursor.start(4).map(text)).toEqual(["mpt$ "]);
+    expect(text(cursor.accept(bytes("ls"), 9))).toBe("ls");
+  });
+
+  it("is forgotten when the browser re-attaches again", () => {
+    const cursor = new TerminalOutputCursor();
+    cursor.accept(bytes("stale"), 0);
+    cursor.reset();
+    expect(cursor.start(0)).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { TerminalPanel } from "../../components/terminal-panel";
 import { LabInstructions } from "../../components/lab-instructions";
+import { formErrorText } from "../../components/errors";
 
 export default function LabPage() {
   const { labId } = useParams<{ labId: string }>();
@@ -28,14 +29,14 @@ export default function LabPage() {
   }, [lab.data, labId, start]);
 
   if (lab.error) {
-    return <main className="page"><p className="error" role="alert">{lab.error.message}</p><Link href="/">Back to your courses</Link></main>;
+    return <main className="page"><p className="error" role="alert">{formErrorText(lab.error)}</p><Link href="/">Back to your courses</Link></main>;
   }
   if (!lab.data) return <main className="page"><p className="muted">Loading the lab…</p></main>;
 
   return (
     <main className="lab-layout">
       <aside className="lab-instructions">
-        <p className="crumbs"><Link href="/">{lab.data.course.title}</Link></p>
+        <p className="crumbs"><Link href={`/courses/${lab.data.course.id}`}>{lab.data.course.title}</Link></p>
         <LabInstructions instructions={lab.data.instructions} steps={lab.data.steps} />
       </aside>
       <section className="lab-terminal">
@@ -46,7 +47,7 @@ export default function LabPage() {
         )}
         {start.error && (
           <div className="terminal-status" data-testid="terminal-status" data-state="error" role="alert">
-            <span className="error">{start.error.message}</span>
+            <span className="error">{formErrorText(start.error)}</span>
             <button className="link-button" onClick={() => start.mutate({ labId })}>Try again</button>
           </div>
         )}

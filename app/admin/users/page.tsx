@@ -1,0 +1,110 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useDeferredValue, useEffect, useState } from "react";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "../../trpc";
+import { formErrorText } from "../../components/errors";
+
+const ROLES = [
+  { value: "ADMIN", label: "Administrator" },
+  { value: "INSTRUCTOR", label: "Instructor" },
+  { value: "STUDENT", label: "Student" },
+] as const;
+type Role = (typeof ROLES)[number]["value"];
+
+export default function AdminUsersPage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const me = useQuery(trpc.auth.me.queryOptions());
+
+  useEffect(() => {
+    if (me.isSuccess && !me.data) router.replace("/sign-in");
+  }, [me.isSuccess, me.data, router]);
+
+  if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
+  if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
+  if (me.data.role !== "ADMIN") {
+    return (
+      <main className="page narrow">
+        <h1>Users</h1>
+        <p className="notice warn" role="alert">Only administrators can manage users and their roles.</p>
+      </main>
+    );
+  }
+  return <UserDirectory myId={me.data.id} />;
+}
+
+function UserDirectory({ myId }: { myId: string }) {
+  const trpc = useTRPC();
+  const [search, setSearch] = useState("");
+  const deferred = useDeferredValue(search.trim());
+  const users = useQuery(trpc.admin.users.queryOptions({ search: deferred }, { placeholderData: keepPreviousData }));
+  const error = formErrorText(users.error);
+
+  return (
+    <main className="page wide">
+      <div className="page-title">
+        <h1>Users</h1>
+        <p className="muted">Grant the instructor role to people who create courses; administrators manage everyone.</p>
+      </div>
+      <div className="toolbar">
+        <input type="search" className="search" placeholder="Search by name or email" aria-label="Search users"
+          value={search} onChange={(e) => setSearch(e.target.value)} maxLength={100} />
+        {users.isFetching && <span className="spinner dark" aria-label="Searching" />}
+        {users.data && <span className="muted small">{users.data.length === 500 ? "First 500 users" : `${users.data.length} user${users.data.length === 1 ? "" : "s"}`}</span>}
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      <div className="table-wrap card flush">
+        <table className="table">
+          <thead>
+            <tr><th>Name</th><th>Email</th><th>Role</th><th>Since</th></tr>
+          </thead>
+          <tbody>
+            {users.data?.map((user) => <UserRow key={user.id} user={user} isMe={user.id === myId} />)}
+            {users.data?.length === 0 && (
+              <tr><td colSpan={4} className="empty">{deferred ? `Nobody matches “${deferred}”.` : "No users yet."}</td></tr>
+            )}
+            {!users.data && users.isLoading && <tr><td colSpan={4} className="empty">Loading users…</td></tr>}
+          </tbody>
+        </table>
+      </div>
+    </main>
+  );
+}
+
+type UserSummary = { id: string; displayName: string; email: string | null; role: Role; createdAt: string | Date };
+
+function UserRow({ user, isMe }: { user: UserSummary; isMe: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [saved, setSaved] = useState(false);
+  const setRole = useMutation(trpc.admin.setRole.mutationOptions({
+    onMutate: () => setSaved(false),
+    onSuccess: async () => {
+      setSaved(true);
+      await queryClient.invalidateQueries({ queryKey: trpc.admin.users.queryKey() });
+    },
+  }));
+  const error = formErrorText(setRole.error);
+  const role = setRole.isPending && setRole.variables ? setRole.variables.role : user.role;
+
+  return (
+    <tr data-testid="user-row" data-email={user.email ?? ""}>
+      <td>{user.displayName}{isMe && <span className="badge neutral">you</span>}</td>
+      <td>{user.email ?? <span className="muted">no email (joined by link)</span>}</td>
+      <td>
+        <div className="role-cell">
+          <select aria-label={`Role of ${user.displayName}`} value={role} disabled={isMe || setRole.isPending}
+            title={isMe ? "You cannot change your own role" : undefined}
+            onChange={(e) => setRole.mutate({ userId: user.id, role: e.target.value as Role })}>
+            {ROLES.map((option) => <option key={option.value} value={option.value}>{option.label}</option>)}
+          </select>
+          {setRole.isPending && <span className="spinner dark" aria-label="Saving" />}
+          {saved && !setRole.isPending && <span className="saved" role="status">Saved</span>}
+        </div>
+        {error && <span className="field-error" role="alert">{error}</span>}
+      </td>
+      <td className="muted nowrap">{new Date(user.createdAt).toLocaleDateString(undefined, { dateStyle: "medium" })}</td>
+    </tr>
+  );
+}

@@ -1,0 +1,70 @@
+"use client";
+import Link from "next/link";
+import { useParams, useRouter } from "next/navigation";
+import { useEffect } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "../../trpc";
+import { formErrorText } from "../../components/errors";
+import { JoinLinkPanel } from "./join-link-panel";
+import { MembersTable } from "./members-table";
+
+const COURSE_ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
+
+export default function CoursePage() {
+  const { courseId } = useParams<{ courseId: string }>();
+  const trpc = useTRPC();
+  const router = useRouter();
+  const course = useQuery(trpc.course.byId.queryOptions({ courseId }));
+
+  useEffect(() => {
+    if (course.error?.data?.code === "UNAUTHORIZED") router.replace("/sign-in");
+  }, [course.error, router]);
+
+  if (course.error) {
+    return (
+      <main className="page">
+        <p className="notice warn" role="alert">{formErrorText(course.error) ?? "This course could not be opened."}</p>
+        <p><Link href="/">Back to your courses</Link></p>
+      </main>
+    );
+  }
+  if (!course.data) return <main className="page"><p className="muted">Loading the course…</p></main>;
+
+  const { title, description, labs, role } = course.data;
+  const staff = role === "INSTRUCTOR" || role === "ASSISTANT";
+  return (
+    <main className="page">
+      <p className="crumbs"><Link href="/">← Your courses</Link></p>
+      <div className="page-title">
+        <div className="title-row">
+          <h1>{title}</h1>
+          <span className="badge neutral role-badge">{COURSE_ROLE_NAMES[role]}</span>
+        </div>
+        {description && <p className="lead">{description}</p>}
+      </div>
+
+      <section className="card section">
+        <h2>Labs</h2>
+        {labs.length === 0 ? (
+          <p className="muted">{staff ? "This course has no labs yet." : "No labs are open yet. Check back later."}</p>
+        ) : (
+          <ul className="lab-cards">
+            {labs.map((lab, index) => (
+              <li key={lab.id}>
+                <Link href={`/labs/${lab.id}`} className="lab-card">
+                  <span className="lab-number">{index + 1}</span>
+                  <span className="lab-title">{lab.title}</span>
+                  {!lab.published && <span className="badge">draft</span>}
+                  <span className="lab-open" aria-hidden="true">Open →</span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      {staff && <JoinLinkPanel courseId={courseId} />}
+      {staff && <MembersTable courseId={courseId} />}
+    </main>
+  );
+}
