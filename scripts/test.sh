@@ -52,6 +52,8 @@ echo "[test] production build for the browser tests"
 node_modules/.bin/next build > .data/next-build.log 2>&1 || { tail -60 .data/next-build.log >&2; exit 1; }
 
 echo "[test] browser tests (Playwright, Debian's Chromium)"
+# Rate limits and socket.io channels of this run stay apart from any other run's.
+export SHELLROOM_REDIS_PREFIX="shellroom-e2e-$$-$(date +%s)"
 DATABASE_URL="$(node_modules/.bin/tsx tests/support/prepare-database.ts "$TEST_POSTGRES_URL" shellroom_e2e)"
 status=0
 DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test || status=$?

@@ -9,6 +9,7 @@ export const ServerConfig = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe("0 picks a free port (tests)"),
   DATABASE_URL: z.string().startsWith("postgres").optional().describe("Postgres; unset runs an embedded Postgres under .data/"),
   REDIS_URL: z.string().startsWith("redis").optional().describe("Redis for multi-replica pub/sub; unset runs single-node"),
+  SHELLROOM_REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/).default("shellroom").describe("key/channel prefix on Redis; replicas of one deployment share it"),
   SHELLROOM_WORKER_TOKEN: z.string().min(16, "SHELLROOM_WORKER_TOKEN must be at least 16 characters").describe("secret workers present when they dial in"),
   SHELLROOM_PUBLIC_URL: z.url().optional().describe("the origin browsers use, e.g. https://shellroom.example.edu; checked against Origin"),
   SHELLROOM_DATA_DIR: z.string().default(".data").describe("embedded Postgres and other local state"),

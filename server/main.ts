@@ -37,6 +37,7 @@ async function main() {
     db,
     workerToken: config.SHELLROOM_WORKER_TOKEN,
     redisUrl: config.REDIS_URL,
+    redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
     publicUrl: config.SHELLROOM_PUBLIC_URL,
     log,
     pages: (req, res) => handle(req, res),

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
-import { courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
+import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
 const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(120, "Keep the title under 120 characters");
 const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
@@ -38,6 +38,10 @@ export const courseRouter = router({
       labs: course.labs.filter((lab) => lab.published || role !== "STUDENT"),
     }));
   }),
+
+  /** Every course, for administrators (who act as instructors of any course). */
+  all: adminProcedure.query(({ ctx }) =>
+    ctx.db.course.findMany({ orderBy: { createdAt: "desc" }, take: 1000, select: { id: true, title: true, description: true, kind: true, startsAt: true } })),
 
   byId: courseMemberProcedure.query(async ({ ctx }) => {
     const course = await ctx.db.course.findUniqueOrThrow({

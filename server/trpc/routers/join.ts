@@ -46,7 +46,8 @@ export const joinRouter = router({
   }),
 
   join: publicProcedure
-    .input(z.object({ code: JoinCode, displayName: DisplayName, email: Email.optional().or(z.literal("").transform(() => undefined)) }))
+    // A signed-in visitor joins as who they are: the name is only needed for a new student.
+    .input(z.object({ code: JoinCode, displayName: DisplayName.optional(), email: Email.optional().or(z.literal("").transform(() => undefined)) }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, JOIN_PER_ADDRESS, ctx.ip);
       const course = await courseByCode(ctx.db, input.code);
@@ -63,6 +64,10 @@ export const joinRouter = router({
         throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already: sign in first, then open the link again." });
       }
 
+      const displayName = input.displayName;
+      if (!ctx.auth && !displayName) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: "Enter a name others will see." });
+      }
       const userId = await ctx.db.$transaction(async (tx) => {
         // Re-count inside the transaction so a full workshop is not overfilled by a burst.
         if (course.joinSeatLimit !== null) {
@@ -70,7 +75,7 @@ export const joinRouter = router({
           if (seated >= course.joinSeatLimit) throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS.full });
         }
         const id = ctx.auth?.user.id
-          ?? (await tx.user.create({ data: { displayName: input.displayName, email: input.email ?? null } })).id;
+          ?? (await tx.user.create({ data: { displayName: displayName!, email: input.email ?? null } })).id;
         await tx.courseMember.create({ data: { courseId: course.id, userId: id, role: "STUDENT" } });
         return id;
       });
