@@ -37,6 +37,8 @@ export const EnvironmentSpec = z.object({
   ownerId: EntityId,
   /** Runs once, as the student, when the container is first created. */
   setupScript: z.string().max(64 * 1024).nullable().default(null),
+  /** The workspace volume when one exists already (it may have come from the warm pool). */
+  volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -53,6 +55,7 @@ export const ServerToWorker = {
   runCheck: "environment:check",
   buildImage: "image:build",
   listEnvironments: "environment:list",
+  configurePools: "pool:configure",
   openTerminal: "terminal:open",
   terminalInput: "terminal:input",
   resizeTerminal: "terminal:resize",
@@ -67,7 +70,20 @@ export type TerminalInput = z.infer<typeof TerminalInput>;
 export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape);
 export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
 
-export const RemoveEnvironmentRequest = EnvironmentRef.extend({ removeVolume: z.boolean() });
+export const RemoveEnvironmentRequest = EnvironmentRef.extend({
+  removeVolume: z.boolean(),
+  volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
+});
+
+/** What a pooled container must match to serve an environment: everything but identity. */
+export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true });
+export type PoolTemplate = z.infer<typeof PoolTemplate>;
+
+/** The warm pools a worker keeps: `size` started containers per template shape. */
+export const ConfigurePools = z.object({
+  pools: z.array(z.object({ template: PoolTemplate, size: z.number().int().min(0).max(200) })).max(100),
+});
+export type ConfigurePools = z.infer<typeof ConfigurePools>;
 
 /** A step's check: a script run inside the student's own container, as the student. */
 export const CheckRequest = EnvironmentRef.extend({
@@ -97,6 +113,8 @@ export const WorkerToServer = {
 
 export const Heartbeat = z.object({
   runningEnvironments: z.number().int().min(0),
+  /** Warm containers ready to hand out, across pools. */
+  pooledContainers: z.number().int().min(0).default(0),
   openTerminals: z.number().int().min(0),
   /** environmentId -> last terminal activity (ms since epoch), for environments active since the last beat. */
   activity: z.record(z.string().max(64), z.number().int().min(0)).default({}),
@@ -118,6 +136,6 @@ export const ListEnvironmentsRequest = z.object({});
 /** What a worker reports it holds (by label), for reconcile after a (re)connect. */
 export type ListEnvironmentsReply = WorkerReply<{ environments: Array<{ environmentId: string; state: "running" | "stopped" }> }>;
 
-export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string }>;
+export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string; fromPool: boolean }>;
 /** `offset`: output bytes the screen already includes; later output starts there. */
 export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number }>;

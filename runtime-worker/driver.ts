@@ -5,7 +5,7 @@
  * lifecycle code never calls dockerode directly.
  */
 import type { Duplex } from "node:stream";
-import type { EnvironmentSpec } from "../protocol/worker-messages";
+import type { EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
 
 export type RuntimeState = "running" | "stopped" | "missing";
@@ -33,9 +33,17 @@ export interface RuntimeDriver {
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */
   exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess>;
   stop(environmentId: string): Promise<void>;
-  remove(environmentId: string, options: { removeVolume: boolean }): Promise<void>;
+  /** Removes the container, and its workspace volume when asked (`volumeName` when known). */
+  remove(environmentId: string, options: { removeVolume: boolean; volumeName?: string | null }): Promise<void>;
   /** Every container this worker manages, found by label (for reconcile and counts). */
   list(): Promise<ManagedContainer[]>;
+  /** Warm pool: creates and starts a container (with a fresh volume) for a template shape. */
+  createPooled(template: PoolTemplate, slotId: string, poolKey: string): Promise<void>;
+  /** Warm-pool containers on this worker. */
+  listPooled(): Promise<Array<{ slotId: string; poolKey: string; running: boolean }>>;
+  /** Hands a pooled container to an environment: it takes the environment's name. */
+  assignPooled(slotId: string, environmentId: string): Promise<{ containerId: string; volumeName: string }>;
+  removePooled(slotId: string): Promise<void>;
   /** Builds a Dockerfile into `tag`, relaying the build's log lines. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void): Promise<void>;
 }

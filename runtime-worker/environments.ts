@@ -4,6 +4,7 @@
  */
 import type { CheckRequest, EnvironmentSpec, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
 import { runCheck } from "./checks/run-check";
+import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver } from "./driver";
 import { TerminalSession, type OutputListener, type TerminalSnapshot } from "./terminals/terminal-session";
@@ -28,15 +29,26 @@ export class EnvironmentManager {
     private readonly driver: RuntimeDriver,
     private readonly events: TerminalEvents,
     private readonly log: Logger,
+    private readonly pool?: WarmPool,
   ) {}
 
   /** Creates (first time) or resumes (container stopped) the environment; idempotent. */
   async start(spec: EnvironmentSpec) {
+    // A first start (no workspace yet, no container) can take a warm container.
+    if (!spec.volumeName && this.pool && (await this.driver.state(spec.environmentId)) === "missing") {
+      const slotId = this.pool.take(spec);
+      if (slotId) {
+        const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
+        if (spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
+        this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
+        return { ...assigned, fromPool: true };
+      }
+    }
     const { containerId, volumeName, created } = await this.driver.create(spec);
     if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
     if (created && spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
     this.log.info({ environmentId: spec.environmentId, containerId }, "environment running");
-    return { containerId, volumeName };
+    return { containerId, volumeName, fromPool: false };
   }
 
   /** The template's setup script, once per new container; a failure leaves no half-set-up container. */
@@ -53,9 +65,9 @@ export class EnvironmentManager {
     await this.driver.stop(environmentId);
   }
 
-  async remove(environmentId: string, removeVolume: boolean) {
+  async remove(environmentId: string, removeVolume: boolean, volumeName: string | null = null) {
     this.closeTerminalsOf(environmentId);
-    await this.driver.remove(environmentId, { removeVolume });
+    await this.driver.remove(environmentId, { removeVolume, volumeName });
   }
 
   async check(request: CheckRequest) {

@@ -42,7 +42,7 @@ const worker = startWorker({
 if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
   const http = await startWorkerHttp({
     port: env.SHELLROOM_WORKER_HTTP_PORT, host: env.SHELLROOM_WORKER_HTTP_HOST, metrics: worker.metrics,
-    environments: worker.environments, connectedToServer: () => worker.socket.connected,
+    environments: worker.environments, pooled: () => worker.pool.size, connectedToServer: () => worker.socket.connected,
   });
   rootLogger.info({ port: http.port }, "worker metrics and health listening");
 }

@@ -14,6 +14,7 @@ export function createWorkerMetrics() {
     requests: registry.register(new Counter("shellroom_worker_requests_total", "Server requests handled, by event and result")),
     terminals: registry.register(new Gauge("shellroom_worker_terminals_open", "Open terminal sessions")),
     running: registry.register(new Gauge("shellroom_worker_environments_running", "Running environment containers")),
+    pool: registry.register(new Gauge("shellroom_worker_pool_size", "Warm containers ready to hand out")),
   };
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
@@ -23,12 +24,14 @@ export async function startWorkerHttp(options: {
   host: string;
   metrics: WorkerMetrics;
   environments: EnvironmentManager;
+  pooled?: () => number;
   connectedToServer(): boolean;
 }) {
   const { metrics, environments } = options;
   metrics.registry.collect(async () => {
     metrics.terminals.set({}, environments.openTerminalCount);
     metrics.running.set({}, await environments.runningCount());
+    metrics.pool.set({}, options.pooled?.() ?? 0);
   });
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: string, type = "text/plain") => {

@@ -6,7 +6,7 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  BuildImageRequest, CheckRequest, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  BuildImageRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
   ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
   type TerminalRef, type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
@@ -14,6 +14,7 @@ import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager } from "./environments";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
+import { WarmPool } from "./pool/warm-pool";
 import type { Logger } from "../common/logger";
 
 export interface WorkerOptions {
@@ -26,6 +27,7 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly socket: Socket;
+  readonly pool: WarmPool;
   readonly environments: EnvironmentManager;
   readonly metrics: WorkerMetrics;
   connected(): Promise<void>;
@@ -43,6 +45,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     reconnectionDelayMax: 2000,
   });
 
+  const pool = new WarmPool(options.driver, log);
   const environments = new EnvironmentManager(
     options.driver,
     {
@@ -50,6 +53,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       exit: (ref: TerminalRef, exitCode) => socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode }),
     },
     log,
+    pool,
   );
 
   /** Binds a request: parse, run, answer; errors become words in the reply. */
@@ -77,8 +81,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   serve(ServerToWorker.startEnvironment, EnvironmentSpec, (spec) => environments.start(spec));
   serve(ServerToWorker.stopEnvironment, EnvironmentRef, ({ environmentId }) => environments.stop(environmentId));
-  serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume }) =>
-    environments.remove(environmentId, removeVolume));
+  serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume, volumeName }) =>
+    environments.remove(environmentId, removeVolume, volumeName));
+  serve(ServerToWorker.configurePools, ConfigurePools, async (config) => {
+    await pool.configure(config);
+  });
   serve(ServerToWorker.runCheck, CheckRequest, async (request) => ({ ...(await environments.check(request)) }));
   serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile }) => {
     await options.driver.buildImage(dockerfile, tag, (line) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) }));
@@ -95,6 +102,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       const beganAt = Date.now();
       const beat: Heartbeat = {
         runningEnvironments: await environments.runningCount(),
+        pooledContainers: pool.size,
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
       };
@@ -116,6 +124,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   return {
     socket,
+    pool,
     environments,
     metrics,
     connected: () =>

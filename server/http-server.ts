@@ -20,6 +20,7 @@ import { createSocketServer } from "./gateway/socket-server";
 import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
+import { pushPoolConfiguration } from "./workers/pool-config";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
@@ -74,14 +75,17 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
 
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
     onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
-    onWorkerConnected: (workerId) => reconcileWorker(db, workers, workerId, log) });
+    onWorkerConnected: async (workerId) => {
+      await reconcileWorker(db, workers, workerId, log);
+      await pushPoolConfiguration(db, workers, log, [workerId]);
+    } });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
+    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, log) }, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
     responseMeta: ({ errors }) => {
       // Tell clients when to retry a rate-limited request.
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");

@@ -1,12 +1,12 @@
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
-import type { EnvironmentSpec } from "../../protocol/worker-messages";
+import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
 import { buildDockerfile } from "../images/base-image";
 import {
-  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_WORKER,
-  containerCreateOptions, containerName, volumeName,
+  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POOL, LABEL_WORKER, POOL_PREFIX,
+  containerCreateOptions, containerName, pooledContainerName, pooledContainerOptions, pooledVolumeName, volumeName,
 } from "./container-config";
 
 /** Thrown with a message a student or instructor can act on. */
@@ -15,6 +15,10 @@ export class RuntimeError extends Error {
 }
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/** The named volume mounted as the workspace (it may have come from the warm pool). */
+const workspaceVolumeOf = (info: Docker.ContainerInspectInfo) =>
+  info.Mounts.find((mount) => mount.Type === "volume" && mount.Name?.startsWith("shellroom-"))?.Name;
 
 /**
  * The exec's process has already ended: 404/409, or (Docker 20.10) a 500 "container not
@@ -32,11 +36,11 @@ export class DockerDriver implements RuntimeDriver {
   ) {}
 
   async create(spec: EnvironmentSpec) {
-    const name = containerName(spec.environmentId);
-    const volume = volumeName(spec.environmentId);
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
     const existing = await this.inspect(spec.environmentId);
-    if (existing) return { containerId: existing.Id, volumeName: volume, created: false };
+    if (existing) return { containerId: existing.Id, volumeName: workspaceVolumeOf(existing) ?? volume, created: false };
 
+    // Idempotent: an existing workspace volume is reused as it is.
     await this.docker.createVolume({
       Name: volume,
       Labels: {
@@ -126,15 +130,58 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async remove(environmentId: string, options: { removeVolume: boolean }) {
+  async remove(environmentId: string, options: { removeVolume: boolean; volumeName?: string | null }) {
+    const existing = await this.inspect(environmentId);
+    const volume = (existing && workspaceVolumeOf(existing)) ?? options.volumeName ?? volumeName(environmentId);
     try {
       await this.docker.getContainer(containerName(environmentId)).remove({ force: true });
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
-    if (!options.removeVolume) return;
+    if (options.removeVolume) await this.removeVolume(volume);
+  }
+
+  async createPooled(template: PoolTemplate, slotId: string, poolKey: string) {
+    await this.docker.createVolume({ Name: pooledVolumeName(slotId), Labels: { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId } });
     try {
-      await this.docker.getVolume(volumeName(environmentId)).remove();
+      const container = await this.docker.createContainer(pooledContainerOptions(template, slotId, poolKey, this.workerId));
+      await container.start();
+    } catch (error) {
+      await this.removePooled(slotId);
+      if (statusOf(error) === 404) throw new RuntimeError(`The image "${template.image}" does not exist on this worker.`);
+      throw error;
+    }
+  }
+
+  async listPooled() {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`, LABEL_POOL] },
+    });
+    return containers
+      .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
+      .filter(({ name }) => name.startsWith(POOL_PREFIX))
+      .map(({ name, container }) => ({ slotId: name.slice(POOL_PREFIX.length), poolKey: container.Labels[LABEL_POOL] ?? "", running: container.State === "running" }));
+  }
+
+  async assignPooled(slotId: string, environmentId: string) {
+    await this.docker.getContainer(pooledContainerName(slotId)).rename({ name: containerName(environmentId) });
+    const info = await this.docker.getContainer(containerName(environmentId)).inspect();
+    return { containerId: info.Id, volumeName: pooledVolumeName(slotId) };
+  }
+
+  async removePooled(slotId: string) {
+    try {
+      await this.docker.getContainer(pooledContainerName(slotId)).remove({ force: true });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    await this.removeVolume(pooledVolumeName(slotId));
+  }
+
+  private async removeVolume(name: string) {
+    try {
+      await this.docker.getVolume(name).remove();
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
@@ -145,12 +192,17 @@ export class DockerDriver implements RuntimeDriver {
       all: true,
       filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`] },
     });
-    return containers.map((container) => ({
-      environmentId: container.Labels[LABEL_ENVIRONMENT] ?? "",
-      containerId: container.Id,
-      state: container.State === "running" ? "running" : "stopped",
-      workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
-    }));
+    // The name says which environment a container serves: a pooled container is renamed
+    // when it is handed out, and labels cannot change after creation.
+    return containers
+      .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
+      .filter(({ name }) => name.startsWith(ENVIRONMENT_PREFIX))
+      .map(({ name, container }) => ({
+        environmentId: name.slice(ENVIRONMENT_PREFIX.length),
+        containerId: container.Id,
+        state: container.State === "running" ? "running" as const : "stopped" as const,
+        workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
+      }));
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void) {

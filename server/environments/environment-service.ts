@@ -10,12 +10,12 @@ import {
 import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
 import type { ServerMetrics } from "../observability";
+import { containerShapeOf } from "./template-spec";
 import { NoWorkerAvailableError, isWorkerLive, pickWorker } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
 const START_TIMEOUT_MS = 60_000;
-const MB = 1024 * 1024;
 const MINUTE_MS = 60_000;
 
 export type StopReason = "IDLE" | "EXPIRED" | "USER" | "STAFF";
@@ -77,14 +77,11 @@ export class EnvironmentService {
 
     const template = lab.template;
     const spec: EnvironmentSpec = {
+      ...containerShapeOf(template),
       environmentId: environment.id,
-      image: template.image,
-      limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit },
-      network: "none",
-      workingDir: template.workingDir,
-      user: template.user,
       ownerId: userId,
       setupScript: template.setupScript,
+      volumeName: environment.volumeName,
     };
 
     const wasRunning = environment.state === "RUNNING" && environment.workerId === workerId;
@@ -175,9 +172,14 @@ export class EnvironmentService {
   async reset(userId: string, labId: string, wipeWorkspace: boolean) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
     if (environment?.workerId) {
-      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment, { environmentId: environment.id, removeVolume: wipeWorkspace }, 30_000);
+      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
+        { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be reset: ${reply.error}` });
-      await this.db.environment.update({ where: { id: environment.id }, data: { state: "STOPPED", containerId: null, stoppedAt: new Date() } });
+      await this.db.environment.update({
+        where: { id: environment.id },
+        // A wiped workspace is gone: the next start makes (or takes from the pool) a new one.
+        data: { state: "STOPPED", containerId: null, stoppedAt: new Date(), ...(wipeWorkspace ? { volumeName: null } : {}) },
+      });
     }
     return this.startForLab({ userId, labId });
   }

@@ -27,6 +27,8 @@ export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
   imageBuilds: ImageBuilds;
+  /** Re-sends warm-pool sizes to every live worker (after a template changes). */
+  pools: { push(): Promise<void> };
   rateLimiter: RateLimiter;
   audit: AuditLog;
   sockets: SessionSockets;

@@ -144,7 +144,10 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       for (const socket of sockets) socket.close();
       const environments = await db.environment.findMany({ where: { workerId } });
       await worker.close();
-      for (const environment of environments) await driver.remove(environment.id, { removeVolume: true }).catch(() => undefined);
+      for (const environment of environments) {
+        await driver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
+      }
+      for (const pooled of await driver.listPooled()) await driver.removePooled(pooled.slotId).catch(() => undefined);
       await server.close();
       await db.$disconnect();
       await database.drop();

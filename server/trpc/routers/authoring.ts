@@ -22,6 +22,7 @@ const TemplateInput = z.object({
   maxLifetimeMinutes: z.number().int().min(15, "At least 15 minutes").max(14 * 24 * 60),
   workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
   setupScript: z.string().max(64 * 1024).nullable(),
+  warmPoolSize: z.number().int().min(0, "0 turns the pool off").max(50, "At most 50 warm containers per worker").default(0),
 });
 
 const StepInput = z.object({
@@ -122,9 +123,13 @@ export const authoringRouter = router({
     if (templateId) {
       const owned = await ctx.db.environmentTemplate.findFirst({ where: { id: templateId, courseId: ctx.course.id } });
       if (!owned) throw new TRPCError({ code: "NOT_FOUND", message: "No such template in this course." });
-      return ctx.db.environmentTemplate.update({ where: { id: templateId }, data: fields });
+      const updated = await ctx.db.environmentTemplate.update({ where: { id: templateId }, data: fields });
+      void ctx.pools.push();
+      return updated;
     }
-    return ctx.db.environmentTemplate.create({ data: { ...fields, courseId: ctx.course.id } });
+    const created = await ctx.db.environmentTemplate.create({ data: { ...fields, courseId: ctx.course.id } });
+    if (created.warmPoolSize > 0) void ctx.pools.push();
+    return created;
   }),
 
   lab: courseStaffProcedure.input(z.object({ labId: EntityId })).query(({ ctx, input }) => labInCourse(ctx.db, ctx.course.id, input.labId)),

@@ -1,0 +1,15 @@
+/** How a template becomes the container shape a worker builds (and pools by). */
+import type { EnvironmentTemplate } from "../../generated/prisma/client";
+import type { PoolTemplate } from "../../protocol/worker-messages";
+
+const MB = 1024 * 1024;
+
+export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
+  return {
+    image: template.image,
+    limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit },
+    network: "none",
+    workingDir: template.workingDir,
+    user: template.user,
+  };
+}
