@@ -41,6 +41,13 @@ if [ -z "${REDIS_URL:-}" ]; then
   export REDIS_URL="redis://127.0.0.1:6379"
 fi
 
+# A second Docker engine stands in for a second worker host (tests/integration/two-worker-hosts).
+second_was_running=0
+[ -S /run/shellroom-docker-b.sock ] && curl -fsS --unix-socket /run/shellroom-docker-b.sock http://localhost/_ping >/dev/null 2>&1 && second_was_running=1
+SHELLROOM_SECOND_DOCKER_HOST="$(bash scripts/ensure-second-docker.sh)"
+export SHELLROOM_SECOND_DOCKER_HOST
+if [ "$second_was_running" = 0 ] && [ -f /run/shellroom-docker-b.pid ]; then started_pids+=("$(cat /run/shellroom-docker-b.pid)"); fi
+
 echo "[test] type check"
 node_modules/.bin/tsc --noEmit -p tsconfig.json
 

@@ -68,7 +68,7 @@ export class EnvironmentService {
     }
     if (!workerId) {
       try {
-        workerId = await pickWorker(this.db);
+        workerId = await pickWorker(this.db, lab.template.memoryMb * 1024 * 1024);
       } catch (error) {
         if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
         throw error;
