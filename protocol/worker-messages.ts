@@ -23,6 +23,8 @@ export const ContainerLimits = z.object({
   memoryBytes: z.number().int().min(16 * 1024 * 1024),
   nanoCpus: z.number().int().min(10_000_000),
   pidsLimit: z.number().int().min(16).max(100_000),
+  /** The workspace's size limit (enforced where the worker supports it). */
+  diskBytes: z.number().int().min(16 * 1024 * 1024).optional(),
 });
 export type ContainerLimits = z.infer<typeof ContainerLimits>;
 

@@ -4,6 +4,7 @@ import Docker from "dockerode";
 import { z } from "zod";
 import { rootLogger } from "../common/logger";
 import { DockerDriver } from "./docker/docker-driver";
+import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { startWorker } from "./worker";
 import { startWorkerHttp } from "./observability";
 
@@ -27,6 +28,12 @@ if (!parsed.success) {
 const env = parsed.data;
 const socketPath = env.DOCKER_HOST?.startsWith("unix://") ? env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
 
+const docker = new Docker({ socketPath });
+const volumes = await WorkspaceVolumes.open(docker);
+rootLogger.info({ mechanism: volumes.mechanism }, volumes.mechanism === "loop-ext4"
+  ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
+  : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs");
+
 const worker = startWorker({
   serverUrl: env.SHELLROOM_SERVER_URL,
   handshake: {
@@ -35,7 +42,7 @@ const worker = startWorker({
     name: env.SHELLROOM_WORKER_NAME,
     capacity: { maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS, memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES },
   },
-  driver: new DockerDriver(new Docker({ socketPath }), env.SHELLROOM_WORKER_ID),
+  driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes),
   log: rootLogger,
 });
 

@@ -4,6 +4,7 @@ import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messag
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
 import { buildDockerfile } from "../images/base-image";
+import type { WorkspaceVolumes } from "./workspace-volumes";
 import {
   ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POOL, LABEL_WORKER, POOL_PREFIX,
   containerCreateOptions, containerName, pooledContainerName, pooledContainerOptions, pooledVolumeName, volumeName,
@@ -33,6 +34,8 @@ export class DockerDriver implements RuntimeDriver {
   constructor(
     private readonly docker: Docker,
     private readonly workerId: string,
+    /** Size-limited workspaces where the host supports them; plain volumes otherwise. */
+    private readonly volumes?: WorkspaceVolumes,
   ) {}
 
   async create(spec: EnvironmentSpec) {
@@ -41,12 +44,9 @@ export class DockerDriver implements RuntimeDriver {
     if (existing) return { containerId: existing.Id, volumeName: workspaceVolumeOf(existing) ?? volume, created: false };
 
     // Idempotent: an existing workspace volume is reused as it is.
-    await this.docker.createVolume({
-      Name: volume,
-      Labels: {
-        [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
-      },
-    });
+    await this.createVolume(volume, {
+      [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
+    }, spec.limits.diskBytes);
     try {
       const container = await this.docker.createContainer(containerCreateOptions(spec, this.workerId));
       return { containerId: container.id, volumeName: volume, created: true };
@@ -142,7 +142,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async createPooled(template: PoolTemplate, slotId: string, poolKey: string) {
-    await this.docker.createVolume({ Name: pooledVolumeName(slotId), Labels: { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId } });
+    await this.createVolume(pooledVolumeName(slotId), { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, template.limits.diskBytes);
     try {
       const container = await this.docker.createContainer(pooledContainerOptions(template, slotId, poolKey, this.workerId));
       await container.start();
@@ -179,7 +179,13 @@ export class DockerDriver implements RuntimeDriver {
     await this.removeVolume(pooledVolumeName(slotId));
   }
 
+  private async createVolume(name: string, labels: Record<string, string>, diskBytes?: number) {
+    if (this.volumes) return this.volumes.create(name, labels, diskBytes);
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
   private async removeVolume(name: string) {
+    if (this.volumes) return this.volumes.remove(name);
     try {
       await this.docker.getVolume(name).remove();
     } catch (error) {

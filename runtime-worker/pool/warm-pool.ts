@@ -12,7 +12,7 @@ import type { RuntimeDriver } from "../driver";
 
 /** Containers with the same key are interchangeable for an environment. */
 export function poolKeyOf(template: PoolTemplate): string {
-  const canonical = JSON.stringify([template.image, template.limits.memoryBytes, template.limits.nanoCpus, template.limits.pidsLimit, template.network, template.workingDir, template.user]);
+  const canonical = JSON.stringify([template.image, template.limits.memoryBytes, template.limits.nanoCpus, template.limits.pidsLimit, template.limits.diskBytes ?? null, template.network, template.workingDir, template.user]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 

@@ -7,7 +7,7 @@ const MB = 1024 * 1024;
 export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
   return {
     image: template.image,
-    limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit },
+    limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit, diskBytes: template.diskMb * MB },
     network: "none",
     workingDir: template.workingDir,
     user: template.user,

@@ -17,6 +17,7 @@ import { createDatabase, type Database } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
 import { createShellroomServer, type ShellroomServer } from "../../server/http-server";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 
 const TEMPLATE_DATABASE = "shellroom_it_template";
@@ -80,7 +81,8 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
   const url = await server.listen(0, "127.0.0.1");
 
   const workerId = `it-${name.slice(-10)}`;
-  const driver = new DockerDriver(new Docker(), workerId);
+  const docker = new Docker();
+  const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker));
   const worker = startWorker({
     serverUrl: url,
     handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },

@@ -5,6 +5,7 @@
  */
 import Docker from "dockerode";
 import { LABEL_WORKER } from "../../runtime-worker/docker/container-config";
+import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 
 const workerId = process.argv[2];
 if (!workerId) {
@@ -15,6 +16,8 @@ const docker = new Docker();
 const filters = { label: [`${LABEL_WORKER}=${workerId}`] };
 const containers = await docker.listContainers({ all: true, filters });
 for (const container of containers) await docker.getContainer(container.Id).remove({ force: true });
+// Through WorkspaceVolumes: a size-limited workspace also has a loop mount and an image file.
+const volumes = await WorkspaceVolumes.open(docker);
 const { Volumes } = await docker.listVolumes({ filters });
-for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove();
+for (const volume of Volumes ?? []) await volumes.remove(volume.Name);
 console.log(`[test] removed ${containers.length} container(s) and ${Volumes?.length ?? 0} volume(s) of worker ${workerId}`);

@@ -1,0 +1,116 @@
+/**
+ * Workspace volumes with a size limit. This host's Docker root is ext4, where
+ * `--storage-opt size` is unavailable (it needs overlay2 on XFS with project quotas), so a
+ * limited workspace is a loop-mounted ext4 image of the template's disk size, exposed to
+ * Docker as a named volume (local driver, bind to the mount). Writing past the limit fails
+ * inside the container with "No space left on device"; the host's disk is never filled
+ * beyond the image sizes. Without root or loop devices, volumes are plain (unlimited) and
+ * the worker says so at start.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+
+const run = promisify(execFile);
+const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/** The uid:gid of the image's student user, who owns the workspace's root. */
+const WORKSPACE_OWNER = "1000:1000";
+
+export type QuotaMechanism = "loop-ext4" | "none";
+
+export class WorkspaceVolumes {
+  private constructor(
+    private readonly docker: Docker,
+    private readonly root: string,
+    readonly mechanism: QuotaMechanism,
+  ) {}
+
+  /** Chooses the mechanism this host supports (checked once, by trying it). */
+  static async open(docker: Docker, root = "/var/lib/shellroom/workspaces"): Promise<WorkspaceVolumes> {
+    const supported = process.getuid?.() === 0 && existsSync("/dev/loop-control") && process.env.SHELLROOM_WORKSPACE_QUOTA !== "off"
+      && (await run("losetup", ["--version"]).then(() => true, () => false))
+      && (await run("mkfs.ext4", ["-V"]).then(() => true, () => false));
+    const volumes = new WorkspaceVolumes(docker, root, supported ? "loop-ext4" : "none");
+    if (supported) {
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      await volumes.remountAll();
+    }
+    return volumes;
+  }
+
+  /** Creates the named volume unless it exists; limited to `diskBytes` when supported. */
+  async create(name: string, labels: Record<string, string>, diskBytes?: number) {
+    if (await this.exists(name)) return;
+    if (this.mechanism === "none" || !diskBytes) {
+      await this.docker.createVolume({ Name: name, Labels: labels });
+      return;
+    }
+    const image = this.imagePath(name);
+    const mountPoint = this.mountPath(name);
+    await run("truncate", ["-s", String(diskBytes), image]);
+    await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", `root_owner=${WORKSPACE_OWNER}`, image]);
+    await mkdir(mountPoint, { recursive: true, mode: 0o755 });
+    await this.mount(image, mountPoint);
+    await rm(path.join(mountPoint, "lost+found"), { recursive: true, force: true });
+    await this.docker.createVolume({
+      Name: name,
+      Driver: "local",
+      DriverOpts: { type: "none", o: "bind", device: mountPoint },
+      Labels: { ...labels, "dev.shellroom.disk-bytes": String(diskBytes) },
+    });
+  }
+
+  async remove(name: string) {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    if (this.mechanism === "none" || !existsSync(this.imagePath(name))) return;
+    const mountPoint = this.mountPath(name);
+    if (await this.isMounted(mountPoint)) await run("umount", [mountPoint]);
+    await rmdir(mountPoint).catch(() => undefined);
+    await rm(this.imagePath(name), { force: true });
+  }
+
+  /** After a host restart the loop mounts are gone: bring every workspace image back. */
+  async remountAll() {
+    for (const entry of await readdir(this.root)) {
+      if (!entry.endsWith(".img")) continue;
+      const name = entry.slice(0, -".img".length);
+      const mountPoint = this.mountPath(name);
+      await mkdir(mountPoint, { recursive: true });
+      if (!(await this.isMounted(mountPoint))) await this.mount(this.imagePath(name), mountPoint);
+    }
+  }
+
+  private async exists(name: string) {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  private mount(image: string, mountPoint: string) {
+    return run("mount", ["-o", "loop,nosuid,nodev", image, mountPoint]);
+  }
+
+  private async isMounted(mountPoint: string) {
+    return run("mountpoint", ["-q", mountPoint]).then(() => true, () => false);
+  }
+
+  private imagePath(name: string) {
+    return path.join(this.root, `${name}.img`);
+  }
+
+  private mountPath(name: string) {
+    return path.join(this.root, name);
+  }
+}
