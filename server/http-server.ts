@@ -21,6 +21,8 @@ import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
 import { pushPoolConfiguration } from "./workers/pool-config";
+import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
+import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
@@ -61,12 +63,14 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
   const metrics = createServerMetrics(db);
-  const environments = new EnvironmentService(db, workers, log,
+  const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
+  const directory = new WorkerDirectory(db, heartbeats);
+  const environments = new EnvironmentService(db, workers, directory, log,
     (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics);
-  const sweeper = new LifecycleSweeper(db, environments, log);
+  const sweeper = new LifecycleSweeper(db, environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
-  const imageBuilds = new ImageBuilds(db, workers, log);
+  const imageBuilds = new ImageBuilds(db, workers, directory, log);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const sessionSockets = {
     disconnectSession: (sessionId: string) => terminalNamespace.in(sessionRoom(sessionId)).disconnectSockets(true),
@@ -75,9 +79,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
 
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
     onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
+    heartbeats,
     onWorkerConnected: async (workerId) => {
       await reconcileWorker(db, workers, workerId, log);
-      await pushPoolConfiguration(db, workers, log, [workerId]);
+      await pushPoolConfiguration(db, workers, directory, log, [workerId]);
     } });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
@@ -85,7 +90,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, log) }, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
+    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
     responseMeta: ({ errors }) => {
       // Tell clients when to retry a rate-limited request.
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");

@@ -11,7 +11,7 @@ import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
 import type { ServerMetrics } from "../observability";
 import { containerShapeOf } from "./template-spec";
-import { NoWorkerAvailableError, isWorkerLive, pickWorker } from "../workers/scheduler";
+import { NoWorkerAvailableError, type WorkerDirectory } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
@@ -32,6 +32,7 @@ export class EnvironmentService {
   constructor(
     private readonly db: Database,
     private readonly workers: WorkerLink,
+    private readonly directory: WorkerDirectory,
     private readonly log: Logger,
     private readonly notify: Notify = () => undefined,
     private readonly metrics?: Pick<ServerMetrics, "recordStart">,
@@ -60,7 +61,7 @@ export class EnvironmentService {
 
     // The workspace volume lives on the worker that created it: stay there while it is up.
     let workerId = environment.workerId;
-    if (workerId && !(await isWorkerLive(this.db, workerId))) {
+    if (workerId && !(await this.directory.isLive(workerId))) {
       const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
       await this.db.environment.update({ where: { id: environment.id }, data: { state: "INTERRUPTED", error: message } });
       log.warn({ workerId }, "start refused: the workspace's worker is not live");
@@ -68,7 +69,7 @@ export class EnvironmentService {
     }
     if (!workerId) {
       try {
-        workerId = await pickWorker(this.db, lab.template.memoryMb * 1024 * 1024);
+        workerId = await this.directory.pick(lab.template.memoryMb * 1024 * 1024);
       } catch (error) {
         if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
         throw error;

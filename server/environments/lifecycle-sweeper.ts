@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../../common/logger";
 import type { Database } from "../database/client";
-import { HEARTBEAT_STALE_MS } from "../workers/scheduler";
+import type { WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentService } from "./environment-service";
 
 const MINUTE_MS = 60_000;
@@ -19,6 +19,7 @@ export class LifecycleSweeper {
   constructor(
     private readonly db: Database,
     private readonly environments: EnvironmentService,
+    private readonly directory: WorkerDirectory,
     private readonly log: Logger,
   ) {}
 
@@ -46,11 +47,7 @@ export class LifecycleSweeper {
   }
 
   private async markLostWorkers(now: Date) {
-    const stale = await this.db.worker.findMany({
-      where: { status: { in: ["ONLINE", "OFFLINE"] }, lastHeartbeatAt: { lt: new Date(now.getTime() - HEARTBEAT_STALE_MS) } },
-      select: { id: true },
-    });
-    for (const { id } of stale) {
+    for (const id of await this.directory.staleIds(now.getTime())) {
       await this.db.worker.update({ where: { id }, data: { status: "LOST" } });
       const interrupted = await this.db.environment.updateMany({
         where: { workerId: id, state: { in: ["RUNNING", "STARTING"] } },

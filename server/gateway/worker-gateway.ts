@@ -10,6 +10,7 @@ import {
 } from "../../protocol/worker-messages";
 import { ServerToBrowser, type BrowserOutput } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
+import type { HeartbeatStore } from "../workers/heartbeats";
 import { workerRoom } from "../workers/worker-link";
 import { terminalRoom } from "./rooms";
 
@@ -28,6 +29,7 @@ export function attachWorkerGateway(options: {
   onBuildLog(buildId: string, line: string): void;
   /** Called once a worker is registered, to reconcile its containers with the records. */
   onWorkerConnected(workerId: string): Promise<unknown>;
+  heartbeats: HeartbeatStore;
 }) {
   const { workers, terminals, db, log } = options;
 
@@ -54,16 +56,23 @@ export function attachWorkerGateway(options: {
       lastHeartbeatAt: new Date(),
     };
     await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
+    await options.heartbeats.beat(worker.workerId);
     workerLog.info({ name: worker.name }, "worker connected");
     void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
+    let lastLoad = { runningEnvironments: -1, openTerminals: -1 };
     socket.on(WorkerToServer.heartbeat, async (payload: unknown) => {
       const beat = Heartbeat.safeParse(payload);
       if (!beat.success) return;
-      await db.worker.update({
-        where: { id: worker.workerId },
-        data: { status: "ONLINE", lastHeartbeatAt: new Date(), runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals },
-      }).catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
+      await options.heartbeats.beat(worker.workerId)
+        .catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
+      // The record changes only when the worker's load does (not on every beat).
+      const load = { runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals };
+      if (load.runningEnvironments !== lastLoad.runningEnvironments || load.openTerminals !== lastLoad.openTerminals) {
+        lastLoad = load;
+        await db.worker.update({ where: { id: worker.workerId }, data: { status: "ONLINE", ...load } })
+          .catch((error: Error) => workerLog.error({ err: error.message }, "could not record worker load"));
+      }
       // Terminal activity keeps environments from being culled as idle.
       for (const [environmentId, at] of Object.entries(beat.data.activity)) {
         await db.environment.updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })

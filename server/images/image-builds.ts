@@ -6,7 +6,7 @@
 import type { Logger } from "../../common/logger";
 import { ServerToWorker, type WorkerReply } from "../../protocol/worker-messages";
 import type { Database } from "../database/client";
-import { liveWorkerIds } from "../workers/scheduler";
+import type { WorkerDirectory } from "../workers/scheduler";
 import type { WorkerLink } from "../workers/worker-link";
 
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -20,6 +20,7 @@ export class ImageBuilds {
   constructor(
     private readonly db: Database,
     private readonly workers: WorkerLink,
+    private readonly directory: WorkerDirectory,
     private readonly log: Logger,
   ) {}
 
@@ -44,7 +45,7 @@ export class ImageBuilds {
   private async run(imageId: string, tag: string, dockerfile: string) {
     const log = this.log.child({ imageId, tag });
     try {
-      const workerIds = await liveWorkerIds(this.db);
+      const workerIds = await this.directory.liveIds();
       if (workerIds.length === 0) throw new Error("No worker is online to build the image. Try again when one is.");
       const failures: string[] = [];
       await Promise.all(workerIds.map(async (workerId) => {
