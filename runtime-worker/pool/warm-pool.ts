@@ -20,6 +20,8 @@ export class WarmPool {
   private desired = new Map<string, { template: PoolTemplate; size: number }>();
   private readonly ready = new Map<string, string[]>();
   private filling: Promise<void> | null = null;
+  /** Set when sizes change (or a container is taken) during a fill: fill again after it. */
+  private dirty = false;
   private loaded = false;
 
   constructor(private readonly driver: RuntimeDriver, private readonly log: Logger) {}
@@ -49,7 +51,16 @@ export class WarmPool {
   }
 
   fill(): Promise<void> {
-    this.filling ??= this.fillAll().finally(() => {
+    if (this.filling) {
+      this.dirty = true;
+      return this.filling;
+    }
+    this.filling = (async () => {
+      do {
+        this.dirty = false;
+        await this.fillAll();
+      } while (this.dirty);
+    })().finally(() => {
       this.filling = null;
     });
     return this.filling;
