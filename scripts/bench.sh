@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks the platform against raw dockerode in the same run (tests/bench/run-bench.ts):
-# cold start to first prompt, keystroke echo, output throughput. Prints ratios; asserts
-# nothing. Installs and starts whatever is missing, and stops only what it started.
+# cold start to first prompt, keystroke echo, output throughput; then warm pools against
+# cold starts (one student, and a class of 50 at once). Prints ratios and writes
+# .data/bench-results.json; asserts nothing. Installs and starts whatever is missing, and
+# stops only what it started. BENCH_PHASES=raw or =pool runs one half.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1

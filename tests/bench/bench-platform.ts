@@ -17,10 +17,54 @@ import { createDatabase, type Database } from "../../server/database/client";
 import { seedDemoData } from "../../server/database/seed";
 import { createShellroomServer, type ShellroomServer } from "../../server/http-server";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import type { WarmPool } from "../../runtime-worker/pool/warm-pool";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
+import type { RuntimeDriver } from "../../runtime-worker/driver";
+import { percentile } from "./measure";
 import type { TerminalLink } from "./terminal-link";
 
 export const TERMINAL_SIZE = { cols: 120, rows: 32 };
+
+/** The worker's handshake capacity: room for a class burst of 50 plus stragglers. */
+export const BENCH_WORKER_CAPACITY = { maxEnvironments: 200, memoryBytes: 16 * 1024 ** 3 };
+
+/** Durations of the worker's calls into its runtime driver, by method (bench-side, no platform change). */
+export interface DriverTimings {
+  reset(): void;
+  snapshot(): Record<string, { n: number; p50: number; p95: number; max: number }>;
+}
+
+/** The driver behind a proxy that times every call the worker makes (calls inside the driver are not counted). */
+function timedDriver(driver: RuntimeDriver): { driver: RuntimeDriver; timings: DriverTimings } {
+  let samples = new Map<string, number[]>();
+  const record = (name: string, ms: number) => {
+    const list = samples.get(name) ?? [];
+    list.push(ms);
+    samples.set(name, list);
+  };
+  const proxy = new Proxy(driver, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function" || typeof property !== "string") return value;
+      return (...args: unknown[]) => {
+        const began = performance.now();
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) return result.finally(() => record(property, performance.now() - began));
+        record(property, performance.now() - began);
+        return result;
+      };
+    },
+  });
+  return {
+    driver: proxy,
+    timings: {
+      reset: () => { samples = new Map(); },
+      snapshot: () => Object.fromEntries([...samples].map(([name, list]) => [name, {
+        n: list.length, p50: percentile(list, 50), p95: percentile(list, 95), max: Math.max(...list),
+      }])),
+    },
+  };
+}
 
 export interface PlatformTerminal extends TerminalLink {
   socket: Socket;
@@ -31,21 +75,33 @@ export interface BenchPlatform {
   url: string;
   db: Database;
   workerId: string;
+  courseId: string;
+  /** The seeded demo lab (default template, no warm pool). */
   labId: string;
+  /** The worker's warm pool (its `size` and `filled()` say when a pool is ready). */
+  pool: WarmPool;
+  /** Timings of the worker's runtime driver calls since the last reset. */
+  driverTimings: DriverTimings;
   /** The container spec the lab's template gives: the raw baseline uses the same. */
   specFor(environmentId: string, ownerId: string): Promise<EnvironmentSpec>;
   /** A new user, course membership and session; returns the Cookie header value. */
   newStudent(): Promise<{ userId: string; cookie: string }>;
-  /** tRPC environment.startForLab, as the lab page calls it. */
-  startEnvironment(cookie: string): Promise<string>;
+  /** Signs in through tRPC auth.signIn; returns the Cookie header value. */
+  signIn(email: string, password: string): Promise<string>;
+  /** Any tRPC mutation over HTTP, as the browser sends it; throws with the error text. */
+  mutate<T>(cookie: string, procedure: string, input: unknown): Promise<T>;
+  /** tRPC environment.startForLab, as the lab page calls it (the demo lab unless told). */
+  startEnvironment(cookie: string, labId?: string): Promise<string>;
   /** A connected /terminal socket, as the browser opens it. */
   connect(cookie: string): Promise<Socket>;
   /** Sends terminal:attach; resolves with the reply (listen for output before calling). */
-  attach(socket: Socket, environmentId: string): Promise<AttachReply>;
+  attach(socket: Socket, environmentId: string, timeoutMs?: number): Promise<AttachReply>;
   /** The socket as a TerminalLink for one environment's main terminal. */
   terminal(socket: Socket, environmentId: string): PlatformTerminal;
   /** Ends the environment's shells and removes its container and volume (through the worker). */
   removeEnvironment(environmentId: string): Promise<void>;
+  /** Removes every environment the database places on this worker and not yet deleted; returns how many. */
+  removeAllEnvironments(concurrency?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,10 +123,11 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   const workerId = `bench-${suffix}`;
   const driver = new DockerDriver(new Docker(), workerId);
+  const timed = timedDriver(driver);
   const worker: RunningWorker = startWorker({
     serverUrl: url,
-    handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 100, memoryBytes: 8 * 1024 ** 3 } },
-    driver, log, // the production heartbeat interval (5 s)
+    handshake: { token: workerToken, workerId, name: workerId, capacity: BENCH_WORKER_CAPACITY },
+    driver: timed.driver, log, // the production heartbeat interval (5 s)
   });
   await worker.connected();
   for (let attempt = 0; attempt < 50 && !(await db.worker.findUnique({ where: { id: workerId } })); attempt++) {
@@ -79,8 +136,37 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   const sockets = new Set<Socket>();
 
+  async function mutate<T>(cookie: string, procedure: string, input: unknown): Promise<T> {
+    const response = await fetch(`${url}/api/trpc/${procedure}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin: url },
+      body: JSON.stringify(input),
+    });
+    const text = await response.text();
+    let body: { result?: { data?: T } } | undefined;
+    try { body = JSON.parse(text); } catch { /* reported below */ }
+    if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 500)}`);
+    return body.result.data as T;
+  }
+
+  async function removeEnvironment(environmentId: string) {
+    await worker.environments.remove(environmentId, true);
+    await db.environment.update({ where: { id: environmentId }, data: { state: "DELETED" } }).catch(() => undefined);
+  }
+
   return {
-    url, db, workerId, labId,
+    url, db, workerId, courseId, labId, pool: worker.pool, driverTimings: timed.timings, mutate,
+
+    async signIn(email, password) {
+      const response = await fetch(`${url}/api/trpc/auth.signIn`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: url },
+        body: JSON.stringify({ email, password }),
+      });
+      const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]!).find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+      if (!response.ok || !session) throw new Error(`auth.signIn failed (${response.status}): ${(await response.text()).slice(0, 500)}`);
+      return session;
+    },
 
     async specFor(environmentId, ownerId) {
       const lab = await db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
@@ -100,17 +186,10 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
     },
 
-    async startEnvironment(cookie) {
-      const response = await fetch(`${url}/api/trpc/environment.startForLab`, {
-        method: "POST",
-        headers: { "content-type": "application/json", cookie, origin: url },
-        body: JSON.stringify({ labId }),
-      });
-      const text = await response.text();
-      let environmentId: unknown;
-      try { environmentId = JSON.parse(text)?.result?.data?.environmentId; } catch { /* reported below */ }
-      if (!response.ok || typeof environmentId !== "string") throw new Error(`startForLab failed (${response.status}): ${text.slice(0, 500)}`);
-      return environmentId;
+    async startEnvironment(cookie, forLab = labId) {
+      const result = await mutate<{ environmentId?: unknown }>(cookie, "environment.startForLab", { labId: forLab });
+      if (typeof result?.environmentId !== "string") throw new Error(`startForLab returned no environment id: ${JSON.stringify(result).slice(0, 300)}`);
+      return result.environmentId;
     },
 
     connect(cookie) {
@@ -124,9 +203,9 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       });
     },
 
-    attach(socket, environmentId) {
+    attach(socket, environmentId, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("terminal:attach got no reply within 30 s")), 30_000);
+        const timer = setTimeout(() => reject(new Error(`terminal:attach got no reply within ${timeoutMs / 1000} s`)), timeoutMs);
         socket.emit(BrowserToServer.attach, { environmentId, terminalId: "main", ...TERMINAL_SIZE }, (reply: AttachReply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -148,14 +227,27 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       };
     },
 
-    async removeEnvironment(environmentId) {
-      await worker.environments.remove(environmentId, true);
-      await db.environment.update({ where: { id: environmentId }, data: { state: "DELETED" } }).catch(() => undefined);
+    removeEnvironment,
+
+    async removeAllEnvironments(concurrency = 8) {
+      const environments = await db.environment.findMany({ where: { workerId, state: { not: "DELETED" } }, select: { id: true } });
+      const queue = environments.map((environment) => environment.id);
+      const removeNext = async (): Promise<void> => {
+        const id = queue.shift();
+        if (!id) return;
+        await removeEnvironment(id);
+        return removeNext();
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, removeNext));
+      return environments.length;
     },
 
     async close() {
       for (const socket of sockets) socket.close();
       const environments = await db.environment.findMany({ where: { workerId } });
+      // No pool may grow after this: empty it and let a creation under way finish first.
+      await worker.pool.configure({ pools: [] }).catch(() => undefined);
+      await worker.pool.filled();
       await worker.close();
       for (const environment of environments) await driver.remove(environment.id, { removeVolume: true }).catch(() => undefined);
       await server.close();

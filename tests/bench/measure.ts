@@ -58,8 +58,36 @@ export function renderTable(figures: readonly Figure[]): string {
     ["figure", "platform", "raw docker", "ratio"],
     ...figures.map((f) => [f.figure, format(f.unit, f.platform), format(f.unit, f.baseline), formatRatio(f.ratio)]),
   ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join("").trimEnd()).join("\n");
+  return renderRows(rows);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A figure that compares the platform with itself: no warm pool vs. a warm pool. */
+export interface PoolFigure {
+  figure: string;
+  unit: "ms";
+  /** Template pool size 0. */
+  cold: number;
+  /** Started from the warm pool. */
+  pool: number;
+  /** pool / cold. */
+  ratio: number;
+  samples: { cold: number; pool: number };
+}
+
+export function poolFigure(name: string, cold: number, pool: number, samples: PoolFigure["samples"]): PoolFigure {
+  return { figure: name, unit: "ms", cold, pool, ratio: pool / cold, samples };
+}
+
+export function renderPoolTable(figures: readonly PoolFigure[]): string {
+  return renderRows([
+    ["figure", "cold (pool 0)", "warm pool", "ratio pool/cold"],
+    ...figures.map((f) => [f.figure, formatMs(f.cold), formatMs(f.pool), formatRatio(f.ratio)]),
+  ]);
+}
+
+function renderRows(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join("").trimEnd()).join("\n");
+}

@@ -2,18 +2,25 @@
  * Shellroom's benchmark: each platform figure beside a raw-dockerode baseline measured in
  * the same run, and their ratio (platform / baseline). It reports; it asserts nothing.
  *
+ * The warm-pool figures (d, e) compare the platform with itself: pool size 0 vs a warm pool
+ * (tests/bench/pool-bench.ts).
+ *
  * Env: DATABASE_URL (a migrated database; scripts/bench.sh prepares shellroom_bench),
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
- * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_LOG_LEVEL (error).
+ * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_POOL_SAMPLES (5),
+ * BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50), BENCH_PHASES ("raw,pool": the figures
+ * against raw docker, the warm-pool figures), BENCH_LOG_LEVEL (error).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
-import { LABEL_ENVIRONMENT, LABEL_WORKER } from "../../runtime-worker/docker/container-config";
-import { startBenchPlatform, type BenchPlatform, type PlatformTerminal } from "./bench-platform";
-import { figure, formatMs, formatRate, now, percentile, renderTable, sleep, summarize, type Figure } from "./measure";
+import { LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_WORKER, volumeName } from "../../runtime-worker/docker/container-config";
+import { BENCH_WORKER_CAPACITY, startBenchPlatform, type BenchPlatform } from "./bench-platform";
+import { figure, formatMs, formatRate, now, percentile, renderPoolTable, renderTable, sleep, summarize, type Figure } from "./measure";
+import { closePlatformShell, platformAtPrompt, platformShell, withTimeout, type ShellPhases } from "./platform-shell";
+import { runPoolBench, type PoolBenchResult } from "./pool-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
@@ -29,14 +36,12 @@ const ECHO_SAMPLES = intFromEnv("BENCH_ECHO_SAMPLES", 300);
 const ECHO_BLOCKS = 3; // platform and baseline alternate in blocks, so drift hits both alike
 const THROUGHPUT_BYTES = intFromEnv("BENCH_THROUGHPUT_BYTES", 50_000_000);
 const THROUGHPUT_RUNS = intFromEnv("BENCH_THROUGHPUT_RUNS", 3);
+const POOL_SAMPLES = intFromEnv("BENCH_POOL_SAMPLES", 5);
+const WARM_POOL_SIZE = intFromEnv("BENCH_WARM_POOL_SIZE", 5);
+const BURST_SIZE = intFromEnv("BENCH_BURST_SIZE", 50);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,pool").split(",").map((phase) => phase.trim()));
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -52,14 +57,40 @@ const createdIds = new Set<string>();
 let platform: BenchPlatform | undefined;
 let cleanedUp: Promise<void> | undefined;
 
-/** Removes every container of this run's two worker ids and every environment it recorded. */
+const runWorkerIds = () => [rawWorkerId, ...(platform ? [platform.workerId] : [])];
+
+/** Managed containers and volumes of this run in Docker (by worker label; the baseline's volumes by name). */
+async function dockerLeftovers() {
+  const containers: Docker.ContainerInfo[] = [];
+  const volumes: string[] = [];
+  for (const workerId of runWorkerIds()) {
+    const filters = { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`] };
+    containers.push(...(await docker.listContainers({ all: true, filters }).catch(() => [])));
+    volumes.push(...((await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? []).map((volume) => volume.Name));
+  }
+  const rawVolumes = ((await docker.listVolumes({ filters: { label: [`${LABEL_MANAGED}=true`] } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
+    .map((volume) => volume.Name).filter((name) => name.startsWith(volumeName(`bench-raw-${runId}-`)));
+  return { containers, volumes: [...new Set([...volumes, ...rawVolumes])] };
+}
+
+/**
+ * Removes every container and volume of this run's two worker ids (environments and warm
+ * pool alike) and every environment it recorded.
+ */
 async function sweep() {
-  const workerIds = [rawWorkerId, ...(platform ? [platform.workerId] : [])];
-  for (const workerId of workerIds) {
-    const leftovers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_WORKER}=${workerId}`] } }).catch(() => []);
-    for (const container of leftovers) createdIds.add(container.Labels[LABEL_ENVIRONMENT] ?? "");
+  const { containers, volumes } = await dockerLeftovers();
+  for (const container of containers) {
+    createdIds.add(container.Labels[LABEL_ENVIRONMENT] ?? "");
+    await docker.getContainer(container.Id).remove({ force: true }).catch((error: { statusCode?: number; message: string }) => {
+      if (error.statusCode !== 404) say(`remove container ${container.Names[0]}: ${error.message}`);
+    });
   }
   for (const id of createdIds) if (id) await removeRaw(docker, id).catch((error: Error) => say(`remove ${id}: ${error.message}`));
+  for (const name of volumes) {
+    await docker.getVolume(name).remove().catch((error: { statusCode?: number; message: string }) => {
+      if (error.statusCode !== 404) say(`remove volume ${name}: ${error.message}`);
+    });
+  }
 }
 
 function cleanup(): Promise<void> {
@@ -85,62 +116,7 @@ process.on("uncaughtException", (error) => {
 // ---------------------------------------------------------------------------------------
 // Platform side
 
-/**
- * A fresh student's environment, attached. `phases.total` runs from startForLab to the
- * first prompt byte; `prompt` resolves once the screen or the output shows "$ ".
- */
-async function platformShell(p: BenchPlatform) {
-  const student = await p.newStudent();
-  const started = now();
-  const environmentId = await p.startEnvironment(student.cookie);
-  createdIds.add(environmentId);
-  const startedForLab = now();
-  const socket = await p.connect(student.cookie);
-  const connected = now();
-  const terminal = p.terminal(socket, environmentId);
-  let seen = "";
-  let markPrompt = () => undefined as void;
-  const prompt = new Promise<void>((resolve) => { markPrompt = resolve; });
-  const firstOutput = new Promise<number>((resolve) => {
-    const stop = terminal.onData((chunk) => {
-      resolve(now());
-      seen += Buffer.from(chunk).toString("latin1");
-      if (seen.includes("$ ")) { stop(); markPrompt(); }
-    });
-  });
-  const attached = p.attach(socket, environmentId).then((reply) => {
-    if (!reply.ok) throw new Error(`attach refused: ${reply.error}`);
-    const at = now();
-    if (reply.screen.includes("$ ")) markPrompt();
-    return { reply, at };
-  });
-  // The attach reply's screen may already show the prompt; otherwise the first output chunk counts.
-  const promptFromScreen = attached.then(({ reply, at }) => (reply.screen.includes("$ ") ? at : firstOutput));
-  const firstPrompt = await withTimeout(Promise.race([firstOutput, promptFromScreen]), 30_000, "platform first prompt");
-  const { at: attachedAt } = await attached;
-  return {
-    terminal, environmentId, prompt,
-    phases: {
-      total: firstPrompt - started,
-      startForLab: startedForLab - started,
-      socketConnect: connected - startedForLab,
-      attachToFirstByte: firstPrompt - connected,
-      attachReply: attachedAt - connected,
-    },
-  };
-}
-
-/** A fresh student's environment, attached and at its prompt. */
-async function platformAtPrompt(p: BenchPlatform) {
-  const shell = await platformShell(p);
-  await withTimeout(shell.prompt, 15_000, "platform prompt");
-  return shell;
-}
-
-async function closePlatformShell(p: BenchPlatform, shell: { terminal: PlatformTerminal; environmentId: string }) {
-  shell.terminal.socket.close();
-  await p.removeEnvironment(shell.environmentId);
-}
+const track = (environmentId: string) => { createdIds.add(environmentId); };
 
 // ---------------------------------------------------------------------------------------
 // Baseline side
@@ -163,20 +139,14 @@ async function closeRawShell(raw: { shell: RawShell; id: string }) {
 
 // ---------------------------------------------------------------------------------------
 
-async function main() {
-  const benchStarted = now();
-  const dockerVersion = await docker.version();
-  say(`docker ${dockerVersion.Version} (API ${dockerVersion.ApiVersion}), node ${process.version}, ${os.cpus().length} CPUs`);
-  platform = await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL });
-  const p = platform;
-  say(`platform at ${p.url}, worker ${p.workerId}`);
-
+/** (a) cold start, (b) keystroke echo, (c) output throughput: each against raw dockerode. */
+async function rawComparison(p: BenchPlatform) {
   // (a) cold start -> first prompt byte. One warm-up each, then alternate.
-  say(`cold start: 1 warm-up + ${COLD_SAMPLES} samples each (platform and baseline alternate)`);
-  const platformCold: Awaited<ReturnType<typeof platformShell>>["phases"][] = [];
+  say(`(a) cold start: 1 warm-up + ${COLD_SAMPLES} samples each (platform and baseline alternate)`);
+  const platformCold: ShellPhases[] = [];
   const rawCold: number[] = [];
   for (let index = 0; index <= COLD_SAMPLES; index++) {
-    const shell = await platformShell(p);
+    const shell = await platformShell(p, { onEnvironment: track });
     await closePlatformShell(p, shell);
     const raw = await rawShell(p);
     await closeRawShell(raw);
@@ -187,8 +157,8 @@ async function main() {
   }
 
   // (b) keystroke echo round trips on one long-lived shell each.
-  say(`keystroke echo: ${ECHO_SAMPLES} samples each, in ${ECHO_BLOCKS} alternating blocks`);
-  const echoShellPlatform = await platformAtPrompt(p);
+  say(`(b) keystroke echo: ${ECHO_SAMPLES} samples each, in ${ECHO_BLOCKS} alternating blocks`);
+  const echoShellPlatform = await platformAtPrompt(p, { onEnvironment: track });
   const echoShellRaw = await rawShell(p);
   await withTimeout(echoShellRaw.shell.prompt, 15_000, "raw prompt");
   const echoPlatform: number[] = [];
@@ -203,7 +173,7 @@ async function main() {
   say(`  echo p50: platform ${formatMs(percentile(echoPlatform, 50))}, raw ${formatMs(percentile(echoRaw, 50))}`);
 
   // (c) output throughput on the same shells.
-  say(`throughput: head -c ${THROUGHPUT_BYTES} /dev/zero | base64, ${THROUGHPUT_RUNS} run(s) each, alternating`);
+  say(`(c) throughput: head -c ${THROUGHPUT_BYTES} /dev/zero | base64, ${THROUGHPUT_RUNS} run(s) each, alternating`);
   const throughputPlatform: ThroughputResult[] = [];
   const throughputRaw: ThroughputResult[] = [];
   for (let run = 0; run < THROUGHPUT_RUNS; run++) {
@@ -216,42 +186,80 @@ async function main() {
   await closePlatformShell(p, echoShellPlatform);
   await closeRawShell(echoShellRaw);
 
-  // Results.
   const coldTotals = platformCold.map((phases) => phases.total);
   const platformRates = throughputPlatform.map((run) => run.bytesPerSecond);
   const rawRates = throughputRaw.map((run) => run.bytesPerSecond);
   const figures: Figure[] = [
-    figure("cold start -> first prompt (p50)", "ms", percentile(coldTotals, 50), percentile(rawCold, 50), { platform: coldTotals.length, baseline: rawCold.length }),
-    figure("keystroke echo round trip (p50)", "ms", percentile(echoPlatform, 50), percentile(echoRaw, 50), { platform: echoPlatform.length, baseline: echoRaw.length }),
-    figure("keystroke echo round trip (p99)", "ms", percentile(echoPlatform, 99), percentile(echoRaw, 99), { platform: echoPlatform.length, baseline: echoRaw.length }),
-    figure("output throughput (median)", "bytes/s", percentile(platformRates, 50), percentile(rawRates, 50), { platform: platformRates.length, baseline: rawRates.length }),
+    figure("(a) cold start -> first prompt (p50)", "ms", percentile(coldTotals, 50), percentile(rawCold, 50), { platform: coldTotals.length, baseline: rawCold.length }),
+    figure("(b) keystroke echo round trip (p50)", "ms", percentile(echoPlatform, 50), percentile(echoRaw, 50), { platform: echoPlatform.length, baseline: echoRaw.length }),
+    figure("(b) keystroke echo round trip (p99)", "ms", percentile(echoPlatform, 99), percentile(echoRaw, 99), { platform: echoPlatform.length, baseline: echoRaw.length }),
+    figure("(c) output throughput (median)", "bytes/s", percentile(platformRates, 50), percentile(rawRates, 50), { platform: platformRates.length, baseline: rawRates.length }),
   ];
-  const phase = (name: keyof (typeof platformCold)[number]) => percentile(platformCold.map((phases) => phases[name]), 50);
+  const phase = (name: keyof ShellPhases) => percentile(platformCold.map((phases) => phases[name]), 50);
   const cpuPerMb = (runs: ThroughputResult[]) => percentile(runs.map((run) => run.processCpuMs / (run.bytes / 1e6)), 50);
+  const lines = [
+    "ratio = platform / raw docker (for times lower is better, for throughput higher is better)",
+    `(a) platform cold start p50 by phase: startForLab ${formatMs(phase("startForLab"))}, socket connect ${formatMs(phase("socketConnect"))}, ` +
+      `attach -> first prompt byte ${formatMs(phase("attachToFirstByte"))} (attach reply ${formatMs(phase("attachReply"))})`,
+    `(c) ${(throughputPlatform[0]!.bytes / 1e6).toFixed(1)} MB per run; this process's CPU per MB received: ` +
+      `platform ${cpuPerMb(throughputPlatform).toFixed(1)} ms, raw ${cpuPerMb(throughputRaw).toFixed(1)} ms ` +
+      "(server, worker and client share this one Node process)",
+    `samples: cold start ${coldTotals.length}+${rawCold.length}, echo ${echoPlatform.length}+${echoRaw.length}, throughput ${platformRates.length}+${rawRates.length}`,
+  ];
+  const details = {
+    coldStart: { platform: { ...summarize(coldTotals), phases: platformCold }, baseline: { ...summarize(rawCold), samples: rawCold } },
+    echo: { platform: summarize(echoPlatform), baseline: summarize(echoRaw) },
+    throughput: { zeroBytes: THROUGHPUT_BYTES, platform: throughputPlatform, baseline: throughputRaw },
+  };
+  return { figures, lines, details };
+}
+
+async function main() {
+  const benchStarted = now();
+  const dockerVersion = await docker.version();
+  say(`docker ${dockerVersion.Version} (API ${dockerVersion.ApiVersion}), node ${process.version}, ${os.cpus().length} CPUs`);
+  platform = await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL });
+  const p = platform;
+  say(`platform at ${p.url}, worker ${p.workerId} (capacity ${BENCH_WORKER_CAPACITY.maxEnvironments} environments)`);
+
+  const raw = PHASES.has("raw") ? await rawComparison(p) : undefined;
+  const rawSeconds = (now() - benchStarted) / 1000;
+  let pool: PoolBenchResult | undefined;
+  if (PHASES.has("pool")) {
+    pool = await runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE });
+  }
   const wallSeconds = (now() - benchStarted) / 1000;
 
   console.log("");
-  console.log(renderTable(figures));
-  console.log("");
-  console.log("ratio = platform / raw docker (for times lower is better, for throughput higher is better)");
-  console.log(`platform cold start p50 by phase: startForLab ${formatMs(phase("startForLab"))}, socket connect ${formatMs(phase("socketConnect"))}, ` +
-    `attach -> first prompt byte ${formatMs(phase("attachToFirstByte"))} (attach reply ${formatMs(phase("attachReply"))})`);
-  console.log(`throughput: ${(throughputPlatform[0]!.bytes / 1e6).toFixed(1)} MB per run; this process's CPU per MB received: ` +
-    `platform ${cpuPerMb(throughputPlatform).toFixed(1)} ms, raw ${cpuPerMb(throughputRaw).toFixed(1)} ms ` +
-    "(server, worker and client share this one Node process)");
-  console.log(`samples: cold start ${coldTotals.length}+${rawCold.length}, echo ${echoPlatform.length}+${echoRaw.length}, throughput ${platformRates.length}+${rawRates.length}; bench took ${wallSeconds.toFixed(1)} s`);
+  if (raw) {
+    console.log("Platform vs raw dockerode (same run, same container options):");
+    console.log(renderTable(raw.figures));
+    console.log("");
+    for (const line of raw.lines) console.log(line);
+    console.log("");
+  }
+  if (pool) {
+    console.log("Warm pool vs cold start (platform only; fresh students; lab template at pool size 0 vs a filled pool):");
+    console.log(renderPoolTable(pool.figures));
+    console.log("");
+    for (const line of pool.lines) console.log(line);
+    console.log(pool.anomalies.length ? `platform anomalies (${pool.anomalies.length}):` : "platform anomalies: none");
+    for (const anomaly of pool.anomalies) console.log(`  - ${anomaly}`);
+    console.log("");
+  }
+  console.log(`bench took ${wallSeconds.toFixed(1)} s` + (raw && pool ? ` (raw docker comparison ${rawSeconds.toFixed(1)} s, warm pool ${(wallSeconds - rawSeconds).toFixed(1)} s)` : ""));
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify({
     measuredAt: new Date().toISOString(),
     host: { node: process.version, cpus: os.cpus().length, docker: dockerVersion.Version, dockerApi: dockerVersion.ApiVersion },
-    note: "ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run",
-    figures,
-    details: {
-      coldStart: { platform: { ...summarize(coldTotals), phases: platformCold }, baseline: { ...summarize(rawCold), samples: rawCold } },
-      echo: { platform: summarize(echoPlatform), baseline: summarize(echoRaw) },
-      throughput: { zeroBytes: THROUGHPUT_BYTES, platform: throughputPlatform, baseline: throughputRaw },
-    },
+    note: "figures: ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run. " +
+      "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool",
+    figures: raw?.figures ?? [],
+    poolFigures: pool?.figures ?? [],
+    details: { ...raw?.details, ...pool?.details },
+    anomalies: pool?.anomalies ?? [],
+    leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
     wallSeconds,
   }, null, 2)}\n`);
   say(`results written to ${path.relative(projectRoot, RESULTS_FILE)}`);
@@ -265,4 +273,9 @@ try {
   exitCode = 1;
 }
 await cleanup();
+const left = await dockerLeftovers();
+say(left.containers.length || left.volumes.length
+  ? `after cleanup ${left.containers.length} container(s) and ${left.volumes.length} volume(s) of this run are still in Docker: ${[...left.containers.map((c) => c.Names[0]), ...left.volumes].join(", ")}`
+  : `after cleanup no container or volume of this run's workers (${runWorkerIds().join(", ")}) is left in Docker`);
+if (left.containers.length || left.volumes.length) exitCode ||= 1;
 process.exit(exitCode);
