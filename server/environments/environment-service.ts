@@ -142,14 +142,19 @@ export class EnvironmentService {
     return this.stopById(environment.id, "USER");
   }
 
-  /** Stops an environment for a reason (idle, lifetime, user, staff) and tells its viewers. */
+  /**
+   * Stops an environment for a reason (idle, lifetime, user, staff) and tells its viewers.
+   * The container goes; the workspace volume stays, and a resume starts a fresh container
+   * on it (so a stopped environment holds no container and picks up template changes).
+   */
   async stopById(environmentId: string, reason: StopReason, notice?: string) {
     const environment = await this.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
-    if (environment.workerId && (environment.state === "RUNNING" || environment.state === "STARTING")) {
-      const reply = await this.request(environment.workerId, ServerToWorker.stopEnvironment, { environmentId }, 30_000);
+    if (environment.workerId && environment.state !== "DELETED") {
+      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
+        { environmentId, removeVolume: false, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be stopped: ${reply.error}` });
     }
-    await this.db.environment.update({ where: { id: environmentId }, data: { state: "STOPPED", stoppedAt: new Date(), stopReason: reason } });
+    await this.db.environment.update({ where: { id: environmentId }, data: { state: "STOPPED", containerId: null, stoppedAt: new Date(), stopReason: reason } });
     if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
     this.log.info({ environmentId, reason }, "environment stopped");
     return { state: "STOPPED" as const };
@@ -167,6 +172,21 @@ export class EnvironmentService {
 
   warn(environmentId: string, message: string) {
     this.notify({ environmentId, kind: "warning", message });
+  }
+
+  /** Deletes the environment for good: container and workspace volume. */
+  async delete(userId: string, labId: string) {
+    const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
+    if (!environment || environment.state === "DELETED") return { state: "DELETED" as const };
+    if (environment.workerId) {
+      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
+        { environmentId: environment.id, removeVolume: true, volumeName: environment.volumeName }, 30_000);
+      if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be deleted: ${reply.error}` });
+    }
+    // The row goes too: the next start is a brand-new environment (and may use the warm pool).
+    await this.db.environment.delete({ where: { id: environment.id } });
+    this.log.info({ environmentId: environment.id }, "environment deleted");
+    return { state: "DELETED" as const };
   }
 
   /** A fresh container; the workspace is kept or wiped as the student chose. */

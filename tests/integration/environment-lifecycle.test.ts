@@ -49,7 +49,10 @@ describe("idle and lifetime limits", () => {
     await harness.server.sweeper.sweep();
     expect(await notice).toMatchObject({ kind: "stopped", message: expect.stringMatching(/without activity/) });
     expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({ state: "STOPPED", stopReason: "IDLE" });
-    expect(await harness.driver.state(environmentId)).toBe("stopped");
+    // The container is gone; only the workspace volume is kept.
+    expect(await harness.driver.state(environmentId)).toBe("missing");
+    const { containerId: before } = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    expect(before).toBeNull();
 
     await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
     expect((await runInEnvironment(harness.driver, environmentId, "cat ~/workspace/idle.txt")).output).toContain("still-here");

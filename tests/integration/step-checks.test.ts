@@ -3,6 +3,7 @@
  * stored per student per step, staff see a table and a CSV, and a runaway check is
  * stopped at its time limit.
  */
+import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
@@ -148,7 +149,7 @@ describe("reset and stop", () => {
     expect(listing.output).not.toContain("scratch");
 
     expect((await harness.trpc("environment.stop", { labId }, { cookie: student.cookie })).body.result.data.state).toBe("STOPPED");
-    expect(await harness.driver.state(environmentId)).toBe("stopped");
+    expect(await harness.driver.state(environmentId)).toBe("missing"); // a resume gets a fresh container
     await startFor(student.cookie);
     listing = await runInEnvironment(harness.driver, environmentId, "cat ~/workspace/file.txt");
     expect(listing.output).toContain("kept");
@@ -156,5 +157,12 @@ describe("reset and stop", () => {
     await harness.trpc("environment.reset", { labId, wipeWorkspace: true }, { cookie: student.cookie });
     listing = await runInEnvironment(harness.driver, environmentId, "ls -A ~/workspace | wc -l");
     expect(listing.output.trim()).toBe("0");
+
+    // Delete: container, workspace and record go; the next start is a brand-new environment.
+    const { volumeName } = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    expect((await harness.trpc("environment.delete", { labId }, { cookie: student.cookie })).status).toBe(200);
+    expect(await harness.driver.state(environmentId)).toBe("missing");
+    await expect(new Docker().getVolume(volumeName!).inspect()).rejects.toThrow();
+    expect(await startFor(student.cookie)).not.toBe(environmentId);
   });
 });

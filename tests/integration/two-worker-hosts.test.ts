@@ -1,42 +1,47 @@
 /**
- * Two worker hosts: the harness worker on the default engine and a second worker on a
- * second dockerd (its own data root and socket). New environments go where there is the
- * most room, so a class spreads across both by capacity.
+ * Two worker hosts: the harness worker on the default engine, and a second worker process
+ * on a second dockerd (its own data root and socket). New environments go where there is
+ * the most room, so a class spreads across both by capacity.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
-import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
-import { rootLogger } from "../../common/logger";
+import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 
 const secondHost = process.env.SHELLROOM_SECOND_DOCKER_HOST;
 let harness: Harness;
-let secondWorker: RunningWorker;
+let secondWorker: ChildProcess;
 let secondDriver: DockerDriver;
 const secondWorkerId = `host-b-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
   if (!secondHost) throw new Error("SHELLROOM_SECOND_DOCKER_HOST is not set: scripts/test.sh starts the second engine (scripts/ensure-second-docker.sh)");
   harness = await startHarness({ redis: false });
-  secondDriver = new DockerDriver(new Docker({ socketPath: secondHost.replace("unix://", "") }), secondWorkerId);
-  const log = rootLogger.child({ test: "host-b" });
-  log.level = "warn";
-  secondWorker = startWorker({
-    serverUrl: harness.url,
-    handshake: { token: harness.workerToken, workerId: secondWorkerId, name: "host B", capacity: { maxEnvironments: 8, memoryBytes: 8 * 1024 ** 3 } },
-    driver: secondDriver, log, heartbeatMs: 1000,
+  // Used by the test only to look at host B (and clean it up); the worker process drives it.
+  const dockerB = new Docker({ socketPath: secondHost.replace("unix://", "") });
+  secondDriver = new DockerDriver(dockerB, secondWorkerId, await WorkspaceVolumes.open(dockerB));
+  secondWorker = spawn(process.execPath, ["--import", "tsx", "runtime-worker/main.ts"], {
+    env: {
+      ...process.env, DOCKER_HOST: secondHost, SHELLROOM_SERVER_URL: harness.url, SHELLROOM_WORKER_TOKEN: harness.workerToken,
+      SHELLROOM_WORKER_ID: secondWorkerId, SHELLROOM_WORKER_NAME: "host B", SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+      SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3), LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
   });
-  await secondWorker.connected();
-  for (let attempt = 0; attempt < 100 && (await harness.db.worker.findUnique({ where: { id: secondWorkerId } }))?.status !== "ONLINE"; attempt++) {
+  for (let attempt = 0; attempt < 300 && (await harness.db.worker.findUnique({ where: { id: secondWorkerId } }))?.status !== "ONLINE"; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
 afterAll(async () => {
   const onB = await harness?.db.environment.findMany({ where: { workerId: secondWorkerId } }) ?? [];
   for (const environment of onB) await secondDriver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
-  await secondWorker?.close();
+  if (secondWorker && secondWorker.exitCode === null) {
+    secondWorker.kill("SIGTERM");
+    await new Promise((resolve) => secondWorker.once("exit", resolve));
+  }
   await harness?.close();
 });
 

@@ -17,6 +17,9 @@ export const environmentRouter = router({
 
   stop: labMemberProcedure.mutation(({ ctx }) => ctx.environments.stop(ctx.auth.user.id, ctx.lab.id)),
 
+  /** Container and workspace removed for good (the next start begins from scratch). */
+  delete: labMemberProcedure.mutation(({ ctx }) => ctx.environments.delete(ctx.auth.user.id, ctx.lab.id)),
+
   /** A fresh container; `wipeWorkspace` also empties ~/workspace. */
   reset: labMemberProcedure
     .input(z.object({ wipeWorkspace: z.boolean() }))
