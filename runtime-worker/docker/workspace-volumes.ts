@@ -22,7 +22,22 @@ const WORKSPACE_OWNER = "1000:1000";
 
 export type QuotaMechanism = "loop-ext4" | "none";
 
+/** Another process may take the free loop device between lookup and setup: try again. */
+async function mountWithRetries(image: string, mountPoint: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run("mount", ["-o", "loop,nosuid,nodev", image, mountPoint]);
+    } catch (error) {
+      if (attempt >= 5 || !/loop device/i.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 export class WorkspaceVolumes {
+  /** Loop setups one at a time in this process: concurrent ones race for the same free device. */
+  private mounting: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly docker: Docker,
     private readonly root: string,
@@ -37,7 +52,9 @@ export class WorkspaceVolumes {
     const volumes = new WorkspaceVolumes(docker, root, supported ? "loop-ext4" : "none");
     if (supported) {
       await mkdir(root, { recursive: true, mode: 0o700 });
-      await volumes.remountAll();
+      await volumes.remountAll((name, error) => {
+        process.emitWarning(`workspace ${name} could not be remounted: ${error.message}`);
+      });
     }
     return volumes;
   }
@@ -77,14 +94,23 @@ export class WorkspaceVolumes {
     await rm(this.imagePath(name), { force: true });
   }
 
-  /** After a host restart the loop mounts are gone: bring every workspace image back. */
-  async remountAll() {
+  /**
+   * After a host restart the loop mounts are gone: bring back the images of this engine's
+   * volumes (the folder may also hold other engines' images). Best effort, one at a time:
+   * a workspace that cannot be mounted is reported, never fatal for the worker.
+   */
+  async remountAll(report: (name: string, error: Error) => void) {
     for (const entry of await readdir(this.root)) {
       if (!entry.endsWith(".img")) continue;
       const name = entry.slice(0, -".img".length);
-      const mountPoint = this.mountPath(name);
-      await mkdir(mountPoint, { recursive: true });
-      if (!(await this.isMounted(mountPoint))) await this.mount(this.imagePath(name), mountPoint);
+      try {
+        if (!(await this.exists(name))) continue;
+        const mountPoint = this.mountPath(name);
+        await mkdir(mountPoint, { recursive: true });
+        if (!(await this.isMounted(mountPoint))) await this.mount(this.imagePath(name), mountPoint);
+      } catch (error) {
+        report(name, error as Error);
+      }
     }
   }
 
@@ -99,7 +125,9 @@ export class WorkspaceVolumes {
   }
 
   private mount(image: string, mountPoint: string) {
-    return run("mount", ["-o", "loop,nosuid,nodev", image, mountPoint]);
+    const attempt = this.mounting.then(() => mountWithRetries(image, mountPoint));
+    this.mounting = attempt.catch(() => undefined);
+    return attempt;
   }
 
   private async isMounted(mountPoint: string) {

@@ -139,7 +139,7 @@ export class EnvironmentService {
   async stop(userId: string, labId: string) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
     if (!environment) return { state: "STOPPED" as const };
-    return this.stopById(environment.id, "USER");
+    return this.stopById(environment.id, "USER", "You stopped this environment. Your files are kept: press Start again to continue.");
   }
 
   /**
@@ -149,13 +149,14 @@ export class EnvironmentService {
    */
   async stopById(environmentId: string, reason: StopReason, notice?: string) {
     const environment = await this.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    // Told first, so viewers read why before their shell ends.
+    if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
     if (environment.workerId && environment.state !== "DELETED") {
       const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
         { environmentId, removeVolume: false, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be stopped: ${reply.error}` });
     }
     await this.db.environment.update({ where: { id: environmentId }, data: { state: "STOPPED", containerId: null, stoppedAt: new Date(), stopReason: reason } });
-    if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
     this.log.info({ environmentId, reason }, "environment stopped");
     return { state: "STOPPED" as const };
   }
@@ -193,6 +194,7 @@ export class EnvironmentService {
   async reset(userId: string, labId: string, wipeWorkspace: boolean) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
     if (environment?.workerId) {
+      this.notify({ environmentId: environment.id, kind: "info", message: wipeWorkspace ? "Resetting with an empty workspace…" : "Resetting: a fresh container with your files…" });
       const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
         { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be reset: ${reply.error}` });

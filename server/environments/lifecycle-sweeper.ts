@@ -66,7 +66,7 @@ export class LifecycleSweeper {
       const idleMs = now.getTime() - environment.lastActivityAt!.getTime();
       if (idleMs < environment.template.idleTimeoutMinutes * MINUTE_MS) continue;
       await this.environments.stopById(environment.id, "IDLE",
-        `Stopped after ${environment.template.idleTimeoutMinutes} minutes without activity. Your files are kept: reload the page to start again.`)
+        `Stopped after ${environment.template.idleTimeoutMinutes} minutes without activity. Your files are kept: press Start again to continue.`)
         .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "idle stop failed"));
     }
   }
@@ -79,7 +79,7 @@ export class LifecycleSweeper {
     for (const environment of ending) {
       const leftMs = environment.expiresAt!.getTime() - now.getTime();
       if (leftMs <= 0) {
-        await this.environments.stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: reload the page to start again.")
+        await this.environments.stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: press Start again to continue.")
           .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "lifetime stop failed"));
       } else if (!environment.warnedAt) {
         const minutes = Math.max(1, Math.round(leftMs / MINUTE_MS));

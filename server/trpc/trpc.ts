@@ -45,7 +45,10 @@ export type Context = Awaited<ReturnType<typeof createContext>>;
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+    // Flattened for simple forms, plus every issue with its full path (e.g. steps.2.title).
+    const zodError = error.cause instanceof ZodError
+      ? { ...z.flattenError(error.cause), issues: error.cause.issues.map((issue) => ({ path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)), message: issue.message })) }
+      : null;
     return { ...shape, data: { ...shape.data, zodError, stack: undefined } };
   },
 });

@@ -86,3 +86,17 @@ it("a one-off workshop has dates, and dates out of order are refused on the righ
   expect(backwards.status).toBe(400);
   expect(backwards.body.error.data.zodError.fieldErrors.endsAt).toEqual(["The end comes after the start"]);
 });
+
+it("a step's field error names the step it belongs to", async () => {
+  const templateId = (await harness.db.lab.findUniqueOrThrow({ where: { id: harness.labId } })).templateId;
+  const step = { title: "Fine", body: "", hint: null, checkScript: null, checkTimeoutSeconds: 10 };
+  const response = await harness.trpc("authoring.saveLab", {
+    courseId: harness.courseId, templateId, title: "Steps", instructions: "", published: false,
+    steps: [step, { ...step, title: "" }, { ...step, checkTimeoutSeconds: 900 }],
+  }, { cookie: instructor });
+  expect(response.status).toBe(400);
+  expect(response.body.error.data.zodError.issues).toEqual([
+    { path: ["steps", 1, "title"], message: "Give the step a title" },
+    { path: ["steps", 2, "checkTimeoutSeconds"], message: "At most 5 minutes" },
+  ]);
+});

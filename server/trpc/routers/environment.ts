@@ -11,6 +11,13 @@ async function environmentInCourse(db: Context["db"], courseId: string, environm
 }
 
 export const environmentRouter = router({
+  /** The signed-in student's environment for a lab as it is now (without starting it). */
+  mine: labMemberProcedure.query(({ ctx }) =>
+    ctx.db.environment.findUnique({
+      where: { userId_labId: { userId: ctx.auth.user.id, labId: ctx.lab.id } },
+      select: { id: true, state: true, stopReason: true, expiresAt: true, error: true },
+    })),
+
   /** Starts (or resumes) the signed-in student's environment for a lab. */
   startForLab: labMemberProcedure.mutation(({ ctx }) =>
     ctx.environments.startForLab({ userId: ctx.auth.user.id, labId: ctx.lab.id })),

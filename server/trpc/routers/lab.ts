@@ -5,7 +5,7 @@ import { labMemberProcedure, router, type Context } from "../trpc";
 async function progressTable(db: Context["db"], labId: string) {
   const lab = await db.lab.findUniqueOrThrow({
     where: { id: labId },
-    select: { title: true, courseId: true, steps: { orderBy: { position: "asc" }, select: { id: true, title: true } } },
+    select: { title: true, courseId: true, steps: { orderBy: { position: "asc" }, select: { id: true, title: true, checkScript: true } } },
   });
   const students = await db.courseMember.findMany({
     where: { courseId: lab.courseId, role: "STUDENT" },
@@ -23,7 +23,7 @@ async function progressTable(db: Context["db"], labId: string) {
       return result ? { passed: result.passed, attempts: result.attempts, firstPassedAt: result.firstPassedAt } : null;
     }),
   }));
-  return { title: lab.title, steps: lab.steps, rows };
+  return { title: lab.title, steps: lab.steps.map(({ checkScript, ...step }) => ({ ...step, hasCheck: Boolean(checkScript) })), rows };
 }
 
 const staffOnly = (courseRole: string) => {
@@ -51,7 +51,10 @@ export const labRouter = router({
         return {
           ...step,
           hasCheck: Boolean(checkScript),
-          result: result ? { passed: result.passed, attempts: result.attempts, firstPassedAt: result.firstPassedAt, output: result.lastOutput } : null,
+          result: result ? {
+            passed: result.passed, attempts: result.attempts, firstPassedAt: result.firstPassedAt, output: result.lastOutput,
+            exitCode: result.lastExitCode, lastCheckedAt: result.lastCheckedAt,
+          } : null,
         };
       }),
     };
