@@ -7,6 +7,9 @@ import { useTRPC } from "../../trpc";
 import { formErrorText } from "../../components/errors";
 import { JoinLinkPanel } from "./join-link-panel";
 import { MembersTable } from "./members-table";
+import { CourseDetailsForm } from "./course-details-form";
+import { ImportLab } from "./import-lab";
+import "../authoring.css";
 
 const COURSE_ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
 
@@ -42,29 +45,46 @@ export default function CoursePage() {
         </div>
         {description && <p className="lead">{description}</p>}
       </div>
+      {staff && (
+        <nav className="course-tools" aria-label="Course authoring">
+          <Link href={`/courses/${courseId}/templates`}>Environment templates</Link>
+          <Link href={`/courses/${courseId}/images`}>Images</Link>
+        </nav>
+      )}
 
       <section className="card section">
-        <h2>Labs</h2>
+        <div className="section-head">
+          <h2>Labs</h2>
+          {staff && <Link href={`/courses/${courseId}/labs/new`} className="button primary small-button">New lab</Link>}
+        </div>
         {labs.length === 0 ? (
           <p className="muted">{staff ? "This course has no labs yet." : "No labs are open yet. Check back later."}</p>
         ) : (
           <ul className="lab-cards">
             {labs.map((lab, index) => (
-              <li key={lab.id}>
+              <li key={lab.id} className={staff ? "lab-row" : undefined}>
                 <Link href={`/labs/${lab.id}`} className="lab-card">
                   <span className="lab-number">{index + 1}</span>
                   <span className="lab-title">{lab.title}</span>
                   {!lab.published && <span className="badge">draft</span>}
                   <span className="lab-open" aria-hidden="true">Open →</span>
                 </Link>
+                {staff && (
+                  <span className="lab-staff-links">
+                    <Link href={`/courses/${courseId}/labs/${lab.id}/edit`} aria-label={`Edit ${lab.title}`}>Edit</Link>
+                    <Link href={`/courses/${courseId}/labs/${lab.id}/progress`} aria-label={`Progress of ${lab.title}`}>Progress</Link>
+                  </span>
+                )}
               </li>
             ))}
           </ul>
         )}
       </section>
 
+      {staff && <ImportLab courseId={courseId} />}
       {staff && <JoinLinkPanel courseId={courseId} />}
       {staff && <MembersTable courseId={courseId} />}
+      {staff && <CourseDetailsForm courseId={courseId} course={course.data} />}
     </main>
   );
 }

@@ -1,0 +1,10 @@
+const STATUS_TEXT = { BUILDING: "Building", READY: "Ready", FAILED: "Failed" } as const;
+
+export function ImageStatusBadge({ status }: { status: keyof typeof STATUS_TEXT }) {
+  return (
+    <span className={`image-status ${status.toLowerCase()}`} data-testid="image-status" data-status={status}>
+      {status === "BUILDING" && <span className="spinner dark" aria-hidden="true" />}
+      {STATUS_TEXT[status]}
+    </span>
+  );
+}
