@@ -23,19 +23,19 @@ export default function TemplatesPage() {
 type Draft = {
   templateId?: string;
   name: string; image: string; cpus: string; memoryMb: string; pidsLimit: string; diskMb: string;
-  idleTimeoutMinutes: string; maxLifetimeMinutes: string; workingDir: string; setupScript: string;
+  idleTimeoutMinutes: string; maxLifetimeMinutes: string; workingDir: string; setupScript: string; warmPoolSize: string;
 };
 
 const NEW_TEMPLATE: Draft = {
   name: "", image: DEFAULT_IMAGE, cpus: "1", memoryMb: "512", pidsLimit: "256", diskMb: "1024",
-  idleTimeoutMinutes: "30", maxLifetimeMinutes: "240", workingDir: "/home/student/workspace", setupScript: "",
+  idleTimeoutMinutes: "30", maxLifetimeMinutes: "240", workingDir: "/home/student/workspace", setupScript: "", warmPoolSize: "0",
 };
 
 const draftOf = (template: Template): Draft => ({
   templateId: template.id, name: template.name, image: template.image, cpus: String(template.cpuMillis / 1000),
   memoryMb: String(template.memoryMb), pidsLimit: String(template.pidsLimit), diskMb: String(template.diskMb),
   idleTimeoutMinutes: String(template.idleTimeoutMinutes), maxLifetimeMinutes: String(template.maxLifetimeMinutes),
-  workingDir: template.workingDir, setupScript: template.setupScript ?? "",
+  workingDir: template.workingDir, setupScript: template.setupScript ?? "", warmPoolSize: String(template.warmPoolSize ?? 0),
 });
 
 const cpuText = (millis: number) => `${Number((millis / 1000).toFixed(2))} CPU${millis === 1000 ? "" : "s"}`;
@@ -141,7 +141,7 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const problems: Record<string, string> = {};
-    const whole = (field: "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes") => {
+    const whole = (field: "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize") => {
       const value = Number(draft[field]);
       if (draft[field].trim() === "" || !Number.isInteger(value)) { problems[field] = "Enter a whole number"; return 0; }
       return value;
@@ -153,6 +153,7 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
       cpuMillis: Math.round(cpus * 1000), memoryMb: whole("memoryMb"), pidsLimit: whole("pidsLimit"), diskMb: whole("diskMb"),
       network: "NONE" as const, idleTimeoutMinutes: whole("idleTimeoutMinutes"), maxLifetimeMinutes: whole("maxLifetimeMinutes"),
       workingDir: draft.workingDir, setupScript: draft.setupScript.trim() ? draft.setupScript : null,
+      warmPoolSize: whole("warmPoolSize"),
     };
     setLocalErrors(problems);
     if (Object.keys(problems).length > 0) return save.reset();
@@ -161,8 +162,8 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
 
   const error = save.error;
   const errorOf = (local: Exclude<keyof Draft, "templateId">, server: string = local) => localErrors[local] ?? fieldError(error, server);
-  const general = formErrorText(error, ["name", "image", "cpuMillis", "memoryMb", "pidsLimit", "diskMb", "network", "idleTimeoutMinutes", "maxLifetimeMinutes", "workingDir", "setupScript"]);
-  const numberInput = (field: "cpus" | "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes", server: string, props: { min: number; max: number; step?: number }) => (
+  const general = formErrorText(error, ["name", "image", "cpuMillis", "memoryMb", "pidsLimit", "diskMb", "network", "idleTimeoutMinutes", "maxLifetimeMinutes", "workingDir", "setupScript", "warmPoolSize"]);
+  const numberInput = (field: "cpus" | "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize", server: string, props: { min: number; max: number; step?: number }) => (
     <input type="number" name={field} inputMode="decimal" value={draft[field]} onChange={set(field)} {...props}
       aria-invalid={Boolean(errorOf(field, server))} />
   );
@@ -198,6 +199,9 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
           </Field>
         </div>
         <div className="form-row">
+          <Field label="Warm pool (containers per worker)" error={errorOf("warmPoolSize")} hint="Started ahead of time so a class gets prompts at once; 0 turns it off.">
+            {numberInput("warmPoolSize", "warmPoolSize", { min: 0, max: 50 })}
+          </Field>
           <Field label="Network" error={fieldError(error, "network")} hint="Student containers have no network access.">
             <select name="network" value="NONE" onChange={() => undefined}>
               <option value="NONE">None</option>
