@@ -10,36 +10,17 @@ started_pids=()
 cleanup() { for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh
 
 bash scripts/ensure-system-packages.sh debootstrap:debootstrap chromium:chromium curl:curl
 bash scripts/install.sh
 bash scripts/ensure-docker.sh
 node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts
 
-# Postgres: the machine's server when one answers, an embedded one otherwise.
-if [ -n "${TEST_POSTGRES_URL:-}" ]; then :
-elif port_answers 5432; then TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432/postgres"
-else
-  echo "[test] no Postgres on 127.0.0.1:5432: starting an embedded one"
-  node_modules/.bin/tsx tests/support/embedded-test-postgres.ts 54330 > .data/test-postgres.url 2>.data/test-postgres.log &
-  started_pids+=($!)
-  for _ in $(seq 1 120); do [ -s .data/test-postgres.url ] && break; sleep 0.5; done
-  TEST_POSTGRES_URL="$(head -1 .data/test-postgres.url)"
-  [ -n "$TEST_POSTGRES_URL" ] || { cat .data/test-postgres.log >&2; exit 1; }
-fi
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then ensure_postgres 54330 test; TEST_POSTGRES_URL="$POSTGRES_SERVER_URL"; fi
 export TEST_POSTGRES_URL
-
-# Redis: the machine's server, or Debian's redis-server started for this run.
-if [ -z "${REDIS_URL:-}" ]; then
-  if ! port_answers 6379; then
-    bash scripts/ensure-system-packages.sh redis-server:redis-server
-    redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --daemonize no > .data/test-redis.log 2>&1 &
-    started_pids+=($!)
-    for _ in $(seq 1 40); do port_answers 6379 && break; sleep 0.25; done
-  fi
-  export REDIS_URL="redis://127.0.0.1:6379"
-fi
+ensure_redis test
 
 # A second Docker engine stands in for a second worker host (tests/integration/two-worker-hosts).
 second_was_running=0

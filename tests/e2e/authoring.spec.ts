@@ -10,38 +10,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { strFromU8, strToU8, unzipSync, zipSync } from "fflate";
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expectConnectedTerminal, screenText, signIn, typeInTerminal, INSTRUCTOR, STUDENT } from "./helpers";
 
-const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
-const STUDENT = { email: "student@shellroom.local", password: "shellroom-student" };
 const DEMO_COURSE = "Intro to the Unix shell";
 const JOIN_PATH = "/join/demo-workshop";
 const DEFAULT_IMAGE = "shellroom/default:1";
 
 const unique = (label: string) => `${label}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-
-/** xterm 6 renders rows as DOM; non-breaking spaces stand in for spaces. */
-async function screenText(page: Page) {
-  return (await page.locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
-}
-
-async function typeInTerminal(page: Page, text: string) {
-  await page.locator(".xterm-helper-textarea").focus();
-  await page.keyboard.type(text);
-  await page.keyboard.press("Enter");
-}
-
-async function expectConnectedTerminal(page: Page) {
-  await expect(page.getByTestId("terminal-status")).toHaveAttribute("data-state", "connected", { timeout: 60_000 });
-  await expect.poll(() => screenText(page)).toContain("student@");
-}
-
-async function signIn(page: Page, login: { email: string; password: string }) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(login.email);
-  await page.getByLabel("Password").fill(login.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Your courses" })).toBeVisible();
-}
 
 async function freshPage(browser: Browser) {
   const context = await browser.newContext();

@@ -5,26 +5,11 @@
  * its own student, container and workspace and no test leans on another's leftovers.
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expectConnectedTerminal, screenText, typeInTerminal } from "./helpers";
 
 const JOIN_PATH = "/join/demo-workshop";
 const DEMO_LAB = "First steps in the shell";
 const SCREENSHOTS = process.env.SHELLROOM_LAB_SCREENSHOTS; // a folder, to look at the page's states
-
-/** xterm 6 renders rows as DOM; non-breaking spaces stand in for spaces. */
-async function screenText(page: Page) {
-  return (await page.locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
-}
-
-async function typeInTerminal(page: Page, text: string) {
-  await page.locator(".xterm-helper-textarea").focus();
-  await page.keyboard.type(text);
-  await page.keyboard.press("Enter");
-}
-
-async function expectConnectedTerminal(page: Page) {
-  await expect(page.getByTestId("terminal-status")).toHaveAttribute("data-state", "connected", { timeout: 60_000 });
-  await expect.poll(() => screenText(page), { timeout: 30_000 }).toContain("student@");
-}
 
 async function screenshot(page: Page, name: string) {
   if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/lab-${name}.png` });

@@ -1,28 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
-
-const STUDENT = { email: "student@shellroom.local", password: "shellroom-student" };
-
-/** xterm 6 renders rows as DOM; non-breaking spaces stand in for spaces. */
-async function screenText(page: Page) {
-  return (await page.locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
-}
-
-async function signIn(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(STUDENT.email);
-  await page.getByLabel("Password").fill(STUDENT.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Your courses" })).toBeVisible();
-}
-
-async function typeInTerminal(page: Page, text: string) {
-  await page.locator(".xterm-helper-textarea").focus();
-  await page.keyboard.type(text);
-  await page.keyboard.press("Enter");
-}
+import { expect, test } from "@playwright/test";
+import { STUDENT, screenText, signIn, typeInTerminal } from "./helpers";
 
 test("a student opens the lab, gets a prompt, and computes 42; a reload lands in the same container", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, STUDENT);
   await page.getByRole("link", { name: "First steps in the shell" }).click();
   await expect(page.getByRole("heading", { name: "First steps in the shell" })).toBeVisible();
 
