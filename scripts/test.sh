@@ -43,8 +43,12 @@ echo "[test] browser tests (Playwright, Debian's Chromium)"
 # Rate limits and socket.io channels of this run stay apart from any other run's.
 export SHELLROOM_REDIS_PREFIX="shellroom-e2e-$$-$(date +%s)"
 DATABASE_URL="$(node_modules/.bin/tsx tests/support/prepare-database.ts "$TEST_POSTGRES_URL" shellroom_e2e)"
+built_images() { docker images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep '^shellroom/c-' | sort || true; }
+images_before="$(built_images)"
 status=0
 DATABASE_URL="$DATABASE_URL" node_modules/.bin/playwright test || status=$?
 node_modules/.bin/tsx tests/support/remove-worker-containers.ts e2e-worker || true
+# Images the browser tests built (instructors' Dockerfiles) go with them; older ones stay.
+comm -13 <(echo "$images_before") <(built_images) | grep . | xargs -r docker image rm >/dev/null 2>&1 || true
 node_modules/.bin/tsx tests/support/summarize-results.ts .data/vitest-results.json .data/playwright-results.json
 exit "$status"
