@@ -61,6 +61,10 @@ export const ServerToWorker = {
   openTerminal: "terminal:open",
   terminalInput: "terminal:input",
   resizeTerminal: "terminal:resize",
+  /** The screen as it is now, without resizing (a browser that fell behind repaints). */
+  snapshotTerminal: "terminal:snapshot",
+  closeTerminal: "terminal:close",
+  listTerminals: "terminal:list",
 } as const;
 
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape);
@@ -110,8 +114,24 @@ export const WorkerToServer = {
   heartbeat: "worker:heartbeat",
   terminalOutput: "terminal:output",
   terminalExit: "terminal:exit",
+  /** An environment's set of open terminals changed (a tab opened or its shell ended). */
+  terminalTabs: "terminal:tabs",
   buildLog: "image:build-log",
 } as const;
+
+/**
+ * Output is acknowledged by the server; a terminal with this many bytes unacknowledged
+ * is paused (the shell blocks on write), so neither side buffers a flood without bound.
+ */
+export const WORKER_OUTPUT_WINDOW = 256 * 1024;
+
+/** One environment's resource use, as the worker last measured it. */
+export const EnvironmentUsage = z.object({
+  cpuPercent: z.number().min(0).max(100_000),
+  memoryBytes: z.number().int().min(0),
+  memoryLimitBytes: z.number().int().min(0),
+});
+export type EnvironmentUsage = z.infer<typeof EnvironmentUsage>;
 
 export const Heartbeat = z.object({
   runningEnvironments: z.number().int().min(0),
@@ -120,6 +140,8 @@ export const Heartbeat = z.object({
   openTerminals: z.number().int().min(0),
   /** environmentId -> last terminal activity (ms since epoch), for environments active since the last beat. */
   activity: z.record(z.string().max(64), z.number().int().min(0)).default({}),
+  /** environmentId -> CPU and memory, for the running environments the worker could measure. */
+  usage: z.record(z.string().max(64), EnvironmentUsage).default({}),
 });
 export type Heartbeat = z.input<typeof Heartbeat>;
 
@@ -128,6 +150,9 @@ export const TerminalOutput = TerminalRef.extend({ data: z.instanceof(Uint8Array
 export type TerminalOutput = z.infer<typeof TerminalOutput>;
 
 export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });
+
+export const TerminalTabs = EnvironmentRef.extend({ terminalIds: z.array(TerminalId).max(64) });
+export type TerminalTabs = z.infer<typeof TerminalTabs>;
 export type TerminalExit = z.infer<typeof TerminalExit>;
 
 /** Every worker acknowledgement has this shape, so failures carry words, not stack traces. */
@@ -140,4 +165,5 @@ export type ListEnvironmentsReply = WorkerReply<{ environments: Array<{ environm
 
 export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string; fromPool: boolean }>;
 /** `offset`: output bytes the screen already includes; later output starts there. */
-export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number }>;
+export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number; terminalIds: string[] }>;
+export type ListTerminalsReply = WorkerReply<{ terminalIds: string[] }>;

@@ -25,6 +25,13 @@ export interface ShellProcess {
   exited(): Promise<number | null>;
 }
 
+/** A container's resource use right now: CPU time so far, and memory in use and allowed. */
+export interface ResourceSample {
+  cpuNanos: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+}
+
 export interface RuntimeDriver {
   /** Creates the environment's container and workspace volume; no-op when they exist. */
   create(spec: EnvironmentSpec): Promise<{ containerId: string; volumeName: string; created: boolean }>;
@@ -44,6 +51,8 @@ export interface RuntimeDriver {
   /** Hands a pooled container to an environment: it takes the environment's name. */
   assignPooled(slotId: string, environmentId: string): Promise<{ containerId: string; volumeName: string }>;
   removePooled(slotId: string): Promise<void>;
+  /** The environment's CPU time and memory now; null when it is not running. */
+  sample(environmentId: string): Promise<ResourceSample | null>;
   /** Builds a Dockerfile into `tag`, relaying the build's log lines. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void): Promise<void>;
 }

@@ -2,28 +2,45 @@
  * The worker's lifecycle logic: starting environments and the terminals inside them.
  * It speaks only to the RuntimeDriver interface, never to dockerode.
  */
-import type { CheckRequest, EnvironmentSpec, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
+import { MAX_TERMINALS_PER_ENVIRONMENT } from "../protocol/browser-messages";
+import type { CheckRequest, EnvironmentSpec, EnvironmentUsage, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
 import { runCheck } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver } from "./driver";
-import { TerminalSession, type OutputListener, type TerminalSnapshot } from "./terminals/terminal-session";
+import { OutputRelay, type OutputLink } from "./terminals/output-relay";
+import { TerminalSession, type TerminalSnapshot } from "./terminals/terminal-session";
 import type { Logger } from "../common/logger";
 
-/** A login shell, so the image's profile and the student's .bashrc apply. */
-const SHELL_COMMAND = ["/bin/bash", "-l"];
+/**
+ * A login shell, so the image's profile and the student's .bashrc apply. The argument
+ * (bash's $1 with -s) tags the process with its terminal: Docker does not end an exec
+ * when its connection closes, so closing a tab hangs up the tagged shell explicitly.
+ */
+const shellCommand = (terminalId: string) => ["/bin/bash", "-l", "-s", `shellroom-tab=${terminalId}`];
+const hangUpScript = (terminalId: string) => `pkill -HUP -f -- 'shellroom-tab=${terminalId}$' || true`;
 const SETUP_TIMEOUT_SECONDS = 300;
 
 export interface TerminalEvents {
-  output(ref: TerminalRef, chunk: Uint8Array, offset: number): void;
+  /** Where a terminal's output goes (the server link, with acknowledgements). */
+  link(ref: TerminalRef): OutputLink;
   exit(ref: TerminalRef, exitCode: number | null): void;
+  /** The environment's set of open terminals changed. */
+  tabs(environmentId: string, terminalIds: string[]): void;
 }
+
+export type TerminalSummary = TerminalSnapshot & { terminalIds: string[] };
+
+/** The last CPU reading per environment, to turn CPU time into a percentage. */
+type CpuReading = { cpuNanos: number; at: number };
 
 const keyOf = (ref: TerminalRef) => `${ref.environmentId}/${ref.terminalId}`;
 
 export class EnvironmentManager {
   private readonly terminals = new Map<string, TerminalSession>();
+  private readonly relays = new Map<string, OutputRelay>();
   private readonly opening = new Map<string, Promise<TerminalSession>>();
+  private readonly cpuReadings = new Map<string, CpuReading>();
 
   constructor(
     private readonly driver: RuntimeDriver,
@@ -78,14 +95,65 @@ export class EnvironmentManager {
   }
 
   /** Attaches to the terminal's shell, starting it if needed, and returns its screen. */
-  async openTerminal(request: OpenTerminalRequest): Promise<TerminalSnapshot> {
+  async openTerminal(request: OpenTerminalRequest): Promise<TerminalSummary> {
     const session = await this.sessionFor(request, request);
     await session.resize(request);
-    return session.snapshot();
+    return { ...(await session.snapshot()), terminalIds: this.terminalIds(request.environmentId) };
+  }
+
+  /** The screen of a terminal that is open, without resizing or starting anything (viewers, repaints). */
+  async snapshot(ref: TerminalRef): Promise<TerminalSummary> {
+    const session = this.terminals.get(keyOf(ref));
+    if (!session?.isOpen) throw new Error("This terminal is not open.");
+    return { ...(await session.snapshot()), terminalIds: this.terminalIds(ref.environmentId) };
+  }
+
+  /** Ends one terminal's shell (a closed tab) and whatever it was running. */
+  async closeTerminal(ref: TerminalRef) {
+    const session = this.terminals.get(keyOf(ref));
+    if (!session) return;
+    // The id is [a-z0-9-] (checked by the protocol), so it is safe inside the quotes.
+    await runCheck(this.driver, { environmentId: ref.environmentId, script: hangUpScript(ref.terminalId), timeoutSeconds: 5 });
+    session.close();
+  }
+
+  /** Open terminals of an environment, in the order they were opened. */
+  terminalIds(environmentId: string): string[] {
+    return [...this.terminals.keys()].filter((key) => key.startsWith(`${environmentId}/`)).map((key) => key.slice(environmentId.length + 1));
   }
 
   input(ref: TerminalRef, data: string) {
     this.terminals.get(keyOf(ref))?.write(data);
+  }
+
+  /** The server link dropped or came back: output in flight is forgotten, and shells run again. */
+  resetLinks() {
+    for (const relay of this.relays.values()) relay.reset();
+  }
+
+  /** Bytes sent to the server and not yet acknowledged, across terminals (for metrics and tests). */
+  get unacknowledgedOutputBytes() {
+    let total = 0;
+    for (const relay of this.relays.values()) total += relay.unacknowledgedBytes;
+    return total;
+  }
+
+  /** CPU (percent of one core, since the last reading) and memory of each running environment. */
+  async usage(): Promise<Record<string, EnvironmentUsage>> {
+    const running = (await this.driver.list()).filter((container) => container.state === "running");
+    const usage: Record<string, EnvironmentUsage> = {};
+    const now = Date.now();
+    await Promise.all(running.map(async ({ environmentId }) => {
+      const sample = await this.driver.sample(environmentId).catch(() => null);
+      if (!sample) return;
+      const previous = this.cpuReadings.get(environmentId);
+      this.cpuReadings.set(environmentId, { cpuNanos: sample.cpuNanos, at: now });
+      const elapsedNanos = previous ? (now - previous.at) * 1e6 : 0;
+      const cpuPercent = previous && elapsedNanos > 0 ? Math.max(0, ((sample.cpuNanos - previous.cpuNanos) / elapsedNanos) * 100) : 0;
+      usage[environmentId] = { cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: sample.memoryBytes, memoryLimitBytes: sample.memoryLimitBytes };
+    }));
+    for (const environmentId of this.cpuReadings.keys()) if (!(environmentId in usage)) this.cpuReadings.delete(environmentId);
+    return usage;
   }
 
   async resize(ref: TerminalRef, size: TerminalSize) {
@@ -117,6 +185,7 @@ export class EnvironmentManager {
   closeAll() {
     for (const session of this.terminals.values()) session.close();
     this.terminals.clear();
+    this.relays.clear();
   }
 
   private async sessionFor(ref: TerminalRef, size: TerminalSize): Promise<TerminalSession> {
@@ -132,19 +201,30 @@ export class EnvironmentManager {
   }
 
   private async spawnShell(ref: TerminalRef, size: TerminalSize) {
+    if (this.terminalIds(ref.environmentId).length >= MAX_TERMINALS_PER_ENVIRONMENT) {
+      throw new Error(`An environment can have at most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals open. Close one first.`);
+    }
     if ((await this.driver.state(ref.environmentId)) !== "running") {
       throw new Error("This environment is not running. Start it again from the lab page.");
     }
-    const shell = await this.driver.exec(ref.environmentId, SHELL_COMMAND, size);
-    const relay: OutputListener = (chunk, offset) => this.events.output(ref, chunk, offset);
-    const session = new TerminalSession(shell, size, relay);
+    const shell = await this.driver.exec(ref.environmentId, shellCommand(ref.terminalId), size);
+    let session: TerminalSession | undefined;
+    const relay = new OutputRelay(this.events.link(ref), (held) => session?.hold("link", held));
+    session = new TerminalSession(shell, size, (chunk, offset) => relay.push(chunk, offset));
     const key = keyOf(ref);
     this.terminals.set(key, session);
-    void session.exitCode.then((exitCode) => {
-      if (this.terminals.get(key) === session) this.terminals.delete(key);
+    this.relays.set(key, relay);
+    const opened = session;
+    void opened.exitCode.then((exitCode) => {
+      if (this.terminals.get(key) === opened) {
+        this.terminals.delete(key);
+        this.relays.delete(key);
+      }
       this.events.exit(ref, exitCode);
+      this.events.tabs(ref.environmentId, this.terminalIds(ref.environmentId));
     });
     this.log.info({ environmentId: ref.environmentId, terminalId: ref.terminalId }, "shell started");
+    this.events.tabs(ref.environmentId, this.terminalIds(ref.environmentId));
     return session;
   }
 
@@ -153,6 +233,7 @@ export class EnvironmentManager {
       if (key.startsWith(`${environmentId}/`)) {
         session.close();
         this.terminals.delete(key);
+        this.relays.delete(key);
       }
     }
   }

@@ -7,14 +7,15 @@ import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
   BuildImageRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
-  ResizeTerminal, ServerToWorker, TerminalInput, WORKER_NAMESPACE, WorkerToServer,
-  type TerminalRef, type WorkerHandshake, type WorkerReply,
+  ResizeTerminal, ServerToWorker, TerminalInput, TerminalRef, WORKER_NAMESPACE, WorkerToServer,
+  type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager } from "./environments";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
+import { UsageSampler } from "./usage-sampler";
 import type { Logger } from "../common/logger";
 
 export interface WorkerOptions {
@@ -34,6 +35,9 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** CPU and memory are sampled at most this often (each is a Docker call per container). */
+const USAGE_INTERVAL_MS = 3000;
+
 type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
 
 export function startWorker(options: WorkerOptions): RunningWorker {
@@ -49,8 +53,14 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const environments = new EnvironmentManager(
     options.driver,
     {
-      output: (ref: TerminalRef, chunk, offset) => socket.emit(WorkerToServer.terminalOutput, { ...ref, data: chunk, offset }),
+      link: (ref: TerminalRef) => ({
+        get connected() { return socket.connected; },
+        send: (data, offset, acked) => socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset }, acked),
+      }),
       exit: (ref: TerminalRef, exitCode) => socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode }),
+      tabs: (environmentId, terminalIds) => {
+        if (socket.connected) socket.emit(WorkerToServer.terminalTabs, { environmentId, terminalIds });
+      },
     },
     log,
     pool,
@@ -94,22 +104,37 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
+  serve(ServerToWorker.snapshotTerminal, TerminalRef, async (ref) => ({ ...(await environments.snapshot(ref)) }));
+  serve(ServerToWorker.closeTerminal, TerminalRef, async (ref) => environments.closeTerminal(ref));
+  serve(ServerToWorker.listTerminals, EnvironmentRef, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
+
+  const usage = new UsageSampler(() => environments.usage(), USAGE_INTERVAL_MS,
+    (error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not sample usage"));
+  usage.start();
 
   let lastBeatAt = 0;
+  let beating = false;
   const sendHeartbeat = async () => {
-    if (!socket.connected) return;
+    // A slow runtime must not stack beats up: the next one starts when this one is sent.
+    if (!socket.connected || beating) return;
+    beating = true;
     try {
-      const beganAt = Date.now();
+      const runningEnvironments = await environments.runningCount();
+      // Activity is read at the last moment, so what the server gets is never stale.
+      const sentAt = Date.now();
       const beat: Heartbeat = {
-        runningEnvironments: await environments.runningCount(),
+        runningEnvironments,
         pooledContainers: pool.size,
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
+        usage: usage.take(),
       };
-      lastBeatAt = beganAt;
+      lastBeatAt = sentAt - 1; // overlap by a millisecond: reporting twice is harmless, missing is not
       socket.emit(WorkerToServer.heartbeat, beat);
     } catch (error) {
       log.error({ err: error instanceof Error ? error.message : String(error) }, "heartbeat failed: runtime unreachable");
+    } finally {
+      beating = false;
     }
   };
   const heartbeat = setInterval(sendHeartbeat, options.heartbeatMs ?? 5000);
@@ -117,10 +142,15 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   socket.on("connect", () => {
     log.info({ serverUrl: options.serverUrl }, "connected to server");
+    environments.resetLinks();
     void sendHeartbeat();
   });
   socket.on("connect_error", (error) => log.warn({ err: error.message }, "cannot reach server; retrying"));
-  socket.on("disconnect", (reason) => log.warn({ reason }, "disconnected from server"));
+  socket.on("disconnect", (reason) => {
+    log.warn({ reason }, "disconnected from server");
+    // Acks of output in flight will not come: shells must not stay held waiting for them.
+    environments.resetLinks();
+  });
 
   return {
     socket,
@@ -142,6 +172,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       }),
     close: async () => {
       clearInterval(heartbeat);
+      usage.stop();
       environments.closeAll();
       socket.close();
     },

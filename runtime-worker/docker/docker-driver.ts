@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import Docker from "dockerode";
 import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
-import type { ManagedContainer, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
+import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
 import { buildDockerfile } from "../images/base-image";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import {
@@ -83,7 +83,8 @@ export class DockerDriver implements RuntimeDriver {
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
-      Env: [`COLUMNS=${size.cols}`, `LINES=${size.rows}`],
+      // Colours and UTF-8 whatever the image says: the browser renders both.
+      Env: [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"],
     });
     // With Tty the hijacked stream is raw (no stdout/stderr multiplexing to undo).
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
@@ -209,6 +210,25 @@ export class DockerDriver implements RuntimeDriver {
         state: container.State === "running" ? "running" as const : "stopped" as const,
         workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
       }));
+  }
+
+  async sample(environmentId: string): Promise<ResourceSample | null> {
+    try {
+      // one-shot: a single reading without waiting a second for the "previous" one.
+      const stats = await this.docker.getContainer(containerName(environmentId)).stats({ stream: false, "one-shot": true } as { stream: false });
+      const memory = stats.memory_stats ?? {};
+      // Page cache is reclaimable: what the student's programs hold is usage minus inactive files.
+      const cache = (memory.stats as Record<string, number> | undefined)?.inactive_file ?? 0;
+      if (!stats.cpu_stats?.cpu_usage || memory.usage === undefined) return null;
+      return {
+        cpuNanos: stats.cpu_stats.cpu_usage.total_usage,
+        memoryBytes: Math.max(0, (memory.usage ?? 0) - cache),
+        memoryLimitBytes: memory.limit ?? 0,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 409) return null;
+      throw error;
+    }
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void) {

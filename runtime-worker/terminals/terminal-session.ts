@@ -6,12 +6,14 @@
  */
 import xtermHeadless from "@xterm/headless";
 import serializeAddon from "@xterm/addon-serialize";
+import unicode11Addon from "@xterm/addon-unicode11";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
+const { Unicode11Addon } = unicode11Addon;
 
 const SCROLLBACK_LINES = 1000;
 /**
@@ -37,6 +39,8 @@ export class TerminalSession {
   private emittedBytes = 0;
   private parsedBytes = 0;
   private pendingMirrorBytes = 0;
+  /** Why the shell's output is paused: the mirror is behind, or the server link is. */
+  private readonly holds = new Set<"mirror" | "link">();
   private closed = false;
   readonly exitCode: Promise<number | null>;
   lastActivityAt = Date.now();
@@ -49,6 +53,9 @@ export class TerminalSession {
     this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true });
     this.serializer = new SerializeAddon();
     this.mirror.loadAddon(this.serializer);
+    // The same character widths as the browsers' xterm, so a repainted screen lines up.
+    this.mirror.loadAddon(new Unicode11Addon());
+    this.mirror.unicode.activeVersion = "11";
     shell.stream.on("data", (chunk: Buffer) => this.relay(chunk));
     this.exitCode = shell.exited().finally(() => {
       this.closed = true;
@@ -93,12 +100,26 @@ export class TerminalSession {
     this.emittedBytes += chunk.length;
     this.lastActivityAt = Date.now();
     this.pendingMirrorBytes += chunk.length;
-    if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.shell.stream.pause();
+    if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
     this.mirror.write(chunk, () => {
       this.parsedBytes += chunk.length;
       this.pendingMirrorBytes -= chunk.length;
-      if (this.pendingMirrorBytes < MIRROR_LOW_WATER && this.shell.stream.isPaused()) this.shell.stream.resume();
+      if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
     });
     this.onOutput(chunk, offset);
+  }
+
+  /**
+   * Pauses (or resumes) reading the shell's output for one reason; it flows only when no
+   * reason holds it. A paused stream fills the pty, and the kernel blocks the writer: a
+   * flood slows to what the slowest necessary reader (mirror, server link) can take.
+   * Input still flows the other way, so Ctrl-C gets through.
+   */
+  hold(reason: "mirror" | "link", held: boolean) {
+    if (this.closed) return;
+    if (held) this.holds.add(reason);
+    else this.holds.delete(reason);
+    if (this.holds.size > 0) this.shell.stream.pause();
+    else if (this.shell.stream.isPaused()) this.shell.stream.resume();
   }
 }

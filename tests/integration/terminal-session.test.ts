@@ -13,10 +13,19 @@ import { EnvironmentManager, type TerminalEvents } from "../../runtime-worker/en
 import { EnvironmentSpec, type TerminalRef } from "../../protocol/worker-messages";
 import { runArgvInEnvironment, runInEnvironment } from "../support/run-in-environment";
 
-/** Records every output chunk and exit the manager reports, per terminal. */
+/** Records every output chunk, exit and tab change the manager reports, per terminal (acking at once). */
 class RecordingEvents implements TerminalEvents {
   readonly chunks = new Map<string, { chunk: Buffer; offset: number }[]>();
   readonly exits: { ref: TerminalRef; exitCode: number | null }[] = [];
+  readonly tabChanges: { environmentId: string; terminalIds: string[] }[] = [];
+
+  link(ref: TerminalRef) {
+    return { connected: true, send: (data: Uint8Array, offset: number, acked: () => void) => { this.output(ref, data, offset); acked(); } };
+  }
+
+  tabs(environmentId: string, terminalIds: string[]) {
+    this.tabChanges.push({ environmentId, terminalIds });
+  }
 
   output(ref: TerminalRef, chunk: Uint8Array, offset: number) {
     const key = `${ref.environmentId}/${ref.terminalId}`;
@@ -163,6 +172,38 @@ describe("a terminal in a student's environment", () => {
     expect(b.offset).toBeGreaterThanOrEqual(0);
     expect(manager.openTerminalCount).toBe(2);
     expect(await countShells()).toBe(2);
+  });
+
+  it("lists an environment's open terminals as tabs, and closing one ends only its shell", async () => {
+    expect(manager.terminalIds(environmentId)).toEqual(["main", "second"]);
+    expect(events.tabChanges.at(-1)).toEqual({ environmentId, terminalIds: ["main", "second"] });
+    const third: TerminalRef = { environmentId, terminalId: "third" };
+    const opened = await manager.openTerminal({ ...third, cols: 80, rows: 24 });
+    expect(opened.terminalIds).toEqual(["main", "second", "third"]);
+    expect(await countShells()).toBe(3);
+
+    await manager.closeTerminal(third);
+    await waitFor("the third tab's exit", () => events.exits.find((exit) => exit.ref.terminalId === "third"));
+    await waitFor("the tab list without it", () => events.tabChanges.at(-1)?.terminalIds.join() === "main,second");
+    expect(await countShells()).toBe(2);
+    expect(await typeAndRead("echo still-here")).toBe("still-here");
+  });
+
+  it("refuses a ninth terminal in one environment", async () => {
+    const extra = Array.from({ length: 6 }, (_, index): TerminalRef => ({ environmentId, terminalId: `extra-${index}` }));
+    for (const tab of extra) await manager.openTerminal({ ...tab, cols: 80, rows: 24 });
+    expect(manager.terminalIds(environmentId)).toHaveLength(8);
+    await expect(manager.openTerminal({ environmentId, terminalId: "ninth", cols: 80, rows: 24 })).rejects.toThrow(/at most 8 terminals/);
+    for (const tab of extra) await manager.closeTerminal(tab);
+    await waitFor("the extra tabs to close", () => manager.terminalIds(environmentId).length === 2);
+  });
+
+  it("a viewer's snapshot neither starts a shell nor resizes the owner's", async () => {
+    await expect(manager.snapshot({ environmentId, terminalId: "never-opened" })).rejects.toThrow(/not open/);
+    expect(manager.terminalIds(environmentId)).toEqual(["main", "second"]);
+    const snapshot = await manager.snapshot(ref);
+    expect(snapshot.screen).toContain("still-here");
+    expect(await typeAndRead("stty size")).toBe("24 80");
   });
 
   it("resizing the terminal changes what the shell sees", async () => {

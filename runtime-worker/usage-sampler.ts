@@ -1,0 +1,54 @@
+/**
+ * Samples the environments' CPU and memory on its own schedule, apart from the heartbeat.
+ * A sample costs a Docker call per container and can take seconds on a busy host; were
+ * the heartbeat to wait for it, liveness and terminal activity would arrive late (a late
+ * activity report can even undo an idle decision the server has just made).
+ */
+import type { EnvironmentUsage } from "../protocol/worker-messages";
+
+type Sample = () => Promise<Record<string, EnvironmentUsage>>;
+
+export class UsageSampler {
+  private latest: Record<string, EnvironmentUsage> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopped = false;
+
+  constructor(
+    private readonly sample: Sample,
+    private readonly intervalMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Samples now, then again `intervalMs` after each sample ends (never two at once). */
+  start() {
+    if (this.started) return;
+    this.started = true;
+    void this.run();
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The newest sample not handed out yet, or an empty record when there is none. */
+  take(): Record<string, EnvironmentUsage> {
+    const latest = this.latest ?? {};
+    this.latest = null;
+    return latest;
+  }
+
+  private async run() {
+    try {
+      const usage = await this.sample();
+      if (!this.stopped) this.latest = usage;
+    } catch (error) {
+      this.onError(error);
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.run(), this.intervalMs);
+    this.timer.unref();
+  }
+}
