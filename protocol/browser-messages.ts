@@ -8,17 +8,45 @@ import { EntityId, TerminalId, TerminalSize } from "./ids";
 
 export const TERMINAL_NAMESPACE = "/terminal";
 
+/** Tabs an environment may have open at once (each is a shell). */
+export const MAX_TERMINALS_PER_ENVIRONMENT = 8;
+
+/**
+ * Flow control: output bytes a browser may have received but not yet rendered (acked).
+ * Past this the server stops sending to that browser alone; once it has caught up it
+ * gets a fresh repaint of the screen instead of the backlog.
+ */
+export const BROWSER_OUTPUT_WINDOW = 512 * 1024;
+
 export const BrowserToServer = {
   attach: "terminal:attach",
   input: "terminal:input",
   resize: "terminal:resize",
+  /** Rendered up to `offset` (sent after xterm has parsed the bytes). */
+  ack: "terminal:ack",
+  /** The owner ends one tab's shell. */
+  close: "terminal:close",
+  /** Staff watching an environment take (or give back) the keyboard. */
+  control: "terminal:control",
+  /** Staff open a course's live room: they get `room:changed` nudges. */
+  joinRoom: "room:join",
 } as const;
 
 export const ServerToBrowser = {
   output: "terminal:output",
+  /** The screen as it is now, replacing what is shown (after the browser fell behind). */
+  repaint: "terminal:repaint",
   exit: "terminal:exit",
   error: "terminal:error",
   notice: "environment:notice",
+  /** The environment's open tabs changed. */
+  tabs: "terminal:tabs",
+  /** Someone other than the owner holds (or released) the keyboard of an environment. */
+  control: "environment:control",
+  /** A message from the course's staff to everyone in it. */
+  broadcast: "course:broadcast",
+  /** Something in a course's live room changed: refetch. */
+  roomChanged: "room:changed",
 } as const;
 
 /** Something the student should know about their environment (lifetime, idle stop, instructor). */
@@ -44,12 +72,42 @@ export const BrowserResize = z.object({
   ...TerminalSize.shape,
 });
 
-/** Attach's acknowledgement: the screen as it is now (so a reload repaints), or an error. */
-/** `mode`: "owner" types; "watch" (course staff) only sees. */
-export type AttachReply = { ok: true; screen: string; offset: number; mode: "owner" | "watch" } | { ok: false; error: string };
+export const BrowserAck = z.object({
+  environmentId: EntityId,
+  terminalId: TerminalId.default("main"),
+  offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type BrowserAck = z.input<typeof BrowserAck>;
 
-/** Output pushed to browsers: raw bytes, written to xterm as they are. */
+export const CloseTerminalRequest = z.object({ environmentId: EntityId, terminalId: TerminalId });
+
+export const ControlRequest = z.object({ environmentId: EntityId, take: z.boolean() });
+
+export const JoinRoomRequest = z.object({ courseId: EntityId });
+
+/**
+ * Attach's acknowledgement: the screen as it is now (so a reload repaints), or an error.
+ * `mode`: "owner" types; "watch" (course staff) only sees, unless they took the keyboard.
+ * `terminals`: the environment's open tabs; `controller`: who else holds the keyboard.
+ */
+export type AttachReply =
+  | { ok: true; screen: string; offset: number; mode: "owner" | "watch"; terminals: string[]; controller: string | null }
+  | { ok: false; error: string };
+
+/** The generic acknowledgement of a request that returns nothing. */
+export type BrowserReply = { ok: true } | { ok: false; error: string };
+
+/** Output pushed to browsers: raw bytes (filtered for viewers, same length), written to xterm as they are. */
 export type BrowserOutput = { environmentId: string; terminalId: string; data: Uint8Array; offset: number };
+
+export type BrowserRepaint = { environmentId: string; terminalId: string; screen: string; offset: number };
+
+export type TerminalTabs = { environmentId: string; terminals: string[] };
+
+/** `controller`: the display name of the staff member typing, or null when nobody is. */
+export type ControlChange = { environmentId: string; controller: string | null };
+
+export type CourseBroadcast = { courseId: string; from: string; message: string; at: string };
 
 /** Sent when a message could not be accepted (no ack was asked for). */
 export type BrowserError = { event: string; error: string };

@@ -16,7 +16,12 @@ export type AuditAction =
   | "course.join_link_changed"
   | "user.role_changed"
   | "environment.staff_access"
-  | "environment.access_refused";
+  | "environment.access_refused"
+  | "environment.keyboard_taken"
+  | "environment.keyboard_released"
+  | "course.broadcast"
+  | "course.workshop_ended"
+  | "course.workshop_reopened";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -25,3 +25,13 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
   }
   return parsed.data;
 }
+
+/** The parts of the server's options that come straight from its configuration. */
+export function serverOptionsFrom(config: ServerConfig) {
+  return {
+    workerToken: config.SHELLROOM_WORKER_TOKEN,
+    redisUrl: config.REDIS_URL,
+    redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
+    publicUrl: config.SHELLROOM_PUBLIC_URL,
+  };
+}

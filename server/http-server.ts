@@ -22,6 +22,9 @@ import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
 import { pushPoolConfiguration } from "./workers/pool-config";
 import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
+import { MemoryUsageStore, RedisUsageStore } from "./workers/environment-usage";
+import { liveRoomChannel } from "./live/live-room-channel";
+import { localOutputBus, redisOutputBus } from "./gateway/terminal-output-bus";
 import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
@@ -64,6 +67,11 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workers = new WorkerLink(workerNamespace);
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
+  const usage = sockets.redis ? new RedisUsageStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryUsageStore();
+  const live = liveRoomChannel(terminalNamespace);
+  const outputBus = sockets.redis
+    ? await redisOutputBus(terminalNamespace, sockets.redis, options.redisKeyPrefix ?? "shellroom", log)
+    : localOutputBus(terminalNamespace);
   const directory = new WorkerDirectory(db, heartbeats);
   const environments = new EnvironmentService(db, workers, directory, log,
     (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics);
@@ -80,6 +88,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
     onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
     heartbeats,
+    usage,
+    output: outputBus,
     onWorkerConnected: async (workerId) => {
       await reconcileWorker(db, workers, workerId, log);
       await pushPoolConfiguration(db, workers, directory, log, [workerId]);
@@ -90,7 +100,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, secureCookies }, req, res),
+    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, live, usage, secureCookies }, req, res),
     responseMeta: ({ errors }) => {
       // Tell clients when to retry a rate-limited request.
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
@@ -151,6 +161,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       }),
     close: async () => {
       sweeper.stop();
+      await outputBus.close();
       await sockets.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

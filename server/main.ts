@@ -5,7 +5,7 @@
 import path from "node:path";
 import next from "next";
 import { rootLogger } from "../common/logger";
-import { loadServerConfig } from "./config";
+import { loadServerConfig, serverOptionsFrom } from "./config";
 import { createDatabase } from "./database/client";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./database/embedded-postgres";
 import { migrateDatabase } from "./database/migrate";
@@ -35,10 +35,7 @@ async function main() {
 
   const server = await createShellroomServer({
     db,
-    workerToken: config.SHELLROOM_WORKER_TOKEN,
-    redisUrl: config.REDIS_URL,
-    redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
-    publicUrl: config.SHELLROOM_PUBLIC_URL,
+    ...serverOptionsFrom(config),
     log,
     pages: (req, res) => handle(req, res),
   });

@@ -2,14 +2,14 @@
  * The /terminal namespace: browsers attach to terminals and type into them. Every
  * connection is authenticated from the session cookie (and its Origin checked); every
  * event is parsed with zod and authorized: input reaches a worker only for a terminal
- * this socket was allowed to attach to.
+ * this socket was allowed to attach to, as its owner or as staff holding the keyboard.
  */
 import type { Namespace, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Logger } from "../../common/logger";
 import {
-  AttachRequest, BrowserInput, BrowserResize, BrowserToServer, ServerToBrowser,
-  type AttachReply, type BrowserError,
+  AttachRequest, BrowserAck, BrowserInput, BrowserResize, BrowserToServer, CloseTerminalRequest, ControlRequest, JoinRoomRequest, ServerToBrowser,
+  type AttachReply, type BrowserError, type BrowserReply, type ControlChange,
 } from "../../protocol/browser-messages";
 import { ServerToWorker, type OpenTerminalReply } from "../../protocol/worker-messages";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
@@ -18,9 +18,12 @@ import { validateSessionToken, type SessionUser } from "../auth/sessions";
 import type { AuditLog } from "../audit";
 import type { Database } from "../database/client";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
-import { environmentRoom, terminalRoom } from "./rooms";
+import { BrowserFlow } from "./browser-flow";
+import { controlRoom, courseRoom, environmentRoom, staffRoom, terminalRoom, watcherRoom } from "./rooms";
+import { filterForViewer } from "./viewer-escape-filter";
 
 const OPEN_TERMINAL_TIMEOUT_MS = 15_000;
+const SNAPSHOT_TIMEOUT_MS = 10_000;
 
 /** Rooms that let sign-out end a session's (or a user's) live terminals at once. */
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
@@ -30,6 +33,7 @@ interface Attachment {
   workerId: string;
   /** The owner types; staff watch (taking the keyboard is an explicit, separate act). */
   mode: "owner" | "watch";
+  courseId: string;
 }
 
 interface TerminalSocketData {
@@ -37,7 +41,11 @@ interface TerminalSocketData {
   sessionId: string;
   /** `${environmentId}/${terminalId}` -> attachment; filled only by an authorized attach. */
   attached: Map<string, Attachment>;
+  /** Environments whose keyboard this (staff) socket holds. */
+  controlling: Set<string>;
 }
+
+type Access = { mode: Attachment["mode"]; workerId: string | null; state: string; courseId: string };
 
 const attachmentKey = (environmentId: string, terminalId: string) => `${environmentId}/${terminalId}`;
 
@@ -56,13 +64,13 @@ export function attachTerminalGateway(options: {
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
     const auth = token ? await validateSessionToken(db, token).catch((error: Error) => { log.error({ err: error.message }, "session lookup failed"); return null; }) : null;
     if (!auth) return next(new Error("sign in to open a terminal"));
-    const data: TerminalSocketData = { user: auth.user, sessionId: auth.session.id, attached: new Map() };
+    const data: TerminalSocketData = { user: auth.user, sessionId: auth.session.id, attached: new Map(), controlling: new Set() };
     socket.data = data;
     next();
   });
 
   /** Owner, course staff (watch), or nobody: the one place that decides. */
-  async function accessTo(environmentId: string, user: SessionUser): Promise<{ mode: Attachment["mode"]; workerId: string | null; state: string; courseId: string } | null> {
+  async function accessTo(environmentId: string, user: SessionUser): Promise<Access | null> {
     const environment = await db.environment.findUnique({
       where: { id: environmentId },
       select: {
@@ -78,10 +86,39 @@ export function attachTerminalGateway(options: {
     return null;
   }
 
+  async function isCourseStaff(courseId: string, user: SessionUser) {
+    if (user.role === "ADMIN") return (await db.course.count({ where: { id: courseId } })) > 0;
+    const membership = await db.courseMember.findUnique({ where: { courseId_userId: { courseId, userId: user.id } }, select: { role: true } });
+    return membership?.role === "INSTRUCTOR" || membership?.role === "ASSISTANT";
+  }
+
+  /** Who holds an environment's keyboard besides its owner (on any replica). */
+  async function controllerOf(environmentId: string): Promise<string | null> {
+    const sockets = await terminals.in(controlRoom(environmentId)).timeout(2000).fetchSockets().catch(() => []);
+    const names = sockets.map((socket) => (socket.data as TerminalSocketData).user.displayName);
+    return names[0] ?? null;
+  }
+
+  function announceControl(environmentId: string, controller: string | null) {
+    terminals.to(environmentRoom(environmentId)).emit(ServerToBrowser.control, { environmentId, controller } satisfies ControlChange);
+  }
+
   terminals.on("connection", (socket: Socket) => {
     const data = socket.data as TerminalSocketData;
     const socketLog = log.child({ userId: data.user.id, socketId: socket.id });
     void socket.join([sessionRoom(data.sessionId), userRoom(data.user.id)]);
+    // Every course the user belongs to: broadcasts reach them, and presence counts them.
+    void db.courseMember.findMany({ where: { userId: data.user.id }, select: { courseId: true } })
+      .then((memberships) => socket.join(memberships.map(({ courseId }) => courseRoom(courseId))))
+      .catch((error: Error) => socketLog.error({ err: error.message }, "could not join course rooms"));
+
+    const flow = new BrowserFlow(socket, async (environmentId, terminalId) => {
+      const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
+      if (!attachment) return null;
+      const reply = await workers.request<OpenTerminalReply>(attachment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, SNAPSHOT_TIMEOUT_MS);
+      if (!reply.ok) return null;
+      return { screen: attachment.mode === "owner" ? reply.screen : filterForViewer(reply.screen), offset: reply.offset };
+    });
 
     const refuse = (event: string, error: string, ack?: unknown) => {
       if (typeof ack === "function") ack({ ok: false, error });
@@ -96,10 +133,12 @@ export function attachTerminalGateway(options: {
       return null;
     }
 
-    socket.on(BrowserToServer.attach, async (payload: unknown, ack?: (reply: AttachReply) => void) => {
+    const replyTo = <R>(ack: unknown) => (typeof ack === "function" ? ack as (reply: R) => void : () => undefined);
+
+    socket.on(BrowserToServer.attach, async (payload: unknown, ack?: unknown) => {
       const request = parse(BrowserToServer.attach, AttachRequest, payload, ack);
       if (!request) return;
-      const reply = typeof ack === "function" ? ack : () => undefined;
+      const reply = replyTo<AttachReply>(ack);
       try {
         const environment = await accessTo(request.environmentId, data.user);
         // Someone else's environment and a made-up id get the same answer.
@@ -112,20 +151,32 @@ export function attachTerminalGateway(options: {
           return reply({ ok: false, error: "This environment is not running. Start it from the lab page." });
         }
         const { environmentId, terminalId, cols, rows } = request;
+        const owner = environment.mode === "owner";
         // Join before asking for the screen: output produced meanwhile is not lost; the
         // offsets let the browser drop what the screen already shows.
-        await socket.join([terminalRoom(environmentId, terminalId), environmentRoom(environmentId)]);
-        const opened = await workers.request<OpenTerminalReply>(
-          environment.workerId, ServerToWorker.openTerminal, { environmentId, terminalId, cols, rows }, OPEN_TERMINAL_TIMEOUT_MS);
+        const room = owner ? terminalRoom(environmentId, terminalId) : watcherRoom(environmentId, terminalId);
+        await socket.join([room, environmentRoom(environmentId), courseRoom(environment.courseId)]);
+        // The owner's attach opens the shell and sets its size; a viewer only looks.
+        const opened = owner
+          ? await workers.request<OpenTerminalReply>(environment.workerId, ServerToWorker.openTerminal, { environmentId, terminalId, cols, rows }, OPEN_TERMINAL_TIMEOUT_MS)
+          : await workers.request<OpenTerminalReply>(environment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, OPEN_TERMINAL_TIMEOUT_MS);
         if (!opened.ok) {
-          await socket.leave(terminalRoom(environmentId, terminalId));
-          return reply({ ok: false, error: opened.error });
+          await socket.leave(room);
+          return reply({ ok: false, error: owner ? opened.error : "The student has no terminal open here right now." });
         }
-        data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode });
-        if (environment.mode === "watch") {
+        data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode, courseId: environment.courseId });
+        flow.start(environmentId, terminalId, opened.offset);
+        if (!owner) {
           void audit.record({ action: "environment.staff_access", actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: environment.courseId, ip: socket.handshake.address });
         }
-        reply({ ok: true, screen: opened.screen, offset: opened.offset, mode: environment.mode });
+        reply({
+          ok: true,
+          screen: owner ? opened.screen : filterForViewer(opened.screen),
+          offset: opened.offset,
+          mode: environment.mode,
+          terminals: opened.terminalIds,
+          controller: data.controlling.has(environmentId) ? data.user.displayName : await controllerOf(environmentId),
+        });
       } catch (error) {
         const message = error instanceof WorkerUnavailableError
           ? "The machine running this environment is not reachable. Reload in a moment."
@@ -135,13 +186,20 @@ export function attachTerminalGateway(options: {
       }
     });
 
+    /** The attachment that lets this socket type into a terminal, or the reason it may not. */
+    function typingRights(environmentId: string, terminalId: string): Attachment | string {
+      const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
+      if (!attachment) return "Attach to this terminal before typing into it.";
+      if (attachment.mode !== "owner" && !data.controlling.has(environmentId)) return "You are watching this terminal: take the keyboard to type.";
+      return attachment;
+    }
+
     socket.on(BrowserToServer.input, (payload: unknown, ack?: unknown) => {
       const input = parse(BrowserToServer.input, BrowserInput, payload, ack);
       if (!input) return;
-      const attachment = data.attached.get(attachmentKey(input.environmentId, input.terminalId));
-      if (!attachment) return refuse(BrowserToServer.input, "Attach to this terminal before typing into it.", ack);
-      if (attachment.mode !== "owner") return refuse(BrowserToServer.input, "You are watching this terminal: only its owner types into it.", ack);
-      workers.send(attachment.workerId, ServerToWorker.terminalInput, input);
+      const rights = typingRights(input.environmentId, input.terminalId);
+      if (typeof rights === "string") return refuse(BrowserToServer.input, rights, ack);
+      workers.send(rights.workerId, ServerToWorker.terminalInput, input);
     });
 
     socket.on(BrowserToServer.resize, (payload: unknown, ack?: unknown) => {
@@ -149,9 +207,79 @@ export function attachTerminalGateway(options: {
       if (!resize) return;
       const attachment = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
       if (!attachment) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
-      // The owner's window sets the size; a watcher's would resize the student's screen.
+      // The owner's window sets the size; a viewer's would resize the student's screen.
       if (attachment.mode !== "owner") return;
       workers.send(attachment.workerId, ServerToWorker.resizeTerminal, resize);
+    });
+
+    socket.on(BrowserToServer.ack, (payload: unknown) => {
+      const ack = BrowserAck.safeParse(payload);
+      // Acks are frequent and answer-less: a bad one is dropped without a reply.
+      if (!ack.success) return;
+      void flow.acked(ack.data.environmentId, ack.data.terminalId, ack.data.offset)
+        .catch((error: Error) => socketLog.warn({ err: error.message }, "repaint failed"));
+    });
+
+    socket.on(BrowserToServer.close, async (payload: unknown, ack?: unknown) => {
+      const request = parse(BrowserToServer.close, CloseTerminalRequest, payload, ack);
+      if (!request) return;
+      const reply = replyTo<BrowserReply>(ack);
+      // The owner may close a tab this window never opened (another window's).
+      const access = await accessTo(request.environmentId, data.user).catch(() => null);
+      if (!access || access.mode !== "owner") return reply({ ok: false, error: "Only the terminal's owner can close it." });
+      if (!access.workerId || access.state !== "RUNNING") return reply({ ok: false, error: "This environment is not running." });
+      try {
+        const closed = await workers.request(access.workerId, ServerToWorker.closeTerminal, { environmentId: request.environmentId, terminalId: request.terminalId }, SNAPSHOT_TIMEOUT_MS);
+        data.attached.delete(attachmentKey(request.environmentId, request.terminalId));
+        flow.stop(request.environmentId, request.terminalId);
+        reply(closed.ok ? { ok: true } : { ok: false, error: closed.error });
+      } catch {
+        reply({ ok: false, error: "The machine running this environment is not reachable." });
+      }
+    });
+
+    socket.on(BrowserToServer.control, async (payload: unknown, ack?: unknown) => {
+      const request = parse(BrowserToServer.control, ControlRequest, payload, ack);
+      if (!request) return;
+      const reply = replyTo<BrowserReply>(ack);
+      const { environmentId, take } = request;
+      const watching = [...data.attached.entries()].find(([key, attachment]) => key.startsWith(`${environmentId}/`) && attachment.mode === "watch");
+      if (!watching) return reply({ ok: false, error: "Watch this terminal before taking its keyboard." });
+      // Rights may have changed since the attach (removed from the course): check again.
+      const access = await accessTo(environmentId, data.user).catch(() => null);
+      if (!access || access.mode !== "watch") return reply({ ok: false, error: "You cannot type in this terminal." });
+      if (take) {
+        data.controlling.add(environmentId);
+        await socket.join(controlRoom(environmentId));
+        announceControl(environmentId, data.user.displayName);
+      } else {
+        data.controlling.delete(environmentId);
+        await socket.leave(controlRoom(environmentId));
+        announceControl(environmentId, await controllerOf(environmentId));
+      }
+      await audit.record({
+        action: take ? "environment.keyboard_taken" : "environment.keyboard_released",
+        actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: access.courseId, ip: socket.handshake.address,
+      });
+      reply({ ok: true });
+    });
+
+    socket.on(BrowserToServer.joinRoom, async (payload: unknown, ack?: unknown) => {
+      const request = parse(BrowserToServer.joinRoom, JoinRoomRequest, payload, ack);
+      if (!request) return;
+      const reply = replyTo<BrowserReply>(ack);
+      if (!(await isCourseStaff(request.courseId, data.user).catch(() => false))) {
+        return reply({ ok: false, error: "Only the course's instructors and assistants can open its live room." });
+      }
+      await socket.join(staffRoom(request.courseId));
+      reply({ ok: true });
+    });
+
+    socket.on("disconnect", () => {
+      // Staff who close the page give the keyboard back.
+      for (const environmentId of data.controlling) {
+        void controllerOf(environmentId).then((controller) => announceControl(environmentId, controller));
+      }
     });
   });
 }

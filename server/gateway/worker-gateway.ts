@@ -6,13 +6,15 @@ import { timingSafeEqual } from "node:crypto";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import {
-  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, WorkerHandshake, WorkerToServer,
+  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, TerminalTabs, WorkerHandshake, WorkerToServer,
 } from "../../protocol/worker-messages";
-import { ServerToBrowser, type BrowserOutput } from "../../protocol/browser-messages";
+import { ServerToBrowser, type TerminalTabs as BrowserTabs } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
+import type { UsageStore } from "../workers/environment-usage";
 import type { HeartbeatStore } from "../workers/heartbeats";
 import { workerRoom } from "../workers/worker-link";
-import { terminalRoom } from "./rooms";
+import { environmentRoom } from "./rooms";
+import type { TerminalOutputBus } from "./terminal-output-bus";
 
 function tokensMatch(expected: string, presented: string): boolean {
   const a = Buffer.from(expected);
@@ -30,6 +32,9 @@ export function attachWorkerGateway(options: {
   /** Called once a worker is registered, to reconcile its containers with the records. */
   onWorkerConnected(workerId: string): Promise<unknown>;
   heartbeats: HeartbeatStore;
+  usage: UsageStore;
+  /** Terminal output and exits, to browsers on every replica. */
+  output: TerminalOutputBus;
 }) {
   const { workers, terminals, db, log } = options;
 
@@ -73,6 +78,9 @@ export function attachWorkerGateway(options: {
         await db.worker.update({ where: { id: worker.workerId }, data: { status: "ONLINE", ...load } })
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record worker load"));
       }
+      if (Object.keys(beat.data.usage).length > 0) {
+        await options.usage.record(beat.data.usage).catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
+      }
       // Terminal activity keeps environments from being culled as idle.
       for (const [environmentId, at] of Object.entries(beat.data.activity)) {
         await db.environment.updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
@@ -80,19 +88,29 @@ export function attachWorkerGateway(options: {
       }
     });
 
-    socket.on(WorkerToServer.terminalOutput, (payload: unknown) => {
+    socket.on(WorkerToServer.terminalOutput, (payload: unknown, ack?: unknown) => {
+      const done = () => { if (typeof ack === "function") ack(); };
       const output = TerminalOutput.safeParse(payload);
-      if (!output.success) return;
-      const { environmentId, terminalId, data, offset } = output.data;
-      const message: BrowserOutput = { environmentId, terminalId, data, offset };
-      terminals.to(terminalRoom(environmentId, terminalId)).emit(ServerToBrowser.output, message);
+      // Acknowledged even when malformed: the worker's window must not stall on it.
+      if (!output.success) return done();
+      // Acknowledged once handed over: the worker's window then bounds what is in flight.
+      options.output.publish({ kind: "output", ...output.data })
+        .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay terminal output"))
+        .finally(done);
     });
 
     socket.on(WorkerToServer.terminalExit, (payload: unknown) => {
       const exit = TerminalExit.safeParse(payload);
       if (!exit.success) return;
-      const { environmentId, terminalId, exitCode } = exit.data;
-      terminals.to(terminalRoom(environmentId, terminalId)).emit(ServerToBrowser.exit, { environmentId, terminalId, exitCode });
+      void options.output.publish({ kind: "exit", ...exit.data })
+        .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay a terminal's exit"));
+    });
+
+    socket.on(WorkerToServer.terminalTabs, (payload: unknown) => {
+      const tabs = TerminalTabs.safeParse(payload);
+      if (!tabs.success) return;
+      terminals.to(environmentRoom(tabs.data.environmentId))
+        .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
     });
 
     socket.on(WorkerToServer.buildLog, (payload: unknown) => {

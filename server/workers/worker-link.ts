@@ -28,8 +28,14 @@ export class WorkerLink {
     return reply;
   }
 
-  /** Fire-and-forget (keystrokes, resizes): latency matters more than a reply. */
+  /**
+   * Fire-and-forget (keystrokes, resizes): latency matters more than a reply. A worker
+   * connected to this replica gets it directly; only otherwise does it cross Redis.
+   */
   send(workerId: string, event: string, payload: unknown) {
-    this.namespace.to(workerRoom(workerId)).emit(event, payload);
+    const localIds = this.namespace.adapter.rooms.get(workerRoom(workerId));
+    const local = localIds ? [...localIds].map((id) => this.namespace.sockets.get(id)).find((socket) => socket?.connected) : undefined;
+    if (local) local.emit(event, payload);
+    else this.namespace.to(workerRoom(workerId)).emit(event, payload);
   }
 }
