@@ -5,6 +5,7 @@ import { courseRouter } from "./routers/course";
 import { environmentRouter } from "./routers/environment";
 import { joinRouter } from "./routers/join";
 import { labRouter } from "./routers/lab";
+import { liveRouter } from "./routers/live";
 import { stepRouter } from "./routers/step";
 import { createCallerFactory, router } from "./trpc";
 
@@ -17,6 +18,7 @@ export const appRouter = router({
   join: joinRouter,
   admin: adminRouter,
   authoring: authoringRouter,
+  live: liveRouter,
 });
 
 /** The client imports only this type. */

@@ -15,6 +15,8 @@ import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
 import type { ImageBuilds } from "../images/image-builds";
+import type { LiveRoomChannel } from "../live/live-room-channel";
+import type { UsageStore } from "../workers/environment-usage";
 import type { CourseRole } from "../../generated/prisma/client";
 
 /** Live connections that must end with the session they were opened under. */
@@ -32,6 +34,10 @@ export interface ServerServices {
   rateLimiter: RateLimiter;
   audit: AuditLog;
   sockets: SessionSockets;
+  /** The live room's nudges, broadcasts and presence. */
+  live: LiveRoomChannel;
+  /** CPU and memory per running environment, as workers last reported. */
+  usage: UsageStore;
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
 }

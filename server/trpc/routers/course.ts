@@ -135,6 +135,9 @@ export const courseRouter = router({
         action: "user.role_changed", actorId: ctx.auth.user.id, subjectType: "User", subjectId: input.userId, courseId: ctx.course.id, ip: ctx.ip,
         details: { courseRole: input.role },
       });
+      // Live connections carry the rights they were opened with (watching, the keyboard):
+      // they reconnect and are authorized again under the new role.
+      ctx.sockets.disconnectUser(input.userId);
       return { ok: true };
     }),
 });

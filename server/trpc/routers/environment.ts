@@ -10,6 +10,24 @@ async function environmentInCourse(db: Context["db"], courseId: string, environm
   return environment;
 }
 
+const WORKSHOP_ENDED = "This workshop has ended. Your files are kept; ask your instructor if you need more time.";
+
+/** Students cannot start anything in a workshop that staff have ended (staff still can). */
+async function refuseIfEnded(ctx: Pick<Context, "db"> & { courseRole: string; lab: { courseId: string } }) {
+  if (ctx.courseRole !== "STUDENT") return;
+  const course = await ctx.db.course.findUniqueOrThrow({ where: { id: ctx.lab.courseId }, select: { endedAt: true } });
+  if (course.endedAt) throw new TRPCError({ code: "PRECONDITION_FAILED", message: WORKSHOP_ENDED });
+}
+
+/** Staff with the live room open see the change (whether the action worked or not). */
+async function noticed<T>(ctx: Pick<Context, "live">, courseId: string, action: Promise<T>): Promise<T> {
+  try {
+    return await action;
+  } finally {
+    ctx.live.changed(courseId);
+  }
+}
+
 export const environmentRouter = router({
   /** The signed-in student's environment for a lab as it is now (without starting it). */
   mine: labMemberProcedure.query(({ ctx }) =>
@@ -19,25 +37,31 @@ export const environmentRouter = router({
     })),
 
   /** Starts (or resumes) the signed-in student's environment for a lab. */
-  startForLab: labMemberProcedure.mutation(({ ctx }) =>
-    ctx.environments.startForLab({ userId: ctx.auth.user.id, labId: ctx.lab.id })),
+  startForLab: labMemberProcedure.mutation(async ({ ctx }) => {
+    await refuseIfEnded(ctx);
+    return noticed(ctx, ctx.lab.courseId, ctx.environments.startForLab({ userId: ctx.auth.user.id, labId: ctx.lab.id }));
+  }),
 
-  stop: labMemberProcedure.mutation(({ ctx }) => ctx.environments.stop(ctx.auth.user.id, ctx.lab.id)),
+  stop: labMemberProcedure.mutation(({ ctx }) => noticed(ctx, ctx.lab.courseId, ctx.environments.stop(ctx.auth.user.id, ctx.lab.id))),
 
   /** Container and workspace removed for good (the next start begins from scratch). */
-  delete: labMemberProcedure.mutation(({ ctx }) => ctx.environments.delete(ctx.auth.user.id, ctx.lab.id)),
+  delete: labMemberProcedure.mutation(({ ctx }) => noticed(ctx, ctx.lab.courseId, ctx.environments.delete(ctx.auth.user.id, ctx.lab.id))),
 
   /** A fresh container; `wipeWorkspace` also empties ~/workspace. */
   reset: labMemberProcedure
     .input(z.object({ wipeWorkspace: z.boolean() }))
-    .mutation(({ ctx, input }) => ctx.environments.reset(ctx.auth.user.id, ctx.lab.id, input.wipeWorkspace)),
+    .mutation(async ({ ctx, input }) => {
+      // A reset starts the environment again: not once the workshop is over.
+      await refuseIfEnded(ctx);
+      return noticed(ctx, ctx.lab.courseId, ctx.environments.reset(ctx.auth.user.id, ctx.lab.id, input.wipeWorkspace));
+    }),
 
   /** Staff: more time before a student's environment reaches its lifetime limit. */
   extend: courseStaffProcedure
     .input(z.object({ environmentId: EntityId, minutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day") }))
     .mutation(async ({ ctx, input }) => {
       await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
-      return ctx.environments.extend(input.environmentId, input.minutes);
+      return noticed(ctx, ctx.course.id, ctx.environments.extend(input.environmentId, input.minutes));
     }),
 
   /** Staff: stop a student's environment (files kept). */
@@ -45,6 +69,6 @@ export const environmentRouter = router({
     .input(z.object({ environmentId: EntityId }))
     .mutation(async ({ ctx, input }) => {
       await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
-      return ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept.");
+      return noticed(ctx, ctx.course.id, ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept."));
     }),
 });

@@ -22,6 +22,7 @@ export const stepRouter = router({
         create: { userId: ctx.auth.user.id, stepId: step.id, labId: ctx.lab.id, passed, attempts: 1, firstPassedAt: passed ? now : null, lastCheckedAt: now, lastOutput: output, lastExitCode: outcome.exitCode },
         update: { passed, attempts: { increment: 1 }, firstPassedAt: previous?.firstPassedAt ?? (passed ? now : null), lastCheckedAt: now, lastOutput: output, lastExitCode: outcome.exitCode },
       });
+      ctx.live.changed(ctx.lab.courseId);
       return { stepId: step.id, passed, output, exitCode: outcome.exitCode, timedOut: outcome.timedOut, attempts: result.attempts, firstPassedAt: result.firstPassedAt };
     }),
 });

@@ -1,0 +1,161 @@
+/**
+ * The instructor's live room for a course or workshop, and the student's side of it
+ * (raising a hand). Staff act on one student or on everyone at once; every change nudges
+ * the staff who have the room open.
+ */
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { EntityId } from "../../../protocol/ids";
+import { roomOverview } from "../../live/room-overview";
+import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
+
+const HandNote = z.string().trim().max(200, "Keep the note under 200 characters").default("");
+const BroadcastMessage = z.string().trim().min(1, "Write a message first").max(500, "Keep the message under 500 characters");
+const Minutes = z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day");
+
+const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your files are kept.";
+const STOPPED_NOTICE = "Your instructor stopped this environment. Your files are kept.";
+
+/** Running environments of the course's labs (optionally one student's). */
+async function runningInCourse(db: Context["db"], courseId: string, userId?: string) {
+  return db.environment.findMany({
+    where: { state: { in: ["RUNNING", "STARTING"] }, lab: { courseId }, ...(userId ? { userId } : {}) },
+    select: { id: true },
+  });
+}
+
+/** Applies `action` to each environment; one failure does not stop the rest. */
+async function forEach(ids: string[], action: (id: string) => Promise<unknown>) {
+  const outcomes = await Promise.allSettled(ids.map(action));
+  const failed = outcomes.filter((outcome) => outcome.status === "rejected").length;
+  return { done: ids.length - failed, failed };
+}
+
+export const liveRouter = router({
+  overview: courseStaffProcedure
+    .input(z.object({ labId: EntityId.optional() }))
+    .query(async ({ ctx, input }) => {
+      if (input.labId && !(await ctx.db.lab.count({ where: { id: input.labId, courseId: ctx.course.id } }))) {
+        throw new TRPCError({ code: "NOT_FOUND", message: "No such lab in this course." });
+      }
+      const online = await ctx.live.onlineUsers(ctx.course.id);
+      return roomOverview(ctx.db, ctx.usage, online, ctx.course.id, input.labId);
+    }),
+
+  /** A message to every student of the course, shown above their terminal. */
+  broadcast: courseStaffProcedure
+    .input(z.object({ message: BroadcastMessage }))
+    .mutation(async ({ ctx, input }) => {
+      const at = new Date().toISOString();
+      ctx.live.broadcast({ courseId: ctx.course.id, from: ctx.auth.user.displayName, message: input.message, at });
+      await ctx.audit.record({ action: "course.broadcast", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { message: input.message.slice(0, 200) } });
+      return { at };
+    }),
+
+  /** Staff answered a raised hand. */
+  resolveHand: courseStaffProcedure
+    .input(z.object({ handId: EntityId }))
+    .mutation(async ({ ctx, input }) => {
+      const { count } = await ctx.db.handRaise.updateMany({ where: { id: input.handId, courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
+      if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That hand is already lowered." });
+      ctx.live.changed(ctx.course.id);
+      return { resolved: true };
+    }),
+
+  /** Stops every running environment of the course (files kept). */
+  stopAll: courseStaffProcedure.mutation(async ({ ctx }) => {
+    const running = await runningInCourse(ctx.db, ctx.course.id);
+    const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.stopById(id, "STAFF", STOPPED_NOTICE));
+    ctx.live.changed(ctx.course.id);
+    return outcome;
+  }),
+
+  /** More time for every running environment of the course. */
+  extendAll: courseStaffProcedure
+    .input(z.object({ minutes: Minutes }))
+    .mutation(async ({ ctx, input }) => {
+      const running = await runningInCourse(ctx.db, ctx.course.id);
+      const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.extend(id, input.minutes));
+      ctx.live.changed(ctx.course.id);
+      return outcome;
+    }),
+
+  /** A fresh container for one student's environment, keeping their files. */
+  reset: courseStaffProcedure
+    .input(z.object({ environmentId: EntityId }))
+    .mutation(async ({ ctx, input }) => {
+      const environment = await ctx.db.environment.findFirst({ where: { id: input.environmentId, lab: { courseId: ctx.course.id } }, select: { userId: true, labId: true } });
+      if (!environment) throw new TRPCError({ code: "NOT_FOUND", message: "No such environment in this course." });
+      const result = await ctx.environments.reset(environment.userId, environment.labId, false);
+      ctx.live.changed(ctx.course.id);
+      return result;
+    }),
+
+  /** Fresh containers for every running environment of the course, keeping files. */
+  resetAll: courseStaffProcedure.mutation(async ({ ctx }) => {
+    const running = await ctx.db.environment.findMany({
+      where: { state: "RUNNING", lab: { courseId: ctx.course.id } }, select: { userId: true, labId: true },
+    });
+    const outcome = await forEach(running.map((environment) => `${environment.userId}/${environment.labId}`), (key) => {
+      const [userId, labId] = key.split("/");
+      return ctx.environments.reset(userId!, labId!, false);
+    });
+    ctx.live.changed(ctx.course.id);
+    return outcome;
+  }),
+
+  /** Ends the workshop: everything stops (workspaces kept) and nobody can start until it is reopened. */
+  endWorkshop: courseStaffProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: new Date() } });
+    const running = await runningInCourse(ctx.db, ctx.course.id);
+    const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.stopById(id, "STAFF", ENDED_NOTICE));
+    await ctx.db.handRaise.updateMany({ where: { courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
+    await ctx.audit.record({ action: "course.workshop_ended", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { stopped: outcome.done } });
+    ctx.live.changed(ctx.course.id);
+    return outcome;
+  }),
+
+  reopenWorkshop: courseStaffProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: null } });
+    await ctx.audit.record({ action: "course.workshop_reopened", actorId: ctx.auth.user.id, courseId: ctx.course.id });
+    ctx.live.changed(ctx.course.id);
+    return { reopened: true };
+  }),
+
+  /** The signed-in student's open hand in the lab's course, if any. */
+  myHand: labMemberProcedure.query(({ ctx }) =>
+    ctx.db.handRaise.findFirst({
+      where: { courseId: ctx.lab.courseId, userId: ctx.auth.user.id, resolvedAt: null },
+      select: { id: true, note: true, createdAt: true },
+    })),
+
+  /** A student asks for help; raising again updates the note but keeps their place. */
+  raiseHand: labMemberProcedure
+    .input(z.object({ note: HandNote }))
+    .mutation(async ({ ctx, input }) => {
+      const where = { courseId: ctx.lab.courseId, userId: ctx.auth.user.id, resolvedAt: null };
+      const select = { id: true, note: true, createdAt: true } as const;
+      const update = () => ctx.db.handRaise.update({ where: { id: open!.id }, data: { note: input.note, labId: ctx.lab.id }, select });
+      let open = await ctx.db.handRaise.findFirst({ where, select: { id: true } });
+      let hand;
+      if (open) hand = await update();
+      else {
+        try {
+          hand = await ctx.db.handRaise.create({ data: { courseId: ctx.lab.courseId, userId: ctx.auth.user.id, labId: ctx.lab.id, note: input.note }, select });
+        } catch (error) {
+          // Raised twice at once: the database keeps one open hand (a partial unique index).
+          if ((error as { code?: string }).code !== "P2002") throw error;
+          open = await ctx.db.handRaise.findFirstOrThrow({ where, select: { id: true } });
+          hand = await update();
+        }
+      }
+      ctx.live.changed(ctx.lab.courseId);
+      return hand;
+    }),
+
+  lowerHand: labMemberProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.handRaise.updateMany({ where: { courseId: ctx.lab.courseId, userId: ctx.auth.user.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
+    ctx.live.changed(ctx.lab.courseId);
+    return { lowered: true };
+  }),
+});
