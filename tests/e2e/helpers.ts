@@ -1,17 +1,20 @@
 /** What every browser test needs: the demo logins and the terminal as a person uses it. */
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@shellroom.local", password: "shellroom-admin" };
 export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
 export const STUDENT = { email: "student@shellroom.local", password: "shellroom-student" };
 
 /** xterm 6 renders rows as DOM; non-breaking spaces stand in for spaces. */
-export async function screenText(page: Page) {
-  return (await page.locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
+/** The terminal tab on show (hidden tabs carry no test id). */
+export const activeTerminal = (scope: Page | Locator) => scope.getByTestId("terminal");
+
+export async function screenText(scope: Page | Locator) {
+  return (await activeTerminal(scope).locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
 }
 
 export async function typeInTerminal(page: Page, text: string) {
-  await page.locator(".xterm-helper-textarea").focus();
+  await activeTerminal(page).locator(".xterm-helper-textarea").focus();
   await page.keyboard.type(text);
   await page.keyboard.press("Enter");
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STUDENT, screenText, signIn, typeInTerminal } from "./helpers";
+import { STUDENT, activeTerminal, expectConnectedTerminal, screenText, signIn, typeInTerminal } from "./helpers";
 
 test("a student opens the lab, gets a prompt, and computes 42; a reload lands in the same container", async ({ page }) => {
   await signIn(page, STUDENT);
@@ -30,4 +30,43 @@ test("a signed-out visitor is sent to sign in instead of seeing a lab", async ({
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.locator("form").getByRole("alert")).toContainText("do not match");
+});
+
+test("a student works in two terminal tabs, with Unicode and colours, and the tabs survive a reload", async ({ page }) => {
+  await signIn(page, STUDENT);
+  await page.getByRole("link", { name: "First steps in the shell" }).click();
+  await expectConnectedTerminal(page);
+  const tabs = page.getByTestId("terminal-tab");
+  const before = await tabs.count();
+
+  await page.getByRole("button", { name: "New terminal tab" }).click();
+  await expect(tabs).toHaveCount(before + 1);
+  await expectConnectedTerminal(page);
+  const marker = `second-tab-${Date.now()}`;
+  await typeInTerminal(page, `echo ${marker}; echo $$ > /tmp/second-tab-pid`);
+  await expect.poll(() => screenText(page)).toContain(marker);
+
+  // The first tab is another shell: it never saw that line.
+  await tabs.first().click();
+  await expect.poll(() => screenText(page)).toContain("student@shellroom");
+  expect(await screenText(page)).not.toContain(marker);
+
+  // Wide characters and colours come through as the shell printed them.
+  await typeInTerminal(page, String.raw`printf 'wide:\u00e9\u4e2d\U0001F600: \e[31mred-text\e[0m\n'`);
+  await expect.poll(() => screenText(page)).toContain("wide:é中😀:");
+  // The printed run alone (the echoed command line shows the escapes as text): in the theme's red.
+  const red = activeTerminal(page).locator(".xterm-rows").getByText("red-text", { exact: true });
+  await expect(red).toHaveCSS("color", "rgb(248, 113, 113)");
+
+  await page.reload();
+  await expectConnectedTerminal(page);
+  await expect(tabs).toHaveCount(before + 1);
+
+  // Closing the tab ends its shell.
+  const last = tabs.last();
+  const label = (await last.innerText()).replace(/×/g, "").trim();
+  await page.getByRole("button", { name: `Close ${label}` }).click();
+  await expect(tabs).toHaveCount(before);
+  await typeInTerminal(page, "kill -0 $(cat /tmp/second-tab-pid) 2>/dev/null && echo second-shell-alive || echo second-shell-gone");
+  await expect.poll(() => screenText(page)).toMatch(/^second-shell-gone\s*$/m);
 });

@@ -1,0 +1,509 @@
+/**
+ * One panel's link to an environment's terminals: a single socket.io connection shared by
+ * every tab. It attaches tabs, routes each server message to its tab, keeps the panel's
+ * state (connection, owner or watcher, keyboard, notices) and publishes it as a plain
+ * snapshot (TerminalView) for React to draw. The tabs themselves are a TerminalTabSet.
+ */
+import type { Socket } from "socket.io-client";
+import {
+  BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, ServerToBrowser, TERMINAL_NAMESPACE,
+  type AttachRequest, type BrowserAck, type BrowserInput,
+} from "../../protocol/browser-messages";
+import {
+  readAttachReply, readBroadcast, readControl, readExit, readNotice, readOutput, readRepaint, readReply,
+  readServerError, readTabs, type ReceivedNotice,
+} from "./terminal-messages";
+import type { TerminalTab } from "./terminal-tab";
+import { TerminalTabSet } from "./terminal-tab-set";
+import { MAIN_TERMINAL, newTerminalId, planEndedTabs } from "./terminal-tab-list";
+import { loadTerminalModules } from "./terminal-xterm";
+
+export type ConnectionStatus =
+  | { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" }
+  | { kind: "error"; message: string; signIn?: boolean };
+
+export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
+export type PanelBroadcast = { id: number; from: string; message: string; at: string };
+
+export type TerminalView = {
+  status: ConnectionStatus;
+  /** Unknown until the first attach reply. */
+  mode: "owner" | "watch" | null;
+  /** A watcher who took the keyboard. */
+  controlling: boolean;
+  controlPending: boolean;
+  /** Who else holds the keyboard (the owner's banner). */
+  controller: string | null;
+  tabs: { id: string; label: string; closing: boolean }[];
+  activeId: string;
+  canAddTab: boolean;
+  notices: PanelNotice[];
+  broadcasts: PanelBroadcast[];
+  /** A failed action (open or close a tab, take the keyboard): says what happened. */
+  alert: { id: number; message: string } | null;
+  /** A short-lived tip (paste without clipboard access). */
+  hint: { id: number; message: string } | null;
+};
+
+export const INITIAL_VIEW: TerminalView = {
+  status: { kind: "connecting" }, mode: null, controlling: false, controlPending: false, controller: null,
+  tabs: [], activeId: MAIN_TERMINAL, canAddTab: false, notices: [], broadcasts: [], alert: null, hint: null,
+};
+
+/** The server accepts at most 64 KiB per input message: a big paste goes in pieces. */
+const INPUT_CHUNK = 16 * 1024;
+/** Older info/warning banners give way to newer ones. */
+const MAX_NOTICES = 3;
+const MAX_BROADCASTS = 3;
+/** How long an ended shell waits for a "stopped" notice before its tab goes or offers a new shell. */
+const EXIT_GRACE_MS = 600;
+const HINT_MS = 4000;
+const SIGNED_OUT = "Your session has ended. Sign in again to reach your terminal.";
+/** Server errors about these are bookkeeping, not something to put in front of the user. */
+const QUIET_ERRORS = new Set<string>([BrowserToServer.ack, BrowserToServer.resize]);
+
+export class TerminalConnection {
+  private tabSet: TerminalTabSet | null = null;
+  private socket: Socket | null = null;
+  private observer: ResizeObserver | null = null;
+  private status: ConnectionStatus = { kind: "connecting" };
+  private mode: "owner" | "watch" | null = null;
+  private controlling = false;
+  private controlPending = false;
+  private controller: string | null = null;
+  private closing = new Set<string>();
+  private notices: PanelNotice[] = [];
+  private broadcasts: PanelBroadcast[] = [];
+  private alert: TerminalView["alert"] = null;
+  private hint: TerminalView["hint"] = null;
+  /** Once the server says the environment stopped, nothing re-attaches until the page starts it again. */
+  private stopped = false;
+  private disposed = false;
+  /** Bumped on every disconnect: replies from an older connection are ignored. */
+  private connectionSeq = 0;
+  private nextMessageId = 0;
+  private endedTimer: ReturnType<typeof setTimeout> | undefined;
+  private hintTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: {
+    environmentId: string;
+    /** The element React renders for the terminals; each tab's element goes inside. */
+    surfaces: HTMLElement;
+    domId: (kind: "tab" | "panel", terminalId: string) => string;
+    onChange: (view: TerminalView) => void;
+    onStopped: (message: string) => void;
+  }) {}
+
+  async start() {
+    let modules: Awaited<ReturnType<typeof loadTerminalModules>>;
+    try {
+      modules = await loadTerminalModules();
+    } catch {
+      if (!this.disposed) this.setStatus({ kind: "error", message: "The terminal could not be loaded. Reload the page." });
+      return;
+    }
+    if (this.disposed) return;
+    const { surfaces, domId } = this.options;
+    this.tabSet = new TerminalTabSet({
+      modules, surfaces, domId,
+      input: (tab, data) => this.onInput(tab, data),
+      resize: (tab) => this.sendResize(tab),
+      hint: (message) => this.showHint(message),
+    });
+    // Shown before connecting: the attach then carries the size the page really has.
+    this.tabs.show(this.tabs.add(MAIN_TERMINAL, false), false);
+    this.observer = new ResizeObserver(() => this.tabs.active?.fitToHost());
+    this.observer.observe(surfaces);
+    this.socket = modules.io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
+    this.listen(this.socket);
+    this.publish();
+  }
+
+  dispose() {
+    this.disposed = true;
+    clearTimeout(this.endedTimer);
+    clearTimeout(this.hintTimer);
+    this.observer?.disconnect();
+    this.socket?.close();
+    this.tabSet?.dispose();
+  }
+
+  // ---- What the panel's controls do ----
+
+  selectTab(terminalId: string, focus: boolean) {
+    const tab = this.tabSet?.find(terminalId);
+    if (!tab) return;
+    this.tabs.show(tab, focus && this.canType());
+    this.publish();
+  }
+
+  /** "+": a new id; attaching to it makes the worker start a shell. */
+  newTab() {
+    if (!this.canAddTab()) return;
+    const tab = this.tabs.add(newTerminalId(new Set(this.tabs.all.map((each) => each.id))), true);
+    this.tabs.show(tab, true);
+    this.attach(tab);
+    this.publish();
+  }
+
+  closeTab(terminalId: string) {
+    const socket = this.socket;
+    if (this.mode !== "owner" || this.stopped || !socket?.connected || this.tabs.count <= 1 || this.closing.has(terminalId)) return;
+    const label = this.tabs.labelOf(terminalId);
+    const seq = this.connectionSeq;
+    this.closing.add(terminalId);
+    socket.emit(BrowserToServer.close, { environmentId: this.options.environmentId, terminalId }, (raw: unknown) => {
+      if (this.disposed || seq !== this.connectionSeq) return;
+      this.closing.delete(terminalId);
+      const reply = readReply(raw);
+      const tab = this.tabs.find(terminalId);
+      if (!reply?.ok) this.showAlert(`${label} could not be closed: ${reply?.error ?? "no answer from the server"}`);
+      else if (tab && this.tabs.count > 1) this.tabs.remove(tab, this.focusIsOurs() && this.canType());
+      else if (tab) this.markEnded(tab);
+      this.publish();
+    });
+    this.publish();
+  }
+
+  /** A watcher takes the keyboard (or gives it back). */
+  toggleControl() {
+    const socket = this.socket;
+    if (this.mode !== "watch" || this.controlPending || !socket?.connected) return;
+    const take = !this.controlling;
+    const seq = this.connectionSeq;
+    this.controlPending = true;
+    socket.emit(BrowserToServer.control, { environmentId: this.options.environmentId, take }, (raw: unknown) => {
+      if (this.disposed || seq !== this.connectionSeq) return;
+      this.controlPending = false;
+      const reply = readReply(raw);
+      if (reply?.ok) {
+        this.controlling = take;
+        this.applyInputMode();
+        if (take) this.tabs.active?.terminal.focus();
+      } else {
+        this.showAlert(`${take ? "Taking" : "Giving back"} the keyboard did not work: ${reply?.error ?? "no answer from the server"}`);
+      }
+      this.publish();
+    });
+    this.publish();
+  }
+
+  dismissNotice(id: number) {
+    this.notices = this.notices.filter((notice) => notice.id !== id);
+    this.publish();
+  }
+
+  dismissBroadcast(id: number) {
+    this.broadcasts = this.broadcasts.filter((broadcast) => broadcast.id !== id);
+    this.publish();
+  }
+
+  dismissAlert() {
+    this.alert = null;
+    this.publish();
+  }
+
+  // ---- The socket ----
+
+  private listen(socket: Socket) {
+    socket.on("connect", () => {
+      // The tab in view first: its reply lists the open tabs, which says which others to attach.
+      const active = this.tabs.active;
+      if (active) this.attach(active);
+    });
+    socket.on("disconnect", () => {
+      this.connectionSeq += 1;
+      for (const tab of this.tabs.all) tab.detach();
+      // The keyboard and pending requests belonged to the old connection.
+      this.controlling = false;
+      this.controlPending = false;
+      this.closing.clear();
+      this.applyInputMode();
+      if (!this.stopped) this.status = { kind: "reconnecting" };
+      this.publish();
+    });
+    socket.on("connect_error", (error: Error) => {
+      if (this.stopped) return;
+      this.setStatus(error.message.includes("sign in")
+        ? { kind: "error", message: SIGNED_OUT, signIn: true }
+        : { kind: "reconnecting" });
+    });
+    socket.on(ServerToBrowser.output, (raw: unknown) => {
+      const message = readOutput(raw);
+      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
+      if (tab && message && tab.output(message.data, message.offset)) tab.watchGap(() => this.attach(tab));
+    });
+    socket.on(ServerToBrowser.repaint, (raw: unknown) => {
+      const message = readRepaint(raw);
+      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
+      if (tab && message && tab.repaint(message.screen, message.offset)) tab.watchGap(() => this.attach(tab));
+    });
+    socket.on(ServerToBrowser.exit, (raw: unknown) => {
+      const message = readExit(raw);
+      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
+      // An exit while attaching belongs to the shell being replaced.
+      if (tab && !tab.attaching) this.markEnded(tab);
+    });
+    socket.on(ServerToBrowser.tabs, (raw: unknown) => {
+      const message = readTabs(raw);
+      if (message && this.isOurs(message)) this.reconcile(message.terminals);
+    });
+    socket.on(ServerToBrowser.control, (raw: unknown) => {
+      const message = readControl(raw);
+      if (!message || !this.isOurs(message)) return;
+      this.controller = message.controller;
+      this.publish();
+    });
+    socket.on(ServerToBrowser.broadcast, (raw: unknown) => {
+      // Course-wide, not tied to this environment: every one that arrives is shown.
+      const message = readBroadcast(raw);
+      if (!message) return;
+      this.broadcasts = [...this.broadcasts, { id: ++this.nextMessageId, from: message.from, message: message.message, at: message.at }].slice(-MAX_BROADCASTS);
+      this.publish();
+    });
+    socket.on(ServerToBrowser.notice, (raw: unknown) => this.onNotice(raw));
+    socket.on(ServerToBrowser.error, (raw: unknown) => this.onServerError(raw));
+  }
+
+  private attach(tab: TerminalTab) {
+    const socket = this.socket;
+    if (!socket?.connected || this.stopped || this.disposed) return;
+    const seq = tab.beginAttach();
+    const connectionSeq = this.connectionSeq;
+    const sent = { cols: tab.terminal.cols, rows: tab.terminal.rows };
+    const request: AttachRequest = { environmentId: this.options.environmentId, terminalId: tab.id, ...sent };
+    socket.emit(BrowserToServer.attach, request, (raw: unknown) => {
+      if (this.disposed || this.stopped || connectionSeq !== this.connectionSeq || !this.tabs.has(tab) || !tab.isCurrentAttach(seq)) return;
+      this.attached(tab, raw, sent);
+    });
+    this.publish();
+  }
+
+  private attached(tab: TerminalTab, raw: unknown, sent: { cols: number; rows: number }) {
+    const reply = readAttachReply(raw) ?? { ok: false as const, error: "The terminal could not be opened." };
+    if (!reply.ok) {
+      tab.attachFailed();
+      if (tab.fresh && this.tabs.count > 1) {
+        // A tab this panel just opened: it never existed, so it goes, and the panel says why.
+        this.tabs.remove(tab, this.focusIsOurs() && this.canType());
+        this.showAlert(`A new terminal could not be opened: ${reply.error}`);
+      } else {
+        this.status = { kind: "error", message: reply.error };
+      }
+      this.publish();
+      return;
+    }
+    this.mode = reply.mode;
+    if (reply.controller !== undefined) this.controller = reply.controller;
+    const terminalId = tab.id;
+    if (tab.attachedWith(reply.screen, reply.offset, (offset) => this.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
+    this.applyInputMode();
+    if (this.status.kind !== "stopped") this.status = { kind: "live" };
+    if (reply.terminals) {
+      this.reconcile(reply.terminals);
+    } else {
+      // A server that does not list tabs: at least bring back the ones this panel had.
+      for (const other of this.tabs.all) if (!other.attached && !other.attaching && !other.ended) this.attach(other);
+    }
+    // The window may have changed size while the reply was on its way.
+    if (tab.terminal.cols !== sent.cols || tab.terminal.rows !== sent.rows) this.sendResize(tab);
+    const queued = tab.takeQueuedInput();
+    if (this.canType()) for (const data of queued) this.sendInput(tab, data);
+    if (tab.id === this.tabs.activeId && this.canType() && this.focusIsOurs()) tab.terminal.focus();
+    this.publish();
+  }
+
+  /** The server's list of open tabs (attach reply or push): adds new ones, ends vanished ones. */
+  private reconcile(listed: string[]) {
+    const listedSet = new Set(listed);
+    this.tabs.merge(listed);
+    for (const tab of this.tabs.all) {
+      if (listedSet.has(tab.id)) {
+        // Listed but not attached (new here, or after a reconnect). A tab whose end is still
+        // settling is not attached again (a late list would start a shell nobody asked for);
+        // once its end was shown, a list naming it means a new shell (Enter in another window).
+        if (!tab.attached && !tab.attaching && (!tab.ended || tab.endShown)) this.attach(tab);
+      } else if (!tab.attaching && !tab.ended) {
+        // Gone from the server (closed elsewhere, shell ended). A tab still attaching is just not listed yet.
+        this.markEnded(tab);
+      }
+    }
+    this.publish();
+  }
+
+  private onNotice(raw: unknown) {
+    const notice = readNotice(raw);
+    if (!notice || !this.isOurs(notice)) return;
+    const shown: PanelNotice = { id: ++this.nextMessageId, kind: notice.kind, message: notice.message };
+    if (notice.kind === "stopped") {
+      this.stopped = true;
+      clearTimeout(this.endedTimer);
+      this.applyInputMode();
+      for (const tab of this.tabs.all) tab.note("This environment was stopped.");
+      this.status = { kind: "stopped" };
+      // A stop replaces whatever was said before it.
+      this.notices = [shown];
+      this.options.onStopped(notice.message);
+    } else {
+      this.notices = [...this.notices.filter((old) => old.kind !== "stopped"), shown].slice(-MAX_NOTICES);
+    }
+    this.publish();
+  }
+
+  private onServerError(raw: unknown) {
+    const error = readServerError(raw);
+    if (!error || this.stopped || QUIET_ERRORS.has(error.event)) return;
+    if (error.event === BrowserToServer.input && this.mode === "watch") {
+      // The keyboard was taken back (or never granted): back to watching, and say so.
+      this.controlling = false;
+      this.applyInputMode();
+      this.showAlert(error.error);
+      this.publish();
+      return;
+    }
+    this.setStatus({ kind: "error", message: error.error });
+  }
+
+  // ---- Shells that end ----
+
+  /** After a short grace (a stop notice may be on its way) the tab goes, or offers a new shell. */
+  private markEnded(tab: TerminalTab) {
+    tab.ended = true;
+    tab.detach();
+    clearTimeout(this.endedTimer);
+    this.endedTimer = setTimeout(() => this.settleEnded(), EXIT_GRACE_MS);
+  }
+
+  private settleEnded() {
+    if (this.stopped || this.disposed) return;
+    // A tab attaching again (Enter on an ended shell) is alive as far as the strip goes.
+    const plan = planEndedTabs(this.tabs.all.map((tab) => ({ id: tab.id, ended: tab.ended && !tab.attaching })), this.tabs.activeId);
+    for (const id of plan.remove) {
+      const tab = this.tabs.find(id);
+      if (tab) this.tabs.remove(tab, this.focusIsOurs() && this.canType());
+    }
+    const last = plan.lastEnded ? this.tabs.find(plan.lastEnded) : undefined;
+    if (last) {
+      // The one tab left starts its next shell as "main", the environment's first terminal
+      // and the one a reload attaches first (else a reload would open a second shell).
+      if (last.id !== MAIN_TERMINAL) this.tabs.rename(last, MAIN_TERMINAL);
+      this.tabs.show(last, false);
+      if (!last.endShown) {
+        last.endShown = true;
+        last.note(this.mode === "owner" ? "The shell has ended. Press Enter to start a new one." : "The shell has ended.");
+      }
+      this.status = { kind: "exited" };
+    } else if (this.status.kind === "exited") {
+      this.status = { kind: "live" };
+    }
+    this.publish();
+  }
+
+  // ---- Input, resize, acks ----
+
+  private onInput(tab: TerminalTab, data: string) {
+    if (this.stopped) return;
+    if (tab.ended) {
+      // Only the owner starts a new shell, with Enter, as before tabs existed.
+      if (data === "\r" && this.mode === "owner" && this.socket?.connected) this.attach(tab);
+      return;
+    }
+    if (!this.canType()) return;
+    // Typed while attaching or reconnecting: sent once the tab is attached (the server
+    // refuses input for a terminal this connection has not attached).
+    if (!tab.attached || !this.socket?.connected) return tab.queueInput(data);
+    this.sendInput(tab, data);
+  }
+
+  private sendInput(tab: TerminalTab, data: string) {
+    for (let index = 0; index < data.length; index += INPUT_CHUNK) {
+      const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: data.slice(index, index + INPUT_CHUNK) };
+      this.socket?.emit(BrowserToServer.input, input);
+    }
+  }
+
+  /** The owner's window sets the shell's size; a watcher's never does, keyboard or not. */
+  private sendResize(tab: TerminalTab) {
+    if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected) return;
+    const { cols, rows } = tab.terminal;
+    this.socket.emit(BrowserToServer.resize, { environmentId: this.options.environmentId, terminalId: tab.id, cols, rows });
+  }
+
+  private sendAck(terminalId: string, offset: number) {
+    const socket = this.socket;
+    // An ack on a dead connection would only reach the next one, for an attach it knows nothing of.
+    if (!socket?.connected || !this.tabs.find(terminalId)?.attached) return;
+    const ack: BrowserAck = { environmentId: this.options.environmentId, terminalId, offset };
+    socket.emit(BrowserToServer.ack, ack);
+  }
+
+  // ---- State ----
+
+  /** Set once started; only code that runs after start() reaches it. */
+  private get tabs(): TerminalTabSet {
+    if (!this.tabSet) throw new Error("the terminal panel has not started");
+    return this.tabSet;
+  }
+
+  private isOurs(message: { environmentId: string }) {
+    return message.environmentId === this.options.environmentId;
+  }
+
+  private canType() {
+    // Before the first reply the mode is unknown: keystrokes queue, and are dropped if it says "watch".
+    return this.mode !== "watch" || this.controlling;
+  }
+
+  private canAddTab() {
+    return this.mode === "owner" && !this.stopped && Boolean(this.socket?.connected)
+      && this.status.kind !== "error" && (this.tabSet?.count ?? MAX_TERMINALS_PER_ENVIRONMENT) < MAX_TERMINALS_PER_ENVIRONMENT;
+  }
+
+  private applyInputMode() {
+    this.tabs.setInputDisabled(this.stopped || !this.canType());
+  }
+
+  /** Moving focus into a terminal is fine when the person is in this panel (or nowhere in particular). */
+  private focusIsOurs() {
+    const focused = document.activeElement;
+    const panel = this.options.surfaces.closest(".terminal-panel") ?? this.options.surfaces;
+    return !focused || focused === document.body || panel.contains(focused);
+  }
+
+  private showAlert(message: string) {
+    this.alert = { id: ++this.nextMessageId, message };
+  }
+
+  private showHint(message: string) {
+    this.hint = { id: ++this.nextMessageId, message };
+    clearTimeout(this.hintTimer);
+    this.hintTimer = setTimeout(() => {
+      this.hint = null;
+      this.publish();
+    }, HINT_MS);
+    this.publish();
+  }
+
+  private setStatus(status: ConnectionStatus) {
+    this.status = status;
+    this.publish();
+  }
+
+  private publish() {
+    if (this.disposed) return;
+    this.options.onChange({
+      status: this.status,
+      mode: this.mode,
+      controlling: this.controlling,
+      controlPending: this.controlPending,
+      controller: this.controller,
+      tabs: (this.tabSet?.view() ?? []).map((tab) => ({ ...tab, closing: this.closing.has(tab.id) })),
+      activeId: this.tabSet?.activeId ?? MAIN_TERMINAL,
+      canAddTab: this.canAddTab(),
+      notices: this.notices,
+      broadcasts: this.broadcasts,
+      alert: this.alert,
+      hint: this.hint,
+    });
+  }
+}

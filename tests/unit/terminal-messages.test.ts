@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import {
+  readAttachReply, readBroadcast, readControl, readExit, readOutput, readReply, readTabs,
+} from "../../app/components/terminal-messages";
+
+describe("messages the terminal panel accepts from the server", () => {
+  it("reads output whether its bytes come as an ArrayBuffer (browsers) or a view on one", () => {
+    const buffer = new TextEncoder().encode("hello").buffer;
+    expect(readOutput({ environmentId: "e1", terminalId: "main", data: buffer, offset: 3 })?.data).toEqual(new TextEncoder().encode("hello"));
+    const view = new Uint8Array([0, 104, 105, 0]).subarray(1, 3);
+    expect(readOutput({ environmentId: "e1", terminalId: "t-a", data: view, offset: 0 })?.data).toEqual(new Uint8Array([104, 105]));
+  });
+
+  it("ignores malformed messages instead of crashing", () => {
+    expect(readOutput({ environmentId: "e1", terminalId: "main", data: "text", offset: 0 })).toBeNull();
+    expect(readOutput({ environmentId: "e1", terminalId: "main", data: new Uint8Array(1), offset: -1 })).toBeNull();
+    expect(readOutput({ environmentId: "e1", terminalId: "../etc", data: new Uint8Array(1), offset: 0 })).toBeNull();
+    expect(readOutput(null)).toBeNull();
+    expect(readControl({ environmentId: "e1" })).toBeNull();
+    expect(readBroadcast({ courseId: "c1", from: "Ada", message: 42, at: "" })).toBeNull();
+    expect(readReply(undefined)).toBeNull();
+  });
+
+  it("keeps the valid, distinct terminal ids of a tab list, at most eight", () => {
+    const ids = ["main", "main", "BAD ID", 7, "t-a", ...Array.from({ length: 10 }, (_, index) => `t-${index}`)];
+    const tabs = readTabs({ environmentId: "e1", terminals: ids });
+    expect(tabs?.terminals.slice(0, 3)).toEqual(["main", "t-a", "t-0"]);
+    expect(tabs?.terminals).toHaveLength(8);
+  });
+
+  it("reads an attach reply, with or without the tab list and controller of newer servers", () => {
+    expect(readAttachReply({ ok: true, screen: "$ ", offset: 2, mode: "owner", terminals: ["main"], controller: "Ms Lovelace" }))
+      .toEqual({ ok: true, screen: "$ ", offset: 2, mode: "owner", terminals: ["main"], controller: "Ms Lovelace" });
+    const older = readAttachReply({ ok: true, screen: "", offset: 0, mode: "watch" });
+    expect(older).toMatchObject({ ok: true, mode: "watch" });
+    expect(older && older.ok && older.terminals).toBeUndefined();
+    expect(readAttachReply({ ok: false, error: "You cannot open this terminal." })).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(readAttachReply({ ok: true, screen: "", offset: 0, mode: "admin" })).toBeNull();
+  });
+
+  it("treats an exit without a terminal id as the main terminal's", () => {
+    expect(readExit({ environmentId: "e1", exitCode: 0 })).toEqual({ environmentId: "e1", terminalId: "main" });
+  });
+});
+
+describe("a broadcast from the course's staff", () => {
+  it("is kept as plain text, cut rather than dropped when it is very long", () => {
+    const long = readBroadcast({ courseId: "c1", from: "Ada", message: "x".repeat(20_000), at: "2026-11-23T10:00:00Z" });
+    expect(long?.message).toHaveLength(10_000);
+    expect(readBroadcast({ courseId: "c1", from: "Ada", message: "<b>hi</b>", at: "" })?.message).toBe("<b>hi</b>");
+    expect(readBroadcast({ courseId: "c1", from: "Ada", message: "", at: "" })).toBeNull();
+  });
+});
