@@ -38,12 +38,20 @@ export default function CoursePage() {
   return (
     <main className="page">
       <p className="crumbs"><Link href="/">← Your courses</Link></p>
-      <div className="page-title">
-        <div className="title-row">
-          <h1>{title}</h1>
-          <span className="badge neutral role-badge">{COURSE_ROLE_NAMES[role]}</span>
+      <div className={`page-title${staff ? " title-with-actions" : ""}`}>
+        <div>
+          <div className="title-row">
+            <h1>{title}</h1>
+            <span className="badge neutral role-badge">{COURSE_ROLE_NAMES[role]}</span>
+          </div>
+          {description && <p className="lead">{description}</p>}
         </div>
-        {description && <p className="lead">{description}</p>}
+        {staff && (
+          <div className="header-actions">
+            {/* The page staff keep open while teaching: students, hands, terminals. */}
+            <Link href={`/courses/${courseId}/live`} className="button primary">Live room</Link>
+          </div>
+        )}
       </div>
       {staff && (
         <nav className="course-tools" aria-label="Course authoring">

@@ -8,6 +8,7 @@ import { TerminalBar, TerminalPanel } from "../../components/terminal-panel";
 import { LabInstructions, LabProgress } from "../../components/lab-instructions";
 import { formErrorText } from "../../components/errors";
 import { ResetDialog } from "./reset-dialog";
+import { RaiseHand } from "./raise-hand";
 import { SplitHandle, useSplit } from "./split";
 import "../lab.css";
 
@@ -192,7 +193,11 @@ export default function LabPage() {
   return (
     <main className={`lab-layout lab-split${split.dragging ? " dragging" : ""}`} ref={split.containerRef} style={split.style}>
       <aside className="lab-instructions" id="lab-instructions" aria-label="Instructions">
-        <p className="crumbs"><Link href={`/courses/${course.id}`}>← {course.title}</Link></p>
+        <div className="lab-topline">
+          <p className="crumbs"><Link href={`/courses/${course.id}`}>← {course.title}</Link></p>
+          {/* Students ask for help; staff answer hands in the course's live room. */}
+          {lab.data.courseRole === "STUDENT" && <RaiseHand labId={labId} />}
+        </div>
         <h1 className="lab-heading">{title}</h1>
         <LabProgress steps={steps} />
         <LabInstructions labId={labId} instructions={withoutLeadingTitle(instructions, title)} steps={steps}

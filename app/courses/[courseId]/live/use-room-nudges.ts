@@ -1,0 +1,58 @@
+"use client";
+/**
+ * The live room's push channel: joins the course's staff room on the /terminal socket and
+ * calls `onChange` (debounced) whenever the server says something in the room changed.
+ * The page still polls, so a lost socket only makes it slower, never wrong.
+ */
+import { useEffect, useRef, useState } from "react";
+import type { Socket } from "socket.io-client";
+import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE, type BrowserReply } from "../../../../protocol/browser-messages";
+
+/** A burst of changes (a whole class pressing Check) becomes one refetch. */
+const DEBOUNCE_MS = 300;
+/** A join that is not acknowledged by then counts as no push channel (the poll carries on). */
+const JOIN_TIMEOUT_MS = 5000;
+
+export type NudgeState = { kind: "connecting" } | { kind: "live" } | { kind: "offline"; reason?: string };
+
+export function useRoomNudges(courseId: string, onChange: () => void): NudgeState {
+  const [state, setState] = useState<NudgeState>({ kind: "connecting" });
+  const onChangeRef = useRef(onChange);
+  useEffect(() => { onChangeRef.current = onChange; }, [onChange]);
+
+  useEffect(() => {
+    let disposed = false;
+    let socket: Socket | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    // socket.io touches `window`: load it in the browser only.
+    void import("socket.io-client").then(({ io }) => {
+      if (disposed) return;
+      socket = io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
+      socket.on("connect", () => {
+        socket?.timeout(JOIN_TIMEOUT_MS).emit(BrowserToServer.joinRoom, { courseId }, (timedOut: Error | null, reply?: BrowserReply) => {
+          if (disposed) return;
+          if (timedOut || !reply) return setState({ kind: "offline" });
+          setState(reply.ok ? { kind: "live" } : { kind: "offline", reason: reply.error });
+          // Whatever happened while we were away.
+          if (reply.ok) onChangeRef.current();
+        });
+      });
+      socket.on("disconnect", () => { if (!disposed) setState({ kind: "offline" }); });
+      socket.on("connect_error", () => { if (!disposed) setState({ kind: "offline" }); });
+      socket.on(ServerToBrowser.roomChanged, (message: { courseId: string }) => {
+        if (message.courseId !== courseId) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => onChangeRef.current(), DEBOUNCE_MS);
+      });
+    });
+
+    return () => {
+      disposed = true;
+      clearTimeout(timer);
+      socket?.close();
+    };
+  }, [courseId]);
+
+  return state;
+}
