@@ -43,10 +43,14 @@ describe("idle and lifetime limits", () => {
     const { student, environmentId } = await startedEnvironment("Idle Student");
     await runInEnvironment(harness.driver, environmentId, "echo still-here > ~/workspace/idle.txt");
     const socket = await attached(student.cookie, environmentId);
-    await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
-
     const notice = nextNotice(socket);
-    await harness.server.sweeper.sweep();
+    // Two hours without activity. A heartbeat already on its way may still report the
+    // shell's first prompt as activity (correctly keeping it alive); then age it again.
+    await expect.poll(async () => {
+      await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
+      await harness.server.sweeper.sweep();
+      return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
+    }, { timeout: 20_000, interval: 500 }).toBe("STOPPED");
     expect(await notice).toMatchObject({ kind: "stopped", message: expect.stringMatching(/without activity/) });
     expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({ state: "STOPPED", stopReason: "IDLE" });
     // The container is gone; only the workspace volume is kept.

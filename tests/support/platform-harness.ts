@@ -38,7 +38,15 @@ export interface Harness {
   trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Signs in through the API with a password; returns the Cookie header value. */
   signIn(email: string, password: string): Promise<string>;
-  terminalSocket(cookie?: string): Promise<Socket>;
+  /**
+   * A browser's socket. Like a page, it acknowledges output as it "renders" it, unless
+   * `acks: false` plays a browser that has stalled. `url` reaches another replica.
+   */
+  terminalSocket(cookie?: string, options?: { acks?: boolean; url?: string }): Promise<Socket>;
+  /** Stops the server and starts a new one on the same port (the worker reconnects by itself). */
+  restartServer(): Promise<void>;
+  /** Another server replica on the same database and Redis channel (closed with the harness). */
+  startReplica(): Promise<{ url: string; server: ShellroomServer }>;
   close(): Promise<void>;
 }
 
@@ -70,7 +78,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
   const log = rootLogger.child({ test: name });
   log.level = process.env.TEST_LOG_LEVEL ?? "warn";
   const workerToken = randomBytes(24).toString("hex");
-  const server = await createShellroomServer({
+  const newServer = () => createShellroomServer({
     db, workerToken, log,
     redisUrl: options.redis === false ? undefined : inject("redisUrl"),
     // Each harness its own channel on the shared Redis, as separate deployments would be.
@@ -78,7 +86,9 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
     // Tests run the lifecycle sweep themselves, at the moments they choose.
     sweepIntervalMs: 0,
   });
+  const server = await newServer();
   const url = await server.listen(0, "127.0.0.1");
+  const replicas: ShellroomServer[] = [];
 
   const workerId = `it-${name.slice(-10)}`;
   const docker = new Docker();
@@ -128,18 +138,36 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       return cookieFrom(response.headers);
     },
 
-    terminalSocket(cookie) {
-      const socket = io(`${url}${TERMINAL_NAMESPACE}`, {
+    terminalSocket(cookie, { acks = true, url: target = url } = {}) {
+      const socket = io(`${target}${TERMINAL_NAMESPACE}`, {
         transports: ["websocket"],
-        extraHeaders: { ...(cookie ? { cookie } : {}), origin: url },
+        extraHeaders: { ...(cookie ? { cookie } : {}), origin: target },
         reconnection: false,
         forceNew: true,
       });
       sockets.push(socket);
+      if (acks) {
+        socket.on("terminal:output", (message: { environmentId: string; terminalId: string; data: ArrayBuffer; offset: number }) => {
+          socket.emit("terminal:ack", { environmentId: message.environmentId, terminalId: message.terminalId, offset: message.offset + message.data.byteLength });
+        });
+      }
       return new Promise((resolve, reject) => {
         socket.once("connect", () => resolve(socket));
         socket.once("connect_error", reject);
       });
+    },
+
+    async restartServer() {
+      const port = Number(new URL(url).port);
+      await harness.server.close();
+      harness.server = await newServer();
+      await harness.server.listen(port, "127.0.0.1");
+    },
+
+    async startReplica() {
+      const replica = await newServer();
+      replicas.push(replica);
+      return { url: await replica.listen(0, "127.0.0.1"), server: replica };
     },
 
     async close() {
@@ -150,7 +178,8 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
         await driver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
       }
       for (const pooled of await driver.listPooled()) await driver.removePooled(pooled.slotId).catch(() => undefined);
-      await server.close();
+      for (const replica of replicas) await replica.close();
+      await harness.server.close();
       await db.$disconnect();
       await database.drop();
     },
@@ -183,5 +212,24 @@ export function waitForOutput(socket: Socket, pattern: RegExp, timeoutMs = 15_00
       reject(new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(text.slice(-500))}`));
     }, timeoutMs);
     socket.on("terminal:output", onOutput);
+  });
+}
+
+/** The next `event` on `socket` that satisfies `accept` (rejects after `timeoutMs`, listing what came). */
+export function nextEvent<T>(socket: Socket, event: string, accept: (message: T) => boolean = () => true, timeoutMs = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const seen: T[] = [];
+    const onEvent = (message: T) => {
+      seen.push(message);
+      if (!accept(message)) return;
+      clearTimeout(timer);
+      socket.off(event, onEvent);
+      resolve(message);
+    };
+    const timer = setTimeout(() => {
+      socket.off(event, onEvent);
+      reject(new Error(`timed out waiting for ${event}; saw ${JSON.stringify(seen)}`));
+    }, timeoutMs);
+    socket.on(event, onEvent);
   });
 }
