@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks the platform against raw dockerode in the same run (tests/bench/run-bench.ts):
-# cold start to first prompt, keystroke echo, output throughput; then warm pools against
-# cold starts (one student, and a class of 50 at once). Prints ratios and writes
-# .data/bench-results.json; asserts nothing. Installs and starts whatever is missing, and
-# stops only what it started. BENCH_PHASES=raw or =pool runs one half.
+# cold start to first prompt, keystroke echo, output throughput; terminals under load (echo
+# with 100 active terminals, a flood and its Ctrl-C, and a separate server process's RSS
+# under flood against a stated bound); then warm pools against cold starts (one student,
+# and a class of 50 at once). Prints ratios and writes .data/bench-results.json; asserts
+# nothing. Installs and starts whatever is missing, and stops only what it started.
+# BENCH_PHASES (default raw,terminals,pool) picks the parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1

@@ -87,7 +87,28 @@ export function renderPoolTable(figures: readonly PoolFigure[]): string {
   ]);
 }
 
-function renderRows(rows: string[][]): string {
+/** Running `limit` at a time; results in the order of `items`. */
+export async function inBatches<T, R>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+export const MiB = 1024 * 1024;
+
+export function formatMiB(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / MiB).toFixed(1)} MiB` : "n/a";
+}
+
+/** Columns padded to their widest cell; the first row is the header. */
+export function renderRows(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join("").trimEnd()).join("\n");
 }

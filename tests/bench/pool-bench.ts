@@ -13,7 +13,7 @@ import type Docker from "dockerode";
 import { LABEL_MANAGED, LABEL_POOL, LABEL_WORKER, POOL_PREFIX } from "../../runtime-worker/docker/container-config";
 import { DEFAULT_TEMPLATE_ID } from "../../server/database/seed";
 import type { BenchPlatform, DriverTimings } from "./bench-platform";
-import { formatMs, now, percentile, poolFigure, sleep, summarize, type PoolFigure } from "./measure";
+import { formatMs, inBatches, now, percentile, poolFigure, sleep, summarize, type PoolFigure } from "./measure";
 import { closePlatformShell, platformShell, withTimeout, type PlatformShell, type ShellPhases } from "./platform-shell";
 
 export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
@@ -79,20 +79,6 @@ function smallTemplate(image: string) {
     name: "Bench: small (warm pool)", image, memoryMb: 128, cpuMillis: 250, pidsLimit: 64, diskMb: 256, network: "NONE" as const,
     idleTimeoutMinutes: 60, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null,
   };
-}
-
-/** Running `limit` at a time. */
-async function inBatches<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
 export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOptions): Promise<PoolBenchResult> {

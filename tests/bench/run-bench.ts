@@ -2,15 +2,21 @@
  * Shellroom's benchmark: each platform figure beside a raw-dockerode baseline measured in
  * the same run, and their ratio (platform / baseline). It reports; it asserts nothing.
  *
+ * Terminals under load (f, g) are against raw dockerode too, and (h) measures a separate
+ * server process's RSS under flood against a stated bound (tests/bench/terminal-load-bench.ts).
  * The warm-pool figures (d, e) compare the platform with itself: pool size 0 vs a warm pool
  * (tests/bench/pool-bench.ts).
  *
  * Env: DATABASE_URL (a migrated database; scripts/bench.sh prepares shellroom_bench),
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
- * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_POOL_SAMPLES (5),
- * BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50), BENCH_PHASES ("raw,pool": the figures
- * against raw docker, the warm-pool figures), BENCH_LOG_LEVEL (error).
+ * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_CONCURRENT_TERMINALS (100),
+ * BENCH_CONCURRENT_ECHO_SAMPLES (30 per terminal), BENCH_FLOOD_SECONDS (10),
+ * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50),
+ * BENCH_PHASES ("raw,terminals,pool": the figures against raw docker, terminals under load,
+ * the warm-pool figures), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
+ * separate server and worker processes of (h)).
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -21,6 +27,7 @@ import { BENCH_WORKER_CAPACITY, startBenchPlatform, type BenchPlatform } from ".
 import { figure, formatMs, formatRate, now, percentile, renderPoolTable, renderTable, sleep, summarize, type Figure } from "./measure";
 import { closePlatformShell, platformAtPrompt, platformShell, withTimeout, type ShellPhases } from "./platform-shell";
 import { runPoolBench, type PoolBenchResult } from "./pool-bench";
+import { runTerminalLoadBench, serverRssLines, type TerminalLoadResult } from "./terminal-load-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
@@ -39,7 +46,10 @@ const THROUGHPUT_RUNS = intFromEnv("BENCH_THROUGHPUT_RUNS", 3);
 const POOL_SAMPLES = intFromEnv("BENCH_POOL_SAMPLES", 5);
 const WARM_POOL_SIZE = intFromEnv("BENCH_WARM_POOL_SIZE", 5);
 const BURST_SIZE = intFromEnv("BENCH_BURST_SIZE", 50);
-const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,pool").split(",").map((phase) => phase.trim()));
+const CONCURRENT_TERMINALS = intFromEnv("BENCH_CONCURRENT_TERMINALS", 100);
+const CONCURRENT_ECHO_SAMPLES = intFromEnv("BENCH_CONCURRENT_ECHO_SAMPLES", 30);
+const FLOOD_SECONDS = intFromEnv("BENCH_FLOOD_SECONDS", 10);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool").split(",").map((phase) => phase.trim()));
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -54,10 +64,14 @@ const runId = randomBytes(4).toString("hex");
 const rawWorkerId = `bench-raw-${runId}`;
 /** Every environment id this run created, platform's and baseline's, for the final sweep. */
 const createdIds = new Set<string>();
+/** Workers of this run besides the in-process one (the separate worker process of (h)). */
+const extraWorkerIds = new Set<string>();
+/** Processes this run started (the server and worker processes of (h)): stopped by pid in the cleanup. */
+const startedProcesses = new Set<ChildProcess>();
 let platform: BenchPlatform | undefined;
 let cleanedUp: Promise<void> | undefined;
 
-const runWorkerIds = () => [rawWorkerId, ...(platform ? [platform.workerId] : [])];
+const runWorkerIds = () => [rawWorkerId, ...(platform ? [platform.workerId] : []), ...extraWorkerIds];
 
 /** Managed containers and volumes of this run in Docker (by worker label; the baseline's volumes by name). */
 async function dockerLeftovers() {
@@ -93,8 +107,22 @@ async function sweep() {
   }
 }
 
+/** SIGTERM to each process this run started that is still running; SIGKILL after 10 s. */
+async function stopStartedProcesses() {
+  await Promise.all([...startedProcesses].map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    say(`stopping process ${child.pid} (started by this run)`);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) return;
+    child.kill("SIGKILL");
+    await exited;
+  }));
+}
+
 function cleanup(): Promise<void> {
   cleanedUp ??= (async () => {
+    await stopStartedProcesses();
     if (platform) await platform.close().catch((error: Error) => say(`platform close: ${error.message}`));
     await sweep();
   })();
@@ -222,20 +250,47 @@ async function main() {
   const p = platform;
   say(`platform at ${p.url}, worker ${p.workerId} (capacity ${BENCH_WORKER_CAPACITY.maxEnvironments} environments)`);
 
-  const raw = PHASES.has("raw") ? await rawComparison(p) : undefined;
-  const rawSeconds = (now() - benchStarted) / 1000;
+  const phaseSeconds: string[] = [];
+  const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const began = now();
+    try {
+      return await run();
+    } finally {
+      phaseSeconds.push(`${name} ${((now() - began) / 1000).toFixed(1)} s`);
+    }
+  };
+  const raw = PHASES.has("raw") ? await timed("raw docker comparison", () => rawComparison(p)) : undefined;
+  let terminals: TerminalLoadResult | undefined;
+  if (PHASES.has("terminals")) {
+    terminals = await timed("terminals under load", () => runTerminalLoadBench({
+      platform: p, docker, say, track, runId,
+      rawShell: () => rawShell(p), closeRawShell,
+      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
+      addProcess: (child) => { startedProcesses.add(child); },
+      benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
+    }, { concurrentTerminals: CONCURRENT_TERMINALS, echoSamplesPerTerminal: CONCURRENT_ECHO_SAMPLES, floodSeconds: FLOOD_SECONDS }));
+  }
   let pool: PoolBenchResult | undefined;
   if (PHASES.has("pool")) {
-    pool = await runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE });
+    pool = await timed("warm pool", () =>
+      runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE }));
   }
   const wallSeconds = (now() - benchStarted) / 1000;
+  const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
 
   console.log("");
-  if (raw) {
+  if (againstRaw.length) {
     console.log("Platform vs raw dockerode (same run, same container options):");
-    console.log(renderTable(raw.figures));
+    console.log(renderTable(againstRaw));
     console.log("");
-    for (const line of raw.lines) console.log(line);
+    for (const line of [...(raw?.lines ?? []), ...(terminals?.lines ?? [])]) console.log(line);
+    console.log("");
+  }
+  if (terminals) {
+    console.log("(h) Server as its own process under flood (one acking browser, one that never acks):");
+    for (const line of terminals.serverRss ? serverRssLines(terminals.serverRss) : ["not measured (see anomalies)"]) console.log(line);
+    console.log(terminals.anomalies.length ? `terminal anomalies (${terminals.anomalies.length}):` : "terminal anomalies: none");
+    for (const anomaly of terminals.anomalies) console.log(`  - ${anomaly}`);
     console.log("");
   }
   if (pool) {
@@ -247,18 +302,22 @@ async function main() {
     for (const anomaly of pool.anomalies) console.log(`  - ${anomaly}`);
     console.log("");
   }
-  console.log(`bench took ${wallSeconds.toFixed(1)} s` + (raw && pool ? ` (raw docker comparison ${rawSeconds.toFixed(1)} s, warm pool ${(wallSeconds - rawSeconds).toFixed(1)} s)` : ""));
+  console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify({
     measuredAt: new Date().toISOString(),
     host: { node: process.version, cpus: os.cpus().length, docker: dockerVersion.Version, dockerApi: dockerVersion.ApiVersion },
     note: "figures: ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run. " +
-      "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool",
-    figures: raw?.figures ?? [],
+      "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool. " +
+      "serverUnderFlood: a separate server process's RSS while one terminal floods to an acking and a never-acking socket",
+    figures: againstRaw,
     poolFigures: pool?.figures ?? [],
-    details: { ...raw?.details, ...pool?.details },
-    anomalies: pool?.anomalies ?? [],
+    serverUnderFlood: terminals?.serverRss
+      ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) }
+      : null,
+    details: { ...raw?.details, ...terminals?.details, ...pool?.details },
+    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? [])],
     leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
     wallSeconds,
   }, null, 2)}\n`);
