@@ -92,7 +92,8 @@ export const JoinRoomRequest = z.object({ courseId: EntityId });
  */
 export type AttachReply =
   | { ok: true; screen: string; offset: number; mode: "owner" | "watch"; terminals: string[]; controller: string | null }
-  | { ok: false; error: string };
+  // `terminals`: the tabs that are open, when the one asked for is not (a viewer then picks one).
+  | { ok: false; error: string; terminals?: string[] };
 
 /** The generic acknowledgement of a request that returns nothing. */
 export type BrowserReply = { ok: true } | { ok: false; error: string };

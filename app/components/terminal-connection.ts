@@ -283,6 +283,13 @@ export class TerminalConnection {
     const reply = readAttachReply(raw) ?? { ok: false as const, error: "The terminal could not be opened." };
     if (!reply.ok) {
       tab.attachFailed();
+      if (reply.terminals && reply.terminals.length > 0 && !reply.terminals.includes(tab.id)) {
+        // Watching a tab the student has closed: show the ones still open instead.
+        this.tabs.merge(reply.terminals);
+        this.tabs.remove(tab, false);
+        this.reconcile(reply.terminals);
+        return;
+      }
       if (tab.fresh && this.tabs.count > 1) {
         // A tab this panel just opened: it never existed, so it goes, and the panel says why.
         this.tabs.remove(tab, this.focusIsOurs() && this.canType());

@@ -44,7 +44,8 @@ const AttachReply = z.union([
     terminals: TerminalList.optional(),
     controller: z.string().min(1).max(200).nullable().optional(),
   }),
-  z.object({ ok: z.literal(false), error: z.string() }),
+  // A viewer asking for a tab the student closed is told which ones are open.
+  z.object({ ok: z.literal(false), error: z.string(), terminals: TerminalList.optional() }),
 ]);
 const Reply = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: z.string() })]);
 

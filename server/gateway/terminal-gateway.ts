@@ -11,7 +11,7 @@ import {
   AttachRequest, BrowserAck, BrowserInput, BrowserResize, BrowserToServer, CloseTerminalRequest, ControlRequest, JoinRoomRequest, ServerToBrowser,
   type AttachReply, type BrowserError, type BrowserReply, type ControlChange,
 } from "../../protocol/browser-messages";
-import { ServerToWorker, type OpenTerminalReply } from "../../protocol/worker-messages";
+import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply } from "../../protocol/worker-messages";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
 import { validateSessionToken, type SessionUser } from "../auth/sessions";
@@ -162,7 +162,13 @@ export function attachTerminalGateway(options: {
           : await workers.request<OpenTerminalReply>(environment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, OPEN_TERMINAL_TIMEOUT_MS);
         if (!opened.ok) {
           await socket.leave(room);
-          return reply({ ok: false, error: owner ? opened.error : "The student has no terminal open here right now." });
+          if (owner) return reply({ ok: false, error: opened.error });
+          // The student may have closed this tab and kept others: name them, so the viewer can watch one.
+          const listed = await workers.request<ListTerminalsReply>(environment.workerId, ServerToWorker.listTerminals, { environmentId }, SNAPSHOT_TIMEOUT_MS);
+          const terminals = listed.ok ? listed.terminalIds : [];
+          return reply(terminals.length > 0
+            ? { ok: false, error: "This terminal is not open; the student has others.", terminals }
+            : { ok: false, error: "The student has no terminal open here right now." });
         }
         data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode, courseId: environment.courseId });
         flow.start(environmentId, terminalId, opened.offset);

@@ -73,6 +73,44 @@ test("an instructor watches a student live, takes the keyboard, answers a raised
   await instructorContext.close();
 });
 
+test("watching a student who closed the first terminal shows the one still open", async ({ browser }) => {
+  const studentContext = await browser.newContext();
+  const instructorContext = await browser.newContext();
+  const student = await studentContext.newPage();
+  const instructor = await instructorContext.newPage();
+
+  await signIn(student, STUDENT);
+  await student.getByRole("link", { name: "First steps in the shell" }).click();
+  await expectConnectedTerminal(student);
+  const tabs = student.getByTestId("terminal-tab");
+  await student.getByRole("button", { name: "New terminal tab" }).click();
+  const marker = `kept-tab-${Date.now()}`;
+  await typeInTerminal(student, `echo ${marker}`);
+  // Close every other tab, the first ("main") included: only the new one stays open.
+  for (let count = await tabs.count(); count > 1; count -= 1) {
+    await student.getByRole("button", { name: "Close Terminal 1" }).click();
+    await expect(tabs).toHaveCount(count - 1);
+  }
+  await expect.poll(() => screenText(student)).toContain(marker);
+
+  await openLiveRoom(instructor);
+  await card(instructor).getByRole("button", { name: "Watch" }).click();
+  const dialog = instructor.getByRole("dialog", { name: `Terminal of ${STUDENT_NAME}` });
+  await expect(dialog.getByTestId("terminal-status")).toHaveAttribute("data-state", "watching", { timeout: 30_000 });
+  await expect.poll(() => screenText(dialog), { timeout: 15_000 }).toContain(marker);
+  await expect(dialog.getByTestId("terminal-tab")).toHaveCount(1);
+
+  // Back to one "main" terminal for the tests after this one: a reload opens main again.
+  await student.reload();
+  await expectConnectedTerminal(student);
+  await expect(tabs).toHaveCount(2);
+  await student.getByRole("button", { name: "Close Terminal 2" }).click();
+  await expect(tabs).toHaveCount(1);
+
+  await studentContext.close();
+  await instructorContext.close();
+});
+
 test("a student cannot open the live room", async ({ page }) => {
   await signIn(page, STUDENT);
   await page.getByRole("link", { name: DEMO_COURSE }).click();

@@ -288,15 +288,21 @@ describe("tabs", () => {
     // Its shell is gone (hung up), not merely detached.
     await expect.poll(async () => (await runArgvInEnvironment(harness.driver, environmentId, ["pgrep", "-f", "shellroom-tab=t-second$"])).exitCode).toBe(1);
 
-    // A watcher looking at a tab that is not open gets nothing, and no shell is started.
+    // A watcher looking at a tab that is not open gets the open ones instead, and no shell is started.
     const late = await harness.terminalSocket(instructorCookie);
     for (const terminalId of ["t-second", "t-never-opened"]) {
       const reply = await attach(late, { environmentId, terminalId });
-      expect(reply).toEqual({ ok: false, error: "The student has no terminal open here right now." });
+      expect(reply).toEqual({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["main"] });
     }
     expect(harness.worker.environments.terminalIds(environmentId)).toEqual(["main"]);
     const check = await harness.terminalSocket(student.cookie);
     expect(await attach(check, { environmentId })).toMatchObject({ ok: true, terminals: ["main"] });
+
+    // With every tab closed, there is nothing to offer.
+    expect(await request<BrowserReply>(check, "terminal:close", { environmentId, terminalId: "main" })).toEqual({ ok: true });
+    await expect.poll(() => harness.worker.environments.terminalIds(environmentId)).toEqual([]);
+    expect(await attach(late, { environmentId })).toEqual({ ok: false, error: "The student has no terminal open here right now." });
+    expect(harness.worker.environments.terminalIds(environmentId)).toEqual([]);
 
     for (const socket of [first, second, staff, late, check]) socket.close();
   });

@@ -35,6 +35,8 @@ describe("messages the terminal panel accepts from the server", () => {
     expect(older).toMatchObject({ ok: true, mode: "watch" });
     expect(older && older.ok && older.terminals).toBeUndefined();
     expect(readAttachReply({ ok: false, error: "You cannot open this terminal." })).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(readAttachReply({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2", "../x", "t-2"] }))
+      .toEqual({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2"] });
     expect(readAttachReply({ ok: true, screen: "", offset: 0, mode: "admin" })).toBeNull();
   });
 
