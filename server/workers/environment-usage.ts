@@ -22,6 +22,8 @@ export class MemoryUsageStore implements UsageStore {
   private readonly readings = new Map<string, UsageReading>();
 
   async record(usage: Record<string, EnvironmentUsage>, at = Date.now()) {
+    // Environments that stopped stop reporting: their readings go once stale, so the map stays bounded.
+    for (const [environmentId, reading] of this.readings) if (!fresh(reading, at)) this.readings.delete(environmentId);
     for (const [environmentId, reading] of Object.entries(usage)) this.readings.set(environmentId, { ...reading, at });
   }
 
@@ -35,21 +37,24 @@ export class MemoryUsageStore implements UsageStore {
 }
 
 export class RedisUsageStore implements UsageStore {
-  private readonly key: string;
+  constructor(private readonly redis: ReturnType<typeof createClient>, private readonly prefix: string) {}
 
-  constructor(private readonly redis: ReturnType<typeof createClient>, prefix: string) {
-    this.key = `${prefix}:environment-usage`;
+  private keyOf(environmentId: string) {
+    return `${this.prefix}:environment-usage:${environmentId}`;
   }
 
   async record(usage: Record<string, EnvironmentUsage>, at = Date.now()) {
     const entries = Object.entries(usage);
     if (entries.length === 0) return;
-    await this.redis.hSet(this.key, Object.fromEntries(entries.map(([id, reading]) => [id, JSON.stringify({ ...reading, at })])));
+    // One key per environment that expires with its freshness: stopped environments leave nothing behind.
+    const batch = this.redis.multi();
+    for (const [id, reading] of entries) batch.set(this.keyOf(id), JSON.stringify({ ...reading, at }), { expiration: { type: "PX", value: STALE_MS } });
+    await batch.exec();
   }
 
   async read(environmentIds: string[]) {
     if (environmentIds.length === 0) return new Map<string, UsageReading>();
-    const values = await this.redis.hmGet(this.key, environmentIds);
+    const values = await this.redis.mGet(environmentIds.map((id) => this.keyOf(id)));
     const now = Date.now();
     return new Map(environmentIds.flatMap((id, index) => {
       const value = values[index];
