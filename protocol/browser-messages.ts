@@ -108,7 +108,8 @@ export type TerminalTabs = { environmentId: string; terminals: string[] };
 /** `controller`: the display name of the staff member typing, or null when nobody is. */
 export type ControlChange = { environmentId: string; controller: string | null };
 
-export type CourseBroadcast = { courseId: string; from: string; message: string; at: string };
+/** `id`: the stored message, so a browser shows each once (recent ones are re-sent on every connect). */
+export type CourseBroadcast = { id: string; courseId: string; from: string; message: string; at: string };
 
 /** Sent when a message could not be accepted (no ack was asked for). */
 export type BrowserError = { event: string; error: string };

@@ -9,6 +9,7 @@ import {
   BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, ServerToBrowser, TERMINAL_NAMESPACE,
   type AttachRequest, type BrowserAck, type BrowserInput,
 } from "../../protocol/browser-messages";
+import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
 import {
   readAttachReply, readBroadcast, readControl, readExit, readNotice, readOutput, readRepaint, readReply,
   readServerError, readTabs, type ReceivedNotice,
@@ -23,7 +24,7 @@ export type ConnectionStatus =
   | { kind: "error"; message: string; signIn?: boolean };
 
 export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
-export type PanelBroadcast = { id: number; from: string; message: string; at: string };
+export type PanelBroadcast = InboxBroadcast;
 
 export type TerminalView = {
   status: ConnectionStatus;
@@ -38,7 +39,7 @@ export type TerminalView = {
   activeId: string;
   canAddTab: boolean;
   notices: PanelNotice[];
-  broadcasts: PanelBroadcast[];
+  broadcasts: readonly PanelBroadcast[];
   /** A failed action (open or close a tab, take the keyboard): says what happened. */
   alert: { id: number; message: string } | null;
   /** A short-lived tip (paste without clipboard access). */
@@ -54,7 +55,6 @@ export const INITIAL_VIEW: TerminalView = {
 const INPUT_CHUNK = 16 * 1024;
 /** Older info/warning banners give way to newer ones. */
 const MAX_NOTICES = 3;
-const MAX_BROADCASTS = 3;
 /** How long an ended shell waits for a "stopped" notice before its tab goes or offers a new shell. */
 const EXIT_GRACE_MS = 600;
 const HINT_MS = 4000;
@@ -73,7 +73,7 @@ export class TerminalConnection {
   private controller: string | null = null;
   private closing = new Set<string>();
   private notices: PanelNotice[] = [];
-  private broadcasts: PanelBroadcast[] = [];
+  private readonly broadcasts = new BroadcastInbox(browserStorage());
   private alert: TerminalView["alert"] = null;
   private hint: TerminalView["hint"] = null;
   /** Once the server says the environment stopped, nothing re-attaches until the page starts it again. */
@@ -193,8 +193,8 @@ export class TerminalConnection {
     this.publish();
   }
 
-  dismissBroadcast(id: number) {
-    this.broadcasts = this.broadcasts.filter((broadcast) => broadcast.id !== id);
+  dismissBroadcast(key: string) {
+    this.broadcasts.dismiss(key);
     this.publish();
   }
 
@@ -258,8 +258,7 @@ export class TerminalConnection {
       // Course-wide, not tied to this environment: every one that arrives is shown.
       const message = readBroadcast(raw);
       if (!message) return;
-      this.broadcasts = [...this.broadcasts, { id: ++this.nextMessageId, from: message.from, message: message.message, at: message.at }].slice(-MAX_BROADCASTS);
-      this.publish();
+      if (this.broadcasts.receive(message)) this.publish();
     });
     socket.on(ServerToBrowser.notice, (raw: unknown) => this.onNotice(raw));
     socket.on(ServerToBrowser.error, (raw: unknown) => this.onServerError(raw));
@@ -508,7 +507,8 @@ export class TerminalConnection {
       activeId: this.tabSet?.activeId ?? MAIN_TERMINAL,
       canAddTab: this.canAddTab(),
       notices: this.notices,
-      broadcasts: this.broadcasts,
+      // Course messages are for the students; staff watching a terminal sent them.
+      broadcasts: this.mode === "watch" ? [] : this.broadcasts.list,
       alert: this.alert,
       hint: this.hint,
     });

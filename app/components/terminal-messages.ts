@@ -30,7 +30,8 @@ const Tabs = z.object({ environmentId: z.string(), terminals: TerminalList });
 const Control = z.object({ environmentId: z.string(), controller: z.string().min(1).max(200).nullable() });
 /** Longer text than a banner can show is cut, not dropped. */
 const Text = (max: number) => z.string().transform((text) => text.slice(0, max));
-const Broadcast = z.object({ courseId: z.string(), from: Text(200), message: z.string().min(1).transform((text) => text.slice(0, 10_000)), at: Text(64) });
+/** `id` is optional: an older server sent none (then the message cannot be told apart from a repeat). */
+const Broadcast = z.object({ id: z.string().min(1).max(100).optional(), courseId: z.string(), from: Text(200), message: z.string().min(1).transform((text) => text.slice(0, 10_000)), at: Text(64) });
 const Notice = z.object({ environmentId: z.string(), kind: z.enum(["warning", "stopped", "info"]), message: z.string() });
 const ServerError = z.object({ event: z.string(), error: z.string() });
 

@@ -10,14 +10,14 @@ const NOTICE_LABELS: Record<PanelNotice["kind"], string> = { warning: "Heads up"
 
 export function TerminalNotices({ notices, broadcasts, controller, alert, offerStart, onStartAgain, onDismissNotice, onDismissBroadcast, onDismissAlert }: {
   notices: PanelNotice[];
-  broadcasts: PanelBroadcast[];
+  broadcasts: readonly PanelBroadcast[];
   /** Shown to the owner only: the staff member typing in their terminal. */
   controller: string | null;
   alert: TerminalView["alert"];
   offerStart: boolean;
   onStartAgain?: () => void;
   onDismissNotice: (id: number) => void;
-  onDismissBroadcast: (id: number) => void;
+  onDismissBroadcast: (key: string) => void;
   onDismissAlert: () => void;
 }) {
   if (!controller && notices.length === 0 && broadcasts.length === 0 && !alert) return null;
@@ -38,10 +38,10 @@ export function TerminalNotices({ notices, broadcasts, controller, alert, offerS
         </div>
       ))}
       {broadcasts.map((broadcast) => (
-        <div key={broadcast.id} className="terminal-notice broadcast" role="status" data-testid="broadcast-notice" title={sentAt(broadcast.at)}>
+        <div key={broadcast.key} className="terminal-notice broadcast" role="status" data-testid="broadcast-notice" title={sentAt(broadcast.at)}>
           <span className="terminal-notice-label">Message from {broadcast.from}</span>
           <span className="terminal-notice-text">{broadcast.message}</span>
-          <button type="button" className="terminal-notice-dismiss" onClick={() => onDismissBroadcast(broadcast.id)} aria-label="Dismiss this message">×</button>
+          <button type="button" className="terminal-notice-dismiss" onClick={() => onDismissBroadcast(broadcast.key)} aria-label="Dismiss this message">×</button>
         </div>
       ))}
       {alert && (

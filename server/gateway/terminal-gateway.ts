@@ -18,6 +18,7 @@ import { validateSessionToken, type SessionUser } from "../auth/sessions";
 import type { AuditLog } from "../audit";
 import type { Database } from "../database/client";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
+import { recentBroadcasts } from "../live/course-broadcasts";
 import { BrowserFlow } from "./browser-flow";
 import { controlRoom, courseRoom, environmentRoom, staffRoom, terminalRoom, watcherRoom } from "./rooms";
 import { filterForViewer } from "./viewer-escape-filter";
@@ -108,8 +109,13 @@ export function attachTerminalGateway(options: {
     const socketLog = log.child({ userId: data.user.id, socketId: socket.id });
     void socket.join([sessionRoom(data.sessionId), userRoom(data.user.id)]);
     // Every course the user belongs to: broadcasts reach them, and presence counts them.
+    // The recent broadcasts come first, so a student who just arrived has not missed them.
     void db.courseMember.findMany({ where: { userId: data.user.id }, select: { courseId: true } })
-      .then((memberships) => socket.join(memberships.map(({ courseId }) => courseRoom(courseId))))
+      .then(async (memberships) => {
+        const courseIds = memberships.map(({ courseId }) => courseId);
+        await socket.join(courseIds.map(courseRoom));
+        for (const message of await recentBroadcasts(db, courseIds)) socket.emit(ServerToBrowser.broadcast, message);
+      })
       .catch((error: Error) => socketLog.error({ err: error.message }, "could not join course rooms"));
 
     const flow = new BrowserFlow(socket, async (environmentId, terminalId) => {

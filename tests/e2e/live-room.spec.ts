@@ -68,6 +68,22 @@ test("an instructor watches a student live, takes the keyboard, answers a raised
   await instructor.getByRole("button", { name: "Send" }).click();
   await expect(student.getByTestId("broadcast-notice")).toContainText(message, { timeout: 15_000 });
   await expect(student.getByTestId("broadcast-notice")).toContainText("Ines Instructor");
+  // Kept: after a reload the message is still there, until the student dismisses it.
+  await student.reload();
+  await expectConnectedTerminal(student);
+  const notice = student.getByTestId("broadcast-notice").filter({ hasText: message });
+  await expect(notice).toHaveCount(1);
+  await notice.getByRole("button", { name: "Dismiss this message" }).click();
+  await expect(notice).toHaveCount(0);
+  // A later message comes in the same batch after a reload: once it shows, the dismissed one would have too.
+  const later = `Back at 11:15 ${Date.now()}`;
+  await instructor.getByLabel("Message to all students").fill(later);
+  await instructor.getByRole("button", { name: "Send" }).click();
+  await expect(student.getByTestId("broadcast-notice").filter({ hasText: later })).toHaveCount(1, { timeout: 15_000 });
+  await student.reload();
+  await expectConnectedTerminal(student);
+  await expect(student.getByTestId("broadcast-notice").filter({ hasText: later })).toHaveCount(1, { timeout: 15_000 });
+  await expect(notice).toHaveCount(0);
 
   await studentContext.close();
   await instructorContext.close();

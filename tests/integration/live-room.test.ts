@@ -168,7 +168,7 @@ describe("presence and broadcasts", () => {
     const arrived = nextEvent<CourseBroadcast>(inCourse, "course:broadcast");
     const sent = await harness.trpc("live.broadcast", { courseId, message: "  Break until 11:00  " }, { cookie: instructorCookie });
     expect(sent.status).toBe(200);
-    expect(await arrived).toEqual({ courseId, from: INSTRUCTOR_NAME, message: "Break until 11:00", at: sent.body.result.data.at });
+    expect(await arrived).toEqual({ id: sent.body.result.data.id, courseId, from: INSTRUCTOR_NAME, message: "Break until 11:00", at: sent.body.result.data.at });
 
     // Sent after the first on the same channel: once the outsider has this one, the first
     // would have arrived before it had it been sent to them.
@@ -185,6 +185,26 @@ describe("presence and broadcasts", () => {
     expect(errorOf(byStudent)).toMatchObject({ status: 403, code: "FORBIDDEN" });
     inCourse.close();
     outsider.close();
+  });
+
+  it("a student who connects after a broadcast still gets the recent ones of their courses, and not old ones", async () => {
+    const instructor = await harness.db.user.findFirstOrThrow({ where: { email: "instructor@shellroom.local" } });
+    await harness.db.broadcast.create({ data: { courseId, authorId: instructor.id, fromName: INSTRUCTOR_NAME, message: "Yesterday's news", createdAt: new Date(Date.now() - 3 * 60 * 60_000) } });
+    const sent = await harness.trpc("live.broadcast", { courseId, message: "Lab 2 starts now" }, { cookie: instructorCookie });
+    expect(sent.status).toBe(200);
+
+    const student = await harness.newStudent("Lou Latecomer");
+    let received: CourseBroadcast[] = [];
+    const late = await harness.terminalSocket(student.cookie, { listen: (socket) => { received = collect<CourseBroadcast>(socket, "course:broadcast"); } });
+    await expect.poll(() => received.map((message) => message.id)).toContain(sent.body.result.data.id);
+    expect(received.find((message) => message.id === sent.body.result.data.id))
+      .toEqual({ id: sent.body.result.data.id, courseId, from: INSTRUCTOR_NAME, message: "Lab 2 starts now", at: sent.body.result.data.at });
+    expect(received.map((message) => message.message)).not.toContain("Yesterday's news");
+    expect(received.every((message) => message.courseId === courseId)).toBe(true);
+    // Oldest first, each once.
+    expect(received.map((message) => message.at)).toEqual(received.map((message) => message.at).sort());
+    expect(new Set(received.map((message) => message.id)).size).toBe(received.length);
+    late.close();
   });
 });
 

@@ -42,7 +42,8 @@ export interface Harness {
    * A browser's socket. Like a page, it acknowledges output as it "renders" it, unless
    * `acks: false` plays a browser that has stalled. `url` reaches another replica.
    */
-  terminalSocket(cookie?: string, options?: { acks?: boolean; url?: string }): Promise<Socket>;
+  /** `listen` registers handlers before the connection opens (for what the server sends at once). */
+  terminalSocket(cookie?: string, options?: { acks?: boolean; url?: string; listen?: (socket: Socket) => void }): Promise<Socket>;
   /** Stops the server and starts a new one on the same port (the worker reconnects by itself). */
   restartServer(): Promise<void>;
   /** Another server replica on the same database and Redis channel (closed with the harness). */
@@ -138,7 +139,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       return cookieFrom(response.headers);
     },
 
-    terminalSocket(cookie, { acks = true, url: target = url } = {}) {
+    terminalSocket(cookie, { acks = true, url: target = url, listen } = {}) {
       const socket = io(`${target}${TERMINAL_NAMESPACE}`, {
         transports: ["websocket"],
         extraHeaders: { ...(cookie ? { cookie } : {}), origin: target },
@@ -146,6 +147,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
         forceNew: true,
       });
       sockets.push(socket);
+      listen?.(socket);
       if (acks) {
         socket.on("terminal:output", (message: { environmentId: string; terminalId: string; data: ArrayBuffer; offset: number }) => {
           socket.emit("terminal:ack", { environmentId: message.environmentId, terminalId: message.terminalId, offset: message.offset + message.data.byteLength });

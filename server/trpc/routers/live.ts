@@ -6,6 +6,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
+import { storeBroadcast } from "../../live/course-broadcasts";
 import { roomOverview } from "../../live/room-overview";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
@@ -46,10 +47,11 @@ export const liveRouter = router({
   broadcast: courseStaffProcedure
     .input(z.object({ message: BroadcastMessage }))
     .mutation(async ({ ctx, input }) => {
-      const at = new Date().toISOString();
-      ctx.live.broadcast({ courseId: ctx.course.id, from: ctx.auth.user.displayName, message: input.message, at });
+      // Stored first: a student who connects later still gets it (see course-broadcasts.ts).
+      const broadcast = await storeBroadcast(ctx.db, { courseId: ctx.course.id, authorId: ctx.auth.user.id, fromName: ctx.auth.user.displayName, message: input.message });
+      ctx.live.broadcast(broadcast);
       await ctx.audit.record({ action: "course.broadcast", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { message: input.message.slice(0, 200) } });
-      return { at };
+      return { id: broadcast.id, at: broadcast.at };
     }),
 
   /** Staff answered a raised hand. */
