@@ -1,4 +1,4 @@
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
 import { INSTRUCTOR, STUDENT, activeTerminal, expectConnectedTerminal, screenText, signIn, typeInTerminal } from "./helpers";
 
 const STUDENT_NAME = "Sam Student";
@@ -21,15 +21,24 @@ async function typeInto(scope: Locator, page: Page, text: string) {
   await page.keyboard.press("Enter");
 }
 
-test("an instructor watches a student live, takes the keyboard, answers a raised hand and broadcasts", async ({ browser }) => {
+/** The demo student in the first lab with a live terminal, and an instructor, each in a browser context of their own. */
+async function studentInLabAndInstructor(browser: Browser) {
   const studentContext = await browser.newContext();
   const instructorContext = await browser.newContext();
   const student = await studentContext.newPage();
   const instructor = await instructorContext.newPage();
-
   await signIn(student, STUDENT);
   await student.getByRole("link", { name: "First steps in the shell" }).click();
   await expectConnectedTerminal(student);
+  const close = async () => {
+    await studentContext.close();
+    await instructorContext.close();
+  };
+  return { student, instructor, close };
+}
+
+test("an instructor watches a student live, takes the keyboard, answers a raised hand and broadcasts", async ({ browser }) => {
+  const { student, instructor, close } = await studentInLabAndInstructor(browser);
 
   await openLiveRoom(instructor);
   await expect(card(instructor)).toHaveAttribute("data-state", "RUNNING", { timeout: 30_000 });
@@ -85,19 +94,11 @@ test("an instructor watches a student live, takes the keyboard, answers a raised
   await expect(student.getByTestId("broadcast-notice").filter({ hasText: later })).toHaveCount(1, { timeout: 15_000 });
   await expect(notice).toHaveCount(0);
 
-  await studentContext.close();
-  await instructorContext.close();
+  await close();
 });
 
 test("watching a student who closed the first terminal shows the one still open", async ({ browser }) => {
-  const studentContext = await browser.newContext();
-  const instructorContext = await browser.newContext();
-  const student = await studentContext.newPage();
-  const instructor = await instructorContext.newPage();
-
-  await signIn(student, STUDENT);
-  await student.getByRole("link", { name: "First steps in the shell" }).click();
-  await expectConnectedTerminal(student);
+  const { student, instructor, close } = await studentInLabAndInstructor(browser);
   const tabs = student.getByTestId("terminal-tab");
   await student.getByRole("button", { name: "New terminal tab" }).click();
   const marker = `kept-tab-${Date.now()}`;
@@ -123,8 +124,7 @@ test("watching a student who closed the first terminal shows the one still open"
   await student.getByRole("button", { name: "Close Terminal 2" }).click();
   await expect(tabs).toHaveCount(1);
 
-  await studentContext.close();
-  await instructorContext.close();
+  await close();
 });
 
 test("a student cannot open the live room", async ({ page }) => {
