@@ -70,3 +70,28 @@ test("a student works in two terminal tabs, with Unicode and colours, and the ta
   await typeInTerminal(page, "kill -0 $(cat /tmp/second-tab-pid) 2>/dev/null && echo second-shell-alive || echo second-shell-gone");
   await expect.poll(() => screenText(page)).toMatch(/^second-shell-gone\s*$/m);
 });
+
+test("a flood of output neither freezes the page nor outlives Ctrl-C", async ({ page }) => {
+  await signIn(page, STUDENT);
+  await page.getByRole("link", { name: "First steps in the shell" }).click();
+  await expectConnectedTerminal(page);
+  const tabs = page.getByTestId("terminal-tab");
+  const before = await tabs.count();
+
+  await typeInTerminal(page, "yes shellroom-flood-line");
+  await expect.poll(async () => (await screenText(page)).split("shellroom-flood-line").length).toBeGreaterThan(10);
+
+  // While it floods, the page still answers: the tab strip reacts to clicks.
+  await page.getByRole("button", { name: "New terminal tab" }).click();
+  await expect(tabs).toHaveCount(before + 1);
+  await page.getByRole("button", { name: `Close Terminal ${before + 1}` }).click();
+  await expect(tabs).toHaveCount(before);
+
+  // Ctrl-C reaches the shell through the flood; the prompt comes back and takes a command.
+  await activeTerminal(page).locator(".xterm-helper-textarea").focus();
+  await page.keyboard.press("Control+c");
+  await typeInTerminal(page, "echo after-flood-$((6*7))");
+  await expect.poll(() => screenText(page), { timeout: 20_000 }).toMatch(/^after-flood-42\s*$/m);
+  // Nothing of the flood follows the answer.
+  expect((await screenText(page)).split("after-flood-42").at(-1)).not.toContain("shellroom-flood-line");
+});
