@@ -11,9 +11,13 @@ export const RECENT_BROADCAST_MS = 2 * 60 * 60_000;
 /** Per course, the newest this many (the panel shows three). */
 const RECENT_BROADCAST_COUNT = 3;
 
+type StoredBroadcast = { id: string; courseId: string; fromName: string; message: string; createdAt: Date };
+
+const asMessage = (stored: StoredBroadcast): CourseBroadcast =>
+  ({ id: stored.id, courseId: stored.courseId, from: stored.fromName, message: stored.message, at: stored.createdAt.toISOString() });
+
 export async function storeBroadcast(db: Database, input: { courseId: string; authorId: string; fromName: string; message: string }): Promise<CourseBroadcast> {
-  const stored = await db.broadcast.create({ data: input });
-  return { id: stored.id, courseId: stored.courseId, from: stored.fromName, message: stored.message, at: stored.createdAt.toISOString() };
+  return asMessage(await db.broadcast.create({ data: input }));
 }
 
 /** The recent broadcasts of these courses, oldest first. */
@@ -27,5 +31,5 @@ export async function recentBroadcasts(db: Database, courseIds: string[], now = 
   })));
   return perCourse.flat()
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-    .map((stored) => ({ id: stored.id, courseId: stored.courseId, from: stored.fromName, message: stored.message, at: stored.createdAt.toISOString() }));
+    .map(asMessage);
 }
