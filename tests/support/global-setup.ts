@@ -11,12 +11,14 @@ import { createDatabase } from "../../server/database/client";
 import { migrateDatabase } from "../../server/database/migrate";
 import { seedDemoData } from "../../server/database/seed";
 
-const TEMPLATE_DATABASE = "shellroom_it_template";
+/** Per run, so two runs on one Postgres (two developers, CI beside a session) never share it. */
+const TEMPLATE_DATABASE = `shellroom_it_template_${process.pid}`;
 
 declare module "vitest" {
   export interface ProvidedContext {
     postgresServerUrl: string;
     redisUrl: string;
+    templateDatabase: string;
   }
 }
 
@@ -38,4 +40,11 @@ export default async function setup(project: TestProject) {
 
   project.provide("postgresServerUrl", serverUrl);
   project.provide("redisUrl", redisUrl);
+  project.provide("templateDatabase", TEMPLATE_DATABASE);
+  return async () => {
+    const cleanup = new pg.Client({ connectionString: serverUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+    await cleanup.end();
+  };
 }

@@ -20,8 +20,6 @@ import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 
-const TEMPLATE_DATABASE = "shellroom_it_template";
-
 export interface Harness {
   url: string;
   /** The secret workers present; for starting more workers in a test. */
@@ -57,7 +55,7 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
   const name = `shellroom_it_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject("templateDatabase")}`);
   await admin.end();
   return {
     name,
