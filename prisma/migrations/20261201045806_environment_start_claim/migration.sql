@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Environment" ADD COLUMN     "startClaimedAt" TIMESTAMP(3);
+
