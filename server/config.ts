@@ -2,7 +2,11 @@
  * Server configuration, validated once at boot: a missing or malformed variable fails
  * fast with its name instead of surfacing later as `undefined`.
  */
+import proxyAddr from "proxy-addr";
 import { z } from "zod";
+
+/** "1"/"true" or "0"/"false"; anything else is a mistake worth failing on. */
+const Flag = z.enum(["1", "0", "true", "false", ""]).default("").transform((value) => value === "1" || value === "true");
 
 export const ServerConfig = z.object({
   HOST: z.string().default("127.0.0.1").describe("interface to listen on"),
@@ -13,6 +17,16 @@ export const ServerConfig = z.object({
   SHELLROOM_WORKER_TOKEN: z.string().min(16, "SHELLROOM_WORKER_TOKEN must be at least 16 characters").describe("secret workers present when they dial in"),
   SHELLROOM_PUBLIC_URL: z.url().optional().describe("the origin browsers use, e.g. https://shellroom.example.edu; checked against Origin"),
   SHELLROOM_DATA_DIR: z.string().default(".data").describe("embedded Postgres and other local state"),
+  SHELLROOM_TRUSTED_PROXIES: z.string().default("")
+    .transform((list) => list.split(",").map((entry) => entry.trim()).filter(Boolean))
+    .refine((list) => { try { proxyAddr.compile(list); return true; } catch { return false; } },
+      "list addresses, CIDR ranges or loopback/linklocal/uniquelocal, separated by commas")
+    .describe("reverse proxies whose X-Forwarded-For is believed; unset: the client is the socket's peer"),
+  SHELLROOM_DEMO: Flag.describe("1 seeds the demo accounts (known passwords) and the demo join code; npm run platform sets it"),
+  SHELLROOM_RUNAWAY_SECONDS: z.coerce.number().int().min(5).max(3600).default(20).describe("an environment at its pids limit this long is flagged as a runaway in the live room"),
+  SHELLROOM_RUNAWAY_CPU_SECONDS: z.coerce.number().int().min(5).max(24 * 3600).default(300).describe("the same at its CPU limit (longer: a compile saturates a core legitimately)"),
+  SHELLROOM_RUNAWAY_STOP_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("a runaway this long is stopped, files kept; 0 never stops one"),
+  SHELLROOM_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8).describe("environments an action on everyone (reset all, ...) works on at once"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -33,5 +47,12 @@ export function serverOptionsFrom(config: ServerConfig) {
     redisUrl: config.REDIS_URL,
     redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
     publicUrl: config.SHELLROOM_PUBLIC_URL,
+    runaway: {
+      pidsAfterMs: config.SHELLROOM_RUNAWAY_SECONDS * 1000,
+      cpuAfterMs: config.SHELLROOM_RUNAWAY_CPU_SECONDS * 1000,
+      stopAfterMs: config.SHELLROOM_RUNAWAY_STOP_MINUTES * 60_000,
+    },
+    bulkConcurrency: config.SHELLROOM_BULK_CONCURRENCY,
+    trustedProxies: config.SHELLROOM_TRUSTED_PROXIES,
   };
 }

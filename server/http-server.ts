@@ -12,23 +12,29 @@ import { AuditLog } from "./audit";
 import { PROMETHEUS_CONTENT_TYPE } from "../common/metrics";
 import { createServerMetrics, readiness } from "./observability";
 import { originAllowed } from "./auth/origin";
+import { clientAddressResolver } from "./auth/client-address";
+import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength } from "./auth/request-limits";
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
 import { ImageBuilds } from "./images/image-builds";
+import { startJobQueue, stopJobQueue } from "./jobs/job-queue";
 import { createSocketServer } from "./gateway/socket-server";
 import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
 import { pushPoolConfiguration } from "./workers/pool-config";
 import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
-import { MemoryUsageStore, RedisUsageStore } from "./workers/environment-usage";
+import { DEFAULT_RUNAWAY_POLICY, MemoryUsageStore, RedisUsageStore, type RunawayPolicy } from "./workers/environment-usage";
 import { liveRoomChannel } from "./live/live-room-channel";
+import { BulkActions, MemoryBulkActionStore, RedisBulkActionStore } from "./live/bulk-actions";
+import { RunawayWatch } from "./live/runaway-watch";
 import { localOutputBus, redisOutputBus } from "./gateway/terminal-output-bus";
 import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
-import { attachTerminalGateway, sessionRoom, userRoom } from "./gateway/terminal-gateway";
+import { attachTerminalGateway } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
+import { guardSessions } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
@@ -42,6 +48,14 @@ export interface ShellroomServerOptions {
   /** Channel prefix on Redis: replicas of one deployment share it. */
   redisKeyPrefix?: string;
   publicUrl?: string;
+  /** When an environment at its pids/CPU limit is a runaway, and when one is stopped. */
+  runaway?: Partial<RunawayPolicy>;
+  /** Environments an action on everyone (reset all, ...) works on at once. */
+  bulkConcurrency?: number;
+  /** Reverse proxies whose X-Forwarded-For names the client (proxy-addr syntax); none: the socket's peer. */
+  trustedProxies?: readonly string[];
+  /** How often live sockets re-validate their session (tests shorten it). */
+  sessionRecheckMs?: number;
   log: Logger;
   /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
   sweepIntervalMs?: number;
@@ -67,7 +81,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workers = new WorkerLink(workerNamespace);
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
-  const usage = sockets.redis ? new RedisUsageStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryUsageStore();
+  const runawayPolicy = { ...DEFAULT_RUNAWAY_POLICY, ...options.runaway };
+  const usageStore = sockets.redis ? new RedisUsageStore(sockets.redis, options.redisKeyPrefix ?? "shellroom", runawayPolicy) : new MemoryUsageStore(runawayPolicy);
   const live = liveRoomChannel(terminalNamespace);
   const outputBus = sockets.redis
     ? await redisOutputBus(terminalNamespace, sockets.redis, options.redisKeyPrefix ?? "shellroom", log)
@@ -78,11 +93,29 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const sweeper = new LifecycleSweeper(db, environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
+  // Readings pass through the runaway watch, which acts on the flags the store raises.
+  const usage = new RunawayWatch(usageStore, runawayPolicy, { db, environments, workers, live, audit, log });
+  const bulk = new BulkActions(sockets.redis ? new RedisBulkActionStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryBulkActionStore(),
+    live, log, options.bulkConcurrency);
   const imageBuilds = new ImageBuilds(db, workers, directory, log);
+  // Durable jobs (image builds, the sweep once across replicas): pg-boss in its own schema.
+  const jobs = await startJobQueue(db, log);
+  await imageBuilds.attach(jobs);
+  await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
+  const clientAddress = clientAddressResolver(options.trustedProxies);
+  // Before the gateways' own handshakes: every use of handshake.address (audit) is the client's.
+  for (const namespace of [terminalNamespace, workerNamespace]) {
+    namespace.use((socket, next) => {
+      socket.handshake.address = clientAddress(socket.request);
+      next();
+    });
+  }
+  const sessionGuard = guardSessions(terminalNamespace, db, log, options.sessionRecheckMs);
   const sessionSockets = {
-    disconnectSession: (sessionId: string) => terminalNamespace.in(sessionRoom(sessionId)).disconnectSockets(true),
-    disconnectUser: (userId: string) => terminalNamespace.in(userRoom(userId)).disconnectSockets(true),
+    disconnectSession: sessionGuard.endSession,
+    disconnectUser: sessionGuard.endUser,
+    disconnectOtherSessions: sessionGuard.endOtherSessions,
   };
 
   attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
@@ -97,31 +130,47 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
-  const trpc = createHTTPHandler({
-    router: appRouter,
-    basePath: "/api/trpc/",
-    createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, live, usage, secureCookies }, req, res),
-    responseMeta: ({ errors }) => {
-      // Tell clients when to retry a rate-limited request.
-      const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
-      return limited ? { headers: new Headers({ "Retry-After": "600" }) } : {};
-    },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") log.error({ path, err: error.message }, "tRPC procedure failed");
-    },
-  });
+  // One handler per body limit: tRPC counts the bytes as they arrive and stops at its limit.
+  const trpcHandlers = new Map<number, ReturnType<typeof createHTTPHandler>>();
+  const trpcFor = (maxBodySize: number) => {
+    let handler = trpcHandlers.get(maxBodySize);
+    if (!handler) {
+      handler = createHTTPHandler({
+        router: appRouter,
+        basePath: "/api/trpc/",
+        maxBodySize,
+        maxBatchSize: MAX_BATCH_CALLS,
+        createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, live, usage, runaway: usage, bulk, secureCookies, clientAddress }, req, res),
+        responseMeta: ({ errors }) => {
+          // A body cut off midway leaves the rest of it on the wire: close rather than read it.
+          if (errors.some((error) => error.code === "PAYLOAD_TOO_LARGE")) return { headers: new Headers({ connection: "close" }) };
+          // Tell clients when to retry a rate-limited request.
+          const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
+          return limited ? { headers: new Headers({ "Retry-After": "600" }) } : {};
+        },
+        onError: ({ error, path }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR") log.error({ path, err: error.message }, "tRPC procedure failed");
+        },
+      });
+      trpcHandlers.set(maxBodySize, handler);
+    }
+    return handler;
+  };
 
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
     if (url.startsWith("/socket.io/")) return;
     if (url.startsWith("/api/trpc/")) {
+      // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
       if (req.method !== "GET" && !originAllowed(req.headers, options.publicUrl)) {
-        res.writeHead(403, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { message: "Cross-origin request refused." } }));
+        res.writeHead(403, { "content-type": "application/json", connection: "close" });
+        res.end(JSON.stringify({ error: { code: "FORBIDDEN", message: "Cross-origin request refused." } }));
         return;
       }
-      return trpc(req, res);
+      const limit = bodyLimitFor(procedurePaths(url, "/api/trpc/"));
+      if (refusedByDeclaredLength(req, res, limit)) return;
+      return trpcFor(limit)(req, res);
     }
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
@@ -161,6 +210,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       }),
     close: async () => {
       sweeper.stop();
+      await imageBuilds.stop();
+      await stopJobQueue(jobs);
+      sessionGuard.stop();
       await outputBus.close();
       await sockets.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -1,6 +1,7 @@
 /**
- * Fixed-window rate limits for sign-in and join. With Redis the count is shared by every
- * server replica; single-node keeps it in process.
+ * Fixed-window rate limits for sign-in and join, keyed on the client's IP (see
+ * client-address.ts) and, for sign-in, the account. With Redis the count is shared by
+ * every server replica; single-node keeps it in process.
  */
 import type { createClient } from "redis";
 
@@ -17,13 +18,42 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
+  /** Counts one use of `key` and says whether it is within the rule. */
   hit(rule: RateLimitRule, key: string): Promise<RateLimitResult>;
+  /** Takes one use back (an attempt that turned out not to count). */
+  refund(rule: RateLimitRule, key: string): Promise<void>;
+  reset(rule: RateLimitRule, key: string): Promise<void>;
 }
 
-export const SIGN_IN_PER_EMAIL: RateLimitRule = { name: "sign-in:email", limit: 10, windowMs: 10 * 60_000 };
-export const SIGN_IN_PER_ADDRESS: RateLimitRule = { name: "sign-in:ip", limit: 50, windowMs: 10 * 60_000 };
+/*
+ * Sign-in counts only failures (a success gives its attempt back), so a class signing in
+ * at once never trips anything. The tight limit is per account *and* address: a stranger
+ * guessing from elsewhere cannot lock the owner out. The two wide limits stop guessing
+ * spread over many addresses (per account: only ten addresses' worth of failures) and
+ * spraying many accounts from one (per address: loose enough for a classroom behind one
+ * NAT, where fifty typos must not lock everyone out).
+ */
+export const SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS: RateLimitRule = { name: "sign-in:email+ip", limit: 10, windowMs: 10 * 60_000 };
+export const SIGN_IN_FAILURES_PER_ACCOUNT: RateLimitRule = { name: "sign-in:email", limit: 100, windowMs: 10 * 60_000 };
+export const SIGN_IN_FAILURES_PER_ADDRESS: RateLimitRule = { name: "sign-in:ip", limit: 300, windowMs: 10 * 60_000 };
 export const JOIN_PER_ADDRESS: RateLimitRule = { name: "join:ip", limit: 200, windowMs: 10 * 60_000 };
-export const SIGN_UP_PER_ADDRESS: RateLimitRule = { name: "sign-up:ip", limit: 20, windowMs: 60 * 60_000 };
+/** A class creating accounts behind one NAT stays well inside this. */
+export const SIGN_UP_PER_ADDRESS: RateLimitRule = { name: "sign-up:ip", limit: 200, windowMs: 60 * 60_000 };
+
+/**
+ * Counts one use against every (rule, key) in order; if one refuses, the uses already
+ * counted are given back, so a refused attempt costs nothing but its own refusal.
+ */
+export async function hitAll(limiter: RateLimiter, limits: ReadonlyArray<readonly [RateLimitRule, string]>): Promise<RateLimitResult> {
+  for (const [index, [rule, key]] of limits.entries()) {
+    const result = await limiter.hit(rule, key);
+    if (!result.allowed) {
+      await Promise.all(limits.slice(0, index + 1).map(([counted, countedKey]) => limiter.refund(counted, countedKey)));
+      return result;
+    }
+  }
+  return { allowed: true, retryAfterMs: 0 };
+}
 
 export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
@@ -39,6 +69,15 @@ export class MemoryRateLimiter implements RateLimiter {
     }
     window.count += 1;
     return { allowed: window.count <= rule.limit, retryAfterMs: window.resetAt - now };
+  }
+
+  async refund(rule: RateLimitRule, key: string) {
+    const window = this.windows.get(`${rule.name}:${key}`);
+    if (window && window.count > 0) window.count -= 1;
+  }
+
+  async reset(rule: RateLimitRule, key: string) {
+    this.windows.delete(`${rule.name}:${key}`);
   }
 
   private evictExpired(now: number) {
@@ -59,5 +98,15 @@ export class RedisRateLimiter implements RateLimiter {
       .pTTL(id)
       .exec()) as unknown as [number, number, number];
     return { allowed: Number(count) <= rule.limit, retryAfterMs: Math.max(0, Number(ttl)) };
+  }
+
+  async refund(rule: RateLimitRule, key: string) {
+    const id = `${this.prefix}:rate:${rule.name}:${key}`;
+    // A key that expired meanwhile comes back at -1 with the window's TTL: one spare use, no leak.
+    await this.redis.multi().decr(id).pExpire(id, rule.windowMs, "NX").exec();
+  }
+
+  async reset(rule: RateLimitRule, key: string) {
+    await this.redis.del(`${this.prefix}:rate:${rule.name}:${key}`);
   }
 }

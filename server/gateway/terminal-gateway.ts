@@ -150,7 +150,7 @@ export function attachTerminalGateway(options: {
         // Someone else's environment and a made-up id get the same answer.
         if (!environment) {
           socketLog.warn({ environmentId: request.environmentId }, "refused attach to an environment the user may not see");
-          void audit.record({ action: "environment.access_refused", actorId: data.user.id, subjectType: "Environment", subjectId: request.environmentId, ip: socket.handshake.address });
+          void audit.recordBounded({ action: "environment.access_refused", actorId: data.user.id, subjectType: "Environment", subjectId: request.environmentId, ip: socket.handshake.address });
           return reply({ ok: false, error: "You cannot open this terminal." });
         }
         if (environment.state !== "RUNNING" || !environment.workerId) {

@@ -9,13 +9,16 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { EntityId } from "../../protocol/ids";
 import type { AuditLog } from "../audit";
+import type { ClientAddress } from "../auth/client-address";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
-import type { RateLimiter, RateLimitRule } from "../auth/rate-limit";
+import { hitAll, type RateLimiter, type RateLimitResult, type RateLimitRule } from "../auth/rate-limit";
 import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
 import type { ImageBuilds } from "../images/image-builds";
 import type { LiveRoomChannel } from "../live/live-room-channel";
+import type { BulkActions } from "../live/bulk-actions";
+import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
 import type { CourseRole } from "../../generated/prisma/client";
 
@@ -23,6 +26,8 @@ import type { CourseRole } from "../../generated/prisma/client";
 export interface SessionSockets {
   disconnectSession(sessionId: string): void;
   disconnectUser(userId: string): void;
+  /** Every session of the user but `keepSessionId` (the one that changed the credentials). */
+  disconnectOtherSessions(userId: string, keepSessionId: string): void;
 }
 
 export interface ServerServices {
@@ -38,14 +43,20 @@ export interface ServerServices {
   live: LiveRoomChannel;
   /** CPU and memory per running environment, as workers last reported. */
   usage: UsageStore;
+  /** Runaway environments: staff end their processes. */
+  runaway: RunawayWatch;
+  /** Actions on every environment of a course, a bounded number at a time, with progress. */
+  bulk: BulkActions;
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
+  /** The client's IP: the socket's peer, or what a trusted proxy says it is. */
+  clientAddress: ClientAddress;
 }
 
 export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse) {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   const auth: ValidSession | null = token ? await validateSessionToken(services.db, token) : null;
-  return { ...services, req, res, auth, ip: req.socket.remoteAddress ?? "unknown" };
+  return { ...services, req, res, auth, ip: services.clientAddress(req) };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 
@@ -63,13 +74,21 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
-/** Throws TOO_MANY_REQUESTS (HTTP 429) once `key` has used up `rule`. */
-export async function enforceRateLimit(ctx: Pick<Context, "rateLimiter">, rule: RateLimitRule, key: string) {
-  const result = await ctx.rateLimiter.hit(rule, key);
+function refuseWhenLimited(result: RateLimitResult) {
   if (!result.allowed) {
     const minutes = Math.max(1, Math.ceil(result.retryAfterMs / 60_000));
     throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.` });
   }
+}
+
+/** Throws TOO_MANY_REQUESTS (HTTP 429) once `key` has used up `rule`. */
+export async function enforceRateLimit(ctx: Pick<Context, "rateLimiter">, rule: RateLimitRule, key: string) {
+  refuseWhenLimited(await ctx.rateLimiter.hit(rule, key));
+}
+
+/** Counts one use against each (rule, key); throws TOO_MANY_REQUESTS if any is used up (nothing is counted then). */
+export async function enforceRateLimits(ctx: Pick<Context, "rateLimiter">, limits: ReadonlyArray<readonly [RateLimitRule, string]>) {
+  refuseWhenLimited(await hitAll(ctx.rateLimiter, limits));
 }
 
 /** Signed in: `ctx.auth` is non-null downstream. */

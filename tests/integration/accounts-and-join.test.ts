@@ -71,7 +71,7 @@ describe("accounts", () => {
     }
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses.slice(10)).toEqual([429, 429]);
-    // Even the right password waits out the window: the limit is per account.
+    // Even the right password waits out the window from this address: the limit is per account and address.
     const right = await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: "shellroom-student" });
     expect(right.status).toBe(429);
     expect(right.headers.get("retry-after")).toBeTruthy();

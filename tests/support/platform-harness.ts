@@ -15,7 +15,7 @@ import { createSession, generateSessionToken } from "../../server/auth/sessions"
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { createDatabase, type Database } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
-import { createShellroomServer, type ShellroomServer } from "../../server/http-server";
+import { createShellroomServer, type ShellroomServer, type ShellroomServerOptions } from "../../server/http-server";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
@@ -33,7 +33,7 @@ export interface Harness {
   server: ShellroomServer;
   /** A new enrolled student with a live session; returns the Cookie header value. */
   newStudent(name?: string): Promise<{ userId: string; cookie: string }>;
-  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Signs in through the API with a password; returns the Cookie header value. */
   signIn(email: string, password: string): Promise<string>;
   /**
@@ -69,7 +69,8 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
   };
 }
 
-export async function startHarness(options: { redis?: boolean } = {}): Promise<Harness> {
+/** `server` adds server options (e.g. trusted proxies, a short session recheck). */
+export async function startHarness(options: { redis?: boolean; server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency"> } = {}): Promise<Harness> {
   const database = await cloneTestDatabase();
   const name = database.name;
   const db = createDatabase(database.url);
@@ -84,6 +85,7 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
     redisKeyPrefix: `shellroom-test-${name}`,
     // Tests run the lifecycle sweep themselves, at the moments they choose.
     sweepIntervalMs: 0,
+    ...options.server,
   });
   const server = await newServer();
   const url = await server.listen(0, "127.0.0.1");
@@ -118,8 +120,8 @@ export async function startHarness(options: { redis?: boolean } = {}): Promise<H
       return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
     },
 
-    async trpc(path, input, { cookie, method = "POST", origin = url } = {}) {
-      const headers: Record<string, string> = { "content-type": "application/json" };
+    async trpc(path, input, { cookie, method = "POST", origin = url, headers: extra = {} } = {}) {
+      const headers: Record<string, string> = { "content-type": "application/json", ...extra };
       if (cookie) headers.cookie = cookie;
       if (origin) headers.origin = origin;
       const response = method === "GET"

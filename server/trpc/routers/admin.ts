@@ -20,6 +20,8 @@ export const adminRouter = router({
       const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { role: true } });
       if (!user) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
       await ctx.db.user.update({ where: { id: input.userId }, data: { role: input.role } });
+      // Live sockets carry the role they connected with: end them, and they reconnect with the new one.
+      ctx.sockets.disconnectUser(input.userId);
       await ctx.audit.record({
         action: "user.role_changed", actorId: ctx.auth.user.id, subjectType: "User", subjectId: input.userId, ip: ctx.ip,
         details: { from: user.role, to: input.role },

@@ -2,10 +2,12 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { blankSessionCookie, sessionCookie } from "../../auth/cookies";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
-import { SIGN_IN_PER_ADDRESS, SIGN_IN_PER_EMAIL, SIGN_UP_PER_ADDRESS } from "../../auth/rate-limit";
+import {
+  SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, SIGN_IN_FAILURES_PER_ADDRESS, SIGN_UP_PER_ADDRESS,
+} from "../../auth/rate-limit";
 import { createSession, generateSessionToken, invalidateAllSessions, invalidateSession } from "../../auth/sessions";
 import { DisplayName, Email, NewPassword } from "../inputs";
-import { enforceRateLimit, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
+import { enforceRateLimit, enforceRateLimits, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
 
 // Verified against when the email is unknown, so both paths take an argon2 verify's time
 // and response times do not reveal which emails have accounts.
@@ -45,14 +47,19 @@ export const authRouter = router({
   signIn: publicProcedure
     .input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(256) }))
     .mutation(async ({ ctx, input }) => {
-      await enforceRateLimit(ctx, SIGN_IN_PER_ADDRESS, ctx.ip);
-      await enforceRateLimit(ctx, SIGN_IN_PER_EMAIL, input.email);
+      // Counted before the password is checked, so parallel guesses cannot slip past the limit.
+      const accountAndAddress = [SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, `${input.email} ${ctx.ip}`] as const;
+      const wide = [[SIGN_IN_FAILURES_PER_ACCOUNT, input.email], [SIGN_IN_FAILURES_PER_ADDRESS, ctx.ip]] as const;
+      await enforceRateLimits(ctx, [accountAndAddress, ...wide]);
       const user = await ctx.db.user.findUnique({ where: { email: input.email } });
       const valid = await verifyPassword(user?.passwordHash ?? (await decoy()), input.password);
       if (!user || !user.passwordHash || !valid) {
         await ctx.audit.record({ action: "auth.sign_in_failed", actorId: user?.id, ip: ctx.ip });
         throw new TRPCError({ code: "UNAUTHORIZED", message: "That email and password do not match an account." });
       }
+      // Only failures count: the owner's success clears this address's failures and gives the attempt back.
+      await ctx.rateLimiter.reset(...accountAndAddress);
+      await Promise.all(wide.map(([rule, key]) => ctx.rateLimiter.refund(rule, key)));
       await startSession(ctx, user.id);
       await ctx.audit.record({ action: "auth.sign_in", actorId: user.id, ip: ctx.ip });
       return { id: user.id, displayName: user.displayName, role: user.role };
@@ -84,8 +91,9 @@ export const authRouter = router({
       const taken = await ctx.db.user.findUnique({ where: { email: input.email } });
       if (taken && taken.id !== user.id) throw new TRPCError({ code: "CONFLICT", message: "Another account uses this email." });
       await ctx.db.user.update({ where: { id: user.id }, data: { email: input.email, passwordHash: await hashPassword(input.password) } });
-      // Other browsers signed in as this user lose their sessions; this one stays.
+      // Other browsers signed in as this user lose their sessions and their live terminals; this one stays.
       await ctx.db.authSession.deleteMany({ where: { userId: user.id, id: { not: ctx.auth.session.id } } });
+      ctx.sockets.disconnectOtherSessions(user.id, ctx.auth.session.id);
       await ctx.audit.record({ action: "auth.password_set", actorId: user.id, ip: ctx.ip });
       return { ok: true };
     }),
