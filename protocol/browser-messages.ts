@@ -47,6 +47,8 @@ export const ServerToBrowser = {
   broadcast: "course:broadcast",
   /** Something in a course's live room changed: refetch. */
   roomChanged: "room:changed",
+  /** Progress of an action on everyone in a course (extend, reset, stop all; end the workshop). */
+  bulkProgress: "room:bulk-progress",
 } as const;
 
 /** Something the student should know about their environment (lifetime, idle stop, instructor). */
@@ -113,3 +115,22 @@ export type CourseBroadcast = { id: string; courseId: string; from: string; mess
 
 /** Sent when a message could not be accepted (no ack was asked for). */
 export type BrowserError = { event: string; error: string };
+
+/**
+ * An action on every environment of a course, as it goes: `done` succeeded, `failed` lists
+ * the ones that did not (by student), `inFlight` run right now (at most the server's bound).
+ */
+export type BulkActionProgress = {
+  id: string;
+  courseId: string;
+  kind: "extend" | "reset" | "stop" | "end";
+  total: number;
+  done: number;
+  failed: Array<{ environmentId: string; name: string; error: string }>;
+  inFlight: number;
+  finished: boolean;
+  /** Its server stopped before it finished (the rest were not done). */
+  interrupted: boolean;
+  startedAt: string;
+  updatedAt: string;
+};

@@ -65,6 +65,8 @@ export const ServerToWorker = {
   snapshotTerminal: "terminal:snapshot",
   closeTerminal: "terminal:close",
   listTerminals: "terminal:list",
+  /** Ends every process in an environment (a runaway), keeping its files: the container restarts. */
+  killProcesses: "environment:kill-processes",
 } as const;
 
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape);
@@ -130,6 +132,11 @@ export const EnvironmentUsage = z.object({
   cpuPercent: z.number().min(0).max(100_000),
   memoryBytes: z.number().int().min(0),
   memoryLimitBytes: z.number().int().min(0),
+  /** Processes in the container now, and its pids limit (0: unknown); a fork bomb sits at the limit. */
+  pids: z.number().int().min(0).default(0),
+  pidsLimit: z.number().int().min(0).default(0),
+  /** The container's CPU limit in percent of one core (0: unknown), to tell "at its limit". */
+  cpuLimitPercent: z.number().min(0).max(100_000).default(0),
 });
 export type EnvironmentUsage = z.infer<typeof EnvironmentUsage>;
 

@@ -30,6 +30,11 @@ export interface ResourceSample {
   cpuNanos: number;
   memoryBytes: number;
   memoryLimitBytes: number;
+  /** Processes now, and the pids limit (0 when unknown). */
+  pids: number;
+  pidsLimit: number;
+  /** The CPU limit in billionths of a core (0 when unlimited or unknown). */
+  nanoCpus: number;
 }
 
 export interface RuntimeDriver {
@@ -53,6 +58,11 @@ export interface RuntimeDriver {
   removePooled(slotId: string): Promise<void>;
   /** The environment's CPU time and memory now; null when it is not running. */
   sample(environmentId: string): Promise<ResourceSample | null>;
+  /**
+   * Ends every process in the environment, even with its process table full (no exec can
+   * start then): the container restarts, keeping its filesystem and workspace.
+   */
+  killProcesses(environmentId: string): Promise<void>;
   /** Builds a Dockerfile into `tag`, relaying the build's log lines. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void): Promise<void>;
 }

@@ -138,7 +138,7 @@ export class EnvironmentManager {
     return total;
   }
 
-  /** CPU (percent of one core, since the last reading) and memory of each running environment. */
+  /** CPU (percent of one core, since the last reading), memory and processes of each running environment, with their limits. */
   async usage(): Promise<Record<string, EnvironmentUsage>> {
     const running = (await this.driver.list()).filter((container) => container.state === "running");
     const usage: Record<string, EnvironmentUsage> = {};
@@ -150,7 +150,10 @@ export class EnvironmentManager {
       this.cpuReadings.set(environmentId, { cpuNanos: sample.cpuNanos, at: now });
       const elapsedNanos = previous ? (now - previous.at) * 1e6 : 0;
       const cpuPercent = previous && elapsedNanos > 0 ? Math.max(0, ((sample.cpuNanos - previous.cpuNanos) / elapsedNanos) * 100) : 0;
-      usage[environmentId] = { cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: sample.memoryBytes, memoryLimitBytes: sample.memoryLimitBytes };
+      usage[environmentId] = {
+        cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: sample.memoryBytes, memoryLimitBytes: sample.memoryLimitBytes,
+        pids: sample.pids, pidsLimit: sample.pidsLimit, cpuLimitPercent: sample.nanoCpus / 1e7,
+      };
     }));
     for (const environmentId of this.cpuReadings.keys()) if (!(environmentId in usage)) this.cpuReadings.delete(environmentId);
     return usage;

@@ -1,5 +1,6 @@
 /**
- * Samples the environments' CPU and memory on its own schedule, apart from the heartbeat.
+ * Samples the environments' CPU, memory and processes (with their limits, so the server can
+ * tell a runaway) on its own schedule, apart from the heartbeat.
  * A sample costs a Docker call per container and can take seconds on a busy host; were
  * the heartbeat to wait for it, liveness and terminal activity would arrive late (a late
  * activity report can even undo an idle decision the server has just made).

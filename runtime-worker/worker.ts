@@ -106,6 +106,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(ServerToWorker.snapshotTerminal, TerminalRef, async (ref) => ({ ...(await environments.snapshot(ref)) }));
   serve(ServerToWorker.closeTerminal, TerminalRef, async (ref) => environments.closeTerminal(ref));
+  serve(ServerToWorker.killProcesses, EnvironmentRef, ({ environmentId }) => options.driver.killProcesses(environmentId));
   serve(ServerToWorker.listTerminals, EnvironmentRef, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
 
   const usage = new UsageSampler(() => environments.usage(), USAGE_INTERVAL_MS,

@@ -20,7 +20,6 @@ export type AuditAction =
   | "environment.processes_killed"
   | "environment.keyboard_taken"
   | "environment.keyboard_released"
-  | "environment.processes_killed"
   | "course.broadcast"
   | "course.workshop_ended"
   | "course.workshop_reopened";

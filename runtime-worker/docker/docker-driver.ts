@@ -220,13 +220,42 @@ export class DockerDriver implements RuntimeDriver {
       // Page cache is reclaimable: what the student's programs hold is usage minus inactive files.
       const cache = (memory.stats as Record<string, number> | undefined)?.inactive_file ?? 0;
       if (!stats.cpu_stats?.cpu_usage || memory.usage === undefined) return null;
+      const pids = (stats as { pids_stats?: { current?: number; limit?: number } }).pids_stats ?? {};
       return {
         cpuNanos: stats.cpu_stats.cpu_usage.total_usage,
         memoryBytes: Math.max(0, (memory.usage ?? 0) - cache),
         memoryLimitBytes: memory.limit ?? 0,
+        pids: pids.current ?? 0,
+        // Docker reports "no limit" as a huge number: only a real limit counts.
+        pidsLimit: pids.limit && pids.limit < 1_000_000 ? pids.limit : 0,
+        nanoCpus: await this.nanoCpusOf(environmentId, (stats as { id?: string }).id),
       };
     } catch (error) {
       if (statusOf(error) === 404 || statusOf(error) === 409) return null;
+      throw error;
+    }
+  }
+
+  /** Stats do not carry the CPU limit: it is read once per container (limits never change on one). */
+  private readonly cpuLimits = new Map<string, { containerId: string; nanoCpus: number }>();
+
+  private async nanoCpusOf(environmentId: string, containerId: string | undefined) {
+    const known = this.cpuLimits.get(environmentId);
+    if (known && known.containerId === containerId) return known.nanoCpus;
+    const info = await this.inspect(environmentId);
+    if (!info) return 0;
+    const nanoCpus = info.HostConfig.NanoCpus ?? 0;
+    this.cpuLimits.set(environmentId, { containerId: info.Id, nanoCpus });
+    return nanoCpus;
+  }
+
+  async killProcesses(environmentId: string) {
+    // A signal from outside needs no new process inside: killing PID 1 ends its whole pid
+    // namespace, and the restart brings the same container (and workspace) back up.
+    try {
+      await this.docker.getContainer(containerName(environmentId)).restart({ t: 0 });
+    } catch (error) {
+      if (statusOf(error) === 404) throw new RuntimeError("This environment has no container on its machine.");
       throw error;
     }
   }

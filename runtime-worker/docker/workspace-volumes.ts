@@ -37,6 +37,7 @@ async function mountWithRetries(image: string, mountPoint: string) {
 export class WorkspaceVolumes {
   /** Loop setups one at a time in this process: concurrent ones race for the same free device. */
   private mounting: Promise<unknown> = Promise.resolve();
+  private readonly preparing = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly docker: Docker,
@@ -59,8 +60,19 @@ export class WorkspaceVolumes {
     return volumes;
   }
 
-  /** Creates the named volume unless it exists; limited to `diskBytes` when supported. */
-  async create(name: string, labels: Record<string, string>, diskBytes?: number) {
+  /**
+   * Creates the named volume unless it exists; limited to `diskBytes` when supported. Two
+   * calls for one name at once share one preparation: an image is formatted and mounted once.
+   */
+  create(name: string, labels: Record<string, string>, diskBytes?: number): Promise<void> {
+    const pending = this.preparing.get(name);
+    if (pending) return pending;
+    const preparing = this.prepare(name, labels, diskBytes).finally(() => this.preparing.delete(name));
+    this.preparing.set(name, preparing);
+    return preparing;
+  }
+
+  private async prepare(name: string, labels: Record<string, string>, diskBytes?: number) {
     if (await this.exists(name)) return;
     if (this.mechanism === "none" || !diskBytes) {
       await this.docker.createVolume({ Name: name, Labels: labels });

@@ -9,6 +9,7 @@ import {
 } from "../../protocol/worker-messages";
 import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
+import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
 import { containerShapeOf } from "./template-spec";
 import { NoWorkerAvailableError, type WorkerDirectory } from "../workers/scheduler";
@@ -17,8 +18,14 @@ import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link"
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
 const START_TIMEOUT_MS = 60_000;
 const MINUTE_MS = 60_000;
+/** A claim older than this outlived any start its server could still be waiting for: its server died. */
+const CLAIM_STALE_MS = START_TIMEOUT_MS + 30_000;
+/** How often a second tab looks whether the first tab's start has ended. */
+const CLAIM_POLL_MS = 250;
 
-export type StopReason = "IDLE" | "EXPIRED" | "USER" | "STAFF";
+const claimIsStale = (claimedAt: Date | null) => !claimedAt || claimedAt.getTime() < Date.now() - CLAIM_STALE_MS;
+
+export type StopReason = "IDLE" | "EXPIRED" | "USER" | "STAFF" | "RUNAWAY";
 
 /** Delivers a notice to everyone viewing an environment's terminals. */
 export type Notify = (notice: EnvironmentNotice) => void;
@@ -50,43 +57,96 @@ export class EnvironmentService {
     }
   }
 
+  /**
+   * One start at a time per environment: a caller claims it (a compare-and-set on its state,
+   * so two tabs racing send one start request) and the others wait for that start's outcome
+   * and share it: the student sees their terminal whichever tab won.
+   */
   private async startOrResume({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
     const lab = await this.db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
-    const environment = await this.db.environment.upsert({
-      where: { userId_labId: { userId, labId } },
-      create: { userId, labId, templateId: lab.templateId },
-      update: {},
-    });
-    const log = this.log.child({ environmentId: environment.id, userId });
-
-    // The workspace volume lives on the worker that created it: stay there while it is up.
-    let workerId = environment.workerId;
-    if (workerId && !(await this.directory.isLive(workerId))) {
-      const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
-      await this.db.environment.update({ where: { id: environment.id }, data: { state: "INTERRUPTED", error: message } });
-      log.warn({ workerId }, "start refused: the workspace's worker is not live");
-      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
-    }
-    if (!workerId) {
-      try {
-        workerId = await this.directory.pick(lab.template.memoryMb * 1024 * 1024);
-      } catch (error) {
-        if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
-        throw error;
+    const deadline = Date.now() + CLAIM_STALE_MS + START_TIMEOUT_MS;
+    for (;;) {
+      // ON CONFLICT DO NOTHING: two tabs creating the record at once both get the one row.
+      await this.db.environment.createMany({ data: [{ userId, labId, templateId: lab.templateId }], skipDuplicates: true });
+      const environment = await this.db.environment.findUniqueOrThrow({ where: { userId_labId: { userId, labId } } });
+      const log = this.log.child({ environmentId: environment.id, userId });
+      if (environment.state === "STARTING" && !claimIsStale(environment.startClaimedAt)) {
+        const outcome = await this.outcomeOfStart(environment.id, deadline);
+        if (outcome) return outcome;
+        continue; // it ended without running (stopped, or its claim went stale): try again
       }
-    }
+      if (Date.now() > deadline) {
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "Your environment is taking too long to start. Try again in a minute." });
+      }
 
-    const template = lab.template;
+      // The workspace volume lives on the worker that created it: stay there while it is up.
+      let workerId = environment.workerId;
+      if (workerId && !(await this.directory.isLive(workerId))) {
+        const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
+        await this.db.environment.update({ where: { id: environment.id }, data: { state: "INTERRUPTED", error: message } });
+        log.warn({ workerId }, "start refused: the workspace's worker is not live");
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
+      }
+      if (!workerId) {
+        try {
+          workerId = await this.directory.pick(lab.template.memoryMb * 1024 * 1024);
+        } catch (error) {
+          if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
+          throw error;
+        }
+      }
+
+      // A page reload finds it running: the worker's start is idempotent, so no claim is needed.
+      const wasRunning = environment.state === "RUNNING" && environment.workerId === workerId;
+      if (!wasRunning && !(await this.claimStart(environment, workerId))) continue;
+      return this.sendStart(lab.template, { ...environment, workerId }, wasRunning, log);
+    }
+  }
+
+  /**
+   * Claims the start: succeeds for exactly one caller while the state is what it read (or the
+   * previous claim is stale). Postgres re-checks the condition on a row another update just
+   * changed, so of two racing claims one updates the row and the other updates nothing.
+   */
+  private async claimStart(environment: { id: string; state: EnvironmentState; startClaimedAt: Date | null }, workerId: string) {
+    const now = new Date();
+    const claimed = await this.db.environment.updateMany({
+      where: environment.state === "STARTING"
+        ? { id: environment.id, state: "STARTING", startClaimedAt: environment.startClaimedAt }
+        : { id: environment.id, state: environment.state },
+      data: { state: "STARTING", workerId, error: null, startClaimedAt: now },
+    });
+    return claimed.count === 1;
+  }
+
+  /** Waits for another caller's start to end: its summary when it ran, its error when it failed. */
+  private async outcomeOfStart(environmentId: string, deadline: number): Promise<EnvironmentSummary | null> {
+    for (;;) {
+      const current = await this.db.environment.findUnique({ where: { id: environmentId }, select: { state: true, error: true, startClaimedAt: true } });
+      if (!current) return null;
+      if (current.state === "RUNNING") return { environmentId, state: "RUNNING" };
+      if (current.state === "FAILED") {
+        throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be started: ${current.error ?? "no reason given"}` });
+      }
+      if (current.state !== "STARTING" || claimIsStale(current.startClaimedAt) || Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+  }
+
+  private async sendStart(
+    template: EnvironmentTemplate,
+    environment: { id: string; userId: string; volumeName: string | null; workerId: string },
+    wasRunning: boolean,
+    log: Logger,
+  ): Promise<EnvironmentSummary> {
+    const { workerId } = environment;
     const spec: EnvironmentSpec = {
       ...containerShapeOf(template),
       environmentId: environment.id,
-      ownerId: userId,
+      ownerId: environment.userId,
       setupScript: template.setupScript,
       volumeName: environment.volumeName,
     };
-
-    const wasRunning = environment.state === "RUNNING" && environment.workerId === workerId;
-    if (!wasRunning) await this.db.environment.update({ where: { id: environment.id }, data: { state: "STARTING", workerId, error: null } });
     let reply: StartEnvironmentReply;
     try {
       reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
@@ -110,7 +170,7 @@ export class EnvironmentService {
     };
     await this.db.environment.update({
       where: { id: environment.id },
-      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, ...lifetime },
+      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, startClaimedAt: null, ...lifetime },
     });
     log.info({ workerId }, "environment running");
     return { environmentId: environment.id, state: "RUNNING" };
@@ -219,6 +279,6 @@ export class EnvironmentService {
   }
 
   private async fail(environmentId: string, error: string) {
-    await this.db.environment.update({ where: { id: environmentId }, data: { state: "FAILED", error } });
+    await this.db.environment.update({ where: { id: environmentId }, data: { state: "FAILED", error, startClaimedAt: null } });
   }
 }

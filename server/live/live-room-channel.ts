@@ -5,13 +5,15 @@
  * server replicas (fetchSockets asks every replica).
  */
 import type { Namespace } from "socket.io";
-import { ServerToBrowser, type CourseBroadcast } from "../../protocol/browser-messages";
+import { ServerToBrowser, type BulkActionProgress, type CourseBroadcast } from "../../protocol/browser-messages";
 import { courseRoom, staffRoom } from "../gateway/rooms";
 
 export interface LiveRoomChannel {
   /** Something in the course's room changed (hands, environments): staff refetch. */
   changed(courseId: string): void;
   broadcast(message: CourseBroadcast): void;
+  /** How an action on everyone is going, to staff with the room open. */
+  bulkProgress(progress: BulkActionProgress): void;
   /** Users with a live connection in the course, on any replica. */
   onlineUsers(courseId: string): Promise<Set<string>>;
 }
@@ -23,6 +25,9 @@ export function liveRoomChannel(terminals: Namespace): LiveRoomChannel {
   return {
     changed: (courseId) => {
       terminals.to(staffRoom(courseId)).emit(ServerToBrowser.roomChanged, { courseId });
+    },
+    bulkProgress: (progress) => {
+      terminals.to(staffRoom(progress.courseId)).emit(ServerToBrowser.bulkProgress, progress);
     },
     broadcast: (message) => {
       terminals.to(courseRoom(message.courseId)).emit(ServerToBrowser.broadcast, message);

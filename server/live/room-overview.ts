@@ -4,7 +4,7 @@
  * queue of raised hands, oldest first. One read, assembled from a few queries.
  */
 import type { Database } from "../database/client";
-import type { UsageReading, UsageStore } from "../workers/environment-usage";
+import type { RunawayReason, UsageReading, UsageStore } from "../workers/environment-usage";
 
 export interface StudentCard {
   userId: string;
@@ -21,7 +21,9 @@ export interface StudentCard {
     startedAt: Date | null;
     lastActivityAt: Date | null;
     expiresAt: Date | null;
-    usage: Omit<UsageReading, "at"> | null;
+    usage: Omit<UsageReading, "at" | "streak"> | null;
+    /** At its pids or CPU limit for long enough (see environment-usage.ts): staff may end its processes. */
+    runaway: { reason: RunawayReason; since: Date } | null;
   } | null;
   /** Checked steps passed in the card's lab, out of its steps that have a check. */
   progress: { passed: number; checks: number };
@@ -92,7 +94,11 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
         startedAt: environment.startedAt,
         lastActivityAt: environment.lastActivityAt,
         expiresAt: environment.expiresAt,
-        usage: reading ? { cpuPercent: reading.cpuPercent, memoryBytes: reading.memoryBytes, memoryLimitBytes: reading.memoryLimitBytes } : null,
+        usage: reading ? {
+          cpuPercent: reading.cpuPercent, memoryBytes: reading.memoryBytes, memoryLimitBytes: reading.memoryLimitBytes,
+          pids: reading.pids ?? 0, pidsLimit: reading.pidsLimit ?? 0, cpuLimitPercent: reading.cpuLimitPercent ?? 0,
+        } : null,
+        runaway: reading?.streak?.runaway ? { reason: reading.streak.reason, since: new Date(reading.streak.since) } : null,
       } : null,
       progress: {
         passed: lab ? passedCount.get(`${user.id}/${lab.id}`) ?? 0 : 0,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { UsageSampler } from "../../runtime-worker/usage-sampler";
 
-const reading = (cpuPercent: number) => ({ env: { cpuPercent, memoryBytes: 1, memoryLimitBytes: 2 } });
+const reading = (cpuPercent: number) => ({ env: { cpuPercent, memoryBytes: 1, memoryLimitBytes: 2, pids: 3, pidsLimit: 256, cpuLimitPercent: 100 } });
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("UsageSampler", () => {

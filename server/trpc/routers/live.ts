@@ -17,20 +17,18 @@ const Minutes = z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At m
 const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your files are kept.";
 const STOPPED_NOTICE = "Your instructor stopped this environment. Your files are kept.";
 
-/** Running environments of the course's labs (optionally one student's). */
-async function runningInCourse(db: Context["db"], courseId: string, userId?: string) {
-  return db.environment.findMany({
-    where: { state: { in: ["RUNNING", "STARTING"] }, lab: { courseId }, ...(userId ? { userId } : {}) },
-    select: { id: true },
+/** Environments of the course's labs in these states, named by their student (for progress and failures). */
+async function environmentsInCourse(db: Context["db"], courseId: string, states: Array<"RUNNING" | "STARTING">) {
+  const environments = await db.environment.findMany({
+    where: { state: { in: states }, lab: { courseId } },
+    orderBy: { user: { displayName: "asc" } },
+    select: { id: true, userId: true, labId: true, user: { select: { displayName: true } } },
   });
+  return environments.map((environment) => ({ environmentId: environment.id, name: environment.user.displayName, userId: environment.userId, labId: environment.labId }));
 }
 
-/** Applies `action` to each environment; one failure does not stop the rest. */
-async function forEach(ids: string[], action: (id: string) => Promise<unknown>) {
-  const outcomes = await Promise.allSettled(ids.map(action));
-  const failed = outcomes.filter((outcome) => outcome.status === "rejected").length;
-  return { done: ids.length - failed, failed };
-}
+/** What a bulk action's request returns at once: its id and how many it will act on; progress follows on the room's socket. */
+const started = (progress: { id: string; total: number }) => ({ actionId: progress.id, total: progress.total });
 
 export const liveRouter = router({
   overview: courseStaffProcedure
@@ -39,8 +37,8 @@ export const liveRouter = router({
       if (input.labId && !(await ctx.db.lab.count({ where: { id: input.labId, courseId: ctx.course.id } }))) {
         throw new TRPCError({ code: "NOT_FOUND", message: "No such lab in this course." });
       }
-      const online = await ctx.live.onlineUsers(ctx.course.id);
-      return roomOverview(ctx.db, ctx.usage, online, ctx.course.id, input.labId);
+      const [online, bulk] = await Promise.all([ctx.live.onlineUsers(ctx.course.id), ctx.bulk.latest(ctx.course.id)]);
+      return { ...(await roomOverview(ctx.db, ctx.usage, online, ctx.course.id, input.labId)), bulk };
     }),
 
   /** A message to every student of the course, shown above their terminal. */
@@ -65,22 +63,23 @@ export const liveRouter = router({
     }),
 
   /** Stops every running environment of the course (files kept). */
-  stopAll: courseStaffProcedure.mutation(async ({ ctx }) => {
-    const running = await runningInCourse(ctx.db, ctx.course.id);
-    const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.stopById(id, "STAFF", STOPPED_NOTICE));
-    ctx.live.changed(ctx.course.id);
-    return outcome;
-  }),
+  stopAll: courseStaffProcedure.mutation(async ({ ctx }) => started(await ctx.bulk.begin(ctx.course.id, "stop", {
+    prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]),
+    act: (target) => ctx.environments.stopById(target.environmentId, "STAFF", STOPPED_NOTICE),
+  }))),
 
   /** More time for every running environment of the course. */
   extendAll: courseStaffProcedure
     .input(z.object({ minutes: Minutes }))
-    .mutation(async ({ ctx, input }) => {
-      const running = await runningInCourse(ctx.db, ctx.course.id);
-      const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.extend(id, input.minutes));
-      ctx.live.changed(ctx.course.id);
-      return outcome;
-    }),
+    .mutation(async ({ ctx, input }) => started(await ctx.bulk.begin(ctx.course.id, "extend", {
+      prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]),
+      act: (target) => ctx.environments.extend(target.environmentId, input.minutes),
+    }))),
+
+  /** Ends every process of a runaway environment (a fork bomb): its container restarts, files kept. */
+  killProcesses: courseStaffProcedure
+    .input(z.object({ environmentId: EntityId }))
+    .mutation(({ ctx, input }) => ctx.runaway.killProcesses({ courseId: ctx.course.id, environmentId: input.environmentId, actorId: ctx.auth.user.id })),
 
   /** A fresh container for one student's environment, keeping their files. */
   reset: courseStaffProcedure
@@ -94,27 +93,27 @@ export const liveRouter = router({
     }),
 
   /** Fresh containers for every running environment of the course, keeping files. */
-  resetAll: courseStaffProcedure.mutation(async ({ ctx }) => {
-    const running = await ctx.db.environment.findMany({
-      where: { state: "RUNNING", lab: { courseId: ctx.course.id } }, select: { userId: true, labId: true },
-    });
-    const outcome = await forEach(running.map((environment) => `${environment.userId}/${environment.labId}`), (key) => {
-      const [userId, labId] = key.split("/");
-      return ctx.environments.reset(userId!, labId!, false);
-    });
-    ctx.live.changed(ctx.course.id);
-    return outcome;
-  }),
+  resetAll: courseStaffProcedure.mutation(async ({ ctx }) => started(await ctx.bulk.begin(ctx.course.id, "reset", {
+    prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING"]),
+    act: (target) => ctx.environments.reset(target.userId, target.labId, false),
+  }))),
 
   /** Ends the workshop: everything stops (workspaces kept) and nobody can start until it is reopened. */
   endWorkshop: courseStaffProcedure.mutation(async ({ ctx }) => {
-    await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: new Date() } });
-    const running = await runningInCourse(ctx.db, ctx.course.id);
-    const outcome = await forEach(running.map((environment) => environment.id), (id) => ctx.environments.stopById(id, "STAFF", ENDED_NOTICE));
-    await ctx.db.handRaise.updateMany({ where: { courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
-    await ctx.audit.record({ action: "course.workshop_ended", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { stopped: outcome.done } });
-    ctx.live.changed(ctx.course.id);
-    return outcome;
+    const actorId = ctx.auth.user.id;
+    return started(await ctx.bulk.begin(ctx.course.id, "end", {
+      prepare: async () => {
+        // Ended before anything stops: no new start slips in while the stops run.
+        await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: new Date() } });
+        await ctx.db.handRaise.updateMany({ where: { courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
+        ctx.live.changed(ctx.course.id);
+        return environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]);
+      },
+      act: (target) => ctx.environments.stopById(target.environmentId, "STAFF", ENDED_NOTICE),
+      after: (progress) => ctx.audit.record({
+        action: "course.workshop_ended", actorId, courseId: ctx.course.id, details: { stopped: progress.done, failed: progress.failed.length },
+      }),
+    }));
   }),
 
   reopenWorkshop: courseStaffProcedure.mutation(async ({ ctx }) => {

@@ -20,6 +20,7 @@ import { StudentCard } from "./student-card";
 import { WatchDialog } from "./watch-dialog";
 import { ConfirmDialog } from "./confirm-dialog";
 import type { Confirmation, Student, Watched } from "./live-types";
+import type { BulkActionProgress } from "../../../../protocol/browser-messages";
 // The watch dialog's terminal uses the lab page's terminal styles.
 import "../../../labs/lab.css";
 import "./live-room.css";
@@ -39,6 +40,14 @@ export default function LiveRoomPage() {
 function byHandThenName(a: Student, b: Student) {
   if (Boolean(a.hand) !== Boolean(b.hand)) return a.hand ? -1 : 1;
   return a.name.localeCompare(b.name, undefined, { sensitivity: "base" });
+}
+
+/** The later of two reports on the course's actions on everyone (pushed vs. fetched). */
+function newer(a: BulkActionProgress | null, b: BulkActionProgress | null) {
+  if (!a || !b) return a ?? b;
+  if (a.id !== b.id) return Date.parse(a.startedAt) >= Date.parse(b.startedAt) ? a : b;
+  if (a.finished !== b.finished) return a.finished ? a : b;
+  return Date.parse(a.updatedAt) >= Date.parse(b.updatedAt) ? a : b;
 }
 
 function LiveNote({ nudges, failing }: { nudges: NudgeState; failing: boolean }) {
@@ -68,7 +77,9 @@ function LiveRoom({ course }: { course: StaffCourse }) {
     { refetchInterval: POLL_MS, placeholderData: keepPreviousData },
   ));
   const refresh = useCallback(() => { void queryClient.invalidateQueries(trpc.live.overview.pathFilter()); }, [queryClient, trpc]);
-  const nudges = useRoomNudges(course.id, refresh);
+  // Progress pushed as it happens; the overview's copy covers a reload or a lost socket.
+  const [pushedBulk, setPushedBulk] = useState<BulkActionProgress | null>(null);
+  const nudges = useRoomNudges(course.id, refresh, setPushedBulk);
   // Stable, so the memoised cards do not re-render for nothing.
   const watch = useCallback((next: Watched) => setWatched(next), []);
   const ask = useCallback((next: Confirmation) => setConfirmation(next), []);
@@ -86,6 +97,7 @@ function LiveRoom({ course }: { course: StaffCourse }) {
   if (!overview.data) return <>{crumbs}<p className="muted"><span className="spinner dark" aria-hidden="true" /> Opening the live room…</p></>;
 
   const { course: room, labs, hands } = overview.data;
+  const bulk = newer(pushedBulk, overview.data.bulk);
   const query = search.trim().toLowerCase();
   const shown = query ? students.filter((student) => `${student.name} ${student.email ?? ""}`.toLowerCase().includes(query)) : students;
   const online = students.filter((student) => student.online).length;
@@ -128,7 +140,7 @@ function LiveRoom({ course }: { course: StaffCourse }) {
 
       <section className="card room-toolbar" aria-label="Actions">
         <BroadcastForm courseId={course.id} />
-        <RoomActions courseId={course.id} ended={Boolean(room.endedAt)} ask={ask} />
+        <RoomActions courseId={course.id} ended={Boolean(room.endedAt)} bulk={bulk} ask={ask} />
       </section>
 
       <div className="room-body">

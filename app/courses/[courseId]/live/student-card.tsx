@@ -18,8 +18,9 @@ const STATE_LABELS: Record<string, string> = {
 };
 const STOP_REASONS: Record<string, string> = {
   IDLE: "stopped when idle", EXPIRED: "stopped at its time limit", USER: "stopped by the student", STAFF: "stopped by staff",
-  WORKER_LOST: "its machine was lost",
+  WORKER_LOST: "its machine was lost", RUNAWAY: "stopped as a runaway",
 };
+const RUNAWAY_LABELS: Record<string, string> = { pids: "Runaway: fork bomb?", cpu: "Runaway: CPU at its limit" };
 /**
  * Staff reset a running or broken environment; a stopped one gets a fresh container anyway
  * when its student starts it again, and one that is starting is about to.
@@ -34,10 +35,13 @@ function stopReason(environment: StudentEnvironment) {
 function Usage({ usage }: { usage: NonNullable<StudentEnvironment["usage"]> }) {
   const memoryShare = usage.memoryLimitBytes > 0 ? usage.memoryBytes / usage.memoryLimitBytes : 0;
   // Near a limit is where a student's program is about to be killed or slowed: say so.
-  const hot = usage.cpuPercent >= 90 || memoryShare >= 0.9;
+  const pidsShare = usage.pidsLimit > 0 ? usage.pids / usage.pidsLimit : 0;
+  const hot = usage.cpuPercent >= 90 || memoryShare >= 0.9 || pidsShare >= 0.9;
   return (
     <p className={`card-usage${hot ? " hot" : ""}`} data-testid="card-usage">
       {Math.round(usage.cpuPercent)}% CPU · {bytes(usage.memoryBytes)}{usage.memoryLimitBytes > 0 ? ` / ${bytes(usage.memoryLimitBytes)}` : ""}
+      {/* Processes only when they are many: a fork bomb is the case worth a glance. */}
+      {pidsShare >= 0.5 && <> · {usage.pids}/{usage.pidsLimit} processes</>}
     </p>
   );
 }
@@ -55,15 +59,17 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
   const extend = useMutation(trpc.environment.extend.mutationOptions({ onSettled: refresh }));
   const reset = useMutation(trpc.live.reset.mutationOptions({ onSettled: refresh }));
   const stop = useMutation(trpc.environment.stopForStudent.mutationOptions({ onSettled: refresh }));
+  const kill = useMutation(trpc.live.killProcesses.mutationOptions({ onSettled: refresh }));
 
   const { name, online, hand, environment, progress } = student;
   const state = environment?.state ?? "none";
   const running = state === "RUNNING";
-  const busy = extend.isPending || reset.isPending || stop.isPending;
-  const error = extend.error ?? reset.error ?? stop.error;
+  const busy = extend.isPending || reset.isPending || stop.isPending || kill.isPending;
+  const error = extend.error ?? reset.error ?? stop.error ?? kill.error;
   const reason = environment ? stopReason(environment) : null;
   // One message at a time: a new action clears what the last one said.
-  const clearErrors = () => { extend.reset(); reset.reset(); stop.reset(); };
+  const clearErrors = () => { extend.reset(); reset.reset(); stop.reset(); kill.reset(); };
+  const runaway = running ? environment?.runaway ?? null : null;
   const percent = progress.checks > 0 ? Math.round((progress.passed / progress.checks) * 100) : 0;
 
   const askReset = (environmentId: string) => ask({
@@ -80,7 +86,7 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
   });
 
   return (
-    <li className={`student-card${hand ? " has-hand" : ""}${online ? "" : " offline"}`}
+    <li className={`student-card${hand ? " has-hand" : ""}${runaway ? " runaway" : ""}${online ? "" : " offline"}`}
       data-testid="student-card" data-student-name={name} data-state={state} aria-busy={busy || undefined}>
       <div className="card-head">
         <span className={`presence${online ? " online" : ""}`} title={online ? "Online" : "Offline"} aria-hidden="true" />
@@ -115,6 +121,19 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
       </div>
 
       {running && environment?.usage && <Usage usage={environment.usage} />}
+
+      {runaway && environment && (
+        <div className="card-runaway" data-testid="card-runaway" role="status">
+          <span className="card-runaway-text" title={`At its ${runaway.reason === "pids" ? "process" : "CPU"} limit since ${new Date(runaway.since).toLocaleTimeString()}`}>
+            {RUNAWAY_LABELS[runaway.reason] ?? "Runaway"} <span className="muted">{ago(runaway.since, now).replace(/ ago$/, "")}</span>
+          </span>
+          <button type="button" className="card-button danger-action" disabled={busy}
+            title="End every process in this environment: the container restarts, files are kept, the student gets a new shell"
+            onClick={() => { clearErrors(); kill.mutate({ courseId, environmentId: environment.id }); }}>
+            {kill.isPending ? "Ending…" : "Kill processes"}
+          </button>
+        </div>
+      )}
 
       {hand && (
         <div className="card-hand" data-testid="card-hand">

@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { Socket } from "socket.io-client";
-import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE, type BrowserReply } from "../../../../protocol/browser-messages";
+import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE, type BrowserReply, type BulkActionProgress } from "../../../../protocol/browser-messages";
 
 /** A burst of changes (a whole class pressing Check) becomes one refetch. */
 const DEBOUNCE_MS = 300;
@@ -15,10 +15,13 @@ const JOIN_TIMEOUT_MS = 5000;
 
 export type NudgeState = { kind: "connecting" } | { kind: "live" } | { kind: "offline"; reason?: string };
 
-export function useRoomNudges(courseId: string, onChange: () => void): NudgeState {
+/** `onBulkProgress`: each step of an action on everyone, as the server reports it (not debounced). */
+export function useRoomNudges(courseId: string, onChange: () => void, onBulkProgress?: (progress: BulkActionProgress) => void): NudgeState {
   const [state, setState] = useState<NudgeState>({ kind: "connecting" });
   const onChangeRef = useRef(onChange);
   useEffect(() => { onChangeRef.current = onChange; }, [onChange]);
+  const onBulkRef = useRef(onBulkProgress);
+  useEffect(() => { onBulkRef.current = onBulkProgress; }, [onBulkProgress]);
 
   useEffect(() => {
     let disposed = false;
@@ -40,6 +43,9 @@ export function useRoomNudges(courseId: string, onChange: () => void): NudgeStat
       });
       socket.on("disconnect", () => { if (!disposed) setState({ kind: "offline" }); });
       socket.on("connect_error", () => { if (!disposed) setState({ kind: "offline" }); });
+      socket.on(ServerToBrowser.bulkProgress, (message: BulkActionProgress) => {
+        if (message?.courseId === courseId) onBulkRef.current?.(message);
+      });
       socket.on(ServerToBrowser.roomChanged, (message: { courseId: string }) => {
         if (message.courseId !== courseId) return;
         clearTimeout(timer);
