@@ -56,6 +56,7 @@ export const ServerToWorker = {
   removeEnvironment: "environment:remove",
   runCheck: "environment:check",
   buildImage: "image:build",
+  cancelBuild: "image:cancel-build",
   listEnvironments: "environment:list",
   configurePools: "pool:configure",
   openTerminal: "terminal:open",
@@ -101,13 +102,27 @@ export const CheckRequest = EnvironmentRef.extend({
 export type CheckRequest = z.infer<typeof CheckRequest>;
 export type CheckReply = WorkerReply<{ exitCode: number | null; output: string; timedOut: boolean }>;
 
+/** What one build may use: its container's memory (no swap), CPU and processes, and its time. */
+export const BuildLimits = z.object({
+  memoryBytes: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 ** 3),
+  nanoCpus: z.number().int().min(10_000_000).max(64_000_000_000),
+  pidsLimit: z.number().int().min(16).max(100_000),
+  timeoutMs: z.number().int().min(1000).max(24 * 3600_000),
+});
+export type BuildLimits = z.infer<typeof BuildLimits>;
+export const DEFAULT_BUILD_LIMITS: BuildLimits = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1_000_000_000, pidsLimit: 512, timeoutMs: 20 * 60_000 };
+
 /** An instructor's Dockerfile, built with no network and no registry pulls. */
 export const BuildImageRequest = z.object({
   buildId: EntityId,
   tag: z.string().regex(/^shellroom\/[a-z0-9._-]+:[\w.-]+$/, "must be a shellroom/ tag"),
   dockerfile: z.string().min(1).max(64 * 1024),
+  limits: BuildLimits.default(DEFAULT_BUILD_LIMITS),
 });
-export type BuildImageRequest = z.infer<typeof BuildImageRequest>;
+export type BuildImageRequest = z.input<typeof BuildImageRequest>;
+
+/** The server gave up on a build (interrupted, or past its deadline): the worker stops it. */
+export const CancelBuildRequest = z.object({ buildId: EntityId, reason: z.string().max(500) });
 
 export const BuildLogLine = z.object({ buildId: EntityId, line: z.string().max(8 * 1024) });
 

@@ -5,7 +5,7 @@
  * lifecycle code never calls dockerode directly.
  */
 import type { Duplex } from "node:stream";
-import type { EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
+import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
 
 export type RuntimeState = "running" | "stopped" | "missing";
@@ -63,6 +63,6 @@ export interface RuntimeDriver {
    * start then): the container restarts, keeping its filesystem and workspace.
    */
   killProcesses(environmentId: string): Promise<void>;
-  /** Builds a Dockerfile into `tag`, relaying the build's log lines. */
-  buildImage(dockerfile: string, tag: string, log: (line: string) => void): Promise<void>;
+  /** Builds a Dockerfile into `tag` within `limits`, relaying the build's log lines; `signal` stops it. */
+  buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }): Promise<void>;
 }

@@ -6,13 +6,14 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  BuildImageRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
+  BuildImageRequest, CancelBuildRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
   ResizeTerminal, ServerToWorker, TerminalInput, TerminalRef, WORKER_NAMESPACE, WorkerToServer,
   type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager } from "./environments";
+import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
 import { UsageSampler } from "./usage-sampler";
@@ -97,9 +98,13 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     await pool.configure(config);
   });
   serve(ServerToWorker.runCheck, CheckRequest, async (request) => ({ ...(await environments.check(request)) }));
-  serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile }) => {
-    await options.driver.buildImage(dockerfile, tag, (line) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) }));
+  const builds = new BuildQueue();
+  serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile, limits }) => {
+    const buildLog = (line: string) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) });
+    await builds.run(buildId, (signal) => options.driver.buildImage(dockerfile, tag, buildLog, { limits, signal }),
+      (ahead) => buildLog(`Queued: ${ahead} build${ahead === 1 ? "" : "s"} ahead on this worker.`));
   });
+  serve(ServerToWorker.cancelBuild, CancelBuildRequest, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(ServerToWorker.listEnvironments, ListEnvironmentsRequest, async () => ({ environments: await environments.list() }));
   serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
@@ -149,6 +154,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   socket.on("connect_error", (error) => log.warn({ err: error.message }, "cannot reach server; retrying"));
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
+    // A build's result travels back as the reply to this connection's request: it is lost now.
+    builds.cancelAll("interrupted: the worker lost its connection to the server");
     // Acks of output in flight will not come: shells must not stay held waiting for them.
     environments.resetLinks();
   });

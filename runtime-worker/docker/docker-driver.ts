@@ -1,9 +1,9 @@
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
-import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
+import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
-import { buildDockerfile } from "../images/base-image";
+import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import {
   ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POOL, LABEL_WORKER, POOL_PREFIX,
@@ -260,8 +260,8 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async buildImage(dockerfile: string, tag: string, log: (line: string) => void) {
-    await buildDockerfile(this.docker, dockerfile, tag, log);
+  async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
+    await buildInstructorImage(this.docker, dockerfile, tag, log, options);
   }
 
   private async inspect(environmentId: string) {

@@ -5,7 +5,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import tar from "tar-fs";
-import tarStream from "tar-stream";
 
 /** The Debian rootfs imported with `docker import`: the root of every local image. */
 export const BASE_IMAGE = "shellroom/debian-base:bookworm";
@@ -70,42 +69,8 @@ export async function buildImage(docker: Docker, contextDir: string, tagName: st
   await followProgress(docker, stream, log);
 }
 
-/**
- * Builds an instructor's Dockerfile: FROM must be an image already on this host (nothing
- * is pulled), and RUN steps get no network and bounded memory.
- */
-export async function buildDockerfile(docker: Docker, dockerfile: string, tagName: string, log: Log): Promise<void> {
-  // The engine's builder would try a registry for a missing base image: refuse first.
-  for (const base of baseImagesOf(dockerfile)) {
-    if (!(await imageExists(docker, base))) {
-      throw new Error(`The base image "${base}" is not on this worker (nothing is pulled from registries). Build FROM ${DEFAULT_IMAGE} or another image built here.`);
-    }
-  }
-  const pack = tarStream.pack();
-  pack.entry({ name: "Dockerfile" }, dockerfile);
-  pack.finalize();
-  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
-    t: tagName, rm: true, forcerm: true, networkmode: "none", memory: 2 * 1024 ** 3, memswap: 2 * 1024 ** 3,
-  } as Docker.ImageBuildOptions);
-  await followProgress(docker, stream, log);
-}
-
-/** The images a Dockerfile builds FROM, leaving out its own named stages. */
-export function baseImagesOf(dockerfile: string): string[] {
-  const stages = new Set<string>();
-  const bases: string[] = [];
-  for (const line of dockerfile.split(/\r?\n/)) {
-    const match = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$/i.exec(line);
-    if (!match) continue;
-    const image = match[1]!;
-    if (image.includes("$")) throw new Error(`FROM ${image}: build arguments in FROM are not supported; name the image.`);
-    if (!stages.has(image.toLowerCase()) && image.toLowerCase() !== "scratch") bases.push(image.includes(":") || image.includes("@") ? image : `${image}:latest`);
-    if (match[2]) stages.add(match[2].toLowerCase());
-  }
-  return bases;
-}
-
-function followProgress(docker: Docker, stream: NodeJS.ReadableStream, log: Log): Promise<void> {
+/** Relays a build or import progress stream line by line; rejects with the engine's error. */
+export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, log: Log): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,

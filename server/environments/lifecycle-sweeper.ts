@@ -1,20 +1,30 @@
 /**
  * The periodic sweep, in the spirit of JupyterHub's idle culler: marks workers that stopped
  * heartbeating as LOST (their environments INTERRUPTED), stops environments idle past
- * their template's timeout, warns before the lifetime limit and stops at it. Every
- * replica may run it: each step is an idempotent update.
+ * their template's timeout, warns before the lifetime limit and stops at it.
+ *
+ * It runs once per interval across replicas: every replica asks for a sweep on its timer,
+ * but the durable queue keeps one job per time slot (and at most one waiting), which one
+ * replica takes. Each step is still an idempotent update, and the warning is claimed with a
+ * compare-and-set, so a sweep run by hand (tests, operators) alongside never doubles it.
  */
 import type { Logger } from "../../common/logger";
 import type { Database } from "../database/client";
+import type { JobQueue } from "../jobs/job-queue";
 import type { WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentService } from "./environment-service";
 
 const MINUTE_MS = 60_000;
 export const LIFETIME_WARNING_MS = 5 * MINUTE_MS;
+export const SWEEP_QUEUE = "lifecycle-sweep";
 
 export class LifecycleSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private jobs: JobQueue | undefined;
+  private slotSeconds = 15;
+  /** Sweeps this replica has run (taken from the queue or called directly). */
+  completedSweeps = 0;
 
   constructor(
     private readonly db: Database,
@@ -23,13 +33,38 @@ export class LifecycleSweeper {
     private readonly log: Logger,
   ) {}
 
+  /** Takes sweep jobs from the durable queue; `intervalMs` is the time slot of one sweep. */
+  async attach(jobs: JobQueue, intervalMs: number) {
+    // stately: at most one sweep waiting and one running, whatever the number of replicas.
+    await jobs.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: "stately", retryLimit: 0, expireInSeconds: 600 });
+    await jobs.work(SWEEP_QUEUE, { pollingIntervalSeconds: 1 }, async () => {
+      await this.sweep();
+    });
+    this.slotSeconds = Math.max(1, Math.round(intervalMs / 1000));
+    this.jobs = jobs;
+  }
+
+  /** Asks every `intervalMs` for a sweep (one per time slot runs, on whichever replica takes it). */
   start(intervalMs: number) {
-    this.timer = setInterval(() => void this.sweep(), intervalMs);
+    this.timer = setInterval(() => void this.requestSweep(), intervalMs);
     this.timer.unref();
+  }
+
+  /** Queues a sweep unless one for this time slot exists already; true when this call queued it. */
+  async requestSweep(): Promise<boolean> {
+    if (!this.jobs) return false;
+    try {
+      const id = await this.jobs.send(SWEEP_QUEUE, {}, { singletonKey: "sweep", singletonSeconds: this.slotSeconds });
+      return id !== null;
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, "could not queue the lifecycle sweep");
+      return false;
+    }
   }
 
   stop() {
     clearInterval(this.timer);
+    this.jobs = undefined;
   }
 
   async sweep(now = new Date()) {
@@ -39,6 +74,7 @@ export class LifecycleSweeper {
       await this.markLostWorkers(now);
       await this.cullIdle(now);
       await this.enforceLifetimes(now);
+      this.completedSweeps += 1;
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "lifecycle sweep failed");
     } finally {
@@ -82,9 +118,11 @@ export class LifecycleSweeper {
         await this.environments.stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: press Start again to continue.")
           .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "lifetime stop failed"));
       } else if (!environment.warnedAt) {
+        // Claimed before it is sent: of two sweeps at once, only the one that set warnedAt warns.
+        const claimed = await this.db.environment.updateMany({ where: { id: environment.id, warnedAt: null }, data: { warnedAt: now } });
+        if (claimed.count === 0) continue;
         const minutes = Math.max(1, Math.round(leftMs / MINUTE_MS));
         this.environments.warn(environment.id, `This environment stops in ${minutes} minute${minutes === 1 ? "" : "s"} (its time limit). Your files in ~/workspace are kept.`);
-        await this.db.environment.update({ where: { id: environment.id }, data: { warnedAt: now } });
       }
     }
   }

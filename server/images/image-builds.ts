@@ -2,27 +2,74 @@
  * Instructors' image builds: every live worker builds the Dockerfile (each host needs the
  * image to start environments from it); log lines stream into the Image row as they come,
  * so the page can follow along.
+ *
+ * A build is a job on the durable queue, so it outlives the request that asked for it and
+ * never stays BUILDING forever: a build whose server stops, whose worker disconnects or that
+ * runs past its deadline ends FAILED with a reason starting "interrupted:". The Dockerfile
+ * was checked against the build policy when it was submitted; each worker checks it again.
  */
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type WorkerReply } from "../../protocol/worker-messages";
+import { ServerToWorker, type BuildImageRequest, type BuildLimits, type WorkerReply } from "../../protocol/worker-messages";
 import type { Database } from "../database/client";
+import { JOB_SCHEMA, type JobQueue } from "../jobs/job-queue";
 import type { WorkerDirectory } from "../workers/scheduler";
 import type { WorkerLink } from "../workers/worker-link";
+import { buildLimitsFrom } from "./build-config";
 
-const BUILD_TIMEOUT_MS = 20 * 60_000;
+export const BUILD_QUEUE = "image-build";
+/** pg-boss moves a build job here when it failed outside our handler (server stopped, expired). */
+export const BUILD_INTERRUPTED_QUEUE = "image-build-interrupted";
+
 const LOG_LIMIT = 256 * 1024;
 const FLUSH_MS = 300;
+/** Builds one server replica drives at once (each worker still builds one at a time). */
+const BUILDS_PER_SERVER = 4;
+/** How often a running build checks that its workers are still connected. */
+const WORKER_WATCH_MS = 2000;
+/** A job not picked up soon after it was queued has been lost: only then is a BUILDING row an orphan. */
+const ORPHAN_AFTER_MS = 60_000;
+
+interface BuildJob {
+  imageId: string;
+}
 
 export class ImageBuilds {
   private readonly pending = new Map<string, string[]>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private jobs: JobQueue | undefined;
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** A build may wait in its worker's queue behind others: the server waits this long for any worker. */
+  private readonly deadlineMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly workers: WorkerLink,
     private readonly directory: WorkerDirectory,
     private readonly log: Logger,
-  ) {}
+    readonly limits: BuildLimits = buildLimitsFrom(),
+  ) {
+    this.deadlineMs = limits.timeoutMs * 4 + 5 * 60_000;
+  }
+
+  /** Takes build jobs from the durable queue, and fails builds whose job was lost. */
+  async attach(jobs: JobQueue) {
+    await jobs.createQueue(BUILD_INTERRUPTED_QUEUE);
+    const options = { name: BUILD_QUEUE, retryLimit: 0, expireInSeconds: Math.ceil(this.deadlineMs / 1000) + 60, deadLetter: BUILD_INTERRUPTED_QUEUE };
+    await jobs.createQueue(BUILD_QUEUE, options);
+    await jobs.updateQueue(BUILD_QUEUE, options); // the operator may have changed the time limit
+    for (let slot = 0; slot < BUILDS_PER_SERVER; slot++) {
+      await jobs.work<BuildJob>(BUILD_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+        if (job) await this.run(job.data.imageId);
+      });
+    }
+    await jobs.work<BuildJob>(BUILD_INTERRUPTED_QUEUE, { pollingIntervalSeconds: 2 }, async (dead) => {
+      for (const job of dead) {
+        await this.fail(job.data.imageId, "interrupted: the server running this build stopped before it finished. Build it again.");
+      }
+    });
+    this.jobs = jobs;
+    await this.failOrphans();
+  }
 
   async start(input: { courseId: string; name: string; dockerfile: string; userId: string }) {
     const slug = input.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "image";
@@ -30,7 +77,12 @@ export class ImageBuilds {
     const image = await this.db.image.create({
       data: { courseId: input.courseId, name: input.name, tag, dockerfile: input.dockerfile, createdById: input.userId },
     });
-    void this.run(image.id, tag, input.dockerfile);
+    try {
+      if (!this.jobs) throw new Error("this server is not taking builds right now");
+      await this.jobs.send(BUILD_QUEUE, { imageId: image.id } satisfies BuildJob, { singletonKey: image.id });
+    } catch (error) {
+      await this.fail(image.id, `The build could not be queued: ${(error as Error).message}`);
+    }
     return image;
   }
 
@@ -42,31 +94,103 @@ export class ImageBuilds {
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
-  private async run(imageId: string, tag: string, dockerfile: string) {
+  /** Stops driving builds: each running one ends FAILED ("interrupted") and its workers are told to stop. */
+  async stop() {
+    this.jobs = undefined;
+    for (const { controller } of this.running.values()) controller.abort("the server restarted during the build");
+    await Promise.all([...this.running.values()].map(({ done }) => done));
+    await this.flush();
+  }
+
+  private async run(imageId: string) {
+    const image = await this.db.image.findUnique({ where: { id: imageId }, select: { status: true, tag: true, dockerfile: true } });
+    if (image?.status !== "BUILDING" || this.running.has(imageId)) return; // finished already (a repeated delivery)
+    const controller = new AbortController();
+    const done = this.build(imageId, image.tag, image.dockerfile, controller.signal);
+    this.running.set(imageId, { controller, done });
+    try {
+      await done;
+    } finally {
+      this.running.delete(imageId);
+    }
+  }
+
+  private async build(imageId: string, tag: string, dockerfile: string, signal: AbortSignal) {
     const log = this.log.child({ imageId, tag });
     try {
       const workerIds = await this.directory.liveIds();
       if (workerIds.length === 0) throw new Error("No worker is online to build the image. Try again when one is.");
-      const failures: string[] = [];
-      await Promise.all(workerIds.map(async (workerId) => {
-        try {
-          const reply = await this.workers.request<WorkerReply>(workerId, ServerToWorker.buildImage, { buildId: imageId, tag, dockerfile }, BUILD_TIMEOUT_MS);
-          if (!reply.ok) failures.push(workerIds.length > 1 ? `${workerId}: ${reply.error}` : reply.error);
-        } catch (error) {
-          failures.push(`${workerId}: ${(error as Error).message}`);
-        }
+      const request: BuildImageRequest = { buildId: imageId, tag, dockerfile, limits: this.limits };
+      const failures = await Promise.all(workerIds.map(async (workerId) => {
+        const error = await this.buildOn(workerId, request, signal);
+        return error && (workerIds.length > 1 ? `${workerId}: ${error}` : error);
       }));
       await this.flush();
-      if (failures.length > 0) throw new Error(failures.join("\n"));
-      await this.db.image.update({ where: { id: imageId }, data: { status: "READY", finishedAt: new Date() } });
+      const failed = failures.filter((failure): failure is string => Boolean(failure));
+      if (failed.length > 0) throw new Error(failed.join("\n"));
+      await this.db.image.updateMany({ where: { id: imageId, status: "BUILDING" }, data: { status: "READY", finishedAt: new Date() } });
       log.info("image built");
     } catch (error) {
       await this.flush();
       const message = (error as Error).message;
-      await this.db.image.update({ where: { id: imageId }, data: { status: "FAILED", error: message, finishedAt: new Date() } })
-        .catch(() => undefined);
+      await this.fail(imageId, message);
       log.warn({ err: message }, "image build failed");
     }
+  }
+
+  /**
+   * One worker's build; resolves to its error, if any. It ends early (and the worker is told
+   * to stop) when this server stops, the worker's connection drops (its reply would be lost
+   * with it), or the deadline passes.
+   */
+  private async buildOn(workerId: string, request: BuildImageRequest, signal: AbortSignal): Promise<string | null> {
+    const startedAt = new Date();
+    let watch: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const interrupted = new Promise<string>((resolve) => {
+      onAbort = () => resolve(`interrupted: ${String(signal.reason)}. Build it again.`);
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      watch = setInterval(() => {
+        void this.db.worker.findUnique({ where: { id: workerId }, select: { status: true, connectedAt: true } }).then((worker) => {
+          // A reconnect is a new connection: the reply to this request cannot come on it.
+          if (!worker || worker.status !== "ONLINE" || worker.connectedAt > startedAt) {
+            resolve(`interrupted: worker ${workerId} disconnected during the build. Build it again.`);
+          }
+        }).catch(() => undefined);
+      }, WORKER_WATCH_MS);
+    });
+    const reply = this.workers.request<WorkerReply>(workerId, ServerToWorker.buildImage, request, this.deadlineMs)
+      .then((answer) => (answer.ok ? null : answer.error))
+      .catch((error: Error) => `interrupted: ${error.message}`);
+    try {
+      const outcome = await Promise.race([reply.then((error) => ({ error, finished: true })), interrupted.then((error) => ({ error, finished: false }))]);
+      if (!outcome.finished || outcome.error?.startsWith("interrupted:")) {
+        // Whatever the worker is still doing for this build is of no use now.
+        this.workers.send(workerId, ServerToWorker.cancelBuild, { buildId: request.buildId, reason: "the server gave up on this build" });
+      }
+      return outcome.error;
+    } finally {
+      clearInterval(watch);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async fail(imageId: string, error: string) {
+    await this.db.image.updateMany({ where: { id: imageId, status: "BUILDING" }, data: { status: "FAILED", error, finishedAt: new Date() } })
+      .catch((failure: Error) => this.log.error({ imageId, err: failure.message }, "could not record a failed build"));
+  }
+
+  /** BUILDING rows with no live job (lost before the queue held them, or by a crash the queue already buried). */
+  private async failOrphans() {
+    const orphans = await this.db.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT i."id" FROM "Image" i
+        WHERE i."status" = 'BUILDING' AND i."createdAt" < $1
+          AND NOT EXISTS (SELECT 1 FROM ${JOB_SCHEMA}.job j
+                           WHERE j.name = $2 AND j.data->>'imageId' = i."id" AND j.state IN ('created', 'retry', 'active'))`,
+      new Date(Date.now() - ORPHAN_AFTER_MS), BUILD_QUEUE);
+    for (const { id } of orphans) await this.fail(id, "interrupted: the build was lost when its server stopped. Build it again.");
+    if (orphans.length > 0) this.log.warn({ count: orphans.length }, "builds left BUILDING marked failed");
   }
 
   private async flush() {
