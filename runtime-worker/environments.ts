@@ -31,6 +31,8 @@ export interface TerminalEvents {
 
 export type TerminalSummary = TerminalSnapshot & { terminalIds: string[] };
 
+export type StartedEnvironment = { containerId: string; volumeName: string; fromPool: boolean };
+
 /** The last CPU reading per environment, to turn CPU time into a percentage. */
 type CpuReading = { cpuNanos: number; at: number };
 
@@ -41,6 +43,8 @@ export class EnvironmentManager {
   private readonly relays = new Map<string, OutputRelay>();
   private readonly opening = new Map<string, Promise<TerminalSession>>();
   private readonly cpuReadings = new Map<string, CpuReading>();
+  /** Starts in flight, per environment: a second start joins the first. */
+  private readonly starting = new Map<string, Promise<StartedEnvironment>>();
 
   constructor(
     private readonly driver: RuntimeDriver,
@@ -49,30 +53,67 @@ export class EnvironmentManager {
     private readonly pool?: WarmPool,
   ) {}
 
-  /** Creates (first time) or resumes (container stopped) the environment; idempotent. */
-  async start(spec: EnvironmentSpec) {
+  /**
+   * Creates (first time) or resumes (container stopped) the environment; idempotent. Two
+   * starts of one environment at once share one attempt: never two pooled containers taken
+   * or one workspace prepared twice.
+   */
+  start(spec: EnvironmentSpec): Promise<StartedEnvironment> {
+    const pending = this.starting.get(spec.environmentId);
+    if (pending) return pending;
+    const starting = this.startOnce(spec).finally(() => this.starting.delete(spec.environmentId));
+    this.starting.set(spec.environmentId, starting);
+    return starting;
+  }
+
+  private async startOnce(spec: EnvironmentSpec): Promise<StartedEnvironment> {
     // A first start (no workspace yet, no container) can take a warm container.
     if (!spec.volumeName && this.pool && (await this.driver.state(spec.environmentId)) === "missing") {
       const slotId = this.pool.take(spec);
       if (slotId) {
-        const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
-        if (spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
-        this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
-        return { ...assigned, fromPool: true };
+        try {
+          const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
+          if (spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
+          this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
+          return { ...assigned, fromPool: true };
+        } catch (error) {
+          await this.discardPooled(slotId, spec.environmentId);
+          throw error;
+        }
       }
     }
     const { containerId, volumeName, created } = await this.driver.create(spec);
     if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
-    if (created && spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
+    if (created && spec.setupScript?.trim()) {
+      try {
+        await this.runSetup(spec.environmentId, spec.setupScript);
+      } catch (error) {
+        // No half-set-up container; the workspace stays for the next attempt.
+        await this.driver.remove(spec.environmentId, { removeVolume: false });
+        throw error;
+      }
+    }
     this.log.info({ environmentId: spec.environmentId, containerId }, "environment running");
     return { containerId, volumeName, fromPool: false };
   }
 
-  /** The template's setup script, once per new container; a failure leaves no half-set-up container. */
+  /**
+   * A pooled container whose start failed goes, with its volume: renamed or not, nothing
+   * records it (the server stores a workspace only once a start succeeds), so it would leak.
+   */
+  private async discardPooled(slotId: string, environmentId: string) {
+    const report = (error: Error) => this.log.error({ environmentId, slotId, err: error.message }, "could not remove a pooled container after a failed start");
+    // Only this attempt can have put a container under the environment's name (it was missing).
+    if ((await this.driver.state(environmentId).catch(() => "missing")) !== "missing") {
+      await this.driver.remove(environmentId, { removeVolume: true }).catch(report);
+    }
+    await this.driver.removePooled(slotId).catch(report); // not renamed, or its volume left over
+  }
+
+  /** The template's setup script, once per new container. */
   private async runSetup(environmentId: string, script: string) {
     const outcome = await runCheck(this.driver, { environmentId, script, timeoutSeconds: SETUP_TIMEOUT_SECONDS });
     if (outcome.exitCode === 0) return;
-    await this.driver.remove(environmentId, { removeVolume: false });
     const why = outcome.timedOut ? `ran longer than ${SETUP_TIMEOUT_SECONDS} s` : `exited with ${outcome.exitCode}`;
     throw new Error(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
   }
