@@ -34,7 +34,7 @@ import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway } from "./gateway/terminal-gateway";
 import { attachWorkerGateway } from "./gateway/worker-gateway";
-import { guardSessions } from "./gateway/session-guard";
+import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
@@ -68,6 +68,8 @@ export interface ShellroomServer {
   /** The request channel to workers (operations and tests). */
   workers: WorkerLink;
   sweeper: LifecycleSweeper;
+  /** Live sockets' rights (tests run the periodic session recheck themselves). */
+  sessions: SessionGuard;
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -200,6 +202,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     httpServer,
     workers,
     sweeper,
+    sessions: sessionGuard,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
