@@ -35,7 +35,8 @@ type Card = {
   userId: string; name: string; online: boolean;
   hand: { id: string; note: string } | null;
   environment: { id: string; labId: string; labTitle: string; state: string; stopReason: string | null; expiresAt: string | null;
-    usage: { cpuPercent: number; memoryBytes: number; memoryLimitBytes: number } | null } | null;
+    usage: { cpuPercent: number; memoryBytes: number; memoryLimitBytes: number; pids: number; pidsLimit: number; cpuLimitPercent: number } | null;
+    runaway: { reason: string; since: string } | null } | null;
   progress: { passed: number; checks: number };
 };
 type Overview = {
@@ -67,6 +68,17 @@ async function attachedOwner(cookie: string, environmentId: string) {
   const reply = await request<AttachReply>(socket, "terminal:attach", { environmentId, cols: 80, rows: 24 });
   expect(reply).toMatchObject({ ok: true, mode: "owner" });
   return socket;
+}
+
+/** An action on everyone returns at once; this waits (through the overview) until it has finished. */
+async function finished(started: { status: number; body: any }): Promise<{ done: number; failed: unknown[]; total: number }> {
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  const { actionId } = started.body.result.data;
+  await expect.poll(async () => {
+    const bulk = ((await overview()) as Overview & { bulk: { id: string; finished: boolean } | null }).bulk;
+    return bulk !== null && bulk.id === actionId && bulk.finished;
+  }, { timeout: 60_000, interval: 250 }).toBe(true);
+  return ((await overview()) as Overview & { bulk: { done: number; failed: unknown[]; total: number } }).bulk;
 }
 
 const errorOf = (response: { status: number; body: any }) => ({ status: response.status, code: response.body?.error?.data?.code, message: response.body?.error?.message });
@@ -122,6 +134,11 @@ describe("the overview", () => {
     expect(usage!.memoryBytes).toBeLessThanOrEqual(usage!.memoryLimitBytes);
     expect(usage!.memoryLimitBytes).toBe(template.memoryMb * 1024 * 1024);
     expect(usage!.cpuPercent).toBeGreaterThanOrEqual(0);
+    // Processes and limits too (docker-init and sleep at least), so a runaway can be told.
+    expect(usage!.pids).toBeGreaterThanOrEqual(2);
+    expect(usage!.pidsLimit).toBe(template.pidsLimit);
+    expect(usage!.cpuLimitPercent).toBe(template.cpuMillis / 10);
+    expect((await cardOf(student.userId))!.environment!.runaway).toBeNull();
   });
 });
 
@@ -327,14 +344,15 @@ describe("acting on everyone at once", () => {
     const before = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
     const notice = nextEvent<EnvironmentNotice>(socket, "environment:notice");
     const extended = await harness.trpc("live.extendAll", { courseId, minutes: 30 }, { cookie: instructorCookie });
-    expect(extended.body.result.data).toEqual({ done: running, failed: 0 });
+    expect(extended.body.result.data).toEqual({ actionId: expect.any(String), total: running });
+    expect(await finished(extended)).toMatchObject({ done: running, failed: [] });
     expect(await notice).toEqual({ environmentId, kind: "info", message: "Your instructor gave you 30 more minutes." });
     const after = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
     expect(after.expiresAt!.getTime()).toBe(before.expiresAt!.getTime() + 30 * 60_000);
 
     await runInEnvironment(harness.driver, environmentId, "echo kept-through-reset > ~/workspace/kept.txt");
     const reset = await harness.trpc("live.resetAll", { courseId }, { cookie: instructorCookie });
-    expect(reset.body.result.data).toEqual({ done: running, failed: 0 });
+    expect(await finished(reset)).toMatchObject({ total: running, done: running, failed: [] });
     const fresh = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
     expect(fresh.state).toBe("RUNNING");
     expect(fresh.containerId).not.toBe(before.containerId);
@@ -352,7 +370,9 @@ describe("acting on everyone at once", () => {
 
     const notice = nextEvent<EnvironmentNotice>(socket, "environment:notice", (message) => message.kind === "stopped");
     const ended = await harness.trpc("live.endWorkshop", { courseId }, { cookie: instructorCookie });
-    expect(ended.body.result.data).toEqual({ done: running, failed: 0 });
+    // Ended at once (no new starts), whatever is still stopping.
+    expect((await harness.db.course.findUniqueOrThrow({ where: { id: courseId } })).endedAt).not.toBeNull();
+    expect(await finished(ended)).toMatchObject({ total: running, done: running, failed: [] });
     expect(await notice).toEqual({ environmentId, kind: "stopped", message: expect.stringMatching(/workshop has ended/) });
     expect(await runningInCourse()).toBe(0);
     expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({ state: "STOPPED", stopReason: "STAFF", containerId: null });
@@ -378,7 +398,7 @@ describe("acting on everyone at once", () => {
     const again = await attachedOwner(runner.cookie, environmentId);
     const stoppedNotice = nextEvent<EnvironmentNotice>(again, "environment:notice", (message) => message.kind === "stopped");
     const stopped = await harness.trpc("live.stopAll", { courseId }, { cookie: instructorCookie });
-    expect(stopped.body.result.data).toEqual({ done: 1, failed: 0 });
+    expect(await finished(stopped)).toMatchObject({ total: 1, done: 1, failed: [] });
     expect(await stoppedNotice).toEqual({ environmentId, kind: "stopped", message: "Your instructor stopped this environment. Your files are kept." });
     expect(await runningInCourse()).toBe(0);
     expect((await harness.db.course.findUniqueOrThrow({ where: { id: courseId } })).endedAt).toBeNull();
@@ -390,7 +410,7 @@ describe("acting on everyone at once", () => {
     if (!runner) throw new Error("the overview test did not start an environment");
     const { environmentId } = runner;
     expect(await runningInCourse()).toBe(0);
-    expect((await harness.trpc("live.endWorkshop", { courseId }, { cookie: instructorCookie })).body.result.data).toEqual({ done: 0, failed: 0 });
+    expect(await finished(await harness.trpc("live.endWorkshop", { courseId }, { cookie: instructorCookie }))).toMatchObject({ total: 0, done: 0, failed: [] });
     try {
       const reset = await harness.trpc("environment.reset", { labId: harness.labId, wipeWorkspace: false }, { cookie: runner.cookie });
       // A reset starts the container again, so it is refused like a start.
