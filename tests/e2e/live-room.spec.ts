@@ -127,6 +127,25 @@ test("watching a student who closed the first terminal shows the one still open"
   await close();
 });
 
+test("extending everyone runs in the background and shows its progress to the end; the student is told", async ({ browser }) => {
+  const { student, instructor, close } = await studentInLabAndInstructor(browser);
+  await openLiveRoom(instructor);
+  await expect(card(instructor)).toHaveAttribute("data-state", "RUNNING", { timeout: 30_000 });
+
+  await instructor.getByRole("button", { name: "Extend all" }).click();
+  const progress = instructor.getByTestId("bulk-progress");
+  await expect(progress).toHaveAttribute("data-kind", "extend");
+  await expect(progress).toHaveAttribute("data-finished", "true", { timeout: 30_000 });
+  await expect(progress).toContainText(/Extended \d+ environments?\./);
+  await expect(instructor.getByRole("button", { name: "Extend all" })).toBeEnabled();
+  await expect(student.getByTestId("environment-notice").filter({ hasText: "30 more minutes" }).first()).toBeVisible({ timeout: 15_000 });
+  // A reload shows how the last action went (the overview keeps it for a while).
+  await instructor.reload();
+  await expect(instructor.getByTestId("bulk-progress")).toContainText(/Extended \d+ environments?\./, { timeout: 30_000 });
+
+  await close();
+});
+
 test("a student cannot open the live room", async ({ page }) => {
   await signIn(page, STUDENT);
   await page.getByRole("link", { name: DEMO_COURSE }).click();
