@@ -6,8 +6,22 @@ export const EntityId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "mus
 /** A terminal inside an environment (several tabs per environment later). */
 export const TerminalId = z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "must be a terminal id");
 
+/**
+ * A terminal's size. Every cell costs the worker memory (its screen mirror) and time
+ * (reflow on resize, serialization for a repaint), so both sides and their product are
+ * capped: 500 x 100 or 250 x 200 fit, a 4K screen at a small font (about 550 x 145) is
+ * clamped by the browser.
+ */
+export const MAX_TERMINAL_COLS = 500;
+export const MAX_TERMINAL_ROWS = 200;
+export const MAX_TERMINAL_CELLS = 50_000;
+
 export const TerminalSize = z.object({
-  cols: z.number().int().min(2).max(1000),
-  rows: z.number().int().min(1).max(500),
+  cols: z.number().int().min(2).max(MAX_TERMINAL_COLS),
+  rows: z.number().int().min(1).max(MAX_TERMINAL_ROWS),
 });
 export type TerminalSize = z.infer<typeof TerminalSize>;
+
+/** For request schemas that spread TerminalSize's shape: the cell cap, as a zod refinement. */
+export const withinCellLimit = (size: TerminalSize) => size.cols * size.rows <= MAX_TERMINAL_CELLS;
+export const CELL_LIMIT_MESSAGE = `cols x rows must be at most ${MAX_TERMINAL_CELLS}`;

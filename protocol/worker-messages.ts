@@ -4,7 +4,7 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
-import { EntityId, TerminalId, TerminalSize } from "./ids";
+import { CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
 
 export const WORKER_NAMESPACE = "/worker";
 
@@ -64,20 +64,38 @@ export const ServerToWorker = {
   resizeTerminal: "terminal:resize",
   /** The screen as it is now, without resizing (a browser that fell behind repaints). */
   snapshotTerminal: "terminal:snapshot",
+  /** A further piece of a snapshot too long for one message (see OpenTerminalReply). */
+  snapshotPart: "terminal:snapshot-part",
   closeTerminal: "terminal:close",
   listTerminals: "terminal:list",
   /** Ends every process in an environment (a runaway), keeping its files: the container restarts. */
   killProcesses: "environment:kill-processes",
 } as const;
 
-export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape);
+export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;
 
 export const TerminalInput = TerminalRef.extend({ data: z.string().max(64 * 1024) });
 export type TerminalInput = z.infer<typeof TerminalInput>;
 
-export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape);
+export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
+
+/** Piece `index` (from 1; piece 0 came in the reply) of the snapshot `snapshotId`. */
+export const SnapshotPartRequest = TerminalRef.extend({
+  snapshotId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  index: z.number().int().min(1).max(10_000),
+});
+export type SnapshotPartRequest = z.infer<typeof SnapshotPartRequest>;
+
+/**
+ * Input the worker holds for one terminal's shell (written, not yet taken by the stream).
+ * Past this it refuses more ("input_busy"): the server's per-socket window keeps it far below.
+ */
+export const WORKER_INPUT_LIMIT = 512 * 1024;
+
+/** A snapshot piece is at most this many characters (every worker message stays far under 1 MB). */
+export const SNAPSHOT_PART_CHARS = 32 * 1024;
 
 export const RemoveEnvironmentRequest = EnvironmentRef.extend({
   removeVolume: z.boolean(),
@@ -186,6 +204,13 @@ export const ListEnvironmentsRequest = z.object({});
 export type ListEnvironmentsReply = WorkerReply<{ environments: Array<{ environmentId: string; state: "running" | "stopped" }> }>;
 
 export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string; fromPool: boolean }>;
-/** `offset`: output bytes the screen already includes; later output starts there. */
-export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number; terminalIds: string[] }>;
+/**
+ * `offset`: output bytes the screen already includes; later output starts there. A long
+ * screen comes in `parts` pieces: `screen` is the first, the rest are fetched with
+ * `terminal:snapshot-part` and `snapshotId` (kept briefly by the worker).
+ */
+export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number; terminalIds: string[]; snapshotId?: string; parts?: number }>;
+export type SnapshotPartReply = WorkerReply<{ data: string }>;
+/** `code`: "input_busy" when the shell has not taken earlier input (see WORKER_INPUT_LIMIT). */
+export type TerminalInputReply = { ok: true } | { ok: false; error: string; code?: string };
 export type ListTerminalsReply = WorkerReply<{ terminalIds: string[] }>;

@@ -4,7 +4,7 @@
  * Kubernetes driver (a pod per environment) implements the same interface later. The
  * lifecycle code never calls dockerode directly.
  */
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
 
@@ -23,6 +23,15 @@ export interface ShellProcess {
   resize(size: TerminalSize): Promise<void>;
   /** Resolves with the exit code once the process ends (null when it cannot be known). */
   exited(): Promise<number | null>;
+}
+
+/** A script run without a TTY: its stdout and stderr interleaved in `output`. */
+export interface ScriptProcess {
+  readonly output: Readable;
+  /** Resolves with the exit code once the process ends (null when it cannot be known). */
+  exited(): Promise<number | null>;
+  /** Stops listening (the process itself is ended by its own time limit). */
+  abandon(): void;
 }
 
 /** A container's resource use right now: CPU time so far, and memory in use and allowed. */
@@ -44,6 +53,12 @@ export interface RuntimeDriver {
   state(environmentId: string): Promise<RuntimeState>;
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */
   exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess>;
+  /**
+   * Runs `command` as `user` ("uid:gid"; the container's user when omitted) without a
+   * TTY, writes `input` to its stdin and closes it: scripts travel this way, never in argv
+   * or a file in the container.
+   */
+  runScript(environmentId: string, command: string[], options: { user?: string; input: string }): Promise<ScriptProcess>;
   stop(environmentId: string): Promise<void>;
   /** Removes the container, and its workspace volume when asked (`volumeName` when known). */
   remove(environmentId: string, options: { removeVolume: boolean; volumeName?: string | null }): Promise<void>;

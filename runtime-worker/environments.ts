@@ -2,14 +2,15 @@
  * The worker's lifecycle logic: starting environments and the terminals inside them.
  * It speaks only to the RuntimeDriver interface, never to dockerode.
  */
-import { MAX_TERMINALS_PER_ENVIRONMENT } from "../protocol/browser-messages";
-import type { CheckRequest, EnvironmentSpec, EnvironmentUsage, OpenTerminalRequest, TerminalRef } from "../protocol/worker-messages";
+import { MAX_TERMINALS_PER_ENVIRONMENT, isInterrupt } from "../protocol/browser-messages";
+import { WORKER_INPUT_LIMIT, type CheckRequest, type EnvironmentSpec, type EnvironmentUsage, type OpenTerminalRequest, type SnapshotPartRequest, type TerminalRef } from "../protocol/worker-messages";
 import { runCheck } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver } from "./driver";
 import { OutputRelay, type OutputLink } from "./terminals/output-relay";
-import { TerminalSession, type TerminalSnapshot } from "./terminals/terminal-session";
+import { InputBusyError, TerminalSession, type TerminalSnapshot } from "./terminals/terminal-session";
+import { SnapshotParts } from "./terminals/snapshot-parts";
 import type { Logger } from "../common/logger";
 
 /**
@@ -29,7 +30,8 @@ export interface TerminalEvents {
   tabs(environmentId: string, terminalIds: string[]): void;
 }
 
-export type TerminalSummary = TerminalSnapshot & { terminalIds: string[] };
+/** A snapshot's first piece; `snapshotId` and `parts` when more are to be fetched (see SnapshotParts). */
+export type TerminalSummary = TerminalSnapshot & { terminalIds: string[]; snapshotId?: string; parts?: number };
 
 export type StartedEnvironment = { containerId: string; volumeName: string; fromPool: boolean };
 
@@ -43,6 +45,7 @@ export class EnvironmentManager {
   private readonly relays = new Map<string, OutputRelay>();
   private readonly opening = new Map<string, Promise<TerminalSession>>();
   private readonly cpuReadings = new Map<string, CpuReading>();
+  private readonly snapshotParts = new SnapshotParts();
   /** Starts in flight, per environment: a second start joins the first. */
   private readonly starting = new Map<string, Promise<StartedEnvironment>>();
 
@@ -139,14 +142,24 @@ export class EnvironmentManager {
   async openTerminal(request: OpenTerminalRequest): Promise<TerminalSummary> {
     const session = await this.sessionFor(request, request);
     await session.resize(request);
-    return { ...(await session.snapshot()), terminalIds: this.terminalIds(request.environmentId) };
+    return this.summary(request, await session.snapshot());
   }
 
   /** The screen of a terminal that is open, without resizing or starting anything (viewers, repaints). */
   async snapshot(ref: TerminalRef): Promise<TerminalSummary> {
     const session = this.terminals.get(keyOf(ref));
     if (!session?.isOpen) throw new Error("This terminal is not open.");
-    return { ...(await session.snapshot()), terminalIds: this.terminalIds(ref.environmentId) };
+    return this.summary(ref, await session.snapshot());
+  }
+
+  /** A further piece of a long snapshot (the first came with the attach or snapshot reply). */
+  snapshotPart(request: SnapshotPartRequest): { data: string } {
+    return { data: this.snapshotParts.part(keyOf(request), request.snapshotId, request.index) };
+  }
+
+  /** The reply for a snapshot: its first piece, and how to fetch the rest when it is long. */
+  private summary(ref: TerminalRef, snapshot: TerminalSnapshot): TerminalSummary {
+    return { ...this.snapshotParts.split(keyOf(ref), snapshot.screen), offset: snapshot.offset, terminalIds: this.terminalIds(ref.environmentId) };
   }
 
   /** Ends one terminal's shell (a closed tab) and whatever it was running. */
@@ -163,8 +176,25 @@ export class EnvironmentManager {
     return [...this.terminals.keys()].filter((key) => key.startsWith(`${environmentId}/`)).map((key) => key.slice(environmentId.length + 1));
   }
 
-  input(ref: TerminalRef, data: string) {
-    this.terminals.get(keyOf(ref))?.write(data);
+  /**
+   * Writes input to the shell; resolves once its stream has taken it (the server's input
+   * window moves on that). A shell that does not read holds at most WORKER_INPUT_LIMIT here;
+   * past it input is refused, except Ctrl-C and its kin, which are tiny and must get in.
+   */
+  async input(ref: TerminalRef, data: string): Promise<void> {
+    const session = this.terminals.get(keyOf(ref));
+    if (!session) return;
+    if (session.pendingInputBytes + data.length > WORKER_INPUT_LIMIT && !isInterrupt(data)) {
+      throw new InputBusyError("The shell is not taking input right now.");
+    }
+    await session.write(data);
+  }
+
+  /** Input written to shells and not yet taken, across terminals (for metrics and tests). */
+  get pendingInputBytes() {
+    let total = 0;
+    for (const session of this.terminals.values()) total += session.pendingInputBytes;
+    return total;
   }
 
   /** The server link dropped or came back: output in flight is forgotten, and shells run again. */
@@ -239,15 +269,18 @@ export class EnvironmentManager {
     // Two tabs attaching at once must share one shell, not start two.
     const pending = this.opening.get(key);
     if (pending) return pending;
+    // Counted with the shells still opening, in the same turn as the reservation below:
+    // parallel attaches with new ids can never pass the check together.
+    const shells = new Set([...this.terminals.keys(), ...this.opening.keys()].filter((other) => other !== key && other.startsWith(`${ref.environmentId}/`)));
+    if (shells.size >= MAX_TERMINALS_PER_ENVIRONMENT) {
+      throw new Error(`An environment can have at most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals open. Close one first.`);
+    }
     const opening = this.spawnShell(ref, size).finally(() => this.opening.delete(key));
     this.opening.set(key, opening);
     return opening;
   }
 
   private async spawnShell(ref: TerminalRef, size: TerminalSize) {
-    if (this.terminalIds(ref.environmentId).length >= MAX_TERMINALS_PER_ENVIRONMENT) {
-      throw new Error(`An environment can have at most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals open. Close one first.`);
-    }
     if ((await this.driver.state(ref.environmentId)) !== "running") {
       throw new Error("This environment is not running. Start it again from the lab page.");
     }

@@ -7,12 +7,13 @@ import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
   BuildImageRequest, CancelBuildRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
-  ResizeTerminal, ServerToWorker, TerminalInput, TerminalRef, WORKER_NAMESPACE, WorkerToServer,
+  ResizeTerminal, ServerToWorker, SnapshotPartRequest, TerminalInput, TerminalRef, WORKER_NAMESPACE, WorkerToServer,
   type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager } from "./environments";
+import { InputBusyError } from "./terminals/terminal-session";
 import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
@@ -82,6 +83,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
         metrics.requests.inc({ event, result: "ok" });
       } catch (error) {
+        if (error instanceof InputBusyError) {
+          // Backpressure, not a failure: the server holds the input and tries again.
+          metrics.requests.inc({ event, result: "busy" });
+          return reply({ ok: false, error: error.message, code: error.code } as WorkerReply);
+        }
         metrics.requests.inc({ event, result: "failed" });
         const message = error instanceof Error ? error.message : String(error);
         log.error({ event, err: message }, "request failed");
@@ -110,6 +116,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
   serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(ServerToWorker.snapshotTerminal, TerminalRef, async (ref) => ({ ...(await environments.snapshot(ref)) }));
+  serve(ServerToWorker.snapshotPart, SnapshotPartRequest, async (request) => environments.snapshotPart(request));
   serve(ServerToWorker.closeTerminal, TerminalRef, async (ref) => environments.closeTerminal(ref));
   serve(ServerToWorker.killProcesses, EnvironmentRef, ({ environmentId }) => options.driver.killProcesses(environmentId));
   serve(ServerToWorker.listTerminals, EnvironmentRef, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));

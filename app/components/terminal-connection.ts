@@ -12,8 +12,10 @@ import {
 import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
 import {
   readAttachReply, readBroadcast, readControl, readExit, readNotice, readOutput, readRepaint, readReply,
-  readServerError, readTabs, type ReceivedNotice,
+  readScreenPart, readServerError, readTabs, type ReceivedNotice,
 } from "./terminal-messages";
+import { TerminalInputSender } from "./terminal-input-sender";
+import { ScreenPieces } from "./terminal-screen-pieces";
 import type { TerminalTab } from "./terminal-tab";
 import { TerminalTabSet } from "./terminal-tab-set";
 import { MAIN_TERMINAL, newTerminalId, planEndedTabs } from "./terminal-tab-list";
@@ -51,8 +53,11 @@ export const INITIAL_VIEW: TerminalView = {
   tabs: [], activeId: MAIN_TERMINAL, canAddTab: false, notices: [], broadcasts: [], alert: null, hint: null,
 };
 
-/** The server accepts at most 64 KiB per input message: a big paste goes in pieces. */
-const INPUT_CHUNK = 16 * 1024;
+/** A refused attach ("rate_limited") is tried again after this. */
+const ATTACH_RETRY_MS = 1500;
+/** A window being dragged sends its size at most this often (the last size always goes). */
+const RESIZE_EVERY_MS = 200;
+const INPUT_DROPPED = "The shell is not reading what you type: further input was dropped. Press Ctrl-C to interrupt it.";
 /** Older info/warning banners give way to newer ones. */
 const MAX_NOTICES = 3;
 /** How long an ended shell waits for a "stopped" notice before its tab goes or offers a new shell. */
@@ -84,6 +89,11 @@ export class TerminalConnection {
   private nextMessageId = 0;
   private endedTimer: ReturnType<typeof setTimeout> | undefined;
   private hintTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly screenPieces = new ScreenPieces();
+  /** Per tab: input goes one message at a time, as the shell takes it. */
+  private readonly senders = new Map<TerminalTab, TerminalInputSender>();
+  /** Per tab: when its size was last sent, and the timer that sends the latest one. */
+  private readonly resizes = new Map<TerminalTab, { sentAt: number; timer: ReturnType<typeof setTimeout> | undefined }>();
 
   constructor(private readonly options: {
     environmentId: string;
@@ -213,6 +223,8 @@ export class TerminalConnection {
     });
     socket.on("disconnect", () => {
       this.connectionSeq += 1;
+      this.screenPieces.clear();
+      for (const sender of this.senders.values()) sender.reset();
       for (const tab of this.tabs.all) tab.detach();
       // The keyboard and pending requests belonged to the old connection.
       this.controlling = false;
@@ -233,10 +245,18 @@ export class TerminalConnection {
       const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
       if (tab && message && tab.output(message.data, message.offset)) tab.watchGap(() => this.attach(tab));
     });
+    socket.on(ServerToBrowser.screenPart, (raw: unknown) => {
+      const part = readScreenPart(raw);
+      if (part && this.isOurs(part)) this.screenPieces.part(part.terminalId, part.screenId, part.index, part.data);
+    });
     socket.on(ServerToBrowser.repaint, (raw: unknown) => {
       const message = readRepaint(raw);
       const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
-      if (tab && message && tab.repaint(message.screen, message.offset)) tab.watchGap(() => this.attach(tab));
+      if (!tab || !message) return;
+      const screen = this.screenPieces.finish(tab.id, message);
+      // A piece went missing: the gap watch attaches again, which brings a whole screen.
+      if (screen === null) return tab.watchGap(() => this.attach(tab));
+      if (tab.repaint(screen, message.offset)) tab.watchGap(() => this.attach(tab));
     });
     socket.on(ServerToBrowser.exit, (raw: unknown) => {
       const message = readExit(raw);
@@ -280,6 +300,21 @@ export class TerminalConnection {
 
   private attached(tab: TerminalTab, raw: unknown, sent: { cols: number; rows: number }) {
     const reply = readAttachReply(raw) ?? { ok: false as const, error: "The terminal could not be opened." };
+    const screen = reply.ok ? this.screenPieces.finish(tab.id, reply) : null;
+    if (reply.ok && screen === null) {
+      // A piece of the screen went missing: ask again.
+      tab.attachFailed();
+      this.attach(tab);
+      return;
+    }
+    if (!reply.ok && reply.code === "rate_limited") {
+      tab.attachFailed();
+      const seq = this.connectionSeq;
+      setTimeout(() => {
+        if (!this.disposed && seq === this.connectionSeq && this.tabs.has(tab) && !tab.attached && !tab.attaching) this.attach(tab);
+      }, ATTACH_RETRY_MS);
+      return;
+    }
     if (!reply.ok) {
       tab.attachFailed();
       if (reply.terminals && reply.terminals.length > 0 && !reply.terminals.includes(tab.id)) {
@@ -302,7 +337,7 @@ export class TerminalConnection {
     this.mode = reply.mode;
     if (reply.controller !== undefined) this.controller = reply.controller;
     const terminalId = tab.id;
-    if (tab.attachedWith(reply.screen, reply.offset, (offset) => this.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
+    if (tab.attachedWith(screen ?? "", reply.offset, (offset) => this.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
     this.applyInputMode();
     if (this.status.kind !== "stopped") this.status = { kind: "live" };
     if (reply.terminals) {
@@ -422,17 +457,43 @@ export class TerminalConnection {
   }
 
   private sendInput(tab: TerminalTab, data: string) {
-    for (let index = 0; index < data.length; index += INPUT_CHUNK) {
-      const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: data.slice(index, index + INPUT_CHUNK) };
-      this.socket?.emit(BrowserToServer.input, input);
+    let sender = this.senders.get(tab);
+    if (!sender) {
+      sender = new TerminalInputSender(
+        (piece, reply) => {
+          const socket = this.socket;
+          if (!socket?.connected) return reply(null);
+          // The tab's id now (the last tab left may have been renamed "main").
+          const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: piece };
+          socket.emit(BrowserToServer.input, input, (raw: unknown) => reply(readReply(raw)));
+        },
+        () => this.showHint(INPUT_DROPPED),
+      );
+      this.senders.set(tab, sender);
     }
+    sender.send(data);
   }
 
-  /** The owner's window sets the shell's size; a watcher's never does, keyboard or not. */
+  /**
+   * The owner's window sets the shell's size; a watcher's never does, keyboard or not.
+   * At most one size per RESIZE_EVERY_MS goes out (each reflows the worker's copy of the
+   * screen); the last one always does.
+   */
   private sendResize(tab: TerminalTab) {
     if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected) return;
-    const { cols, rows } = tab.terminal;
-    this.socket.emit(BrowserToServer.resize, { environmentId: this.options.environmentId, terminalId: tab.id, cols, rows });
+    const state = this.resizes.get(tab) ?? { sentAt: 0, timer: undefined };
+    this.resizes.set(tab, state);
+    if (state.timer !== undefined) return;
+    const wait = state.sentAt + RESIZE_EVERY_MS - Date.now();
+    const send = () => {
+      state.timer = undefined;
+      state.sentAt = Date.now();
+      if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected || !this.tabs.has(tab)) return;
+      const { cols, rows } = tab.terminal;
+      this.socket.emit(BrowserToServer.resize, { environmentId: this.options.environmentId, terminalId: tab.id, cols, rows });
+    };
+    if (wait <= 0) send();
+    else state.timer = setTimeout(send, wait);
   }
 
   private sendAck(terminalId: string, offset: number) {

@@ -6,6 +6,7 @@
  */
 import type { IDisposable, Terminal } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
+import { MAX_TERMINAL_CELLS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from "../../protocol/ids";
 import { RenderedOffsetAcks } from "./terminal-flow";
 import { TerminalOutputCursor } from "./terminal-output-cursor";
 
@@ -139,8 +140,15 @@ export class TerminalTab {
     delete this.host.dataset.testid;
   }
 
+  /** Fills the host, within the protocol's size caps (a huge screen gets a smaller terminal). */
   fitToHost() {
-    if (this.opened && !this.host.hidden) this.fit.fit();
+    if (!this.opened || this.host.hidden) return;
+    const proposed = this.fit.proposeDimensions();
+    if (!proposed || !Number.isFinite(proposed.cols) || !Number.isFinite(proposed.rows)) return;
+    const cols = Math.max(2, Math.min(MAX_TERMINAL_COLS, proposed.cols));
+    const rows = Math.max(1, Math.min(MAX_TERMINAL_ROWS, proposed.rows, Math.floor(MAX_TERMINAL_CELLS / cols)));
+    if (cols === proposed.cols && rows === proposed.rows) this.fit.fit();
+    else if (cols !== this.terminal.cols || rows !== this.terminal.rows) this.terminal.resize(cols, rows);
   }
 
   /** A dim line from the panel itself, not from the shell. */

@@ -1,13 +1,14 @@
-import type { Duplex } from "node:stream";
+import { PassThrough, type Duplex } from "node:stream";
 import Docker from "dockerode";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
-import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ShellProcess } from "../driver";
+import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess } from "../driver";
 import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import {
-  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POOL, LABEL_WORKER, POOL_PREFIX,
-  containerCreateOptions, containerName, pooledContainerName, pooledContainerOptions, pooledVolumeName, volumeName,
+  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
+  containerCreateOptions, containerName, homeVolumeName, isHomeVolume, pooledContainerName, pooledContainerOptions, pooledVolumeName,
+  studentVolumes, volumeName,
 } from "./container-config";
 
 /** Thrown with a message a student or instructor can act on. */
@@ -19,7 +20,10 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
 
 /** The named volume mounted as the workspace (it may have come from the warm pool). */
 const workspaceVolumeOf = (info: Docker.ContainerInspectInfo) =>
-  info.Mounts.find((mount) => mount.Type === "volume" && mount.Name?.startsWith("shellroom-"))?.Name;
+  info.Mounts.find((mount) => mount.Type === "volume" && mount.Name?.startsWith("shellroom-") && !isHomeVolume(mount.Name))?.Name;
+
+/** Made under an older isolation policy (e.g. before the root filesystem was read-only). */
+const outdated = (labels: Record<string, string> | undefined) => labels?.[LABEL_POLICY] !== POLICY_VERSION;
 
 /**
  * The exec's process has already ended: 404/409, or (Docker 20.10) a 500 "container not
@@ -41,15 +45,20 @@ export class DockerDriver implements RuntimeDriver {
   async create(spec: EnvironmentSpec) {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
     const existing = await this.inspect(spec.environmentId);
-    if (existing) return { containerId: existing.Id, volumeName: workspaceVolumeOf(existing) ?? volume, created: false };
+    // A stopped container from an older policy is replaced (its volumes stay): it was set up already.
+    const replacing = existing !== null && outdated(existing.Config.Labels) && !existing.State.Running;
+    if (existing && !replacing) return { containerId: existing.Id, volumeName: workspaceVolumeOf(existing) ?? volume, created: false };
+    if (replacing) await this.docker.getContainer(existing.Id).remove({ force: true });
 
-    // Idempotent: an existing workspace volume is reused as it is.
-    await this.createVolume(volume, {
-      [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
-    }, spec.limits.diskBytes);
+    // Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it).
+    for (const { name, diskBytes } of studentVolumes(spec, volume)) {
+      await this.createVolume(name, {
+        [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
+      }, diskBytes);
+    }
     try {
-      const container = await this.docker.createContainer(containerCreateOptions(spec, this.workerId));
-      return { containerId: container.id, volumeName: volume, created: true };
+      const container = await this.docker.createContainer(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId));
+      return { containerId: container.id, volumeName: volume, created: !replacing };
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
       // Two starts raced: the other one created it, which is what we wanted.
@@ -123,6 +132,38 @@ export class DockerDriver implements RuntimeDriver {
     };
   }
 
+  async runScript(environmentId: string, command: string[], options: { user?: string; input: string }): Promise<ScriptProcess> {
+    const exec = await this.docker.getContainer(containerName(environmentId)).exec({
+      Cmd: command, User: options.user, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    const output = new PassThrough();
+    const ended = new Promise<void>((resolve) => {
+      const end = () => {
+        output.end();
+        resolve();
+      };
+      stream.once("end", end);
+      stream.once("close", end);
+      stream.once("error", end);
+    });
+    this.docker.modem.demuxStream(stream, output, output);
+    // Without a TTY, closing our side ends the process's stdin and leaves its output flowing.
+    stream.end(options.input);
+    return {
+      output,
+      abandon: () => stream.destroy(),
+      exited: async () => {
+        await ended;
+        try {
+          return (await exec.inspect()).ExitCode ?? null;
+        } catch {
+          return null;
+        }
+      },
+    };
+  }
+
   async stop(environmentId: string) {
     try {
       await this.docker.getContainer(containerName(environmentId)).stop({ t: 2 });
@@ -139,11 +180,16 @@ export class DockerDriver implements RuntimeDriver {
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
-    if (options.removeVolume) await this.removeVolume(volume);
+    if (options.removeVolume) {
+      await this.removeVolume(homeVolumeName(volume));
+      await this.removeVolume(volume);
+    }
   }
 
   async createPooled(template: PoolTemplate, slotId: string, poolKey: string) {
-    await this.createVolume(pooledVolumeName(slotId), { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, template.limits.diskBytes);
+    for (const { name, diskBytes } of studentVolumes(template, pooledVolumeName(slotId))) {
+      await this.createVolume(name, { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, diskBytes);
+    }
     try {
       const container = await this.docker.createContainer(pooledContainerOptions(template, slotId, poolKey, this.workerId));
       await container.start();
@@ -162,7 +208,8 @@ export class DockerDriver implements RuntimeDriver {
     return containers
       .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
       .filter(({ name }) => name.startsWith(POOL_PREFIX))
-      .map(({ name, container }) => ({ slotId: name.slice(POOL_PREFIX.length), poolKey: container.Labels[LABEL_POOL] ?? "", running: container.State === "running" }));
+      // An older policy's pooled container counts as not ready: the pool replaces it.
+      .map(({ name, container }) => ({ slotId: name.slice(POOL_PREFIX.length), poolKey: container.Labels[LABEL_POOL] ?? "", running: container.State === "running" && !outdated(container.Labels) }));
   }
 
   async assignPooled(slotId: string, environmentId: string) {
@@ -177,6 +224,7 @@ export class DockerDriver implements RuntimeDriver {
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
+    await this.removeVolume(homeVolumeName(pooledVolumeName(slotId)));
     await this.removeVolume(pooledVolumeName(slotId));
   }
 

@@ -3,12 +3,17 @@
  * tabs: a reload re-attaches to the same shell, and a headless xterm mirrors the screen
  * so the new tab is repainted from it. Output carries byte offsets, so a viewer can
  * join mid-stream without losing or duplicating bytes.
+ *
+ * The mirror's work (parsing, reflow on resize, serializing a snapshot) is queued and run a
+ * slice at a time by the worker's shared MirrorScheduler, so one terminal cannot take the
+ * worker's thread from the others. Its memory is capped by cells, not only by lines.
  */
 import xtermHeadless from "@xterm/headless";
 import serializeAddon from "@xterm/addon-serialize";
 import unicode11Addon from "@xterm/addon-unicode11";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
+import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
 const { Terminal } = xtermHeadless;
@@ -17,12 +22,25 @@ const { Unicode11Addon } = unicode11Addon;
 
 const SCROLLBACK_LINES = 1000;
 /**
+ * The mirror's buffer (screen + scrollback) holds at most this many cells (xterm keeps
+ * 12 bytes per cell: about 5 MB): a wide terminal keeps fewer lines of scrollback.
+ */
+const MIRROR_CELLS = 400_000;
+/**
+ * A snapshot is at most about this many characters: past it, older scrollback is left out
+ * (truecolour text costs ~40 characters per cell). The screen itself always fits, since
+ * cols x rows is capped by the protocol.
+ */
+export const MAX_SNAPSHOT_CHARS = 2 * 1024 * 1024;
+/**
  * Backpressure: while the mirror has this much output still to parse, the shell's stream
  * is paused (the kernel then blocks the writing process). xterm drops data and throws
  * past 50 MB pending, so a flood must never get near that.
  */
 const MIRROR_HIGH_WATER = 2 * 1024 * 1024;
 const MIRROR_LOW_WATER = 256 * 1024;
+/** A terminal reflows (and its shell gets SIGWINCH) at most once per this interval; the last size wins. */
+export const RESIZE_INTERVAL_MS = 200;
 
 export interface TerminalSnapshot {
   /** The screen (and scrollback) as escape sequences that repaint it. */
@@ -33,12 +51,34 @@ export interface TerminalSnapshot {
 
 export type OutputListener = (chunk: Uint8Array, offset: number) => void;
 
-export class TerminalSession {
+/** The shell has not taken earlier input yet; the caller holds this input and retries. */
+export class InputBusyError extends Error {
+  readonly code = "input_busy";
+}
+
+type MirrorWork =
+  | { kind: "output"; bytes: Uint8Array }
+  | { kind: "resize"; size: TerminalSize }
+  | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
+
+const scrollbackFor = (size: TerminalSize) => Math.max(0, Math.min(SCROLLBACK_LINES, Math.floor(MIRROR_CELLS / size.cols) - size.rows));
+
+export class TerminalSession implements MirrorQueue {
   private readonly mirror: InstanceType<typeof Terminal>;
   private readonly serializer: InstanceType<typeof SerializeAddon>;
+  /** Output bytes since the shell started: the one offset counter. */
   private emittedBytes = 0;
   private parsedBytes = 0;
   private pendingMirrorBytes = 0;
+  private readonly work: MirrorWork[] = [];
+  /** Resolves the mirror write in flight when the shell ends (xterm may never call back). */
+  private abandonSlice: (() => void) | null = null;
+  /** The last snapshot, reused while nothing was parsed and the size is the same. */
+  private lastSnapshot: TerminalSnapshot | null = null;
+  private wantedSize: TerminalSize | null = null;
+  private resizeWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastResizeAt = 0;
   /** Why the shell's output is paused: the mirror is behind, or the server link is. */
   private readonly holds = new Set<"mirror" | "link">();
   private closed = false;
@@ -49,8 +89,9 @@ export class TerminalSession {
     private readonly shell: ShellProcess,
     size: TerminalSize,
     private readonly onOutput: OutputListener,
+    private readonly scheduler: MirrorScheduler = sharedMirrorScheduler,
   ) {
-    this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true });
+    this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: scrollbackFor(size), allowProposedApi: true });
     this.serializer = new SerializeAddon();
     this.mirror.loadAddon(this.serializer);
     // The same character widths as the browsers' xterm, so a repainted screen lines up.
@@ -59,6 +100,10 @@ export class TerminalSession {
     shell.stream.on("data", (chunk: Buffer) => this.relay(chunk));
     this.exitCode = shell.exited().finally(() => {
       this.closed = true;
+      clearTimeout(this.resizeTimer);
+      for (const waiter of this.resizeWaiters.splice(0)) waiter.resolve();
+      for (const item of this.work.splice(0)) if (item.kind === "snapshot") item.resolve({ screen: "", offset: this.emittedBytes });
+      this.abandonSlice?.();
       this.mirror.dispose();
     });
   }
@@ -67,24 +112,42 @@ export class TerminalSession {
     return !this.closed;
   }
 
-  write(data: string) {
-    if (this.closed) return;
+  /** Input bytes written to the shell's stream and not yet taken by it. */
+  get pendingInputBytes() {
+    return this.closed ? 0 : this.shell.stream.writableLength;
+  }
+
+  /** Output bytes waiting for the mirror (for tests and metrics). */
+  get unparsedBytes() {
+    return this.pendingMirrorBytes;
+  }
+
+  /** Resolves once the shell's stream has taken the input (its write callback): the input ack. */
+  write(data: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.lastActivityAt = Date.now();
-    this.shell.stream.write(data);
+    return new Promise((resolve) => this.shell.stream.write(data, () => resolve()));
   }
 
-  async resize(size: TerminalSize) {
-    if (this.closed) return;
-    this.mirror.resize(size.cols, size.rows);
-    await this.shell.resize(size);
+  /**
+   * Resizes the shell and the mirror, at most once per RESIZE_INTERVAL_MS: requests in
+   * between are coalesced, the last size wins, and every caller resolves once it applied.
+   */
+  resize(size: TerminalSize): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.wantedSize = size;
+    const applied = new Promise<void>((resolve, reject) => this.resizeWaiters.push({ resolve, reject }));
+    const wait = this.lastResizeAt + RESIZE_INTERVAL_MS - Date.now();
+    if (wait <= 0) void this.applyResize();
+    else this.resizeTimer ??= setTimeout(() => void this.applyResize(), wait);
+    return applied;
   }
 
-  /** Waits until the mirror has parsed everything emitted so far, then serializes it. */
-  snapshot(): Promise<TerminalSnapshot> {
-    if (this.closed) return Promise.resolve({ screen: "", offset: this.emittedBytes });
-    return new Promise((resolve) => {
-      this.mirror.write("", () => resolve({ screen: this.serializer.serialize({ scrollback: SCROLLBACK_LINES }), offset: this.parsedBytes }));
-    });
+  /** The screen once the mirror has parsed everything emitted so far (a pending resize first). */
+  async snapshot(): Promise<TerminalSnapshot> {
+    if (this.wantedSize) await this.applyResize();
+    if (this.closed) return { screen: "", offset: this.emittedBytes };
+    return new Promise((resolve) => this.enqueue({ kind: "snapshot", resolve }));
   }
 
   close() {
@@ -94,6 +157,98 @@ export class TerminalSession {
     this.shell.stream.destroy();
   }
 
+  // ---- The mirror's queue (run by the scheduler) ----
+
+  get hasWork() {
+    return !this.closed && this.work.length > 0;
+  }
+
+  async runSlice(): Promise<void> {
+    const head = this.work[0];
+    if (!head || this.closed) return;
+    if (head.kind === "resize") {
+      this.work.shift();
+      this.mirror.resize(head.size.cols, head.size.rows);
+      this.mirror.options.scrollback = scrollbackFor(head.size);
+      this.lastSnapshot = null;
+      return;
+    }
+    if (head.kind === "snapshot") {
+      this.work.shift();
+      head.resolve(this.serialize());
+      return;
+    }
+    const slice = this.takeOutputSlice();
+    await new Promise<void>((resolve) => {
+      this.abandonSlice = resolve;
+      this.mirror.write(slice, resolve);
+    });
+    this.abandonSlice = null;
+    this.parsedBytes += slice.byteLength;
+    this.pendingMirrorBytes -= slice.byteLength;
+    if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
+  }
+
+  /** Up to SLICE_BYTES of the output at the head of the queue, in order. */
+  private takeOutputSlice(): Uint8Array {
+    const pieces: Uint8Array[] = [];
+    let size = 0;
+    while (size < SLICE_BYTES) {
+      const head = this.work[0];
+      if (head?.kind !== "output") break;
+      const room = SLICE_BYTES - size;
+      if (head.bytes.byteLength <= room) {
+        this.work.shift();
+        pieces.push(head.bytes);
+        size += head.bytes.byteLength;
+      } else {
+        // xterm decodes UTF-8 across writes, so a cut inside a character is harmless.
+        pieces.push(head.bytes.subarray(0, room));
+        head.bytes = head.bytes.subarray(room);
+        size += room;
+      }
+    }
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size);
+  }
+
+  private enqueue(item: MirrorWork) {
+    const last = this.work.at(-1);
+    // Resizes queued back to back: only the last one reflows.
+    if (item.kind === "resize" && last?.kind === "resize") last.size = item.size;
+    else this.work.push(item);
+    this.scheduler.wake(this);
+  }
+
+  private async applyResize() {
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = undefined;
+    const size = this.wantedSize;
+    const waiters = this.resizeWaiters.splice(0);
+    this.wantedSize = null;
+    if (!size || this.closed) return waiters.forEach((waiter) => waiter.resolve());
+    this.lastResizeAt = Date.now();
+    this.enqueue({ kind: "resize", size });
+    try {
+      await this.shell.resize(size);
+      waiters.forEach((waiter) => waiter.resolve());
+    } catch (error) {
+      waiters.forEach((waiter) => waiter.reject(error as Error));
+    }
+  }
+
+  /** The mirror as escape sequences, older scrollback left out past MAX_SNAPSHOT_CHARS. */
+  private serialize(): TerminalSnapshot {
+    if (this.lastSnapshot?.offset === this.parsedBytes) return this.lastSnapshot;
+    let lines = Math.max(0, this.mirror.buffer.active.length - this.mirror.rows);
+    let screen = this.serializer.serialize({ scrollback: lines });
+    for (let attempt = 0; screen.length > MAX_SNAPSHOT_CHARS && lines > 0 && attempt < 4; attempt++) {
+      lines = Math.floor(lines * (MAX_SNAPSHOT_CHARS / screen.length) * 0.9);
+      screen = this.serializer.serialize({ scrollback: lines });
+    }
+    this.lastSnapshot = { screen, offset: this.parsedBytes };
+    return this.lastSnapshot;
+  }
+
   private relay(chunk: Buffer) {
     if (this.closed) return;
     const offset = this.emittedBytes;
@@ -101,11 +256,7 @@ export class TerminalSession {
     this.lastActivityAt = Date.now();
     this.pendingMirrorBytes += chunk.length;
     if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
-    this.mirror.write(chunk, () => {
-      this.parsedBytes += chunk.length;
-      this.pendingMirrorBytes -= chunk.length;
-      if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
-    });
+    this.enqueue({ kind: "output", bytes: chunk });
     this.onOutput(chunk, offset);
   }
 

@@ -8,8 +8,14 @@
  * as it is now (output after the repaint's offset is de-duplicated by the browser).
  */
 import type { Socket } from "socket.io";
-import { BROWSER_OUTPUT_WINDOW, ServerToBrowser, type BrowserOutput } from "../../protocol/browser-messages";
+import { BROWSER_OUTPUT_WINDOW, ServerToBrowser, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-messages";
 import { laggingRoom } from "./rooms";
+import { sendScreenPieces } from "./screen-pieces";
+import { TokenBucket } from "./token-bucket";
+
+/** Repaints per socket (each serializes a screen on the worker): a burst, then one a second. */
+const REPAINT_BURST = 4;
+const REPAINTS_PER_SECOND = 1;
 
 interface TerminalFlow {
   environmentId: string;
@@ -27,6 +33,7 @@ const keyOf = (environmentId: string, terminalId: string) => `${environmentId}/$
 
 export class BrowserFlow {
   private readonly flows = new Map<string, TerminalFlow>();
+  private readonly repaints = new TokenBucket(REPAINT_BURST, REPAINTS_PER_SECOND);
 
   constructor(
     private readonly socket: Socket,
@@ -66,6 +73,15 @@ export class BrowserFlow {
     // A browser cannot have rendered what it was never sent.
     flow.acked = Math.max(flow.acked, Math.min(offset, flow.sent));
     if (!flow.lagging || flow.repainting || flow.acked < flow.sent) return;
+    if (!this.repaints.take()) {
+      // Past the repaint rate: try again once a token is there (the browser acks nothing meanwhile).
+      flow.repainting = true;
+      setTimeout(() => {
+        flow.repainting = false;
+        void this.acked(environmentId, terminalId, offset).catch(() => undefined);
+      }, this.repaints.waitFor()).unref();
+      return;
+    }
     flow.repainting = true;
     // Leave first, then read the screen: output from here on reaches the browser, which
     // holds it until the repaint says where the screen ends. Nothing falls in between.
@@ -77,7 +93,8 @@ export class BrowserFlow {
       if (!screen) return;
       flow.acked = Math.max(flow.acked, screen.offset);
       flow.sent = Math.max(flow.sent, screen.offset);
-      this.socket.emit(ServerToBrowser.repaint, { environmentId, terminalId, screen: screen.screen, offset: screen.offset });
+      const pieces = sendScreenPieces(this.socket, { environmentId, terminalId }, screen.screen);
+      this.socket.emit(ServerToBrowser.repaint, { environmentId, terminalId, ...pieces, offset: screen.offset } satisfies BrowserRepaint);
     } catch {
       // The terminal is gone (its shell ended, or the worker dropped): nothing to repaint.
       flow.lagging = false;

@@ -9,9 +9,9 @@ import type { z } from "zod";
 import type { Logger } from "../../common/logger";
 import {
   AttachRequest, BrowserAck, BrowserInput, BrowserResize, BrowserToServer, CloseTerminalRequest, ControlRequest, JoinRoomRequest, ServerToBrowser,
-  type AttachReply, type BrowserError, type BrowserReply, type ControlChange,
+  type AttachReply, type BrowserError, type BrowserReply, type ControlChange, type TerminalErrorCode,
 } from "../../protocol/browser-messages";
-import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply } from "../../protocol/worker-messages";
+import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply, type TerminalInputReply } from "../../protocol/worker-messages";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
 import { validateSessionToken, type SessionUser } from "../auth/sessions";
@@ -20,11 +20,26 @@ import type { Database } from "../database/client";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 import { recentBroadcasts } from "../live/course-broadcasts";
 import { BrowserFlow } from "./browser-flow";
+import { InputFlow } from "./input-flow";
+import { sendScreenPieces, wholeScreen } from "./screen-pieces";
+import { TokenBucket } from "./token-bucket";
 import { controlRoom, courseRoom, environmentRoom, staffRoom, terminalRoom, watcherRoom } from "./rooms";
 import { filterForViewer } from "./viewer-escape-filter";
 
 const OPEN_TERMINAL_TIMEOUT_MS = 15_000;
 const SNAPSHOT_TIMEOUT_MS = 10_000;
+/** A shell that does not read holds its input's acknowledgement; past this the window frees anyway. */
+const INPUT_ACK_TIMEOUT_MS = 60_000;
+/**
+ * Per socket: attaches (each opens or snapshots a terminal) and resizes (each reflows the
+ * worker's mirror). A page reconnecting with 8 tabs, or a window being dragged (the
+ * browser sends at most ~5 resizes a second), stays well inside.
+ */
+const ATTACH_BURST = 16;
+const ATTACHES_PER_SECOND = 2;
+const RESIZE_BURST = 20;
+const RESIZES_PER_SECOND = 8;
+const RATE_LIMITED = "Too many terminal requests at once: wait a moment.";
 
 /** Rooms that let sign-out end a session's (or a user's) live terminals at once. */
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
@@ -123,19 +138,23 @@ export function attachTerminalGateway(options: {
       if (!attachment) return null;
       const reply = await workers.request<OpenTerminalReply>(attachment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, SNAPSHOT_TIMEOUT_MS);
       if (!reply.ok) return null;
-      return { screen: attachment.mode === "owner" ? reply.screen : filterForViewer(reply.screen), offset: reply.offset };
+      const screen = await wholeScreen(workers, attachment.workerId, { environmentId, terminalId }, reply, SNAPSHOT_TIMEOUT_MS);
+      return { screen: attachment.mode === "owner" ? screen : filterForViewer(screen), offset: reply.offset };
     });
+    const inputFlow = new InputFlow();
+    const attachRate = new TokenBucket(ATTACH_BURST, ATTACHES_PER_SECOND);
+    const resizeRate = new TokenBucket(RESIZE_BURST, RESIZES_PER_SECOND);
 
-    const refuse = (event: string, error: string, ack?: unknown) => {
-      if (typeof ack === "function") ack({ ok: false, error });
-      else socket.emit(ServerToBrowser.error, { event, error } satisfies BrowserError);
+    const refuse = (event: string, error: string, ack?: unknown, code?: TerminalErrorCode) => {
+      if (typeof ack === "function") ack({ ok: false, error, ...(code ? { code } : {}) });
+      else socket.emit(ServerToBrowser.error, { event, error, ...(code ? { code } : {}) } satisfies BrowserError);
     };
 
     /** Parses a payload; a bad one is answered in words and dropped. */
     function parse<S extends z.ZodType>(event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null {
       const parsed = schema.safeParse(payload);
       if (parsed.success) return parsed.data;
-      refuse(event, `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`, ack);
+      refuse(event, `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`, ack, "invalid_request");
       return null;
     }
 
@@ -145,6 +164,8 @@ export function attachTerminalGateway(options: {
       const request = parse(BrowserToServer.attach, AttachRequest, payload, ack);
       if (!request) return;
       const reply = replyTo<AttachReply>(ack);
+      // Before any lookup: an attach loop costs the database and the worker nothing more.
+      if (!attachRate.take()) return reply({ ok: false, error: RATE_LIMITED, code: "rate_limited" });
       try {
         const environment = await accessTo(request.environmentId, data.user);
         // Someone else's environment and a made-up id get the same answer.
@@ -176,18 +197,21 @@ export function attachTerminalGateway(options: {
             ? { ok: false, error: "This terminal is not open; the student has others.", terminals }
             : { ok: false, error: "The student has no terminal open here right now." });
         }
+        const screen = await wholeScreen(workers, environment.workerId, { environmentId, terminalId }, opened, SNAPSHOT_TIMEOUT_MS);
         data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode, courseId: environment.courseId });
         flow.start(environmentId, terminalId, opened.offset);
         if (!owner) {
           void audit.record({ action: "environment.staff_access", actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: environment.courseId, ip: socket.handshake.address });
         }
+        const controller = data.controlling.has(environmentId) ? data.user.displayName : await controllerOf(environmentId);
         reply({
           ok: true,
-          screen: owner ? opened.screen : filterForViewer(opened.screen),
+          // A long screen goes ahead in pieces; the reply carries the last one.
+          ...sendScreenPieces(socket, { environmentId, terminalId }, owner ? screen : filterForViewer(screen)),
           offset: opened.offset,
           mode: environment.mode,
           terminals: opened.terminalIds,
-          controller: data.controlling.has(environmentId) ? data.user.displayName : await controllerOf(environmentId),
+          controller,
         });
       } catch (error) {
         const message = error instanceof WorkerUnavailableError
@@ -211,7 +235,20 @@ export function attachTerminalGateway(options: {
       if (!input) return;
       const rights = typingRights(input.environmentId, input.terminalId);
       if (typeof rights === "string") return refuse(BrowserToServer.input, rights, ack);
-      workers.send(rights.workerId, ServerToWorker.terminalInput, input);
+      const key = attachmentKey(input.environmentId, input.terminalId);
+      const refusal = inputFlow.admit(key, input.data);
+      if (refusal === "input_busy") return refuse(BrowserToServer.input, "The shell has not taken your earlier input yet.", ack, refusal);
+      if (refusal) return refuse(BrowserToServer.input, "Too much input at once: wait a moment.", ack, refusal);
+      // The worker answers once the shell's stream took the input: that moves the window.
+      workers.requestDirect<TerminalInputReply>(rights.workerId, ServerToWorker.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
+        .then((taken) => {
+          if (taken.ok) return replyTo<BrowserReply>(ack)({ ok: true });
+          refuse(BrowserToServer.input, taken.error, ack, taken.code === "input_busy" ? "input_busy" : undefined);
+        })
+        // No answer in time: the worker is gone (attaching again says so) or the shell still
+        // holds it; either way the page is not told to show an error for a keystroke.
+        .catch(() => replyTo<BrowserReply>(ack)({ ok: false, error: "The machine running this environment did not answer." }))
+        .finally(() => inputFlow.settled(key, input.data.length));
     });
 
     socket.on(BrowserToServer.resize, (payload: unknown, ack?: unknown) => {
@@ -221,6 +258,7 @@ export function attachTerminalGateway(options: {
       if (!attachment) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
       // The owner's window sets the size; a viewer's would resize the student's screen.
       if (attachment.mode !== "owner") return;
+      if (!resizeRate.take()) return refuse(BrowserToServer.resize, RATE_LIMITED, ack, "rate_limited");
       workers.send(attachment.workerId, ServerToWorker.resizeTerminal, resize);
     });
 

@@ -33,9 +33,24 @@ export class WorkerLink {
    * connected to this replica gets it directly; only otherwise does it cross Redis.
    */
   send(workerId: string, event: string, payload: unknown) {
-    const localIds = this.namespace.adapter.rooms.get(workerRoom(workerId));
-    const local = localIds ? [...localIds].map((id) => this.namespace.sockets.get(id)).find((socket) => socket?.connected) : undefined;
+    const local = this.localSocket(workerId);
     if (local) local.emit(event, payload);
     else this.namespace.to(workerRoom(workerId)).emit(event, payload);
+  }
+
+  /** A request on the keystroke path (input with its acknowledgement): direct when the worker is local. */
+  async requestDirect<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs: number): Promise<R> {
+    const local = this.localSocket(workerId);
+    if (!local) return this.request<R>(workerId, event, payload, timeoutMs);
+    try {
+      return await local.timeout(timeoutMs).emitWithAck(event, payload);
+    } catch {
+      throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+    }
+  }
+
+  private localSocket(workerId: string) {
+    const localIds = this.namespace.adapter.rooms.get(workerRoom(workerId));
+    return localIds ? [...localIds].map((id) => this.namespace.sockets.get(id)).find((socket) => socket?.connected) : undefined;
   }
 }

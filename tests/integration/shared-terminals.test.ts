@@ -328,7 +328,7 @@ describe("malformed messages", () => {
     for (const event of ["terminal:control", "terminal:close", "room:join"]) {
       const error = nextEvent<BrowserError>(socket, "terminal:error");
       socket.emit(event, { nonsense: huge });
-      expect(await error).toEqual({ event, error: expect.stringMatching(new RegExp(`^Malformed ${event}:`)) });
+      expect(await error).toEqual({ event, error: expect.stringMatching(new RegExp(`^Malformed ${event}:`)), code: "invalid_request" });
     }
     // Acks are answer-less: bad ones (and lying ones) are dropped.
     for (const payload of [null, "ack", { environmentId }, { environmentId, offset: -1 }, { environmentId, offset: "12" }, { environmentId, offset: 1e300 },
