@@ -1,0 +1,84 @@
+/**
+ * Puts the PTY holder (holder.c) where every container can run it and no student can
+ * change it: the worker compiles it once (static, so it runs in any image an instructor
+ * builds) and copies it into a Docker volume named after its source's hash, which
+ * containers mount read-only at HOLDER_MOUNT. A new holder.c makes a new volume; old
+ * containers keep the one they were created with.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+import tarStream from "tar-stream";
+
+export const HOLDER_MOUNT = "/opt/shellroom";
+export const HOLDER_BINARY = `${HOLDER_MOUNT}/shellroom-holder`;
+/** Marks the volume as the platform's (not a workspace: reconcile and cleanup leave it alone). */
+export const LABEL_HOLDER = "dev.shellroom.holder";
+
+const run = promisify(execFile);
+const source = path.join(import.meta.dirname, "holder.c");
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+
+async function sourceHash() {
+  return createHash("sha256").update(await readFile(source)).digest("hex").slice(0, 12);
+}
+
+export interface HolderBinary {
+  /** Path of the compiled binary on this host. */
+  binary: string;
+  /** Hash of holder.c: names the volume, so a new holder never mixes with an old one. */
+  version: string;
+}
+
+/** Compiles holder.c (once per source version) and returns the binary's path. */
+export async function compileHolder(outputDir = path.join(projectRoot, ".data", "holder")): Promise<HolderBinary> {
+  const version = await sourceHash();
+  const binary = path.join(outputDir, `shellroom-holder-${version}`);
+  if (existsSync(binary)) return { binary, version };
+  await mkdir(outputDir, { recursive: true });
+  const partial = `${binary}.${process.pid}.tmp`;
+  try {
+    await run("cc", ["-static", "-O2", "-o", partial, source]);
+  } catch (error) {
+    const detail = (error as { stderr?: string }).stderr?.trim().slice(-400) ?? String(error);
+    throw new Error(`cannot compile the PTY holder (needs cc and a static libc: Debian's gcc and libc6-dev): ${detail}`);
+  }
+  await rename(partial, binary); // atomic: two workers compiling at once both end with a whole file
+  return { binary, version };
+}
+
+async function tarOf(binary: string): Promise<Buffer> {
+  const pack = tarStream.pack();
+  pack.entry({ name: "shellroom-holder", mode: 0o755, uid: 0, gid: 0 }, await readFile(binary));
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The volume holding this version of the holder, filled through a container that is
+ * created (never started) from `image` with the volume mounted: Docker copies into a
+ * volume without a host bind mount.
+ */
+export async function ensureHolderVolume(docker: Docker, image: string, binary: HolderBinary): Promise<string> {
+  const name = `shellroom-holder-${binary.version}`;
+  await docker.createVolume({ Name: name, Labels: { [LABEL_HOLDER]: binary.version } });
+  const filler = await docker.createContainer({
+    Image: image,
+    Cmd: ["true"],
+    Labels: { [LABEL_HOLDER]: binary.version },
+    NetworkDisabled: true,
+    HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: name, Target: HOLDER_MOUNT }] },
+  });
+  try {
+    await filler.putArchive(await tarOf(binary.binary), { path: HOLDER_MOUNT });
+  } finally {
+    await filler.remove({ force: true }).catch(() => undefined);
+  }
+  return name;
+}
