@@ -37,7 +37,7 @@ export const EnvironmentSpec = z.object({
   workingDir: z.string().startsWith("/").max(256),
   user: z.string().min(1).max(64),
   ownerId: EntityId,
-  /** Runs once, as the student, when the container is first created. */
+  /** Runs once, as the student (fed on stdin, clean environment), when the container is first created. */
   setupScript: z.string().max(64 * 1024).nullable().default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
   volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
@@ -112,7 +112,7 @@ export const ConfigurePools = z.object({
 });
 export type ConfigurePools = z.infer<typeof ConfigurePools>;
 
-/** A step's check: a script run inside the student's own container, as the student. */
+/** A step's check: a script run inside the student's own container, as a checker uid that only reads the student's files. */
 export const CheckRequest = EnvironmentRef.extend({
   script: z.string().min(1).max(64 * 1024),
   timeoutSeconds: z.number().int().min(1).max(300),

@@ -4,7 +4,7 @@
  */
 import { MAX_TERMINALS_PER_ENVIRONMENT, isInterrupt } from "../protocol/browser-messages";
 import { WORKER_INPUT_LIMIT, type CheckRequest, type EnvironmentSpec, type EnvironmentUsage, type OpenTerminalRequest, type SnapshotPartRequest, type TerminalRef } from "../protocol/worker-messages";
-import { runCheck } from "./checks/run-check";
+import { runCheck, runScript } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver } from "./driver";
@@ -115,7 +115,8 @@ export class EnvironmentManager {
 
   /** The template's setup script, once per new container. */
   private async runSetup(environmentId: string, script: string) {
-    const outcome = await runCheck(this.driver, { environmentId, script, timeoutSeconds: SETUP_TIMEOUT_SECONDS });
+    // As the student (it prepares their files), from stdin, with a clean environment.
+    const outcome = await runScript(this.driver, { environmentId, script, timeoutSeconds: SETUP_TIMEOUT_SECONDS }, "student");
     if (outcome.exitCode === 0) return;
     const why = outcome.timedOut ? `ran longer than ${SETUP_TIMEOUT_SECONDS} s` : `exited with ${outcome.exitCode}`;
     throw new Error(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
@@ -167,7 +168,7 @@ export class EnvironmentManager {
     const session = this.terminals.get(keyOf(ref));
     if (!session) return;
     // The id is [a-z0-9-] (checked by the protocol), so it is safe inside the quotes.
-    await runCheck(this.driver, { environmentId: ref.environmentId, script: hangUpScript(ref.terminalId), timeoutSeconds: 5 });
+    await runScript(this.driver, { environmentId: ref.environmentId, script: hangUpScript(ref.terminalId), timeoutSeconds: 5 }, "student");
     session.close();
   }
 

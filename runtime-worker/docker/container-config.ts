@@ -19,8 +19,65 @@ export const volumeName = (environmentId: string) => `shellroom-ws-${environment
 export const pooledContainerName = (slotId: string) => `${POOL_PREFIX}${slotId}`;
 export const pooledVolumeName = (slotId: string) => `shellroom-pool-ws-${slotId}`;
 
-/** Scratch space outside the workspace is a size-capped tmpfs, so /tmp cannot fill the host. */
-const TMPFS_SCRATCH = "rw,nosuid,nodev,size=64m,mode=1777";
+/** Bumped when the isolation below changes: containers made under an older policy are replaced. */
+export const LABEL_POLICY = "dev.shellroom.policy";
+export const POLICY_VERSION = "2";
+
+/** The image's student user owns the workspace and home; checks run as another uid in their group. */
+export const STUDENT_UID = 1000;
+export const STUDENT_GID = 1000;
+/**
+ * Checks run as this uid (no passwd entry needed), in the student's group: it reads the
+ * student's ordinary files, cannot write them, and the student cannot signal or trace it.
+ */
+export const CHECKER_UID = 1999;
+/** The checker's private scratch (a tmpfs only it can enter). */
+export const CHECKER_DIR = "/run/shellroom-check";
+
+export const homeOf = (user: string) => `/home/${user}`;
+/** Each workspace volume has a home volume beside it, named after it (pooled ones too). */
+export const homeVolumeName = (workspaceVolume: string) => `${workspaceVolume}-home`;
+export const isHomeVolume = (name: string) => name.endsWith("-home");
+/** The home holds dotfiles, caches and ~/.local: bounded on its own, never above the workspace's limit. */
+export const HOME_DISK_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Where programs may write outside the student's volumes: size-capped tmpfs, all of it
+ * (the root filesystem is read-only). Tmpfs pages are also charged to the container's
+ * memory limit, so together these can never hold more than the container's memory.
+ */
+export const SCRATCH_MOUNTS: Record<string, string> = {
+  "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
+  "/var/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
+  "/run": "rw,nosuid,nodev,size=1m,mode=755",
+  "/run/lock": "rw,nosuid,nodev,size=1m,mode=1777",
+  [CHECKER_DIR]: `rw,nosuid,nodev,size=16m,mode=700,uid=${CHECKER_UID},gid=${STUDENT_GID}`,
+};
+/** /dev/shm is Docker's own tmpfs: capped like /tmp. */
+export const SHM_BYTES = 64 * 1024 * 1024;
+
+/** A named volume the container mounts, with the size it is limited to (when the host can). */
+export interface StudentVolume {
+  name: string;
+  target: string;
+  diskBytes?: number;
+}
+
+/**
+ * The student's persistent, size-limited storage: the workspace volume at the working
+ * directory (as it has always been, so existing workspaces keep their files in place) and
+ * a home volume at $HOME. Docker fills a new, empty volume from the image's folder on first
+ * mount, so the image's dotfiles (.bashrc, .profile, an instructor's ~/.config) are there.
+ * A working directory at or above the home already covers it: no home volume then.
+ */
+export function studentVolumes(spec: Pick<PoolTemplate, "user" | "workingDir" | "limits">, workspaceVolume: string): StudentVolume[] {
+  const workspace: StudentVolume = { name: workspaceVolume, target: spec.workingDir, diskBytes: spec.limits.diskBytes };
+  const home = homeOf(spec.user);
+  const within = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith("/") ? folder : `${folder}/`);
+  if (within(home, spec.workingDir)) return [workspace];
+  const homeBytes = spec.limits.diskBytes ? Math.min(HOME_DISK_BYTES, spec.limits.diskBytes) : undefined;
+  return [{ name: homeVolumeName(workspaceVolume), target: home, diskBytes: homeBytes }, workspace];
+}
 
 export function containerCreateOptions(spec: EnvironmentSpec, workerId: string): Docker.ContainerCreateOptions {
   return isolatedContainer(spec, {
@@ -52,7 +109,7 @@ function isolatedContainer(
     WorkingDir: spec.workingDir,
     Env: ["TERM=xterm-256color", "LANG=C.UTF-8", `HOME=/home/${spec.user}`],
     Hostname: "shellroom",
-    Labels: { [LABEL_MANAGED]: "true", ...identity.labels },
+    Labels: { [LABEL_MANAGED]: "true", [LABEL_POLICY]: POLICY_VERSION, ...identity.labels },
     NetworkDisabled: spec.network === "none",
     HostConfig: {
       NetworkMode: "none",
@@ -66,8 +123,12 @@ function isolatedContainer(
       NanoCpus: spec.limits.nanoCpus,
       PidsLimit: spec.limits.pidsLimit,
       Ulimits: [{ Name: "nofile", Soft: 4096, Hard: 4096 }],
-      Tmpfs: { "/tmp": TMPFS_SCRATCH },
-      Mounts: [{ Type: "volume", Source: identity.volume, Target: spec.workingDir }],
+      // Nothing outside the volumes and the capped tmpfs is writable: the writable layer
+      // has no size limit on this host (ext4 Docker root, no --storage-opt size).
+      ReadonlyRootfs: true,
+      Tmpfs: SCRATCH_MOUNTS,
+      ShmSize: SHM_BYTES,
+      Mounts: studentVolumes(spec, identity.volume).map((volume) => ({ Type: "volume" as const, Source: volume.name, Target: volume.target })),
       RestartPolicy: { Name: "no" },
       LogConfig: { Type: "none", Config: {} },
     },

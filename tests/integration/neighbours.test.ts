@@ -51,14 +51,15 @@ it("a CPU hog is throttled to its half CPU while the neighbour's shell keeps ech
   expect(quota! / period!).toBeCloseTo(0.5, 2);
 });
 
-it("no host path is mounted: only Docker's own per-container files and the workspace come from a host disk", async () => {
+it("no host path is mounted: only Docker's own per-container files and the student's volumes come from a host disk", async () => {
   const mounts = await runInEnvironment(driver, neighbour, "cat /proc/self/mountinfo");
   const fromHostDisks = mounts.output.trim().split("\n")
     .map((line) => line.split(" - "))
     .filter(([, tail]) => /^(ext[234]|xfs|btrfs|vfat|zfs) /.test(tail ?? ""))
     .map(([head]) => head!.split(" ")[4]);
   // Docker's own: per-container name files, and its init (zombie reaper), which must be read-only.
-  const allowed = new Set(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/usr/sbin/docker-init", "/home/student/workspace"]);
+  // The student's own volumes (home and workspace) are the only others.
+  const allowed = new Set(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/usr/sbin/docker-init", "/home/student", "/home/student/workspace"]);
   const init = mounts.output.split("\n").find((line) => line.split(" ")[4] === "/usr/sbin/docker-init");
   if (init) expect(init.split(" ")[5]).toMatch(/^ro\b/);
   expect(fromHostDisks.filter((mountPoint) => !allowed.has(mountPoint!))).toEqual([]);

@@ -1,5 +1,6 @@
 /**
- * Automatic checks run inside the student's own container, as the student: results are
+ * Automatic checks run inside the student's own container (as a checker user that reads the
+ * student's files; see check-isolation.test.ts): results are
  * stored per student per step, staff see a table and a CSV, and a runaway check is
  * stopped at its time limit.
  */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { containerCreateOptions } from "../../runtime-worker/docker/container-config";
+import { containerCreateOptions, pooledContainerOptions, studentVolumes } from "../../runtime-worker/docker/container-config";
+import { scriptCommand, scriptUser } from "../../runtime-worker/checks/run-check";
 import { EnvironmentSpec } from "../../protocol/worker-messages";
 
 const spec = EnvironmentSpec.parse({
@@ -23,7 +24,10 @@ describe("every student container's create options", () => {
   it("have no network, no host mounts and no Docker socket", () => {
     expect(host.NetworkMode).toBe("none");
     expect(host.Binds).toBeUndefined();
-    expect(host.Mounts).toEqual([{ Type: "volume", Source: "shellroom-ws-env1", Target: "/home/student/workspace" }]);
+    expect(host.Mounts).toEqual([
+      { Type: "volume", Source: "shellroom-ws-env1-home", Target: "/home/student" },
+      { Type: "volume", Source: "shellroom-ws-env1", Target: "/home/student/workspace" },
+    ]);
     expect(JSON.stringify(options)).not.toContain("docker.sock");
   });
 
@@ -32,6 +36,24 @@ describe("every student container's create options", () => {
     expect(host.MemorySwap).toBe(host.Memory);
     expect(host.NanoCpus).toBe(500_000_000);
     expect(host.PidsLimit).toBe(128);
+  });
+
+  it("have a read-only root filesystem: scratch space is size-capped tmpfs, and so is /dev/shm", () => {
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(["/run", "/run/lock", "/run/shellroom-check", "/tmp", "/var/tmp"]);
+    for (const options of Object.values(host.Tmpfs ?? {})) expect(options).toMatch(/(^|,)size=\d+[km](,|$)/);
+    expect(host.ShmSize).toBe(64 * 1024 * 1024);
+    // Warm-pool containers get exactly the same isolation.
+    const pooled = pooledContainerOptions(spec, "slot1", "key", "worker-a").HostConfig!;
+    expect({ ...pooled, Mounts: undefined }).toEqual({ ...host, Mounts: undefined });
+  });
+
+  it("put the home on its own volume unless the working directory already holds it", () => {
+    const limited = { ...spec, limits: { ...spec.limits, diskBytes: 64 * 1024 * 1024 } };
+    expect(studentVolumes(limited, "ws").map(({ name, target, diskBytes }) => [name, target, diskBytes]))
+      .toEqual([["ws-home", "/home/student", 64 * 1024 * 1024], ["ws", "/home/student/workspace", 64 * 1024 * 1024]]);
+    expect(studentVolumes({ ...limited, workingDir: "/home/student" }, "ws").map(({ target }) => target)).toEqual(["/home/student"]);
+    expect(studentVolumes({ ...limited, workingDir: "/srv/lab" }, "ws").map(({ target }) => target)).toEqual(["/home/student", "/srv/lab"]);
   });
 
   it("are labelled so a restarted worker can find what it owns", () => {
@@ -45,5 +67,21 @@ describe("environment specs from the server", () => {
     expect(EnvironmentSpec.safeParse({ ...spec, limits: { ...spec.limits, pidsLimit: 1 } }).success).toBe(false);
     expect(EnvironmentSpec.safeParse({ ...spec, environmentId: "../../etc" }).success).toBe(false);
     expect(EnvironmentSpec.safeParse({ ...spec, network: "host" }).success).toBe(false);
+  });
+});
+
+describe("instructor scripts", () => {
+  it("travel on stdin: the command line is the same whatever the script, with a cleared environment", () => {
+    const command = scriptCommand("checker", 30);
+    expect(command.slice(0, 2)).toEqual(["/usr/bin/env", "-i"]);
+    expect(command).toContain("PYTHONNOUSERSITE=1");
+    expect(command).toContain("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    expect(command.slice(-5, -1)).toEqual(["bash", "--noprofile", "--norc", "-c"]);
+    expect(command.some((part) => /BASH_ENV|^ENV=/.test(part))).toBe(false);
+  });
+
+  it("checks run as a uid that is not the student's, in the student's group; setup as the container's user", () => {
+    expect(scriptUser("checker")).toBe("1999:1000");
+    expect(scriptUser("student")).toBeUndefined();
   });
 });
