@@ -37,7 +37,7 @@ export class LifecycleSweeper {
   async attach(jobs: JobQueue, intervalMs: number) {
     // stately: at most one sweep waiting and one running, whatever the number of replicas.
     await jobs.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: "stately", retryLimit: 0, expireInSeconds: 600 });
-    await jobs.work(SWEEP_QUEUE, { pollingIntervalSeconds: 1 }, async () => {
+    await jobs.work(SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
       await this.sweep();
     });
     this.slotSeconds = Math.max(1, Math.round(intervalMs / 1000));

@@ -37,6 +37,7 @@ export class ImageBuilds {
   private readonly pending = new Map<string, string[]>();
   private flushTimer: NodeJS.Timeout | undefined;
   private jobs: JobQueue | undefined;
+  private stopping = false;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** A build may wait in its worker's queue behind others: the server waits this long for any worker. */
   private readonly deadlineMs: number;
@@ -58,7 +59,7 @@ export class ImageBuilds {
     await jobs.createQueue(BUILD_QUEUE, options);
     await jobs.updateQueue(BUILD_QUEUE, options); // the operator may have changed the time limit
     for (let slot = 0; slot < BUILDS_PER_SERVER; slot++) {
-      await jobs.work<BuildJob>(BUILD_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      await jobs.work<BuildJob>(BUILD_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
         if (job) await this.run(job.data.imageId);
       });
     }
@@ -97,12 +98,15 @@ export class ImageBuilds {
   /** Stops driving builds: each running one ends FAILED ("interrupted") and its workers are told to stop. */
   async stop() {
     this.jobs = undefined;
+    this.stopping = true;
     for (const { controller } of this.running.values()) controller.abort("the server restarted during the build");
     await Promise.all([...this.running.values()].map(({ done }) => done));
     await this.flush();
   }
 
   private async run(imageId: string) {
+    // Failing the job dead-letters it: whichever replica runs next marks the build interrupted.
+    if (this.stopping) throw new Error("the server was stopping when the build was to begin");
     const image = await this.db.image.findUnique({ where: { id: imageId }, select: { status: true, tag: true, dockerfile: true } });
     if (image?.status !== "BUILDING" || this.running.has(imageId)) return; // finished already (a repeated delivery)
     const controller = new AbortController();
