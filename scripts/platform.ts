@@ -54,7 +54,9 @@ async function stop(code: number) {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-const server = run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development" });
+// The README's run command is the demo: seeded accounts with known passwords. SHELLROOM_DEMO=0 runs without them.
+const demo = process.env.SHELLROOM_DEMO !== "0";
+const server = run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development", SHELLROOM_DEMO: demo ? "1" : "0" });
 await waitForHealth(Date.now() + 180_000);
 const worker = run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1) });
 console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
@@ -63,10 +65,10 @@ const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd
 console.log(`
   Shellroom is running at ${url}
 
-  Demo logins:
+${demo ? `  Demo logins (known passwords: a demo, not a production setup):
 ${logins}
 
-  Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}
+  Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}` : "  No demo data. First administrator: npm run admin -- create-admin --email <email>"}
   Metrics: ${url}/metrics (server), http://127.0.0.1:${process.env.SHELLROOM_WORKER_HTTP_PORT ?? port + 1}/metrics (worker)
 
   Press Ctrl-C to stop.

@@ -1,18 +1,18 @@
 /**
  * Entry point of a server replica: configuration, database (embedded when no
- * DATABASE_URL), migrations, demo data, Next.js, then one port for everything.
+ * DATABASE_URL), migrations, demo data (demo starts only) or the production check on
+ * known credentials, Next.js, then one port for everything.
  */
 import path from "node:path";
 import next from "next";
 import { rootLogger } from "../common/logger";
 import { loadServerConfig, serverOptionsFrom } from "./config";
 import { createDatabase } from "./database/client";
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "./database/embedded-postgres";
+import { EMBEDDED_POSTGRES_PORT, startEmbeddedPostgres, type EmbeddedDatabase } from "./database/embedded-postgres";
 import { migrateDatabase } from "./database/migrate";
-import { seedDemoData } from "./database/seed";
+import { KnownCredentialsError, prepareStartupData } from "./database/startup-data";
 import { createShellroomServer } from "./http-server";
 
-const EMBEDDED_POSTGRES_PORT = 54329;
 const log = rootLogger.child({ component: "server" });
 
 async function main() {
@@ -26,7 +26,13 @@ async function main() {
   }
   await migrateDatabase(databaseUrl);
   const db = createDatabase(databaseUrl);
-  if (process.env.SHELLROOM_SEED !== "0") await seedDemoData(db);
+  try {
+    await prepareStartupData(db, { demo: config.SHELLROOM_DEMO, production: config.NODE_ENV === "production" });
+  } catch (error) {
+    await db.$disconnect().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
 
   const dev = config.NODE_ENV !== "production";
   const pages = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: config.HOST, port: config.PORT });
@@ -57,6 +63,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  // Said to the operator in plain words as well as in the JSON log.
+  if (error instanceof KnownCredentialsError) process.stderr.write(`\n${error.message}\n\n`);
   log.fatal({ err: error instanceof Error ? error.message : String(error) }, "server could not start");
   process.exit(1);
 });

@@ -1,14 +1,16 @@
 /**
- * Demo data, idempotent: running it twice changes nothing. The admin is the first user
- * the setup creates.
+ * Demo data, idempotent: running it twice changes nothing. Only a demo start seeds it
+ * (SHELLROOM_DEMO=1, which `npm run platform` sets): these passwords are in the README.
+ * Demo users have fixed ids, so one whose email was changed is still recognised, never
+ * created a second time, and still caught by the production check (startup-data.ts).
  */
 import { hashPassword } from "../auth/passwords";
 import type { Database } from "./client";
 
 export const DEMO_LOGINS = [
-  { email: "admin@shellroom.local", password: "shellroom-admin", displayName: "Ada Admin", role: "ADMIN" },
-  { email: "instructor@shellroom.local", password: "shellroom-instructor", displayName: "Ines Instructor", role: "INSTRUCTOR" },
-  { email: "student@shellroom.local", password: "shellroom-student", displayName: "Sam Student", role: "STUDENT" },
+  { id: "demo-admin", email: "admin@shellroom.local", password: "shellroom-admin", displayName: "Ada Admin", role: "ADMIN" },
+  { id: "demo-instructor", email: "instructor@shellroom.local", password: "shellroom-instructor", displayName: "Ines Instructor", role: "INSTRUCTOR" },
+  { id: "demo-student", email: "student@shellroom.local", password: "shellroom-student", displayName: "Sam Student", role: "STUDENT" },
 ] as const;
 
 export const DEMO_COURSE_SLUG = "intro-unix-shell";
@@ -34,9 +36,11 @@ const STEPS = [
 export async function seedDemoData(db: Database) {
   const users = new Map<string, string>();
   for (const login of DEMO_LOGINS) {
-    const existing = await db.user.findUnique({ where: { email: login.email } });
+    // By id first: an email changed since does not make a second demo account. By email
+    // for databases seeded before demo users had fixed ids.
+    const existing = await db.user.findUnique({ where: { id: login.id } }) ?? await db.user.findUnique({ where: { email: login.email } });
     const user = existing ?? await db.user.create({
-      data: { email: login.email, displayName: login.displayName, role: login.role, passwordHash: await hashPassword(login.password) },
+      data: { id: login.id, email: login.email, displayName: login.displayName, role: login.role, passwordHash: await hashPassword(login.password) },
     });
     users.set(login.role, user.id);
   }
