@@ -155,6 +155,18 @@ describe("the client's address", () => {
     }
   });
 
+  it("guessing one account's password from many addresses is capped per account", async () => {
+    const email = `target-${Date.now()}@school.test`;
+    await harness.db.user.create({ data: { displayName: "Target", email, passwordHash: await hashPassword("the-real-password") } });
+    // Ten addresses, each up to its own limit: a hundred guesses in all.
+    for (let address = 0; address < 10; address++) {
+      for (let guess = 0; guess < 10; guess++) {
+        expect((await harness.trpc("auth.signIn", { email, password: `guess-${address}-${guess}` }, forwardedFor(`203.0.113.${100 + address}`))).status).toBe(401);
+      }
+    }
+    expect((await harness.trpc("auth.signIn", { email, password: "another-guess" }, forwardedFor("203.0.113.200"))).status).toBe(429);
+  });
+
   it("the socket gateway records the client's address from a trusted proxy", async () => {
     const student = await harness.newStudent("Proxied Student");
     const socket = io(`${harness.url}${TERMINAL_NAMESPACE}`, {
@@ -176,7 +188,7 @@ describe("the client's address", () => {
     const log = rootLogger.child({ test: "untrusted-proxy" });
     log.level = "warn";
     // The same database, but no trusted proxies: loopback is just a client.
-    const direct = await createShellroomServer({ db: harness.db, workerToken: "u".repeat(32), log, sweepIntervalMs: 0 });
+    const direct = await createShellroomServer({ db: harness.db, workerSecret: "u".repeat(32), log, sweepIntervalMs: 0 });
     const url = await direct.listen(0, "127.0.0.1");
     try {
       const signIn = (password: string, address: string) => fetch(`${url}/api/trpc/auth.signIn`, {
