@@ -41,7 +41,7 @@ export async function buildInstructorImage(
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   signal.throwIfAborted();
-  const pids = await pidsCgroup(tag, limits.pidsLimit, log);
+  const pids = await pidsCgroup(docker, tag, limits.pidsLimit, log);
   try {
     const pack = tarStream.pack();
     pack.entry({ name: "Dockerfile" }, dockerfile);
@@ -88,9 +88,14 @@ async function requireLocalImage(docker: Docker, image: string) {
  * as the build containers' parent (cgroup v1 with the cgroupfs driver, on this host's engine).
  * Where that is unavailable the build runs without a pids limit and says so.
  */
-async function pidsCgroup(tag: string, pidsLimit: number, log: Log): Promise<{ parent: string; remove(): Promise<void> } | null> {
+async function pidsCgroup(docker: Docker, tag: string, pidsLimit: number, log: Log): Promise<{ parent: string; remove(): Promise<void> } | null> {
   const name = tag.replace(/[^a-zA-Z0-9_.-]/g, "_");
   const dir = path.join(PIDS_CGROUPS, BUILDS_CGROUP, name);
+  // Our cgroup files are the engine's only when it runs on this machine (a local socket).
+  if (!(docker.modem as { socketPath?: string }).socketPath) {
+    log("(the Docker engine is remote: this build's processes are not limited)");
+    return null;
+  }
   try {
     await stat(PIDS_CGROUPS);
     await mkdir(dir, { recursive: true });
