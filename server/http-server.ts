@@ -170,8 +170,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         res.end(JSON.stringify({ error: { code: "FORBIDDEN", message: "Cross-origin request refused." } }));
         return;
       }
-      const limit = bodyLimitFor(procedurePaths(url, "/api/trpc/"));
-      if (refusedByDeclaredLength(req, res, limit)) return;
+      const paths = procedurePaths(url, "/api/trpc/");
+      const limit = bodyLimitFor(paths);
+      if (refusedByDeclaredLength(req, res, limit, paths)) return;
       return trpcFor(limit)(req, res);
     }
     if (url === "/healthz") {

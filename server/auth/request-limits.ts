@@ -35,11 +35,22 @@ export function bodyLimitFor(paths: readonly string[]): number {
   return Math.max(DEFAULT_BODY_LIMIT, ...paths.map((path) => PROCEDURE_BODY_LIMITS[path] ?? DEFAULT_BODY_LIMIT));
 }
 
-/** Answers 413 when the declared length is over `limit`; true when it did. */
-export function refusedByDeclaredLength(req: IncomingMessage, res: ServerResponse, limit: number): boolean {
+/**
+ * Answers 413 when the declared length is over `limit`; true when it did. The reply has
+ * tRPC's error shape (one per call of a batch), so the app's client shows the message.
+ */
+export function refusedByDeclaredLength(req: IncomingMessage, res: ServerResponse, limit: number, paths: readonly string[]): boolean {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (!(declared > limit)) return false;
+  const error = (path: string) => ({
+    error: {
+      message: `The request is larger than the ${Math.floor(limit / 1024)} KiB allowed.`,
+      code: -32013,
+      data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, path },
+    },
+  });
+  const batch = new URL(req.url ?? "/", "http://local").searchParams.get("batch") === "1";
   res.writeHead(413, { "content-type": "application/json", connection: "close" });
-  res.end(JSON.stringify({ error: { code: "PAYLOAD_TOO_LARGE", message: `The request is larger than ${Math.floor(limit / 1024)} KiB.` } }));
+  res.end(JSON.stringify(batch ? paths.map(error) : error(paths[0] ?? "")));
   return true;
 }

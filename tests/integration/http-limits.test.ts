@@ -87,8 +87,10 @@ describe("request size", () => {
 
   it("a lab import may be larger than an ordinary request, up to its own limit", async () => {
     const twoMiB = `{"0":{"json":{"templateId":"x","files":{"lab.md":"${"a".repeat(2 * MiB)}"}}}}`;
-    const ordinary = await fetch(`${harness.url}/api/trpc/auth.signIn`, { method: "POST", headers: { "content-type": "application/json", origin: harness.url }, body: twoMiB });
+    const ordinary = await fetch(`${harness.url}/api/trpc/auth.signIn?batch=1`, { method: "POST", headers: { "content-type": "application/json", origin: harness.url }, body: twoMiB });
     expect(ordinary.status).toBe(413);
+    // Shaped like any tRPC error, so the app's batching client shows the message.
+    expect(await ordinary.json()).toMatchObject([{ error: { data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 }, message: expect.stringMatching(/1024 KiB/) } }]);
     // Through the size check (then refused for another reason: nobody is signed in).
     const lab = await fetch(`${harness.url}/api/trpc/authoring.importLab`, { method: "POST", headers: { "content-type": "application/json", origin: harness.url }, body: twoMiB });
     expect(lab.status).toBe(401);
