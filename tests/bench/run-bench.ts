@@ -12,8 +12,9 @@
  * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_CONCURRENT_TERMINALS (100),
  * BENCH_CONCURRENT_ECHO_SAMPLES (30 per terminal), BENCH_FLOOD_SECONDS (10),
  * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50),
- * BENCH_PHASES ("raw,terminals,pool": the figures against raw docker, terminals under load,
- * the warm-pool figures), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
+ * BENCH_CONTAINMENT_SECONDS (20), BENCH_CONTAINMENT_ECHO_SAMPLES (100),
+ * BENCH_PHASES ("raw,terminals,pool,containment": the figures against raw docker, terminals under
+ * load, the warm-pool figures, a bystander's echo under abuse against its quiet value), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
  * separate server and worker processes of (h)).
  */
 import type { ChildProcess } from "node:child_process";
@@ -28,6 +29,7 @@ import { figure, formatMs, formatRate, now, percentile, renderPoolTable, renderT
 import { closePlatformShell, platformAtPrompt, platformShell, withTimeout, type ShellPhases } from "./platform-shell";
 import { runPoolBench, type PoolBenchResult } from "./pool-bench";
 import { runTerminalLoadBench, serverRssLines, type TerminalLoadResult } from "./terminal-load-bench";
+import { containmentLines, runContainmentBench, type ContainmentResult } from "./containment-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
@@ -49,7 +51,9 @@ const BURST_SIZE = intFromEnv("BENCH_BURST_SIZE", 50);
 const CONCURRENT_TERMINALS = intFromEnv("BENCH_CONCURRENT_TERMINALS", 100);
 const CONCURRENT_ECHO_SAMPLES = intFromEnv("BENCH_CONCURRENT_ECHO_SAMPLES", 30);
 const FLOOD_SECONDS = intFromEnv("BENCH_FLOOD_SECONDS", 10);
-const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool").split(",").map((phase) => phase.trim()));
+const CONTAINMENT_SECONDS = intFromEnv("BENCH_CONTAINMENT_SECONDS", 20);
+const CONTAINMENT_ECHO_SAMPLES = intFromEnv("BENCH_CONTAINMENT_ECHO_SAMPLES", 100);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment").split(",").map((phase) => phase.trim()));
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -275,6 +279,14 @@ async function main() {
     pool = await timed("warm pool", () =>
       runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE }));
   }
+  let containment: ContainmentResult | undefined;
+  if (PHASES.has("containment")) {
+    containment = await timed("containment", () => runContainmentBench({
+      say, runId, benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
+      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
+      addProcess: (child) => { startedProcesses.add(child); },
+    }, { echoSamples: CONTAINMENT_ECHO_SAMPLES, abuseSeconds: CONTAINMENT_SECONDS }));
+  }
   const wallSeconds = (now() - benchStarted) / 1000;
   const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
 
@@ -302,6 +314,13 @@ async function main() {
     for (const anomaly of pool.anomalies) console.log(`  - ${anomaly}`);
     console.log("");
   }
+  if (containment) {
+    console.log("(i) Containment: a bystander's echo while one student floods, resizes and re-attaches and another runs a fork bomb:");
+    for (const line of containmentLines(containment)) console.log(line);
+    console.log(containment.anomalies.length ? `containment anomalies (${containment.anomalies.length}):` : "containment anomalies: none");
+    for (const anomaly of containment.anomalies) console.log(`  - ${anomaly}`);
+    console.log("");
+  }
   console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -316,8 +335,9 @@ async function main() {
     serverUnderFlood: terminals?.serverRss
       ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) }
       : null,
+    containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
     details: { ...raw?.details, ...terminals?.details, ...pool?.details },
-    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? [])],
+    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? [])],
     leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
     wallSeconds,
   }, null, 2)}\n`);
