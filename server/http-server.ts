@@ -11,7 +11,7 @@ import { WORKER_NAMESPACE } from "../protocol/worker-messages";
 import { AuditLog } from "./audit";
 import { PROMETHEUS_CONTENT_TYPE } from "../common/metrics";
 import { createServerMetrics, readiness } from "./observability";
-import { originAllowed } from "./auth/origin";
+import { mutationOriginAllowed } from "./auth/origin";
 import { clientAddressResolver } from "./auth/client-address";
 import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength } from "./auth/request-limits";
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
@@ -165,7 +165,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     if (url.startsWith("/socket.io/")) return;
     if (url.startsWith("/api/trpc/")) {
       // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
-      if (req.method !== "GET" && !originAllowed(req.headers, options.publicUrl)) {
+      if (req.method !== "GET" && !mutationOriginAllowed(req.headers, options.publicUrl)) {
         res.writeHead(403, { "content-type": "application/json", connection: "close" });
         res.end(JSON.stringify({ error: { code: "FORBIDDEN", message: "Cross-origin request refused." } }));
         return;
