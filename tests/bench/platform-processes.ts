@@ -125,6 +125,8 @@ export async function startPlatformProcesses(options: {
     const server = run(serverEntry, logs.server, {
       DATABASE_URL: databaseUrl, REDIS_URL: options.redisUrl, SHELLROOM_REDIS_PREFIX: `shellroom-${options.workerId}`,
       PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", SHELLROOM_PUBLIC_URL: undefined,
+      // The bench's database holds the demo accounts: the real entry refuses those in production unless this is a demo.
+      SHELLROOM_DEMO: "1",
     });
     const deadline = Date.now() + 180_000;
     for (;;) {
