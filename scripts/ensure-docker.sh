@@ -3,6 +3,10 @@
 # On Debian as root it installs Debian's docker.io and starts dockerd with its default
 # bridge disabled: student containers use NetworkMode "none", and nothing should ever
 # route to Docker's private ranges. Elsewhere it stops and says what to install.
+# An engine it starts remaps user namespaces (userns-remap "default": container uids map to
+# the dockremap user's subordinate range, so no student is host uid 1000), unless
+# SHELLROOM_USERNS_REMAP=off; and it registers gVisor's runsc as a runtime when installed.
+# An engine that already answers is used as it is: nothing here reconfigures it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 log() { printf '[docker] %s\n' "$*"; }
@@ -37,10 +41,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 mkdir -p "$here/.data"
-log "starting dockerd (default bridge disabled), log in .data/dockerd.log"
+# shellcheck source=lib/engine-flags.sh
+. "$here/scripts/lib/engine-flags.sh"
+log "starting dockerd (default bridge disabled$(engine_flags_summary)), log in .data/dockerd.log"
 # setsid: dockerd outlives this script and is not tied to the caller's terminal; its pid
 # is written so that whoever started it can end exactly that process.
-setsid dockerd --host "unix://$socket_path" --bridge=none --iptables=false --ip-masq=false \
+# shellcheck disable=SC2046 # engine_flags prints separate words on purpose
+setsid dockerd --host "unix://$socket_path" --bridge=none --iptables=false --ip-masq=false $(engine_flags) \
   --pidfile "$here/.data/dockerd.pid" >"$here/.data/dockerd.log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   if engine_answers; then log "engine up"; exit 0; fi

@@ -2,22 +2,30 @@
 # A second Docker engine on this machine, standing in for a second worker host in tests:
 # its own data root, exec root and socket, default bridge disabled. Prints its DOCKER_HOST.
 # It gets the default student image from the first engine (no registry: save | load).
+# SHELLROOM_SECOND_DOCKER names it (socket /run/NAME.sock, pid /run/NAME.pid, data root
+# /var/lib/NAME): several can run side by side. User namespaces stay off here unless
+# SHELLROOM_USERNS_REMAP says otherwise (see lib/engine-flags.sh), so a test can ask for them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-socket=/run/shellroom-docker-b.sock
-log() { printf '[docker-b] %s\n' "$*" >&2; }
+name="${SHELLROOM_SECOND_DOCKER:-shellroom-docker-b}"
+socket="/run/$name.sock"
+log() { printf '[%s] %s\n' "$name" "$*" >&2; }
+# shellcheck source=lib/engine-flags.sh
+. "$here/scripts/lib/engine-flags.sh"
+export SHELLROOM_USERNS_REMAP="${SHELLROOM_USERNS_REMAP:-off}"
 
 answers() { [ -S "$socket" ] && curl -fsS --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1; }
 
 if ! answers; then
   [ "$(id -u)" = 0 ] || { echo "Starting a second dockerd needs root." >&2; exit 1; }
   mkdir -p "$here/.data"
-  log "starting a second dockerd (data root /var/lib/shellroom-docker-b)"
-  setsid dockerd --host "unix://$socket" --data-root /var/lib/shellroom-docker-b --exec-root /run/shellroom-docker-b \
-    --pidfile /run/shellroom-docker-b.pid --bridge=none --iptables=false --ip-masq=false \
-    >"$here/.data/dockerd-b.log" 2>&1 < /dev/null &
+  log "starting a second dockerd (data root /var/lib/$name$(engine_flags_summary))"
+  # shellcheck disable=SC2046 # engine_flags prints separate words on purpose
+  setsid dockerd --host "unix://$socket" --data-root "/var/lib/$name" --exec-root "/run/$name" \
+    --pidfile "/run/$name.pid" --bridge=none --iptables=false --ip-masq=false $(engine_flags) \
+    >"$here/.data/$name.log" 2>&1 < /dev/null &
   for _ in $(seq 1 60); do answers && break; sleep 0.5; done
-  answers || { tail -20 "$here/.data/dockerd-b.log" >&2; exit 1; }
+  answers || { tail -20 "$here/.data/$name.log" >&2; exit 1; }
 fi
 image=shellroom/default:1
 if ! DOCKER_HOST="unix://$socket" docker image inspect "$image" >/dev/null 2>&1; then

@@ -13,12 +13,22 @@ import { mkdir, readdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
+import { STUDENT_GID, STUDENT_UID } from "./container-config";
 
 const run = promisify(execFile);
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 
-/** The uid:gid of the image's student user, who owns the workspace's root. */
-const WORKSPACE_OWNER = "1000:1000";
+/**
+ * The host uid/gid that container uid/gid 0 maps to: 0 without user namespaces; with
+ * userns-remap the engine's data root ends in "<uid>.<gid>" of the remapped root.
+ */
+export async function remappedRoot(docker: Docker): Promise<{ uid: number; gid: number }> {
+  const info = (await docker.info()) as { SecurityOptions?: string[]; DockerRootDir?: string };
+  if (!info.SecurityOptions?.some((option) => option.includes("name=userns"))) return { uid: 0, gid: 0 };
+  const match = /\/(\d+)\.(\d+)\/?$/.exec(info.DockerRootDir ?? "");
+  if (!match) throw new Error(`The engine remaps user namespaces, but its data root (${info.DockerRootDir}) does not say to which ids.`);
+  return { uid: Number(match[1]), gid: Number(match[2]) };
+}
 
 export type QuotaMechanism = "loop-ext4" | "none";
 
@@ -43,6 +53,8 @@ export class WorkspaceVolumes {
     private readonly docker: Docker,
     private readonly root: string,
     readonly mechanism: QuotaMechanism,
+    /** Who owns a new workspace's root on the host: the student, as the engine maps them. */
+    readonly owner: { uid: number; gid: number },
   ) {}
 
   /** Chooses the mechanism this host supports (checked once, by trying it). */
@@ -50,7 +62,9 @@ export class WorkspaceVolumes {
     const supported = process.getuid?.() === 0 && existsSync("/dev/loop-control") && process.env.SHELLROOM_WORKSPACE_QUOTA !== "off"
       && (await run("losetup", ["--version"]).then(() => true, () => false))
       && (await run("mkfs.ext4", ["-V"]).then(() => true, () => false));
-    const volumes = new WorkspaceVolumes(docker, root, supported ? "loop-ext4" : "none");
+    const base = await remappedRoot(docker);
+    const owner = { uid: base.uid + STUDENT_UID, gid: base.gid + STUDENT_GID };
+    const volumes = new WorkspaceVolumes(docker, root, supported ? "loop-ext4" : "none", owner);
     if (supported) {
       await mkdir(root, { recursive: true, mode: 0o700 });
       await volumes.remountAll((name, error) => {
@@ -81,7 +95,7 @@ export class WorkspaceVolumes {
     const image = this.imagePath(name);
     const mountPoint = this.mountPath(name);
     await run("truncate", ["-s", String(diskBytes), image]);
-    await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", `root_owner=${WORKSPACE_OWNER}`, image]);
+    await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-E", `root_owner=${this.owner.uid}:${this.owner.gid}`, image]);
     await mkdir(mountPoint, { recursive: true, mode: 0o755 });
     await this.mount(image, mountPoint);
     await rm(path.join(mountPoint, "lost+found"), { recursive: true, force: true });

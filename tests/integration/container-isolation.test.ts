@@ -4,11 +4,11 @@
  * a command a student could type; the assertions read what the kernel reports back.
  */
 import { randomBytes } from "node:crypto";
-import { writeFile, chown } from "node:fs/promises";
+import { readFile, writeFile, chown } from "node:fs/promises";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
-import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
+import { WorkspaceVolumes, remappedRoot } from "../../runtime-worker/docker/workspace-volumes";
 import { HOME_DISK_BYTES, LABEL_ENVIRONMENT, SCRATCH_MOUNTS, SHM_BYTES, containerName, homeVolumeName } from "../../runtime-worker/docker/container-config";
 import { EnvironmentSpec } from "../../protocol/worker-messages";
 import { runInEnvironment } from "../support/run-in-environment";
@@ -29,6 +29,9 @@ const spec = EnvironmentSpec.parse({
   user: "student",
   ownerId: "isolation-test-owner",
 });
+
+/** Host ids of the container's root: 0 unless the engine remaps user namespaces. */
+const remapped = await remappedRoot(docker);
 
 const run = (command: string, timeoutMs?: number) => runInEnvironment(driver, environmentId, command, { timeoutMs });
 
@@ -71,6 +74,19 @@ describe("a student's container", () => {
     expect(Number(uid)).not.toBe(0);
     expect(uid).toBe("1000");
     expect(name).toBe("student");
+  });
+
+  // Where the engine remaps user namespaces (scripts/ensure-docker.sh starts it so), the
+  // student's uid 1000 is a subordinate uid on the host, sharing no per-uid kernel limits.
+  it.runIf(remapped.uid > 0)("a student is not host uid 1000: the engine maps the container's users to subordinate ids", async () => {
+    const { uid } = remapped;
+    const info = await docker.getContainer(`shellroom-env-${environmentId}`).inspect();
+    const status = await readFile(`/proc/${info.State.Pid}/status`, "utf8");
+    const [real, effective] = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status)!.slice(1).map(Number);
+    expect([real, effective]).toEqual([uid + 1000, uid + 1000]);
+    expect(uid).toBeGreaterThanOrEqual(65536);
+    // Inside, nothing changed: the student is still uid 1000 and root is still uid 0's files.
+    expect((await run("id -u; stat -c %u /etc/passwd")).output.trim().split("\n")).toEqual(["1000", "0"]);
   });
 
   it("a student's shell holds no Linux capabilities", async () => {
@@ -283,7 +299,7 @@ describe("a student's writable places", () => {
     await volumes.create(volumeName, { [LABEL_ENVIRONMENT]: legacyEnvironment, "dev.shellroom.managed": "true" }, DISK_BYTES);
     const file = `/var/lib/shellroom/workspaces/${volumeName}/thesis.txt`;
     await writeFile(file, "chapter one\n");
-    await chown(file, 1000, 1000);
+    await chown(file, volumes.owner.uid, volumes.owner.gid);
     const old = await docker.createContainer({
       name: containerName(legacyEnvironment), Image: "shellroom/default:1", Cmd: ["sleep", "infinity"], User: "student",
       Labels: { "dev.shellroom.managed": "true", [LABEL_ENVIRONMENT]: legacyEnvironment },
@@ -308,7 +324,10 @@ describe("a student's writable places", () => {
   /** Every directory and regular file the student may write, with the mount it lives on. */
   async function writablePlaces() {
     const { output, exitCode } = await inDisk(
-      "cat /proc/self/mountinfo; echo ==; find / \\( -path /proc -o -path /sys \\) -prune -o \\( -type d -o -type f \\) -writable -printf '%y %p\\n' 2>/dev/null; true",
+      // stat, not find's -type: under user namespaces the devices are bind mounts over empty
+      // files, which readdir reports as regular files. Devices are not storage.
+      "cat /proc/self/mountinfo; echo ==; find / \\( -path /proc -o -path /sys \\) -prune -o -writable -print0 2>/dev/null"
+        + " | xargs -0 -r stat -c '%F|%n' | grep -E '^(directory|regular (empty )?file)[|]' | sed -E 's/^directory[|]/d /; s/^regular [a-z ]*file[|]/f /'; true",
       60_000,
     );
     expect(exitCode).toBe(0);
