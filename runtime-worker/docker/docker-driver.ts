@@ -309,7 +309,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
-    await buildInstructorImage(this.docker, dockerfile, tag, log, options);
+    await buildInstructorImage(this.docker, dockerfile, tag, log, { ...options, workerId: this.workerId });
   }
 
   private async inspect(environmentId: string) {

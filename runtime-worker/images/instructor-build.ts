@@ -9,9 +9,12 @@ import { mkdir, readdir, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import tarStream from "tar-stream";
+import { rootLogger } from "../../common/logger";
 import { checkDockerfile, DockerfileRefusedError } from "../../protocol/dockerfile-policy";
 import type { BuildLimits } from "../../protocol/worker-messages";
 import { DEFAULT_IMAGE, followProgress } from "./base-image";
+import { openBuildEgress, type BuildEgress } from "./build-egress";
+import { parseMirrors } from "./mirror-proxy";
 
 type Log = (line: string) => void;
 
@@ -25,8 +28,35 @@ export class BuildFailedError extends Error {
   override name = "BuildFailedError";
 }
 
+/** Per worker: the way to the operator's package mirrors, opened at the first build that needs it. */
+const egresses = new Map<string, Promise<BuildEgress>>();
+
+/**
+ * SHELLROOM_BUILD_MIRRORS (the worker's environment; off when empty): hosts RUN steps may
+ * reach through the allowlisting proxy, e.g. "deb.debian.org,security.debian.org,pypi.org,
+ * files.pythonhosted.org,registry.npmjs.org". Without it builds have no network at all.
+ */
+function egressFor(docker: Docker, workerId: string): Promise<BuildEgress> | null {
+  const list = process.env.SHELLROOM_BUILD_MIRRORS?.trim();
+  if (!list) return null;
+  let egress = egresses.get(workerId);
+  if (!egress) {
+    egress = openBuildEgress(docker, workerId, parseMirrors(list), rootLogger.child({ workerId, part: "build-proxy" }));
+    egress.catch(() => egresses.delete(workerId)); // a failed start is retried by the next build
+    egresses.set(workerId, egress);
+  }
+  return egress;
+}
+
+/** Stops the mirror proxies this process opened (tests; shutdown). */
+export async function closeBuildEgresses() {
+  const open = [...egresses.values()];
+  egresses.clear();
+  await Promise.all(open.map((egress) => egress.then((opened) => opened.close(), () => undefined)));
+}
+
 export async function buildInstructorImage(
-  docker: Docker, dockerfile: string, tag: string, log: Log, options: { limits: BuildLimits; signal?: AbortSignal },
+  docker: Docker, dockerfile: string, tag: string, log: Log, options: { limits: BuildLimits; signal?: AbortSignal; workerId: string },
 ): Promise<void> {
   let needs;
   try {
@@ -41,6 +71,13 @@ export async function buildInstructorImage(
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   signal.throwIfAborted();
+  let egress: BuildEgress | null = null;
+  try {
+    egress = await egressFor(docker, options.workerId);
+  } catch (error) {
+    throw new BuildFailedError(`The way to the package mirrors could not be opened: ${(error as Error).message}`);
+  }
+  if (egress) log(`RUN steps reach only the allowed package mirrors (through ${egress.buildargs.http_proxy}).`);
   const pids = await pidsCgroup(docker, tag, limits.pidsLimit, log);
   try {
     const pack = tarStream.pack();
@@ -48,7 +85,9 @@ export async function buildInstructorImage(
     pack.finalize();
     const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
       t: tag, rm: true, forcerm: true, pull: false, version: "1",
-      networkmode: "none",
+      // No network at all, or only the internal one where the mirror proxy is the sole peer.
+      networkmode: egress?.network ?? "none",
+      ...(egress ? { buildargs: JSON.stringify(egress.buildargs) } : {}),
       memory: limits.memoryBytes, memswap: limits.memoryBytes, // memswap = memory: no swap on top
       cpuperiod: CPU_PERIOD_US, cpuquota: Math.round((limits.nanoCpus / 1e9) * CPU_PERIOD_US),
       ...(pids ? { cgroupparent: pids.parent } : {}),
