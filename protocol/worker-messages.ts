@@ -7,6 +7,13 @@ import { z } from "zod";
 import { CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
 
 export const WORKER_NAMESPACE = "/worker";
+/** Workers dial a socket.io server of their own (not the browsers'), with its own message limit. */
+export const WORKER_SOCKET_PATH = "/worker-link";
+/** The largest message on the worker link (replies, output, logs): far above any real one. */
+export const WORKER_MESSAGE_LIMIT = 16 * 1024 * 1024;
+/** HTTP headers a worker sends with its connection, vetted before any message is read. */
+export const WORKER_ID_HEADER = "x-shellroom-worker-id";
+export const WORKER_TOKEN_HEADER = "x-shellroom-worker-token";
 
 export const WorkerHandshake = z.object({
   token: z.string().min(16).max(256),
@@ -41,6 +48,8 @@ export const EnvironmentSpec = z.object({
   setupScript: z.string().max(64 * 1024).nullable().default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
   volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
+  /** The OCI runtime: Docker's runc (absent), or gVisor's runsc where the worker has it. */
+  runtime: z.enum(["runc", "runsc"]).optional(),
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -103,7 +112,7 @@ export const RemoveEnvironmentRequest = EnvironmentRef.extend({
 });
 
 /** What a pooled container must match to serve an environment: everything but identity. */
-export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true });
+export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true, runtime: true });
 export type PoolTemplate = z.infer<typeof PoolTemplate>;
 
 /** The warm pools a worker keeps: `size` started containers per template shape. */

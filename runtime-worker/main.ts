@@ -10,8 +10,8 @@ import { startWorkerHttp } from "./observability";
 
 const WorkerEnv = z.object({
   SHELLROOM_SERVER_URL: z.url().describe("where the server listens, e.g. http://127.0.0.1:3000"),
-  SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("shared secret the server expects from workers"),
-  SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id; containers are labelled with it"),
+  SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("this worker's own token, bound to its id (npm run admin -- worker-token <id> on the server)"),
+  SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id, the one the token was made for; containers are labelled with it"),
   SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
   SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
   SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
@@ -44,6 +44,11 @@ const worker = startWorker({
   },
   driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes),
   log: rootLogger,
+});
+// A token the server refuses does not start working by retrying: stop, so the operator sees why.
+worker.connected().catch((error: Error) => {
+  rootLogger.fatal({ err: error.message, workerId: env.SHELLROOM_WORKER_ID }, "the server refused this worker's token (npm run admin -- worker-token <id> makes the right one)");
+  process.exit(2);
 });
 
 if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {

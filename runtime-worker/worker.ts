@@ -7,7 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
   BuildImageRequest, CancelBuildRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
-  ResizeTerminal, ServerToWorker, SnapshotPartRequest, TerminalInput, TerminalRef, WORKER_NAMESPACE, WorkerToServer,
+  ResizeTerminal, ServerToWorker, SnapshotPartRequest, TerminalInput, TerminalRef, WORKER_ID_HEADER, WORKER_NAMESPACE, WORKER_SOCKET_PATH, WORKER_TOKEN_HEADER, WorkerToServer,
   type WorkerHandshake, type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
@@ -42,11 +42,25 @@ const USAGE_INTERVAL_MS = 3000;
 
 type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
 
+/**
+ * The code the server gave for refusing the connection (see server/gateway/worker-gateway.ts).
+ * A credential the server does not accept is refused before the websocket opens: engine.io
+ * answers the upgrade with HTTP 400 (as it would a client of another protocol version).
+ */
+function refusalCodeOf(error: Error): unknown {
+  const refused = error as Error & { data?: { code?: unknown }; description?: { message?: unknown } };
+  if (refused.data?.code) return refused.data.code;
+  return /\b(400|403)\b/.test(String(refused.description?.message ?? "")) ? "WORKER_CREDENTIAL_INVALID" : undefined;
+}
+
 export function startWorker(options: WorkerOptions): RunningWorker {
   const log = options.log.child({ workerId: options.handshake.workerId });
   const metrics = createWorkerMetrics();
   const socket = io(`${options.serverUrl}${WORKER_NAMESPACE}`, {
+    path: WORKER_SOCKET_PATH,
     auth: options.handshake,
+    // The server vets these before it reads any message (the worker link allows large ones).
+    extraHeaders: { [WORKER_ID_HEADER]: options.handshake.workerId, [WORKER_TOKEN_HEADER]: options.handshake.token },
     transports: ["websocket"],
     reconnectionDelayMax: 2000,
   });
@@ -158,7 +172,19 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     environments.resetLinks();
     void sendHeartbeat();
   });
-  socket.on("connect_error", (error) => log.warn({ err: error.message }, "cannot reach server; retrying"));
+  let closed = false;
+  socket.on("connect_error", (error) => {
+    const code = refusalCodeOf(error);
+    if (code === "WORKER_CREDENTIAL_INVALID") {
+      // Retrying with the same token cannot help: stop, and say what to fix.
+      socket.disconnect();
+      return log.error({ err: error.message }, "the server refused this worker's token: SHELLROOM_WORKER_TOKEN must be the token made for SHELLROOM_WORKER_ID (and server and worker of one version)");
+    }
+    log.warn({ err: error.message }, "cannot reach server; retrying");
+    // A refusal by the server's middleware ends socket.io's own retries. A live connection with
+    // our id (our previous self, not yet noticed gone) will go: keep trying until it has.
+    if (code === "WORKER_ID_IN_USE") setTimeout(() => { if (!closed && !socket.connected) socket.connect(); }, 2000).unref();
+  });
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
     // A build's result travels back as the reply to this connection's request: it is lost now.
@@ -177,7 +203,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         if (socket.connected) return resolve();
         const onError = (error: Error) => {
           // The server refused our token: retrying will not help.
-          if (error.message.includes("worker token")) reject(error);
+          if (refusalCodeOf(error) === "WORKER_CREDENTIAL_INVALID") reject(error);
         };
         socket.once("connect", () => {
           socket.off("connect_error", onError);
@@ -186,6 +212,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         socket.on("connect_error", onError);
       }),
     close: async () => {
+      closed = true;
       clearInterval(heartbeat);
       usage.stop();
       environments.closeAll();

@@ -4,12 +4,19 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { workerTokenFor } from "../server/workers/worker-credentials";
 import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../server/database/seed";
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
 const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-const workerToken = process.env.SHELLROOM_WORKER_TOKEN ?? randomBytes(24).toString("hex");
+const workerSecret = process.env.SHELLROOM_WORKER_SECRET ?? randomBytes(32).toString("hex");
+const workerId = process.env.SHELLROOM_WORKER_ID ?? os.hostname();
+// The server holds the secret; the worker only its own token, bound to its id.
+const credentials = (name: string) => (name === "server"
+  ? { SHELLROOM_WORKER_SECRET: workerSecret }
+  : { SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, workerId) });
 const production = process.env.SHELLROOM_DEV !== "1";
 
 const children: ChildProcess[] = [];
@@ -19,7 +26,7 @@ function run(name: string, script: string, env: Record<string, string>) {
   // node itself with tsx's loader (not the tsx CLI, which adds a wrapper process): the
   // pid printed below is the process that does the work.
   const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, ...env, SHELLROOM_WORKER_TOKEN: workerToken },
+    env: { ...process.env, ...env, ...credentials(name) },
     stdio: ["ignore", "inherit", "inherit"],
   });
   child.on("exit", (code, signal) => {

@@ -14,7 +14,10 @@ export const ServerConfig = z.object({
   DATABASE_URL: z.string().startsWith("postgres").optional().describe("Postgres; unset runs an embedded Postgres under .data/"),
   REDIS_URL: z.string().startsWith("redis").optional().describe("Redis for multi-replica pub/sub; unset runs single-node"),
   SHELLROOM_REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/).default("shellroom").describe("key/channel prefix on Redis; replicas of one deployment share it"),
-  SHELLROOM_WORKER_TOKEN: z.string().min(16, "SHELLROOM_WORKER_TOKEN must be at least 16 characters").describe("secret workers present when they dial in"),
+  // A shared SHELLROOM_WORKER_TOKEN is not read by the server any more: each worker has its own.
+  SHELLROOM_WORKER_SECRET: z.string({ error: "SHELLROOM_WORKER_SECRET is required: each worker's own token is derived from it (a shared SHELLROOM_WORKER_TOKEN is no longer read by the server; give each worker the token `npm run admin -- worker-token <id>` prints)" })
+    .min(32, "SHELLROOM_WORKER_SECRET must be at least 32 characters")
+    .describe("the secret each worker's own token is derived from (npm run admin -- worker-token <id>)"),
   SHELLROOM_PUBLIC_URL: z.url().optional().describe("the origin browsers use, e.g. https://shellroom.example.edu; checked against Origin"),
   SHELLROOM_DATA_DIR: z.string().default(".data").describe("embedded Postgres and other local state"),
   SHELLROOM_TRUSTED_PROXIES: z.string().default("")
@@ -43,7 +46,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
 /** The parts of the server's options that come straight from its configuration. */
 export function serverOptionsFrom(config: ServerConfig) {
   return {
-    workerToken: config.SHELLROOM_WORKER_TOKEN,
+    workerSecret: config.SHELLROOM_WORKER_SECRET,
     redisUrl: config.REDIS_URL,
     redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
     publicUrl: config.SHELLROOM_PUBLIC_URL,

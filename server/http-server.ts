@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "../common/logger";
 import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
-import { WORKER_NAMESPACE } from "../protocol/worker-messages";
+import { WORKER_NAMESPACE, WORKER_SOCKET_PATH } from "../protocol/worker-messages";
 import { AuditLog } from "./audit";
 import { PROMETHEUS_CONTENT_TYPE } from "../common/metrics";
 import { createServerMetrics, readiness } from "./observability";
@@ -33,7 +33,7 @@ import { localOutputBus, redisOutputBus } from "./gateway/terminal-output-bus";
 import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway } from "./gateway/terminal-gateway";
-import { attachWorkerGateway } from "./gateway/worker-gateway";
+import { attachWorkerGateway, workerRequestAllowed } from "./gateway/worker-gateway";
 import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
@@ -43,7 +43,8 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface ShellroomServerOptions {
   db: Database;
-  workerToken: string;
+  /** The secret each worker's own token is derived from (server/workers/worker-credentials.ts). */
+  workerSecret: string;
   redisUrl?: string;
   /** Channel prefix on Redis: replicas of one deployment share it. */
   redisKeyPrefix?: string;
@@ -77,8 +78,9 @@ export interface ShellroomServer {
 export async function createShellroomServer(options: ShellroomServerOptions): Promise<ShellroomServer> {
   const { db, log } = options;
   const httpServer = http.createServer();
-  const sockets = await createSocketServer(httpServer, options.redisUrl, log, options.redisKeyPrefix);
-  const workerNamespace = sockets.io.of(WORKER_NAMESPACE);
+  const sockets = await createSocketServer(httpServer, options.redisUrl, log, options.redisKeyPrefix,
+    (request) => workerRequestAllowed(options.workerSecret, request));
+  const workerNamespace = sockets.workerIo.of(WORKER_NAMESPACE);
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
   const metrics = createServerMetrics(db);
@@ -120,7 +122,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     disconnectOtherSessions: sessionGuard.endOtherSessions,
   };
 
-  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerToken: options.workerToken, log,
+  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerSecret: options.workerSecret, log,
     onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
     heartbeats,
     usage,
@@ -162,7 +164,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
-    if (url.startsWith("/socket.io/")) return;
+    if (url.startsWith("/socket.io/") || url.startsWith(`${WORKER_SOCKET_PATH}/`)) return;
     if (url.startsWith("/api/trpc/")) {
       // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
       if (req.method !== "GET" && !mutationOriginAllowed(req.headers, options.publicUrl)) {

@@ -22,11 +22,13 @@ import { migrateDatabase } from "../database/migrate";
 import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../database/seed";
 import { knownCredentials } from "../database/startup-data";
 import { DisplayName, Email, NewPassword } from "../trpc/inputs";
+import { workerTokenCommand } from "./worker-token";
 
 const USAGE = `usage: npm run admin -- <command>
   create-admin --email <email> [--name <name>] [--password-stdin]   a new administrator
   set-password --email <email> [--password-stdin]                   a new password (signs the account out everywhere)
   retire-demo                                                       removes demo passwords, turns the demo join link off
+  worker-token <worker id>                                          the token that worker presents (needs SHELLROOM_WORKER_SECRET)
 Without --password-stdin a password is generated and printed once.`;
 
 class CommandError extends Error {}
@@ -124,6 +126,7 @@ async function main() {
     options: { email: { type: "string" }, name: { type: "string" }, "password-stdin": { type: "boolean" }, help: { type: "boolean" } },
   });
   const [command] = positionals;
+  if (command === "worker-token") return console.log(workerTokenCommand(positionals.slice(1))); // no database needed
   const commands: Record<string, (db: Database) => Promise<void>> = {
     "create-admin": (db) => createAdmin(db, values),
     "set-password": (db) => setPassword(db, values),

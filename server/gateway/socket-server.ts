@@ -1,32 +1,58 @@
-import type { Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { Server } from "socket.io";
 import type { Logger } from "../../common/logger";
+import { WORKER_MESSAGE_LIMIT, WORKER_SOCKET_PATH } from "../../protocol/worker-messages";
+
+/**
+ * The largest message a browser may send. A page sends input in 16 Ki-character pieces (at
+ * most ~96 KiB as JSON, were every character an escape) and small control messages; anything
+ * larger is not a page, and only that socket is dropped.
+ */
+export const BROWSER_MESSAGE_LIMIT = 128 * 1024;
 
 export interface SocketServer {
+  /** Browsers, at /socket.io, with small messages. */
   io: Server;
+  /** Workers, on a server of their own at WORKER_SOCKET_PATH, with the worker link's own limit. */
+  workerIo: Server;
   /** A Redis client for other shared state (rate limits), when Redis is configured. */
   redis?: ReturnType<typeof createClient>;
   close(): Promise<void>;
 }
 
+const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
 /**
- * socket.io on the HTTP server's port. With REDIS_URL, the Redis adapter makes rooms
- * span replicas (browser on one, worker on another); without it the in-memory adapter
- * is the single node's bus.
+ * socket.io on the HTTP server's port, twice: browsers and workers each get a server of their
+ * own, so a worker's large message (a repaint, a burst of output) can never hit a browser's
+ * limit and drop the link every student on that worker depends on, and a browser can never
+ * send what only a worker may. With REDIS_URL, the Redis adapter makes rooms span replicas
+ * (browser on one, worker on another); without it the in-memory adapter is the single node's bus.
+ * `allowWorker` vets a worker's HTTP request before any message is read, so only a worker
+ * with a valid credential can send the link's large messages.
  */
-export async function createSocketServer(httpServer: HttpServer, redisUrl: string | undefined, log: Logger, redisKeyPrefix = "shellroom"): Promise<SocketServer> {
-  const io = new Server(httpServer, {
-    path: "/socket.io",
+export async function createSocketServer(
+  httpServer: HttpServer, redisUrl: string | undefined, log: Logger, redisKeyPrefix = "shellroom",
+  allowWorker: (request: IncomingMessage) => boolean = () => true,
+): Promise<SocketServer> {
+  const shared = {
     // Next.js handles its own upgrades (/_next/webpack-hmr); socket.io must leave them alone.
     destroyUpgrade: false,
     serveClient: false,
-    maxHttpBufferSize: 1_000_000,
     pingInterval: 10_000,
     pingTimeout: 10_000,
+  };
+  const io = new Server(httpServer, { ...shared, path: "/socket.io", maxHttpBufferSize: BROWSER_MESSAGE_LIMIT });
+  const workerIo = new Server(httpServer, {
+    ...shared,
+    path: WORKER_SOCKET_PATH,
+    transports: ["websocket"],
+    maxHttpBufferSize: WORKER_MESSAGE_LIMIT,
+    allowRequest: (request, callback) => callback(null, allowWorker(request)),
   });
-  if (!redisUrl) return { io, close: () => new Promise((resolve) => io.close(() => resolve())) };
+  if (!redisUrl) return { io, workerIo, close: async () => { await closeServer(workerIo); await closeServer(io); } };
 
   const publisher = createClient({ url: redisUrl });
   const subscriber = publisher.duplicate();
@@ -34,12 +60,15 @@ export async function createSocketServer(httpServer: HttpServer, redisUrl: strin
   subscriber.on("error", (error: Error) => log.error({ err: error.message }, "redis subscriber error"));
   await Promise.all([publisher.connect(), subscriber.connect()]);
   io.adapter(createAdapter(publisher, subscriber, { key: redisKeyPrefix }));
+  workerIo.adapter(createAdapter(publisher, subscriber, { key: `${redisKeyPrefix}-workers` }));
   log.info("socket.io uses the Redis adapter");
   return {
     io,
+    workerIo,
     redis: publisher,
     close: async () => {
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await closeServer(workerIo);
+      await closeServer(io);
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };

@@ -1,32 +1,50 @@
 /**
- * The /worker namespace: workers dial in with a token, register, heartbeat, and stream
- * terminal output, which is fanned out to the browsers watching that terminal.
+ * The /worker namespace: workers dial in with a credential of their own (bound to their id),
+ * register, heartbeat, and stream terminal output, which is fanned out to the browsers
+ * watching that terminal. A worker speaks only for itself: one connection per id, and what it
+ * reports is accepted only for the environments (and builds) placed on it.
  */
-import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import {
-  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, TerminalTabs, WorkerHandshake, WorkerToServer,
+  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, TerminalTabs, WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake, WorkerToServer,
 } from "../../protocol/worker-messages";
 import { ServerToBrowser, type TerminalTabs as BrowserTabs } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
 import type { UsageStore } from "../workers/environment-usage";
 import type { HeartbeatStore } from "../workers/heartbeats";
+import { PlacementCheck } from "../workers/placement-check";
+import { workerTokenValid } from "../workers/worker-credentials";
 import { workerRoom } from "../workers/worker-link";
 import { environmentRoom } from "./rooms";
 import type { TerminalOutputBus } from "./terminal-output-bus";
 
-function tokensMatch(expected: string, presented: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** Why a worker's connection was refused; the worker decides on the code whether retrying helps. */
+export const WorkerRefusal = {
+  badCredential: "WORKER_CREDENTIAL_INVALID",
+  idInUse: "WORKER_ID_IN_USE",
+} as const;
+
+const refusal = (code: string, message: string) => Object.assign(new Error(message), { data: { code } });
+
+/**
+ * Vets a worker's HTTP request (headers) before socket.io reads a message from it: only a
+ * worker with a valid credential may send the worker link's large messages.
+ */
+export function workerRequestAllowed(secret: string, request: IncomingMessage): boolean {
+  const workerId = request.headers[WORKER_ID_HEADER];
+  const token = request.headers[WORKER_TOKEN_HEADER];
+  return typeof workerId === "string" && typeof token === "string" && WorkerHandshake.shape.workerId.safeParse(workerId).success
+    && workerTokenValid(secret, workerId, token);
 }
 
 export function attachWorkerGateway(options: {
   workers: Namespace;
   terminals: Namespace;
   db: Database;
-  workerToken: string;
+  /** The server's secret that each worker's token is derived from. */
+  workerSecret: string;
   log: Logger;
   onBuildLog(buildId: string, line: string): void;
   /** Called once a worker is registered, to reconcile its containers with the records. */
@@ -38,11 +56,39 @@ export function attachWorkerGateway(options: {
 }) {
   const { workers, terminals, db, log } = options;
 
-  workers.use((socket, next) => {
+  /** Ids connected (or being admitted) on this replica: a second connection for one is refused. */
+  const admitted = new Map<string, string>();
+
+  workers.use(async (socket, next) => {
     const handshake = WorkerHandshake.safeParse(socket.handshake.auth);
-    if (!handshake.success || !tokensMatch(options.workerToken, handshake.data.token)) {
-      log.warn({ address: socket.handshake.address }, "refused a worker: bad worker token or handshake");
-      return next(new Error("invalid worker token"));
+    if (!handshake.success || !workerTokenValid(options.workerSecret, handshake.data.workerId, handshake.data.token)
+      || socket.handshake.headers[WORKER_ID_HEADER] !== handshake.data.workerId) {
+      log.warn({ address: socket.handshake.address, workerId: handshake.data?.workerId }, "refused a worker: its token is not this worker id's");
+      return next(refusal(WorkerRefusal.badCredential, "invalid worker token for this worker id"));
+    }
+    const { workerId } = handshake.data;
+    // The first connection keeps its traffic: a newcomer with a live id is refused, never preferred.
+    const inUse = () => refusal(WorkerRefusal.idInUse, `a worker with id ${workerId} is already connected`);
+    if (admitted.has(workerId)) {
+      log.warn({ workerId, address: socket.handshake.address }, "refused a second connection for a connected worker id");
+      return next(inUse());
+    }
+    admitted.set(workerId, socket.id);
+    try {
+      // Other replicas too (through the adapter): the worker may be connected to any of them.
+      const elsewhere = (await workers.in(workerRoom(workerId)).fetchSockets()).filter((other) => other.id !== socket.id);
+      if (elsewhere.length > 0) {
+        admitted.delete(workerId);
+        log.warn({ workerId, address: socket.handshake.address }, "refused a second connection for a connected worker id");
+        return next(inUse());
+      }
+    } catch (error) {
+      admitted.delete(workerId);
+      return next(refusal(WorkerRefusal.idInUse, `could not check that worker id ${workerId} is free: ${(error as Error).message}`));
+    }
+    if (socket.conn.readyState !== "open") {
+      admitted.delete(workerId); // it left while we looked: socket.io will not connect it
+      return next(refusal(WorkerRefusal.idInUse, "the connection closed during admission"));
     }
     socket.data.worker = handshake.data;
     next();
@@ -51,17 +97,27 @@ export function attachWorkerGateway(options: {
   workers.on("connection", async (socket: Socket) => {
     const worker: WorkerHandshake = socket.data.worker;
     const workerLog = log.child({ workerId: worker.workerId });
-    await socket.join(workerRoom(worker.workerId));
-    const record = {
-      name: worker.name,
-      status: "ONLINE" as const,
-      maxEnvironments: worker.capacity.maxEnvironments,
-      memoryBytes: BigInt(worker.capacity.memoryBytes),
-      connectedAt: new Date(),
-      lastHeartbeatAt: new Date(),
-    };
-    await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
-    await options.heartbeats.beat(worker.workerId);
+    const placed = new PlacementCheck(db, worker.workerId);
+    const registered = register(socket, worker);
+    // Before any await: a connection that drops while it registers must still free its id,
+    // and be recorded offline after its registration (never left "ONLINE" with nobody there).
+    socket.once("disconnect", async (reason) => {
+      if (admitted.get(worker.workerId) === socket.id) admitted.delete(worker.workerId);
+      workerLog.warn({ reason }, "worker disconnected");
+      await registered.catch(() => undefined);
+      const stillConnected = (await workers.in(workerRoom(worker.workerId)).fetchSockets()).length > 0;
+      if (!stillConnected) {
+        await db.worker.update({ where: { id: worker.workerId }, data: { status: "OFFLINE" } })
+          .catch((error: Error) => workerLog.error({ err: error.message }, "could not mark worker offline"));
+      }
+    });
+    try {
+      await registered;
+    } catch (error) {
+      workerLog.error({ err: (error as Error).message }, "could not register the worker");
+      return socket.disconnect(true);
+    }
+    if (socket.disconnected) return;
     workerLog.info({ name: worker.name }, "worker connected");
     void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
@@ -79,7 +135,9 @@ export function attachWorkerGateway(options: {
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record worker load"));
       }
       if (Object.keys(beat.data.usage).length > 0) {
-        await options.usage.record(beat.data.usage).catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
+        await placed.only(beat.data.usage)
+          .then((usage) => options.usage.record(usage))
+          .catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
       }
       // Terminal activity keeps environments from being culled as idle.
       for (const [environmentId, at] of Object.entries(beat.data.activity)) {
@@ -94,7 +152,9 @@ export function attachWorkerGateway(options: {
       // Acknowledged even when malformed: the worker's window must not stall on it.
       if (!output.success) return done();
       // Acknowledged once handed over: the worker's window then bounds what is in flight.
-      options.output.publish({ kind: "output", ...output.data })
+      // (Chunks of one terminal wait on the same placement answer, so they keep their order.)
+      placed.environment(output.data.environmentId)
+        .then((ok) => (ok ? options.output.publish({ kind: "output", ...output.data }) : refused("terminal output", output.data.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay terminal output"))
         .finally(done);
     });
@@ -102,29 +162,51 @@ export function attachWorkerGateway(options: {
     socket.on(WorkerToServer.terminalExit, (payload: unknown) => {
       const exit = TerminalExit.safeParse(payload);
       if (!exit.success) return;
-      void options.output.publish({ kind: "exit", ...exit.data })
+      void placed.environment(exit.data.environmentId)
+        .then((ok) => (ok ? options.output.publish({ kind: "exit", ...exit.data }) : refused("a terminal's exit", exit.data.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay a terminal's exit"));
     });
 
     socket.on(WorkerToServer.terminalTabs, (payload: unknown) => {
       const tabs = TerminalTabs.safeParse(payload);
       if (!tabs.success) return;
-      terminals.to(environmentRoom(tabs.data.environmentId))
-        .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
+      void placed.environment(tabs.data.environmentId).then((ok) => {
+        if (!ok) return refused("tabs", tabs.data.environmentId);
+        terminals.to(environmentRoom(tabs.data.environmentId))
+          .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
+      }).catch((error: Error) => workerLog.error({ err: error.message }, "could not relay tabs"));
     });
 
     socket.on(WorkerToServer.buildLog, (payload: unknown) => {
       const entry = BuildLogLine.safeParse(payload);
-      if (entry.success) options.onBuildLog(entry.data.buildId, entry.data.line);
+      if (!entry.success) return;
+      void placed.build(entry.data.buildId).then((ok) => {
+        if (ok) options.onBuildLog(entry.data.buildId, entry.data.line);
+        else refused("a build log line", entry.data.buildId);
+      }).catch((error: Error) => workerLog.error({ err: error.message }, "could not record a build log line"));
     });
 
-    socket.on("disconnect", async (reason) => {
-      workerLog.warn({ reason }, "worker disconnected");
-      const stillConnected = (await workers.in(workerRoom(worker.workerId)).fetchSockets()).length > 0;
-      if (!stillConnected) {
-        await db.worker.update({ where: { id: worker.workerId }, data: { status: "OFFLINE" } })
-          .catch((error: Error) => workerLog.error({ err: error.message }, "could not mark worker offline"));
-      }
-    });
+    /** Said once per environment (or build): a worker reporting for another's is misconfigured or hostile. */
+    const warned = new Set<string>();
+    function refused(what: string, id: string) {
+      if (warned.size < 1000 && !warned.has(id)) workerLog.warn({ id, what }, "ignored a worker's report for something not placed on it");
+      warned.add(id);
+    }
+
   });
+
+  /** Joins the worker's room and records it online, with a first heartbeat. */
+  async function register(socket: Socket, worker: WorkerHandshake) {
+    await socket.join(workerRoom(worker.workerId));
+    const record = {
+      name: worker.name,
+      status: "ONLINE" as const,
+      maxEnvironments: worker.capacity.maxEnvironments,
+      memoryBytes: BigInt(worker.capacity.memoryBytes),
+      connectedAt: new Date(),
+      lastHeartbeatAt: new Date(),
+    };
+    await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
+    await options.heartbeats.beat(worker.workerId);
+  }
 }

@@ -16,6 +16,7 @@ import { createSession, generateSessionToken } from "../../server/auth/sessions"
 import { createDatabase, type Database } from "../../server/database/client";
 import { seedDemoData } from "../../server/database/seed";
 import { createShellroomServer, type ShellroomServer } from "../../server/http-server";
+import { workerTokenFor } from "../../server/workers/worker-credentials";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import type { WarmPool } from "../../runtime-worker/pool/warm-pool";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
@@ -223,9 +224,9 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
   const log = rootLogger.child({ bench: suffix });
   log.level = process.env.BENCH_LOG_LEVEL ?? "error";
 
-  const workerToken = randomBytes(24).toString("hex");
+  const workerSecret = randomBytes(32).toString("hex");
   const server: ShellroomServer = await createShellroomServer({
-    db, workerToken, log, redisUrl: options.redisUrl, redisKeyPrefix: `shellroom-bench-${suffix}`,
+    db, workerSecret, log, redisUrl: options.redisUrl, redisKeyPrefix: `shellroom-bench-${suffix}`,
   });
   const url = await server.listen(0, "127.0.0.1");
 
@@ -234,7 +235,7 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
   const timed = timedDriver(driver);
   const worker: RunningWorker = startWorker({
     serverUrl: url,
-    handshake: { token: workerToken, workerId, name: workerId, capacity: BENCH_WORKER_CAPACITY },
+    handshake: { token: workerTokenFor(workerSecret, workerId), workerId, name: workerId, capacity: BENCH_WORKER_CAPACITY },
     driver: timed.driver, log, // the production heartbeat interval (5 s)
   });
   await worker.connected();

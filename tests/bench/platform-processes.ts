@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { workerTokenFor } from "../../server/workers/worker-credentials";
 import { sleep } from "./measure";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -90,7 +91,7 @@ export async function startPlatformProcesses(options: {
   const databaseUrl = (await runScript("tests/support/prepare-database.ts", [options.benchDatabaseUrl, options.databaseName])).trim().split("\n").pop()!;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const workerToken = randomBytes(24).toString("hex");
+  const workerSecret = randomBytes(32).toString("hex");
   const logs = { server: path.join(options.logDir, "bench-server-process.log"), worker: path.join(options.logDir, "bench-worker-process.log") };
   const children: ChildProcess[] = [];
   const serverEntry = process.env.BENCH_SERVER_ENTRY ?? "tests/bench/server-process.ts";
@@ -99,7 +100,7 @@ export async function startPlatformProcesses(options: {
     const fd = openSync(logFile, "w");
     const child = spawn(process.execPath, ["--import", "tsx", script], {
       cwd: projectRoot,
-      env: { ...process.env, LOG_LEVEL: process.env.BENCH_PROCESS_LOG_LEVEL ?? "warn", SHELLROOM_WORKER_TOKEN: workerToken, ...env },
+      env: { ...process.env, LOG_LEVEL: process.env.BENCH_PROCESS_LOG_LEVEL ?? "warn", ...env },
       stdio: ["ignore", fd, fd],
     });
     closeSync(fd);
@@ -124,7 +125,7 @@ export async function startPlatformProcesses(options: {
   try {
     const server = run(serverEntry, logs.server, {
       DATABASE_URL: databaseUrl, REDIS_URL: options.redisUrl, SHELLROOM_REDIS_PREFIX: `shellroom-${options.workerId}`,
-      PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", SHELLROOM_PUBLIC_URL: undefined,
+      PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", SHELLROOM_PUBLIC_URL: undefined, SHELLROOM_WORKER_SECRET: workerSecret,
       // The bench's database holds the demo accounts: the real entry refuses those in production unless this is a demo.
       SHELLROOM_DEMO: "1",
     });
@@ -137,6 +138,7 @@ export async function startPlatformProcesses(options: {
     }
     const worker = run("runtime-worker/main.ts", logs.worker, {
       SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_ID: options.workerId, SHELLROOM_WORKER_NAME: options.workerId,
+      SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, options.workerId),
       SHELLROOM_WORKSPACE_QUOTA: "off", SHELLROOM_WORKER_HTTP_PORT: undefined, DATABASE_URL: undefined,
     });
     return { url, databaseUrl, workerId: options.workerId, serverPid: server.pid!, workerPid: worker.pid!, serverEntry, logs, stop };

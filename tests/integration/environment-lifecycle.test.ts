@@ -97,7 +97,7 @@ describe("worker failure and recovery", () => {
   const startWorkerProcess = () => {
     const process_ = spawn(process.execPath, ["--import", "tsx", "runtime-worker/main.ts"], {
       env: {
-        ...process.env, SHELLROOM_SERVER_URL: harness.url, SHELLROOM_WORKER_TOKEN: harness.workerToken,
+        ...process.env, SHELLROOM_SERVER_URL: harness.url, SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
         SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_MAX_ENVIRONMENTS: "500", LOG_LEVEL: "warn",
       },
       stdio: ["ignore", "inherit", "inherit"],

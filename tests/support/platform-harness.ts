@@ -16,14 +16,19 @@ import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { createDatabase, type Database } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
 import { createShellroomServer, type ShellroomServer, type ShellroomServerOptions } from "../../server/http-server";
+import { workerTokenFor } from "../../server/workers/worker-credentials";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 
 export interface Harness {
   url: string;
-  /** The secret workers present; for starting more workers in a test. */
+  /** The server's secret that workers' tokens are derived from. */
+  workerSecret: string;
+  /** The harness worker's own token (valid for `workerId` only). */
   workerToken: string;
+  /** The token a worker with this id presents; for starting more workers in a test. */
+  workerTokenFor(workerId: string): string;
   db: Database;
   labId: string;
   courseId: string;
@@ -77,9 +82,9 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
 
   const log = rootLogger.child({ test: name });
   log.level = process.env.TEST_LOG_LEVEL ?? "warn";
-  const workerToken = randomBytes(24).toString("hex");
+  const workerSecret = randomBytes(32).toString("hex");
   const newServer = () => createShellroomServer({
-    db, workerToken, log,
+    db, workerSecret, log,
     redisUrl: options.redis === false ? undefined : inject("redisUrl"),
     // Each harness its own channel on the shared Redis, as separate deployments would be.
     redisKeyPrefix: `shellroom-test-${name}`,
@@ -92,6 +97,7 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
   const replicas: ShellroomServer[] = [];
 
   const workerId = `it-${name.slice(-10)}`;
+  const workerToken = workerTokenFor(workerSecret, workerId);
   const docker = new Docker();
   const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker));
   const worker = startWorker({
@@ -110,7 +116,7 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
   const sockets: Socket[] = [];
 
   const harness: Harness = {
-    url, workerToken, db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
+    url, workerSecret, workerToken, workerTokenFor: (id) => workerTokenFor(workerSecret, id), db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
 
     async newStudent(displayName = "Test Student") {
       const user = await db.user.create({ data: { displayName, role: "STUDENT" } });
