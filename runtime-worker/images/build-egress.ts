@@ -106,7 +106,7 @@ async function ensureNetwork(docker: Docker, names: ReturnType<typeof egressName
     await docker.createNetwork({
       Name: names.network, Driver: "bridge", Internal: true, CheckDuplicate: true,
       Options: { "com.docker.network.bridge.inhibit_ipv4": "true", "com.docker.network.bridge.name": names.bridge },
-      Labels: { "shellroom.managed": "true", "shellroom.role": "build-egress" },
+      Labels: { "dev.shellroom.build-egress": "network" },
     });
     info = await docker.getNetwork(names.network).inspect() as Docker.NetworkInspectInfo;
   }
@@ -131,7 +131,7 @@ async function ensureRelay(docker: Docker, names: ReturnType<typeof egressNames>
       Image: DEFAULT_IMAGE,
       User: "nobody",
       Cmd: ["python3", "-c", RELAY],
-      Labels: { "shellroom.managed": "true", "shellroom.role": "build-relay" },
+      Labels: { "dev.shellroom.build-egress": "relay" }, // not "managed": reconcile leaves it alone
       HostConfig: {
         NetworkMode: network.Name,
         Binds: [`${names.socketDir}:/proxy:ro`],
