@@ -117,6 +117,11 @@ export const liveRouter = router({
   }),
 
   reopenWorkshop: courseStaffProcedure.mutation(async ({ ctx }) => {
+    // Reopened while its end is still stopping environments, some would stop after students started again.
+    const latest = await ctx.bulk.latest(ctx.course.id);
+    if (latest && latest.kind === "end" && !latest.finished) {
+      throw new TRPCError({ code: "CONFLICT", message: "The workshop is still being ended: wait until every environment has stopped, then reopen it." });
+    }
     await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: null } });
     await ctx.audit.record({ action: "course.workshop_reopened", actorId: ctx.auth.user.id, courseId: ctx.course.id });
     ctx.live.changed(ctx.course.id);
