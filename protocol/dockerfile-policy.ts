@@ -35,7 +35,8 @@ const HEREDOC = /<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?/;
 const NO_FETCH = "the builder may not fetch anything from the network";
 
 /** Checks a Dockerfile against the build policy; throws DockerfileRefusedError naming the first offending line. */
-export function checkDockerfile(text: string): DockerfileNeeds {
+export function checkDockerfile(source: string): DockerfileNeeds {
+  const text = source.replace(/^\uFEFF/, ""); // Docker ignores a byte-order mark
   const { escape, firstLine } = readDirectives(text);
   const instructions = readInstructions(text, escape, firstLine);
   if (!instructions.some((instruction) => instruction.keyword === "from")) {

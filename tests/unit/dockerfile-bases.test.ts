@@ -35,6 +35,11 @@ describe("accepted Dockerfiles", () => {
     expect(checkDockerfile(text).images).toEqual(["shellroom/default:1"]);
   });
 
+  it("ignores a byte-order mark, as Docker does, and still reads the directives after it", () => {
+    expect(checkDockerfile("\uFEFFFROM shellroom/default:1").images).toEqual(["shellroom/default:1"]);
+    expect(() => checkDockerfile("\uFEFF# syntax=evil/frontend\nFROM shellroom/default:1")).toThrow(/^Line 1: # syntax=evil\/frontend/);
+  });
+
   it("keeps a registry port apart from a tag", () => {
     expect(checkDockerfile("FROM localhost:5000/tools").images).toEqual(["localhost:5000/tools:latest"]);
   });
