@@ -125,4 +125,25 @@ describe("actions on everyone", () => {
     expect(await harness.db.environment.count({ where: { id: { in: environmentIds() }, state: "RUNNING" } })).toBe(0);
     staff.close();
   });
+
+  it("ending the workshop refuses new starts at once, and it cannot be reopened until every environment has stopped", { timeout: 180_000 }, async () => {
+    for (const student of students) {
+      expect((await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie })).status).toBe(200);
+    }
+    const { staff, events } = await watchProgress();
+    const ended = await harness.trpc("live.endWorkshop", { courseId }, { cookie: instructorCookie });
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect((await harness.db.course.findUniqueOrThrow({ where: { id: courseId } })).endedAt).not.toBeNull();
+    const early = await harness.trpc("live.reopenWorkshop", { courseId }, { cookie: instructorCookie });
+    expect({ status: early.status, code: early.body?.error?.data?.code }).toEqual({ status: 409, code: "CONFLICT" });
+    const start = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: students[0]!.cookie });
+    expect(start.status).toBe(412);
+
+    const reports = await untilFinished(events, ended.body.result.data.actionId);
+    expect(reports.at(-1)).toMatchObject({ kind: "end", finished: true, done: STUDENTS, failed: [] });
+    expect(await harness.db.environment.count({ where: { id: { in: environmentIds() }, state: "RUNNING" } })).toBe(0);
+    const reopened = await harness.trpc("live.reopenWorkshop", { courseId }, { cookie: instructorCookie });
+    expect(reopened.body.result.data).toEqual({ reopened: true });
+    staff.close();
+  });
 });
