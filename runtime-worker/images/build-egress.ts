@@ -48,8 +48,8 @@ while True:
 
 export interface BuildEgress {
   network: string;
-  /** Build args for RUN steps: the relay as proxy. */
-  buildargs: Record<string, string>;
+  /** Build args for RUN steps: the relay as proxy (checked, and restarted if need be, for each build). */
+  buildargs(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -78,12 +78,13 @@ export async function openBuildEgress(docker: Docker, key: string, rules: Mirror
 
   try {
     const network = await ensureNetwork(docker, names);
-    const relayAddress = await ensureRelay(docker, names, network);
-    const url = `http://${relayAddress}:${RELAY_PORT}`;
-    log.info({ network: names.network, relay: url, mirrors: rules.map((rule) => rule.host) }, "builds reach package mirrors through the allowlisting proxy");
+    log.info({ network: names.network, mirrors: rules.map((rule) => rule.host) }, "builds reach package mirrors through the allowlisting proxy");
     return {
       network: names.network,
-      buildargs: { HTTP_PROXY: url, http_proxy: url, HTTPS_PROXY: url, https_proxy: url, NO_PROXY: "", no_proxy: "" },
+      buildargs: async () => {
+        const url = `http://${await ensureRelay(docker, names, network)}:${RELAY_PORT}`;
+        return { HTTP_PROXY: url, http_proxy: url, HTTPS_PROXY: url, https_proxy: url, NO_PROXY: "", no_proxy: "" };
+      },
       close: () => closeProxy(proxy),
     };
   } catch (error) {

@@ -71,9 +71,10 @@ export async function buildInstructorImage(
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   signal.throwIfAborted();
-  let egress: BuildEgress | null = null;
+  let egress: { network: string; buildargs: Record<string, string> } | null = null;
   try {
-    egress = await egressFor(docker, options.workerId);
+    const opened = await egressFor(docker, options.workerId);
+    if (opened) egress = { network: opened.network, buildargs: await opened.buildargs() };
   } catch (error) {
     throw new BuildFailedError(`The way to the package mirrors could not be opened: ${(error as Error).message}`);
   }
