@@ -48,8 +48,6 @@ export const EnvironmentSpec = z.object({
   setupScript: z.string().max(64 * 1024).nullable().default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
   volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
-  /** The OCI runtime: Docker's runc (absent), or gVisor's runsc where the worker has it. */
-  runtime: z.enum(["runc", "runsc"]).optional(),
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -112,7 +110,7 @@ export const RemoveEnvironmentRequest = EnvironmentRef.extend({
 });
 
 /** What a pooled container must match to serve an environment: everything but identity. */
-export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true, runtime: true });
+export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true });
 export type PoolTemplate = z.infer<typeof PoolTemplate>;
 
 /** The warm pools a worker keeps: `size` started containers per template shape. */

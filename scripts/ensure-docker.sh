@@ -5,7 +5,7 @@
 # route to Docker's private ranges. Elsewhere it stops and says what to install.
 # An engine it starts remaps user namespaces (userns-remap "default": container uids map to
 # the dockremap user's subordinate range, so no student is host uid 1000), unless
-# SHELLROOM_USERNS_REMAP=off; and it registers gVisor's runsc as a runtime when installed.
+# SHELLROOM_USERNS_REMAP=off.
 # An engine that already answers is used as it is: nothing here reconfigures it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -2,16 +2,13 @@
 # this project starts (never applied to an engine that is already running).
 #   SHELLROOM_USERNS_REMAP  "default" (dockremap, created by dockerd), "user[:group]" with
 #                           /etc/subuid and /etc/subgid entries, or "off"
-#   runsc on PATH           registered as the "runsc" runtime (gVisor) for templates that ask
 
 engine_flags() {
   local remap="${SHELLROOM_USERNS_REMAP:-default}"
   if [ "$remap" != "off" ]; then printf -- '--userns-remap=%s ' "$remap"; fi
-  if command -v runsc >/dev/null 2>&1; then printf -- '--add-runtime runsc=%s ' "$(command -v runsc)"; fi
 }
 
 engine_flags_summary() {
   local remap="${SHELLROOM_USERNS_REMAP:-default}"
   if [ "$remap" != "off" ]; then printf ', userns-remap %s' "$remap"; fi
-  if command -v runsc >/dev/null 2>&1; then printf ', runsc runtime'; fi
 }
