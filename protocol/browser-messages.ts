@@ -74,6 +74,8 @@ export const ServerToBrowser = {
   /** One piece of a long screen; the attach reply or repaint that follows carries the last. */
   screenPart: "terminal:screen-part",
   exit: "terminal:exit",
+  /** The environment's worker came back (after a crash or an upgrade): attach again to the same shells. */
+  resume: "terminal:resume",
   error: "terminal:error",
   notice: "environment:notice",
   /** The environment's open tabs changed. */
@@ -151,6 +153,8 @@ export type BrowserOutput = { environmentId: string; terminalId: string; data: U
 export type BrowserRepaint = { environmentId: string; terminalId: string; screen: string; offset: number } & ScreenPieces;
 
 export type TerminalTabs = { environmentId: string; terminals: string[] };
+
+export type TerminalResume = { environmentId: string };
 
 /** `controller`: the display name of the staff member typing, or null when nobody is. */
 export type ControlChange = { environmentId: string; controller: string | null };

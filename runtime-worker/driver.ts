@@ -7,6 +7,7 @@
 import type { Duplex, Readable } from "node:stream";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
+import type { ShellHistory } from "./holder/holder-preamble";
 
 export type RuntimeState = "running" | "stopped" | "missing";
 
@@ -23,6 +24,8 @@ export interface ShellProcess {
   resize(size: TerminalSize): Promise<void>;
   /** Resolves with the exit code once the process ends (null when it cannot be known). */
   exited(): Promise<number | null>;
+  /** For a shell that was already running (a reattach): its recent output and where it starts. */
+  readonly history?: ShellHistory;
 }
 
 /** A script run without a TTY: its stdout and stderr interleaved in `output`. */
@@ -53,6 +56,12 @@ export interface RuntimeDriver {
   state(environmentId: string): Promise<RuntimeState>;
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */
   exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess>;
+  /**
+   * A terminal's shell, `terminalId` naming it: started on the first attach and, where the
+   * runtime can keep shells apart from the worker, reattached (same processes) later on.
+   * The stream is handed over paused: the caller resumes it once it listens.
+   */
+  attachShell(environmentId: string, terminalId: string, command: string[], size: TerminalSize): Promise<ShellProcess>;
   /**
    * Runs `command` as `user` ("uid:gid"; the container's user when omitted) without a
    * TTY, writes `input` to its stdin and closes it: scripts travel this way, never in argv

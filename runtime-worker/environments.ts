@@ -285,7 +285,7 @@ export class EnvironmentManager {
     if ((await this.driver.state(ref.environmentId)) !== "running") {
       throw new Error("This environment is not running. Start it again from the lab page.");
     }
-    const shell = await this.driver.exec(ref.environmentId, shellCommand(ref.terminalId), size);
+    const shell = await this.driver.attachShell(ref.environmentId, ref.terminalId, shellCommand(ref.terminalId), size);
     let session: TerminalSession | undefined;
     const relay = new OutputRelay(this.events.link(ref), (held) => session?.hold("link", held));
     session = new TerminalSession(shell, size, (chunk, offset) => relay.push(chunk, offset));

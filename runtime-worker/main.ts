@@ -5,6 +5,7 @@ import { z } from "zod";
 import { rootLogger } from "../common/logger";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
+import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
 import { startWorkerHttp } from "./observability";
 
@@ -30,6 +31,11 @@ const socketPath = env.DOCKER_HOST?.startsWith("unix://") ? env.DOCKER_HOST.slic
 
 const docker = new Docker({ socketPath });
 const volumes = await WorkspaceVolumes.open(docker);
+// Without the PTY holder shells still work, but end when this process does: say so.
+const holder = await compileHolder().catch((error: unknown) => {
+  rootLogger.warn({ err: error instanceof Error ? error.message : String(error) }, "no PTY holder: students' shells will not survive a worker restart");
+  return undefined;
+});
 rootLogger.info({ mechanism: volumes.mechanism }, volumes.mechanism === "loop-ext4"
   ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
   : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs");
@@ -42,7 +48,7 @@ const worker = startWorker({
     name: env.SHELLROOM_WORKER_NAME,
     capacity: { maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS, memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES },
   },
-  driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes),
+  driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes, holder),
   log: rootLogger,
 });
 // A token the server refuses does not start working by retrying: stop, so the operator sees why.

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 
-bash scripts/ensure-system-packages.sh debootstrap:debootstrap curl:curl
+bash scripts/ensure-system-packages.sh debootstrap:debootstrap curl:curl cc:gcc
 bash scripts/install.sh
 bash scripts/ensure-docker.sh
 node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts

@@ -1,12 +1,13 @@
 /**
- * Runs the platform's processes (one server, one worker) as children, prints where to
- * go, and stops both when either stops or on Ctrl-C.
+ * Runs the platform's processes (one server, one worker) as children and prints where to
+ * go. A worker that dies is started again (students' shells survive it); the server
+ * dying, or Ctrl-C, stops both.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { workerTokenFor } from "../server/workers/worker-credentials";
 import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../server/database/seed";
+import { spawnScript, supervise, type SupervisedChild } from "./supervised-child";
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
@@ -19,25 +20,9 @@ const credentials = (name: string) => (name === "server"
   : { SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, workerId) });
 const production = process.env.SHELLROOM_DEV !== "1";
 
-const children: ChildProcess[] = [];
 let stopping = false;
 
-function run(name: string, script: string, env: Record<string, string>) {
-  // node itself with tsx's loader (not the tsx CLI, which adds a wrapper process): the
-  // pid printed below is the process that does the work.
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, ...env, ...credentials(name) },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`[platform] ${name} exited (${signal ?? code}); stopping the platform`);
-      void stop(1);
-    }
-  });
-  children.push(child);
-  return child;
-}
+const childEnv = (name: string, env: Record<string, string>) => ({ ...process.env, ...env, ...credentials(name) });
 
 async function waitForHealth(deadline: number) {
   while (Date.now() < deadline) {
@@ -51,10 +36,18 @@ async function waitForHealth(deadline: number) {
   throw new Error(`the server did not answer on ${url} within the time allowed`);
 }
 
+const supervised: SupervisedChild[] = [];
+
 async function stop(code: number) {
+  if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null)));
+  // The worker first: it leaves shells to their holders; then the server.
+  for (const child of [...supervised].reverse()) await child.stop();
+  if (server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    await exited;
+  }
   process.exit(code);
 }
 
@@ -63,9 +56,19 @@ process.on("SIGTERM", () => void stop(0));
 
 // The README's run command is the demo: seeded accounts with known passwords. SHELLROOM_DEMO=0 runs without them.
 const demo = process.env.SHELLROOM_DEMO !== "0";
-const server = run("server", "server/main.ts", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development", SHELLROOM_DEMO: demo ? "1" : "0" });
+const server = spawnScript("server/main.ts", childEnv("server", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development", SHELLROOM_DEMO: demo ? "1" : "0" }));
+// Without its server the platform is down: stop everything and say so.
+server.once("exit", (code, signal) => {
+  if (stopping) return;
+  console.error(`[platform] server exited (${signal ?? code}); stopping the platform`);
+  void stop(1);
+});
 await waitForHealth(Date.now() + 180_000);
-const worker = run("worker", "runtime-worker/main.ts", { SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1) });
+// A worker that dies is started again; the server and the students' shells stay up.
+const worker = supervise("worker", () => spawnScript("runtime-worker/main.ts", childEnv("worker", {
+  SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1),
+})));
+supervised.push(worker);
 console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
 
 const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd(10)} ${login.email} / ${login.password}`).join("\n");

@@ -13,7 +13,7 @@ trap cleanup EXIT
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
 
-bash scripts/ensure-system-packages.sh debootstrap:debootstrap chromium:chromium curl:curl
+bash scripts/ensure-system-packages.sh debootstrap:debootstrap chromium:chromium curl:curl cc:gcc
 bash scripts/install.sh
 bash scripts/ensure-docker.sh
 node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts

@@ -33,6 +33,7 @@ import { localOutputBus, redisOutputBus } from "./gateway/terminal-output-bus";
 import { WorkerDirectory } from "./workers/scheduler";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway } from "./gateway/terminal-gateway";
+import { resumeTerminals } from "./gateway/terminal-resume";
 import { attachWorkerGateway, workerRequestAllowed } from "./gateway/worker-gateway";
 import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
@@ -129,6 +130,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     output: outputBus,
     onWorkerConnected: async (workerId) => {
       await reconcileWorker(db, workers, workerId, log);
+      await resumeTerminals(terminalNamespace, db, workerId);
       await pushPoolConfiguration(db, workers, directory, log, [workerId]);
     } });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });

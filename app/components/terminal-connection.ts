@@ -12,7 +12,7 @@ import {
 import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
 import {
   readAttachReply, readBroadcast, readControl, readExit, readNotice, readOutput, readRepaint, readReply,
-  readScreenPart, readServerError, readTabs, type ReceivedNotice,
+  readResume, readScreenPart, readServerError, readTabs, type ReceivedNotice,
 } from "./terminal-messages";
 import { TerminalInputSender } from "./terminal-input-sender";
 import { ScreenPieces } from "./terminal-screen-pieces";
@@ -263,6 +263,15 @@ export class TerminalConnection {
       const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
       // An exit while attaching belongs to the shell being replaced.
       if (tab && !tab.attaching) this.markEnded(tab);
+    });
+    // The worker came back with the same shells: the tab in view attaches again (its reply
+    // lists the open tabs, which brings the others), and the repaint shows the screen.
+    socket.on(ServerToBrowser.resume, (raw: unknown) => {
+      const message = readResume(raw);
+      if (!message || !this.isOurs(message) || this.stopped) return;
+      for (const tab of this.tabs.all) tab.detach();
+      const active = this.tabs.active;
+      if (active) this.attach(active);
     });
     socket.on(ServerToBrowser.tabs, (raw: unknown) => {
       const message = readTabs(raw);

@@ -69,6 +69,7 @@ export const readRepaint = reader(Repaint);
 export const readScreenPart = reader(ScreenPart);
 export const readExit = reader(Exit);
 export const readTabs = reader(Tabs);
+export const readResume = reader(z.object({ environmentId: z.string() }));
 export const readControl = reader(Control);
 export const readBroadcast = reader(Broadcast);
 export const readNotice = reader(Notice);

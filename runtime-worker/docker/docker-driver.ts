@@ -5,6 +5,8 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess } from "../driver";
 import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
+import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
+import { readHolderPreamble } from "../holder/holder-preamble";
 import {
   ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
   containerCreateOptions, containerName, homeVolumeName, isHomeVolume, pooledContainerName, pooledContainerOptions, pooledVolumeName,
@@ -40,7 +42,41 @@ export class DockerDriver implements RuntimeDriver {
     private readonly workerId: string,
     /** Size-limited workspaces where the host supports them; plain volumes otherwise. */
     private readonly volumes?: WorkspaceVolumes,
+    /** The compiled PTY holder: shells then outlive the worker. Without it they end with it. */
+    private readonly holder?: HolderBinary,
   ) {}
+
+  /** The holder's volume for containers made from `image` (filled once per driver). */
+  private holderVolume?: Promise<string>;
+
+  /** Mounts the PTY holder read-only into a container about to be created. */
+  private async withHolder(options: Docker.ContainerCreateOptions): Promise<Docker.ContainerCreateOptions> {
+    if (!this.holder) return options;
+    this.holderVolume ??= ensureHolderVolume(this.docker, options.Image!, this.holder).catch((error: unknown) => {
+      this.holderVolume = undefined; // try again with the next container
+      throw error;
+    });
+    const mount = { Type: "volume" as const, Source: await this.holderVolume, Target: HOLDER_MOUNT, ReadOnly: true };
+    return { ...options, HostConfig: { ...options.HostConfig, Mounts: [...(options.HostConfig?.Mounts ?? []), mount] } };
+  }
+
+  /**
+   * A terminal's shell through the PTY holder when the container has it: the first attach
+   * starts the shell, later ones (after a worker restart too) reattach to the same
+   * processes and get the shell's recent output to repaint from. Containers made before
+   * the holder existed get a plain exec, which ends with the worker.
+   */
+  async attachShell(environmentId: string, terminalId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
+    const info = await this.inspect(environmentId);
+    if (!info?.Mounts.some((mount) => mount.Destination === HOLDER_MOUNT)) return this.exec(environmentId, command, size);
+    const shell = await this.exec(environmentId, [HOLDER_BINARY, "attach", terminalId, String(size.cols), String(size.rows), "--", ...command], size);
+    try {
+      return { ...shell, history: await readHolderPreamble(shell.stream) };
+    } catch (error) {
+      shell.stream.destroy();
+      throw error;
+    }
+  }
 
   async create(spec: EnvironmentSpec) {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
@@ -57,7 +93,7 @@ export class DockerDriver implements RuntimeDriver {
       }, diskBytes);
     }
     try {
-      const container = await this.docker.createContainer(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId));
+      const container = await this.docker.createContainer(await this.withHolder(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId)));
       return { containerId: container.id, volumeName: volume, created: !replacing };
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
@@ -191,7 +227,7 @@ export class DockerDriver implements RuntimeDriver {
       await this.createVolume(name, { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, diskBytes);
     }
     try {
-      const container = await this.docker.createContainer(pooledContainerOptions(template, slotId, poolKey, this.workerId));
+      const container = await this.docker.createContainer(await this.withHolder(pooledContainerOptions(template, slotId, poolKey, this.workerId)));
       await container.start();
     } catch (error) {
       await this.removePooled(slotId);

@@ -97,7 +97,14 @@ export class TerminalSession implements MirrorQueue {
     // The same character widths as the browsers' xterm, so a repainted screen lines up.
     this.mirror.loadAddon(new Unicode11Addon());
     this.mirror.unicode.activeVersion = "11";
+    // A shell reattached through the PTY holder: offsets go on from where the shell is, and
+    // the mirror is rebuilt from its recent output, so a repaint shows what was on screen.
+    if (shell.history) {
+      this.emittedBytes = this.parsedBytes = shell.history.offset;
+      this.relay(shell.history.replay, { mirrorOnly: true });
+    }
     shell.stream.on("data", (chunk: Buffer) => this.relay(chunk));
+    shell.stream.resume(); // handed over paused (nothing is lost before this listener)
     this.exitCode = shell.exited().finally(() => {
       this.closed = true;
       clearTimeout(this.resizeTimer);
@@ -249,7 +256,8 @@ export class TerminalSession implements MirrorQueue {
     return this.lastSnapshot;
   }
 
-  private relay(chunk: Buffer) {
+  /** `mirrorOnly`: output from before a reattach, which browsers had (or get in the repaint). */
+  private relay(chunk: Buffer, { mirrorOnly = false } = {}) {
     if (this.closed) return;
     const offset = this.emittedBytes;
     this.emittedBytes += chunk.length;
@@ -257,7 +265,7 @@ export class TerminalSession implements MirrorQueue {
     this.pendingMirrorBytes += chunk.length;
     if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
     this.enqueue({ kind: "output", bytes: chunk });
-    this.onOutput(chunk, offset);
+    if (!mirrorOnly) this.onOutput(chunk, offset);
   }
 
   /**

@@ -63,7 +63,8 @@ describe("a student's terminal over the browser protocol", () => {
     second.close();
 
     // Closed tabs do not leave shells behind: one interactive bash, however many attaches.
-    const shells = await runInEnvironment(harness.driver, environmentId, "pgrep -c -x bash -t pts/0 || pgrep -c -f '^/bin/bash -l$'");
+    // (The tab's login shell is the bash whose arguments end with its tag; its PTY holder is not a bash.)
+    const shells = await runInEnvironment(harness.driver, environmentId, "ps -eo comm=,args= | grep -c '^bash .*shellroom-tab=main$' || true");
     expect(Number(shells.output.trim().split("\n").at(-1))).toBe(1);
   });
 

@@ -19,6 +19,7 @@ import { createShellroomServer, type ShellroomServer, type ShellroomServerOption
 import { workerTokenFor } from "../../server/workers/worker-credentials";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
+import { compileHolder } from "../../runtime-worker/holder/holder-volume";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 
 export interface Harness {
@@ -99,7 +100,8 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
   const workerId = `it-${name.slice(-10)}`;
   const workerToken = workerTokenFor(workerSecret, workerId);
   const docker = new Docker();
-  const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker));
+  // Shells go through the PTY holder, as in production.
+  const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker), await compileHolder());
   const worker = startWorker({
     serverUrl: url,
     handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },

@@ -1,0 +1,105 @@
+/**
+ * Shells that outlive the worker's connection to them: the PTY holder inside the
+ * container keeps the shell (its variables, its background jobs) when the attaching exec
+ * dies, as it does when the worker process is killed, and a new attach gets the same
+ * shell back with its recent output and the byte offset it has reached.
+ */
+import { randomBytes } from "node:crypto";
+import type { Duplex } from "node:stream";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
+import { compileHolder, HOLDER_MOUNT } from "../../runtime-worker/holder/holder-volume";
+import { EnvironmentSpec } from "../../protocol/worker-messages";
+import { runArgvInEnvironment } from "../support/run-in-environment";
+
+const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+const environmentId = `durable-${randomBytes(6).toString("hex")}`;
+const spec = EnvironmentSpec.parse({
+  environmentId,
+  image: "shellroom/default:1",
+  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
+  ownerId: "durable-shell-test",
+});
+const shellCommand = ["/bin/bash", "-l"];
+const size = { cols: 100, rows: 30 };
+let driver: DockerDriver;
+
+/** Collects a stream's output as text (the holder hands the stream over paused). */
+function collect(stream: Duplex) {
+  const text = { value: "" };
+  stream.on("data", (chunk: Buffer) => { text.value += chunk.toString("utf8"); });
+  stream.resume();
+  return text;
+}
+
+async function waitFor(what: string, probe: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("a shell kept by the PTY holder", () => {
+  beforeAll(async () => {
+    driver = new DockerDriver(docker, `test-durable-${randomBytes(3).toString("hex")}`, undefined, await compileHolder());
+    await driver.create(spec);
+    await driver.start(environmentId);
+  });
+
+  afterAll(async () => {
+    await driver.remove(environmentId, { removeVolume: true });
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENVIRONMENT}=${environmentId}`] } })).toEqual([]);
+  });
+
+  it("is mounted read-only, out of the student's reach", async () => {
+    const write = await runArgvInEnvironment(driver, environmentId, ["sh", "-c", `echo x > ${HOLDER_MOUNT}/shellroom-holder 2>&1; echo exit=$?`]);
+    expect(write.output).toMatch(/Read-only file system|Permission denied/);
+    expect(write.output).toMatch(/exit=[1-9]/);
+  });
+
+  it("keeps the same shell, its variables and its background job when the attaching connection dies", async () => {
+    const first = await driver.attachShell(environmentId, "main", shellCommand, size);
+    expect(first.history?.offset).toBe(0);
+    const seen = collect(first.stream);
+    const mark = randomBytes(4).toString("hex");
+    first.stream.write(`export MARK=${mark}; sleep 7777 & echo "ready""-$MARK"\r`);
+    await waitFor("the first shell's answer", () => seen.value.includes(`ready-${mark}`));
+
+    // What a crashed worker leaves: the exec's connection closes mid-session.
+    first.stream.destroy();
+
+    const second = await driver.attachShell(environmentId, "main", shellCommand, size);
+    const replay = second.history!.replay.toString("utf8");
+    expect(replay).toContain(`ready-${mark}`); // the screen can be repainted from it
+    expect(second.history!.offset + second.history!.replay.length).toBeGreaterThan(seen.value.length / 2);
+    const again = collect(second.stream);
+    second.stream.write(`echo "again""-$MARK"; jobs\r`);
+    await waitFor("the same shell to answer", () => again.value.includes(`again-${mark}`) && again.value.includes("sleep 7777"));
+
+    second.stream.write("exit 3\r");
+    await waitFor("the shell to end", () => second.stream.destroyed || second.stream.readableEnded, 20_000).catch(() => undefined);
+    expect(await second.exited()).toBe(3);
+  });
+
+  it("a closed tab's shell is gone: the next attach starts a new one", async () => {
+    const shell = await driver.attachShell(environmentId, "second", shellCommand, size);
+    const seen = collect(shell.stream);
+    shell.stream.write(`export MARK=old; echo "set""-$MARK"\r`);
+    await waitFor("the answer", () => seen.value.includes("set-old"));
+    shell.stream.write("exit\r");
+    expect(await shell.exited()).toBe(0);
+
+    const fresh = await driver.attachShell(environmentId, "second", shellCommand, size);
+    expect(fresh.history?.offset).toBe(0);
+    const text = collect(fresh.stream);
+    fresh.stream.write(`echo "mark=[$MARK]"\r`);
+    await waitFor("the new shell", () => text.value.includes("mark=[]"));
+    fresh.stream.destroy();
+  });
+});
