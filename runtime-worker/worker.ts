@@ -187,6 +187,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   });
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
+    // The server let another connection with our id keep it: try again, as after a refusal.
+    if (reason === "io server disconnect") setTimeout(() => { if (!closed && !socket.connected) socket.connect(); }, 2000).unref();
     // A build's result travels back as the reply to this connection's request: it is lost now.
     builds.cancelAll("interrupted: the worker lost its connection to the server");
     // Acks of output in flight will not come: shells must not stay held waiting for them.

@@ -114,7 +114,7 @@ export function attachWorkerGateway(options: {
     try {
       await registered;
     } catch (error) {
-      workerLog.error({ err: (error as Error).message }, "could not register the worker");
+      workerLog.warn({ err: (error as Error).message }, "worker connection not registered");
       return socket.disconnect(true);
     }
     if (socket.disconnected) return;
@@ -198,6 +198,12 @@ export function attachWorkerGateway(options: {
   /** Joins the worker's room and records it online, with a first heartbeat. */
   async function register(socket: Socket, worker: WorkerHandshake) {
     await socket.join(workerRoom(worker.workerId));
+    // Two connections admitted at once on two replicas each saw the other not yet joined:
+    // now both are in the room, and both keep the older one (the same answer on either side).
+    const older = (await workers.in(workerRoom(worker.workerId)).fetchSockets())
+      .some((other) => other.id !== socket.id && (other.handshake.issued < socket.handshake.issued
+        || (other.handshake.issued === socket.handshake.issued && other.id < socket.id)));
+    if (older) throw new Error(`a worker with id ${worker.workerId} connected first elsewhere`);
     const record = {
       name: worker.name,
       status: "ONLINE" as const,

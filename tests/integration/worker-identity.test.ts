@@ -32,8 +32,8 @@ afterAll(async () => {
 });
 
 /** A bare worker connection (no runtime behind it), as anyone holding these credentials could open. */
-function workerConnection(workerId: string, token: string, headers: { workerId: string; token: string } = { workerId, token }) {
-  const socket = io(`${harness.url}${WORKER_NAMESPACE}`, {
+function workerConnection(workerId: string, token: string, headers: { workerId: string; token: string } = { workerId, token }, url = harness.url) {
+  const socket = io(`${url}${WORKER_NAMESPACE}`, {
     path: WORKER_SOCKET_PATH,
     auth: { token, workerId, name: workerId, capacity },
     extraHeaders: { [WORKER_ID_HEADER]: headers.workerId, [WORKER_TOKEN_HEADER]: headers.token },
@@ -113,6 +113,19 @@ it("a second connection with a live worker's id is refused and the first keeps i
   expect(listed.ok).toBe(true);
   expect(received).toEqual([]);
   expect(harness.worker.socket.connected).toBe(true);
+});
+
+it("two connections with one worker id at once, on two server replicas: the first keeps it, the other is let go", { timeout: 60_000 }, async () => {
+  const replica = await harness.startReplica();
+  for (let round = 0; round < 3; round++) {
+    const workerId = `twice-${round}-${Date.now().toString(36)}`;
+    const token = harness.workerTokenFor(workerId);
+    const pair = [workerConnection(workerId, token), workerConnection(workerId, token, { workerId, token }, replica.url)];
+    await Promise.all(pair.map((socket) => admission(socket)));
+    // However the admissions raced, exactly one connection stays.
+    await expect.poll(() => pair.filter((socket) => socket.connected).length, { timeout: 10_000 }).toBe(1);
+    for (const socket of pair) socket.close();
+  }
 });
 
 it("a worker refused because its id is in use gets in by itself once the old connection is gone", { timeout: 60_000 }, async () => {
