@@ -20,6 +20,18 @@ import type { Logger } from "../common/logger";
  */
 const shellCommand = (terminalId: string) => ["/bin/bash", "-l", "-s", `shellroom-tab=${terminalId}`];
 const hangUpScript = (terminalId: string) => `pkill -HUP -f -- 'shellroom-tab=${terminalId}$' || true`;
+/** What the terminal would send for these keys, had its input queue room for them. */
+const SIGNAL_OF_KEY: Record<string, string> = { "\x03": "INT", "\x1c": "QUIT", "\x1a": "TSTP" };
+/**
+ * Signals the foreground job of a tab's terminal directly, as the tty would: the process
+ * group in front on the terminal of a tagged process, when that is not the process itself
+ * (the shell at its prompt, or the holder's own terminal, is left alone).
+ */
+const signalScript = (terminalId: string, signal: string) =>
+  `for pid in $(pgrep -f -- 'shellroom-tab=${terminalId}$'); do ps -o pgid=,tpgid= -p "$pid"; done`
+  + ` | awk '$2 > 0 && $1 != $2 { print $2 }' | sort -u | while read -r group; do kill -${signal} -- "-$group"; done; true`;
+/** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
+const SIGNAL_EVERY_MS = 1000;
 const SETUP_TIMEOUT_SECONDS = 300;
 
 export interface TerminalEvents {
@@ -46,6 +58,7 @@ export class EnvironmentManager {
   private readonly opening = new Map<string, Promise<TerminalSession>>();
   private readonly cpuReadings = new Map<string, CpuReading>();
   private readonly snapshotParts = new SnapshotParts();
+  private readonly signalledAt = new Map<string, number>();
   /** Starts in flight, per environment: a second start joins the first. */
   private readonly starting = new Map<string, Promise<StartedEnvironment>>();
 
@@ -185,10 +198,26 @@ export class EnvironmentManager {
   async input(ref: TerminalRef, data: string): Promise<void> {
     const session = this.terminals.get(keyOf(ref));
     if (!session) return;
-    if (session.pendingInputBytes + data.length > WORKER_INPUT_LIMIT && !isInterrupt(data)) {
+    const interrupt = isInterrupt(data);
+    if (session.pendingInputBytes + data.length > WORKER_INPUT_LIMIT && !interrupt) {
       throw new InputBusyError("The shell is not taking input right now.");
     }
+    if (interrupt && session.inputStalled) this.signalForeground(ref, data);
     await session.write(data);
+  }
+
+  /**
+   * Ctrl-C into a terminal whose input queue is full (a program that does not read, under
+   * typed-ahead input) would wait behind that input forever: the worker delivers the signal
+   * the key stands for itself, to the terminal's foreground job.
+   */
+  private signalForeground(ref: TerminalRef, data: string) {
+    const signal = SIGNAL_OF_KEY[data.at(-1) ?? ""];
+    const key = keyOf(ref);
+    if (!signal || Date.now() - (this.signalledAt.get(key) ?? 0) < SIGNAL_EVERY_MS) return;
+    this.signalledAt.set(key, Date.now());
+    void runScript(this.driver, { environmentId: ref.environmentId, script: signalScript(ref.terminalId, signal), timeoutSeconds: 5 }, "student")
+      .catch((error: Error) => this.log.warn({ environmentId: ref.environmentId, terminalId: ref.terminalId, err: error.message }, "could not signal a jammed terminal"));
   }
 
   /** Input written to shells and not yet taken, across terminals (for metrics and tests). */
@@ -297,6 +326,7 @@ export class EnvironmentManager {
       if (this.terminals.get(key) === opened) {
         this.terminals.delete(key);
         this.relays.delete(key);
+        this.signalledAt.delete(key);
       }
       this.events.exit(ref, exitCode);
       this.events.tabs(ref.environmentId, this.terminalIds(ref.environmentId));

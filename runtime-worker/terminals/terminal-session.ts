@@ -41,6 +41,8 @@ const MIRROR_HIGH_WATER = 2 * 1024 * 1024;
 const MIRROR_LOW_WATER = 256 * 1024;
 /** A terminal reflows (and its shell gets SIGWINCH) at most once per this interval; the last size wins. */
 export const RESIZE_INTERVAL_MS = 200;
+/** Input not taken by the shell for this long means its terminal's input queue is full. */
+const INPUT_STALL_MS = 500;
 
 export interface TerminalSnapshot {
   /** The screen (and scrollback) as escape sequences that repaint it. */
@@ -82,6 +84,8 @@ export class TerminalSession implements MirrorQueue {
   /** Why the shell's output is paused: the mirror is behind, or the server link is. */
   private readonly holds = new Set<"mirror" | "link">();
   private closed = false;
+  private writesInFlight = 0;
+  private writingSince = 0;
   readonly exitCode: Promise<number | null>;
   lastActivityAt = Date.now();
 
@@ -129,11 +133,24 @@ export class TerminalSession implements MirrorQueue {
     return this.pendingMirrorBytes;
   }
 
+  /**
+   * True while input has waited long for the shell: the program in front does not read,
+   * and the terminal's input queue is full, so a typed Ctrl-C cannot reach the line
+   * discipline either (it queues behind the rest).
+   */
+  get inputStalled() {
+    return !this.closed && this.writesInFlight > 0 && Date.now() - this.writingSince > INPUT_STALL_MS;
+  }
+
   /** Resolves once the shell's stream has taken the input (its write callback): the input ack. */
   write(data: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.lastActivityAt = Date.now();
-    return new Promise((resolve) => this.shell.stream.write(data, () => resolve()));
+    if (this.writesInFlight++ === 0) this.writingSince = Date.now();
+    return new Promise((resolve) => this.shell.stream.write(data, () => {
+      this.writesInFlight -= 1;
+      resolve();
+    }));
   }
 
   /**

@@ -57,10 +57,10 @@ async function startEnvironment(name: string) {
   return { cookie: student.cookie, environmentId: started.body.result.data.environmentId as string };
 }
 
-/** Shells the worker started in an environment (each carries its tab's tag). */
+/** Tabs with a shell in an environment: the distinct tags on its processes (a tab may run several). */
 async function shellsIn(environmentId: string) {
-  const { output } = await runArgvInEnvironment(harness.driver, environmentId, ["pgrep", "-c", "-f", "shellroom-tab="]);
-  return Number(output.trim());
+  const { output } = await runArgvInEnvironment(harness.driver, environmentId, ["pgrep", "-a", "-f", "shellroom-tab="]);
+  return new Set(output.split("\n").map((line) => /shellroom-tab=([a-z0-9-]+)$/.exec(line.trim())?.[1]).filter(Boolean)).size;
 }
 
 beforeAll(async () => {
@@ -204,7 +204,7 @@ describe("an input flood", () => {
       if (error.event === "terminal:input") refusals.set(error.code ?? "none", (refusals.get(error.code ?? "none") ?? 0) + 1);
     });
     flooder.emit("terminal:input", { environmentId: bob.environmentId, terminalId: "flood", data: "sleep 100000\r" });
-    await until("sleep to run", async () => (await runArgvInEnvironment(harness.driver, bob.environmentId, ["pgrep", "-x", "sleep"])).exitCode === 0);
+    await until("sleep to run", async () => (await runArgvInEnvironment(harness.driver, bob.environmentId, ["pgrep", "-f", "^sleep 100000$"])).exitCode === 0);
 
     const line = `${"x".repeat(1023)}\r`;
     const message = { environmentId: bob.environmentId, terminalId: "flood", data: line.repeat(64) };
@@ -228,6 +228,10 @@ describe("an input flood", () => {
     expect(refusals.get("none") ?? 0).toBe(0);
     // Server, worker and this test share the process: a generous bound, far below what was sent.
     expect(peakRss - rssBefore).toBeLessThan(Math.min(200 * 1024 * 1024, sent / 2));
+
+    // Ctrl-C still reaches the shell that was flooded: sleep ends.
+    flooder.emit("terminal:input", { environmentId: bob.environmentId, terminalId: "flood", data: "\x03" });
+    await until("Ctrl-C to end sleep", async () => (await runArgvInEnvironment(harness.driver, bob.environmentId, ["pgrep", "-f", "^sleep 100000$"])).exitCode === 1);
 
     // Another student on the worker still types as usual.
     const bystander = await harness.terminalSocket(alice.cookie);
