@@ -37,7 +37,6 @@ export const CHECKER_DIR = "/run/shellroom-check";
 export const homeOf = (user: string) => `/home/${user}`;
 /** Each workspace volume has a home volume beside it, named after it (pooled ones too). */
 export const homeVolumeName = (workspaceVolume: string) => `${workspaceVolume}-home`;
-export const isHomeVolume = (name: string) => name.endsWith("-home");
 /** The home holds dotfiles, caches and ~/.local: bounded on its own, never above the workspace's limit. */
 export const HOME_DISK_BYTES = 256 * 1024 * 1024;
 

@@ -9,7 +9,7 @@ import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } fr
 import { readHolderPreamble } from "../holder/holder-preamble";
 import {
   ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
-  containerCreateOptions, containerName, homeVolumeName, isHomeVolume, pooledContainerName, pooledContainerOptions, pooledVolumeName,
+  containerCreateOptions, containerName, homeVolumeName, pooledContainerName, pooledContainerOptions, pooledVolumeName,
   studentVolumes, volumeName,
 } from "./container-config";
 
@@ -20,9 +20,12 @@ export class RuntimeError extends Error {
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 
-/** The named volume mounted as the workspace (it may have come from the warm pool). */
+/**
+ * The named volume mounted as the workspace (it may have come from the warm pool): the one
+ * at the working directory, not the home volume or the platform's read-only PTY holder.
+ */
 const workspaceVolumeOf = (info: Docker.ContainerInspectInfo) =>
-  info.Mounts.find((mount) => mount.Type === "volume" && mount.Name?.startsWith("shellroom-") && !isHomeVolume(mount.Name))?.Name;
+  info.Mounts.find((mount) => mount.Type === "volume" && mount.Destination === info.Config.WorkingDir)?.Name;
 
 /** Made under an older isolation policy (e.g. before the root filesystem was read-only). */
 const outdated = (labels: Record<string, string> | undefined) => labels?.[LABEL_POLICY] !== POLICY_VERSION;
