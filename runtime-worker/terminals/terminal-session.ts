@@ -73,6 +73,8 @@ export class TerminalSession implements MirrorQueue {
   private parsedBytes = 0;
   private pendingMirrorBytes = 0;
   private readonly work: MirrorWork[] = [];
+  /** Runs this terminal's mirror work, fairly with every other terminal's (one per worker). */
+  private readonly scheduler: MirrorScheduler;
   /** Resolves the mirror write in flight when the shell ends (xterm may never call back). */
   private abandonSlice: (() => void) | null = null;
   /** The last snapshot, reused while nothing was parsed and the size is the same. */
@@ -93,8 +95,9 @@ export class TerminalSession implements MirrorQueue {
     private readonly shell: ShellProcess,
     size: TerminalSize,
     private readonly onOutput: OutputListener,
-    private readonly scheduler: MirrorScheduler = sharedMirrorScheduler,
+    options: { scheduler?: MirrorScheduler } = {},
   ) {
+    this.scheduler = options.scheduler ?? sharedMirrorScheduler;
     this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: scrollbackFor(size), allowProposedApi: true });
     this.serializer = new SerializeAddon();
     this.mirror.loadAddon(this.serializer);

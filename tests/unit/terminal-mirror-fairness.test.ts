@@ -71,8 +71,8 @@ describe("terminals sharing the worker's thread", () => {
     const scheduler = new MirrorScheduler();
     const flooder = fakeShell();
     const bystander = fakeShell();
-    const flooding = new TerminalSession(flooder.shell, { cols: 200, rows: 50 }, () => undefined, scheduler);
-    const typing = new TerminalSession(bystander.shell, { cols: 80, rows: 24 }, () => undefined, scheduler);
+    const flooding = new TerminalSession(flooder.shell, { cols: 200, rows: 50 }, () => undefined, { scheduler });
+    const typing = new TerminalSession(bystander.shell, { cols: 80, rows: 24 }, () => undefined, { scheduler });
 
     const flood = denseOutput(64 * 1024);
     for (let index = 0; index < 48; index++) flooder.print(flood); // ~3 MiB queued for the mirror
@@ -106,7 +106,7 @@ describe("terminals sharing the worker's thread", () => {
 
   it("a resize loop reflows at most once per interval and the last size wins", async () => {
     const shell = fakeShell();
-    const session = new TerminalSession(shell.shell, { cols: 80, rows: 24 }, () => undefined, new MirrorScheduler());
+    const session = new TerminalSession(shell.shell, { cols: 80, rows: 24 }, () => undefined, { scheduler: new MirrorScheduler() });
     await Promise.all(Array.from({ length: 100 }, (_, index) => session.resize({ cols: 50 + index, rows: 20 + (index % 30) })));
     expect(shell.resizes.length).toBeLessThanOrEqual(2);
     expect(shell.resizes.at(-1)).toEqual({ cols: 149, rows: 29 });
@@ -119,7 +119,7 @@ describe("terminals sharing the worker's thread", () => {
 
   it("a snapshot is capped in size however much the shell printed", async () => {
     const shell = fakeShell();
-    const session = new TerminalSession(shell.shell, { cols: 200, rows: 50 }, () => undefined, new MirrorScheduler());
+    const session = new TerminalSession(shell.shell, { cols: 200, rows: 50 }, () => undefined, { scheduler: new MirrorScheduler() });
     const flood = denseOutput(64 * 1024);
     for (let index = 0; index < 40; index++) shell.print(flood);
     await new Promise((resolve) => setImmediate(resolve));
