@@ -400,6 +400,12 @@ export class TerminalConnection {
     this.publish();
   }
 
+  private inputRefused(error: string) {
+    if (this.mode === "watch") return this.onServerError({ event: BrowserToServer.input, error });
+    // The owner's keystroke was lost (the worker did not answer): a passing hint, not a dead panel.
+    this.showHint(error);
+  }
+
   private onServerError(raw: unknown) {
     const error = readServerError(raw);
     if (!error || this.stopped || QUIET_ERRORS.has(error.event)) return;
@@ -474,7 +480,13 @@ export class TerminalConnection {
           if (!socket?.connected) return reply(null);
           // The tab's id now (the last tab left may have been renamed "main").
           const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: piece };
-          socket.emit(BrowserToServer.input, input, (raw: unknown) => reply(readReply(raw)));
+          const seq = this.connectionSeq;
+          socket.emit(BrowserToServer.input, input, (raw: unknown) => {
+            const answer = readReply(raw);
+            // Refused for good (no code to retry on): say why, as the server's error event did.
+            if (answer && !answer.ok && !answer.code && seq === this.connectionSeq && !this.disposed) this.inputRefused(answer.error);
+            reply(answer);
+          });
         },
         () => this.showHint(INPUT_DROPPED),
       );
