@@ -28,10 +28,11 @@ const SCROLLBACK_LINES = 1000;
 const MIRROR_CELLS = 400_000;
 /**
  * A snapshot is at most about this many characters: past it, older scrollback is left out
- * (truecolour text costs ~40 characters per cell). The screen itself always fits, since
- * cols x rows is capped by the protocol.
+ * (truecolour text costs ~40 characters per cell). Serializing is one synchronous call on
+ * the worker's thread (~20 ms for this much), so this also bounds how long a repaint holds
+ * everyone else up. The screen itself is always included (cols x rows is capped).
  */
-export const MAX_SNAPSHOT_CHARS = 2 * 1024 * 1024;
+export const MAX_SNAPSHOT_CHARS = 512 * 1024;
 /**
  * Backpressure: while the mirror has this much output still to parse, the shell's stream
  * is paused (the kernel then blocks the writing process). xterm drops data and throws
@@ -263,14 +264,27 @@ export class TerminalSession implements MirrorQueue {
     }
   }
 
-  /** The mirror as escape sequences, older scrollback left out past MAX_SNAPSHOT_CHARS. */
+  /**
+   * The mirror as escape sequences, older scrollback left out past MAX_SNAPSHOT_CHARS.
+   * The screen alone and the newest scrollback lines are serialized first (cheap) to
+   * estimate what a line costs, so the whole is serialized once, not cut down by trial.
+   */
   private serialize(): TerminalSnapshot {
     if (this.lastSnapshot?.offset === this.parsedBytes) return this.lastSnapshot;
-    let lines = Math.max(0, this.mirror.buffer.active.length - this.mirror.rows);
-    let screen = this.serializer.serialize({ scrollback: lines });
-    for (let attempt = 0; screen.length > MAX_SNAPSHOT_CHARS && lines > 0 && attempt < 4; attempt++) {
-      lines = Math.floor(lines * (MAX_SNAPSHOT_CHARS / screen.length) * 0.9);
+    const available = Math.max(0, this.mirror.buffer.active.length - this.mirror.rows);
+    let screen = this.serializer.serialize({ scrollback: 0 });
+    if (available > 0 && screen.length < MAX_SNAPSHOT_CHARS) {
+      // The newest scrollback lines as a sample too: a cleared screen says little about them.
+      const sampled = Math.min(available, 100);
+      const sample = this.serializer.serialize({ range: { start: available - sampled, end: available - 1 } });
+      const perLine = Math.max(1, screen.length / this.mirror.rows, sample.length / sampled);
+      let lines = Math.min(available, Math.floor((MAX_SNAPSHOT_CHARS - screen.length) / perLine));
       screen = this.serializer.serialize({ scrollback: lines });
+      // The screen was lighter than the scrollback: one cut, in proportion.
+      if (screen.length > MAX_SNAPSHOT_CHARS * 1.25 && lines > 0) {
+        lines = Math.floor(lines * (MAX_SNAPSHOT_CHARS / screen.length) * 0.9);
+        screen = this.serializer.serialize({ scrollback: lines });
+      }
     }
     this.lastSnapshot = { screen, offset: this.parsedBytes };
     return this.lastSnapshot;

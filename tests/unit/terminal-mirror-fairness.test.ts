@@ -8,7 +8,7 @@ import { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { TerminalSize } from "../../protocol/ids";
 import { MirrorScheduler, SLICE_BYTES, type MirrorQueue } from "../../runtime-worker/terminals/mirror-scheduler";
-import { TerminalSession } from "../../runtime-worker/terminals/terminal-session";
+import { MAX_SNAPSHOT_CHARS, TerminalSession } from "../../runtime-worker/terminals/terminal-session";
 
 function fakeShell() {
   const resizes: TerminalSize[] = [];
@@ -125,7 +125,7 @@ describe("terminals sharing the worker's thread", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const { screen } = await session.snapshot();
     expect(screen.length).toBeGreaterThan(100_000);
-    expect(screen.length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(screen.length).toBeLessThanOrEqual(MAX_SNAPSHOT_CHARS * 1.25);
     shell.end();
   });
 });
