@@ -23,6 +23,11 @@ export interface SocketServer {
 }
 
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+/**
+ * Both at once: each socket.io server closes the shared HTTP server, which waits for every
+ * connection, the other server's too; closed one after the other, the first would wait forever.
+ */
+const closeBoth = (io: Server, workerIo: Server) => Promise.all([closeServer(workerIo), closeServer(io)]);
 
 /**
  * socket.io on the HTTP server's port, twice: browsers and workers each get a server of their
@@ -52,7 +57,7 @@ export async function createSocketServer(
     maxHttpBufferSize: WORKER_MESSAGE_LIMIT,
     allowRequest: (request, callback) => callback(null, allowWorker(request)),
   });
-  if (!redisUrl) return { io, workerIo, close: async () => { await closeServer(workerIo); await closeServer(io); } };
+  if (!redisUrl) return { io, workerIo, close: async () => { await closeBoth(io, workerIo); } };
 
   const publisher = createClient({ url: redisUrl });
   const subscriber = publisher.duplicate();
@@ -67,8 +72,7 @@ export async function createSocketServer(
     workerIo,
     redis: publisher,
     close: async () => {
-      await closeServer(workerIo);
-      await closeServer(io);
+      await closeBoth(io, workerIo);
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };
