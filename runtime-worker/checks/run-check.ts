@@ -5,6 +5,8 @@
  *   files never show it (stdin of another user's process is not theirs to read);
  * - a check runs as its own uid (CHECKER_UID, in the student's group): it reads the
  *   student's ordinary files but the student cannot signal, trace or impersonate it;
+ *   its shell and `timeout` are execute-only copies (CHECKER_TOOLS), so even the
+ *   student's program that a check runs (as the checker) cannot trace or read them;
  * - the environment is rebuilt from nothing (`env -i`): fixed PATH, no dotfiles
  *   (--noprofile --norc, no BASH_ENV/ENV), no Python user site or script-folder imports,
  *   no git global config from the student's home.
@@ -13,7 +15,7 @@
  * chatty script cannot flood the server.
  */
 import type { CheckRequest } from "../../protocol/worker-messages";
-import { CHECKER_DIR, CHECKER_UID, STUDENT_GID, STUDENT_UID } from "../docker/container-config";
+import { CHECKER_DIR, CHECKER_TOOLS, CHECKER_UID, STUDENT_GID, STUDENT_UID } from "../docker/container-config";
 import type { RuntimeDriver } from "../driver";
 
 export const CHECK_OUTPUT_LIMIT = 16 * 1024;
@@ -62,11 +64,24 @@ function environmentFor(runner: ScriptRunner) {
 
 /** The command line of a script run: the same for every script, so it shows nothing. */
 export function scriptCommand(runner: ScriptRunner, timeoutSeconds: number): string[] {
+  const tool = (name: string) => (runner === "checker" ? `${CHECKER_TOOLS}/${name}` : name);
   return [
     "/usr/bin/env", "-i", ...environmentFor(runner),
-    "timeout", "--kill-after", `${GRACE_SECONDS}s`, `${timeoutSeconds}s`,
-    "bash", "--noprofile", "--norc", "-c", readAndRun(runner === "checker" ? String(STUDENT_UID) : '"$(id -u)"'),
+    tool("timeout"), "--kill-after", `${GRACE_SECONDS}s`, `${timeoutSeconds}s`,
+    tool("bash"), "--noprofile", "--norc", "-c", readAndRun(runner === "checker" ? String(STUDENT_UID) : '"$(id -u)"'),
   ];
+}
+
+/** Copies bash and timeout to CHECKER_TOOLS as root, mode 0711, once per container (atomic renames). */
+const PREPARE_TOOLS = `set -e; d=${CHECKER_TOOLS}; [ -x "$d/bash" ] && [ -x "$d/timeout" ] && exit 0; mkdir -p -m 0755 "$d"
+for tool in bash timeout; do cp "$(command -v "$tool")" "$d/.$tool.$$"; chmod 0711 "$d/.$tool.$$"; mv -f "$d/.$tool.$$" "$d/$tool"; done`;
+
+async function prepareCheckerTools(driver: RuntimeDriver, environmentId: string) {
+  const prepare = await driver.runScript(environmentId, ["/usr/bin/env", "-i", `PATH=${SYSTEM_PATH}`, "/bin/sh", "-c", PREPARE_TOOLS], { user: "0:0", input: "" });
+  let output = "";
+  prepare.output.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-2000)));
+  const exitCode = await prepare.exited();
+  if (exitCode !== 0) throw new Error(`The check could not be prepared in this environment (exit ${exitCode}): ${output.trim()}`);
 }
 
 /** The exec user: a numeric uid:gid for the checker (no passwd entry needed), the container's own user otherwise. */
@@ -80,6 +95,7 @@ export function runCheck(driver: RuntimeDriver, request: CheckRequest): Promise<
 }
 
 export async function runScript(driver: RuntimeDriver, request: CheckRequest, runner: ScriptRunner): Promise<CheckOutcome> {
+  if (runner === "checker") await prepareCheckerTools(driver, request.environmentId);
   const process = await driver.runScript(request.environmentId, scriptCommand(runner, request.timeoutSeconds), {
     user: scriptUser(runner),
     input: request.script,

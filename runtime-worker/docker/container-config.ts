@@ -21,7 +21,7 @@ export const pooledVolumeName = (slotId: string) => `shellroom-pool-ws-${slotId}
 
 /** Bumped when the isolation below changes: containers made under an older policy are replaced. */
 export const LABEL_POLICY = "dev.shellroom.policy";
-export const POLICY_VERSION = "2";
+export const POLICY_VERSION = "3";
 
 /** The image's student user owns the workspace and home; checks run as another uid in their group. */
 export const STUDENT_UID = 1000;
@@ -33,6 +33,12 @@ export const STUDENT_GID = 1000;
 export const CHECKER_UID = 1999;
 /** The checker's private scratch (a tmpfs only it can enter). */
 export const CHECKER_DIR = "/run/shellroom-check";
+/**
+ * Execute-only copies of the shell and `timeout` that checks run under (root-owned, on the
+ * root-owned /run): a process started from a file it cannot read is not dumpable, so the
+ * student's code that a check runs cannot ptrace the check, or read its memory or environment.
+ */
+export const CHECKER_TOOLS = "/run/shellroom";
 
 export const homeOf = (user: string) => `/home/${user}`;
 /** Each workspace volume has a home volume beside it, named after it (pooled ones too). */
@@ -48,7 +54,8 @@ export const HOME_DISK_BYTES = 256 * 1024 * 1024;
 export const SCRATCH_MOUNTS: Record<string, string> = {
   "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
   "/var/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
-  "/run": "rw,nosuid,nodev,size=1m,mode=755",
+  // Root's alone (the student cannot write it), so it may allow exec: CHECKER_TOOLS live here.
+  "/run": "rw,exec,nosuid,nodev,size=4m,mode=755",
   "/run/lock": "rw,nosuid,nodev,size=1m,mode=1777",
   [CHECKER_DIR]: `rw,nosuid,nodev,size=16m,mode=700,uid=${CHECKER_UID},gid=${STUDENT_GID}`,
 };

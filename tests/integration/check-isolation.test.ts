@@ -56,7 +56,7 @@ it("a check script does not appear in the student's process list while it runs",
 
   expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
   expect(outcome.output.trim()).toBe("finished");
-  expect(processes).toMatch(new RegExp(`^\\s*${CHECKER_UID}\\s+bash --noprofile --norc`, "m"));
+  expect(processes).toMatch(new RegExp(`^\\s*${CHECKER_UID}\\s+\\S*bash --noprofile --norc`, "m"));
   for (const seen of [processes, procFiles, files, stdinOfOthers]) expect(seen).not.toContain(marker);
 });
 
@@ -105,6 +105,27 @@ it("a check runs as a user other than the student and still reads the student's 
   expect(await asStudent(`pkill -KILL -u ${CHECKER_UID} 2>&1; echo pkill-exit=$?`)).toMatch(/pkill-exit=[1-9]/);
   await asStudent("touch ~/workspace/done");
   expect(await running).toMatchObject({ exitCode: 0, output: "survived\n" });
+});
+
+it("the student's program that a check runs cannot trace the check or read its memory and environment", async () => {
+  // Run as the checker, it shares the checker's uid: without more, it could ptrace the
+  // check's shell (no Yama here) and make it exit 0 whatever the later lines say.
+  await asStudent(`cat > ~/workspace/main.py <<'EOF'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+shell = os.getppid()
+attached = libc.ptrace(16, shell, 0, 0)  # PTRACE_ATTACH
+print("attach", attached, ctypes.get_errno())
+for name in ("mem", "environ"):
+    try:
+        open(f"/proc/{shell}/{name}", "rb").read(1)
+        print(name, "readable")
+    except OSError as error:
+        print(name, "denied", error.errno)
+EOF`);
+  const outcome = await check("python3 ~/workspace/main.py; exit 1");
+  expect(outcome.exitCode).toBe(1);
+  expect(outcome.output.trim().split("\n")).toEqual(["attach -1 1", "mem denied 13", "environ denied 13"]);
 });
 
 it("a setup script runs as the student from stdin, with the student's dotfiles ignored", async () => {

@@ -41,6 +41,8 @@ describe("every student container's create options", () => {
   it("have a read-only root filesystem: scratch space is size-capped tmpfs, and so is /dev/shm", () => {
     expect(host.ReadonlyRootfs).toBe(true);
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(["/run", "/run/lock", "/run/shellroom-check", "/tmp", "/var/tmp"]);
+    // Only root's /run allows exec (the checker's tools); what the student can write does not.
+    for (const [target, options] of Object.entries(host.Tmpfs ?? {})) expect(options.split(",").includes("exec")).toBe(target === "/run");
     for (const options of Object.values(host.Tmpfs ?? {})) expect(options).toMatch(/(^|,)size=\d+[km](,|$)/);
     expect(host.ShmSize).toBe(64 * 1024 * 1024);
     // Warm-pool containers get exactly the same isolation.
@@ -76,7 +78,10 @@ describe("instructor scripts", () => {
     expect(command.slice(0, 2)).toEqual(["/usr/bin/env", "-i"]);
     expect(command).toContain("PYTHONNOUSERSITE=1");
     expect(command).toContain("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    expect(command.slice(-5, -1)).toEqual(["bash", "--noprofile", "--norc", "-c"]);
+    // The checker's shell and timeout are execute-only copies (not dumpable: nothing it runs can trace it).
+    expect(command.slice(-5, -1)).toEqual(["/run/shellroom/bash", "--noprofile", "--norc", "-c"]);
+    expect(command).toContain("/run/shellroom/timeout");
+    expect(scriptCommand("student", 30).slice(-5, -1)).toEqual(["bash", "--noprofile", "--norc", "-c"]);
     expect(command.some((part) => /BASH_ENV|^ENV=/.test(part))).toBe(false);
   });
 
