@@ -234,7 +234,7 @@ describe("a student's writable places", () => {
     }
   });
 
-  it.runIf(volumes.mechanism === "loop-ext4")("the root filesystem is read-only", async () => {
+  it("the root filesystem is read-only", async () => {
     const info = await docker.getContainer(containerName(diskEnvironment)).inspect();
     expect(info.HostConfig.ReadonlyRootfs).toBe(true);
     // The writable layer is where `dd` into $HOME/.fill or /var/tmp used to land, unbounded.
