@@ -82,11 +82,12 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async create(spec: EnvironmentSpec) {
-    const volume = spec.volumeName ?? volumeName(spec.environmentId);
     const existing = await this.inspect(spec.environmentId);
+    // The workspace a container already has wins (it may have come from the warm pool).
+    const volume = (existing && workspaceVolumeOf(existing)) ?? spec.volumeName ?? volumeName(spec.environmentId);
     // A stopped container from an older policy is replaced (its volumes stay): it was set up already.
     const replacing = existing !== null && outdated(existing.Config.Labels) && !existing.State.Running;
-    if (existing && !replacing) return { containerId: existing.Id, volumeName: workspaceVolumeOf(existing) ?? volume, created: false };
+    if (existing && !replacing) return { containerId: existing.Id, volumeName: volume, created: false };
     if (replacing) await this.docker.getContainer(existing.Id).remove({ force: true });
 
     // Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it).
