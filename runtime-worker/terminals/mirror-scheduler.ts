@@ -9,15 +9,20 @@
  * the thread when nobody else wants it, and a fair share when they do.
  */
 
-/** Output parsed per turn: small enough to keep a turn short, big enough to keep up with a flood. */
+/** Output parsed per turn while others wait: a few milliseconds of dense output. */
 export const SLICE_BYTES = 32 * 1024;
+/**
+ * Per turn when no other terminal is waiting: a flood alone parses at xterm's own pace
+ * (xterm still yields to the event loop every 12 ms inside a write), not a slice per hop.
+ */
+export const ALONE_SLICE_BYTES = 512 * 1024;
 
 /** One terminal's mirror work, run a slice at a time by the scheduler. */
 export interface MirrorQueue {
   /** True while the queue has work for another turn. */
   readonly hasWork: boolean;
-  /** Runs one slice; resolves when it is done (or the terminal is gone). */
-  runSlice(): Promise<void>;
+  /** Runs one slice of at most `budgetBytes` of output; resolves when it is done (or the terminal is gone). */
+  runSlice(budgetBytes: number): Promise<void>;
 }
 
 export class MirrorScheduler {
@@ -42,7 +47,7 @@ export class MirrorScheduler {
         this.queued.delete(queue);
         if (!queue.hasWork) continue;
         try {
-          await queue.runSlice();
+          await queue.runSlice(this.ready.length === 0 ? ALONE_SLICE_BYTES : SLICE_BYTES);
         } catch {
           // One terminal's mirror failing (a disposed xterm) must not stop the others'.
         }

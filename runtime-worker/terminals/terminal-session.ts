@@ -191,7 +191,7 @@ export class TerminalSession implements MirrorQueue {
     return !this.closed && this.work.length > 0;
   }
 
-  async runSlice(): Promise<void> {
+  async runSlice(budgetBytes = SLICE_BYTES): Promise<void> {
     const head = this.work[0];
     if (!head || this.closed) return;
     if (head.kind === "resize") {
@@ -206,7 +206,7 @@ export class TerminalSession implements MirrorQueue {
       head.resolve(this.serialize());
       return;
     }
-    const slice = this.takeOutputSlice();
+    const slice = this.takeOutputSlice(budgetBytes);
     await new Promise<void>((resolve) => {
       this.abandonSlice = resolve;
       this.mirror.write(slice, resolve);
@@ -217,14 +217,14 @@ export class TerminalSession implements MirrorQueue {
     if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
   }
 
-  /** Up to SLICE_BYTES of the output at the head of the queue, in order. */
-  private takeOutputSlice(): Uint8Array {
+  /** Up to `budget` bytes of the output at the head of the queue, in order. */
+  private takeOutputSlice(budget: number): Uint8Array {
     const pieces: Uint8Array[] = [];
     let size = 0;
-    while (size < SLICE_BYTES) {
+    while (size < budget) {
       const head = this.work[0];
       if (head?.kind !== "output") break;
-      const room = SLICE_BYTES - size;
+      const room = budget - size;
       if (head.bytes.byteLength <= room) {
         this.work.shift();
         pieces.push(head.bytes);

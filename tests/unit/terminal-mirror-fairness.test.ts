@@ -7,7 +7,7 @@
 import { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { TerminalSize } from "../../protocol/ids";
-import { MirrorScheduler, SLICE_BYTES, type MirrorQueue } from "../../runtime-worker/terminals/mirror-scheduler";
+import { ALONE_SLICE_BYTES, MirrorScheduler, SLICE_BYTES, type MirrorQueue } from "../../runtime-worker/terminals/mirror-scheduler";
 import { MAX_SNAPSHOT_CHARS, TerminalSession } from "../../runtime-worker/terminals/terminal-session";
 
 function fakeShell() {
@@ -37,10 +37,11 @@ describe("the mirror scheduler", () => {
   it("runs queues round-robin, a slice each, so a long queue never holds back a short one", async () => {
     const scheduler = new MirrorScheduler();
     const order: string[] = [];
+    const budgets: Record<string, number[]> = {};
     const queue = (name: string, slices: number): MirrorQueue & { left: number } => ({
       left: slices,
       get hasWork() { return this.left > 0; },
-      async runSlice() { this.left -= 1; order.push(name); },
+      async runSlice(budget: number) { this.left -= 1; order.push(name); (budgets[name] ??= []).push(budget); },
     });
     const flood = queue("flood", 50);
     const quiet = queue("quiet", 1);
@@ -51,6 +52,9 @@ describe("the mirror scheduler", () => {
     await new Promise<void>((resolve) => { const check = () => (flood.left === 0 ? resolve() : setImmediate(check)); check(); });
     expect(order.slice(0, 5)).toEqual(["flood", "quiet", "other", "flood", "other"]);
     expect(order.filter((name) => name === "flood")).toHaveLength(50);
+    // Small slices while others wait; a big one for a terminal alone.
+    expect(budgets.quiet).toEqual([SLICE_BYTES]);
+    expect(budgets.flood!.at(-1)).toBe(ALONE_SLICE_BYTES);
   });
 
   it("keeps going when one terminal's slice fails", async () => {
@@ -79,14 +83,15 @@ describe("terminals sharing the worker's thread", () => {
     const resizes = Array.from({ length: 50 }, (_, index) => flooding.resize({ cols: 100 + index * 2, rows: 30 + (index % 20) }));
     await new Promise((resolve) => setImmediate(resolve));
     const queuedFlood = flooding.unparsedBytes;
-    expect(queuedFlood).toBeGreaterThan(16 * SLICE_BYTES);
+    expect(queuedFlood).toBeGreaterThan(ALONE_SLICE_BYTES + 16 * SLICE_BYTES);
 
     bystander.print("student@shellroom:~$ echo bystander-echo\r\nbystander-echo\r\n");
     const seen = await typing.snapshot();
     expect(seen.screen).toContain("bystander-echo");
-    // The bystander's screen was ready after a few of the flooder's slices, not after its flood.
+    // The bystander's screen was ready after a few of the flooder's slices, not after its flood
+    // (the flooder's first slice, taken while it was alone, may have been a big one).
     expect(scheduler.turns.get(flooding) ?? 0).toBeLessThanOrEqual(3);
-    expect(flooding.unparsedBytes).toBeGreaterThan(queuedFlood - 4 * SLICE_BYTES);
+    expect(flooding.unparsedBytes).toBeGreaterThan(queuedFlood - ALONE_SLICE_BYTES - 3 * SLICE_BYTES);
 
     // The flood is parsed in the end, and the 50 resizes reflowed (and signalled the shell) at most twice.
     await Promise.all(resizes);
