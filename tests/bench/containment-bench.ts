@@ -122,7 +122,7 @@ export async function runContainmentBench(ctx: ContainmentContext, options: { ec
     let abusing = true;
     const resizeLoop = (async () => {
       for (let i = 0; abusing; i++) {
-        const size = i % 2 ? { cols: 500, rows: 200 } : { cols: 80, rows: 24 };
+        const size = i % 2 ? { cols: 500, rows: 100 } : { cols: 80, rows: 24 }; // the largest screen allowed, and back
         abuser.socket.emit(BrowserToServer.resize, { environmentId: abuserEnvironment, terminalId: "main", ...size });
         abuse.resizesSent += 1;
         await sleep(5);
