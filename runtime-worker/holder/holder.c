@@ -333,8 +333,27 @@ static int run_client(int sock) {
   set_nonblocking(1);
   set_nonblocking(sock);
   struct buffer to_holder = {.len = 0}, to_stdout = {.len = 0};
-  int stdin_open = 1;
   for (;;) {
+    /*
+     * Complete frames are taken first, every turn, as far as stdout's buffer has room: a
+     * full `in` is then never left waiting with nothing polled that could drain it.
+     */
+    int type; unsigned char *payload; uint32_t len; size_t used;
+    int state;
+    while ((state = next_frame(&in, &type, &payload, &len, &used)) == 1) {
+      if (type == F_EXIT && len == 4) {
+        fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
+        write_all(1, to_stdout.data, to_stdout.len);
+        return (int)(get_u32(payload) & 0xff);
+      }
+      if (type == F_OUTPUT) {
+        if (to_stdout.len + len > sizeof to_stdout.data) break; /* stdout is behind: wait */
+        memcpy(to_stdout.data + to_stdout.len, payload, len);
+        to_stdout.len += len;
+      }
+      consume(&in, used);
+    }
+    if (state < 0) return 125;
     if (resized) {
       resized = 0;
       struct winsize ws;
@@ -344,7 +363,7 @@ static int run_client(int sock) {
       }
     }
     struct pollfd fds[3] = {
-      {stdin_open && to_holder.len == 0 ? 0 : -1, POLLIN, 0},
+      {to_holder.len == 0 ? 0 : -1, POLLIN, 0},
       {to_stdout.len > 0 ? 1 : -1, POLLOUT, 0},
       {sock, (short)((in.len < sizeof in.data ? POLLIN : 0) | (to_holder.len > 0 ? POLLOUT : 0)), 0},
     };
@@ -362,24 +381,6 @@ static int run_client(int sock) {
       if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return 0; /* replaced by a newer attach */
       if (got > 0) in.len += (size_t)got;
     }
-    /* Frames already here are taken even when nothing new arrived (stdout may have drained). */
-    int type; unsigned char *payload; uint32_t len; size_t used;
-    int state;
-    while ((state = next_frame(&in, &type, &payload, &len, &used)) == 1) {
-      if (type == F_EXIT && len == 4) {
-        fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
-        write_all(1, to_stdout.data, to_stdout.len);
-        return (int)(get_u32(payload) & 0xff);
-      }
-      if (type == F_OUTPUT) {
-        if (to_stdout.len + len > sizeof to_stdout.data) break; /* stdout is behind: wait */
-        memcpy(to_stdout.data + to_stdout.len, payload, len);
-        to_stdout.len += len;
-      }
-      consume(&in, used);
-    }
-    if (state < 0) return 125;
-    flush(1, &to_stdout);
   }
 }
 

@@ -87,6 +87,35 @@ describe("a shell kept by the PTY holder", () => {
     expect(await second.exited()).toBe(3);
   });
 
+  it("a flood keeps flowing through the holder while its reader pauses, resumes and resizes", async () => {
+    const shell = await driver.attachShell(environmentId, "flood", shellCommand, size);
+    let bytes = 0;
+    shell.stream.on("data", (chunk: Buffer) => { bytes += chunk.length; });
+    shell.stream.resume();
+    shell.stream.write("cat /dev/urandom | base64\r");
+    await shell.resize({ cols: 120, rows: 40 });
+    await shell.resize({ cols: 100, rows: 30 });
+    // A reader that holds the stream now and then (as the worker does while a browser lags):
+    // every pause fills the holder's buffers, and each must drain again when it resumes.
+    for (let round = 0; round < 40; round++) {
+      shell.stream.pause();
+      // Held until everything between here and the shell is full (nothing more arrives).
+      let seen = -1;
+      let steady = 0;
+      await waitFor("the holder's buffers to fill", () => {
+        const now = shell.stream.readableLength;
+        steady = now > 0 && now === seen ? steady + 1 : 0;
+        seen = now;
+        return steady >= 5;
+      }, 20_000);
+      shell.stream.resume();
+      const before = bytes;
+      await waitFor(`output to flow again after pause ${round + 1}`, () => bytes > before + 1_000_000, 30_000);
+    }
+    shell.stream.write("\x03exit\r");
+    await shell.exited();
+  });
+
   it("a closed tab's shell is gone: the next attach starts a new one", async () => {
     const shell = await driver.attachShell(environmentId, "second", shellCommand, size);
     const seen = collect(shell.stream);
