@@ -178,7 +178,8 @@ export class EnvironmentManager {
 
   /** Ends one terminal's shell (a closed tab) and whatever it was running. */
   async closeTerminal(ref: TerminalRef) {
-    const session = this.terminals.get(keyOf(ref));
+    // A tab closed while its shell is still opening (the holder starts it) is closed once it is open.
+    const session = this.terminals.get(keyOf(ref)) ?? (await this.opening.get(keyOf(ref))?.catch(() => undefined));
     if (!session) return;
     // The id is [a-z0-9-] (checked by the protocol), so it is safe inside the quotes.
     await runScript(this.driver, { environmentId: ref.environmentId, script: hangUpScript(ref.terminalId), timeoutSeconds: 5 }, "student");
