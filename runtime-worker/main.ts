@@ -3,6 +3,7 @@ import os from "node:os";
 import Docker from "dockerode";
 import { z } from "zod";
 import { rootLogger } from "../common/logger";
+import { RuntimeName } from "./docker/container-config";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
@@ -19,6 +20,8 @@ const WorkerEnv = z.object({
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
   SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
   SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
+  // Read where containers are made (container-config.ts); checked here so a bad name stops the worker at boot.
+  SHELLROOM_CONTAINER_RUNTIME: RuntimeName.optional().describe("OCI runtime for every container this worker makes (runc, crun); unset: the engine's default"),
 });
 
 const parsed = WorkerEnv.safeParse(process.env);
