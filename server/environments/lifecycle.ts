@@ -88,6 +88,22 @@ export function stateFields(to: EnvironmentState, reason: StopReason | null) {
   return reason === null ? { state: to } : { state: to, stopReason: reason };
 }
 
+/**
+ * The compare-and-set for one transition (pure): it matches only while the row is still in
+ * `from` (and `also` holds), and writes the new state with the other data. Refuses an illegal
+ * transition before anything is built.
+ */
+export function guardedUpdate(environmentId: string, from: EnvironmentState, transition: Transition) {
+  const reason = transition.reason ?? null;
+  checkTransition(from, transition.to, reason);
+  // The types already forbid these; a cast must not smuggle a state or reason past the table either.
+  const { state: _state, stopReason: _reason, id: _id, ...data } = (transition.data ?? {}) as Prisma.EnvironmentUncheckedUpdateManyInput;
+  return {
+    where: { ...transition.also, id: environmentId, state: from } satisfies Prisma.EnvironmentWhereInput,
+    data: { ...data, ...stateFields(transition.to, reason) } satisfies Prisma.EnvironmentUncheckedUpdateManyInput,
+  };
+}
+
 export interface EnvironmentChange {
   environmentId: string;
   from: EnvironmentState;
@@ -128,14 +144,9 @@ export class EnvironmentLifecycle {
    * moved it first. Throws LifecycleError for an illegal transition, before writing.
    */
   async transition(environmentId: string, from: EnvironmentState, transition: Transition): Promise<EnvironmentChange | null> {
-    const reason = transition.reason ?? null;
-    checkTransition(from, transition.to, reason);
-    const moved = await this.db.environment.updateMany({
-      where: { ...transition.also, id: environmentId, state: from },
-      data: { ...transition.data, ...stateFields(transition.to, reason) },
-    });
+    const moved = await this.db.environment.updateMany(guardedUpdate(environmentId, from, transition));
     if (moved.count !== 1) return null;
-    const change = { environmentId, from, to: transition.to, reason, at: new Date() };
+    const change = { environmentId, from, to: transition.to, reason: transition.reason ?? null, at: new Date() };
     this.emit(change);
     return change;
   }
