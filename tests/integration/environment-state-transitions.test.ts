@@ -129,3 +129,13 @@ it("a lost worker's environment is interrupted with WORKER_LOST, and running aga
   ]);
   for (const change of changes) expect(change.at).toBeInstanceOf(Date);
 });
+
+it("the admission queue's states exist in the database: PENDING -> QUEUED -> STARTING -> RUNNING -> STOPPING -> STOPPED", async () => {
+  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const path = [["PENDING", "QUEUED"], ["QUEUED", "STARTING"], ["STARTING", "RUNNING"], ["RUNNING", "STOPPING"], ["STOPPING", "STOPPED"]] as const;
+  for (const [from, to] of path) {
+    const reason = to === "STOPPING" || to === "STOPPED" ? "STAFF" as const : undefined;
+    expect(await lifecycle.transition(environmentId, from, { to, reason })).toMatchObject({ from, to });
+    expect((await stateOf()).state).toBe(to);
+  }
+});
