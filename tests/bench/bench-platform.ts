@@ -260,7 +260,8 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   async function removeEnvironment(environmentId: string) {
     await worker.environments.remove(environmentId, true);
-    await db.environment.update({ where: { id: environmentId }, data: { state: "DELETED" } }).catch(() => undefined);
+    // As a student's delete does: the row goes, so the next start is a new environment.
+    await db.environment.delete({ where: { id: environmentId } }).catch(() => undefined);
   }
 
   return {
