@@ -12,7 +12,7 @@ import {
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
-import { EnvironmentManager } from "./environments";
+import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
 import { InputBusyError } from "./terminals/terminal-session";
 import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
@@ -65,7 +65,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     reconnectionDelayMax: 2000,
   });
 
-  const pool = new WarmPool(options.driver, log);
+  const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
   const environments = new EnvironmentManager(
     options.driver,
     {
