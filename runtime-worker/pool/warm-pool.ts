@@ -3,8 +3,9 @@
  * each with a fresh volume of its own. A student's first start takes one (it is renamed
  * to the environment, its volume becomes the workspace) and the pool refills in the
  * background. Each pooled container already runs its main terminal's shell (under the PTY
- * holder), so a student who takes one attaches to a prompt. Only first starts use the pool: a resume needs the student's own volume,
- * and Docker cannot add a mount to an existing container.
+ * holder), so a student who takes one attaches to a prompt. Only first starts use the
+ * pool: a resume needs the student's own volume, and Docker cannot add a mount to an
+ * existing container.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../../common/logger";
