@@ -2,6 +2,7 @@
  * The worker's lifecycle logic: starting environments and the terminals inside them.
  * It speaks only to the RuntimeDriver interface, never to dockerode.
  */
+import pLimit, { type LimitFunction } from "p-limit";
 import { MAX_TERMINALS_PER_ENVIRONMENT, isInterrupt } from "../protocol/browser-messages";
 import { WORKER_INPUT_LIMIT, type CheckRequest, type EnvironmentSpec, type EnvironmentUsage, type OpenTerminalRequest, type SnapshotPartRequest, type TerminalRef } from "../protocol/worker-messages";
 import { runCheck, runScript } from "./checks/run-check";
@@ -48,6 +49,12 @@ const signalScript = (terminalId: string, signal: string) =>
 /** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
 const SIGNAL_EVERY_MS = 1000;
 const SETUP_TIMEOUT_SECONDS = 300;
+/**
+ * Container creates and starts in flight at once per worker. A class burst thrown at the
+ * engine all at once gets everyone's prompt late; in turns, the first get theirs early and
+ * the last no later (tests/bench/start-concurrency-bench.ts measures it on a host).
+ */
+export const DEFAULT_START_CONCURRENCY = 4;
 
 export interface TerminalEvents {
   /** Where a terminal's output goes (the server link, with acknowledgements). */
@@ -76,13 +83,18 @@ export class EnvironmentManager {
   private readonly signalledAt = new Map<string, number>();
   /** Starts in flight, per environment: a second start joins the first. */
   private readonly starting = new Map<string, Promise<StartedEnvironment>>();
+  /** Creates and starts take turns at the engine (setup scripts and shells do not wait here). */
+  private readonly engineTurns: LimitFunction;
 
   constructor(
     private readonly driver: RuntimeDriver,
     private readonly events: TerminalEvents,
     private readonly log: Logger,
     private readonly pool?: WarmPool,
-  ) {}
+    startConcurrency = DEFAULT_START_CONCURRENCY,
+  ) {
+    this.engineTurns = pLimit(startConcurrency);
+  }
 
   /**
    * Creates (first time) or resumes (container stopped) the environment; idempotent. Two
@@ -118,8 +130,11 @@ export class EnvironmentManager {
         }
       }
     }
-    const { containerId, volumeName, created } = await this.driver.create(spec);
-    if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
+    const { containerId, volumeName, created } = await this.engineTurns(async () => {
+      const made = await this.driver.create(spec);
+      if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
+      return made;
+    });
     if (created && spec.setupScript?.trim()) {
       try {
         await this.runSetup(spec.environmentId, spec.setupScript);

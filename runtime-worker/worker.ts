@@ -26,6 +26,8 @@ export interface WorkerOptions {
   driver: RuntimeDriver;
   log: Logger;
   heartbeatMs?: number;
+  /** Container creates and starts at once on this worker's engine (DEFAULT_START_CONCURRENCY when unset). */
+  startConcurrency?: number;
 }
 
 export interface RunningWorker {
@@ -80,6 +82,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     },
     log,
     pool,
+    options.startConcurrency,
   );
 
   /** Binds a request: parse, run, answer; errors become words in the reply. */
