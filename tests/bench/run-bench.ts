@@ -11,7 +11,7 @@
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
  * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_CONCURRENT_TERMINALS (100),
  * BENCH_CONCURRENT_ECHO_SAMPLES (30 per terminal), BENCH_FLOOD_SECONDS (10),
- * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50),
+ * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50), BENCH_START_CONCURRENCY (the worker's default),
  * BENCH_CONTAINMENT_SECONDS (20), BENCH_CONTAINMENT_ECHO_SAMPLES (100),
  * BENCH_PHASES ("raw,terminals,pool,containment": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
