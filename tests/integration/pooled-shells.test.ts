@@ -57,13 +57,17 @@ async function startFromPool(labId: string) {
   return { cookie: student.cookie, environmentId };
 }
 
-/** The main terminal's shells in the container (the holder carries the tag too, but is no bash). */
-async function mainShells(environmentId: string) {
-  const listing = await runArgvInEnvironment(harness.driver, environmentId, ["ps", "-eo", "pid=,comm=,args="]);
-  return listing.output.split("\n").map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line.trimEnd()))
-    .filter((match) => match?.[2] === "bash" && match[3]!.endsWith("shellroom-tab=main"))
-    .map((match) => Number(match![1]));
+/**
+ * The main terminal's shells in the container (the holder carries the tag too, but is no
+ * bash), with what each waits on: at its prompt, readline waits in poll/select for input.
+ */
+async function mainShellsWaiting(environmentId: string) {
+  const listing = await runArgvInEnvironment(harness.driver, environmentId, ["ps", "-eo", "pid=,wchan:40=,comm=,args="]);
+  return listing.output.split("\n").map((line) => /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line.trimEnd()))
+    .filter((match) => match?.[3] === "bash" && match[4]!.endsWith("shellroom-tab=main"))
+    .map((match) => ({ pid: Number(match![1]), atPrompt: /poll|select|tty|wait_woken/.test(match![2]!) }));
 }
+const mainShells = async (environmentId: string) => (await mainShellsWaiting(environmentId)).map((shell) => shell.pid);
 
 async function attachMain(cookie: string, environmentId: string) {
   const socket = await harness.terminalSocket(cookie);
@@ -73,8 +77,9 @@ async function attachMain(cookie: string, environmentId: string) {
 
 it("a student who takes a warm-pool container finds its main shell already running: the first attach replays a prompt and starts no new shell", async () => {
   const { cookie, environmentId } = await startFromPool(plainLab);
+  // One shell, already at its prompt (in real use the pool filled long before the class).
+  await expect.poll(() => mainShellsWaiting(environmentId), { timeout: 30_000 }).toEqual([{ pid: expect.any(Number), atPrompt: true }]);
   const before = await mainShells(environmentId);
-  expect(before).toHaveLength(1);
 
   const { socket, reply } = await attachMain(cookie, environmentId);
   expect(reply.ok).toBe(true);
