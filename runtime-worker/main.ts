@@ -8,6 +8,7 @@ import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
+import { DEFAULT_START_CONCURRENCY } from "./environments";
 import { startWorkerHttp } from "./observability";
 
 const WorkerEnv = z.object({
@@ -17,6 +18,8 @@ const WorkerEnv = z.object({
   SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
   SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
   SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
+  SHELLROOM_WORKER_START_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_START_CONCURRENCY)
+    .describe("container creates/starts in flight at once; a burst beyond it waits its turn"),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
   SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
   SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
@@ -53,6 +56,7 @@ const worker = startWorker({
   },
   driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes, holder),
   log: rootLogger,
+  startConcurrency: env.SHELLROOM_WORKER_START_CONCURRENCY,
 });
 // A token the server refuses does not start working by retrying: stop, so the operator sees why.
 worker.connected().catch((error: Error) => {
