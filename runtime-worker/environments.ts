@@ -11,6 +11,7 @@ import type { TerminalSize } from "../protocol/ids";
 import type { RuntimeDriver, ShellToStart } from "./driver";
 import { OutputRelay, type OutputLink } from "./terminals/output-relay";
 import { InputBusyError, TerminalSession, type TerminalSnapshot } from "./terminals/terminal-session";
+import { outputBudgetFromEnv, type OutputBudgetOptions } from "./terminals/output-budget";
 import { SnapshotParts } from "./terminals/snapshot-parts";
 import type { Logger } from "../common/logger";
 
@@ -92,6 +93,8 @@ export class EnvironmentManager {
     private readonly log: Logger,
     private readonly pool?: WarmPool,
     startConcurrency = DEFAULT_START_CONCURRENCY,
+    /** How fast each terminal's output may flow (the worker's setting when unset). */
+    private readonly terminalOutput: OutputBudgetOptions = outputBudgetFromEnv(),
   ) {
     this.engineTurns = pLimit(startConcurrency);
   }
@@ -359,7 +362,7 @@ export class EnvironmentManager {
     const shell = await this.driver.attachShell(ref.environmentId, ref.terminalId, shellCommand(ref.terminalId), size);
     let session: TerminalSession | undefined;
     const relay = new OutputRelay(this.events.link(ref), (held) => session?.hold("link", held));
-    session = new TerminalSession(shell, size, (chunk, offset) => relay.push(chunk, offset));
+    session = new TerminalSession(shell, size, (chunk, offset) => relay.push(chunk, offset), { outputBudget: this.terminalOutput });
     const key = keyOf(ref);
     this.terminals.set(key, session);
     this.relays.set(key, relay);

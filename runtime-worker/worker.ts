@@ -13,6 +13,7 @@ import {
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
+import type { OutputBudgetOptions } from "./terminals/output-budget";
 import { InputBusyError } from "./terminals/terminal-session";
 import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Container creates and starts at once on this worker's engine (DEFAULT_START_CONCURRENCY when unset). */
   startConcurrency?: number;
+  /** How fast each terminal's output may flow (SHELLROOM_TERMINAL_OUTPUT_RATE when unset). */
+  terminalOutput?: OutputBudgetOptions;
 }
 
 export interface RunningWorker {
@@ -83,6 +86,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     log,
     pool,
     options.startConcurrency,
+    options.terminalOutput,
   );
 
   /** Binds a request: parse, run, answer; errors become words in the reply. */

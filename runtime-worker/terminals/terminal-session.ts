@@ -14,6 +14,7 @@ import unicode11Addon from "@xterm/addon-unicode11";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
+import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
 const { Terminal } = xtermHeadless;
@@ -66,6 +67,9 @@ type MirrorWork =
 
 const scrollbackFor = (size: TerminalSize) => Math.max(0, Math.min(SCROLLBACK_LINES, Math.floor(MIRROR_CELLS / size.cols) - size.rows));
 
+/** Why a shell's output is paused: its mirror is behind, the server link is, or its output budget is spent. */
+type HoldReason = "mirror" | "link" | "rate";
+
 export class TerminalSession implements MirrorQueue {
   private readonly mirror: InstanceType<typeof Terminal>;
   private readonly serializer: InstanceType<typeof SerializeAddon>;
@@ -84,8 +88,10 @@ export class TerminalSession implements MirrorQueue {
   private resizeWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private lastResizeAt = 0;
-  /** Why the shell's output is paused: the mirror is behind, or the server link is. */
-  private readonly holds = new Set<"mirror" | "link">();
+  /** What holds the shell's output now (it flows when nothing does). */
+  private readonly holds = new Set<HoldReason>();
+  private readonly budget: OutputBudget;
+  private budgetTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private writesInFlight = 0;
   private writingSince = 0;
@@ -96,9 +102,10 @@ export class TerminalSession implements MirrorQueue {
     private readonly shell: ShellProcess,
     size: TerminalSize,
     private readonly onOutput: OutputListener,
-    options: { scheduler?: MirrorScheduler } = {},
+    options: { scheduler?: MirrorScheduler; outputBudget?: OutputBudgetOptions } = {},
   ) {
     this.scheduler = options.scheduler ?? sharedMirrorScheduler;
+    this.budget = new OutputBudget(options.outputBudget ?? outputBudgetFromEnv());
     this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: scrollbackFor(size), allowProposedApi: true });
     this.serializer = new SerializeAddon();
     this.mirror.loadAddon(this.serializer);
@@ -116,6 +123,7 @@ export class TerminalSession implements MirrorQueue {
     this.exitCode = shell.exited().finally(() => {
       this.closed = true;
       clearTimeout(this.resizeTimer);
+      clearTimeout(this.budgetTimer);
       for (const waiter of this.resizeWaiters.splice(0)) waiter.resolve();
       for (const item of this.work.splice(0)) if (item.kind === "snapshot") item.resolve({ screen: "", offset: this.emittedBytes });
       this.abandonSlice?.();
@@ -299,7 +307,16 @@ export class TerminalSession implements MirrorQueue {
     this.pendingMirrorBytes += chunk.length;
     if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
     this.enqueue({ kind: "output", bytes: chunk });
-    if (!mirrorOnly) this.onOutput(chunk, offset);
+    if (mirrorOnly) return;
+    this.onOutput(chunk, offset);
+    const waitMs = this.budget.spend(chunk.length);
+    if (waitMs > 0 && !this.budgetTimer) {
+      this.hold("rate", true);
+      this.budgetTimer = setTimeout(() => {
+        this.budgetTimer = undefined;
+        this.hold("rate", false);
+      }, waitMs);
+    }
   }
 
   /**
@@ -308,7 +325,7 @@ export class TerminalSession implements MirrorQueue {
    * flood slows to what the slowest necessary reader (mirror, server link) can take.
    * Input still flows the other way, so Ctrl-C gets through.
    */
-  hold(reason: "mirror" | "link", held: boolean) {
+  hold(reason: HoldReason, held: boolean) {
     if (this.closed) return;
     if (held) this.holds.add(reason);
     else this.holds.delete(reason);

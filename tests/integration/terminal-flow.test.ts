@@ -52,7 +52,9 @@ async function until<T>(what: string, probe: () => T | undefined | null | false 
 const readable = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\x1b\][^\x07]*\x07/g, "").replace(/\r/g, "");
 
 beforeAll(async () => {
-  harness = await startHarness();
+  // The floods here test flow control and memory at full speed, not the per-terminal output
+  // budget (terminal-output-budget.test.ts does): the budget is lifted.
+  harness = await startHarness({ terminalOutput: { bytesPerSecond: 1024 ** 3, burstBytes: 1024 ** 3 } });
   student = await harness.newStudent("Flow Student");
   const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
   expect(started.status).toBe(200);

@@ -20,6 +20,7 @@ import { workerTokenFor } from "../../server/workers/worker-credentials";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { compileHolder } from "../../runtime-worker/holder/holder-volume";
+import type { OutputBudgetOptions } from "../../runtime-worker/terminals/output-budget";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 
 export interface Harness {
@@ -76,7 +77,12 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
 }
 
 /** `server` adds server options (e.g. trusted proxies, a short session recheck). */
-export async function startHarness(options: { redis?: boolean; server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency"> } = {}): Promise<Harness> {
+export async function startHarness(options: {
+  redis?: boolean;
+  server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency">;
+  /** Each terminal's output budget on the harness worker (the worker's default when unset). */
+  terminalOutput?: OutputBudgetOptions;
+} = {}): Promise<Harness> {
   const database = await cloneTestDatabase();
   const name = database.name;
   const db = createDatabase(database.url);
@@ -105,7 +111,7 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
   const worker = startWorker({
     serverUrl: url,
     handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
-    driver, log, heartbeatMs: 1000,
+    driver, log, heartbeatMs: 1000, terminalOutput: options.terminalOutput,
   });
   await worker.connected();
   // The worker is placeable once the server has recorded it.
