@@ -7,6 +7,7 @@ import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
+import { defaultMemoryFloor } from "./host-memory";
 import { startWorkerHttp } from "./observability";
 
 const WorkerEnv = z.object({
@@ -14,8 +15,12 @@ const WorkerEnv = z.object({
   SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("this worker's own token, bound to its id (npm run admin -- worker-token <id> on the server)"),
   SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id, the one the token was made for; containers are labelled with it"),
   SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
-  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
-  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
+  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(400)
+    .describe("environments placed here at most, whatever their reservations"),
+  SHELLROOM_WORKER_MEMORY_FLOOR_BYTES: z.coerce.number().int().min(0).default(defaultMemoryFloor())
+    .describe("below this much available memory (MemAvailable) the worker takes no new environment"),
+  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().optional()
+    .describe("allocatable memory: what templates' reservations may add up to (default: host memory minus the floor)"),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
   SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
   SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
@@ -46,8 +51,12 @@ const worker = startWorker({
     token: env.SHELLROOM_WORKER_TOKEN,
     workerId: env.SHELLROOM_WORKER_ID,
     name: env.SHELLROOM_WORKER_NAME,
-    capacity: { maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS, memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES },
+    capacity: {
+      maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS,
+      memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES ?? Math.max(1, os.totalmem() - env.SHELLROOM_WORKER_MEMORY_FLOOR_BYTES),
+    },
   },
+  memoryFloorBytes: env.SHELLROOM_WORKER_MEMORY_FLOOR_BYTES,
   driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes, holder),
   log: rootLogger,
 });

@@ -18,6 +18,7 @@ import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
 import { UsageSampler } from "./usage-sampler";
+import { defaultMemoryFloor, readAvailableMemory } from "./host-memory";
 import type { Logger } from "../common/logger";
 
 export interface WorkerOptions {
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   driver: RuntimeDriver;
   log: Logger;
   heartbeatMs?: number;
+  /** Available memory below which this worker takes no new environment (default: defaultMemoryFloor()). */
+  memoryFloorBytes?: number;
 }
 
 export interface RunningWorker {
@@ -139,6 +142,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     (error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not sample usage"));
   usage.start();
 
+  const memoryFloorBytes = options.memoryFloorBytes ?? defaultMemoryFloor();
   let lastBeatAt = 0;
   let beating = false;
   const sendHeartbeat = async () => {
@@ -147,10 +151,14 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     beating = true;
     try {
       const runningEnvironments = await environments.runningCount();
+      const availableBytes = await readAvailableMemory();
+      const memory = availableBytes === null ? undefined
+        : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
       const sentAt = Date.now();
       const beat: Heartbeat = {
         runningEnvironments,
+        memory,
         pooledContainers: pool.size,
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
