@@ -21,6 +21,7 @@ import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { compileHolder } from "../../runtime-worker/holder/holder-volume";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
+import type { WorkerHandshake } from "../../protocol/worker-messages";
 
 export interface Harness {
   url: string;
@@ -76,7 +77,12 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
 }
 
 /** `server` adds server options (e.g. trusted proxies, a short session recheck). */
-export async function startHarness(options: { redis?: boolean; server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency"> } = {}): Promise<Harness> {
+/** `worker` sets the harness worker's capacity (default 20 environments, 8 GiB) and memory floor. */
+export async function startHarness(options: {
+  redis?: boolean;
+  server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency">;
+  worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
+} = {}): Promise<Harness> {
   const database = await cloneTestDatabase();
   const name = database.name;
   const db = createDatabase(database.url);
@@ -104,8 +110,8 @@ export async function startHarness(options: { redis?: boolean; server?: Pick<She
   const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker), await compileHolder());
   const worker = startWorker({
     serverUrl: url,
-    handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
-    driver, log, heartbeatMs: 1000,
+    handshake: { token: workerToken, workerId, name: workerId, capacity: options.worker?.capacity ?? { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
+    driver, log, heartbeatMs: 1000, memoryFloorBytes: options.worker?.memoryFloorBytes,
   });
   await worker.connected();
   // The worker is placeable once the server has recorded it.
