@@ -28,6 +28,8 @@ const TemplateInput = z.object({
   warmPoolSize: z.number().int().min(0, "0 turns the pool off").max(50, "At most 50 warm containers per worker").default(0),
 }).refine((template) => template.memoryReservationMb <= template.memoryMb, {
   path: ["memoryReservationMb"], message: "At most the memory limit",
+  // Only between two valid numbers: a wrong limit is that field's error alone.
+  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
 });
 
 const StepInput = z.object({
