@@ -1,4 +1,5 @@
 /** Entry point of a worker process: configuration from the environment, then run. */
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import Docker from "dockerode";
 import { z } from "zod";
@@ -44,6 +45,15 @@ const holder = await compileHolder().catch((error: unknown) => {
 rootLogger.info({ mechanism: volumes.mechanism }, volumes.mechanism === "loop-ext4"
   ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
   : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs");
+
+// With user namespaces remapped every container's root is one host uid, and runc gives each
+// container a session keyring: the kernel's per-uid key quota then caps running containers.
+const keyQuota = Number((await readFile("/proc/sys/kernel/keys/maxkeys", "utf8").catch(() => "0")).trim());
+const remapped = ((await docker.info().catch(() => ({}))) as { SecurityOptions?: string[] }).SecurityOptions?.some((option) => option.includes("name=userns"));
+if (remapped && keyQuota > 0 && keyQuota < env.SHELLROOM_WORKER_MAX_ENVIRONMENTS + 50) {
+  rootLogger.warn({ maxkeys: keyQuota, maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS },
+    "kernel.keys.maxkeys caps this host's running containers below its capacity (starts fail with 'unable to create session key: disk quota exceeded'): raise kernel.keys.maxkeys and kernel.keys.maxbytes (scripts/ensure-docker.sh does)");
+}
 
 const worker = startWorker({
   serverUrl: env.SHELLROOM_SERVER_URL,
