@@ -28,6 +28,13 @@ export interface ShellProcess {
   readonly history?: ShellHistory;
 }
 
+/** A terminal's shell to have running before anyone attaches (the warm pool's main terminal). */
+export interface ShellToStart {
+  terminalId: string;
+  command: string[];
+  size: TerminalSize;
+}
+
 /** A script run without a TTY: its stdout and stderr interleaved in `output`. */
 export interface ScriptProcess {
   readonly output: Readable;
@@ -73,8 +80,12 @@ export interface RuntimeDriver {
   remove(environmentId: string, options: { removeVolume: boolean; volumeName?: string | null }): Promise<void>;
   /** Every container this worker manages, found by label (for reconcile and counts). */
   list(): Promise<ManagedContainer[]>;
-  /** Warm pool: creates and starts a container (with a fresh volume) for a template shape. */
-  createPooled(template: PoolTemplate, slotId: string, poolKey: string): Promise<void>;
+  /**
+   * Warm pool: creates and starts a container (with a fresh volume) for a template shape,
+   * and, where shells can outlive their attach, starts `shell` in it: the first attach of
+   * that terminal then finds it running and gets its prompt from the replay.
+   */
+  createPooled(template: PoolTemplate, slotId: string, poolKey: string, shell?: ShellToStart): Promise<void>;
   /** Warm-pool containers on this worker. */
   listPooled(): Promise<Array<{ slotId: string; poolKey: string; running: boolean }>>;
   /** Hands a pooled container to an environment: it takes the environment's name. */

@@ -2,12 +2,13 @@
  * The worker's lifecycle logic: starting environments and the terminals inside them.
  * It speaks only to the RuntimeDriver interface, never to dockerode.
  */
+import pLimit, { type LimitFunction } from "p-limit";
 import { MAX_TERMINALS_PER_ENVIRONMENT, isInterrupt } from "../protocol/browser-messages";
 import { WORKER_INPUT_LIMIT, type CheckRequest, type EnvironmentSpec, type EnvironmentUsage, type OpenTerminalRequest, type SnapshotPartRequest, type TerminalRef } from "../protocol/worker-messages";
 import { runCheck, runScript } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
-import type { RuntimeDriver } from "./driver";
+import type { RuntimeDriver, ShellToStart } from "./driver";
 import { OutputRelay, type OutputLink } from "./terminals/output-relay";
 import { InputBusyError, TerminalSession, type TerminalSnapshot } from "./terminals/terminal-session";
 import { SnapshotParts } from "./terminals/snapshot-parts";
@@ -20,6 +21,21 @@ import type { Logger } from "../common/logger";
  */
 const shellCommand = (terminalId: string) => ["/bin/bash", "-l", "-s", `shellroom-tab=${terminalId}`];
 const hangUpScript = (terminalId: string) => `pkill -HUP -f -- 'shellroom-tab=${terminalId}$' || true`;
+/** The environment's first terminal: the one every lab page opens. */
+const MAIN_TERMINAL = "main";
+/**
+ * The warm pool starts the main terminal's shell in each container ahead of time, at the
+ * size a terminal opens with (the attach then resizes it), so that taking a pooled
+ * container costs a rename and an attach whose replay already holds the prompt.
+ */
+export const POOLED_MAIN_SHELL: ShellToStart = { terminalId: MAIN_TERMINAL, command: shellCommand(MAIN_TERMINAL), size: { cols: 80, rows: 24 } };
+/**
+ * Hangs up the tagged shell and waits (up to ~10 s) until it and its holder are gone, so
+ * that the next attach starts a new one instead of reattaching to the ending one.
+ */
+const hangUpAndWaitScript = (terminalId: string) => `${hangUpScript(terminalId)}
+for i in $(seq 200); do pgrep -f -- 'shellroom-tab=${terminalId}$' >/dev/null || exit 0; sleep 0.05; done
+exit 1`;
 /** What the terminal would send for these keys, had its input queue room for them. */
 const SIGNAL_OF_KEY: Record<string, string> = { "\x03": "INT", "\x1c": "QUIT", "\x1a": "TSTP" };
 /**
@@ -33,6 +49,12 @@ const signalScript = (terminalId: string, signal: string) =>
 /** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
 const SIGNAL_EVERY_MS = 1000;
 const SETUP_TIMEOUT_SECONDS = 300;
+/**
+ * Container creates and starts in flight at once per worker. A class burst thrown at the
+ * engine all at once gets everyone's prompt late; in turns, the first get theirs early and
+ * the last no later (tests/bench/start-concurrency-bench.ts measures it on a host).
+ */
+export const DEFAULT_START_CONCURRENCY = 4;
 
 export interface TerminalEvents {
   /** Where a terminal's output goes (the server link, with acknowledgements). */
@@ -61,13 +83,18 @@ export class EnvironmentManager {
   private readonly signalledAt = new Map<string, number>();
   /** Starts in flight, per environment: a second start joins the first. */
   private readonly starting = new Map<string, Promise<StartedEnvironment>>();
+  /** Creates and starts take turns at the engine (setup scripts and shells do not wait here). */
+  private readonly engineTurns: LimitFunction;
 
   constructor(
     private readonly driver: RuntimeDriver,
     private readonly events: TerminalEvents,
     private readonly log: Logger,
     private readonly pool?: WarmPool,
-  ) {}
+    startConcurrency = DEFAULT_START_CONCURRENCY,
+  ) {
+    this.engineTurns = pLimit(startConcurrency);
+  }
 
   /**
    * Creates (first time) or resumes (container stopped) the environment; idempotent. Two
@@ -89,7 +116,12 @@ export class EnvironmentManager {
       if (slotId) {
         try {
           const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
-          if (spec.setupScript?.trim()) await this.runSetup(spec.environmentId, spec.setupScript);
+          if (spec.setupScript?.trim()) {
+            // The pool's shell predates the setup (its dotfiles, PATH, files): it goes first,
+            // and the student's first attach starts a shell that sees what the setup made.
+            await this.endPooledShell(spec.environmentId);
+            await this.runSetup(spec.environmentId, spec.setupScript);
+          }
           this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
           return { ...assigned, fromPool: true };
         } catch (error) {
@@ -98,8 +130,11 @@ export class EnvironmentManager {
         }
       }
     }
-    const { containerId, volumeName, created } = await this.driver.create(spec);
-    if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
+    const { containerId, volumeName, created } = await this.engineTurns(async () => {
+      const made = await this.driver.create(spec);
+      if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
+      return made;
+    });
     if (created && spec.setupScript?.trim()) {
       try {
         await this.runSetup(spec.environmentId, spec.setupScript);
@@ -124,6 +159,12 @@ export class EnvironmentManager {
       await this.driver.remove(environmentId, { removeVolume: true }).catch(report);
     }
     await this.driver.removePooled(slotId).catch(report); // not renamed, or its volume left over
+  }
+
+  /** Not fatal: a shell that predates the setup still works (an image without pkill keeps it). */
+  private async endPooledShell(environmentId: string) {
+    const outcome = await runScript(this.driver, { environmentId, script: hangUpAndWaitScript(MAIN_TERMINAL), timeoutSeconds: 15 }, "student");
+    if (outcome.exitCode !== 0) this.log.warn({ environmentId, exitCode: outcome.exitCode, output: outcome.output.trim().slice(-300) }, "the warm pool's shell did not end before the setup script");
   }
 
   /** The template's setup script, once per new container. */
@@ -178,7 +219,8 @@ export class EnvironmentManager {
 
   /** Ends one terminal's shell (a closed tab) and whatever it was running. */
   async closeTerminal(ref: TerminalRef) {
-    const session = this.terminals.get(keyOf(ref));
+    // A tab closed while its shell is still opening (the holder starts it) is closed once it is open.
+    const session = this.terminals.get(keyOf(ref)) ?? (await this.opening.get(keyOf(ref))?.catch(() => undefined));
     if (!session) return;
     // The id is [a-z0-9-] (checked by the protocol), so it is safe inside the quotes.
     await runScript(this.driver, { environmentId: ref.environmentId, script: hangUpScript(ref.terminalId), timeoutSeconds: 5 }, "student");

@@ -4,11 +4,13 @@ import os from "node:os";
 import Docker from "dockerode";
 import { z } from "zod";
 import { rootLogger } from "../common/logger";
+import { RuntimeName } from "./docker/container-config";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
 import { defaultMemoryFloor } from "./host-memory";
+import { DEFAULT_START_CONCURRENCY } from "./environments";
 import { startWorkerHttp } from "./observability";
 
 const WorkerEnv = z.object({
@@ -22,9 +24,13 @@ const WorkerEnv = z.object({
     .describe("below this much available memory (MemAvailable) the worker takes no new environment"),
   SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().optional()
     .describe("allocatable memory: what templates' reservations may add up to (default: host memory minus the floor)"),
+  SHELLROOM_WORKER_START_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_START_CONCURRENCY)
+    .describe("container creates/starts in flight at once; a burst beyond it waits its turn"),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
   SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
   SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
+  // Read where containers are made (container-config.ts); checked here so a bad name stops the worker at boot.
+  SHELLROOM_CONTAINER_RUNTIME: RuntimeName.optional().describe("OCI runtime for every container this worker makes (runc, crun); unset: the engine's default"),
 });
 
 const parsed = WorkerEnv.safeParse(process.env);
@@ -69,6 +75,7 @@ const worker = startWorker({
   memoryFloorBytes: env.SHELLROOM_WORKER_MEMORY_FLOOR_BYTES,
   driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes, holder),
   log: rootLogger,
+  startConcurrency: env.SHELLROOM_WORKER_START_CONCURRENCY,
 });
 // A token the server refuses does not start working by retrying: stop, so the operator sees why.
 worker.connected().catch((error: Error) => {

@@ -12,7 +12,7 @@ import {
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
-import { EnvironmentManager } from "./environments";
+import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
 import { InputBusyError } from "./terminals/terminal-session";
 import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Available memory below which this worker takes no new environment (default: defaultMemoryFloor()). */
   memoryFloorBytes?: number;
+  /** Container creates and starts at once on this worker's engine (DEFAULT_START_CONCURRENCY when unset). */
+  startConcurrency?: number;
 }
 
 export interface RunningWorker {
@@ -68,7 +70,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     reconnectionDelayMax: 2000,
   });
 
-  const pool = new WarmPool(options.driver, log);
+  const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
   const environments = new EnvironmentManager(
     options.driver,
     {
@@ -83,6 +85,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     },
     log,
     pool,
+    options.startConcurrency,
   );
 
   /** Binds a request: parse, run, answer; errors become words in the reply. */

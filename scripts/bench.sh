@@ -5,7 +5,8 @@
 # under flood against a stated bound); then warm pools against cold starts (one student,
 # and a class of 50 at once). Prints ratios and writes .data/bench-results.json; asserts
 # nothing. Installs and starts whatever is missing, and stops only what it started.
-# BENCH_PHASES (default raw,terminals,pool) picks the parts.
+# BENCH_PHASES (default raw,terminals,pool,containment,runtime) picks the parts; runtime is runc
+# against crun for a class burst (needs an engine with crun registered, see lib/engine-flags.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1

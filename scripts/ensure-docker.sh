@@ -5,7 +5,8 @@
 # route to Docker's private ranges. Elsewhere it stops and says what to install.
 # An engine it starts remaps user namespaces (userns-remap "default": container uids map to
 # the dockremap user's subordinate range, so no student is host uid 1000), unless
-# SHELLROOM_USERNS_REMAP=off.
+# SHELLROOM_USERNS_REMAP=off. Containers run under runc unless SHELLROOM_DOCKER_RUNTIME=crun
+# (see lib/engine-flags.sh; crun is installed here on Debian when asked for).
 # An engine that already answers is used as it is: nothing here reconfigures it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,11 +56,17 @@ fi
 mkdir -p "$here/.data"
 # shellcheck source=lib/engine-flags.sh
 . "$here/scripts/lib/engine-flags.sh"
+if [ "${SHELLROOM_DOCKER_RUNTIME:-runc}" = crun ] && [ -z "$(crun_path)" ] && command -v apt-get >/dev/null 2>&1; then
+  log "installing Debian's crun (one time)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq crun >/dev/null
+fi
+# Computed first so that a runtime that cannot work stops here, with its reason.
+flags="$(engine_flags)"
 log "starting dockerd (default bridge disabled$(engine_flags_summary)), log in .data/dockerd.log"
 # setsid: dockerd outlives this script and is not tied to the caller's terminal; its pid
 # is written so that whoever started it can end exactly that process.
-# shellcheck disable=SC2046 # engine_flags prints separate words on purpose
-setsid dockerd --host "unix://$socket_path" --bridge=none --iptables=false --ip-masq=false $(engine_flags) \
+# shellcheck disable=SC2086 # the flags are separate words on purpose
+setsid dockerd --host "unix://$socket_path" --bridge=none --iptables=false --ip-masq=false $flags \
   --pidfile "$here/.data/dockerd.pid" >"$here/.data/dockerd.log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   if engine_answers; then log "engine up"; exit 0; fi

@@ -19,10 +19,11 @@ answers() { [ -S "$socket" ] && curl -fsS --unix-socket "$socket" http://localho
 if ! answers; then
   [ "$(id -u)" = 0 ] || { echo "Starting a second dockerd needs root." >&2; exit 1; }
   mkdir -p "$here/.data"
+  flags="$(engine_flags)"
   log "starting a second dockerd (data root /var/lib/$name$(engine_flags_summary))"
-  # shellcheck disable=SC2046 # engine_flags prints separate words on purpose
+  # shellcheck disable=SC2086 # the flags are separate words on purpose
   setsid dockerd --host "unix://$socket" --data-root "/var/lib/$name" --exec-root "/run/$name" \
-    --pidfile "/run/$name.pid" --bridge=none --iptables=false --ip-masq=false $(engine_flags) \
+    --pidfile "/run/$name.pid" --bridge=none --iptables=false --ip-masq=false $flags \
     >"$here/.data/$name.log" 2>&1 < /dev/null &
   for _ in $(seq 1 60); do answers && break; sleep 0.5; done
   answers || { tail -20 "$here/.data/$name.log" >&2; exit 1; }

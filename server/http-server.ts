@@ -23,6 +23,7 @@ import { createSocketServer } from "./gateway/socket-server";
 import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
+import { nudgeOnEnvironmentChange } from "./live/environment-nudges";
 import { pushPoolConfiguration } from "./workers/pool-config";
 import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
 import { DEFAULT_RUNAWAY_POLICY, MemoryUsageStore, RedisUsageStore, type RunawayPolicy } from "./workers/environment-usage";
@@ -97,6 +98,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const directory = new WorkerDirectory(db, heartbeats);
   const environments = new EnvironmentService(db, workers, directory, log,
     (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics);
+  environments.lifecycle.onChange((change) => metrics.recordTransition(change));
+  environments.lifecycle.onChange(nudgeOnEnvironmentChange(db, live));
   const sweeper = new LifecycleSweeper(db, environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
@@ -131,7 +134,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     usage,
     output: outputBus,
     onWorkerConnected: async (workerId) => {
-      await reconcileWorker(db, workers, workerId, log);
+      await reconcileWorker(db, environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
       await pushPoolConfiguration(db, workers, directory, log, [workerId]);
     } });

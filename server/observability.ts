@@ -1,10 +1,14 @@
 /** The server's metrics and its health/readiness answers. */
 import { Counter, Gauge, Histogram, MetricsRegistry } from "../common/metrics";
 import type { Database } from "./database/client";
+import type { EnvironmentChange } from "./environments/lifecycle";
 
 export function createServerMetrics(db: Database) {
   const registry = new MetricsRegistry();
+  // By state from the database at each scrape (every replica's environments, not just this one's);
+  // the transitions this replica made come from the lifecycle's change event.
   const environments = registry.register(new Gauge("shellroom_environments", "Environments by lifecycle state"));
+  const transitions = registry.register(new Counter("shellroom_environment_transitions_total", "Environment state changes made by this replica, by from, to and reason"));
   const workers = registry.register(new Gauge("shellroom_workers", "Workers by status"));
   const terminals = registry.register(new Gauge("shellroom_terminals_open", "Open terminal sessions, as last reported by workers"));
   const starts = registry.register(new Counter("shellroom_environment_starts_total", "Environment start requests by result"));
@@ -30,6 +34,9 @@ export function createServerMetrics(db: Database) {
     recordStart(result: "ok" | "failed", seconds: number) {
       starts.inc({ result });
       startSeconds.observe(seconds);
+    },
+    recordTransition(change: EnvironmentChange) {
+      transitions.inc({ from: change.from, to: change.to, reason: change.reason ?? "none" });
     },
   };
 }

@@ -3,6 +3,7 @@
  * isolation policy is one small file to read and review.
  */
 import type Docker from "dockerode";
+import { z } from "zod";
 import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 
 export const LABEL_MANAGED = "dev.shellroom.managed";
@@ -85,8 +86,17 @@ export function studentVolumes(spec: Pick<PoolTemplate, "user" | "workingDir" | 
   return [{ name: homeVolumeName(workspaceVolume), target: home, diskBytes: homeBytes }, workspace];
 }
 
-export function containerCreateOptions(spec: EnvironmentSpec, workerId: string): Docker.ContainerCreateOptions {
-  return isolatedContainer(spec, {
+/**
+ * The OCI runtime student containers run under. Unset (the normal case) leaves it to the
+ * engine's default, which scripts/ensure-docker.sh sets (SHELLROOM_DOCKER_RUNTIME). Naming one
+ * here (SHELLROOM_CONTAINER_RUNTIME, a runtime the engine knows, e.g. runc or crun) runs every
+ * container of this process under it: how the isolation suite is run under each runtime.
+ */
+export const RuntimeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a runtime name the engine knows, e.g. runc or crun");
+export const configuredRuntime = () => process.env.SHELLROOM_CONTAINER_RUNTIME || undefined;
+
+export function containerCreateOptions(spec: EnvironmentSpec, workerId: string, runtime = configuredRuntime()): Docker.ContainerCreateOptions {
+  return isolatedContainer(spec, runtime, {
     name: containerName(spec.environmentId),
     volume: spec.volumeName ?? volumeName(spec.environmentId),
     labels: { [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: workerId },
@@ -94,8 +104,10 @@ export function containerCreateOptions(spec: EnvironmentSpec, workerId: string):
 }
 
 /** A warm-pool container: the same isolation, a fresh volume of its own, no owner yet. */
-export function pooledContainerOptions(template: PoolTemplate, slotId: string, poolKey: string, workerId: string): Docker.ContainerCreateOptions {
-  return isolatedContainer(template, {
+export function pooledContainerOptions(
+  template: PoolTemplate, slotId: string, poolKey: string, workerId: string, runtime = configuredRuntime(),
+): Docker.ContainerCreateOptions {
+  return isolatedContainer(template, runtime, {
     name: pooledContainerName(slotId),
     volume: pooledVolumeName(slotId),
     labels: { [LABEL_POOL]: poolKey, [LABEL_WORKER]: workerId },
@@ -104,6 +116,7 @@ export function pooledContainerOptions(template: PoolTemplate, slotId: string, p
 
 function isolatedContainer(
   spec: PoolTemplate,
+  runtime: string | undefined,
   identity: { name: string; volume: string; labels: Record<string, string> },
 ): Docker.ContainerCreateOptions {
   return {
@@ -118,6 +131,7 @@ function isolatedContainer(
     Labels: { [LABEL_MANAGED]: "true", [LABEL_POLICY]: POLICY_VERSION, ...identity.labels },
     NetworkDisabled: spec.network === "none",
     HostConfig: {
+      ...(runtime ? { Runtime: RuntimeName.parse(runtime) } : {}),
       NetworkMode: "none",
       // docker-init reaps zombies that students' background jobs leave behind.
       Init: true,

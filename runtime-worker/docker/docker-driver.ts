@@ -2,7 +2,7 @@ import { PassThrough, type Duplex } from "node:stream";
 import Docker from "dockerode";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
-import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess } from "../driver";
+import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess, ShellToStart } from "../driver";
 import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
@@ -38,6 +38,10 @@ const outdated = (labels: Record<string, string> | undefined) => labels?.[LABEL_
 const processGone = (error: unknown) =>
   statusOf(error) === 404 || statusOf(error) === 409 ||
   (statusOf(error) === 500 && /not running|stopped container/i.test(String((error as Error).message)));
+
+/** Colours and UTF-8 whatever the image says (the browser renders both); the size for programs that read it at start. */
+const shellEnvironment = (size: TerminalSize) =>
+  [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"];
 
 export class DockerDriver implements RuntimeDriver {
   constructor(
@@ -132,8 +136,7 @@ export class DockerDriver implements RuntimeDriver {
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
-      // Colours and UTF-8 whatever the image says: the browser renders both.
-      Env: [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"],
+      Env: shellEnvironment(size),
     });
     // With Tty the hijacked stream is raw (no stdout/stderr multiplexing to undo).
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
@@ -226,18 +229,44 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async createPooled(template: PoolTemplate, slotId: string, poolKey: string) {
+  async createPooled(template: PoolTemplate, slotId: string, poolKey: string, shell?: ShellToStart) {
     for (const { name, diskBytes } of studentVolumes(template, pooledVolumeName(slotId))) {
       await this.createVolume(name, { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, diskBytes);
     }
     try {
       const container = await this.docker.createContainer(await this.withHolder(pooledContainerOptions(template, slotId, poolKey, this.workerId)));
       await container.start();
+      if (shell && this.holder) await this.startHeldShell(container, shell);
     } catch (error) {
       await this.removePooled(slotId);
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${template.image}" does not exist on this worker.`);
       throw error;
     }
+  }
+
+  /**
+   * Starts a terminal's shell under the PTY holder without attaching (as the terminal's own
+   * exec would, same user and environment); returns once the holder listens. The shell is
+   * no child of this exec, so the exec's end does not end it.
+   */
+  private async startHeldShell(container: Docker.Container, shell: ShellToStart) {
+    const { terminalId, command, size } = shell;
+    const exec = await container.exec({
+      Cmd: [HOLDER_BINARY, "start", terminalId, String(size.cols), String(size.rows), "--", ...command],
+      AttachStdout: true, AttachStderr: true, Tty: false, Env: shellEnvironment(size),
+    });
+    const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+    const output = new PassThrough();
+    const chunks: Buffer[] = [];
+    output.on("data", (chunk: Buffer) => chunks.push(chunk));
+    this.docker.modem.demuxStream(stream, output, output);
+    await new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => resolve());
+    });
+    const { ExitCode } = await exec.inspect();
+    if (ExitCode !== 0) throw new Error(`the PTY holder did not start the ${terminalId} shell (exit ${ExitCode}): ${Buffer.concat(chunks).toString("utf8").trim().slice(-300)}`);
   }
 
   async listPooled() {

@@ -4,6 +4,7 @@
  * the student's shell.
  *
  *   shellroom-holder attach NAME COLS ROWS -- COMMAND [ARGS...]
+ *   shellroom-holder start NAME COLS ROWS -- COMMAND [ARGS...]
  *
  * The first attach for NAME starts a holder daemon (its own session, reparented to the
  * container's init) that owns a pseudo-terminal with COMMAND on it, keeps the last
@@ -11,7 +12,8 @@
  * client on the holder's unix socket: it writes a fixed header with that count and the
  * replayed bytes, then relays live output to its stdout and its stdin to the shell. A
  * newer client replaces an older one (the old worker's exec is gone or about to be).
- * When the shell exits, the client exits with the shell's status.
+ * When the shell exits, the client exits with the shell's status. `start` only starts the
+ * holder (the warm pool's shells: the first attach then gets the prompt from the replay).
  *
  * Why C, and our own: it must run in any image an instructor builds (so: one static
  * binary, no libc or interpreter assumed), and dtach/abduco neither replay output with a
@@ -385,8 +387,9 @@ static int run_client(int sock) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 7 || strcmp(argv[1], "attach") != 0 || strcmp(argv[5], "--") != 0) {
-    fprintf(stderr, "usage: shellroom-holder attach NAME COLS ROWS -- COMMAND [ARGS...]\n");
+  int start_only = argc >= 2 && strcmp(argv[1], "start") == 0;
+  if (argc < 7 || (!start_only && strcmp(argv[1], "attach") != 0) || strcmp(argv[5], "--") != 0) {
+    fprintf(stderr, "usage: shellroom-holder attach|start NAME COLS ROWS -- COMMAND [ARGS...]\n");
     return 2;
   }
   const char *name = argv[2];
@@ -395,6 +398,16 @@ int main(int argc, char **argv) {
   unsigned short cols = (unsigned short)atoi(argv[3]), rows = (unsigned short)atoi(argv[4]);
   char path[108];
   socket_path(path, sizeof path, name);
+  if (start_only) {
+    /*
+     * A socket already there is taken as a running holder: connecting to find out would
+     * replace its attached client. A dead holder's socket costs nothing: the next attach
+     * finds nobody answering and starts the shell then.
+     */
+    struct stat st;
+    if (lstat(path, &st) != 0) start_holder(path, cols ? cols : 80, rows ? rows : 24, argv + 6);
+    return 0;
+  }
   int sock = connect_to(path);
   if (sock < 0) {
     start_holder(path, cols ? cols : 80, rows ? rows : 24, argv + 6);

@@ -2,13 +2,15 @@
  * Warm pools: per template shape, `size` containers created and started ahead of time,
  * each with a fresh volume of its own. A student's first start takes one (it is renamed
  * to the environment, its volume becomes the workspace) and the pool refills in the
- * background. Only first starts use the pool: a resume needs the student's own volume,
- * and Docker cannot add a mount to an existing container.
+ * background. Each pooled container already runs its main terminal's shell (under the PTY
+ * holder), so a student who takes one attaches to a prompt. Only first starts use the
+ * pool: a resume needs the student's own volume, and Docker cannot add a mount to an
+ * existing container.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../../common/logger";
 import type { ConfigurePools, PoolTemplate } from "../../protocol/worker-messages";
-import type { RuntimeDriver } from "../driver";
+import type { RuntimeDriver, ShellToStart } from "../driver";
 
 /** Containers with the same key are interchangeable for an environment. */
 export function poolKeyOf(template: PoolTemplate): string {
@@ -24,7 +26,12 @@ export class WarmPool {
   private dirty = false;
   private loaded = false;
 
-  constructor(private readonly driver: RuntimeDriver, private readonly log: Logger) {}
+  constructor(
+    private readonly driver: RuntimeDriver,
+    private readonly log: Logger,
+    /** Started in every pooled container once it runs (off the students' path: fills are in the background). */
+    private readonly shell?: ShellToStart,
+  ) {}
 
   async configure(config: ConfigurePools) {
     this.desired = new Map(config.pools.map((pool) => [poolKeyOf(pool.template), pool]));
@@ -79,7 +86,7 @@ export class WarmPool {
       while (slots.length < size && this.desired.get(key)?.size === size) {
         const slotId = randomBytes(6).toString("hex");
         try {
-          await this.driver.createPooled(template, slotId, key);
+          await this.driver.createPooled(template, slotId, key, this.shell);
           slots.push(slotId);
         } catch (error) {
           this.log.error({ poolKey: key, image: template.image, err: (error as Error).message }, "warm pool could not add a container");

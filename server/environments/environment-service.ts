@@ -13,6 +13,7 @@ import type { EnvironmentState, EnvironmentTemplate } from "../../generated/pris
 import type { ServerMetrics } from "../observability";
 import { containerShapeOf } from "./template-spec";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
+import { EnvironmentLifecycle, LifecycleError, type StopReason, type Transition } from "./lifecycle";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
@@ -24,8 +25,6 @@ const CLAIM_STALE_MS = START_TIMEOUT_MS + 30_000;
 const CLAIM_POLL_MS = 250;
 
 const claimIsStale = (claimedAt: Date | null) => !claimedAt || claimedAt.getTime() < Date.now() - CLAIM_STALE_MS;
-
-export type StopReason = "IDLE" | "EXPIRED" | "USER" | "STAFF" | "RUNAWAY";
 
 /** Delivers a notice to everyone viewing an environment's terminals. */
 export type Notify = (notice: EnvironmentNotice) => void;
@@ -43,6 +42,7 @@ export class EnvironmentService {
     private readonly log: Logger,
     private readonly notify: Notify = () => undefined,
     private readonly metrics?: Pick<ServerMetrics, "recordStart">,
+    readonly lifecycle = new EnvironmentLifecycle(db, log),
   ) {}
 
   async startForLab(request: { userId: string; labId: string }): Promise<EnvironmentSummary> {
@@ -83,7 +83,7 @@ export class EnvironmentService {
       const workerId = environment.workerId;
       if (workerId && !(await this.directory.isLive(workerId))) {
         const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
-        await this.db.environment.update({ where: { id: environment.id }, data: { state: "INTERRUPTED", error: message } });
+        await this.moveOrRefuse(environment.id, { to: "INTERRUPTED", data: { error: message } });
         log.warn({ workerId }, "start refused: the workspace's worker is not live");
         throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
       }
@@ -113,14 +113,16 @@ export class EnvironmentService {
    * changed, so of two racing claims one updates the row and the other updates nothing.
    */
   private async claimStart(environment: { id: string; state: EnvironmentState; startClaimedAt: Date | null }, workerId: string) {
-    const now = new Date();
-    const claimed = await this.db.environment.updateMany({
-      where: environment.state === "STARTING"
-        ? { id: environment.id, state: "STARTING", startClaimedAt: environment.startClaimedAt }
-        : { id: environment.id, state: environment.state },
-      data: { state: "STARTING", workerId, error: null, startClaimedAt: now },
-    });
-    return claimed.count === 1;
+    try {
+      const claimed = await this.lifecycle.transition(environment.id, environment.state, {
+        to: "STARTING",
+        data: { workerId, error: null, startClaimedAt: new Date() },
+        also: environment.state === "STARTING" ? { startClaimedAt: environment.startClaimedAt } : undefined,
+      });
+      return claimed !== null;
+    } catch (error) {
+      throw refusal(error);
+    }
   }
 
   /** Waits for another caller's start to end: its summary when it ran, its error when it failed. */
@@ -170,12 +172,13 @@ export class EnvironmentService {
     const now = new Date();
     // A page reload finds it running: the lifetime clock keeps going.
     const lifetime = wasRunning ? {} : {
-      startedAt: now, expiresAt: new Date(now.getTime() + template.maxLifetimeMinutes * MINUTE_MS), warnedAt: null, stopReason: null,
+      startedAt: now, expiresAt: new Date(now.getTime() + template.maxLifetimeMinutes * MINUTE_MS), warnedAt: null,
     };
-    await this.db.environment.update({
-      where: { id: environment.id },
-      data: { state: "RUNNING", containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, startClaimedAt: null, ...lifetime },
+    const running = await this.moveOrRefuse(environment.id, {
+      to: "RUNNING",
+      data: { containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, startClaimedAt: null, ...lifetime },
     });
+    if (!running) throw new TRPCError({ code: "CONFLICT", message: "Your environment was deleted while it started." });
     log.info({ workerId }, "environment running");
     return { environmentId: environment.id, state: "RUNNING" };
   }
@@ -220,7 +223,7 @@ export class EnvironmentService {
         { environmentId, removeVolume: false, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be stopped: ${reply.error}` });
     }
-    await this.db.environment.update({ where: { id: environmentId }, data: { state: "STOPPED", containerId: null, stoppedAt: new Date(), stopReason: reason } });
+    await this.moveOrRefuse(environmentId, { to: "STOPPED", reason, data: { containerId: null, stoppedAt: new Date() } });
     this.log.info({ environmentId, reason }, "environment stopped");
     return { state: "STOPPED" as const };
   }
@@ -262,10 +265,10 @@ export class EnvironmentService {
       const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
         { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName }, 30_000);
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be reset: ${reply.error}` });
-      await this.db.environment.update({
-        where: { id: environment.id },
+      await this.moveOrRefuse(environment.id, {
+        to: "STOPPED",
         // A wiped workspace is gone: the next start makes (or takes from the pool) a new one.
-        data: { state: "STOPPED", containerId: null, stoppedAt: new Date(), ...(wipeWorkspace ? { volumeName: null } : {}) },
+        data: { containerId: null, stoppedAt: new Date(), ...(wipeWorkspace ? { volumeName: null } : {}) },
       });
     }
     return this.startForLab({ userId, labId });
@@ -282,7 +285,26 @@ export class EnvironmentService {
     }
   }
 
+  /** Records a failed start, unless something else moved it meanwhile to where FAILED may not follow (e.g. stopped). */
   private async fail(environmentId: string, error: string) {
-    await this.db.environment.update({ where: { id: environmentId }, data: { state: "FAILED", error, startClaimedAt: null } });
+    await this.lifecycle.move(environmentId, { to: "FAILED", data: { error, startClaimedAt: null } }).catch((refused: Error) => {
+      if (!(refused instanceof LifecycleError)) throw refused;
+      this.log.warn({ environmentId, err: refused.message }, "failed start not recorded");
+    });
   }
+
+  private async moveOrRefuse(environmentId: string, transition: Transition) {
+    try {
+      return await this.lifecycle.move(environmentId, transition);
+    } catch (error) {
+      throw refusal(error);
+    }
+  }
+}
+
+/** A refused transition, as the error a user reads. */
+function refusal(error: unknown) {
+  if (!(error instanceof LifecycleError)) return error;
+  const message = error.from === "DELETED" ? "This environment was deleted." : `This environment cannot do that now: ${error.message}`;
+  return new TRPCError({ code: "CONFLICT", message, cause: error });
 }

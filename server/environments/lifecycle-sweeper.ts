@@ -85,11 +85,21 @@ export class LifecycleSweeper {
   private async markLostWorkers(now: Date) {
     for (const id of await this.directory.staleIds(now.getTime())) {
       await this.db.worker.update({ where: { id }, data: { status: "LOST" } });
-      const interrupted = await this.db.environment.updateMany({
+      const onWorker = await this.db.environment.findMany({
         where: { workerId: id, state: { in: ["RUNNING", "STARTING"] } },
-        data: { state: "INTERRUPTED", stopReason: "WORKER_LOST", error: "The machine running this environment stopped answering." },
+        select: { id: true, state: true },
       });
-      this.log.warn({ workerId: id, interrupted: interrupted.count }, "worker lost: no heartbeat");
+      let interrupted = 0;
+      for (const environment of onWorker) {
+        // Still on this worker and in the state read: one moved meanwhile (or by another sweep) is left alone.
+        const change = await this.environments.lifecycle.transition(environment.id, environment.state, {
+          to: "INTERRUPTED", reason: "WORKER_LOST",
+          data: { error: "The machine running this environment stopped answering." },
+          also: { workerId: id },
+        });
+        if (change) interrupted++;
+      }
+      this.log.warn({ workerId: id, interrupted }, "worker lost: no heartbeat");
     }
   }
 

@@ -6,9 +6,10 @@
 import type { Logger } from "../../common/logger";
 import { ServerToWorker, type ListEnvironmentsReply, type WorkerReply } from "../../protocol/worker-messages";
 import type { Database } from "../database/client";
+import type { EnvironmentLifecycle } from "../environments/lifecycle";
 import type { WorkerLink } from "./worker-link";
 
-export async function reconcileWorker(db: Database, workers: WorkerLink, workerId: string, log: Logger) {
+export async function reconcileWorker(db: Database, lifecycle: EnvironmentLifecycle, workers: WorkerLink, workerId: string, log: Logger) {
   const reply = await workers.request<ListEnvironmentsReply>(workerId, ServerToWorker.listEnvironments, {}, 30_000);
   if (!reply.ok) throw new Error(reply.error);
   const onWorker = new Map(reply.environments.map((entry) => [entry.environmentId, entry.state]));
@@ -24,11 +25,10 @@ export async function reconcileWorker(db: Database, workers: WorkerLink, workerI
     if (record.workerId !== workerId || record.state === "DELETED") continue;
     const container = onWorker.get(record.id);
     if (container === "running" && record.state !== "RUNNING") {
-      await db.environment.update({ where: { id: record.id }, data: { state: "RUNNING", error: null, stopReason: null, lastActivityAt: new Date() } });
-      adopted++;
+      // From the state read: a record another replica moved meanwhile is left to it.
+      if (await lifecycle.transition(record.id, record.state, { to: "RUNNING", data: { error: null, lastActivityAt: new Date() } })) adopted++;
     } else if (container !== "running" && (record.state === "RUNNING" || record.state === "STARTING" || record.state === "INTERRUPTED")) {
-      await db.environment.update({ where: { id: record.id }, data: { state: "STOPPED", stoppedAt: new Date() } });
-      corrected++;
+      if (await lifecycle.transition(record.id, record.state, { to: "STOPPED", data: { stoppedAt: new Date() } })) corrected++;
     }
   }
 

@@ -237,6 +237,8 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
     serverUrl: url,
     handshake: { token: workerTokenFor(workerSecret, workerId), workerId, name: workerId, capacity: BENCH_WORKER_CAPACITY },
     driver: timed.driver, log, // the production heartbeat interval (5 s)
+    // BENCH_START_CONCURRENCY compares the worker's start concurrency against its default.
+    startConcurrency: Number(process.env.BENCH_START_CONCURRENCY) || undefined,
   });
   await worker.connected();
   for (let attempt = 0; attempt < 50 && !(await db.worker.findUnique({ where: { id: workerId } })); attempt++) {
@@ -260,7 +262,8 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   async function removeEnvironment(environmentId: string) {
     await worker.environments.remove(environmentId, true);
-    await db.environment.update({ where: { id: environmentId }, data: { state: "DELETED" } }).catch(() => undefined);
+    // As a student's delete does: the row goes, so the next start is a new environment.
+    await db.environment.delete({ where: { id: environmentId } }).catch(() => undefined);
   }
 
   return {

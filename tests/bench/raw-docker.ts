@@ -5,7 +5,7 @@
 import type { Duplex } from "node:stream";
 import type Docker from "dockerode";
 import {
-  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, containerCreateOptions, containerName, volumeName,
+  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, containerCreateOptions, containerName, homeVolumeName, volumeName,
 } from "../../runtime-worker/docker/container-config";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { TERMINAL_SIZE } from "./bench-platform";
@@ -20,13 +20,16 @@ export interface RawShell extends TerminalLink {
   close(): void;
 }
 
-/** Creates the workspace volume and the container, starts it and execs `bash -l` with a TTY. */
-export async function startRawShell(docker: Docker, spec: EnvironmentSpec, workerId: string): Promise<RawShell> {
+/**
+ * Creates the workspace volume and the container, starts it and execs `bash -l` with a TTY.
+ * `runtime` names the OCI runtime (runc, crun); by default, the one the platform's containers get.
+ */
+export async function startRawShell(docker: Docker, spec: EnvironmentSpec, workerId: string, runtime?: string): Promise<RawShell> {
   await docker.createVolume({
     Name: volumeName(spec.environmentId),
     Labels: { [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId },
   });
-  const container = await docker.createContainer(containerCreateOptions(spec, workerId));
+  const container = await docker.createContainer(containerCreateOptions(spec, workerId, runtime));
   await container.start();
   return execShell(container);
 }
@@ -69,12 +72,14 @@ export async function execShell(container: Docker.Container): Promise<RawShell> 
   };
 }
 
-/** Removes a baseline container and its volume; missing ones are fine. */
+/** Removes a baseline container and its volumes (the workspace and the home beside it); missing ones are fine. */
 export async function removeRaw(docker: Docker, environmentId: string) {
   await docker.getContainer(containerName(environmentId)).remove({ force: true }).catch((error: { statusCode?: number }) => {
     if (error.statusCode !== 404) throw error;
   });
-  await docker.getVolume(volumeName(environmentId)).remove().catch((error: { statusCode?: number }) => {
-    if (error.statusCode !== 404) throw error;
-  });
+  for (const name of [volumeName(environmentId), homeVolumeName(volumeName(environmentId))]) {
+    await docker.getVolume(name).remove().catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw error;
+    });
+  }
 }

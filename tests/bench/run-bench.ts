@@ -11,10 +11,12 @@
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
  * BENCH_THROUGHPUT_BYTES (50000000), BENCH_THROUGHPUT_RUNS (3), BENCH_CONCURRENT_TERMINALS (100),
  * BENCH_CONCURRENT_ECHO_SAMPLES (30 per terminal), BENCH_FLOOD_SECONDS (10),
- * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50),
+ * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50), BENCH_START_CONCURRENCY (the worker's default),
  * BENCH_CONTAINMENT_SECONDS (20), BENCH_CONTAINMENT_ECHO_SAMPLES (100),
- * BENCH_PHASES ("raw,terminals,pool,containment": the figures against raw docker, terminals under
- * load, the warm-pool figures, a bystander's echo under abuse against its quiet value), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
+ * BENCH_RUNTIME_SIZES ("10": containers per runc/crun burst), BENCH_RUNTIME_ROUNDS (2),
+ * BENCH_PHASES ("raw,terminals,pool,containment,runtime": the figures against raw docker, terminals under
+ * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
+ * for a class burst), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
  * separate server and worker processes of (h)).
  */
 import type { ChildProcess } from "node:child_process";
@@ -31,6 +33,7 @@ import { runPoolBench, type PoolBenchResult } from "./pool-bench";
 import { runTerminalLoadBench, serverRssLines, type TerminalLoadResult } from "./terminal-load-bench";
 import { containmentLines, runContainmentBench, type ContainmentResult } from "./containment-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
+import { runRuntimeBench, runtimeLines, type RuntimeBenchResult } from "./runtime-bench";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -53,7 +56,9 @@ const CONCURRENT_ECHO_SAMPLES = intFromEnv("BENCH_CONCURRENT_ECHO_SAMPLES", 30);
 const FLOOD_SECONDS = intFromEnv("BENCH_FLOOD_SECONDS", 10);
 const CONTAINMENT_SECONDS = intFromEnv("BENCH_CONTAINMENT_SECONDS", 20);
 const CONTAINMENT_ECHO_SAMPLES = intFromEnv("BENCH_CONTAINMENT_ECHO_SAMPLES", 100);
-const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment").split(",").map((phase) => phase.trim()));
+const RUNTIME_SIZES = (process.env.BENCH_RUNTIME_SIZES ?? "10").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const RUNTIME_ROUNDS = intFromEnv("BENCH_RUNTIME_ROUNDS", 2);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment,runtime").split(",").map((phase) => phase.trim()));
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -287,6 +292,13 @@ async function main() {
       addProcess: (child) => { startedProcesses.add(child); },
     }, { echoSamples: CONTAINMENT_ECHO_SAMPLES, abuseSeconds: CONTAINMENT_SECONDS }));
   }
+  let runtime: RuntimeBenchResult | undefined;
+  if (PHASES.has("runtime")) {
+    runtime = await timed("runtime", () => runRuntimeBench({
+      docker, say, workerId: rawWorkerId, idPrefix: `bench-raw-${runId}-rt`, track: (id) => { createdIds.add(id); },
+      specFor: (id) => p.specFor(id, "bench-baseline"),
+    }, { sizes: RUNTIME_SIZES, rounds: RUNTIME_ROUNDS }));
+  }
   const wallSeconds = (now() - benchStarted) / 1000;
   const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
 
@@ -321,6 +333,11 @@ async function main() {
     for (const anomaly of containment.anomalies) console.log(`  - ${anomaly}`);
     console.log("");
   }
+  if (runtime) {
+    console.log("(j) OCI runtimes for a class burst (raw dockerode, the platform's container options; create, start, exec a login shell; to its prompt):");
+    for (const line of runtimeLines(runtime)) console.log(line);
+    console.log("");
+  }
   console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -336,6 +353,7 @@ async function main() {
       ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) }
       : null,
     containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
+    runtime: runtime ? { missing: runtime.missing, bursts: runtime.bursts, lines: runtimeLines(runtime) } : null,
     details: { ...raw?.details, ...terminals?.details, ...pool?.details },
     anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? [])],
     leftoversAfterPlatformCleanup: pool?.leftovers ?? null,

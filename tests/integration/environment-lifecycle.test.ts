@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
 import type { AttachReply, EnvironmentNotice } from "../../protocol/browser-messages";
 import { containerCreateOptions } from "../../runtime-worker/docker/container-config";
-import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 
 let harness: Harness;
@@ -60,6 +60,24 @@ describe("idle and lifetime limits", () => {
 
     await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
     expect((await runInEnvironment(harness.driver, environmentId, "cat ~/workspace/idle.txt")).output).toContain("still-here");
+  });
+
+  it("staff with the live room open are nudged when the sweep stops an environment, and the transition is counted", async () => {
+    const { environmentId } = await startedEnvironment("Quietly Idle");
+    const staff = await harness.terminalSocket(instructor);
+    expect(await new Promise((resolve) => staff.emit("room:join", { courseId: harness.courseId }, resolve))).toEqual({ ok: true });
+    const nudged = nextEvent<{ courseId: string }>(staff, "room:changed");
+    await expect.poll(async () => {
+      await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
+      await harness.server.sweeper.sweep();
+      return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
+    }, { timeout: 20_000, interval: 500 }).toBe("STOPPED");
+    // Nothing in the sweep speaks to the live room: the lifecycle's change event does.
+    expect(await nudged).toEqual({ courseId: harness.courseId });
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/shellroom_environment_transitions_total\{from="RUNNING",to="STOPPED",reason="IDLE"\} [1-9]/);
+    expect(metrics).toMatch(/shellroom_environment_transitions_total\{from="STARTING",to="RUNNING",reason="none"\} [1-9]/);
+    staff.close();
   });
 
   it("warns once a few minutes before the lifetime limit, can be extended by staff, and stops at the limit", async () => {

@@ -308,6 +308,22 @@ describe("tabs", () => {
   });
 });
 
+describe("a tab closed while it opens", () => {
+  it("closing a tab whose shell is still starting ends that shell once it is up, and the tab goes away", async () => {
+    const { socket } = await attached(student.cookie);
+    const gone = nextEvent<TerminalTabs>(socket, "terminal:tabs", (tabs) => tabs.environmentId === environmentId && !tabs.terminals.includes("t-quick"));
+    // The close leaves right behind the attach, as a click on a tab's x just after "+" does.
+    const opening = attach(socket, { environmentId, terminalId: "t-quick" });
+    const closing = request<BrowserReply>(socket, "terminal:close", { environmentId, terminalId: "t-quick" });
+    await opening;
+    expect(await closing).toEqual({ ok: true });
+    await gone;
+    await expect.poll(() => harness.worker.environments.terminalIds(environmentId)).not.toContain("t-quick");
+    await expect.poll(async () => (await runArgvInEnvironment(harness.driver, environmentId, ["pgrep", "-f", "shellroom-tab=t-quick$"])).exitCode).toBe(1);
+    socket.close();
+  });
+});
+
 describe("malformed messages", () => {
   it("malformed control/ack/close/room messages are answered in words and never crash the gateway", async () => {
     const { socket } = await attached(student.cookie);

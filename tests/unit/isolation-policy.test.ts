@@ -58,6 +58,13 @@ describe("every student container's create options", () => {
     expect(studentVolumes({ ...limited, workingDir: "/srv/lab" }, "ws").map(({ target }) => target)).toEqual(["/home/student", "/srv/lab"]);
   });
 
+  it("leave the OCI runtime to the engine's default unless one is named, and name it alike for cold and pooled containers", () => {
+    expect(host.Runtime).toBeUndefined();
+    expect(containerCreateOptions(spec, "worker-a", "crun").HostConfig!.Runtime).toBe("crun");
+    expect(pooledContainerOptions(spec, "slot1", "key", "worker-a", "crun").HostConfig!.Runtime).toBe("crun");
+    expect(() => containerCreateOptions(spec, "worker-a", "../runc")).toThrow();
+  });
+
   it("are labelled so a restarted worker can find what it owns", () => {
     expect(options.Labels).toMatchObject({ "dev.shellroom.managed": "true", "dev.shellroom.environment": "env1", "dev.shellroom.worker": "worker-a" });
   });
