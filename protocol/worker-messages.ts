@@ -180,8 +180,25 @@ export const EnvironmentUsage = z.object({
 });
 export type EnvironmentUsage = z.infer<typeof EnvironmentUsage>;
 
+/**
+ * The host's memory as the worker sees it. Placement counts templates' reservations against
+ * the worker's capacity; this is the reality check beside it: below `floorBytes` available,
+ * the worker takes no new environment until memory comes back.
+ */
+export const HostMemory = z.object({
+  /** What the kernel could hand out now without swapping (/proc/meminfo MemAvailable). */
+  availableBytes: z.number().int().min(0),
+  /** The least available memory this host keeps for the kernel, the engine and bursts. */
+  floorBytes: z.number().int().min(0),
+  /** What the environments' containers use now, summed (their memory cgroups), as last sampled. */
+  environmentsBytes: z.number().int().min(0),
+});
+export type HostMemory = z.infer<typeof HostMemory>;
+
 export const Heartbeat = z.object({
   runningEnvironments: z.number().int().min(0),
+  /** Absent when the worker cannot read its host's memory (placement then counts reservations only). */
+  memory: HostMemory.optional(),
   /** Warm containers ready to hand out, across pools. */
   pooledContainers: z.number().int().min(0).default(0),
   openTerminals: z.number().int().min(0),

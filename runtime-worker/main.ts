@@ -1,4 +1,5 @@
 /** Entry point of a worker process: configuration from the environment, then run. */
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import Docker from "dockerode";
 import { z } from "zod";
@@ -8,6 +9,7 @@ import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
+import { defaultMemoryFloor } from "./host-memory";
 import { DEFAULT_START_CONCURRENCY } from "./environments";
 import { startWorkerHttp } from "./observability";
 
@@ -16,8 +18,12 @@ const WorkerEnv = z.object({
   SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("this worker's own token, bound to its id (npm run admin -- worker-token <id> on the server)"),
   SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id, the one the token was made for; containers are labelled with it"),
   SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
-  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(200),
-  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().default(os.totalmem()),
+  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(400)
+    .describe("environments placed here at most, whatever their reservations"),
+  SHELLROOM_WORKER_MEMORY_FLOOR_BYTES: z.coerce.number().int().min(0).default(defaultMemoryFloor())
+    .describe("below this much available memory (MemAvailable) the worker takes no new environment"),
+  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().optional()
+    .describe("allocatable memory: what templates' reservations may add up to (default: host memory minus the floor)"),
   SHELLROOM_WORKER_START_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_START_CONCURRENCY)
     .describe("container creates/starts in flight at once; a burst beyond it waits its turn"),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
@@ -46,14 +52,27 @@ rootLogger.info({ mechanism: volumes.mechanism }, volumes.mechanism === "loop-ex
   ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
   : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs");
 
+// With user namespaces remapped every container's root is one host uid, and runc gives each
+// container a session keyring: the kernel's per-uid key quota then caps running containers.
+const keyQuota = Number((await readFile("/proc/sys/kernel/keys/maxkeys", "utf8").catch(() => "0")).trim());
+const remapped = ((await docker.info().catch(() => ({}))) as { SecurityOptions?: string[] }).SecurityOptions?.some((option) => option.includes("name=userns"));
+if (remapped && keyQuota > 0 && keyQuota < env.SHELLROOM_WORKER_MAX_ENVIRONMENTS + 50) {
+  rootLogger.warn({ maxkeys: keyQuota, maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS },
+    "kernel.keys.maxkeys caps this host's running containers below its capacity (starts fail with 'unable to create session key: disk quota exceeded'): raise kernel.keys.maxkeys and kernel.keys.maxbytes (scripts/ensure-docker.sh does)");
+}
+
 const worker = startWorker({
   serverUrl: env.SHELLROOM_SERVER_URL,
   handshake: {
     token: env.SHELLROOM_WORKER_TOKEN,
     workerId: env.SHELLROOM_WORKER_ID,
     name: env.SHELLROOM_WORKER_NAME,
-    capacity: { maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS, memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES },
+    capacity: {
+      maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS,
+      memoryBytes: env.SHELLROOM_WORKER_MEMORY_BYTES ?? Math.max(1, os.totalmem() - env.SHELLROOM_WORKER_MEMORY_FLOOR_BYTES),
+    },
   },
+  memoryFloorBytes: env.SHELLROOM_WORKER_MEMORY_FLOOR_BYTES,
   driver: new DockerDriver(docker, env.SHELLROOM_WORKER_ID, volumes, holder),
   log: rootLogger,
   startConcurrency: env.SHELLROOM_WORKER_START_CONCURRENCY,

@@ -11,6 +11,8 @@ type Sample = () => Promise<Record<string, EnvironmentUsage>>;
 
 export class UsageSampler {
   private latest: Record<string, EnvironmentUsage> | null = null;
+  /** The environments' memory summed, from the newest sample (kept: every heartbeat reports it). */
+  private memoryInUse = 0;
   private timer: NodeJS.Timeout | null = null;
   private started = false;
   private stopped = false;
@@ -41,10 +43,18 @@ export class UsageSampler {
     return latest;
   }
 
+  /** What the environments' containers use now, summed, as last sampled (0 before the first sample). */
+  get environmentsMemoryBytes() {
+    return this.memoryInUse;
+  }
+
   private async run() {
     try {
       const usage = await this.sample();
-      if (!this.stopped) this.latest = usage;
+      if (!this.stopped) {
+        this.latest = usage;
+        this.memoryInUse = Object.values(usage).reduce((sum, reading) => sum + reading.memoryBytes, 0);
+      }
     } catch (error) {
       this.onError(error);
     }

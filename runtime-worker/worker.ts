@@ -19,6 +19,7 @@ import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
 import { UsageSampler } from "./usage-sampler";
+import { defaultMemoryFloor, readAvailableMemory } from "./host-memory";
 import type { Logger } from "../common/logger";
 
 export interface WorkerOptions {
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   driver: RuntimeDriver;
   log: Logger;
   heartbeatMs?: number;
+  /** Available memory below which this worker takes no new environment (default: defaultMemoryFloor()). */
+  memoryFloorBytes?: number;
   /** Container creates and starts at once on this worker's engine (DEFAULT_START_CONCURRENCY when unset). */
   startConcurrency?: number;
   /** How fast each terminal's output may flow (SHELLROOM_TERMINAL_OUTPUT_RATE when unset). */
@@ -146,6 +149,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     (error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not sample usage"));
   usage.start();
 
+  const memoryFloorBytes = options.memoryFloorBytes ?? defaultMemoryFloor();
   let lastBeatAt = 0;
   let beating = false;
   const sendHeartbeat = async () => {
@@ -154,10 +158,14 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     beating = true;
     try {
       const runningEnvironments = await environments.runningCount();
+      const availableBytes = await readAvailableMemory();
+      const memory = availableBytes === null ? undefined
+        : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
       const sentAt = Date.now();
       const beat: Heartbeat = {
         runningEnvironments,
+        memory,
         pooledContainers: pool.size,
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),

@@ -19,6 +19,18 @@ engine_answers() {
   [ -S "$socket_path" ] && curl -fsS --unix-socket "$socket_path" http://localhost/_ping >/dev/null 2>&1
 }
 
+# runc gives every container a session keyring, owned by the container's root. With user
+# namespaces remapped, every container's root is the same host uid, and the kernel's default
+# quota (200 keys, 20000 bytes per uid) then caps the host at about 200 running containers
+# ("unable to create session key: disk quota exceeded"). Raising a quota changes no engine.
+raise_key_quota() {
+  [ "$(id -u)" = 0 ] || return 0
+  local keys=/proc/sys/kernel/keys
+  if [ -w "$keys/maxkeys" ] && [ "$(cat "$keys/maxkeys")" -lt 5000 ]; then echo 5000 > "$keys/maxkeys"; log "kernel.keys.maxkeys raised to 5000"; fi
+  if [ -w "$keys/maxbytes" ] && [ "$(cat "$keys/maxbytes")" -lt 500000 ]; then echo 500000 > "$keys/maxbytes"; log "kernel.keys.maxbytes raised to 500000"; fi
+}
+raise_key_quota || log "could not raise the kernel's key quota (about 200 containers per host with userns-remap)"
+
 if engine_answers; then
   log "engine answers on $socket_path"
   exit 0

@@ -71,6 +71,8 @@ export interface ShellroomServer {
   /** The request channel to workers (operations and tests). */
   workers: WorkerLink;
   sweeper: LifecycleSweeper;
+  /** Live workers and placement (operations and tests). */
+  directory: WorkerDirectory;
   /** Live sockets' rights (tests run the periodic session recheck themselves). */
   sessions: SessionGuard;
   listen(port: number, host: string): Promise<string>;
@@ -210,6 +212,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     httpServer,
     workers,
     sweeper,
+    directory,
     sessions: sessionGuard,
     listen: (port, host) =>
       new Promise((resolve, reject) => {

@@ -335,7 +335,9 @@ export class DockerDriver implements RuntimeDriver {
       const stats = await this.docker.getContainer(containerName(environmentId)).stats({ stream: false, "one-shot": true } as { stream: false });
       const memory = stats.memory_stats ?? {};
       // Page cache is reclaimable: what the student's programs hold is usage minus inactive files.
-      const cache = (memory.stats as Record<string, number> | undefined)?.inactive_file ?? 0;
+      // (cgroup v2 names it inactive_file; v1, as on this host, total_inactive_file.)
+      const counters = memory.stats as Record<string, number> | undefined;
+      const cache = counters?.inactive_file ?? counters?.total_inactive_file ?? 0;
       if (!stats.cpu_stats?.cpu_usage || memory.usage === undefined) return null;
       const pids = (stats as { pids_stats?: { current?: number; limit?: number } }).pids_stats ?? {};
       return {

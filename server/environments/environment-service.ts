@@ -12,8 +12,8 @@ import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
 import { containerShapeOf } from "./template-spec";
+import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { EnvironmentLifecycle, LifecycleError, type StopReason, type Transition } from "./lifecycle";
-import { NoWorkerAvailableError, type WorkerDirectory } from "../workers/scheduler";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
@@ -80,26 +80,30 @@ export class EnvironmentService {
       }
 
       // The workspace volume lives on the worker that created it: stay there while it is up.
-      let workerId = environment.workerId;
+      const workerId = environment.workerId;
       if (workerId && !(await this.directory.isLive(workerId))) {
         const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
         await this.moveOrRefuse(environment.id, { to: "INTERRUPTED", data: { error: message } });
         log.warn({ workerId }, "start refused: the workspace's worker is not live");
         throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
       }
-      if (!workerId) {
-        try {
-          workerId = await this.directory.pick(lab.template.memoryMb * 1024 * 1024);
-        } catch (error) {
-          if (error instanceof NoWorkerAvailableError) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
-          throw error;
-        }
-      }
-
       // A page reload finds it running: the worker's start is idempotent, so no claim is needed.
-      const wasRunning = environment.state === "RUNNING" && environment.workerId === workerId;
-      if (!wasRunning && !(await this.claimStart(environment, workerId))) continue;
-      return this.sendStart(lab.template, { ...environment, workerId }, wasRunning, log);
+      const wasRunning = environment.state === "RUNNING" && workerId !== null;
+      // A new environment goes where there is room; a resume must fit on its workspace's worker.
+      const target = wasRunning && workerId ? workerId : await this.place(lab.template, environment.id, workerId, log);
+      if (!wasRunning && !(await this.claimStart(environment, target))) continue;
+      return this.sendStart(lab.template, { ...environment, workerId: target }, wasRunning, log);
+    }
+  }
+
+  /** The worker for a start, or a SERVICE_UNAVAILABLE whose cause carries the refusal's code. */
+  private async place(template: EnvironmentTemplate, environmentId: string, workerId: string | null, log: Logger): Promise<string> {
+    try {
+      return await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId, workerId: workerId ?? undefined });
+    } catch (error) {
+      if (!(error instanceof PlacementRefusedError)) throw error;
+      log.warn({ code: error.code, details: error.details, workerId }, "start refused: no room");
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
     }
   }
 

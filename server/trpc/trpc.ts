@@ -20,6 +20,7 @@ import type { LiveRoomChannel } from "../live/live-room-channel";
 import type { BulkActions } from "../live/bulk-actions";
 import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
+import { PlacementRefusedError } from "../workers/scheduler";
 import type { CourseRole } from "../../generated/prisma/client";
 
 /** Live connections that must end with the session they were opened under. */
@@ -66,7 +67,9 @@ const t = initTRPC.context<Context>().create({
     const zodError = error.cause instanceof ZodError
       ? { ...z.flattenError(error.cause), issues: error.cause.issues.map((issue) => ({ path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)), message: issue.message })) }
       : null;
-    return { ...shape, data: { ...shape.data, zodError, stack: undefined } };
+    // A refused placement says why as a code (no room, memory pressure, no live worker): pages decide on it.
+    const placement = error.cause instanceof PlacementRefusedError ? error.cause.code : null;
+    return { ...shape, data: { ...shape.data, zodError, placement, stack: undefined } };
   },
 });
 

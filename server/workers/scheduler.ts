@@ -1,15 +1,32 @@
 /**
  * Which workers are alive and where a new environment goes. A worker is live when its
- * record is ONLINE and its last heartbeat is recent; placement picks the live worker with
- * the largest free share of environment slots and memory.
+ * record is ONLINE and its last heartbeat is recent; placement (placement.ts) picks the live
+ * worker with the largest free share of slots and reservable memory that is not short of memory.
  */
 import type { Database } from "../database/client";
 import type { HeartbeatStore } from "./heartbeats";
+import { decidePlacement, type PlacementRefusal, type WorkerRoom } from "./placement";
+
+const MIB = 1024 * 1024;
 
 export const HEARTBEAT_STALE_MS = 20_000;
 
-export class NoWorkerAvailableError extends Error {
-  override name = "NoWorkerAvailableError";
+/** Nothing could be placed: `code` says why (the UI and the admission queue decide on it). */
+export class PlacementRefusedError extends Error {
+  override name = "PlacementRefusedError";
+  /** `details`: each worker's reason, for the log (staff and operators, not students). */
+  constructor(readonly code: PlacementRefusal, message: string, readonly details: string[] = []) {
+    super(message);
+  }
+}
+
+/** What one placement asks for: a reservation, and for a resume the worker that holds the workspace. */
+export interface PlacementRequest {
+  reservationBytes: number;
+  /** Only this worker will do (the workspace volume lives there). */
+  workerId?: string;
+  /** Not counted as placed already (a resume of this environment). */
+  environmentId?: string;
 }
 
 export class WorkerDirectory {
@@ -32,34 +49,34 @@ export class WorkerDirectory {
     return recorded.map((worker) => worker.id).filter((id) => (seen.get(id) ?? 0) < now - HEARTBEAT_STALE_MS);
   }
 
-  /** The live worker with the most room for an environment needing `memoryBytes`. */
-  async pick(memoryBytes = 0): Promise<string> {
-    const liveIds = await this.liveIds();
-    const workers = await this.db.worker.findMany({ where: { id: { in: liveIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } });
-    const placed = await this.db.environment.findMany({
-      where: { workerId: { in: liveIds }, state: { in: ["STARTING", "RUNNING"] } },
-      select: { workerId: true, template: { select: { memoryMb: true } } },
-    });
-    const load = new Map<string, { count: number; memory: number }>();
+  /**
+   * The live worker with the most room for the request (see placement.ts: reservations must
+   * fit and the host must not be short of memory), or a PlacementRefusedError saying why not.
+   */
+  async pick(request: PlacementRequest): Promise<string> {
+    const live = (await this.liveIds()).filter((id) => !request.workerId || id === request.workerId);
+    const [workers, placed, memory] = await Promise.all([
+      this.db.worker.findMany({ where: { id: { in: live } }, select: { id: true, maxEnvironments: true, memoryBytes: true } }),
+      this.db.environment.findMany({
+        where: { workerId: { in: live }, state: { in: ["STARTING", "RUNNING"] }, ...(request.environmentId ? { id: { not: request.environmentId } } : {}) },
+        select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
+      }),
+      this.heartbeats.memory(live),
+    ]);
+    const rooms = new Map<string, WorkerRoom>(workers.map((worker) => [worker.id, {
+      id: worker.id, maxEnvironments: worker.maxEnvironments, allocatableBytes: Number(worker.memoryBytes),
+      placed: 0, reservedBytes: 0, startingBytes: 0, memory: memory.get(worker.id),
+    }]));
     for (const environment of placed) {
-      const entry = load.get(environment.workerId!) ?? { count: 0, memory: 0 };
-      entry.count += 1;
-      entry.memory += environment.template.memoryMb * 1024 * 1024;
-      load.set(environment.workerId!, entry);
+      const room = rooms.get(environment.workerId!);
+      if (!room) continue;
+      const reservation = environment.template.memoryReservationMb * MIB;
+      room.placed += 1;
+      room.reservedBytes += reservation;
+      if (environment.state === "STARTING") room.startingBytes += reservation;
     }
-    // Room is the smaller of the free shares of slots and memory, so neither runs out first.
-    const ranked = workers
-      .map((worker) => {
-        const used = load.get(worker.id) ?? { count: 0, memory: 0 };
-        const freeSlots = worker.maxEnvironments - used.count;
-        const freeMemory = Number(worker.memoryBytes) - used.memory;
-        const room = Math.min(freeSlots / worker.maxEnvironments, freeMemory / Number(worker.memoryBytes));
-        return { id: worker.id, room, fits: freeSlots > 0 && freeMemory >= memoryBytes };
-      })
-      .filter((worker) => worker.fits)
-      .sort((a, b) => b.room - a.room || a.id.localeCompare(b.id));
-    const chosen = ranked[0];
-    if (!chosen) throw new NoWorkerAvailableError("No machine has room for a new environment right now. Try again in a minute, or ask your instructor.");
-    return chosen.id;
+    const decision = decidePlacement([...rooms.values()], request.reservationBytes);
+    if (decision.ok) return decision.workerId;
+    throw new PlacementRefusedError(decision.code, decision.message, decision.details);
   }
 }

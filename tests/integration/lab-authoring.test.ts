@@ -100,3 +100,14 @@ it("a step's field error names the step it belongs to", async () => {
     { path: ["steps", 2, "checkTimeoutSeconds"], message: "At most 5 minutes" },
   ]);
 });
+
+it("a template's memory reservation defaults to 64 MiB, may be set up to its limit, and above it is refused on its field", async () => {
+  const courseId = harness.courseId;
+  const defaulted = await harness.trpc("authoring.saveTemplate", { courseId, ...template, name: "Reserved by default" }, { cookie: instructor });
+  expect(defaulted.body.result.data.memoryReservationMb).toBe(64);
+  const set = await harness.trpc("authoring.saveTemplate", { courseId, ...template, name: "Reserved 128", memoryReservationMb: 128 }, { cookie: instructor });
+  expect(set.body.result.data.memoryReservationMb).toBe(128);
+  const above = await harness.trpc("authoring.saveTemplate", { courseId, ...template, name: "Reserved too much", memoryReservationMb: 512 }, { cookie: instructor });
+  expect(above.status).toBe(400);
+  expect(above.body.error.data.zodError.fieldErrors).toEqual({ memoryReservationMb: ["At most the memory limit"] });
+});

@@ -20,6 +20,9 @@ const secondWorkerId = `host-b-${Date.now().toString(36)}`;
 beforeAll(async () => {
   if (!secondHost) throw new Error("SHELLROOM_SECOND_DOCKER_HOST is not set: scripts/test.sh starts the second engine (scripts/ensure-second-docker.sh)");
   harness = await startHarness({ redis: false });
+  // Reservations as large as the limits (512 MiB), so memory binds on host A as well as slots.
+  const { templateId } = await harness.db.lab.findUniqueOrThrow({ where: { id: harness.labId } });
+  await harness.db.environmentTemplate.update({ where: { id: templateId }, data: { memoryReservationMb: 512 } });
   // Used by the test only to look at host B (and clean it up); the worker process drives it.
   const dockerB = new Docker({ socketPath: secondHost.replace("unix://", "") });
   secondDriver = new DockerDriver(dockerB, secondWorkerId, await WorkspaceVolumes.open(dockerB));
@@ -46,7 +49,7 @@ afterAll(async () => {
 });
 
 it("20 environments spread across both hosts by capacity, each running on the host it was placed on", { timeout: 180_000 }, async () => {
-  // Host A (harness worker): 20 slots but 8 GiB, i.e. room for 16 environments of 512 MiB;
+  // Host A (harness worker): 20 slots but 8 GiB, i.e. room for 16 reservations of 512 MiB;
   // host B: 8 slots. Each placement goes to the host with the larger free share, so 20
   // students split 2:1 by capacity: 13 on A, 7 on B.
   const placements: Record<string, string[]> = {};

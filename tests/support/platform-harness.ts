@@ -22,6 +22,7 @@ import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes"
 import { compileHolder } from "../../runtime-worker/holder/holder-volume";
 import type { OutputBudgetOptions } from "../../runtime-worker/terminals/output-budget";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
+import type { WorkerHandshake } from "../../protocol/worker-messages";
 
 export interface Harness {
   url: string;
@@ -77,9 +78,11 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
 }
 
 /** `server` adds server options (e.g. trusted proxies, a short session recheck). */
+/** `worker` sets the harness worker's capacity (default 20 environments, 8 GiB) and memory floor. */
 export async function startHarness(options: {
   redis?: boolean;
   server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency">;
+  worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
   /** Each terminal's output budget on the harness worker (the worker's default when unset). */
   terminalOutput?: OutputBudgetOptions;
 } = {}): Promise<Harness> {
@@ -110,8 +113,8 @@ export async function startHarness(options: {
   const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker), await compileHolder());
   const worker = startWorker({
     serverUrl: url,
-    handshake: { token: workerToken, workerId, name: workerId, capacity: { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
-    driver, log, heartbeatMs: 1000, terminalOutput: options.terminalOutput,
+    handshake: { token: workerToken, workerId, name: workerId, capacity: options.worker?.capacity ?? { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
+    driver, log, heartbeatMs: 1000, memoryFloorBytes: options.worker?.memoryFloorBytes, terminalOutput: options.terminalOutput,
   });
   await worker.connected();
   // The worker is placeable once the server has recorded it.

@@ -57,3 +57,18 @@ describe("UsageSampler", () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe("UsageSampler's memory total", () => {
+  it("keeps the environments' memory summed from the newest sample, after the sample is handed out", async () => {
+    const sampler = new UsageSampler(async () => ({
+      a: { cpuPercent: 0, memoryBytes: 3_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
+      b: { cpuPercent: 0, memoryBytes: 2_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
+    }), 10_000, () => undefined);
+    expect(sampler.environmentsMemoryBytes).toBe(0);
+    sampler.start();
+    for (let attempt = 0; attempt < 100 && sampler.environmentsMemoryBytes === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 5));
+    sampler.take();
+    expect(sampler.environmentsMemoryBytes).toBe(5_000_000);
+    sampler.stop();
+  });
+});

@@ -15,6 +15,8 @@ const TemplateInput = z.object({
   name: z.string().trim().min(1, "Name the template").max(100),
   image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._\/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
   memoryMb: z.number().int().min(64, "At least 64 MiB").max(16_384, "At most 16 GiB"),
+  /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
+  memoryReservationMb: z.number().int().min(16, "At least 16 MiB").max(16_384, "At most 16 GiB").default(64),
   cpuMillis: z.number().int().min(100, "At least 0.1 CPU").max(8_000, "At most 8 CPUs"),
   pidsLimit: z.number().int().min(32, "At least 32 processes").max(4_096, "At most 4096 processes"),
   diskMb: z.number().int().min(64).max(100_000),
@@ -24,6 +26,10 @@ const TemplateInput = z.object({
   workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
   setupScript: z.string().max(64 * 1024).nullable(),
   warmPoolSize: z.number().int().min(0, "0 turns the pool off").max(50, "At most 50 warm containers per worker").default(0),
+}).refine((template) => template.memoryReservationMb <= template.memoryMb, {
+  path: ["memoryReservationMb"], message: "At most the memory limit",
+  // Only between two valid numbers: a wrong limit is that field's error alone.
+  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
 });
 
 const StepInput = z.object({

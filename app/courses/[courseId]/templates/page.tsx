@@ -22,18 +22,18 @@ export default function TemplatesPage() {
 
 type Draft = {
   templateId?: string;
-  name: string; image: string; cpus: string; memoryMb: string; pidsLimit: string; diskMb: string;
+  name: string; image: string; cpus: string; memoryMb: string; memoryReservationMb: string; pidsLimit: string; diskMb: string;
   idleTimeoutMinutes: string; maxLifetimeMinutes: string; workingDir: string; setupScript: string; warmPoolSize: string;
 };
 
 const NEW_TEMPLATE: Draft = {
-  name: "", image: DEFAULT_IMAGE, cpus: "1", memoryMb: "512", pidsLimit: "256", diskMb: "1024",
+  name: "", image: DEFAULT_IMAGE, cpus: "1", memoryMb: "512", memoryReservationMb: "64", pidsLimit: "256", diskMb: "1024",
   idleTimeoutMinutes: "30", maxLifetimeMinutes: "240", workingDir: "/home/student/workspace", setupScript: "", warmPoolSize: "0",
 };
 
 const draftOf = (template: Template): Draft => ({
   templateId: template.id, name: template.name, image: template.image, cpus: String(template.cpuMillis / 1000),
-  memoryMb: String(template.memoryMb), pidsLimit: String(template.pidsLimit), diskMb: String(template.diskMb),
+  memoryMb: String(template.memoryMb), memoryReservationMb: String(template.memoryReservationMb), pidsLimit: String(template.pidsLimit), diskMb: String(template.diskMb),
   idleTimeoutMinutes: String(template.idleTimeoutMinutes), maxLifetimeMinutes: String(template.maxLifetimeMinutes),
   workingDir: template.workingDir, setupScript: template.setupScript ?? "", warmPoolSize: String(template.warmPoolSize ?? 0),
 });
@@ -84,7 +84,7 @@ function Templates({ course }: { course: { id: string; title: string } }) {
                   <td><strong>{template.name}</strong>{template.courseId === null && <span className="badge neutral">shared</span>}</td>
                   <td><code className="tag">{template.image}</code></td>
                   <td className="nowrap">{cpuText(template.cpuMillis)}</td>
-                  <td className="nowrap">{template.memoryMb} MiB</td>
+                  <td className="nowrap">{template.memoryMb} MiB <span className="muted small">({template.memoryReservationMb} reserved)</span></td>
                   <td>{template.pidsLimit}</td>
                   <td className="nowrap">{minutesText(template.idleTimeoutMinutes)} / {minutesText(template.maxLifetimeMinutes)}</td>
                   <td className="actions-cell">
@@ -141,7 +141,7 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const problems: Record<string, string> = {};
-    const whole = (field: "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize") => {
+    const whole = (field: "memoryMb" | "memoryReservationMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize") => {
       const value = Number(draft[field]);
       if (draft[field].trim() === "" || !Number.isInteger(value)) { problems[field] = "Enter a whole number"; return 0; }
       return value;
@@ -150,7 +150,7 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
     if (draft.cpus.trim() === "" || !Number.isFinite(cpus)) problems.cpus = "Enter a number of CPUs, e.g. 0.5";
     const input = {
       courseId, templateId: draft.templateId, name: draft.name, image: draft.image,
-      cpuMillis: Math.round(cpus * 1000), memoryMb: whole("memoryMb"), pidsLimit: whole("pidsLimit"), diskMb: whole("diskMb"),
+      cpuMillis: Math.round(cpus * 1000), memoryMb: whole("memoryMb"), memoryReservationMb: whole("memoryReservationMb"), pidsLimit: whole("pidsLimit"), diskMb: whole("diskMb"),
       network: "NONE" as const, idleTimeoutMinutes: whole("idleTimeoutMinutes"), maxLifetimeMinutes: whole("maxLifetimeMinutes"),
       workingDir: draft.workingDir, setupScript: draft.setupScript.trim() ? draft.setupScript : null,
       warmPoolSize: whole("warmPoolSize"),
@@ -162,8 +162,8 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
 
   const error = save.error;
   const errorOf = (local: Exclude<keyof Draft, "templateId">, server: string = local) => localErrors[local] ?? fieldError(error, server);
-  const general = formErrorText(error, ["name", "image", "cpuMillis", "memoryMb", "pidsLimit", "diskMb", "network", "idleTimeoutMinutes", "maxLifetimeMinutes", "workingDir", "setupScript", "warmPoolSize"]);
-  const numberInput = (field: "cpus" | "memoryMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize", server: string, props: { min: number; max: number; step?: number }) => (
+  const general = formErrorText(error, ["name", "image", "cpuMillis", "memoryMb", "memoryReservationMb", "pidsLimit", "diskMb", "network", "idleTimeoutMinutes", "maxLifetimeMinutes", "workingDir", "setupScript", "warmPoolSize"]);
+  const numberInput = (field: "cpus" | "memoryMb" | "memoryReservationMb" | "pidsLimit" | "diskMb" | "idleTimeoutMinutes" | "maxLifetimeMinutes" | "warmPoolSize", server: string, props: { min: number; max: number; step?: number }) => (
     <input type="number" name={field} inputMode="decimal" value={draft[field]} onChange={set(field)} {...props}
       aria-invalid={Boolean(errorOf(field, server))} />
   );
@@ -190,6 +190,9 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
           </Field>
           <Field label="Memory (MiB)" error={errorOf("memoryMb")} hint="No swap beyond this">
             {numberInput("memoryMb", "memoryMb", { min: 64, max: 16384, step: 64 })}
+          </Field>
+          <Field label="Memory reserved (MiB)" error={errorOf("memoryReservationMb")} hint="What placement counts per student; at most the limit">
+            {numberInput("memoryReservationMb", "memoryReservationMb", { min: 16, max: 16384, step: 16 })}
           </Field>
           <Field label="Process limit" error={errorOf("pidsLimit")} hint="Stops fork bombs">
             {numberInput("pidsLimit", "pidsLimit", { min: 32, max: 4096 })}

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "EnvironmentTemplate" ADD COLUMN     "memoryReservationMb" INTEGER NOT NULL DEFAULT 64;
+
