@@ -14,6 +14,9 @@ test("a student opens the lab, gets a prompt, and computes 42; a reload lands in
 
   const marker = `reload-${Date.now()}`;
   await typeInTerminal(page, `echo ${marker} > ~/workspace/before-reload.txt; hostname -I 2>/dev/null; cat /etc/hostname`);
+  // The command has run (its last line printed) before the page goes: keys still on their way
+  // when a page unloads are the page's, and flow control may hold a few while one is in flight.
+  await expect.poll(() => screenText(page)).toMatch(/^shellroom\s*$/m);
 
   await page.reload();
   await expect(page.getByTestId("terminal-status")).toHaveAttribute("data-state", "connected", { timeout: 60_000 });
