@@ -177,6 +177,8 @@ describe("worker failure and recovery", () => {
     await new Promise((resolve) => child!.once("exit", resolve));
     startWorkerProcess();
     await expect.poll(async () => (await docker.listContainers({ all: true, filters: { name: [`shellroom-env-${orphanId}`] } })).length, { timeout: 30_000 }).toBe(0);
-    await expect(docker.getVolume(`shellroom-ws-${orphanId}`).inspect()).rejects.toThrow();
+    // Its volume goes right after it (polled: the worker removes the container first).
+    const volumeState = () => docker.getVolume(`shellroom-ws-${orphanId}`).inspect().then(() => "present", () => "gone");
+    await expect.poll(volumeState, { timeout: 30_000 }).toBe("gone");
   });
 });
