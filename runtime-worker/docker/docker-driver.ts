@@ -43,6 +43,16 @@ const processGone = (error: unknown) =>
 const shellEnvironment = (size: TerminalSize) =>
   [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"];
 
+/** An exec's exit code once its stream has ended (null when Docker no longer knows it). */
+async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<number | null> {
+  await ended;
+  try {
+    return (await exec.inspect()).ExitCode ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export class DockerDriver implements RuntimeDriver {
   constructor(
     private readonly docker: Docker,
@@ -164,14 +174,7 @@ export class DockerDriver implements RuntimeDriver {
     return {
       stream,
       resize,
-      exited: async () => {
-        await ended;
-        try {
-          return (await exec.inspect()).ExitCode ?? null;
-        } catch {
-          return null;
-        }
-      },
+      exited: () => exitCodeOf(exec, ended),
     };
   }
 
@@ -196,14 +199,7 @@ export class DockerDriver implements RuntimeDriver {
     return {
       output,
       abandon: () => stream.destroy(),
-      exited: async () => {
-        await ended;
-        try {
-          return (await exec.inspect()).ExitCode ?? null;
-        } catch {
-          return null;
-        }
-      },
+      exited: () => exitCodeOf(exec, ended),
     };
   }
 

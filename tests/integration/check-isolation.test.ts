@@ -8,21 +8,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCheck, runScript } from "../../runtime-worker/checks/run-check";
 import { CHECKER_UID } from "../../runtime-worker/docker/container-config";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
-import { EnvironmentSpec } from "../../protocol/worker-messages";
+import { studentSpec } from "../support/student-spec";
 import { runArgvInEnvironment, runInEnvironment } from "../support/run-in-environment";
 
 const docker = new Docker();
 const driver = new DockerDriver(docker, `test-checks-${randomBytes(3).toString("hex")}`);
 const environmentId = `chk-${randomBytes(6).toString("hex")}`;
-const spec = EnvironmentSpec.parse({
-  environmentId,
-  image: "shellroom/default:1",
-  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
-  network: "none",
-  workingDir: "/home/student/workspace",
-  user: "student",
-  ownerId: "check-test-owner",
-});
+const spec = studentSpec(environmentId, "check-test-owner");
 
 /** A command as the student, in a plain shell: the dotfiles below are poisoned on purpose. */
 const asStudent = async (command: string) => {

@@ -11,20 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
 import { compileHolder, HOLDER_MOUNT } from "../../runtime-worker/holder/holder-volume";
-import { EnvironmentSpec } from "../../protocol/worker-messages";
+import { studentSpec } from "../support/student-spec";
 import { runArgvInEnvironment } from "../support/run-in-environment";
 
 const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 const environmentId = `durable-${randomBytes(6).toString("hex")}`;
-const spec = EnvironmentSpec.parse({
-  environmentId,
-  image: "shellroom/default:1",
-  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
-  network: "none",
-  workingDir: "/home/student/workspace",
-  user: "student",
-  ownerId: "durable-shell-test",
-});
+const spec = studentSpec(environmentId, "durable-shell-test");
 const shellCommand = ["/bin/bash", "-l"];
 const size = { cols: 100, rows: 30 };
 let driver: DockerDriver;

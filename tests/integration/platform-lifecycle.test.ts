@@ -4,16 +4,9 @@
  */
 import { spawn } from "node:child_process";
 import { afterAll, expect, it } from "vitest";
+import { isRunning } from "../support/processes";
 import { cloneTestDatabase } from "../support/platform-harness";
 
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let dropDatabase: (() => Promise<void>) | undefined;
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
 import { EnvironmentManager, type TerminalEvents } from "../../runtime-worker/environments";
-import { EnvironmentSpec, type TerminalRef } from "../../protocol/worker-messages";
+import { type TerminalRef } from "../../protocol/worker-messages";
+import { studentSpec } from "../support/student-spec";
 import { runArgvInEnvironment, runInEnvironment } from "../support/run-in-environment";
 
 /** Records every output chunk, exit and tab change the manager reports, per terminal (acking at once). */
@@ -71,15 +72,7 @@ const driver = new DockerDriver(docker, `test-terminal-${randomBytes(3).toString
 const events = new RecordingEvents();
 const manager = new EnvironmentManager(driver, events, pino({ level: "silent" }));
 const environmentId = `term-${randomBytes(6).toString("hex")}`;
-const spec = EnvironmentSpec.parse({
-  environmentId,
-  image: "shellroom/default:1",
-  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
-  network: "none",
-  workingDir: "/home/student/workspace",
-  user: "student",
-  ownerId: "terminal-test-owner",
-});
+const spec = studentSpec(environmentId, "terminal-test-owner");
 const ref: TerminalRef = { environmentId, terminalId: "main" };
 
 /** Types a command whose output is wrapped in markers, and returns what it printed. */

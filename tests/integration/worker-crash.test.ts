@@ -16,16 +16,9 @@ import { createSession, generateSessionToken } from "../../server/auth/sessions"
 import { createDatabase, type Database } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
 import { containerName } from "../../runtime-worker/docker/container-config";
+import { isRunning } from "../support/processes";
 import { cloneTestDatabase, nextEvent, waitForOutput } from "../support/platform-harness";
 
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
