@@ -7,6 +7,7 @@ import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
 import { readHolderPreamble } from "../holder/holder-preamble";
+import { attachThroughRelay, RelayUnavailable } from "../holder/holder-relay";
 import {
   ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
   containerCreateOptions, containerName, homeVolumeName, pooledContainerName, pooledContainerOptions, pooledVolumeName,
@@ -53,6 +54,18 @@ async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<numb
   }
 }
 
+/**
+ * The relay enters a container's namespaces from this host: the engine must be on this host
+ * (a unix socket: its pids are this kernel's) and the worker root. SHELLROOM_DIRECT_ATTACH=0
+ * turns it off (every attach is then an exec, as before).
+ */
+function relayPossible(docker: Docker) {
+  if (process.env.SHELLROOM_DIRECT_ATTACH === "0") return false;
+  // socketPath: a path, or dockerode's finder of the default one; an engine over TCP has none.
+  const modem = docker.modem as { socketPath?: unknown };
+  return (typeof modem.socketPath === "string" || typeof modem.socketPath === "function") && process.getuid?.() === 0;
+}
+
 export class DockerDriver implements RuntimeDriver {
   constructor(
     private readonly docker: Docker,
@@ -61,6 +74,8 @@ export class DockerDriver implements RuntimeDriver {
     private readonly volumes?: WorkspaceVolumes,
     /** The compiled PTY holder: shells then outlive the worker. Without it they end with it. */
     private readonly holder?: HolderBinary,
+    /** Attach to running shells through the holder's relay instead of an exec (see holder-relay.ts). */
+    private directAttach = holder !== undefined && relayPossible(docker),
   ) {}
 
   /** The holder's volume for containers made from `image` (filled once per driver). */
@@ -86,6 +101,14 @@ export class DockerDriver implements RuntimeDriver {
   async attachShell(environmentId: string, terminalId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
     const info = await this.inspect(environmentId);
     if (!info?.Mounts.some((mount) => mount.Destination === HOLDER_MOUNT)) return this.exec(environmentId, command, size);
+    if (this.directAttach && this.holder && info.State.Running && info.State.Pid > 0) {
+      try {
+        return await attachThroughRelay({ binary: this.holder.binary, containerPid: info.State.Pid, terminalId, size });
+      } catch (error) {
+        // No holder yet (a new tab, a cold start): the exec below starts it. A relay that cannot run here is not tried again.
+        if (error instanceof RelayUnavailable && error.lasting) this.directAttach = false;
+      }
+    }
     const shell = await this.exec(environmentId, [HOLDER_BINARY, "attach", terminalId, String(size.cols), String(size.rows), "--", ...command], size);
     try {
       return { ...shell, history: await readHolderPreamble(shell.stream) };

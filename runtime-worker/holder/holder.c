@@ -5,6 +5,7 @@
  *
  *   shellroom-holder attach NAME COLS ROWS -- COMMAND [ARGS...]
  *   shellroom-holder start NAME COLS ROWS -- COMMAND [ARGS...]
+ *   shellroom-holder relay NAME
  *
  * The first attach for NAME starts a holder daemon (its own session, reparented to the
  * container's init) that owns a pseudo-terminal with COMMAND on it, keeps the last
@@ -15,6 +16,13 @@
  * When the shell exits, the client exits with the shell's status. `start` only starts the
  * holder (the warm pool's shells: the first attach then gets the prompt from the replay).
  *
+ * The holder also listens on an abstract socket (RELAY_PREFIX NAME) in the container's
+ * network namespace. `relay` runs on the worker's host, inside that namespace only (the
+ * worker starts it with nsenter --net as nobody), and passes the holder's frames through
+ * unchanged: the worker then reaches a running shell without a `docker exec`, and an
+ * abstract name can only lead to sockets of the student's own container, never to a path
+ * the student could point at a host socket.
+ *
  * Why C, and our own: it must run in any image an instructor builds (so: one static
  * binary, no libc or interpreter assumed), and dtach/abduco neither replay output with a
  * byte offset nor exit with the shell's status. Every buffer is bounded; both directions
@@ -22,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -47,6 +56,10 @@
 #define F_OUTPUT 3
 #define F_EXIT 4
 #define F_HELLO 5 /* u64 offset of the first replayed byte, u32 replay length */
+/* The abstract socket's name: its version changes with the frame format. */
+#define RELAY_PREFIX "shellroom-holder-1/"
+/* relay's exit status when no holder listens under NAME. */
+#define EXIT_NO_HOLDER 3
 
 struct buffer {
   unsigned char data[FRAME_MAX + 5 + 64];
@@ -145,6 +158,15 @@ static int connect_to(const char *path) {
   return -1;
 }
 
+/* The abstract address for NAME (sun_path starts with a NUL); its length for bind/connect. */
+static socklen_t abstract_address(struct sockaddr_un *addr, const char *name) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  int n = snprintf(addr->sun_path + 1, sizeof addr->sun_path - 1, "%s%s", RELAY_PREFIX, name);
+  if (n < 0 || (size_t)n >= sizeof addr->sun_path - 1) return 0;
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
 /* ---------------------------------------------------------------- the holder daemon */
 
 static unsigned char ring[RING_BYTES];
@@ -196,7 +218,7 @@ static int take_frames(struct buffer *in, struct buffer *pending, int master) {
   return pending->len == 0 && state < 0 ? -1 : 0;
 }
 
-static void run_holder(int listener, int master, pid_t child) {
+static void run_holder(int listener, int relay_listener, int master, pid_t child) {
   int client = -1;
   struct buffer in = {.len = 0}, pending = {.len = 0}, out = {.len = 0};
   int exit_status = -1;
@@ -210,18 +232,20 @@ static void run_holder(int listener, int master, pid_t child) {
       child_changed = 0;
       if (waitpid(child, &status, WNOHANG) == child) exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
-    struct pollfd fds[3];
+    struct pollfd fds[4];
     /* Read the shell only while what was read last has gone out: a slow client holds it. */
     int want_master = client < 0 || out.len == 0;
     fds[0] = (struct pollfd){listener, POLLIN, 0};
     fds[1] = (struct pollfd){master, (short)((want_master ? POLLIN : 0) | (pending.len > 0 ? POLLOUT : 0)), 0};
     fds[2] = (struct pollfd){client, (short)((in.len < sizeof in.data ? POLLIN : 0) | (out.len > 0 ? POLLOUT : 0)), 0};
+    fds[3] = (struct pollfd){relay_listener, POLLIN, 0};
     /* Once the shell has exited, whatever it left is read, then the client is told. */
-    int ready = poll(fds, 3, exit_status >= 0 ? 50 : -1);
+    int ready = poll(fds, 4, exit_status >= 0 ? 50 : -1);
     if (ready < 0 && errno != EINTR) die("poll");
     int master_done = 0;
-    if (ready > 0 && (fds[0].revents & POLLIN)) {
-      int fresh = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    int arriving = ready <= 0 ? -1 : (fds[0].revents & POLLIN) ? listener : (fds[3].revents & POLLIN) ? relay_listener : -1;
+    if (arriving >= 0) {
+      int fresh = accept4(arriving, NULL, NULL, SOCK_CLOEXEC);
       if (fresh >= 0) {
         if (client >= 0) close(client); /* the newest attach wins */
         client = fresh;
@@ -266,7 +290,7 @@ static void run_holder(int listener, int master, pid_t child) {
 }
 
 /* Starts the holder for NAME in the background; returns once it listens. */
-static void start_holder(const char *path, unsigned short cols, unsigned short rows, char **command) {
+static void start_holder(const char *path, const char *name, unsigned short cols, unsigned short rows, char **command) {
   unlink(path); /* a socket nobody answers on is a dead holder's */
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) die("socket");
@@ -276,10 +300,18 @@ static void start_holder(const char *path, unsigned short cols, unsigned short r
   if (bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0) die("bind");
   umask(old);
   if (listen(listener, 4) != 0) die("listen");
+  /* Optional: without it (the name is taken) attaches still come through the path socket. */
+  int relay_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un relay_addr;
+  socklen_t relay_len = abstract_address(&relay_addr, name);
+  if (relay_listener >= 0 && (relay_len == 0 || bind(relay_listener, (struct sockaddr *)&relay_addr, relay_len) != 0 || listen(relay_listener, 4) != 0)) {
+    close(relay_listener);
+    relay_listener = -1;
+  }
 
   pid_t daemon = fork();
   if (daemon < 0) die("fork");
-  if (daemon > 0) { close(listener); waitpid(daemon, NULL, 0); return; }
+  if (daemon > 0) { close(listener); if (relay_listener >= 0) close(relay_listener); waitpid(daemon, NULL, 0); return; }
   /* First child: a new session, then fork again so the holder is reparented to init. */
   setsid();
   pid_t holder = fork();
@@ -291,6 +323,7 @@ static void start_holder(const char *path, unsigned short cols, unsigned short r
   if (child < 0) _exit(1);
   if (child == 0) {
     close(listener);
+    if (relay_listener >= 0) close(relay_listener);
     execvp(command[0], command);
     fprintf(stderr, "shellroom-holder: cannot run %s: %s\r\n", command[0], strerror(errno));
     _exit(127);
@@ -299,7 +332,8 @@ static void start_holder(const char *path, unsigned short cols, unsigned short r
   if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); if (devnull > 2) close(devnull); }
   set_nonblocking(master);
   set_nonblocking(listener);
-  run_holder(listener, master, child);
+  if (relay_listener >= 0) set_nonblocking(relay_listener);
+  run_holder(listener, relay_listener, master, child);
   unlink(path);
   _exit(0);
 }
@@ -386,15 +420,69 @@ static int run_client(int sock) {
   }
 }
 
+/* ---------------------------------------------------------------- the relay (on the worker's host) */
+
+/*
+ * Passes bytes both ways between stdin/stdout and the holder's abstract socket, untouched.
+ * Both directions are non-blocking and buffered apart, so input (a Ctrl-C) still goes in
+ * while the worker is not reading output.
+ */
+static int run_relay(const char *name) {
+  struct sockaddr_un addr;
+  socklen_t len = abstract_address(&addr, name);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || len == 0 || connect(sock, (struct sockaddr *)&addr, len) != 0) return EXIT_NO_HOLDER;
+  signal(SIGPIPE, SIG_IGN);
+  set_nonblocking(0);
+  set_nonblocking(1);
+  set_nonblocking(sock);
+  struct buffer to_holder = {.len = 0}, to_stdout = {.len = 0};
+  for (;;) {
+    struct pollfd fds[3] = {
+      {to_holder.len == 0 ? 0 : -1, POLLIN, 0},
+      {to_stdout.len > 0 ? 1 : -1, POLLOUT, 0},
+      {sock, (short)((to_stdout.len == 0 ? POLLIN : 0) | (to_holder.len > 0 ? POLLOUT : 0)), 0},
+    };
+    if (poll(fds, 3, -1) < 0) { if (errno == EINTR) continue; return 125; }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(0, to_holder.data, sizeof to_holder.data);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return 0; /* the worker detached */
+      if (got > 0) to_holder.len = (size_t)got;
+    }
+    if ((fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) && flush(1, &to_stdout) != 0) return 0;
+    if ((fds[2].revents & POLLOUT) && flush(sock, &to_holder) != 0) return 0;
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(sock, to_stdout.data, sizeof to_stdout.data);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        /* The holder ended the attach (the shell exited, or a newer attach won): pass on what is left. */
+        fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
+        write_all(1, to_stdout.data, to_stdout.len);
+        return 0;
+      }
+      if (got > 0) to_stdout.len = (size_t)got;
+    }
+  }
+}
+
+static int valid_name(const char *name) {
+  if (!*name) return 0;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-')) return 0;
+  return 1;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "relay") == 0) {
+    if (!valid_name(argv[2])) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
+    return run_relay(argv[2]);
+  }
   int start_only = argc >= 2 && strcmp(argv[1], "start") == 0;
   if (argc < 7 || (!start_only && strcmp(argv[1], "attach") != 0) || strcmp(argv[5], "--") != 0) {
-    fprintf(stderr, "usage: shellroom-holder attach|start NAME COLS ROWS -- COMMAND [ARGS...]\n");
+    fprintf(stderr, "usage: shellroom-holder attach|start NAME COLS ROWS -- COMMAND [ARGS...], or relay NAME\n");
     return 2;
   }
   const char *name = argv[2];
-  for (const char *c = name; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-')) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
+  if (!valid_name(name)) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
   unsigned short cols = (unsigned short)atoi(argv[3]), rows = (unsigned short)atoi(argv[4]);
   char path[108];
   socket_path(path, sizeof path, name);
@@ -405,12 +493,12 @@ int main(int argc, char **argv) {
      * finds nobody answering and starts the shell then.
      */
     struct stat st;
-    if (lstat(path, &st) != 0) start_holder(path, cols ? cols : 80, rows ? rows : 24, argv + 6);
+    if (lstat(path, &st) != 0) start_holder(path, name, cols ? cols : 80, rows ? rows : 24, argv + 6);
     return 0;
   }
   int sock = connect_to(path);
   if (sock < 0) {
-    start_holder(path, cols ? cols : 80, rows ? rows : 24, argv + 6);
+    start_holder(path, name, cols ? cols : 80, rows ? rows : 24, argv + 6);
     for (int i = 0; i < 200 && sock < 0; i++) {
       sock = connect_to(path);
       if (sock < 0) usleep(10000);

@@ -13,6 +13,7 @@ import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config"
 import { compileHolder, HOLDER_MOUNT } from "../../runtime-worker/holder/holder-volume";
 import { studentSpec } from "../support/student-spec";
 import { runArgvInEnvironment } from "../support/run-in-environment";
+import { engineNow, execsCreated } from "../support/docker-events";
 
 const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 const environmentId = `durable-${randomBytes(6).toString("hex")}`;
@@ -20,6 +21,7 @@ const spec = studentSpec(environmentId, "durable-shell-test");
 const shellCommand = ["/bin/bash", "-l"];
 const size = { cols: 100, rows: 30 };
 let driver: DockerDriver;
+let containerId: string;
 
 /** Collects a stream's output as text (the holder hands the stream over paused). */
 function collect(stream: Duplex) {
@@ -40,7 +42,7 @@ async function waitFor(what: string, probe: () => boolean, timeoutMs = 20_000) {
 describe("a shell kept by the PTY holder", () => {
   beforeAll(async () => {
     driver = new DockerDriver(docker, `test-durable-${randomBytes(3).toString("hex")}`, undefined, await compileHolder());
-    await driver.create(spec);
+    containerId = (await driver.create(spec)).containerId;
     await driver.start(environmentId);
   });
 
@@ -106,6 +108,70 @@ describe("a shell kept by the PTY holder", () => {
     }
     shell.stream.write("\x03exit\r");
     await shell.exited();
+  });
+
+  it("a running shell is reached again without a docker exec (the holder's relay)", async () => {
+    const first = await driver.attachShell(environmentId, "relayed", shellCommand, size);
+    const seen = collect(first.stream);
+    first.stream.write(`echo "first""-attach"\r`);
+    await waitFor("the first attach", () => seen.value.includes("first-attach"));
+    first.stream.destroy();
+
+    const since = engineNow();
+    const second = await driver.attachShell(environmentId, "relayed", shellCommand, size);
+    const text = collect(second.stream);
+    second.stream.write(`echo "second""-attach"\r`);
+    await waitFor("the second attach", () => text.value.includes("second-attach"));
+    // The engine's own record: no exec was created in the container for the second attach.
+    expect(await execsCreated(docker, containerId, since)).toEqual([]);
+
+    // Input still gets in while the output is held back: Ctrl-C ends a flood nobody reads.
+    second.stream.pause();
+    second.stream.write("yes shellroom-relay-flood\r");
+    let held = -1;
+    let steady = 0;
+    await waitFor("the relay's buffers to fill", () => {
+      const now = second.stream.readableLength;
+      steady = now > 0 && now === held ? steady + 1 : 0;
+      held = now;
+      return steady >= 5;
+    }, 20_000);
+    second.stream.write("\x03");
+    second.stream.write(`echo "after""-interrupt"\r`);
+    const after = collect(second.stream);
+    await waitFor("the shell to answer after Ctrl-C", () => after.value.includes("after-interrupt"), 60_000);
+    second.stream.write("exit\r");
+    expect(await second.exited()).toBe(0);
+  });
+
+  it("a fake holder a student planted under a terminal's name gets them a real shell, and the worker nothing worse", async () => {
+    // Binds the relay's abstract name for "planted" first and answers every attach with junk.
+    const fake = [
+      "import socket, os",
+      "s = socket.socket(socket.AF_UNIX)",
+      "s.bind('\\0shellroom-holder-1/planted')",
+      "s.listen(4)",
+      "open('/tmp/planted-ready', 'w').close()",
+      "while True:",
+      "    c, _ = s.accept()",
+      "    c.sendall(b'\\x05\\xff\\xff\\xff\\xff' + os.urandom(4096))",
+      "    c.close()",
+    ].join("\n");
+    const fakeHolder = await driver.exec(environmentId, ["python3", "-c", fake], size);
+    fakeHolder.stream.resume();
+    for (let attempt = 0; ; attempt++) {
+      const ready = await runArgvInEnvironment(driver, environmentId, ["sh", "-c", "test -e /tmp/planted-ready && echo ready"]);
+      if (ready.output.includes("ready")) break;
+      if (attempt > 100) throw new Error("the fake holder never listened");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const shell = await driver.attachShell(environmentId, "planted", shellCommand, size);
+    const text = collect(shell.stream);
+    shell.stream.write(`echo "real""-shell"\r`);
+    await waitFor("a real shell", () => text.value.includes("real-shell"));
+    shell.stream.write("exit\r");
+    await shell.exited();
+    fakeHolder.stream.destroy();
   });
 
   it("a closed tab's shell is gone: the next attach starts a new one", async () => {

@@ -5,10 +5,13 @@
  * exception: the pre-started shell would predate what the setup changes, so it is ended
  * before the setup runs and the first attach starts a fresh one that sees the setup's work.
  */
+import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AttachReply } from "../../protocol/browser-messages";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runArgvInEnvironment } from "../support/run-in-environment";
+import { engineNow, execsCreated } from "../support/docker-events";
+import { containerName } from "../../runtime-worker/docker/container-config";
 
 let harness: Harness;
 let instructor: string;
@@ -49,12 +52,13 @@ async function startFromPool(labId: string) {
   await expect.poll(() => harness.worker.pool.size, { timeout: 90_000 }).toBe(2);
   await harness.worker.pool.filled();
   const student = await harness.newStudent("Pooled Shell Student");
+  const takenAt = engineNow();
   const started = await harness.trpc("environment.startForLab", { labId }, { cookie: student.cookie });
   expect(started.status).toBe(200);
   const environmentId = started.body.result.data.environmentId as string;
   // Taken from the pool: its workspace is the pooled container's volume.
   expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).volumeName).toMatch(/^shellroom-pool-ws-/);
-  return { cookie: student.cookie, environmentId };
+  return { cookie: student.cookie, environmentId, takenAt };
 }
 
 /**
@@ -76,7 +80,7 @@ async function attachMain(cookie: string, environmentId: string) {
 }
 
 it("a student who takes a warm-pool container finds its main shell already running: the first attach replays a prompt and starts no new shell", async () => {
-  const { cookie, environmentId } = await startFromPool(plainLab);
+  const { cookie, environmentId, takenAt } = await startFromPool(plainLab);
   // One shell, already at its prompt (in real use the pool filled long before the class).
   await expect.poll(() => mainShellsWaiting(environmentId), { timeout: 30_000 }).toEqual([{ pid: expect.any(Number), atPrompt: true }]);
   const before = await mainShells(environmentId);
@@ -87,6 +91,9 @@ it("a student who takes a warm-pool container finds its main shell already runni
   // The screen came from the holder's replay: the prompt the pre-started shell printed.
   expect(reply.screen).toMatch(/student@shellroom[\s\S]*\$/);
   expect(await mainShells(environmentId)).toEqual(before);
+  // From taking it to the first screen, the engine ran no exec (the test's own `ps` aside): a rename and an attach.
+  const execs = await execsCreated(new Docker(), containerName(environmentId), takenAt);
+  expect(execs.filter((command) => !command.startsWith("ps "))).toEqual([]);
 
   // And it is a live shell, at the terminal's size now.
   const echoed = waitForOutput(socket, /cols=100/);
