@@ -57,8 +57,12 @@ export interface ResourceSample {
 }
 
 export interface RuntimeDriver {
-  /** Creates the environment's container and workspace volume; no-op when they exist. */
-  create(spec: EnvironmentSpec): Promise<{ containerId: string; volumeName: string; created: boolean }>;
+  /**
+   * Creates the environment's container and workspace volume; no-op when they exist. Given
+   * `shell`, the container starts it itself where shells can outlive their attach (no exec
+   * on the way to the first prompt).
+   */
+  create(spec: EnvironmentSpec, shell?: ShellToStart): Promise<{ containerId: string; volumeName: string; created: boolean }>;
   start(environmentId: string): Promise<void>;
   state(environmentId: string): Promise<RuntimeState>;
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */

@@ -21,7 +21,12 @@ import type { Logger } from "../common/logger";
  * when its connection closes, so closing a tab hangs up the tagged shell explicitly.
  */
 const shellCommand = (terminalId: string) => ["/bin/bash", "-l", "-s", `shellroom-tab=${terminalId}`];
-const hangUpScript = (terminalId: string) => `pkill -HUP -f -- 'shellroom-tab=${terminalId}$' || true`;
+/**
+ * The tab's tagged processes: its shell and holder. PID 1 is left out: for a shell the
+ * container's own command started, docker-init's command line carries the tag too.
+ */
+const taggedProcesses = (terminalId: string) => `pgrep -f -- 'shellroom-tab=${terminalId}$' | grep -vx 1`;
+const hangUpScript = (terminalId: string) => `${taggedProcesses(terminalId)} | xargs -r kill -HUP 2>/dev/null || true`;
 /** The environment's first terminal: the one every lab page opens. */
 const MAIN_TERMINAL = "main";
 /**
@@ -35,7 +40,7 @@ export const POOLED_MAIN_SHELL: ShellToStart = { terminalId: MAIN_TERMINAL, comm
  * that the next attach starts a new one instead of reattaching to the ending one.
  */
 const hangUpAndWaitScript = (terminalId: string) => `${hangUpScript(terminalId)}
-for i in $(seq 200); do pgrep -f -- 'shellroom-tab=${terminalId}$' >/dev/null || exit 0; sleep 0.05; done
+for i in $(seq 200); do ${taggedProcesses(terminalId)} >/dev/null || exit 0; sleep 0.05; done
 exit 1`;
 /** What the terminal would send for these keys, had its input queue room for them. */
 const SIGNAL_OF_KEY: Record<string, string> = { "\x03": "INT", "\x1c": "QUIT", "\x1a": "TSTP" };
@@ -45,7 +50,7 @@ const SIGNAL_OF_KEY: Record<string, string> = { "\x03": "INT", "\x1c": "QUIT", "
  * (the shell at its prompt, or the holder's own terminal, is left alone).
  */
 const signalScript = (terminalId: string, signal: string) =>
-  `for pid in $(pgrep -f -- 'shellroom-tab=${terminalId}$'); do ps -o pgid=,tpgid= -p "$pid"; done`
+  `for pid in $(${taggedProcesses(terminalId)}); do ps -o pgid=,tpgid= -p "$pid"; done`
   + ` | awk '$2 > 0 && $1 != $2 { print $2 }' | sort -u | while read -r group; do kill -${signal} -- "-$group"; done; true`;
 /** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
 const SIGNAL_EVERY_MS = 1000;
@@ -134,7 +139,8 @@ export class EnvironmentManager {
       }
     }
     const { containerId, volumeName, created } = await this.engineTurns(async () => {
-      const made = await this.driver.create(spec);
+      // Without a setup script the main shell starts with the container; with one it must wait for the setup.
+      const made = await this.driver.create(spec, spec.setupScript?.trim() ? undefined : POOLED_MAIN_SHELL);
       if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
       return made;
     });

@@ -12,6 +12,8 @@ export const LABEL_OWNER = "dev.shellroom.owner";
 export const LABEL_WORKER = "dev.shellroom.worker";
 /** On warm-pool containers: which template shape they were made for. */
 export const LABEL_POOL = "dev.shellroom.pool";
+/** The terminal whose shell the container's own command starts under the PTY holder (no exec needed). */
+export const LABEL_HELD_SHELL = "dev.shellroom.held-shell";
 
 export const ENVIRONMENT_PREFIX = "shellroom-env-";
 export const POOL_PREFIX = "shellroom-pool-";

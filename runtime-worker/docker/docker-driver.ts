@@ -7,9 +7,9 @@ import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
 import { readHolderPreamble } from "../holder/holder-preamble";
-import { attachThroughRelay, RelayUnavailable } from "../holder/holder-relay";
+import { attachThroughRelay, NoHolderListening, RelayUnavailable } from "../holder/holder-relay";
 import {
-  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
+  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_HELD_SHELL, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
   containerCreateOptions, containerName, homeVolumeName, pooledContainerName, pooledContainerOptions, pooledVolumeName,
   studentVolumes, volumeName,
 } from "./container-config";
@@ -54,6 +54,9 @@ async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<numb
   }
 }
 
+/** How long after its container started a held shell may still be getting ready to listen. */
+const HELD_SHELL_GRACE_MS = 5_000;
+
 /**
  * The relay enters a container's namespaces from this host: the engine must be on this host
  * (a unix socket: its pids are this kernel's) and the worker root. SHELLROOM_DIRECT_ATTACH=0
@@ -81,15 +84,26 @@ export class DockerDriver implements RuntimeDriver {
   /** The holder's volume for containers made from `image` (filled once per driver). */
   private holderVolume?: Promise<string>;
 
-  /** Mounts the PTY holder read-only into a container about to be created. */
-  private async withHolder(options: Docker.ContainerCreateOptions): Promise<Docker.ContainerCreateOptions> {
+  /**
+   * Mounts the PTY holder read-only into a container about to be created and, given a shell,
+   * makes starting it the container's command (`shellroom-holder init`): that shell is then
+   * running from the container's first moment, and no exec is needed to start it.
+   */
+  private async withHolder(options: Docker.ContainerCreateOptions, shell?: ShellToStart): Promise<Docker.ContainerCreateOptions> {
     if (!this.holder) return options;
     this.holderVolume ??= ensureHolderVolume(this.docker, options.Image!, this.holder).catch((error: unknown) => {
       this.holderVolume = undefined; // try again with the next container
       throw error;
     });
     const mount = { Type: "volume" as const, Source: await this.holderVolume, Target: HOLDER_MOUNT, ReadOnly: true };
-    return { ...options, HostConfig: { ...options.HostConfig, Mounts: [...(options.HostConfig?.Mounts ?? []), mount] } };
+    const mounted = { ...options, HostConfig: { ...options.HostConfig, Mounts: [...(options.HostConfig?.Mounts ?? []), mount] } };
+    if (!shell) return mounted;
+    const { terminalId, command, size } = shell;
+    return {
+      ...mounted,
+      Cmd: [HOLDER_BINARY, "init", terminalId, String(size.cols), String(size.rows), "--", ...command],
+      Labels: { ...mounted.Labels, [LABEL_HELD_SHELL]: terminalId },
+    };
   }
 
   /**
@@ -102,11 +116,19 @@ export class DockerDriver implements RuntimeDriver {
     const info = await this.inspect(environmentId);
     if (!info?.Mounts.some((mount) => mount.Destination === HOLDER_MOUNT)) return this.exec(environmentId, command, size);
     if (this.directAttach && this.holder && info.State.Running && info.State.Pid > 0) {
-      try {
-        return await attachThroughRelay({ binary: this.holder.binary, containerPid: info.State.Pid, terminalId, size });
-      } catch (error) {
-        // No holder yet (a new tab, a cold start): the exec below starts it. A relay that cannot run here is not tried again.
-        if (error instanceof RelayUnavailable && error.lasting) this.directAttach = false;
+      // The container's own command starts this shell: right after the start it may not listen yet.
+      const startedAt = Date.parse(info.State.StartedAt);
+      const waitUntil = info.Config.Labels?.[LABEL_HELD_SHELL] === terminalId && Date.now() - startedAt < HELD_SHELL_GRACE_MS
+        ? startedAt + HELD_SHELL_GRACE_MS : 0;
+      for (;;) {
+        try {
+          return await attachThroughRelay({ binary: this.holder.binary, containerPid: info.State.Pid, terminalId, size });
+        } catch (error) {
+          // No holder (a new tab; a shell that ended): the exec below starts it. A relay that cannot run here is not tried again.
+          if (error instanceof RelayUnavailable && error.lasting) this.directAttach = false;
+          if (!(error instanceof NoHolderListening) || Date.now() > waitUntil) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       }
     }
     const shell = await this.exec(environmentId, [HOLDER_BINARY, "attach", terminalId, String(size.cols), String(size.rows), "--", ...command], size);
@@ -118,7 +140,7 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async create(spec: EnvironmentSpec) {
+  async create(spec: EnvironmentSpec, shell?: ShellToStart) {
     const existing = await this.inspect(spec.environmentId);
     // The workspace a container already has wins (it may have come from the warm pool).
     const volume = (existing && workspaceVolumeOf(existing)) ?? spec.volumeName ?? volumeName(spec.environmentId);
@@ -134,7 +156,7 @@ export class DockerDriver implements RuntimeDriver {
       }, diskBytes);
     }
     try {
-      const container = await this.docker.createContainer(await this.withHolder(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId)));
+      const container = await this.docker.createContainer(await this.withHolder(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId), shell));
       return { containerId: container.id, volumeName: volume, created: !replacing };
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
@@ -253,39 +275,13 @@ export class DockerDriver implements RuntimeDriver {
       await this.createVolume(name, { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, diskBytes);
     }
     try {
-      const container = await this.docker.createContainer(await this.withHolder(pooledContainerOptions(template, slotId, poolKey, this.workerId)));
+      const container = await this.docker.createContainer(await this.withHolder(pooledContainerOptions(template, slotId, poolKey, this.workerId), shell));
       await container.start();
-      if (shell && this.holder) await this.startHeldShell(container, shell);
     } catch (error) {
       await this.removePooled(slotId);
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${template.image}" does not exist on this worker.`);
       throw error;
     }
-  }
-
-  /**
-   * Starts a terminal's shell under the PTY holder without attaching (as the terminal's own
-   * exec would, same user and environment); returns once the holder listens. The shell is
-   * no child of this exec, so the exec's end does not end it.
-   */
-  private async startHeldShell(container: Docker.Container, shell: ShellToStart) {
-    const { terminalId, command, size } = shell;
-    const exec = await container.exec({
-      Cmd: [HOLDER_BINARY, "start", terminalId, String(size.cols), String(size.rows), "--", ...command],
-      AttachStdout: true, AttachStderr: true, Tty: false, Env: shellEnvironment(size),
-    });
-    const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
-    const output = new PassThrough();
-    const chunks: Buffer[] = [];
-    output.on("data", (chunk: Buffer) => chunks.push(chunk));
-    this.docker.modem.demuxStream(stream, output, output);
-    await new Promise<void>((resolve) => {
-      stream.once("end", resolve);
-      stream.once("close", resolve);
-      stream.once("error", () => resolve());
-    });
-    const { ExitCode } = await exec.inspect();
-    if (ExitCode !== 0) throw new Error(`the PTY holder did not start the ${terminalId} shell (exit ${ExitCode}): ${Buffer.concat(chunks).toString("utf8").trim().slice(-300)}`);
   }
 
   async listPooled() {

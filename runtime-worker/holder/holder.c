@@ -6,6 +6,7 @@
  *   shellroom-holder attach NAME COLS ROWS -- COMMAND [ARGS...]
  *   shellroom-holder start NAME COLS ROWS -- COMMAND [ARGS...]
  *   shellroom-holder relay NAME
+ *   shellroom-holder init NAME COLS ROWS -- COMMAND [ARGS...]
  *
  * The first attach for NAME starts a holder daemon (its own session, reparented to the
  * container's init) that owns a pseudo-terminal with COMMAND on it, keeps the last
@@ -15,6 +16,10 @@
  * newer client replaces an older one (the old worker's exec is gone or about to be).
  * When the shell exits, the client exits with the shell's status. `start` only starts the
  * holder (the warm pool's shells: the first attach then gets the prompt from the replay).
+ *
+ * `init` is a container's command: it starts the holder for NAME as `start` does, then
+ * waits for ever as `idle` (docker-init above it reaps and forwards signals), so the main terminal's
+ * shell is running from the container's first moment, without a `docker exec`.
  *
  * The holder also listens on an abstract socket (RELAY_PREFIX NAME) in the container's
  * network namespace. `relay` runs on the worker's host, inside that namespace only (the
@@ -472,13 +477,19 @@ static int valid_name(const char *name) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "idle") == 0) {
+    signal(SIGHUP, SIG_IGN);
+    for (;;) pause();
+  }
+  int init = argc >= 2 && strcmp(argv[1], "init") == 0;
+  if (init) argv[1] = "start"; /* the same start, then the wait below */
   if (argc == 3 && strcmp(argv[1], "relay") == 0) {
     if (!valid_name(argv[2])) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
     return run_relay(argv[2]);
   }
   int start_only = argc >= 2 && strcmp(argv[1], "start") == 0;
   if (argc < 7 || (!start_only && strcmp(argv[1], "attach") != 0) || strcmp(argv[5], "--") != 0) {
-    fprintf(stderr, "usage: shellroom-holder attach|start NAME COLS ROWS -- COMMAND [ARGS...], or relay NAME\n");
+    fprintf(stderr, "usage: shellroom-holder attach|start|init NAME COLS ROWS -- COMMAND [ARGS...], or relay NAME\n");
     return 2;
   }
   const char *name = argv[2];
@@ -493,7 +504,21 @@ int main(int argc, char **argv) {
      * finds nobody answering and starts the shell then.
      */
     struct stat st;
+    if (init) {
+      /* What an exec'd terminal gets besides the container's environment. */
+      char value[16];
+      snprintf(value, sizeof value, "%u", cols ? cols : 80);
+      setenv("COLUMNS", value, 1);
+      snprintf(value, sizeof value, "%u", rows ? rows : 24);
+      setenv("LINES", value, 1);
+      setenv("COLORTERM", "truecolor", 1);
+    }
     if (lstat(path, &st) != 0) start_holder(path, name, cols ? cols : 80, rows ? rows : 24, argv + 6);
+    if (init) {
+      /* Waits under a name of its own: hanging up the terminal's tagged processes must not end the container. */
+      execl("/proc/self/exe", "shellroom-holder", "idle", (char *)NULL);
+      for (;;) pause();
+    }
     return 0;
   }
   int sock = connect_to(path);

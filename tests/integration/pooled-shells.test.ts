@@ -28,8 +28,8 @@ const withSetup = {
 let plainLab: string;
 let setupLab: string;
 
-async function pooledLab(template: typeof plain) {
-  const saved = await harness.trpc("authoring.saveTemplate", { courseId: harness.courseId, ...template, warmPoolSize: 1 }, { cookie: instructor });
+async function pooledLab(template: typeof plain, warmPoolSize = 1) {
+  const saved = await harness.trpc("authoring.saveTemplate", { courseId: harness.courseId, ...template, warmPoolSize }, { cookie: instructor });
   expect(saved.status).toBe(200);
   const lab = await harness.trpc("authoring.saveLab", {
     courseId: harness.courseId, templateId: saved.body.result.data.id, title: template.name, instructions: "", published: true, steps: [],
@@ -99,6 +99,22 @@ it("a student who takes a warm-pool container finds its main shell already runni
   const echoed = waitForOutput(socket, /cols=100/);
   socket.emit("terminal:input", { environmentId, data: "echo cols=$(tput cols)\r" });
   await echoed;
+});
+
+it("a cold start needs no exec either: the container's own command starts the main shell", async () => {
+  const coldLab = await pooledLab({ ...plain, name: "Cold, no setup", memoryMb: 160 }, 0);
+  const student = await harness.newStudent("Cold Shell Student");
+  const startedAt = engineNow();
+  const started = await harness.trpc("environment.startForLab", { labId: coldLab }, { cookie: student.cookie });
+  expect(started.status).toBe(200);
+  const environmentId = started.body.result.data.environmentId as string;
+  const { socket, reply } = await attachMain(student.cookie, environmentId);
+  expect(reply.ok).toBe(true);
+  const echoed = waitForOutput(socket, /cold=ok/);
+  socket.emit("terminal:input", { environmentId, data: "echo cold=$(echo ok)\r" });
+  await echoed;
+  expect(await execsCreated(new Docker(), containerName(environmentId), startedAt)).toEqual([]);
+  expect(await mainShells(environmentId)).toHaveLength(1);
 });
 
 it("a pool with a setup-script template still runs the setup before the student's shell sees its effects", async () => {
