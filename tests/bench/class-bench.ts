@@ -141,7 +141,7 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   say(`  server pid ${processes.serverPid}, worker pid ${processes.workerPid} (${workerId}, at most ${workerMaxEnvironments(options)} environments) at ${url}`);
   const db: Database = createDatabase(processes.databaseUrl);
-  /** Every student this phase joined, with the sockets of their open pages. */
+  /** The sockets of the students' open pages (closed at the end). */
   const sockets = new Set<Socket>();
   let labId = "";
   let studentNumber = 0;
@@ -296,7 +296,10 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       workerRss: [workerRssBefore, readRss(processes.workerPid) ?? Number.NaN] as [number, number],
       benchRss: [benchRssBefore, process.memoryUsage.rss()] as [number, number],
     };
-    const idleEcho = await measureEcho(bystander.terminal, options.echoSamples);
+    const idleEcho = await measureEcho(bystander.terminal, options.echoSamples).catch((error) => {
+      anomalies.push(`(m) the bystander's echo among ${placed} idle failed: ${errorText(error)}`);
+      return [] as number[];
+    });
     say(`  bystander echo among ${placed} idle: p50 ${formatMs(percentile(idleEcho, 50))}, p99 ${formatMs(percentile(idleEcho, 99))}`);
     return { placed, errors, queuedReplies, placeMs, memory, bystanderEcho: { quiet, idle: idleEcho } };
   }
@@ -327,6 +330,10 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const mem = idle.memory;
     const perEnvironment = (before: number, after: number) => (m ? (after - before) / m : Number.NaN);
     const shimsAfter = mem.engineAfter.shims;
+    const perContainer = (total: number, count: number) => (count ? total / count : Number.NaN);
+    const attributable = perContainer(mem.engineAfter.containers.bytes, mem.engineAfter.containers.count) + perContainer(shimsAfter.pss, shimsAfter.count) +
+      perEnvironment(mem.engineBefore.dockerd.pss, mem.engineAfter.dockerd.pss) + perEnvironment(mem.engineBefore.containerd.pss, mem.engineAfter.containerd.pss) +
+      perEnvironment(...mem.workerRss) + perEnvironment(...mem.serverRss);
     const quietP99 = percentile(idle.bystanderEcho.quiet, 99);
     const idleP99 = percentile(idle.bystanderEcho.idle, 99);
     const lines = [
@@ -348,11 +355,13 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       `(m) host memory per idle environment: ${formatMiB(perEnvironment(mem.availableAfter + (mem.benchRss[1] - mem.benchRss[0]), mem.availableBefore))} ` +
         `(MemAvailable ${formatMiB(mem.availableBefore)} -> ${formatMiB(mem.availableAfter)}, ${options.settleSeconds} s after the last placement, ` +
         `less this process's growth ${signedMiB(mem.benchRss[1] - mem.benchRss[0])} for the students' ${m + 1} open pages; other work on the host counts too)`,
-      `(m)   of which the engine: containerd shim ${formatMiB(shimsAfter.count ? shimsAfter.pss / shimsAfter.count : Number.NaN)} PSS ` +
-        `(${formatMiB(shimsAfter.count ? shimsAfter.rss / shimsAfter.count : Number.NaN)} RSS) per container (${shimsAfter.count} shims found), ` +
+      `(m)   of which the engine: containerd shim ${formatMiB(perContainer(shimsAfter.pss, shimsAfter.count))} PSS ` +
+        `(${formatMiB(perContainer(shimsAfter.rss, shimsAfter.count))} RSS) per container (${shimsAfter.count} shims found), ` +
         `dockerd ${signedMiB(perEnvironment(mem.engineBefore.dockerd.pss, mem.engineAfter.dockerd.pss))} PSS, containerd ${signedMiB(perEnvironment(mem.engineBefore.containerd.pss, mem.engineAfter.containerd.pss))} PSS per environment`,
-      `(m)   the container itself (cgroup usage, page cache included): ${formatMiB(mem.engineAfter.containers.count ? mem.engineAfter.containers.bytes / mem.engineAfter.containers.count : Number.NaN)} per container ` +
+      `(m)   the container itself (cgroup usage, page cache included): ${formatMiB(perContainer(mem.engineAfter.containers.bytes, mem.engineAfter.containers.count))} per container ` +
         `(${mem.engineAfter.containers.count} cgroups); the worker process ${signedMiB(perEnvironment(...mem.workerRss))}, the server process ${signedMiB(perEnvironment(...mem.serverRss))} RSS per environment`,
+      `(m) attributable per environment: ${formatMiB(attributable)} (container cgroup + its shim's PSS + dockerd, containerd, worker and server growth); ` +
+        `the MemAvailable figure adds kernel memory (namespaces, mounts, page tables) and moves with any other work on the host`,
       `(m) bystander echo p99: before ${formatMs(quietP99)}, among ${m} idle ${formatMs(idleP99)}: ${(idleP99 / quietP99).toFixed(2)}x ` +
         `(p50 ${formatMs(percentile(idle.bystanderEcho.quiet, 50))} -> ${formatMs(percentile(idle.bystanderEcho.idle, 50))}; ${idle.bystanderEcho.idle.length} samples each)`,
       `template: the demo lab's (${template.memoryMb} MiB limit, ${template.memoryReservationMb} MiB reservation, ${template.cpuMillis / 1000} CPU, ${template.pidsLimit} pids); ` +
