@@ -199,8 +199,8 @@ export interface BenchPlatform {
   signIn(email: string, password: string): Promise<string>;
   /** Any tRPC mutation over HTTP, as the browser sends it; throws with the error text. */
   mutate<T>(cookie: string, procedure: string, input: unknown): Promise<T>;
-  /** tRPC environment.startForLab, as the lab page calls it (the demo lab unless told). */
-  startEnvironment(cookie: string, labId?: string): Promise<string>;
+  /** tRPC environment.startForLab, as the lab page calls it (the demo lab unless told); a QUEUED reply is waited out. */
+  startEnvironment(cookie: string, labId?: string, onQueued?: (reply: QueuedReply) => void): Promise<string>;
   /** A connected /terminal socket, as the browser opens it; it acks every output message (see openTerminalSocket). */
   connect(cookie: string): Promise<Socket>;
   /** Sends terminal:attach; resolves with the reply (listen for output before calling). */
@@ -212,6 +212,61 @@ export interface BenchPlatform {
   /** Removes every environment the database places on this worker and not yet deleted; returns how many. */
   removeAllEnvironments(concurrency?: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Any tRPC mutation over HTTP, as the browser sends it (with its Origin); throws with the error text. */
+export async function trpcMutation<T>(url: string, headers: Record<string, string>, procedure: string, input: unknown): Promise<T> {
+  const response = await fetch(`${url}/api/trpc/${procedure}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: url, ...headers },
+    body: JSON.stringify(input),
+  });
+  const text = await response.text();
+  let body: { result?: { data?: T } } | undefined;
+  try { body = JSON.parse(text); } catch { /* reported below */ }
+  if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 500)}`);
+  return body.result.data as T;
+}
+
+/** The session cookie out of a response's Set-Cookie headers (undefined when it set none). */
+export const sessionCookieOf = (response: Response) =>
+  response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]!).find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+
+/** Signs in through tRPC auth.signIn; returns the Cookie header value. */
+export async function signInOverHttp(url: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/api/trpc/auth.signIn`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: url },
+    body: JSON.stringify({ email, password }),
+  });
+  const session = sessionCookieOf(response);
+  if (!response.ok || !session) throw new Error(`auth.signIn failed (${response.status}): ${(await response.text()).slice(0, 500)}`);
+  return session;
+}
+
+/** startForLab's answer when the admission queue holds the start: the page polls until it runs. */
+export interface QueuedReply { state: "QUEUED"; position?: number; estimateSeconds?: number }
+
+/**
+ * tRPC environment.startForLab until the environment runs, as the lab page does: a QUEUED
+ * reply (the admission queue) is shown and asked again every second; RUNNING gives the id.
+ */
+export async function startForLabUntilRunning(
+  call: (procedure: string, input: unknown) => Promise<unknown>, labId: string,
+  onQueued?: (reply: QueuedReply) => void, timeoutMs = 15 * 60_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = (await call("environment.startForLab", { labId })) as { state?: unknown; environmentId?: unknown } | undefined;
+    if (result?.state === "QUEUED") {
+      onQueued?.(result as QueuedReply);
+      if (Date.now() > deadline) throw new Error(`startForLab: still queued after ${timeoutMs / 1000} s: ${JSON.stringify(result).slice(0, 200)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    if (typeof result?.environmentId !== "string") throw new Error(`startForLab returned no environment id: ${JSON.stringify(result).slice(0, 300)}`);
+    return result.environmentId;
+  }
 }
 
 const toBytes = (data: unknown): Uint8Array =>
@@ -247,18 +302,7 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   const sockets = new Set<Socket>();
 
-  async function mutate<T>(cookie: string, procedure: string, input: unknown): Promise<T> {
-    const response = await fetch(`${url}/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", cookie, origin: url },
-      body: JSON.stringify(input),
-    });
-    const text = await response.text();
-    let body: { result?: { data?: T } } | undefined;
-    try { body = JSON.parse(text); } catch { /* reported below */ }
-    if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 500)}`);
-    return body.result.data as T;
-  }
+  const mutate = <T>(cookie: string, procedure: string, input: unknown) => trpcMutation<T>(url, { cookie }, procedure, input);
 
   async function removeEnvironment(environmentId: string) {
     await worker.environments.remove(environmentId, true);
@@ -269,16 +313,7 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
   return {
     url, db, workerId, courseId, labId, pool: worker.pool, driverTimings: timed.timings, mutate,
 
-    async signIn(email, password) {
-      const response = await fetch(`${url}/api/trpc/auth.signIn`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: url },
-        body: JSON.stringify({ email, password }),
-      });
-      const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]!).find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
-      if (!response.ok || !session) throw new Error(`auth.signIn failed (${response.status}): ${(await response.text()).slice(0, 500)}`);
-      return session;
-    },
+    signIn: (email, password) => signInOverHttp(url, email, password),
 
     async specFor(environmentId, ownerId) {
       const lab = await db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
@@ -298,11 +333,8 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
     },
 
-    async startEnvironment(cookie, forLab = labId) {
-      const result = await mutate<{ environmentId?: unknown }>(cookie, "environment.startForLab", { labId: forLab });
-      if (typeof result?.environmentId !== "string") throw new Error(`startForLab returned no environment id: ${JSON.stringify(result).slice(0, 300)}`);
-      return result.environmentId;
-    },
+    startEnvironment: (cookie, forLab = labId, onQueued) =>
+      startForLabUntilRunning((procedure, input) => mutate(cookie, procedure, input), forLab, onQueued),
 
     async connect(cookie) {
       const socket = await openTerminalSocket(url, cookie);

@@ -18,7 +18,7 @@ import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { createDatabase } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
-import { attachTerminal, openTerminalSocket, terminalLink, type PlatformTerminal } from "./bench-platform";
+import { attachTerminal, openTerminalSocket, terminalLink, trpcMutation, type PlatformTerminal } from "./bench-platform";
 import { formatMs, now, percentile, sleep } from "./measure";
 import { startPlatformProcesses } from "./platform-processes";
 import { measureEcho, waitForOutput } from "./terminal-link";
@@ -50,14 +50,7 @@ const projectRoot = path.resolve(import.meta.dirname, "../..");
 /** What the abusing student does (BENCH_CONTAINMENT_ABUSE, default all three): to see which one costs. */
 const ABUSE = new Set((process.env.BENCH_CONTAINMENT_ABUSE ?? "flood,resizes,attaches").split(",").map((part) => part.trim()));
 
-async function mutate<T>(url: string, cookie: string, procedure: string, input: unknown): Promise<T> {
-  const response = await fetch(`${url}/api/trpc/${procedure}`, {
-    method: "POST", headers: { "content-type": "application/json", cookie, origin: url }, body: JSON.stringify(input),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 300)}`);
-  return (JSON.parse(text) as { result: { data: T } }).result.data;
-}
+const mutate = <T>(url: string, cookie: string, procedure: string, input: unknown) => trpcMutation<T>(url, { cookie }, procedure, input);
 
 export async function runContainmentBench(ctx: ContainmentContext, options: { echoSamples: number; abuseSeconds: number }): Promise<ContainmentResult> {
   const anomalies: string[] = [];

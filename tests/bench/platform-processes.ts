@@ -46,7 +46,7 @@ export function readRss(pid: number): number | undefined {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once("error", reject);
@@ -87,12 +87,18 @@ export async function startPlatformProcesses(options: {
   logDir: string;
   /** Called with each process as soon as it is spawned (so an abort can stop it). */
   onSpawn?(child: ChildProcess): void;
+  /** Settings of the phase on top of the defaults here (e.g. the worker's capacity, trusted proxies). */
+  serverEnv?: Record<string, string | undefined>;
+  workerEnv?: Record<string, string | undefined>;
+  /** Log files are .data/<logName>-server-process.log and -worker-process.log ("bench" unless told). */
+  logName?: string;
 }): Promise<PlatformProcesses> {
   const databaseUrl = (await runScript("tests/support/prepare-database.ts", [options.benchDatabaseUrl, options.databaseName])).trim().split("\n").pop()!;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const workerSecret = randomBytes(32).toString("hex");
-  const logs = { server: path.join(options.logDir, "bench-server-process.log"), worker: path.join(options.logDir, "bench-worker-process.log") };
+  const logName = options.logName ?? "bench";
+  const logs = { server: path.join(options.logDir, `${logName}-server-process.log`), worker: path.join(options.logDir, `${logName}-worker-process.log`) };
   const children: ChildProcess[] = [];
   const serverEntry = process.env.BENCH_SERVER_ENTRY ?? "tests/bench/server-process.ts";
 
@@ -128,6 +134,7 @@ export async function startPlatformProcesses(options: {
       PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", SHELLROOM_PUBLIC_URL: undefined, SHELLROOM_WORKER_SECRET: workerSecret,
       // The bench's database holds the demo accounts: the real entry refuses those in production unless this is a demo.
       SHELLROOM_DEMO: "1",
+      ...options.serverEnv,
     });
     const deadline = Date.now() + 180_000;
     for (;;) {
@@ -140,6 +147,7 @@ export async function startPlatformProcesses(options: {
       SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_ID: options.workerId, SHELLROOM_WORKER_NAME: options.workerId,
       SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, options.workerId),
       SHELLROOM_WORKSPACE_QUOTA: "off", SHELLROOM_WORKER_HTTP_PORT: undefined, DATABASE_URL: undefined,
+      ...options.workerEnv,
     });
     return { url, databaseUrl, workerId: options.workerId, serverPid: server.pid!, workerPid: worker.pid!, serverEntry, logs, stop };
   } catch (error) {

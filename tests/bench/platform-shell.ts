@@ -3,7 +3,7 @@
  * /terminal socket, terminal:attach, and the first prompt byte. Shared by every figure
  * that starts environments (cold start, warm pool, class burst).
  */
-import type { BenchPlatform, PlatformTerminal } from "./bench-platform";
+import type { BenchPlatform, PlatformTerminal, QueuedReply } from "./bench-platform";
 import { now } from "./measure";
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -31,26 +31,36 @@ export interface PlatformShell {
   phases: ShellPhases;
 }
 
+/**
+ * What a student's browser does with the platform: the in-process bench platform is one,
+ * the separate processes' students (tests/bench/join-students.ts) are another.
+ */
+export interface StudentSide extends Pick<BenchPlatform, "startEnvironment" | "connect" | "attach" | "terminal"> {
+  newStudent(): Promise<{ cookie: string }>;
+}
+
 export interface ShellOptions {
   /** The demo lab unless told. */
   labId?: string;
   /** A student made beforehand (a burst makes them all before the clock starts). */
-  student?: { userId: string; cookie: string };
+  student?: { cookie: string };
   /** For attach and the first prompt byte (30 s). */
   timeoutMs?: number;
   /** Called with the environment id as soon as startForLab returns (for cleanup lists). */
   onEnvironment?: (environmentId: string) => void;
+  /** Called with each QUEUED reply of startForLab (the start is asked again every second). */
+  onQueued?: (reply: QueuedReply) => void;
 }
 
 /**
  * A fresh student's environment, attached. `phases.total` runs from startForLab to the
  * first prompt byte; `prompt` resolves once the screen or the output shows "$ ".
  */
-export async function platformShell(p: BenchPlatform, options: ShellOptions = {}): Promise<PlatformShell> {
+export async function platformShell(p: StudentSide, options: ShellOptions = {}): Promise<PlatformShell> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const student = options.student ?? (await p.newStudent());
   const started = now();
-  const environmentId = await p.startEnvironment(student.cookie, options.labId);
+  const environmentId = await p.startEnvironment(student.cookie, options.labId, options.onQueued);
   options.onEnvironment?.(environmentId);
   const startedForLab = now();
   const socket = await p.connect(student.cookie);
@@ -91,7 +101,7 @@ export async function platformShell(p: BenchPlatform, options: ShellOptions = {}
 }
 
 /** A fresh student's environment, attached and at its prompt. */
-export async function platformAtPrompt(p: BenchPlatform, options: ShellOptions = {}) {
+export async function platformAtPrompt(p: StudentSide, options: ShellOptions = {}) {
   const shell = await platformShell(p, options);
   await withTimeout(shell.prompt, 15_000, "platform prompt");
   return shell;

@@ -11,12 +11,26 @@
 import os from "node:os";
 import type Docker from "dockerode";
 import { LABEL_MANAGED, LABEL_POOL, LABEL_WORKER, POOL_PREFIX } from "../../runtime-worker/docker/container-config";
+import type { Database } from "../../server/database/client";
 import { DEFAULT_TEMPLATE_ID } from "../../server/database/seed";
 import type { BenchPlatform, DriverTimings } from "./bench-platform";
 import { formatMs, inBatches, now, percentile, poolFigure, sleep, summarize, type PoolFigure } from "./measure";
 import { closePlatformShell, platformShell, withTimeout, type PlatformShell, type ShellPhases } from "./platform-shell";
 
 export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
+
+/** A worker's pooled containers in Docker (by its label and the pool's name prefix), running or not. */
+export async function pooledContainers(docker: Docker, workerId: string) {
+  return (await docker.listContainers({
+    all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`, LABEL_POOL], name: [POOL_PREFIX] },
+  })).filter((container) => container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
+}
+
+/** Whether the environment was handed a pooled container (its workspace volume is a pool slot's). */
+export async function isFromPool(db: Database, environmentId: string) {
+  const row = await db.environment.findUnique({ where: { id: environmentId }, select: { volumeName: true } });
+  return Boolean(row?.volumeName?.startsWith("shellroom-pool-ws-"));
+}
 
 export interface PoolBenchOptions {
   /** Samples per side for (d), after one warm-up each. */
@@ -98,9 +112,7 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
   const setPoolSize = (size: number) =>
     p.mutate(instructor, "authoring.saveTemplate", { ...fields, templateId: template.id, warmPoolSize: size });
 
-  const dockerPool = async () => (await docker.listContainers({
-    all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${p.workerId}`, LABEL_POOL], name: [POOL_PREFIX] },
-  })).filter((container) => container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
+  const dockerPool = () => pooledContainers(docker, p.workerId);
 
   /**
    * Waits until the worker's pool holds exactly `size` ready containers with no fill under
@@ -145,10 +157,7 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
     return removed;
   }
 
-  const fromPoolOf = async (environmentId: string) => {
-    const row = await p.db.environment.findUnique({ where: { id: environmentId }, select: { volumeName: true } });
-    return Boolean(row?.volumeName?.startsWith("shellroom-pool-ws-"));
-  };
+  const fromPoolOf = (environmentId: string) => isFromPool(p.db, environmentId);
 
   /** One fresh student at a time, `samples` after a warm-up; waits for the pool before each. */
   async function sequential(label: string, poolSize: number) {

@@ -9,6 +9,8 @@ import {
 } from "../../runtime-worker/docker/container-config";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { TERMINAL_SIZE } from "./bench-platform";
+import { now } from "./measure";
+import { withTimeout } from "./platform-shell";
 import type { TerminalLink } from "./terminal-link";
 
 export interface RawShell extends TerminalLink {
@@ -69,6 +71,46 @@ export async function execShell(container: Docker.Container): Promise<RawShell> 
       return () => { stream.off("data", onChunk); };
     },
     close: () => { stream.end(); stream.destroy(); },
+  };
+}
+
+export interface RawBurstResult {
+  /** Burst began -> the last container's shell prompt ("$ "). */
+  wallMs: number;
+  /** Per container that got there: burst began -> its prompt. */
+  toPrompt: number[];
+  /** Per container that got there: what `afterPrompt` resolved with. */
+  after: number[];
+  failures: string[];
+  /** Every shell that was opened (the caller closes them and removes the containers). */
+  shells: RawShell[];
+}
+
+/**
+ * A class's shape on raw dockerode: one container per spec (volume, create, start, exec a
+ * login shell), all at once, each timed from the common start to its prompt; then
+ * `afterPrompt` (e.g. one echo) on each, whose result is kept.
+ */
+export async function rawBurst(
+  docker: Docker, specs: readonly EnvironmentSpec[], workerId: string,
+  options: { runtime?: string; timeoutMs?: number; afterPrompt?: (shell: RawShell) => Promise<number> } = {},
+): Promise<RawBurstResult> {
+  const shells: RawShell[] = [];
+  const began = now();
+  const results = await Promise.allSettled(specs.map(async (spec) => {
+    const shell = await startRawShell(docker, spec, workerId, options.runtime);
+    shells.push(shell);
+    await withTimeout(shell.prompt, options.timeoutMs ?? 120_000, "raw prompt");
+    const toPrompt = now() - began;
+    return { toPrompt, after: options.afterPrompt ? await options.afterPrompt(shell) : Number.NaN };
+  }));
+  const done = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  return {
+    wallMs: done.length ? Math.max(...done.map((result) => result.toPrompt)) : Number.NaN,
+    toPrompt: done.map((result) => result.toPrompt),
+    after: done.map((result) => result.after),
+    failures: results.flatMap((result) => (result.status === "rejected" ? [result.reason instanceof Error ? result.reason.message : String(result.reason)] : [])),
+    shells,
   };
 }
 

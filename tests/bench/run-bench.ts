@@ -5,7 +5,10 @@
  * Terminals under load (f, g) are against raw dockerode too, and (h) measures a separate
  * server process's RSS under flood against a stated bound (tests/bench/terminal-load-bench.ts).
  * The warm-pool figures (d, e) compare the platform with itself: pool size 0 vs a warm pool
- * (tests/bench/pool-bench.ts).
+ * (tests/bench/pool-bench.ts). The class on one host (k, l, m: tests/bench/class-bench.ts) runs
+ * server and worker as separate processes and students over HTTP from the join link on: a class
+ * of N cold beside a raw Docker burst of N, a class of N from a full pool, M environments idle
+ * with host memory per environment and a bystander's echo among them.
  *
  * Env: DATABASE_URL (a migrated database; scripts/bench.sh prepares shellroom_bench),
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
@@ -14,10 +17,13 @@
  * BENCH_POOL_SAMPLES (5), BENCH_WARM_POOL_SIZE (5), BENCH_BURST_SIZE (50), BENCH_START_CONCURRENCY (the worker's default),
  * BENCH_CONTAINMENT_SECONDS (20), BENCH_CONTAINMENT_ECHO_SAMPLES (100),
  * BENCH_RUNTIME_SIZES ("10": containers per runc/crun burst), BENCH_RUNTIME_ROUNDS (2),
- * BENCH_PHASES ("raw,terminals,pool,containment,runtime": the figures against raw docker, terminals under
+ * BENCH_CLASS_SIZE (100: students in the class bursts k and l), BENCH_IDLE_ENVIRONMENTS (300: m),
+ * BENCH_CLASS_ROUNDS (2: k's rounds, raw and platform alternating which goes first),
+ * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
+ * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
- * for a class burst), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
- * separate server and worker processes of (h)).
+ * for a class burst, the class on one host), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
+ * separate server and worker processes of (h), (i) and the class).
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -34,6 +40,7 @@ import { runTerminalLoadBench, serverRssLines, type TerminalLoadResult } from ".
 import { containmentLines, runContainmentBench, type ContainmentResult } from "./containment-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { runRuntimeBench, runtimeLines, type RuntimeBenchResult } from "./runtime-bench";
+import { classLines, runClassBench, type ClassBenchResult } from "./class-bench";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -58,7 +65,15 @@ const CONTAINMENT_SECONDS = intFromEnv("BENCH_CONTAINMENT_SECONDS", 20);
 const CONTAINMENT_ECHO_SAMPLES = intFromEnv("BENCH_CONTAINMENT_ECHO_SAMPLES", 100);
 const RUNTIME_SIZES = (process.env.BENCH_RUNTIME_SIZES ?? "10").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const RUNTIME_ROUNDS = intFromEnv("BENCH_RUNTIME_ROUNDS", 2);
-const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment,runtime").split(",").map((phase) => phase.trim()));
+const CLASS_SIZE = intFromEnv("BENCH_CLASS_SIZE", 100);
+const IDLE_ENVIRONMENTS = intFromEnv("BENCH_IDLE_ENVIRONMENTS", 300);
+const CLASS_ROUNDS = intFromEnv("BENCH_CLASS_ROUNDS", 2);
+const IDLE_CONCURRENCY = intFromEnv("BENCH_IDLE_CONCURRENCY", 10);
+const IDLE_ECHO_SAMPLES = intFromEnv("BENCH_IDLE_ECHO_SAMPLES", 300);
+const IDLE_SETTLE_SECONDS = intFromEnv("BENCH_IDLE_SETTLE_SECONDS", 20);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment,runtime,class").split(",").map((phase) => phase.trim()));
+/** Phases that use the platform in this process (containment and class run their own processes). */
+const IN_PROCESS_PHASES = ["raw", "terminals", "pool", "runtime"];
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -255,9 +270,13 @@ async function main() {
   const benchStarted = now();
   const dockerVersion = await docker.version();
   say(`docker ${dockerVersion.Version} (API ${dockerVersion.ApiVersion}), node ${process.version}, ${os.cpus().length} CPUs`);
-  platform = await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL });
-  const p = platform;
-  say(`platform at ${p.url}, worker ${p.workerId} (capacity ${BENCH_WORKER_CAPACITY.maxEnvironments} environments)`);
+  // Started only for the phases that use it, so it does not idle beside the processes of the others.
+  const started = IN_PROCESS_PHASES.some((phase) => PHASES.has(phase))
+    ? await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL }) : undefined;
+  platform = started;
+  if (started) say(`platform at ${started.url}, worker ${started.workerId} (capacity ${BENCH_WORKER_CAPACITY.maxEnvironments} environments)`);
+  /** The in-process platform, for a phase of IN_PROCESS_PHASES (started above whenever one of them is asked for). */
+  const p = started as BenchPlatform;
 
   const phaseSeconds: string[] = [];
   const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -299,6 +318,18 @@ async function main() {
       specFor: (id) => p.specFor(id, "bench-baseline"),
     }, { sizes: RUNTIME_SIZES, rounds: RUNTIME_ROUNDS }));
   }
+  let classroom: ClassBenchResult | undefined;
+  if (PHASES.has("class")) {
+    classroom = await timed("class", () => runClassBench({
+      docker, say, runId, benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
+      rawWorkerId, track: (id) => { createdIds.add(id); },
+      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
+      addProcess: (child) => { startedProcesses.add(child); },
+    }, {
+      size: CLASS_SIZE, idleEnvironments: IDLE_ENVIRONMENTS, rounds: CLASS_ROUNDS, idleConcurrency: IDLE_CONCURRENCY,
+      echoSamples: IDLE_ECHO_SAMPLES, settleSeconds: IDLE_SETTLE_SECONDS,
+    }));
+  }
   const wallSeconds = (now() - benchStarted) / 1000;
   const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
 
@@ -338,6 +369,13 @@ async function main() {
     for (const line of runtimeLines(runtime)) console.log(line);
     console.log("");
   }
+  if (classroom) {
+    console.log(`The class on one host (server and worker as separate processes; students join through the link over HTTP, then start, attach, prompt, echo):`);
+    for (const line of classLines(classroom)) console.log(line);
+    console.log(classroom.anomalies.length ? `class anomalies (${classroom.anomalies.length}):` : "class anomalies: none");
+    for (const anomaly of classroom.anomalies) console.log(`  - ${anomaly}`);
+    console.log("");
+  }
   console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -354,8 +392,9 @@ async function main() {
       : null,
     containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
     runtime: runtime ? { missing: runtime.missing, bursts: runtime.bursts, lines: runtimeLines(runtime) } : null,
+    class: classroom ? { figures: classroom.figures, lines: classroom.lines, anomalies: classroom.anomalies, details: classroom.details } : null,
     details: { ...raw?.details, ...terminals?.details, ...pool?.details },
-    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? [])],
+    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? []), ...(classroom?.anomalies ?? [])],
     leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
     wallSeconds,
   }, null, 2)}\n`);

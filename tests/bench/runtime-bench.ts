@@ -7,9 +7,8 @@
  */
 import type Docker from "dockerode";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
-import { formatMs, formatRatio, now, percentile } from "./measure";
-import { withTimeout } from "./platform-shell";
-import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
+import { formatMs, formatRatio, percentile } from "./measure";
+import { rawBurst, removeRaw } from "./raw-docker";
 
 export const RUNTIMES = ["runc", "crun"] as const;
 type RuntimeName = (typeof RUNTIMES)[number];
@@ -70,23 +69,13 @@ export async function runRuntimeBench(context: RuntimeBenchContext, options: Run
         const ids = Array.from({ length: size }, () => `${context.idPrefix}-${counter++}`);
         ids.forEach(context.track);
         const specs = await Promise.all(ids.map((id) => context.specFor(id)));
-        const shells: RawShell[] = [];
-        const began = now();
-        const results = await Promise.allSettled(specs.map(async (spec) => {
-          const shell = await startRawShell(context.docker, spec, context.workerId, runtime);
-          shells.push(shell);
-          await withTimeout(shell.prompt, 120_000, `${runtime} prompt`);
-          return now() - began;
-        }));
-        const total = now() - began;
-        for (const result of results) {
-          if (result.status === "fulfilled") figure.perContainer.push(result.value);
-          else figure.failures.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
-        }
-        figure.totals.push(total);
-        context.say(`  ${runtime} burst of ${size} (round ${round + 1}): ${formatMs(total)}, p50 ${formatMs(percentile(results.flatMap((r) => r.status === "fulfilled" ? [r.value] : []), 50))}` +
+        const burst = await rawBurst(context.docker, specs, context.workerId, { runtime });
+        figure.perContainer.push(...burst.toPrompt);
+        figure.failures.push(...burst.failures);
+        figure.totals.push(burst.wallMs);
+        context.say(`  ${runtime} burst of ${size} (round ${round + 1}): ${formatMs(burst.wallMs)}, p50 ${formatMs(percentile(burst.toPrompt, 50))}` +
           `${figure.failures.length ? `, ${figure.failures.length} failed so far` : ""}`);
-        for (const shell of shells) shell.close();
+        for (const shell of burst.shells) shell.close();
         await Promise.all(ids.map((id) => removeRaw(context.docker, id).catch((error: Error) => context.say(`remove ${id}: ${error.message}`))));
       }
     }
