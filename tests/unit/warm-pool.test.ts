@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rootLogger } from "../../common/logger";
 import type { RuntimeDriver } from "../../runtime-worker/driver";
-import { WarmPool } from "../../runtime-worker/pool/warm-pool";
+import { WarmPool, poolKeyOf } from "../../runtime-worker/pool/warm-pool";
 import type { PoolTemplate } from "../../protocol/worker-messages";
 
 /** Pool bookkeeping only: a stand-in driver whose containers take a moment to create. */
@@ -54,5 +54,32 @@ describe("warm pool sizes", () => {
     await pool.filled();
     expect(pool.size).toBe(6);
     expect(pool.take({ ...template, image: "other:1" })).toBeUndefined();
+  });
+
+  it("fills a class-sized pool a bounded number at a time, reports readiness per pool, and drains", async () => {
+    const driver = slowDriver();
+    let creating = 0;
+    let most = 0;
+    const create = driver.createPooled.bind(driver);
+    driver.createPooled = async (...args: Parameters<typeof create>) => {
+      creating += 1;
+      most = Math.max(most, creating);
+      try {
+        await create(...args);
+      } finally {
+        creating -= 1;
+      }
+    };
+    const pool = new WarmPool(driver, log, undefined, 3);
+    await pool.configure({ pools: [{ template, size: 20 }] });
+    await pool.filled();
+    expect(driver.containers.size).toBe(20);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(3);
+    expect(pool.readiness()).toEqual([{ key: poolKeyOf(template), ready: 20 }]);
+    await pool.configure({ pools: [{ template, size: 2 }] });
+    await pool.filled();
+    expect(driver.containers.size).toBe(2);
+    expect(pool.readiness()).toEqual([{ key: poolKeyOf(template), ready: 2 }]);
   });
 });
