@@ -168,6 +168,8 @@ export interface PreparationStatus {
   windowStart: Date | null;
   windowEnd: Date | null;
   source: "schedule" | "manual" | null;
+  /** The session's start, when a scheduled window is shown. */
+  startsAt: Date | null;
   classReady: boolean;
 }
 
@@ -186,6 +188,7 @@ export function preparationStatus(course: CourseToPrepare, now: Date, leadMinute
   return {
     seats, ready, preparing,
     windowStart: shown?.start ?? null, windowEnd: shown?.end ?? null, source: shown?.source ?? null,
+    startsAt: shown?.source === "schedule" ? course.startsAt : null,
     classReady: preparing && ready >= seats,
   };
 }
