@@ -103,6 +103,9 @@ describe("a workshop about to start", () => {
     expect((await harness.trpc("live.prepare", { courseId, seats: 3 }, { cookie: student })).status).toBe(403);
     expect((await harness.trpc("live.prepare", { courseId, seats: 0 }, { cookie: instructor })).status).toBe(400);
     expect((await harness.trpc("live.prepare", { courseId, seats: 1001 }, { cookie: instructor })).status).toBe(400);
+    const details = { courseId, title: "Workshop soon", description: "", kind: "WORKSHOP", startsAt: null, endsAt: null };
+    expect((await harness.trpc("course.update", { ...details, expectedSeats: 0 }, { cookie: instructor })).status).toBe(400);
+    expect((await harness.trpc("course.update", { ...details, expectedSeats: 1001 }, { cookie: instructor })).status).toBe(400);
 
     // One student of the course is still running from the first test: 4 seats need 3 pooled.
     const prepared = await harness.trpc("live.prepare", { courseId, seats: 4 }, { cookie: instructor });
@@ -123,7 +126,7 @@ describe("a workshop larger than the worker", () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness({ redis: false, server: { preparationIntervalMs: 500 }, worker: { capacity: { maxEnvironments: 2, memoryBytes: 8 * 1024 ** 3 } } });
+    harness = await startHarness({ server: { preparationIntervalMs: 500 }, worker: { capacity: { maxEnvironments: 2, memoryBytes: 8 * 1024 ** 3 } } });
   });
   afterAll(async () => {
     await harness?.close();
