@@ -116,11 +116,15 @@ export type PoolTemplate = z.infer<typeof PoolTemplate>;
 /** The most containers one pool may hold on one worker (a class prepared on a single large host). */
 export const MAX_POOL_SIZE = 1000;
 
-/** The warm pools a worker keeps: `size` started containers per template shape. */
+/**
+ * The warm pools a worker keeps: `size` started containers per template shape. `shrinkOnTake`:
+ * a container handed out lowers the size by one until the next configuration instead of being
+ * replaced (a class's pool: the server's next plan counts that student as served).
+ */
 export const ConfigurePools = z.object({
-  pools: z.array(z.object({ template: PoolTemplate, size: z.number().int().min(0).max(MAX_POOL_SIZE) })).max(100),
+  pools: z.array(z.object({ template: PoolTemplate, size: z.number().int().min(0).max(MAX_POOL_SIZE), shrinkOnTake: z.boolean().default(false) })).max(100),
 });
-export type ConfigurePools = z.infer<typeof ConfigurePools>;
+export type ConfigurePools = z.input<typeof ConfigurePools>;
 
 /** A step's check: a script run inside the student's own container, as a checker uid that only reads the student's files. */
 export const CheckRequest = EnvironmentRef.extend({

@@ -111,6 +111,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const audit = new AuditLog(db, log);
   const preparation = new ClassPreparation(db, workers, directory, log, options.prepareLeadMinutes);
   if (options.preparationIntervalMs !== 0) preparation.start(options.preparationIntervalMs ?? 10_000);
+  // A start served from a class's pool changes its plan (that seat is served).
+  environments.lifecycle.onChange(() => preparation.nudge());
   // Readings pass through the runaway watch, which acts on the flags the store raises.
   const usage = new RunawayWatch(usageStore, runawayPolicy, { db, environments, workers, live, audit, log });
   const bulk = new BulkActions(sockets.redis ? new RedisBulkActionStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryBulkActionStore(),

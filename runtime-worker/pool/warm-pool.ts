@@ -20,7 +20,7 @@ export { poolKeyOf };
 export const DEFAULT_FILL_CONCURRENCY = 2;
 
 export class WarmPool {
-  private desired = new Map<string, { template: PoolTemplate; size: number }>();
+  private desired = new Map<string, { template: PoolTemplate; size: number; shrinkOnTake?: boolean }>();
   private readonly ready = new Map<string, string[]>();
   private filling: Promise<void> | null = null;
   /** Set when sizes change (or a container is taken) during a fill: fill again after it. */
@@ -43,8 +43,14 @@ export class WarmPool {
 
   /** A ready container for this template shape, if there is one (never handed out twice). */
   take(template: PoolTemplate): string | undefined {
-    const slot = this.ready.get(poolKeyOf(template))?.shift();
-    if (slot) void this.fill();
+    const key = poolKeyOf(template);
+    const slot = this.ready.get(key)?.shift();
+    if (slot) {
+      // A class's pool is not refilled for a student it has just served (the server counts them).
+      const pool = this.desired.get(key);
+      if (pool?.shrinkOnTake && pool.size > 0) this.desired.set(key, { ...pool, size: pool.size - 1 });
+      void this.fill();
+    }
     return slot;
   }
 

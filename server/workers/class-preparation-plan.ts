@@ -151,8 +151,10 @@ export function planPools(input: PlanInput): Map<string, ConfigurePools["pools"]
   for (const worker of input.workers) {
     const pools: ConfigurePools["pools"] = [];
     for (const shape of [...input.shapes].sort((a, b) => a.key.localeCompare(b.key))) {
-      const size = Math.min(MAX_POOL_SIZE, Math.max(shape.warmPoolSize, shares.get(worker.id)!.get(shape.key) ?? 0));
-      if (size > 0) pools.push({ template: shape.template, size });
+      const share = shares.get(worker.id)!.get(shape.key) ?? 0;
+      const size = Math.min(MAX_POOL_SIZE, Math.max(shape.warmPoolSize, share));
+      // Above the template's own size, a container taken is a seat served: not refilled.
+      if (size > 0) pools.push({ template: shape.template, size, shrinkOnTake: share > shape.warmPoolSize });
     }
     plan.set(worker.id, pools.slice(0, 100));
   }

@@ -22,6 +22,10 @@ import type { WorkerLink } from "./worker-link";
 const MINUTE = 60_000;
 const MIB = 1024 * 1024;
 export const DEFAULT_PREPARE_LEAD_MINUTES = 15;
+/** A burst of starts is re-planned once, this long after its first. */
+const NUDGE_DELAY_MS = 1000;
+/** An unchanged configuration is still sent again after this long. */
+const RESEND_MS = 60_000;
 
 const courseSelect = {
   id: true, startsAt: true, endsAt: true, endedAt: true, prepareSeats: true, prepareUntil: true, expectedSeats: true, joinSeatLimit: true,
@@ -79,8 +83,9 @@ function mergeShapes(shapes: PoolShape[]): PoolShape[] {
 export class ClassPreparation {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
-  /** What each worker was last sent (JSON), so an unchanged plan is not sent again. */
-  private readonly sent = new Map<string, string>();
+  /** What each worker was last sent (JSON) and when, so an unchanged plan is not sent again (for a while). */
+  private readonly sent = new Map<string, { text: string; at: number }>();
+  private nudgeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -97,6 +102,17 @@ export class ClassPreparation {
 
   stop() {
     clearInterval(this.timer);
+    clearTimeout(this.nudgeTimer);
+  }
+
+  /** An environment changed state (a student started from a pool, ...): re-plan soon, once for a burst. */
+  nudge() {
+    if (this.nudgeTimer) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      void this.refresh();
+    }, NUDGE_DELAY_MS);
+    this.nudgeTimer.unref();
   }
 
   /** Plans and sends what changed; `force`: these workers get their configuration even if unchanged (they just connected). */
@@ -174,9 +190,11 @@ export class ClassPreparation {
     for (const workerId of ids) {
       const config: ConfigurePools = { pools: plan.get(workerId) ?? [] };
       const text = JSON.stringify(config);
-      if (!force.includes(workerId) && this.sent.get(workerId) === text) continue;
+      const last = this.sent.get(workerId);
+      // Sent again now and then all the same: a worker's own sizes drift (a class pool shrinks as it serves).
+      if (!force.includes(workerId) && last?.text === text && now.getTime() - last.at < RESEND_MS) continue;
       const reply = await sendPoolConfiguration(this.workers, workerId, config);
-      if (reply.ok) this.sent.set(workerId, text);
+      if (reply.ok) this.sent.set(workerId, { text, at: now.getTime() });
       else {
         this.sent.delete(workerId);
         this.log.warn({ workerId, err: reply.error }, "could not configure warm pools");

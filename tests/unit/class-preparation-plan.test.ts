@@ -112,6 +112,12 @@ describe("drain", () => {
     expect(sizes(plan(at(30), [course()], [worker("w1")], shapes), KEY, shapes)).toEqual({ w1: 30 });
     expect(sizes(plan(at(91), [course()], [worker("w1")], shapes), KEY, shapes)).toEqual({ w1: 2 });
   });
+
+  it("marks a class's pool as not refilled on a take, and a template's own pool as refilled", () => {
+    const shapes = [shape(KEY, 2)];
+    expect(plan(at(30), [course()], [worker("w1")], shapes).get("w1")![0]).toMatchObject({ size: 30, shrinkOnTake: true });
+    expect(plan(at(91), [course()], [worker("w1")], shapes).get("w1")![0]).toMatchObject({ size: 2, shrinkOnTake: false });
+  });
 });
 
 describe("progress", () => {

@@ -82,4 +82,19 @@ describe("warm pool sizes", () => {
     expect(driver.containers.size).toBe(2);
     expect(pool.readiness()).toEqual([{ key: poolKeyOf(template), ready: 2 }]);
   });
+
+  it("does not refill a class's pool for a container it handed out, until it is configured again", async () => {
+    const driver = slowDriver();
+    const pool = new WarmPool(driver, log);
+    await pool.configure({ pools: [{ template, size: 3, shrinkOnTake: true }] });
+    await pool.filled();
+    expect(pool.take(template)).toBeDefined();
+    await pool.filled();
+    // Two pooled and the one handed out: nothing new was created.
+    expect([pool.size, driver.containers.size]).toEqual([2, 3]);
+    await pool.configure({ pools: [{ template, size: 3 }] });
+    expect(pool.take(template)).toBeDefined();
+    await pool.filled();
+    expect(pool.size).toBe(3);
+  });
 });
