@@ -113,11 +113,18 @@ export const RemoveEnvironmentRequest = EnvironmentRef.extend({
 export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true });
 export type PoolTemplate = z.infer<typeof PoolTemplate>;
 
-/** The warm pools a worker keeps: `size` started containers per template shape. */
+/** The most containers one pool may hold on one worker (a class prepared on a single large host). */
+export const MAX_POOL_SIZE = 1000;
+
+/**
+ * The warm pools a worker keeps: `size` started containers per template shape. `shrinkOnTake`:
+ * a container handed out lowers the size by one until the next configuration instead of being
+ * replaced (a class's pool: the server's next plan counts that student as served).
+ */
 export const ConfigurePools = z.object({
-  pools: z.array(z.object({ template: PoolTemplate, size: z.number().int().min(0).max(200) })).max(100),
+  pools: z.array(z.object({ template: PoolTemplate, size: z.number().int().min(0).max(MAX_POOL_SIZE), shrinkOnTake: z.boolean().default(false) })).max(100),
 });
-export type ConfigurePools = z.infer<typeof ConfigurePools>;
+export type ConfigurePools = z.input<typeof ConfigurePools>;
 
 /** A step's check: a script run inside the student's own container, as a checker uid that only reads the student's files. */
 export const CheckRequest = EnvironmentRef.extend({
@@ -195,12 +202,18 @@ export const HostMemory = z.object({
 });
 export type HostMemory = z.infer<typeof HostMemory>;
 
+/** Ready containers in one warm pool. */
+export const PoolReadiness = z.object({ key: z.string().regex(/^[0-9a-f]{16}$/), ready: z.number().int().min(0).max(100_000) });
+export type PoolReadiness = z.infer<typeof PoolReadiness>;
+
 export const Heartbeat = z.object({
   runningEnvironments: z.number().int().min(0),
   /** Absent when the worker cannot read its host's memory (placement then counts reservations only). */
   memory: HostMemory.optional(),
   /** Warm containers ready to hand out, across pools. */
   pooledContainers: z.number().int().min(0).default(0),
+  /** The same per pool (`key`: protocol/pool-key.ts), for a class's preparation progress. */
+  pools: z.array(PoolReadiness).max(200).default([]),
   openTerminals: z.number().int().min(0),
   /** environmentId -> last terminal activity (ms since epoch), for environments active since the last beat. */
   activity: z.record(z.string().max(64), z.number().int().min(0)).default({}),

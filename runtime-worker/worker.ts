@@ -167,6 +167,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         runningEnvironments,
         memory,
         pooledContainers: pool.size,
+        pools: pool.readiness(),
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
         usage: usage.take(),

@@ -22,7 +22,8 @@ export type AuditAction =
   | "environment.keyboard_released"
   | "course.broadcast"
   | "course.workshop_ended"
-  | "course.workshop_reopened";
+  | "course.workshop_reopened"
+  | "course.prepare";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -24,7 +24,7 @@ import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
 import { reconcileWorker } from "./workers/reconcile";
 import { nudgeOnEnvironmentChange } from "./live/environment-nudges";
-import { pushPoolConfiguration } from "./workers/pool-config";
+import { ClassPreparation } from "./workers/class-preparation";
 import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
 import { DEFAULT_RUNAWAY_POLICY, MemoryUsageStore, RedisUsageStore, type RunawayPolicy } from "./workers/environment-usage";
 import { liveRoomChannel } from "./live/live-room-channel";
@@ -60,6 +60,10 @@ export interface ShellroomServerOptions {
   /** How often live sockets re-validate their session (tests shorten it). */
   sessionRecheckMs?: number;
   log: Logger;
+  /** Minutes before a session's start its warm pools begin to fill (SHELLROOM_PREPARE_LEAD_MINUTES). */
+  prepareLeadMinutes?: number;
+  /** How often class preparation re-plans warm pools (ms; 0: only on changes); it also re-plans whenever a preparation changes. */
+  preparationIntervalMs?: number;
   /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
   sweepIntervalMs?: number;
   /** Next.js's request handler; absent in API-only tests. */
@@ -71,6 +75,8 @@ export interface ShellroomServer {
   /** The request channel to workers (operations and tests). */
   workers: WorkerLink;
   sweeper: LifecycleSweeper;
+  /** Warm pools sized for the classes about to start (operations and tests). */
+  preparation: ClassPreparation;
   /** Live workers and placement (operations and tests). */
   directory: WorkerDirectory;
   /** Live sockets' rights (tests run the periodic session recheck themselves). */
@@ -103,6 +109,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const sweeper = new LifecycleSweeper(db, environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   const audit = new AuditLog(db, log);
+  const preparation = new ClassPreparation(db, workers, directory, log, options.prepareLeadMinutes);
+  if (options.preparationIntervalMs !== 0) preparation.start(options.preparationIntervalMs ?? 10_000);
+  // A start served from a class's pool changes its plan (that seat is served).
+  environments.lifecycle.onChange(() => preparation.nudge());
   // Readings pass through the runaway watch, which acts on the flags the store raises.
   const usage = new RunawayWatch(usageStore, runawayPolicy, { db, environments, workers, live, audit, log });
   const bulk = new BulkActions(sockets.redis ? new RedisBulkActionStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryBulkActionStore(),
@@ -136,7 +146,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     onWorkerConnected: async (workerId) => {
       await reconcileWorker(db, environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
-      await pushPoolConfiguration(db, workers, directory, log, [workerId]);
+      await preparation.refresh([workerId]);
     } });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
@@ -151,7 +161,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         basePath: "/api/trpc/",
         maxBodySize,
         maxBatchSize: MAX_BATCH_CALLS,
-        createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => pushPoolConfiguration(db, workers, directory, log) }, rateLimiter, audit, sockets: sessionSockets, live, usage, runaway: usage, bulk, secureCookies, clientAddress }, req, res),
+        createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => preparation.refresh(), status: (courseId) => preparation.status(courseId), prepare: (courseId, seats) => preparation.prepare(courseId, seats), stopPreparing: (courseId) => preparation.stopPreparing(courseId) }, rateLimiter, audit, sockets: sessionSockets, live, usage, runaway: usage, bulk, secureCookies, clientAddress }, req, res),
         responseMeta: ({ errors }) => {
           // A body cut off midway leaves the rest of it on the wire: close rather than read it.
           if (errors.some((error) => error.code === "PAYLOAD_TOO_LARGE")) return { headers: new Headers({ connection: "close" }) };
@@ -212,6 +222,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     httpServer,
     workers,
     sweeper,
+    preparation,
     directory,
     sessions: sessionGuard,
     listen: (port, host) =>
@@ -224,6 +235,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       }),
     close: async () => {
       sweeper.stop();
+      preparation.stop();
       await imageBuilds.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();

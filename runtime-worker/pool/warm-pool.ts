@@ -7,19 +7,20 @@
  * pool: a resume needs the student's own volume, and Docker cannot add a mount to an
  * existing container.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../../common/logger";
-import type { ConfigurePools, PoolTemplate } from "../../protocol/worker-messages";
+import { poolKeyOf } from "../../protocol/pool-key";
+import type { ConfigurePools, PoolReadiness, PoolTemplate } from "../../protocol/worker-messages";
 import type { RuntimeDriver, ShellToStart } from "../driver";
 
 /** Containers with the same key are interchangeable for an environment. */
-export function poolKeyOf(template: PoolTemplate): string {
-  const canonical = JSON.stringify([template.image, template.limits.memoryBytes, template.limits.nanoCpus, template.limits.pidsLimit, template.limits.diskBytes ?? null, template.network, template.workingDir, template.user]);
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
-}
+export { poolKeyOf };
+
+/** Containers created (or removed) at once per pool: a class's pool fills fast without flooding the engine. */
+export const DEFAULT_FILL_CONCURRENCY = 2;
 
 export class WarmPool {
-  private desired = new Map<string, { template: PoolTemplate; size: number }>();
+  private desired = new Map<string, { template: PoolTemplate; size: number; shrinkOnTake?: boolean }>();
   private readonly ready = new Map<string, string[]>();
   private filling: Promise<void> | null = null;
   /** Set when sizes change (or a container is taken) during a fill: fill again after it. */
@@ -31,6 +32,7 @@ export class WarmPool {
     private readonly log: Logger,
     /** Started in every pooled container once it runs (off the students' path: fills are in the background). */
     private readonly shell?: ShellToStart,
+    private readonly fillConcurrency = DEFAULT_FILL_CONCURRENCY,
   ) {}
 
   async configure(config: ConfigurePools) {
@@ -41,8 +43,14 @@ export class WarmPool {
 
   /** A ready container for this template shape, if there is one (never handed out twice). */
   take(template: PoolTemplate): string | undefined {
-    const slot = this.ready.get(poolKeyOf(template))?.shift();
-    if (slot) void this.fill();
+    const key = poolKeyOf(template);
+    const slot = this.ready.get(key)?.shift();
+    if (slot) {
+      // A class's pool is not refilled for a student it has just served (the server counts them).
+      const pool = this.desired.get(key);
+      if (pool?.shrinkOnTake && pool.size > 0) this.desired.set(key, { ...pool, size: pool.size - 1 });
+      void this.fill();
+    }
     return slot;
   }
 
@@ -50,6 +58,12 @@ export class WarmPool {
     let count = 0;
     for (const slots of this.ready.values()) count += slots.length;
     return count;
+  }
+
+  /** Ready containers per pool (the heartbeat carries it: a class's preparation progress). */
+  readiness(): PoolReadiness[] {
+    return [...this.ready].filter(([key, slots]) => slots.length > 0 || this.desired.has(key))
+      .map(([key, slots]) => ({ key, ready: slots.length })).slice(0, 200);
   }
 
   /** Resolves when every pool is at its size (tests and benchmarks wait on it). */
@@ -74,26 +88,41 @@ export class WarmPool {
   }
 
   private async fillAll() {
-    // Shrink first (a smaller size, or a template no longer pooled), then grow one by one
+    // Shrink first (a smaller size, or a template no longer pooled), then grow a few at a time
     // so a refill never competes with a class burst for the engine all at once.
     for (const [key, slots] of this.ready) {
       const wanted = this.desired.get(key)?.size ?? 0;
-      while (slots.length > wanted) await this.driver.removePooled(slots.pop()!).catch(() => undefined);
+      await this.lanes(() => slots.length > wanted, () => this.driver.removePooled(slots.pop()!).catch(() => undefined));
     }
     for (const [key, { template, size }] of this.desired) {
       const slots = this.ready.get(key) ?? [];
       this.ready.set(key, slots);
-      while (slots.length < size && this.desired.get(key)?.size === size) {
+      let creating = 0;
+      let failed = false;
+      // A size changed meanwhile ends this round; the dirty flag brings another with the new size.
+      const more = () => !failed && this.desired.get(key)?.size === size && slots.length + creating < size;
+      await this.lanes(more, async () => {
         const slotId = randomBytes(6).toString("hex");
+        creating += 1;
         try {
           await this.driver.createPooled(template, slotId, key, this.shell);
           slots.push(slotId);
         } catch (error) {
+          failed = true;
           this.log.error({ poolKey: key, image: template.image, err: (error as Error).message }, "warm pool could not add a container");
-          break;
+        } finally {
+          creating -= 1;
         }
-      }
+      });
     }
+  }
+
+  /** Runs `step` while `more()` holds, at most `fillConcurrency` at once. */
+  private async lanes(more: () => boolean, step: () => Promise<unknown>) {
+    const lane = async () => {
+      while (more()) await step();
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.fillConcurrency) }, lane));
   }
 
   /** After a restart: pooled containers still running are ready; stale ones go. */

@@ -125,7 +125,7 @@ export function attachWorkerGateway(options: {
     socket.on(WorkerToServer.heartbeat, async (payload: unknown) => {
       const beat = Heartbeat.safeParse(payload);
       if (!beat.success) return;
-      await options.heartbeats.beat(worker.workerId, Date.now(), beat.data.memory)
+      await options.heartbeats.beat(worker.workerId, Date.now(), beat.data.memory, beat.data.pools)
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
       // The record changes only when the worker's load does (not on every beat).
       const load = { runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals };

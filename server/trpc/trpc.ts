@@ -21,6 +21,7 @@ import type { BulkActions } from "../live/bulk-actions";
 import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
 import { PlacementRefusedError } from "../workers/scheduler";
+import type { ClassPreparation } from "../workers/class-preparation";
 import type { CourseRole } from "../../generated/prisma/client";
 
 /** Live connections that must end with the session they were opened under. */
@@ -35,8 +36,8 @@ export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
   imageBuilds: ImageBuilds;
-  /** Re-sends warm-pool sizes to every live worker (after a template changes). */
-  pools: { push(): Promise<void> };
+  /** Re-plans warm-pool sizes and sends changes to live workers (after a template, a course's dates or a preparation change); a course's preparation progress. */
+  pools: Pick<ClassPreparation, "status" | "prepare" | "stopPreparing"> & { push(): Promise<void> };
   rateLimiter: RateLimiter;
   audit: AuditLog;
   sockets: SessionSockets;

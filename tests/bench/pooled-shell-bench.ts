@@ -11,7 +11,7 @@ import { PoolTemplate } from "../../protocol/worker-messages";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { POOLED_MAIN_SHELL } from "../../runtime-worker/environments";
 import { compileHolder } from "../../runtime-worker/holder/holder-volume";
-import { poolKeyOf } from "../../runtime-worker/pool/warm-pool";
+import { poolKeyOf } from "../../protocol/pool-key";
 import { formatMs, now, percentile, sleep } from "./measure";
 
 const rounds = Number(process.argv[2] ?? 3);

@@ -1,5 +1,5 @@
 "use client";
-/** Course staff: the course's title, description, kind and dates. */
+/** Course staff: the course's title, description, kind, dates and expected seats (its warm pools fill to them before the start). */
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
@@ -7,7 +7,7 @@ import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
 import { toLocalInput } from "./authoring-utils";
 
-type Details = { title: string; description: string; kind: "COURSE" | "WORKSHOP"; startsAt: string | Date | null; endsAt: string | Date | null };
+type Details = { title: string; description: string; kind: "COURSE" | "WORKSHOP"; startsAt: string | Date | null; endsAt: string | Date | null; expectedSeats?: number | null };
 
 /** Starts from the course as first loaded; after a save the form keeps what was typed. */
 export function CourseDetailsForm({ courseId, course }: { courseId: string; course: Details }) {
@@ -18,7 +18,8 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
   const [kind, setKind] = useState(course.kind);
   const [startsAt, setStartsAt] = useState(toLocalInput(course.startsAt));
   const [endsAt, setEndsAt] = useState(toLocalInput(course.endsAt));
-  const [localErrors, setLocalErrors] = useState<{ startsAt?: string; endsAt?: string }>({});
+  const [expectedSeats, setExpectedSeats] = useState(course.expectedSeats ? String(course.expectedSeats) : "");
+  const [localErrors, setLocalErrors] = useState<{ startsAt?: string; endsAt?: string; expectedSeats?: string }>({});
   const [saved, setSaved] = useState(false);
   const update = useMutation(trpc.course.update.mutationOptions({
     onSuccess: async () => {
@@ -30,7 +31,7 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
     },
   }));
   const error = update.error;
-  const general = formErrorText(error, ["title", "description", "kind", "startsAt", "endsAt"]);
+  const general = formErrorText(error, ["title", "description", "kind", "startsAt", "endsAt", "expectedSeats"]);
   const edited = () => { setSaved(false); if (update.isError) update.reset(); };
 
   const submit = (event: FormEvent) => {
@@ -44,12 +45,14 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
     };
     const start = parse(startsAt, "startsAt");
     const end = parse(endsAt, "endsAt");
+    const seats = expectedSeats.trim() ? Number(expectedSeats) : null;
+    if (seats !== null && (!Number.isInteger(seats) || seats < 1 || seats > 1000)) problems.expectedSeats = "A whole number from 1 to 1000, or leave it empty";
     setLocalErrors(problems);
     if (Object.keys(problems).length > 0) return update.reset();
-    update.mutate({ courseId, title, description, kind, startsAt: start, endsAt: end });
+    update.mutate({ courseId, title, description, kind, startsAt: start, endsAt: end, expectedSeats: seats });
   };
-  const errorOf = (field: "title" | "description" | "kind" | "startsAt" | "endsAt") =>
-    (field === "startsAt" || field === "endsAt" ? localErrors[field] : undefined) ?? fieldError(error, field);
+  const errorOf = (field: "title" | "description" | "kind" | "startsAt" | "endsAt" | "expectedSeats") =>
+    (field === "startsAt" || field === "endsAt" || field === "expectedSeats" ? localErrors[field] : undefined) ?? fieldError(error, field);
 
   return (
     <section className="card section" aria-labelledby="course-details-heading">
@@ -79,6 +82,10 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
           <Field label="Ends at" error={errorOf("endsAt")} hint="Optional; after the start.">
             <input type="datetime-local" name="endsAt" value={endsAt} onChange={(e) => { setEndsAt(e.target.value); edited(); }}
               aria-invalid={Boolean(errorOf("endsAt"))} />
+          </Field>
+          <Field label="Expected seats" error={errorOf("expectedSeats")} hint="Optional; warm environments are ready for this many students when the session starts.">
+            <input type="number" inputMode="numeric" name="expectedSeats" min={1} max={1000} value={expectedSeats}
+              onChange={(e) => { setExpectedSeats(e.target.value); edited(); }} aria-invalid={Boolean(errorOf("expectedSeats"))} />
           </Field>
         </div>
         {general && <p className="error" role="alert">{general}</p>}

@@ -7,6 +7,8 @@ const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(12
 const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
 
 const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
+/** Students expected at a session (its warm pools fill to it); absent: unchanged, null: none. */
+const ExpectedSeats = z.number().int().min(1, "At least 1 seat").max(1000, "At most 1000 seats").nullable().optional();
 const OptionalDate = z.coerce.date().nullable().default(null);
 const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
 const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
@@ -47,7 +49,7 @@ export const courseRouter = router({
     const course = await ctx.db.course.findUniqueOrThrow({
       where: { id: ctx.course.id },
       select: {
-        id: true, title: true, description: true, kind: true, startsAt: true, endsAt: true,
+        id: true, title: true, description: true, kind: true, startsAt: true, endsAt: true, expectedSeats: true,
         labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
       },
     });
@@ -70,10 +72,12 @@ export const courseRouter = router({
     }),
 
   update: courseStaffProcedure
-    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind, startsAt: OptionalDate, endsAt: OptionalDate }).refine(datesInOrder, DATES_IN_ORDER))
+    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind, startsAt: OptionalDate, endsAt: OptionalDate, expectedSeats: ExpectedSeats }).refine(datesInOrder, DATES_IN_ORDER))
     .mutation(async ({ ctx, input }) => {
       const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
       await ctx.db.course.update({ where: { id: ctx.course.id }, data: fields });
+      // The session's dates and seats decide its warm pools.
+      void ctx.pools.push();
       return { ok: true };
     }),
 

@@ -12,6 +12,7 @@ import { courseStaffProcedure, labMemberProcedure, router, type Context } from "
 
 const HandNote = z.string().trim().max(200, "Keep the note under 200 characters").default("");
 const BroadcastMessage = z.string().trim().min(1, "Write a message first").max(500, "Keep the message under 500 characters");
+const PrepareSeats = z.number().int().min(1, "Prepare at least 1 seat").max(1000, "At most 1000 seats");
 const Minutes = z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day");
 
 const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your files are kept.";
@@ -40,6 +41,26 @@ export const liveRouter = router({
       const [online, bulk] = await Promise.all([ctx.live.onlineUsers(ctx.course.id), ctx.bulk.latest(ctx.course.id)]);
       return { ...(await roomOverview(ctx.db, ctx.usage, online, ctx.course.id, input.labId)), bulk };
     }),
+
+  /** Warm pools for the class: seats, how many are ready (pooled or already running), and the window. */
+  preparation: courseStaffProcedure.query(({ ctx }) => ctx.pools.status(ctx.course.id)),
+
+  /** "Prepare for N students": the course's pools fill to N now (bounded by capacity), until the session ends. */
+  prepare: courseStaffProcedure
+    .input(z.object({ seats: PrepareSeats }))
+    .mutation(async ({ ctx, input }) => {
+      const status = await ctx.pools.prepare(ctx.course.id, input.seats);
+      await ctx.audit.record({ action: "course.prepare", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { seats: input.seats } });
+      ctx.live.changed(ctx.course.id);
+      return status;
+    }),
+
+  /** Ends a preparation (the pools drain back to their templates' own sizes). */
+  stopPreparing: courseStaffProcedure.mutation(async ({ ctx }) => {
+    const status = await ctx.pools.stopPreparing(ctx.course.id);
+    ctx.live.changed(ctx.course.id);
+    return status;
+  }),
 
   /** A message to every student of the course, shown above their terminal. */
   broadcast: courseStaffProcedure
@@ -105,6 +126,7 @@ export const liveRouter = router({
       prepare: async () => {
         // Ended before anything stops: no new start slips in while the stops run.
         await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: new Date() } });
+        void ctx.pools.push(); // its pools drain now rather than at the next round
         await ctx.db.handRaise.updateMany({ where: { courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
         ctx.live.changed(ctx.course.id);
         return environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]);
@@ -123,6 +145,7 @@ export const liveRouter = router({
       throw new TRPCError({ code: "CONFLICT", message: "The workshop is still being ended: wait until every environment has stopped, then reopen it." });
     }
     await ctx.db.course.update({ where: { id: ctx.course.id }, data: { endedAt: null } });
+    void ctx.pools.push();
     await ctx.audit.record({ action: "course.workshop_reopened", actorId: ctx.auth.user.id, courseId: ctx.course.id });
     ctx.live.changed(ctx.course.id);
     return { reopened: true };

@@ -19,6 +19,7 @@ import { HandQueue } from "./hand-queue";
 import { StudentCard } from "./student-card";
 import { WatchDialog } from "./watch-dialog";
 import { ConfirmDialog } from "./confirm-dialog";
+import { PreparePanel } from "./prepare-panel";
 import type { Confirmation, Student, Watched } from "./live-types";
 import type { BulkActionProgress } from "../../../../protocol/browser-messages";
 // The watch dialog's terminal uses the lab page's terminal styles.
@@ -142,6 +143,8 @@ function LiveRoom({ course }: { course: StaffCourse }) {
         <BroadcastForm courseId={course.id} />
         <RoomActions courseId={course.id} ended={Boolean(room.endedAt)} bulk={bulk} ask={ask} />
       </section>
+
+      {!room.endedAt && <PreparePanel courseId={course.id} kind={room.kind} />}
 
       <div className="room-body">
         {/* First in reading order: the queue is what needs someone now. */}
