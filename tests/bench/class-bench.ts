@@ -6,7 +6,7 @@
  *  (k) a class of N cold beside a raw Docker burst of N (create, start, exec a login shell,
  *      one echo; all at once), same run, rounds alternating which goes first;
  *  (l) a class of N from a full pool: the demo lab's template set to a pool of N the way an
- *      instructor does (authoring.saveTemplate), waited until the worker reports N ready;
+ *      instructor prepares a class (live.prepare, "Prepare for N students"), waited until the worker reports N ready;
  *  (m) M environments placed and idle (each a student at a prompt with the page open): host
  *      memory per environment (MemAvailable, the engine's processes and each container's
  *      shim, read from /proc) and a bystander's echo p99 while they idle against before.
@@ -406,17 +406,12 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       }
     }
 
-    // (l) a class of N from a full pool.
-    say(`(l) class of ${options.size} from a full pool: the lab's template set to a pool of ${options.size} by the instructor`);
+    // (l) a class of N from a full pool, prepared the way an instructor prepares a class.
+    say(`(l) class of ${options.size} from a full pool: the instructor presses "Prepare for ${options.size} students" in the live room`);
     const instructor = await signInOverHttp(url, INSTRUCTOR.email, INSTRUCTOR.password);
-    // What the authoring page sends back for the lab's template, with only the pool size changed.
-    const fields = {
-      courseId: template.courseId, templateId: template.id, name: template.name, image: template.image, memoryMb: template.memoryMb,
-      memoryReservationMb: template.memoryReservationMb, cpuMillis: template.cpuMillis, pidsLimit: template.pidsLimit, diskMb: template.diskMb,
-      network: template.network, idleTimeoutMinutes: template.idleTimeoutMinutes, maxLifetimeMinutes: template.maxLifetimeMinutes,
-      workingDir: template.workingDir, setupScript: template.setupScript,
-    };
-    const setPoolSize = (size: number) => trpcMutation(url, { cookie: instructor }, "authoring.saveTemplate", { ...fields, warmPoolSize: size });
+    const setPoolSize = (size: number) => size > 0
+      ? trpcMutation(url, { cookie: instructor }, "live.prepare", { courseId: template.courseId, seats: size })
+      : trpcMutation(url, { cookie: instructor }, "live.stopPreparing", { courseId: template.courseId });
     let pool: { joins: JoinFigures; burst: ClassBurst; fillMs: number; drainMs: number } | undefined;
     let poolRefused: string | undefined;
     try {
