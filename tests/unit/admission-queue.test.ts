@@ -8,6 +8,7 @@ import {
   admissible, estimateWaitSeconds, freesPlace, positionOf, queueOrder, RecentStarts, type QueuedEntry,
 } from "../../server/environments/admission-queue";
 import { ENVIRONMENT_STATES } from "../../server/environments/lifecycle";
+import { ordinal, queueLine, waitWords } from "../../app/labs/[labId]/queue-words";
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, seconds));
 const entry = (id: string, seconds: number, workerId: string | null = null): QueuedEntry => ({ id, queuedAt: at(seconds), workerId });
@@ -77,5 +78,19 @@ describe("what runs the pump", () => {
       "RUNNING->DELETED", "RUNNING->FAILED", "RUNNING->INTERRUPTED", "RUNNING->PENDING", "RUNNING->QUEUED", "RUNNING->STOPPED", "RUNNING->STOPPING",
       "STARTING->DELETED", "STARTING->FAILED", "STARTING->INTERRUPTED", "STARTING->PENDING", "STARTING->QUEUED", "STARTING->STOPPED", "STARTING->STOPPING",
     ].sort());
+  });
+});
+
+describe("what a queued student reads", () => {
+  it("an ordinal place and the estimate in seconds or minutes", () => {
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112].map(ordinal)).toEqual(
+      ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]);
+    expect(queueLine(12, 40)).toBe("You are 12th in line · about 40 s");
+    expect(queueLine(1, 200)).toBe("You are 1st in line · about 3 min");
+  });
+
+  it("with no estimate, it says it waits for a place to free up (never a made-up time)", () => {
+    expect(waitWords(null)).toBeNull();
+    expect(queueLine(3, null)).toBe("You are 3rd in line · waiting for a place to free up");
   });
 });
