@@ -238,12 +238,17 @@ export class AdmissionQueue {
       where: { state: "QUEUED" },
       orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
       take: PASS_LIMIT,
-      select: { id: true, userId: true, workerId: true, volumeName: true, template: true },
+      select: { id: true, userId: true, workerId: true, volumeName: true, template: true, lab: { select: { course: { select: { endedAt: true } } } } },
     });
     if (queued.length === 0) return;
     const live = new Set(await this.directory.liveIds());
     const fullWorkers = new Set<string>();
     for (const entry of queued) {
+      // Its workshop ended while it waited (ending takes the queued out too; this catches one queued meanwhile).
+      if (entry.lab.course.endedAt) {
+        await this.leave(entry.id, "STAFF");
+        continue;
+      }
       if (!admissible(entry, live)) {
         await this.hooks.workspaceOffline(entry.id, "QUEUED");
         continue;
