@@ -210,6 +210,8 @@ export class AdmissionQueue {
 
   /** A pass under the advisory lock; another replica's pass under way makes this one a no-op. */
   private async lockedPass() {
+    // The timer's usual case, cheaply (the state index): nobody waits, no lock is taken.
+    if (await this.db.environment.count({ where: { state: "QUEUED" } }) === 0) return;
     await this.db.$transaction(async (tx) => {
       const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(${PUMP_LOCK_KEY}::bigint) AS locked`;
       if (!lock?.locked) return;

@@ -161,3 +161,49 @@ describe("abandoned places", () => {
     expect(await stateOf(harness, gone.environmentId!)).toBe("STOPPED");
   });
 });
+
+describe("two server replicas", () => {
+  it("students queued through either replica are admitted in arrival order, whichever replica sees the place free", { timeout: 240_000 }, async () => {
+    const harness = await startHarness({
+      worker: { capacity: { maxEnvironments: 1, memoryBytes: 8 * 1024 ** 3 } },
+      server: { admissionQueue: { abandonAfterMs: 30 * 60_000 } },
+    });
+    harnesses.push(harness);
+    const replica = await harness.startReplica();
+    /** A call through the other replica. */
+    const onReplica = async (path: string, student: Student) => {
+      const response = await fetch(`${replica.url}/api/trpc/${path}`, {
+        method: "POST", headers: { "content-type": "application/json", cookie: student.cookie, origin: replica.url }, body: JSON.stringify({ labId: harness.labId }),
+      });
+      const body = await response.json();
+      expect(response.status, JSON.stringify(body)).toBe(200);
+      return body.result.data;
+    };
+    const startOnReplica = async (student: Student) => {
+      const result = await onReplica("environment.startForLab", student) as { environmentId: string; state: string; position?: number };
+      student.environmentId = result.environmentId;
+      return result;
+    };
+    const students: Student[] = [];
+    for (let index = 0; index < 4; index++) students.push({ name: `Replica student ${index}`, ...(await harness.newStudent(`Replica student ${index}`)) });
+    const [r0, q1, q2, q3] = students as [Student, Student, Student, Student];
+    expect((await start(harness, r0)).state).toBe("RUNNING");
+    expect(await startOnReplica(q1)).toMatchObject({ state: "QUEUED", position: 1 });
+    expect(await start(harness, q2)).toMatchObject({ state: "QUEUED", position: 2 });
+    expect(await startOnReplica(q3)).toMatchObject({ state: "QUEUED", position: 3 });
+
+    const admitted: string[] = [];
+    // Stops through one replica, then the other: the place frees wherever the student is connected.
+    for (const [leaving, next, throughReplica] of [[r0, q1, true], [q1, q2, false], [q2, q3, true]] as const) {
+      if (throughReplica) await onReplica("environment.stop", leaving);
+      else expect((await harness.trpc("environment.stop", { labId: harness.labId }, { cookie: leaving.cookie })).status).toBe(200);
+      await expect.poll(() => stateOf(harness, next.environmentId!), { timeout: 90_000, interval: 250 }).toBe("RUNNING");
+      admitted.push(next.name);
+      for (const waiting of [q1, q2, q3].filter((student) => !admitted.includes(student.name))) {
+        expect(await stateOf(harness, waiting.environmentId!)).toBe("QUEUED");
+      }
+    }
+    expect(admitted).toEqual(["Replica student 1", "Replica student 2", "Replica student 3"]);
+    expect(await harness.db.environment.count({ where: { state: "FAILED" } })).toBe(0);
+  });
+});
