@@ -205,5 +205,14 @@ describe("two server replicas", () => {
     }
     expect(admitted).toEqual(["Replica student 1", "Replica student 2", "Replica student 3"]);
     expect(await harness.db.environment.count({ where: { state: "FAILED" } })).toBe(0);
+
+    // The workshop ends while someone waits: they leave the line with everyone else, never admitted.
+    const waiting: Student = { name: "Waiting at the end", ...(await harness.newStudent("Waiting at the end")) };
+    expect(await start(harness, waiting)).toMatchObject({ state: "QUEUED", position: 1 });
+    const instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
+    expect((await harness.trpc("live.endWorkshop", { courseId: harness.courseId }, { cookie: instructorCookie })).status).toBe(200);
+    await expect.poll(() => harness.db.environment.findUniqueOrThrow({ where: { id: waiting.environmentId! }, select: { state: true, stopReason: true } }), { timeout: 60_000 })
+      .toEqual({ state: "STOPPED", stopReason: "STAFF" });
+    await expect.poll(() => stateOf(harness, q3.environmentId!), { timeout: 60_000 }).toBe("STOPPED");
   });
 });
