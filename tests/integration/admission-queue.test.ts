@@ -3,7 +3,8 @@
  * with a worker that has room for two: the students past capacity are queued with their
  * position, and each reaches a prompt as others stop, in the order they came, without
  * asking again and without an error. Also: asking again keeps the place, leaving the queue
- * moves those behind up, an abandoned entry leaves, and the live room shows the queue.
+ * moves those behind up, an abandoned entry leaves, the live room shows the queue, the order
+ * holds across two replicas, and an entry that can go nowhere does not block the line.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
@@ -163,7 +164,7 @@ describe("abandoned places", () => {
 });
 
 describe("two server replicas", () => {
-  it("students queued through either replica are admitted in arrival order, whichever replica sees the place free", { timeout: 240_000 }, async () => {
+  it("students queued through either replica are admitted in arrival order; a resume whose worker is gone holds nobody back; ending the workshop empties the line", { timeout: 240_000 }, async () => {
     const harness = await startHarness({
       worker: { capacity: { maxEnvironments: 1, memoryBytes: 8 * 1024 ** 3 } },
       server: { admissionQueue: { abandonAfterMs: 30 * 60_000 } },
@@ -206,6 +207,19 @@ describe("two server replicas", () => {
     expect(admitted).toEqual(["Replica student 1", "Replica student 2", "Replica student 3"]);
     expect(await harness.db.environment.count({ where: { state: "FAILED" } })).toBe(0);
 
+    // A queued resume whose workspace's worker is gone cannot be admitted anywhere: it is
+    // interrupted (as a direct start would be) and does not hold back those behind it.
+    expect(await start(harness, q1)).toMatchObject({ state: "QUEUED", position: 1 }); // its workspace's worker is full
+    await harness.db.worker.create({ data: { id: `gone-${harness.workerId}`, name: "gone", status: "LOST", maxEnvironments: 10, memoryBytes: BigInt(8 * 1024 ** 3) } });
+    await harness.db.environment.update({ where: { id: q1.environmentId! }, data: { workerId: `gone-${harness.workerId}` } });
+    const behind: Student = { name: "Behind a lost workspace", ...(await harness.newStudent("Behind a lost workspace")) };
+    expect((await start(harness, behind)).state).toBe("QUEUED");
+    await expect.poll(() => harness.db.environment.findUniqueOrThrow({ where: { id: q1.environmentId! }, select: { state: true, error: true } }), { timeout: 30_000 })
+      .toEqual({ state: "INTERRUPTED", error: expect.stringMatching(/offline right now/) });
+    expect(await start(harness, behind)).toMatchObject({ state: "QUEUED", position: 1 });
+    expect((await harness.trpc("environment.stop", { labId: harness.labId }, { cookie: q3.cookie })).status).toBe(200);
+    await expect.poll(() => stateOf(harness, behind.environmentId!), { timeout: 90_000, interval: 250 }).toBe("RUNNING");
+
     // The workshop ends while someone waits: they leave the line with everyone else, never admitted.
     const waiting: Student = { name: "Waiting at the end", ...(await harness.newStudent("Waiting at the end")) };
     expect(await start(harness, waiting)).toMatchObject({ state: "QUEUED", position: 1 });
@@ -213,6 +227,6 @@ describe("two server replicas", () => {
     expect((await harness.trpc("live.endWorkshop", { courseId: harness.courseId }, { cookie: instructorCookie })).status).toBe(200);
     await expect.poll(() => harness.db.environment.findUniqueOrThrow({ where: { id: waiting.environmentId! }, select: { state: true, stopReason: true } }), { timeout: 60_000 })
       .toEqual({ state: "STOPPED", stopReason: "STAFF" });
-    await expect.poll(() => stateOf(harness, q3.environmentId!), { timeout: 60_000 }).toBe("STOPPED");
+    await expect.poll(() => stateOf(harness, behind.environmentId!), { timeout: 60_000 }).toBe("STOPPED");
   });
 });
