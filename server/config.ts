@@ -31,6 +31,7 @@ export const ServerConfig = z.object({
   SHELLROOM_RUNAWAY_STOP_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("a runaway this long is stopped, files kept; 0 never stops one"),
   SHELLROOM_PREPARE_LEAD_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("minutes before a session's start its warm pools fill to the expected seats"),
   SHELLROOM_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8).describe("environments an action on everyone (reset all, ...) works on at once"),
+  SHELLROOM_QUEUE_ABANDON_SECONDS: z.coerce.number().int().min(5).max(3600).default(60).describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -58,6 +59,7 @@ export function serverOptionsFrom(config: ServerConfig) {
     },
     bulkConcurrency: config.SHELLROOM_BULK_CONCURRENCY,
     prepareLeadMinutes: config.SHELLROOM_PREPARE_LEAD_MINUTES,
+    admissionQueue: { abandonAfterMs: config.SHELLROOM_QUEUE_ABANDON_SECONDS * 1000 },
     trustedProxies: config.SHELLROOM_TRUSTED_PROXIES,
   };
 }

@@ -17,6 +17,7 @@ import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength 
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
+import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueueOptions } from "./environments/admission-queue";
 import { ImageBuilds } from "./images/image-builds";
 import { startJobQueue, stopJobQueue } from "./jobs/job-queue";
 import { createSocketServer } from "./gateway/socket-server";
@@ -55,6 +56,8 @@ export interface ShellroomServerOptions {
   runaway?: Partial<RunawayPolicy>;
   /** Environments an action on everyone (reset all, ...) works on at once. */
   bulkConcurrency?: number;
+  /** The admission queue: when an abandoned entry leaves, how often the pump runs (tests shorten them). */
+  admissionQueue?: Partial<AdmissionQueueOptions>;
   /** Reverse proxies whose X-Forwarded-For names the client (proxy-addr syntax); none: the socket's peer. */
   trustedProxies?: readonly string[];
   /** How often live sockets re-validate their session (tests shorten it). */
@@ -103,11 +106,14 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     : localOutputBus(terminalNamespace);
   const directory = new WorkerDirectory(db, heartbeats);
   const environments = new EnvironmentService(db, workers, directory, log,
-    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics);
+    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics,
+    undefined, { ...DEFAULT_ADMISSION_QUEUE, ...options.admissionQueue });
   environments.lifecycle.onChange((change) => metrics.recordTransition(change));
   environments.lifecycle.onChange(nudgeOnEnvironmentChange(db, live));
   const sweeper = new LifecycleSweeper(db, environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
+  // Admits queued starts as places free (and on its timer, for frees on other replicas).
+  environments.queue.start();
   const audit = new AuditLog(db, log);
   const preparation = new ClassPreparation(db, workers, directory, log, options.prepareLeadMinutes);
   if (options.preparationIntervalMs !== 0) preparation.start(options.preparationIntervalMs ?? 10_000);
@@ -236,6 +242,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     close: async () => {
       sweeper.stop();
       preparation.stop();
+      await environments.queue.stop();
       await imageBuilds.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();

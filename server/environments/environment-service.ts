@@ -14,6 +14,7 @@ import type { ServerMetrics } from "../observability";
 import { containerShapeOf } from "./template-spec";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { EnvironmentLifecycle, LifecycleError, type StopReason, type Transition } from "./lifecycle";
+import { AdmissionQueue, DEFAULT_ADMISSION_QUEUE, type AdmissionQueueOptions } from "./admission-queue";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 
 /** Creating a container is quick, but a worker may have to pull its image from disk cache. */
@@ -29,12 +30,18 @@ const claimIsStale = (claimedAt: Date | null) => !claimedAt || claimedAt.getTime
 /** Delivers a notice to everyone viewing an environment's terminals. */
 export type Notify = (notice: EnvironmentNotice) => void;
 
-export interface EnvironmentSummary {
-  environmentId: string;
-  state: "RUNNING";
-}
+/** A start's outcome: running, or waiting in the admission queue at a place (admission-queue.ts). */
+export type EnvironmentSummary =
+  | { environmentId: string; state: "RUNNING" }
+  | { environmentId: string; state: "QUEUED"; position: number; estimateSeconds: number | null };
+
+/** What a student whose workspace's worker is offline reads (a direct start, or a queued resume). */
+const WORKSPACE_OFFLINE = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
 
 export class EnvironmentService {
+  /** Starts placement refused for want of room wait here; the server admits them in order. */
+  readonly queue: AdmissionQueue;
+
   constructor(
     private readonly db: Database,
     private readonly workers: WorkerLink,
@@ -43,13 +50,21 @@ export class EnvironmentService {
     private readonly notify: Notify = () => undefined,
     private readonly metrics?: Pick<ServerMetrics, "recordStart">,
     readonly lifecycle = new EnvironmentLifecycle(db, log),
-  ) {}
+    queueOptions: AdmissionQueueOptions = DEFAULT_ADMISSION_QUEUE,
+  ) {
+    this.queue = new AdmissionQueue(db, directory, lifecycle, {
+      // The one start path: a start the pump admitted is sent exactly as a direct one.
+      sendStart: (entry, workerId) => this.sendStart(entry.template, { ...entry, workerId }, false, log.child({ environmentId: entry.id, userId: entry.userId })),
+      workspaceOffline: (environmentId, from) => this.lifecycle.transition(environmentId, from, { to: "INTERRUPTED", data: { error: WORKSPACE_OFFLINE, queuedAt: null, queueSeenAt: null } }),
+    }, log, queueOptions);
+  }
 
   async startForLab(request: { userId: string; labId: string }): Promise<EnvironmentSummary> {
     const began = performance.now();
     try {
       const summary = await this.startOrResume(request);
-      this.metrics?.recordStart("ok", (performance.now() - began) / 1000);
+      // A place in the queue is not a start (the page asks again every few seconds).
+      if (summary.state === "RUNNING") this.metrics?.recordStart("ok", (performance.now() - began) / 1000);
       return summary;
     } catch (error) {
       this.metrics?.recordStart("failed", (performance.now() - began) / 1000);
@@ -61,6 +76,10 @@ export class EnvironmentService {
    * One start at a time per environment: a caller claims it (a compare-and-set on its state,
    * so two tabs racing send one start request) and the others wait for that start's outcome
    * and share it: the student sees their terminal whichever tab won.
+   *
+   * A start with no room now (or with others already waiting: nobody overtakes) joins the
+   * admission queue; asking again while queued answers its place, and once the pump admitted
+   * it the caller waits for that start's outcome like any other.
    */
   private async startOrResume({ userId, labId }: { userId: string; labId: string }): Promise<EnvironmentSummary> {
     const lab = await this.db.lab.findUniqueOrThrow({ where: { id: labId }, include: { template: true } });
@@ -75,6 +94,11 @@ export class EnvironmentService {
         if (outcome) return outcome;
         continue; // it ended without running (stopped, or its claim went stale): try again
       }
+      if (environment.state === "QUEUED") {
+        const place = await this.queue.place(environment.id);
+        if (place) return { environmentId: environment.id, state: "QUEUED", ...place };
+        continue; // admitted (or taken out) in between: look again
+      }
       if (Date.now() > deadline) {
         throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "Your environment is taking too long to start. Try again in a minute." });
       }
@@ -82,29 +106,53 @@ export class EnvironmentService {
       // The workspace volume lives on the worker that created it: stay there while it is up.
       const workerId = environment.workerId;
       if (workerId && !(await this.directory.isLive(workerId))) {
-        const message = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
-        await this.moveOrRefuse(environment.id, { to: "INTERRUPTED", data: { error: message } });
+        await this.moveOrRefuse(environment.id, { to: "INTERRUPTED", data: { error: WORKSPACE_OFFLINE } });
         log.warn({ workerId }, "start refused: the workspace's worker is not live");
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: WORKSPACE_OFFLINE });
       }
       // A page reload finds it running: the worker's start is idempotent, so no claim is needed.
       const wasRunning = environment.state === "RUNNING" && workerId !== null;
+      // A stale claim's environment (its server died mid-start) is not queued: STARTING does not go back to QUEUED.
+      const mayQueue = !wasRunning && environment.state !== "STARTING";
+      if (mayQueue && await this.queue.anyoneWaiting()) {
+        await this.joinQueue(environment);
+        continue;
+      }
       // A new environment goes where there is room; a resume must fit on its workspace's worker.
-      const target = wasRunning && workerId ? workerId : await this.place(lab.template, environment.id, workerId, log);
+      const target = wasRunning && workerId ? workerId : await this.place(lab.template, environment.id, workerId, mayQueue, log);
+      if (target === null) {
+        await this.joinQueue(environment);
+        continue;
+      }
       if (!wasRunning && !(await this.claimStart(environment, target))) continue;
       return this.sendStart(lab.template, { ...environment, workerId: target }, wasRunning, log);
     }
   }
 
-  /** The worker for a start, or a SERVICE_UNAVAILABLE whose cause carries the refusal's code. */
-  private async place(template: EnvironmentTemplate, environmentId: string, workerId: string | null, log: Logger): Promise<string> {
+  /**
+   * The worker for a start; null when there is no room now and the start may wait in the
+   * queue (NO_ROOM, MEMORY_PRESSURE); otherwise a SERVICE_UNAVAILABLE whose cause carries the
+   * refusal's code (NO_LIVE_WORKER: nothing would ever admit it).
+   */
+  private async place(template: EnvironmentTemplate, environmentId: string, workerId: string | null, mayQueue: boolean, log: Logger): Promise<string | null> {
     try {
       return await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId, workerId: workerId ?? undefined });
     } catch (error) {
       if (!(error instanceof PlacementRefusedError)) throw error;
+      if (mayQueue && error.code !== "NO_LIVE_WORKER") return null;
       log.warn({ code: error.code, details: error.details, workerId }, "start refused: no room");
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
     }
+  }
+
+  /** Into the queue, then one pump pass (a place may have freed meanwhile); the caller reads where it stands. */
+  private async joinQueue(environment: { id: string; state: EnvironmentState }) {
+    try {
+      await this.queue.enqueue(environment);
+    } catch (error) {
+      throw refusal(error);
+    }
+    await this.queue.pump();
   }
 
   /**
@@ -154,6 +202,7 @@ export class EnvironmentService {
       volumeName: environment.volumeName,
     };
     let reply: StartEnvironmentReply;
+    const began = performance.now();
     try {
       reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
     } catch (error) {
@@ -169,6 +218,8 @@ export class EnvironmentService {
       log.warn({ workerId, err: reply.error }, "start failed on worker");
       throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be started: ${reply.error}` });
     }
+    // Measured for the queue's estimate: how long a start takes on the worker these days.
+    if (!wasRunning) this.queue.starts.record((performance.now() - began) / 1000);
     const now = new Date();
     // A page reload finds it running: the lifetime clock keeps going.
     const lifetime = wasRunning ? {} : {
@@ -214,8 +265,13 @@ export class EnvironmentService {
    * The container goes; the workspace volume stays, and a resume starts a fresh container
    * on it (so a stopped environment holds no container and picks up template changes).
    */
-  async stopById(environmentId: string, reason: StopReason, notice?: string) {
+  async stopById(environmentId: string, reason: StopReason, notice?: string): Promise<{ state: "STOPPED" }> {
     const environment = await this.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    if (environment.state === "QUEUED") {
+      // It holds no container: it just leaves the queue (its student left it, or staff took it out).
+      if (await this.queue.leave(environmentId, reason === "USER" ? "LEFT_QUEUE" : reason)) return { state: "STOPPED" as const };
+      return this.stopById(environmentId, reason, notice); // admitted meanwhile: stopped like any other
+    }
     // Told first, so viewers read why before their shell ends.
     if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
     if (environment.workerId && environment.state !== "DELETED") {

@@ -8,8 +8,9 @@
  * Each transition made emits one change event to this process's subscribers (metrics, the
  * live room's nudges); replicas each see their own.
  *
- * QUEUED and STOPPING are in the table for the admission queue and a two-step stop; nothing
- * enters them yet.
+ * QUEUED is the admission queue's (admission-queue.ts): a start placement refused for want of
+ * room waits there, and leaves it for STARTING when admitted, or for STOPPED when its student
+ * left. STOPPING is in the table for a two-step stop; nothing enters it yet.
  */
 import { z } from "zod";
 import type { Logger } from "../../common/logger";
@@ -26,9 +27,11 @@ void everyStateKnown;
 /**
  * Why an environment stopped (kept in `Environment.stopReason`): IDLE and EXPIRED by the
  * sweep, USER by its student, STAFF by an instructor, RUNAWAY by the runaway watch, and
- * WORKER_LOST when its worker stopped heartbeating (the environment is then INTERRUPTED).
+ * WORKER_LOST when its worker stopped heartbeating (the environment is then INTERRUPTED), and
+ * LEFT_QUEUE when it waited in the admission queue and its student's page stopped asking for
+ * its place (the page was closed): it never ran, so it leaves QUEUED for STOPPED.
  */
-export const StopReason = z.enum(["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY", "WORKER_LOST"]);
+export const StopReason = z.enum(["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY", "WORKER_LOST", "LEFT_QUEUE"]);
 export type StopReason = z.infer<typeof StopReason>;
 
 /**
@@ -54,8 +57,13 @@ export const TRANSITIONS: Readonly<Record<EnvironmentState, readonly Environment
 /** Which reasons a transition may carry: stops say why; the others carry none. */
 const REASONS_INTO: Partial<Record<EnvironmentState, readonly StopReason[]>> = {
   STOPPING: ["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY"],
-  STOPPED: ["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY"],
+  STOPPED: ["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY", "LEFT_QUEUE"],
   INTERRUPTED: ["WORKER_LOST"],
+};
+
+/** Reasons that only fit a move from certain states: leaving the queue is leaving QUEUED. */
+const REASONS_FROM: Partial<Record<StopReason, readonly EnvironmentState[]>> = {
+  LEFT_QUEUE: ["QUEUED"],
 };
 
 export type LifecycleErrorCode = "ILLEGAL_TRANSITION" | "ILLEGAL_STOP_REASON" | "CONTENDED";
@@ -76,6 +84,9 @@ export function checkTransition(from: EnvironmentState, to: EnvironmentState, re
   if (!isAllowed(from, to)) throw new LifecycleError("ILLEGAL_TRANSITION", `An environment cannot go from ${from} to ${to}.`, from, to);
   if (reason !== null && !(REASONS_INTO[to] ?? []).includes(reason)) {
     throw new LifecycleError("ILLEGAL_STOP_REASON", `${reason} is not a reason to go to ${to}.`, from, to);
+  }
+  if (reason !== null && REASONS_FROM[reason] && !REASONS_FROM[reason].includes(from)) {
+    throw new LifecycleError("ILLEGAL_STOP_REASON", `${reason} is not a reason to leave ${from}.`, from, to);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * What the live room shows: every student of a course as a card (their environment's
- * state, last activity, step progress, CPU and memory, presence, raised hand) and the
- * queue of raised hands, oldest first. One read, assembled from a few queries.
+ * state, last activity, step progress, CPU and memory, presence, raised hand), the
+ * queue of raised hands, oldest first, and the course's students waiting in the admission
+ * queue for a place, in the order they will be admitted. One read, assembled from a few queries.
  */
 import type { Database } from "../database/client";
 import type { RunawayReason, UsageReading, UsageStore } from "../workers/environment-usage";
@@ -34,6 +35,8 @@ export interface RoomOverview {
   labs: Array<{ id: string; title: string; published: boolean }>;
   students: StudentCard[];
   hands: Array<{ id: string; userId: string; name: string; note: string; raisedAt: Date; environmentId: string | null }>;
+  /** This course's environments waiting for a place; `position` is in the whole platform's queue (admission-queue.ts). */
+  queue: Array<{ environmentId: string; userId: string; name: string; labTitle: string; position: number; queuedAt: Date }>;
 }
 
 export async function roomOverview(db: Database, usage: UsageStore, online: Set<string>, courseId: string, labId?: string): Promise<RoomOverview> {
@@ -45,7 +48,7 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
     },
   });
   const labIds = labId ? [labId] : course.labs.map((lab) => lab.id);
-  const [members, environments, results, hands] = await Promise.all([
+  const [members, environments, results, hands, waiting] = await Promise.all([
     db.courseMember.findMany({
       where: { courseId, role: "STUDENT" },
       orderBy: { user: { displayName: "asc" } },
@@ -62,6 +65,12 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
       where: { courseId, resolvedAt: null },
       orderBy: { createdAt: "asc" },
       select: { id: true, userId: true, labId: true, note: true, createdAt: true, user: { select: { displayName: true } } },
+    }),
+    // The whole queue, in order: a course's students' positions count everyone ahead of them.
+    db.environment.findMany({
+      where: { state: "QUEUED", queuedAt: { not: null } },
+      orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+      select: { id: true, userId: true, labId: true, queuedAt: true, user: { select: { displayName: true } } },
     }),
   ]);
 
@@ -115,5 +124,9 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
       id: hand.id, userId: hand.userId, name: hand.user.displayName, note: hand.note, raisedAt: hand.createdAt,
       environmentId: environments.find((environment) => environment.userId === hand.userId && (!hand.labId || environment.labId === hand.labId))?.id ?? null,
     })),
+    queue: waiting.flatMap((entry, index) => labIds.includes(entry.labId) ? [{
+      environmentId: entry.id, userId: entry.userId, name: entry.user.displayName,
+      labTitle: labsById.get(entry.labId)?.title ?? "", position: index + 1, queuedAt: entry.queuedAt!,
+    }] : []),
   };
 }

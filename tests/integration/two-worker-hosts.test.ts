@@ -71,11 +71,12 @@ it("20 environments spread across both hosts by capacity, each running on the ho
   expect(await harness.driver.state(onB)).toBe("missing");
   expect((await runInEnvironment(secondDriver, onB, "id -un")).output.trim()).toBe("student");
 
-  // Four more fill both hosts exactly (A by memory, B by slots); the next is told so in words.
+  // Four more fill both hosts exactly (A by memory, B by slots); the next waits in the admission queue.
   for (let index = 20; index < 24; index++) await startOne(index);
   expect([placements[harness.workerId]?.length, placements[secondWorkerId]?.length]).toEqual([16, 8]);
+  await expect(harness.server.directory.pick({ reservationBytes: 64 * 1024 ** 2 })).rejects.toMatchObject({ code: "NO_ROOM" });
   const late = await harness.newStudent("Late student");
-  const refused = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: late.cookie });
-  expect(refused.status).toBe(503);
-  expect(refused.body.error.message).toMatch(/No machine has room/);
+  const queued = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: late.cookie });
+  expect(queued.status).toBe(200);
+  expect(queued.body.result.data).toMatchObject({ state: "QUEUED", position: 1 });
 });

@@ -82,7 +82,7 @@ describe("the transition table", () => {
 
 describe("stop reasons", () => {
   it("is one enum, the same as the worker-lost reason the sweep records", () => {
-    expect(StopReason.options).toEqual(["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY", "WORKER_LOST"]);
+    expect(StopReason.options).toEqual(["IDLE", "EXPIRED", "USER", "STAFF", "RUNAWAY", "WORKER_LOST", "LEFT_QUEUE"]);
     expect(StopReason.safeParse("BORED").success).toBe(false);
   });
 
@@ -95,6 +95,26 @@ describe("stop reasons", () => {
   it("a lost worker interrupts, it does not stop", () => {
     expect(() => checkTransition("RUNNING", "INTERRUPTED", "WORKER_LOST")).not.toThrow();
     expect(refusal(() => checkTransition("RUNNING", "STOPPED", "WORKER_LOST"))).toBe("ILLEGAL_STOP_REASON");
+  });
+
+  it("leaving the admission queue stops an environment that never ran, and only that", () => {
+    expect(() => checkTransition("QUEUED", "STOPPED", "LEFT_QUEUE")).not.toThrow();
+    // Staff may also take a student out of the queue, saying so.
+    expect(() => checkTransition("QUEUED", "STOPPED", "STAFF")).not.toThrow();
+    expect(refusal(() => checkTransition("RUNNING", "STOPPED", "LEFT_QUEUE"))).toBe("ILLEGAL_STOP_REASON");
+    expect(refusal(() => checkTransition("STARTING", "STOPPED", "LEFT_QUEUE"))).toBe("ILLEGAL_STOP_REASON");
+    expect(refusal(() => checkTransition("QUEUED", "INTERRUPTED", "LEFT_QUEUE"))).toBe("ILLEGAL_STOP_REASON");
+    expect(stateFields("STOPPED", "LEFT_QUEUE")).toEqual({ state: "STOPPED", stopReason: "LEFT_QUEUE" });
+  });
+
+  it("admission moves a queued environment to STARTING with no reason; a queued one is never queued again", () => {
+    expect(() => checkTransition("QUEUED", "STARTING")).not.toThrow();
+    expect(refusal(() => checkTransition("QUEUED", "STARTING", "USER"))).toBe("ILLEGAL_STOP_REASON");
+    // The place is kept: re-queuing (at the back) is not a transition the table has.
+    expect(refusal(() => checkTransition("QUEUED", "QUEUED"))).toBe("ILLEGAL_TRANSITION");
+    // A start refused for room queues from wherever a start may begin, but not from a live start.
+    for (const from of ["PENDING", "STOPPED", "FAILED", "INTERRUPTED"] as const) expect(isAllowed(from, "QUEUED")).toBe(true);
+    for (const from of ["STARTING", "RUNNING", "DELETED"] as const) expect(isAllowed(from, "QUEUED")).toBe(false);
   });
 
   it("starting, running and failing carry no reason", () => {

@@ -10,6 +10,7 @@ import { formErrorText } from "../../components/errors";
 import { ResetDialog } from "./reset-dialog";
 import { RaiseHand } from "./raise-hand";
 import { SplitHandle, useSplit } from "./split";
+import { QueueCard } from "./queue-card";
 import "../lab.css";
 
 /**
@@ -19,6 +20,8 @@ import "../lab.css";
  */
 type Phase =
   | { kind: "starting" }
+  /** Waiting in the admission queue for a place: the page asks again until it runs. */
+  | { kind: "queued"; position: number; estimateSeconds: number | null; leaving: boolean }
   | { kind: "running"; environmentId: string; generation: number }
   | { kind: "stopping"; environmentId: string; generation: number }
   /** Stopped from this page: no terminal is shown. */
@@ -33,6 +36,9 @@ function withoutLeadingTitle(instructions: string, title: string) {
   const heading = /^\s*#\s+(.+?)\s*#*\s*(?:\r?\n|$)/.exec(instructions);
   return heading && heading[1]!.trim().toLowerCase() === title.trim().toLowerCase() ? instructions.slice(heading[0].length) : instructions;
 }
+
+/** How often a queued page asks for its place (the server also drops a place nobody asks about). */
+const QUEUE_POLL_MS = 2000;
 
 function TerminalPlaceholder({ children }: { children: ReactNode }) {
   return <div className="terminal-placeholder"><div className="terminal-placeholder-card">{children}</div></div>;
@@ -53,21 +59,32 @@ export default function LabPage() {
   const running = (environmentId: string): Phase => ({ kind: "running", environmentId, generation: ++generation.current });
   const failedWith = (error: Parameters<typeof formErrorText>[0], fallback: string): Phase =>
     ({ kind: "failed", message: formErrorText(error) ?? fallback });
+  /** A start's answer: the terminal, or a place in the queue. */
+  type Summary = { environmentId: string } & ({ state: "RUNNING" } | { state: "QUEUED"; position: number; estimateSeconds: number | null });
+  const startedOrQueued = (summary: Summary): Phase => summary.state === "QUEUED"
+    ? { kind: "queued", position: summary.position, estimateSeconds: summary.estimateSeconds, leaving: false }
+    : running(summary.environmentId);
 
   const start = useMutation(trpc.environment.startForLab.mutationOptions({
     onMutate: () => { setActionError(null); setPhase({ kind: "starting" }); },
-    onSuccess: (summary) => setPhase(running(summary.environmentId)),
+    onSuccess: (summary) => setPhase(startedOrQueued(summary)),
     onError: (error) => setPhase(failedWith(error, "Your environment could not be started.")),
+  }));
+  // While queued: the same call, asked again quietly; it keeps the place and answers it, or waits for the start once admitted.
+  const askPlace = useMutation(trpc.environment.startForLab.mutationOptions({
+    onSuccess: (summary) => setPhase((current) => current.kind !== "queued" || current.leaving ? current : startedOrQueued(summary)),
+    onError: (error) => setPhase((current) => current.kind === "queued" ? failedWith(error, "Your environment could not be started.") : current),
   }));
   const stop = useMutation(trpc.environment.stop.mutationOptions({
     onSuccess: () => setPhase({ kind: "stopped" }),
     onError: (error) => {
       setActionError(formErrorText(error) ?? "Your environment could not be stopped.");
-      setPhase((current) => current.kind === "stopping" ? { ...current, kind: "running" } : current);
+      setPhase((current) => current.kind === "stopping" ? { ...current, kind: "running" }
+        : current.kind === "queued" ? { ...current, leaving: false } : current);
     },
   }));
   const reset = useMutation(trpc.environment.reset.mutationOptions({
-    onSuccess: (summary) => setPhase(running(summary.environmentId)),
+    onSuccess: (summary) => setPhase(startedOrQueued(summary)),
     onError: (error) => setPhase(failedWith(error, "Your environment could not be reset.")),
   }));
 
@@ -83,7 +100,22 @@ export default function LabPage() {
     }
   }, [lab.data, labId, start]);
 
+  const queued = phase.kind === "queued" && !phase.leaving;
+  const { mutate: ask, isPending: asking } = askPlace;
+  useEffect(() => {
+    // One question at a time: the next is asked a while after the last answer.
+    if (!queued || asking) return;
+    const timer = setTimeout(() => ask({ labId }), QUEUE_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [queued, asking, ask, labId, phase]);
+
   const startAgain = useCallback(() => start.mutate({ labId }), [start, labId]);
+  const leaveQueue = () => {
+    if (phase.kind !== "queued") return;
+    setActionError(null);
+    setPhase({ ...phase, leaving: true });
+    stop.mutate({ labId });
+  };
   const stopNow = () => {
     if (phase.kind !== "running") return;
     setActionError(null);
@@ -111,9 +143,9 @@ export default function LabPage() {
   if (!lab.data) return <main className="page"><p className="muted"><span className="spinner dark" aria-hidden="true" /> Loading the lab…</p></main>;
 
   const { title, course, instructions, steps } = lab.data;
-  const busy = phase.kind === "starting" || phase.kind === "stopping" || phase.kind === "resetting";
+  const busy = phase.kind === "starting" || phase.kind === "stopping" || phase.kind === "resetting" || phase.kind === "queued";
   const canCheck = phase.kind === "running";
-  const cannotCheckReason = phase.kind === "starting" || phase.kind === "resetting"
+  const cannotCheckReason = phase.kind === "starting" || phase.kind === "resetting" || phase.kind === "queued"
     ? "Checks run once your environment is ready."
     : "Start your environment to check this step.";
 
@@ -147,6 +179,16 @@ export default function LabPage() {
           <TerminalPlaceholder>
             <p className="terminal-placeholder-title">Getting your Linux machine ready</p>
             <p>This usually takes a few seconds.</p>
+          </TerminalPlaceholder>
+        </>
+      );
+      break;
+    case "queued":
+      terminal = (
+        <>
+          <TerminalBar state="queued" actions={actions}><span className="dot idle" aria-hidden="true" /> Waiting for a place…</TerminalBar>
+          <TerminalPlaceholder>
+            <QueueCard position={phase.position} estimateSeconds={phase.estimateSeconds} onLeave={leaveQueue} leaving={phase.leaving} />
           </TerminalPlaceholder>
         </>
       );

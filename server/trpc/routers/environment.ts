@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
+import type { EnvironmentSummary } from "../../environments/environment-service";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
 /** The environment, when it belongs to a lab of the course the caller is staff of. */
@@ -19,14 +20,24 @@ async function refuseIfEnded(ctx: Pick<Context, "db"> & { courseRole: string; la
   if (course.endedAt) throw new TRPCError({ code: "PRECONDITION_FAILED", message: WORKSHOP_ENDED });
 }
 
-/** Staff with the live room open see the change (whether the action worked or not). */
-async function noticed<T>(ctx: Pick<Context, "live">, courseId: string, action: Promise<T>): Promise<T> {
+/** Staff with the live room open see the change (whether the action worked or not), unless `quiet` says there was none. */
+async function noticed<T>(ctx: Pick<Context, "live">, courseId: string, action: Promise<T>, quiet: (result: T) => boolean = () => false): Promise<T> {
+  let result: T | undefined;
+  let ok = false;
   try {
-    return await action;
+    result = await action;
+    ok = true;
+    return result;
   } finally {
-    ctx.live.changed(courseId);
+    if (!ok || !quiet(result as T)) ctx.live.changed(courseId);
   }
 }
+
+/**
+ * A queued student's page asks for its place every few seconds: no nudge for that (entering,
+ * leaving and admission are state changes, which nudge the room through the lifecycle's event).
+ */
+const quietWhenQueued = (summary: EnvironmentSummary) => summary.state === "QUEUED";
 
 export const environmentRouter = router({
   /** The signed-in student's environment for a lab as it is now (without starting it). */
@@ -36,10 +47,15 @@ export const environmentRouter = router({
       select: { id: true, state: true, stopReason: true, expiresAt: true, error: true },
     })),
 
-  /** Starts (or resumes) the signed-in student's environment for a lab. */
-  startForLab: labMemberProcedure.mutation(async ({ ctx }) => {
+  /**
+   * Starts (or resumes) the signed-in student's environment for a lab: `{ state: "RUNNING" }`,
+   * or `{ state: "QUEUED", position, estimateSeconds }` while it waits for a place (the page
+   * asks again every few seconds; asking keeps its place and answers where it stands).
+   */
+  startForLab: labMemberProcedure.mutation(async ({ ctx }): Promise<EnvironmentSummary> => {
     await refuseIfEnded(ctx);
-    return noticed(ctx, ctx.lab.courseId, ctx.environments.startForLab({ userId: ctx.auth.user.id, labId: ctx.lab.id }));
+    const summary = await noticed(ctx, ctx.lab.courseId, ctx.environments.startForLab({ userId: ctx.auth.user.id, labId: ctx.lab.id }), quietWhenQueued);
+    return summary;
   }),
 
   stop: labMemberProcedure.mutation(({ ctx }) => noticed(ctx, ctx.lab.courseId, ctx.environments.stop(ctx.auth.user.id, ctx.lab.id))),

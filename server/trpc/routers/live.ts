@@ -19,7 +19,7 @@ const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your
 const STOPPED_NOTICE = "Your instructor stopped this environment. Your files are kept.";
 
 /** Environments of the course's labs in these states, named by their student (for progress and failures). */
-async function environmentsInCourse(db: Context["db"], courseId: string, states: Array<"RUNNING" | "STARTING">) {
+async function environmentsInCourse(db: Context["db"], courseId: string, states: Array<"RUNNING" | "STARTING" | "QUEUED">) {
   const environments = await db.environment.findMany({
     where: { state: { in: states }, lab: { courseId } },
     orderBy: { user: { displayName: "asc" } },
@@ -83,9 +83,9 @@ export const liveRouter = router({
       return { resolved: true };
     }),
 
-  /** Stops every running environment of the course (files kept). */
+  /** Stops every running environment of the course (files kept); those waiting in the admission queue leave it. */
   stopAll: courseStaffProcedure.mutation(async ({ ctx }) => started(await ctx.bulk.begin(ctx.course.id, "stop", {
-    prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]),
+    prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING", "QUEUED"]),
     act: (target) => ctx.environments.stopById(target.environmentId, "STAFF", STOPPED_NOTICE),
   }))),
 
@@ -129,7 +129,7 @@ export const liveRouter = router({
         void ctx.pools.push(); // its pools drain now rather than at the next round
         await ctx.db.handRaise.updateMany({ where: { courseId: ctx.course.id, resolvedAt: null }, data: { resolvedAt: new Date() } });
         ctx.live.changed(ctx.course.id);
-        return environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]);
+        return environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING", "QUEUED"]);
       },
       act: (target) => ctx.environments.stopById(target.environmentId, "STAFF", ENDED_NOTICE),
       after: (progress) => ctx.audit.record({

@@ -16,6 +16,7 @@ import { useRoomNudges, type NudgeState } from "./use-room-nudges";
 import { BroadcastForm } from "./broadcast-form";
 import { RoomActions } from "./room-actions";
 import { HandQueue } from "./hand-queue";
+import { AdmissionQueuePanel } from "./admission-queue-panel";
 import { StudentCard } from "./student-card";
 import { WatchDialog } from "./watch-dialog";
 import { ConfirmDialog } from "./confirm-dialog";
@@ -97,7 +98,7 @@ function LiveRoom({ course }: { course: StaffCourse }) {
   }
   if (!overview.data) return <>{crumbs}<p className="muted"><span className="spinner dark" aria-hidden="true" /> Opening the live room…</p></>;
 
-  const { course: room, labs, hands } = overview.data;
+  const { course: room, labs, hands, queue } = overview.data;
   const bulk = newer(pushedBulk, overview.data.bulk);
   const query = search.trim().toLowerCase();
   const shown = query ? students.filter((student) => `${student.name} ${student.email ?? ""}`.toLowerCase().includes(query)) : students;
@@ -146,6 +147,7 @@ function LiveRoom({ course }: { course: StaffCourse }) {
 
       {!room.endedAt && <PreparePanel courseId={course.id} kind={room.kind} />}
 
+      <AdmissionQueuePanel queue={queue} now={now} />
       <div className="room-body">
         {/* First in reading order: the queue is what needs someone now. */}
         <HandQueue courseId={course.id} hands={hands} now={now} environmentStates={environmentStates} onWatch={watch} />

@@ -14,11 +14,11 @@ import type { Confirmation, Student, StudentEnvironment, Watched } from "./live-
 const EXTEND_MINUTES = 30;
 
 const STATE_LABELS: Record<string, string> = {
-  PENDING: "Starting", STARTING: "Starting", RUNNING: "Running", STOPPED: "Stopped", FAILED: "Failed", INTERRUPTED: "Interrupted",
+  PENDING: "Starting", QUEUED: "Waiting for a place", STARTING: "Starting", RUNNING: "Running", STOPPED: "Stopped", FAILED: "Failed", INTERRUPTED: "Interrupted",
 };
 const STOP_REASONS: Record<string, string> = {
   IDLE: "stopped when idle", EXPIRED: "stopped at its time limit", USER: "stopped by the student", STAFF: "stopped by staff",
-  WORKER_LOST: "its machine was lost", RUNAWAY: "stopped as a runaway",
+  WORKER_LOST: "its machine was lost", RUNAWAY: "stopped as a runaway", LEFT_QUEUE: "left the queue for a place",
 };
 const RUNAWAY_LABELS: Record<string, string> = { pids: "Runaway: fork bomb?", cpu: "Runaway: CPU at its limit" };
 /**

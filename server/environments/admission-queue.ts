@@ -1,0 +1,282 @@
+/**
+ * The admission queue: a start that placement refuses for want of room (NO_ROOM,
+ * MEMORY_PRESSURE) waits in QUEUED instead of failing, and the server admits it when a place
+ * frees, first come first served. This module owns the queue: who enters it, the order, a
+ * waiting student's position and estimate, the pump that admits, and who leaves it.
+ *
+ * Admission is server-driven: a pump pass walks the queue in order and admits while placement
+ * says yes (a compare-and-set QUEUED -> STARTING with the start claim, then the start is sent
+ * through the service's one start path). It runs when a place frees (the lifecycle's change
+ * event), when a start is queued, and on a timer (other replicas' frees, a safety net).
+ * One pass at a time across replicas: a Postgres advisory transaction lock, because the queue
+ * lives in Postgres, the lock ends with its transaction even if the replica dies, and a
+ * single node without Redis needs it too. The compare-and-set still admits each entry once.
+ */
+import type { Logger } from "../../common/logger";
+import type { Database } from "../database/client";
+import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
+import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
+import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
+
+/** One arbitrary, fixed key: the pump's advisory lock (per database, so per deployment). */
+const PUMP_LOCK_KEY = 0x5e11_0011;
+/** The recent window the estimate measures places freeing in. */
+export const ESTIMATE_WINDOW_MS = 5 * 60_000;
+/** How many recent start durations the typical start time is taken from. */
+const START_SAMPLES = 50;
+/** Entries one pass looks at: the head of a long queue is what matters. */
+const PASS_LIMIT = 200;
+
+export interface AdmissionQueueOptions {
+  /** A queued entry whose page has not asked for its place this long leaves the queue. */
+  abandonAfterMs: number;
+  /** How often the pump runs regardless of events. */
+  pumpIntervalMs: number;
+}
+export const DEFAULT_ADMISSION_QUEUE: AdmissionQueueOptions = { abandonAfterMs: 60_000, pumpIntervalMs: 1500 };
+
+/** What a queued student is told. */
+export interface QueuePlace {
+  position: number;
+  /** Seconds until running, from measured facts; null when there is nothing to measure from yet. */
+  estimateSeconds: number | null;
+}
+
+export interface QueuedEntry {
+  id: string;
+  queuedAt: Date;
+  /** Set for a resume: its workspace lives on this worker, so only this worker will do. */
+  workerId: string | null;
+}
+
+/** The queue's order: first queued first, the id breaking a tie (pure). */
+export function queueOrder(a: QueuedEntry, b: QueuedEntry): number {
+  return a.queuedAt.getTime() - b.queuedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** 1 + the entries queued before this one (pure). */
+export function positionOf(entries: readonly QueuedEntry[], entry: QueuedEntry): number {
+  return 1 + entries.filter((other) => other.id !== entry.id && queueOrder(other, entry) < 0).length;
+}
+
+/** An entry that can be admitted somewhere: any worker will do, or its own worker is live (pure). */
+export function admissible(entry: Pick<QueuedEntry, "workerId">, liveWorkerIds: ReadonlySet<string>): boolean {
+  return entry.workerId === null || liveWorkerIds.has(entry.workerId);
+}
+
+/**
+ * Seconds until a student at `position` runs (pure): the places ahead of them free at the rate
+ * places freed in the recent window, then their start takes a typical start's time. Null when
+ * nothing freed in the window or no start was measured: there is nothing to estimate from.
+ */
+export function estimateWaitSeconds(facts: { position: number; freedInWindow: number; windowMs: number; typicalStartSeconds: number | null }): number | null {
+  if (facts.freedInWindow <= 0 || facts.typicalStartSeconds === null) return null;
+  const freedPerSecond = facts.freedInWindow / (facts.windowMs / 1000);
+  return Math.ceil(facts.position / freedPerSecond + facts.typicalStartSeconds);
+}
+
+/** The median of the most recent start durations (pure apart from its own samples). */
+export class RecentStarts {
+  private readonly samples: number[] = [];
+  record(seconds: number) {
+    this.samples.push(seconds);
+    if (this.samples.length > START_SAMPLES) this.samples.shift();
+  }
+  typicalSeconds(): number | null {
+    if (this.samples.length === 0) return null;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  }
+}
+
+/** A change that frees a place: an environment leaving STARTING or RUNNING for anything else (pure). */
+export function freesPlace(change: Pick<EnvironmentChange, "from" | "to">): boolean {
+  const placed = (state: EnvironmentState) => state === "STARTING" || state === "RUNNING";
+  return placed(change.from) && !placed(change.to);
+}
+
+/** What the queue needs from the environment service: its one start path, and today's answer to an offline workspace. */
+export interface AdmissionHooks {
+  /** Sends the start of an environment the pump just claimed (the service's own start path). */
+  sendStart(entry: { id: string; userId: string; volumeName: string | null; template: EnvironmentTemplate }, workerId: string): Promise<unknown>;
+  /** A queued resume whose workspace's worker is not live: interrupted, as a direct start would be. */
+  workspaceOffline(environmentId: string, from: EnvironmentState): Promise<unknown>;
+}
+
+export class AdmissionQueue {
+  readonly starts = new RecentStarts();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private pass: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly directory: WorkerDirectory,
+    private readonly lifecycle: EnvironmentLifecycle,
+    private readonly hooks: AdmissionHooks,
+    private readonly log: Logger,
+    readonly options: AdmissionQueueOptions = DEFAULT_ADMISSION_QUEUE,
+  ) {}
+
+  /** Pumps when a place frees and on the timer, until `stop`. */
+  start() {
+    this.unsubscribe ??= this.lifecycle.onChange((change) => { if (freesPlace(change)) void this.pump(); });
+    this.timer ??= setInterval(() => void this.pump(), this.options.pumpIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop() {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.again = false;
+    await this.pass;
+  }
+
+  /** True when someone admissible is waiting: a new start queues behind them (no overtaking). */
+  async anyoneWaiting(): Promise<boolean> {
+    const live = await this.directory.liveIds();
+    if (live.length === 0) return false; // nothing can be admitted: the start is refused as before
+    const waiting = await this.db.environment.count({ where: { state: "QUEUED", OR: [{ workerId: null }, { workerId: { in: live } }] } });
+    return waiting > 0;
+  }
+
+  /** Puts the environment at the back of the queue; false when it was no longer in `from` (another caller moved it). */
+  async enqueue(environment: { id: string; state: EnvironmentState }): Promise<boolean> {
+    const now = new Date();
+    const change = await this.lifecycle.transition(environment.id, environment.state, {
+      to: "QUEUED", data: { queuedAt: now, queueSeenAt: now, error: null, startClaimedAt: null },
+    });
+    if (change) this.log.info({ environmentId: environment.id }, "start queued: no room now");
+    return change !== null;
+  }
+
+  /** A queued environment's place (the page asked: the entry is still wanted); null when it is not queued. */
+  async place(environmentId: string): Promise<QueuePlace | null> {
+    const now = new Date();
+    // Seen only while still queued: the stamp never lands on an environment that moved on.
+    const seen = await this.db.environment.updateMany({ where: { id: environmentId, state: "QUEUED" }, data: { queueSeenAt: now } });
+    if (seen.count !== 1) return null;
+    const entry = await this.db.environment.findUnique({ where: { id: environmentId }, select: { queuedAt: true } });
+    if (!entry?.queuedAt) return null;
+    const queuedAt = entry.queuedAt;
+    const [ahead, freedInWindow] = await Promise.all([
+      this.db.environment.count({
+        where: { state: "QUEUED", OR: [{ queuedAt: { lt: queuedAt } }, { queuedAt, id: { lt: environmentId } }] },
+      }),
+      // Places freed: environments stopped lately (a queue entry leaving sets no stoppedAt: it held no place).
+      this.db.environment.count({ where: { stoppedAt: { gte: new Date(now.getTime() - ESTIMATE_WINDOW_MS) } } }),
+    ]);
+    const position = ahead + 1;
+    return {
+      position,
+      estimateSeconds: estimateWaitSeconds({ position, freedInWindow, windowMs: ESTIMATE_WINDOW_MS, typicalStartSeconds: this.starts.typicalSeconds() }),
+    };
+  }
+
+  /** Takes a queued environment out of the queue (its student left, or staff); false when it was admitted meanwhile. */
+  async leave(environmentId: string, reason: StopReason): Promise<boolean> {
+    const change = await this.lifecycle.transition(environmentId, "QUEUED", {
+      to: "STOPPED", reason, data: { queuedAt: null, queueSeenAt: null },
+    });
+    if (change) this.log.info({ environmentId, reason }, "left the admission queue");
+    return change !== null;
+  }
+
+  /**
+   * One pump pass, or a note to run another when one is under way here (so no event is lost
+   * while a pass runs). Resolves when this process's passes are done.
+   */
+  pump(): Promise<void> {
+    if (this.pass) {
+      this.again = true;
+      return this.pass;
+    }
+    this.pass = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.lockedPass().catch((error: Error) => this.log.error({ err: error.message }, "admission queue pass failed"));
+        } while (this.again);
+      } finally {
+        this.pass = undefined;
+      }
+    })();
+    return this.pass;
+  }
+
+  /** A pass under the advisory lock; another replica's pass under way makes this one a no-op. */
+  private async lockedPass() {
+    // The timer's usual case, cheaply (the state index): nobody waits, no lock is taken.
+    if (await this.db.environment.count({ where: { state: "QUEUED" } }) === 0) return;
+    await this.db.$transaction(async (tx) => {
+      const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(${PUMP_LOCK_KEY}::bigint) AS locked`;
+      if (!lock?.locked) return;
+      await this.dropAbandoned(new Date());
+      await this.admit();
+    }, { maxWait: 10_000, timeout: 60_000 });
+  }
+
+  /** Entries whose page stopped asking for their place leave the queue (the page was closed). */
+  private async dropAbandoned(now: Date) {
+    const abandoned = await this.db.environment.findMany({
+      where: { state: "QUEUED", queueSeenAt: { lt: new Date(now.getTime() - this.options.abandonAfterMs) } },
+      select: { id: true },
+    });
+    for (const { id } of abandoned) await this.leave(id, "LEFT_QUEUE");
+  }
+
+  /**
+   * Admits in order while placement says yes. Strict first come: when the head cannot be
+   * placed, nobody behind it is admitted. A resume bound to its workspace's worker that is full
+   * only holds back others bound to that worker; one bound to a worker that is not live is
+   * interrupted (as a direct start would be) and holds back nobody.
+   */
+  private async admit() {
+    const queued = await this.db.environment.findMany({
+      where: { state: "QUEUED" },
+      orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+      take: PASS_LIMIT,
+      select: { id: true, userId: true, workerId: true, volumeName: true, template: true, lab: { select: { course: { select: { endedAt: true } } } } },
+    });
+    if (queued.length === 0) return;
+    const live = new Set(await this.directory.liveIds());
+    const fullWorkers = new Set<string>();
+    for (const entry of queued) {
+      // Its workshop ended while it waited (ending takes the queued out too; this catches one queued meanwhile).
+      if (entry.lab.course.endedAt) {
+        await this.leave(entry.id, "STAFF");
+        continue;
+      }
+      if (!admissible(entry, live)) {
+        await this.hooks.workspaceOffline(entry.id, "QUEUED");
+        continue;
+      }
+      if (entry.workerId && fullWorkers.has(entry.workerId)) continue;
+      let workerId: string;
+      try {
+        workerId = await this.directory.pick({
+          reservationBytes: entry.template.memoryReservationMb * 1024 * 1024, environmentId: entry.id, workerId: entry.workerId ?? undefined,
+        });
+      } catch (error) {
+        if (!(error instanceof PlacementRefusedError)) throw error;
+        if (entry.workerId) {
+          fullWorkers.add(entry.workerId);
+          continue;
+        }
+        return;
+      }
+      const claimed = await this.lifecycle.transition(entry.id, "QUEUED", {
+        to: "STARTING", data: { workerId, error: null, startClaimedAt: new Date(), queuedAt: null, queueSeenAt: null },
+      });
+      if (!claimed) continue; // it left the queue meanwhile
+      this.log.info({ environmentId: entry.id, workerId }, "admitted from the queue");
+      // Not awaited: placement counts it as STARTING already, and the next entry need not wait for this start.
+      void this.hooks.sendStart(entry, workerId).catch((error: Error) =>
+        this.log.warn({ environmentId: entry.id, err: error.message }, "admitted start failed"));
+    }
+  }
+}
