@@ -63,6 +63,11 @@ export interface RuntimeDriver {
    * on the way to the first prompt).
    */
   create(spec: EnvironmentSpec, shell?: ShellToStart): Promise<{ containerId: string; volumeName: string; created: boolean }>;
+  /**
+   * Makes the environment's volumes ahead of `create` (idempotent; nothing when its container
+   * exists): a start prepares them before its turn at the engine, not while holding one.
+   */
+  prepareVolumes(spec: EnvironmentSpec): Promise<void>;
   start(environmentId: string): Promise<void>;
   state(environmentId: string): Promise<RuntimeState>;
   /** Runs `command` as the environment's user with a TTY, attached to stdin/stdout. */

@@ -138,6 +138,8 @@ export class EnvironmentManager {
         }
       }
     }
+    // Volumes first, outside the engine's turns: a turn is for the engine's work alone.
+    await this.driver.prepareVolumes(spec);
     const { containerId, volumeName, created } = await this.engineTurns(async () => {
       // Without a setup script the main shell starts with the container; with one it must wait for the setup.
       const made = await this.driver.create(spec, spec.setupScript?.trim() ? undefined : POOLED_MAIN_SHELL);

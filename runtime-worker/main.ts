@@ -4,7 +4,7 @@ import os from "node:os";
 import Docker from "dockerode";
 import { z } from "zod";
 import { rootLogger } from "../common/logger";
-import { RuntimeName } from "./docker/container-config";
+import { HOME_DISK_BYTES, RuntimeName } from "./docker/container-config";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
@@ -24,6 +24,8 @@ const WorkerEnv = z.object({
     .describe("below this much available memory (MemAvailable) the worker takes no new environment"),
   SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().optional()
     .describe("allocatable memory: what templates' reservations may add up to (default: host memory minus the floor)"),
+  SHELLROOM_SPARE_WORKSPACES: z.coerce.number().int().min(0).max(1000).default(100)
+    .describe("workspace images kept formatted and mounted per disk size, so a cold start does not wait on mkfs and mount (0: none)"),
   SHELLROOM_WORKER_START_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_START_CONCURRENCY)
     .describe("container creates/starts in flight at once; a burst beyond it waits its turn"),
   DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
@@ -42,7 +44,12 @@ const env = parsed.data;
 const socketPath = env.DOCKER_HOST?.startsWith("unix://") ? env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
 
 const docker = new Docker({ socketPath });
-const volumes = await WorkspaceVolumes.open(docker);
+// Spares for the default template's workspace (1 GiB) and every home (256 MiB) from the start; other sizes once asked for.
+const volumes = await WorkspaceVolumes.open(docker, undefined, {
+  spares: env.SHELLROOM_SPARE_WORKSPACES,
+  seedSizes: [1024 * 1024 * 1024, HOME_DISK_BYTES],
+  onError: (error) => rootLogger.warn({ err: error.message }, "could not prepare a spare workspace"),
+});
 // Without the PTY holder shells still work, but end when this process does: say so.
 const holder = await compileHolder().catch((error: unknown) => {
   rootLogger.warn({ err: error instanceof Error ? error.message : String(error) }, "no PTY holder: students' shells will not survive a worker restart");
@@ -86,7 +93,7 @@ worker.connected().catch((error: Error) => {
 if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
   const http = await startWorkerHttp({
     port: env.SHELLROOM_WORKER_HTTP_PORT, host: env.SHELLROOM_WORKER_HTTP_HOST, metrics: worker.metrics,
-    environments: worker.environments, pooled: () => worker.pool.size, connectedToServer: () => worker.socket.connected,
+    environments: worker.environments, pooled: () => worker.pool.size, spares: () => volumes.spareCount, connectedToServer: () => worker.socket.connected,
   });
   rootLogger.info({ port: http.port }, "worker metrics and health listening");
 }
@@ -94,6 +101,6 @@ if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     // Containers keep running: a restarted worker adopts them by their labels.
-    void worker.close().then(() => process.exit(0));
+    void worker.close().then(() => volumes.close()).then(() => process.exit(0));
   });
 }

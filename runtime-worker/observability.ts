@@ -15,6 +15,7 @@ export function createWorkerMetrics() {
     terminals: registry.register(new Gauge("shellroom_worker_terminals_open", "Open terminal sessions")),
     running: registry.register(new Gauge("shellroom_worker_environments_running", "Running environment containers")),
     pool: registry.register(new Gauge("shellroom_worker_pool_size", "Warm containers ready to hand out")),
+    spares: registry.register(new Gauge("shellroom_worker_spare_workspaces", "Workspace images formatted and mounted ahead of need")),
   };
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
@@ -25,6 +26,7 @@ export async function startWorkerHttp(options: {
   metrics: WorkerMetrics;
   environments: EnvironmentManager;
   pooled?: () => number;
+  spares?: () => number;
   connectedToServer(): boolean;
 }) {
   const { metrics, environments } = options;
@@ -32,6 +34,7 @@ export async function startWorkerHttp(options: {
     metrics.terminals.set({}, environments.openTerminalCount);
     metrics.running.set({}, await environments.runningCount());
     metrics.pool.set({}, options.pooled?.() ?? 0);
+    metrics.spares.set({}, options.spares?.() ?? 0);
   });
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: string, type = "text/plain") => {

@@ -140,6 +140,19 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
+  /** Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it). */
+  private async createStudentVolumes(spec: EnvironmentSpec, volume: string) {
+    await Promise.all(studentVolumes(spec, volume).map(({ name, diskBytes }) => this.createVolume(name, {
+      [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
+    }, diskBytes)));
+  }
+
+  async prepareVolumes(spec: EnvironmentSpec) {
+    // A container that exists already has its volumes (create() reuses them).
+    if (await this.inspect(spec.environmentId)) return;
+    await this.createStudentVolumes(spec, spec.volumeName ?? volumeName(spec.environmentId));
+  }
+
   async create(spec: EnvironmentSpec, shell?: ShellToStart) {
     const existing = await this.inspect(spec.environmentId);
     // The workspace a container already has wins (it may have come from the warm pool).
@@ -149,12 +162,7 @@ export class DockerDriver implements RuntimeDriver {
     if (existing && !replacing) return { containerId: existing.Id, volumeName: volume, created: false };
     if (replacing) await this.docker.getContainer(existing.Id).remove({ force: true });
 
-    // Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it).
-    for (const { name, diskBytes } of studentVolumes(spec, volume)) {
-      await this.createVolume(name, {
-        [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
-      }, diskBytes);
-    }
+    await this.createStudentVolumes(spec, volume);
     try {
       const container = await this.docker.createContainer(await this.withHolder(containerCreateOptions({ ...spec, volumeName: volume }, this.workerId), shell));
       return { containerId: container.id, volumeName: volume, created: !replacing };

@@ -9,11 +9,12 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, rmdir } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { STUDENT_GID, STUDENT_UID } from "./container-config";
+import { SPARE_PREFIX, SpareWorkspaces } from "./spare-workspaces";
 
 const run = promisify(execFile);
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
@@ -44,10 +45,26 @@ async function mountWithRetries(image: string, mountPoint: string) {
   }
 }
 
+/** A spare image's name says which process made it: `shellroom-spare-<pid, base 36>-...`. */
+function spareOwner(name: string) {
+  return parseInt(name.slice(SPARE_PREFIX.length).split("-")[0] ?? "", 36);
+}
+
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export class WorkspaceVolumes {
   /** Loop setups one at a time in this process: concurrent ones race for the same free device. */
   private mounting: Promise<unknown> = Promise.resolve();
   private readonly preparing = new Map<string, Promise<void>>();
+  /** Images made ahead of need (spare-workspaces.ts); none unless asked for at open. */
+  private spares?: SpareWorkspaces;
 
   private constructor(
     private readonly docker: Docker,
@@ -57,8 +74,15 @@ export class WorkspaceVolumes {
     readonly owner: { uid: number; gid: number },
   ) {}
 
-  /** Chooses the mechanism this host supports (checked once, by trying it). */
-  static async open(docker: Docker, root = "/var/lib/shellroom/workspaces"): Promise<WorkspaceVolumes> {
+  /**
+   * Chooses the mechanism this host supports (checked once, by trying it). `spares`: images
+   * kept ready per disk size (`seedSizes` from the start, others once a start asks for them).
+   */
+  static async open(
+    docker: Docker,
+    root = "/var/lib/shellroom/workspaces",
+    options: { spares?: number; seedSizes?: number[]; onError?: (error: Error) => void } = {},
+  ): Promise<WorkspaceVolumes> {
     const supported = process.getuid?.() === 0 && existsSync("/dev/loop-control") && process.env.SHELLROOM_WORKSPACE_QUOTA !== "off"
       && (await run("losetup", ["--version"]).then(() => true, () => false))
       && (await run("mkfs.ext4", ["-V"]).then(() => true, () => false));
@@ -70,8 +94,31 @@ export class WorkspaceVolumes {
       await volumes.remountAll((name, error) => {
         process.emitWarning(`workspace ${name} could not be remounted: ${error.message}`);
       });
+      await volumes.discardDeadSpares();
+      if (options.spares) {
+        volumes.spares = new SpareWorkspaces({
+          make: (name, diskBytes) => volumes.formatAndMount(name, diskBytes),
+          discard: (name) => volumes.discardImage(name),
+        }, options.spares, options.onError);
+        for (const size of options.seedSizes ?? []) volumes.spares.want(size);
+      }
     }
     return volumes;
+  }
+
+  /** Spares ready to take (0 without a stock). */
+  get spareCount() {
+    return this.spares?.count ?? 0;
+  }
+
+  /** Resolves once the stock has stopped filling (full, or failed until the next demand). */
+  async sparesSettled() {
+    await this.spares?.settled();
+  }
+
+  /** Discards the stock of spares (a worker shutting down). */
+  async close() {
+    await this.spares?.close();
   }
 
   /**
@@ -92,6 +139,18 @@ export class WorkspaceVolumes {
       await this.docker.createVolume({ Name: name, Labels: labels });
       return;
     }
+    if (!(await this.adoptSpare(name, diskBytes))) await this.formatAndMount(name, diskBytes);
+    const mountPoint = this.mountPath(name);
+    await this.docker.createVolume({
+      Name: name,
+      Driver: "local",
+      DriverOpts: { type: "none", o: "bind", device: mountPoint },
+      Labels: { ...labels, "dev.shellroom.disk-bytes": String(diskBytes) },
+    });
+  }
+
+  /** A new image of `diskBytes`, formatted for the student and mounted at its name's path. */
+  private async formatAndMount(name: string, diskBytes: number) {
     const image = this.imagePath(name);
     const mountPoint = this.mountPath(name);
     await run("truncate", ["-s", String(diskBytes), image]);
@@ -99,12 +158,50 @@ export class WorkspaceVolumes {
     await mkdir(mountPoint, { recursive: true, mode: 0o755 });
     await this.mount(image, mountPoint);
     await rm(path.join(mountPoint, "lost+found"), { recursive: true, force: true });
-    await this.docker.createVolume({
-      Name: name,
-      Driver: "local",
-      DriverOpts: { type: "none", o: "bind", device: mountPoint },
-      Labels: { ...labels, "dev.shellroom.disk-bytes": String(diskBytes) },
-    });
+  }
+
+  /**
+   * Gives `name` a spare of its size: the mount moves to the name's path and the image takes
+   * its name (so a host restart remounts it as any other). False when there is none, or the
+   * move is not possible here (a shared mount above): then no spare is used again.
+   */
+  private async adoptSpare(name: string, diskBytes: number) {
+    const spare = this.spares?.take(diskBytes);
+    if (!spare) return false;
+    try {
+      await mkdir(this.mountPath(name), { recursive: true, mode: 0o755 });
+      await run("mount", ["--move", this.mountPath(spare), this.mountPath(name)]);
+      await rename(this.imagePath(spare), this.imagePath(name));
+      await rmdir(this.mountPath(spare)).catch(() => undefined);
+      return true;
+    } catch (error) {
+      const stock = this.spares;
+      this.spares = undefined;
+      process.emitWarning(`workspace spares are off: ${(error as Error).message}`);
+      await this.discardImage(spare).catch(() => undefined);
+      await stock?.close();
+      return false;
+    }
+  }
+
+  /** Unmounts and deletes an image that has no Docker volume (a spare). */
+  private async discardImage(name: string) {
+    const mountPoint = this.mountPath(name);
+    if (await this.isMounted(mountPoint)) await run("umount", [mountPoint]);
+    await rmdir(mountPoint).catch(() => undefined);
+    await rm(this.imagePath(name), { force: true });
+  }
+
+  /** Spares left by a worker process that is gone (killed), or by a host restart: nobody will take them. */
+  private async discardDeadSpares() {
+    for (const entry of await readdir(this.root)) {
+      if (!entry.startsWith(SPARE_PREFIX) || !entry.endsWith(".img")) continue;
+      const name = entry.slice(0, -".img".length);
+      const owner = spareOwner(name);
+      // A live process's stock (another worker on this host) stays; unmounted ones outlived a host restart.
+      if (Number.isInteger(owner) && processAlive(owner) && (await this.isMounted(this.mountPath(name)))) continue;
+      await this.discardImage(name).catch((error: Error) => process.emitWarning(`spare ${name} could not be removed: ${error.message}`));
+    }
   }
 
   async remove(name: string) {

@@ -16,6 +16,8 @@
  * bench's sweep removes whatever is left under this phase's worker id.
  */
 import type { ChildProcess } from "node:child_process";
+
+const WORKSPACE_QUOTA = process.env.BENCH_WORKSPACE_QUOTA === "off" ? "off" : "on";
 import os from "node:os";
 import type Docker from "dockerode";
 import type { Socket } from "socket.io-client";
@@ -133,6 +135,8 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     // One machine plays the whole class: each student joins from an address of its own (X-Forwarded-For, believed from loopback only).
     serverEnv: { SHELLROOM_TRUSTED_PROXIES: "loopback" },
     workerEnv: {
+      // As deployed: size-limited workspaces (loop-mounted ext4) unless BENCH_WORKSPACE_QUOTA=off.
+      SHELLROOM_WORKSPACE_QUOTA: WORKSPACE_QUOTA,
       SHELLROOM_WORKER_MAX_ENVIRONMENTS: String(workerMaxEnvironments(options)),
       SHELLROOM_WORKER_HTTP_PORT: String(metricsPort), SHELLROOM_WORKER_HTTP_HOST: "127.0.0.1",
     },
@@ -364,7 +368,8 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
         `the MemAvailable figure adds kernel memory (namespaces, mounts, page tables) and moves with any other work on the host`,
       `(m) bystander echo p99: before ${formatMs(quietP99)}, among ${m} idle ${formatMs(idleP99)}: ${(idleP99 / quietP99).toFixed(2)}x ` +
         `(p50 ${formatMs(percentile(idle.bystanderEcho.quiet, 50))} -> ${formatMs(percentile(idle.bystanderEcho.idle, 50))}; ${idle.bystanderEcho.idle.length} samples each)`,
-      `template: the demo lab's (${template.memoryMb} MiB limit, ${template.memoryReservationMb} MiB reservation, ${template.cpuMillis / 1000} CPU, ${template.pidsLimit} pids); ` +
+      `template: the demo lab's (${template.memoryMb} MiB limit, ${template.memoryReservationMb} MiB reservation, ${template.cpuMillis / 1000} CPU, ${template.pidsLimit} pids, ` +
+        `${WORKSPACE_QUOTA === "on" ? "size-limited (loop ext4, as deployed)" : "plain volumes (BENCH_WORKSPACE_QUOTA=off)"}; the raw baseline has plain volumes); ` +
         `times run from the burst's start to each student's "$ "; ${os.cpus().length} CPUs, ${formatMiB(os.totalmem())} memory`,
     ];
     return {
@@ -393,6 +398,7 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     for (let round = 0; round < options.rounds; round += 1) {
       const order = round % 2 === 0 ? (["raw", "platform"] as const) : (["platform", "raw"] as const);
       for (const which of order) {
+        if (WORKSPACE_QUOTA === "on") say(`  the worker's spare workspaces settled at ${await waitForSpares(metricsUrl, 300_000)}`);
         if (which === "raw") {
           raw.push(await rawClass(`raw burst of ${options.size} (round ${round + 1})`, rawTemplate));
           continue;
@@ -472,10 +478,29 @@ async function waitForWorker(db: Database, workerId: string, metricsUrl: string,
 }
 
 /** The worker's own count of pooled containers ready to the shell (its /metrics). */
-async function reportedPoolSize(metricsUrl: string): Promise<number> {
+async function reportedGauge(metricsUrl: string, name: string): Promise<number> {
   const text = await fetch(`${metricsUrl}/metrics`).then((response) => response.text());
-  const match = /^shellroom_worker_pool_size(?:\{\})?\s+(\d+)/m.exec(text);
+  const match = new RegExp(`^${name}(?:\\{\\})?\\s+(\\d+)`, "m").exec(text);
   return match ? Number(match[1]) : Number.NaN;
+}
+const reportedPoolSize = (metricsUrl: string) => reportedGauge(metricsUrl, "shellroom_worker_pool_size");
+
+/**
+ * Waits until the worker's stock of spare workspaces (spare-workspaces.ts) stops growing: a
+ * worker prepares them after it starts and after every burst, and a round measured while it
+ * refills would measure the refill too (on either side). Returns the stock it settled at.
+ */
+async function waitForSpares(metricsUrl: string, timeoutMs: number) {
+  const deadline = now() + timeoutMs;
+  let last = -1;
+  let steady = 0;
+  for (;;) {
+    const spares = await reportedGauge(metricsUrl, "shellroom_worker_spare_workspaces").catch(() => Number.NaN);
+    steady = spares === last ? steady + 1 : 0;
+    last = spares;
+    if (steady >= 6 || now() > deadline) return spares;
+    await sleep(500);
+  }
 }
 
 /** Waits until the worker reports `size` pooled and Docker holds exactly that many, running. */
