@@ -17,8 +17,8 @@ export interface SpareImageMaker {
 }
 
 export const SPARE_PREFIX = "shellroom-spare-";
-/** Refilling waits this long after the last take: a burst of starts gets the CPU, the stock comes back after it. */
-const REFILL_QUIET_MS = 3_000;
+/** Refilling waits this long after the last take: a class burst (about 10 s for 100) keeps the CPU, the stock comes back after it. */
+const REFILL_QUIET_MS = 10_000;
 
 export class SpareWorkspaces {
   private readonly ready = new Map<number, string[]>();

@@ -37,7 +37,7 @@ export type QuotaMechanism = "loop-ext4" | "none";
 async function mountWithRetries(image: string, mountPoint: string) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run("mount", ["-o", "loop,nosuid,nodev", image, mountPoint]);
+      return await run("mount", ["-o", "loop,nosuid,nodev,noatime", image, mountPoint]);
     } catch (error) {
       if (attempt >= 5 || !/loop device/i.test((error as Error).message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));

@@ -498,7 +498,8 @@ async function waitForSpares(metricsUrl: string, timeoutMs: number) {
     const spares = await reportedGauge(metricsUrl, "shellroom_worker_spare_workspaces").catch(() => Number.NaN);
     steady = spares === last ? steady + 1 : 0;
     last = spares;
-    if (steady >= 6 || now() > deadline) return spares;
+    // Steady for longer than the worker waits after a take before it refills (10 s).
+    if (steady >= 24 || now() > deadline) return spares;
     await sleep(500);
   }
 }

@@ -18,7 +18,7 @@
  * BENCH_CONTAINMENT_SECONDS (20), BENCH_CONTAINMENT_ECHO_SAMPLES (100),
  * BENCH_RUNTIME_SIZES ("10": containers per runc/crun burst), BENCH_RUNTIME_ROUNDS (2),
  * BENCH_CLASS_SIZE (100: students in the class bursts k and l), BENCH_IDLE_ENVIRONMENTS (300: m),
- * BENCH_CLASS_ROUNDS (2: k's rounds, raw and platform alternating which goes first),
+ * BENCH_CLASS_ROUNDS (4: k's rounds, raw and platform alternating which goes first),
  * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
  * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
@@ -67,7 +67,7 @@ const RUNTIME_SIZES = (process.env.BENCH_RUNTIME_SIZES ?? "10").split(",").map(N
 const RUNTIME_ROUNDS = intFromEnv("BENCH_RUNTIME_ROUNDS", 2);
 const CLASS_SIZE = intFromEnv("BENCH_CLASS_SIZE", 100);
 const IDLE_ENVIRONMENTS = intFromEnv("BENCH_IDLE_ENVIRONMENTS", 300);
-const CLASS_ROUNDS = intFromEnv("BENCH_CLASS_ROUNDS", 2);
+const CLASS_ROUNDS = intFromEnv("BENCH_CLASS_ROUNDS", 4);
 const IDLE_CONCURRENCY = intFromEnv("BENCH_IDLE_CONCURRENCY", 10);
 const IDLE_ECHO_SAMPLES = intFromEnv("BENCH_IDLE_ECHO_SAMPLES", 300);
 const IDLE_SETTLE_SECONDS = intFromEnv("BENCH_IDLE_SETTLE_SECONDS", 20);
