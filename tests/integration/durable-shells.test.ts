@@ -14,6 +14,7 @@ import { compileHolder, HOLDER_MOUNT } from "../../runtime-worker/holder/holder-
 import { studentSpec } from "../support/student-spec";
 import { runArgvInEnvironment } from "../support/run-in-environment";
 import { engineNow, execsCreated } from "../support/docker-events";
+import { until, untilSteady } from "../support/until";
 
 const docker = new Docker({ socketPath: "/var/run/docker.sock" });
 const environmentId = `durable-${randomBytes(6).toString("hex")}`;
@@ -31,13 +32,6 @@ function collect(stream: Duplex) {
   return text;
 }
 
-async function waitFor(what: string, probe: () => boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("a shell kept by the PTY holder", () => {
   beforeAll(async () => {
@@ -63,7 +57,7 @@ describe("a shell kept by the PTY holder", () => {
     const seen = collect(first.stream);
     const mark = randomBytes(4).toString("hex");
     first.stream.write(`export MARK=${mark}; sleep 7777 & echo "ready""-$MARK"\r`);
-    await waitFor("the first shell's answer", () => seen.value.includes(`ready-${mark}`));
+    await until("the first shell's answer", () => seen.value.includes(`ready-${mark}`));
 
     // What a crashed worker leaves: the exec's connection closes mid-session.
     first.stream.destroy();
@@ -74,10 +68,10 @@ describe("a shell kept by the PTY holder", () => {
     expect(second.history!.offset + second.history!.replay.length).toBeGreaterThan(seen.value.length / 2);
     const again = collect(second.stream);
     second.stream.write(`echo "again""-$MARK"; jobs\r`);
-    await waitFor("the same shell to answer", () => again.value.includes(`again-${mark}`) && again.value.includes("sleep 7777"));
+    await until("the same shell to answer", () => again.value.includes(`again-${mark}`) && again.value.includes("sleep 7777"));
 
     second.stream.write("exit 3\r");
-    await waitFor("the shell to end", () => second.stream.destroyed || second.stream.readableEnded, 20_000).catch(() => undefined);
+    await until("the shell to end", () => second.stream.destroyed || second.stream.readableEnded, 20_000).catch(() => undefined);
     expect(await second.exited()).toBe(3);
   });
 
@@ -94,17 +88,10 @@ describe("a shell kept by the PTY holder", () => {
     for (let round = 0; round < 40; round++) {
       shell.stream.pause();
       // Held until everything between here and the shell is full (nothing more arrives).
-      let seen = -1;
-      let steady = 0;
-      await waitFor("the holder's buffers to fill", () => {
-        const now = shell.stream.readableLength;
-        steady = now > 0 && now === seen ? steady + 1 : 0;
-        seen = now;
-        return steady >= 5;
-      }, 20_000);
+      await untilSteady("the holder's buffers to fill", () => shell.stream.readableLength);
       shell.stream.resume();
       const before = bytes;
-      await waitFor(`output to flow again after pause ${round + 1}`, () => bytes > before + 1_000_000, 30_000);
+      await until(`output to flow again after pause ${round + 1}`, () => bytes > before + 1_000_000, 30_000);
     }
     shell.stream.write("\x03exit\r");
     await shell.exited();
@@ -114,32 +101,25 @@ describe("a shell kept by the PTY holder", () => {
     const first = await driver.attachShell(environmentId, "relayed", shellCommand, size);
     const seen = collect(first.stream);
     first.stream.write(`echo "first""-attach"\r`);
-    await waitFor("the first attach", () => seen.value.includes("first-attach"));
+    await until("the first attach", () => seen.value.includes("first-attach"));
     first.stream.destroy();
 
     const since = engineNow();
     const second = await driver.attachShell(environmentId, "relayed", shellCommand, size);
     const text = collect(second.stream);
     second.stream.write(`echo "second""-attach"\r`);
-    await waitFor("the second attach", () => text.value.includes("second-attach"));
+    await until("the second attach", () => text.value.includes("second-attach"));
     // The engine's own record: no exec was created in the container for the second attach.
     expect(await execsCreated(docker, containerId, since)).toEqual([]);
 
     // Input still gets in while the output is held back: Ctrl-C ends a flood nobody reads.
     second.stream.pause();
     second.stream.write("yes shellroom-relay-flood\r");
-    let held = -1;
-    let steady = 0;
-    await waitFor("the relay's buffers to fill", () => {
-      const now = second.stream.readableLength;
-      steady = now > 0 && now === held ? steady + 1 : 0;
-      held = now;
-      return steady >= 5;
-    }, 20_000);
+    await untilSteady("the relay's buffers to fill", () => second.stream.readableLength);
     second.stream.write("\x03");
     second.stream.write(`echo "after""-interrupt"\r`);
     const after = collect(second.stream);
-    await waitFor("the shell to answer after Ctrl-C", () => after.value.includes("after-interrupt"), 60_000);
+    await until("the shell to answer after Ctrl-C", () => after.value.includes("after-interrupt"), 60_000);
     second.stream.write("exit\r");
     expect(await second.exited()).toBe(0);
   });
@@ -168,7 +148,7 @@ describe("a shell kept by the PTY holder", () => {
     const shell = await driver.attachShell(environmentId, "planted", shellCommand, size);
     const text = collect(shell.stream);
     shell.stream.write(`echo "real""-shell"\r`);
-    await waitFor("a real shell", () => text.value.includes("real-shell"));
+    await until("a real shell", () => text.value.includes("real-shell"));
     shell.stream.write("exit\r");
     await shell.exited();
     fakeHolder.stream.destroy();
@@ -178,7 +158,7 @@ describe("a shell kept by the PTY holder", () => {
     const shell = await driver.attachShell(environmentId, "second", shellCommand, size);
     const seen = collect(shell.stream);
     shell.stream.write(`export MARK=old; echo "set""-$MARK"\r`);
-    await waitFor("the answer", () => seen.value.includes("set-old"));
+    await until("the answer", () => seen.value.includes("set-old"));
     shell.stream.write("exit\r");
     expect(await shell.exited()).toBe(0);
 
@@ -186,7 +166,7 @@ describe("a shell kept by the PTY holder", () => {
     expect(fresh.history?.offset).toBe(0);
     const text = collect(fresh.stream);
     fresh.stream.write(`echo "mark=[$MARK]"\r`);
-    await waitFor("the new shell", () => text.value.includes("mark=[]"));
+    await until("the new shell", () => text.value.includes("mark=[]"));
     fresh.stream.destroy();
   });
 });

@@ -29,13 +29,6 @@ const mounted = (mountPoint: string) => {
 };
 const sparesOnDisk = () => readdirSync(root).filter((entry) => entry.startsWith(`shellroom-spare-${process.pid.toString(36)}-`) && entry.endsWith(".img"));
 
-async function until(what: string, probe: () => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("spare workspaces", () => {
   beforeAll(async () => {

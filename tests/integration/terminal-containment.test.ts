@@ -12,6 +12,7 @@ import type { AttachReply, BrowserError, BrowserReply, ScreenPart } from "../../
 import { WORKER_INPUT_LIMIT } from "../../protocol/worker-messages";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runArgvInEnvironment } from "../support/run-in-environment";
+import { until } from "../support/until";
 
 const { Terminal } = xtermHeadless;
 
@@ -19,16 +20,6 @@ let harness: Harness;
 /** Two students with an environment each, on the harness's one worker. */
 let alice: { cookie: string; environmentId: string };
 let bob: { cookie: string; environmentId: string };
-
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const attach = (socket: Socket, environmentId: string, terminalId = "main", size = { cols: 100, rows: 30 }) =>
   new Promise<AttachReply & { code?: string }>((resolve) => socket.emit("terminal:attach", { environmentId, terminalId, ...size }, resolve));

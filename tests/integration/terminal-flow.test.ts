@@ -10,6 +10,7 @@ import type { Socket } from "socket.io-client";
 import { BROWSER_OUTPUT_WINDOW, type AttachReply, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-messages";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
+import { until } from "../support/until";
 
 const { Terminal } = xtermHeadless;
 
@@ -36,16 +37,6 @@ function meter(socket: Socket, terminalId = "main") {
     counts.lastAt = Date.now();
   });
   return counts;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Strips escapes and carriage returns: the text a reader sees. */

@@ -18,17 +18,10 @@ import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
 import { containerName } from "../../runtime-worker/docker/container-config";
 import { isRunning } from "../support/processes";
 import { cloneTestDatabase, nextEvent, waitForOutput } from "../support/platform-harness";
+import { until as untilWithin } from "../support/until";
+/** A whole platform restarting a worker under load: a minute per step, polled every 200 ms. */
+const until = <T>(what: string, probe: Parameters<typeof untilWithin<T>>[1], timeoutMs = 60_000) => untilWithin<T>(what, probe, timeoutMs, 200);
 
-
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 let launcher: ChildProcess | undefined;
 let socket: Socket | undefined;
