@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { attachAtPrompt, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 
 const harnesses: Harness[] = [];
@@ -30,20 +30,10 @@ async function start(harness: Harness, student: Student) {
 const stateOf = async (harness: Harness, environmentId: string) =>
   (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId }, select: { state: true } })).state;
 
-/**
- * A student's terminal shows a prompt (what they see when it is their turn): in the attach's
- * screen when the shell was already at it (it starts with its container), else in the output.
- */
+/** A student's terminal shows a prompt (what they see when it is their turn). */
 async function atPrompt(harness: Harness, student: Student): Promise<Socket> {
   const socket = await harness.terminalSocket(student.cookie);
-  const printed = waitForOutput(socket, /\$ $/m, 60_000);
-  const attached = await new Promise<{ ok: boolean; error?: string; screen?: string }>((resolve) =>
-    socket.emit("terminal:attach", { environmentId: student.environmentId, terminalId: "main", cols: 80, rows: 24 }, resolve));
-  expect(attached.ok, attached.error).toBe(true);
-  // The screen as the browser paints it, without its escape sequences (colours, modes).
-  const screenText = (attached.screen ?? "").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
-  if (/\$\s*$/.test(screenText)) printed.catch(() => undefined);
-  else await printed;
+  await attachAtPrompt(socket, student.environmentId!);
   return socket;
 }
 

@@ -12,7 +12,7 @@ import {
 } from "../../protocol/worker-messages";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
-import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { attachAtPrompt, nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 
 let harness: Harness;
 const sockets: Socket[] = [];
@@ -72,10 +72,7 @@ async function runningTerminal(name: string) {
   expect(started.status).toBe(200);
   const environmentId = started.body.result.data.environmentId as string;
   const socket = await harness.terminalSocket(student.cookie);
-  const ready = waitForOutput(socket, /\$ $/m, 30_000);
-  const attached = await new Promise<{ ok: boolean }>((resolve) => socket.emit("terminal:attach", { environmentId, terminalId: "main", cols: 80, rows: 24 }, resolve));
-  expect(attached.ok).toBe(true);
-  await ready;
+  await attachAtPrompt(socket, environmentId);
   return { environmentId, socket };
 }
 

@@ -213,6 +213,25 @@ export function cookieFrom(headers: Headers): string {
   return `shellroom_session=${match[1]}`;
 }
 
+/**
+ * Attaches to a terminal and resolves once it shows a prompt, as the browser paints it: in the
+ * attach's screen when the shell was at its prompt already (a shell the container started, or
+ * a reattach), else in the output that follows.
+ */
+export async function attachAtPrompt(socket: Socket, environmentId: string, terminalId = "main", size = { cols: 80, rows: 24 }) {
+  const printed = waitForOutput(socket, /\$ $/m, 60_000);
+  const reply = await new Promise<{ ok: boolean; error?: string; screen?: string }>((resolve) =>
+    socket.emit("terminal:attach", { environmentId, terminalId, ...size }, resolve));
+  if (!reply.ok) {
+    printed.catch(() => undefined);
+    throw new Error(`the attach was refused: ${reply.error ?? "no reason"}`);
+  }
+  const screenText = (reply.screen ?? "").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+  if (/\$\s*$/.test(screenText)) printed.catch(() => undefined);
+  else await printed;
+  return reply;
+}
+
 /** Collects a terminal's output (as text) until `pattern` appears. */
 export function waitForOutput(socket: Socket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
