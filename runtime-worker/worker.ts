@@ -16,7 +16,7 @@ import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
 import type { OutputBudgetOptions } from "./terminals/output-budget";
 import { InputBusyError } from "./terminals/terminal-session";
 import { BuildQueue } from "./images/build-queue";
-import { createWorkerMetrics, type WorkerMetrics } from "./observability";
+import { createWorkerMetrics, type WorkerMetrics, type WorkerRequestResult } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
 import { UsageSampler } from "./usage-sampler";
 import { defaultMemoryFloor, readAvailableMemory } from "./host-memory";
@@ -95,24 +95,26 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   /** Binds a request: parse, run, answer; errors become words in the reply. */
   function serve<S extends z.ZodType>(event: string, schema: S, handler: (input: z.infer<S>) => Promise<Record<string, unknown> | void>) {
     socket.on(event, async (payload: unknown, ack?: Ack) => {
+      const began = performance.now();
+      const answered = (result: WorkerRequestResult) => metrics.recordRequest(event, result, (performance.now() - began) / 1000);
       const reply = typeof ack === "function" ? ack : () => undefined;
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
         log.warn({ event, issues: parsed.error.issues.length }, "rejected malformed request");
-        metrics.requests.inc({ event, result: "invalid" });
+        answered("invalid");
         reply({ ok: false, error: `invalid ${event}: ${parsed.error.issues.map((issue) => issue.message).join("; ")}` });
         return;
       }
       try {
         reply({ ok: true, ...((await handler(parsed.data)) ?? {}) });
-        metrics.requests.inc({ event, result: "ok" });
+        answered("ok");
       } catch (error) {
         if (error instanceof InputBusyError) {
           // Backpressure, not a failure: the server holds the input and tries again.
-          metrics.requests.inc({ event, result: "busy" });
+          answered("busy");
           return reply({ ok: false, error: error.message, code: error.code } as WorkerReply);
         }
-        metrics.requests.inc({ event, result: "failed" });
+        answered("failed");
         const message = error instanceof Error ? error.message : String(error);
         log.error({ event, err: message }, "request failed");
         reply({ ok: false, error: message });

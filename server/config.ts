@@ -25,6 +25,8 @@ export const ServerConfig = z.object({
     .refine((list) => { try { proxyAddr.compile(list); return true; } catch { return false; } },
       "list addresses, CIDR ranges or loopback/linklocal/uniquelocal, separated by commas")
     .describe("reverse proxies whose X-Forwarded-For is believed; unset: the client is the socket's peer"),
+  SHELLROOM_METRICS_TOKEN: z.string().min(16, "SHELLROOM_METRICS_TOKEN must be at least 16 characters").optional()
+    .describe("bearer token a Prometheus scraper sends for /metrics; unset: /metrics answers only requests from this machine"),
   SHELLROOM_DEMO: Flag.describe("1 seeds the demo accounts (known passwords) and the demo join code; npm run platform sets it"),
   SHELLROOM_RUNAWAY_SECONDS: z.coerce.number().int().min(5).max(3600).default(20).describe("an environment at its pids limit this long is flagged as a runaway in the live room"),
   SHELLROOM_RUNAWAY_CPU_SECONDS: z.coerce.number().int().min(5).max(24 * 3600).default(300).describe("the same at its CPU limit (longer: a compile saturates a core legitimately)"),
@@ -61,5 +63,6 @@ export function serverOptionsFrom(config: ServerConfig) {
     prepareLeadMinutes: config.SHELLROOM_PREPARE_LEAD_MINUTES,
     admissionQueue: { abandonAfterMs: config.SHELLROOM_QUEUE_ABANDON_SECONDS * 1000 },
     trustedProxies: config.SHELLROOM_TRUSTED_PROXIES,
+    metricsToken: config.SHELLROOM_METRICS_TOKEN,
   };
 }

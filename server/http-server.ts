@@ -9,8 +9,8 @@ import type { Logger } from "../common/logger";
 import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
 import { WORKER_NAMESPACE, WORKER_SOCKET_PATH } from "../protocol/worker-messages";
 import { AuditLog } from "./audit";
-import { PROMETHEUS_CONTENT_TYPE } from "../common/metrics";
 import { createServerMetrics, readiness } from "./observability";
+import { metricsAccess } from "./auth/metrics-access";
 import { mutationOriginAllowed } from "./auth/origin";
 import { clientAddressResolver } from "./auth/client-address";
 import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength } from "./auth/request-limits";
@@ -60,6 +60,8 @@ export interface ShellroomServerOptions {
   admissionQueue?: Partial<AdmissionQueueOptions>;
   /** Reverse proxies whose X-Forwarded-For names the client (proxy-addr syntax); none: the socket's peer. */
   trustedProxies?: readonly string[];
+  /** Bearer token a scraper sends for /metrics; unset: /metrics answers this machine only. */
+  metricsToken?: string;
   /** How often live sockets re-validate their session (tests shorten it). */
   sessionRecheckMs?: number;
   log: Logger;
@@ -130,6 +132,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
+  const mayReadMetrics = metricsAccess(options.metricsToken);
   // Before the gateways' own handshakes: every use of handshake.address (audit) is the client's.
   for (const namespace of [terminalNamespace, workerNamespace]) {
     namespace.use((socket, next) => {
@@ -213,10 +216,23 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       return;
     }
     if (url === "/metrics") {
-      void metrics.registry.render().then((text) => {
-        res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
-        res.end(text);
-      });
+      const access = mayReadMetrics(req);
+      if (!access.allowed) {
+        res.writeHead(access.status, { "content-type": "text/plain", ...access.headers });
+        res.end(access.message);
+        return;
+      }
+      void metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+        (error: Error) => {
+          log.error({ err: error.message }, "metrics could not be collected");
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end("metrics could not be collected\n");
+        },
+      );
       return;
     }
     if (options.pages) return options.pages(req, res);

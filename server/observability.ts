@@ -1,39 +1,64 @@
-/** The server's metrics and its health/readiness answers. */
-import { Counter, Gauge, Histogram, MetricsRegistry } from "../common/metrics";
+/**
+ * The server's metrics (prom-client: one registry per server, the process's own metrics
+ * beside ours) and its health/readiness answers. Gauges that mirror the database read it in
+ * their collect(), right before each scrape.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "./database/client";
 import type { EnvironmentChange } from "./environments/lifecycle";
 
+/** Process metrics (CPU, memory, event loop lag, GC, file descriptors) carry this prefix. */
+export const SERVER_PROCESS_METRICS_PREFIX = "shellroom_server_";
+
 export function createServerMetrics(db: Database) {
-  const registry = new MetricsRegistry();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: SERVER_PROCESS_METRICS_PREFIX });
+  const registers = [registry];
+
   // By state from the database at each scrape (every replica's environments, not just this one's);
   // the transitions this replica made come from the lifecycle's change event.
-  const environments = registry.register(new Gauge("shellroom_environments", "Environments by lifecycle state"));
-  const transitions = registry.register(new Counter("shellroom_environment_transitions_total", "Environment state changes made by this replica, by from, to and reason"));
-  const workers = registry.register(new Gauge("shellroom_workers", "Workers by status"));
-  const terminals = registry.register(new Gauge("shellroom_terminals_open", "Open terminal sessions, as last reported by workers"));
-  const starts = registry.register(new Counter("shellroom_environment_starts_total", "Environment start requests by result"));
-  const startSeconds = registry.register(new Histogram("shellroom_environment_start_seconds", "Time to start or resume an environment",
-    [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]));
-
-  registry.collect(async () => {
-    const byState = await db.environment.groupBy({ by: ["state"], _count: { _all: true } });
-    environments.reset();
-    for (const row of byState) environments.set({ state: row.state }, row._count._all);
-    const byStatus = await db.worker.groupBy({ by: ["status"], _count: { _all: true }, _sum: { openTerminals: true } });
-    workers.reset();
-    let open = 0;
-    for (const row of byStatus) {
-      workers.set({ status: row.status }, row._count._all);
-      if (row.status === "ONLINE") open += row._sum.openTerminals ?? 0;
-    }
-    terminals.set({}, open);
+  new Gauge({
+    name: "shellroom_environments", help: "Environments by lifecycle state", labelNames: ["state"], registers,
+    async collect() {
+      const byState = await readOrNull(() => db.environment.groupBy({ by: ["state"], _count: { _all: true } }));
+      if (!byState) return;
+      this.reset();
+      for (const row of byState) this.set({ state: row.state }, row._count._all);
+    },
+  });
+  new Gauge({
+    name: "shellroom_workers", help: "Workers by status", labelNames: ["status"], registers,
+    async collect() {
+      const byStatus = await readOrNull(() => db.worker.groupBy({ by: ["status"], _count: { _all: true } }));
+      if (!byStatus) return;
+      this.reset();
+      for (const row of byStatus) this.set({ status: row.status }, row._count._all);
+    },
+  });
+  new Gauge({
+    name: "shellroom_terminals_open", help: "Open terminal sessions, as last reported by online workers", registers,
+    async collect() {
+      const online = await readOrNull(() => db.worker.aggregate({ where: { status: "ONLINE" }, _sum: { openTerminals: true } }));
+      if (online) this.set(online._sum.openTerminals ?? 0);
+    },
+  });
+  const transitions = new Counter({
+    name: "shellroom_environment_transitions_total", help: "Environment state changes made by this replica, by from, to and reason",
+    labelNames: ["from", "to", "reason"], registers,
+  });
+  const starts = new Counter({
+    name: "shellroom_environment_starts_total", help: "Environment start requests by result", labelNames: ["result"], registers,
+  });
+  const startSeconds = new Histogram({
+    name: "shellroom_environment_start_seconds", help: "Time to start or resume an environment, by result",
+    labelNames: ["result"], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers,
   });
 
   return {
     registry,
     recordStart(result: "ok" | "failed", seconds: number) {
       starts.inc({ result });
-      startSeconds.observe(seconds);
+      startSeconds.observe({ result }, seconds);
     },
     recordTransition(change: EnvironmentChange) {
       transitions.inc({ from: change.from, to: change.to, reason: change.reason ?? "none" });
@@ -41,6 +66,15 @@ export function createServerMetrics(db: Database) {
   };
 }
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
+
+/** A database that does not answer leaves the gauge at its last reading rather than failing the whole scrape. */
+async function readOrNull<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch {
+    return null;
+  }
+}
 
 /** Ready when the database answers (and Redis, when configured). */
 export async function readiness(db: Database, redisPing?: () => Promise<unknown>): Promise<string | null> {

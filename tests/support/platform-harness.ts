@@ -81,7 +81,7 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
 /** `worker` sets the harness worker's capacity (default 20 environments, 8 GiB) and memory floor. */
 export async function startHarness(options: {
   redis?: boolean;
-  server?: Pick<ShellroomServerOptions, "trustedProxies" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue">;
+  server?: Pick<ShellroomServerOptions, "trustedProxies" | "metricsToken" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue">;
   worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
   /** Each terminal's output budget on the harness worker (the worker's default when unset). */
   terminalOutput?: OutputBudgetOptions;
