@@ -37,6 +37,8 @@ export interface FakeContainer {
   /** CPU time so far (tests move it on with `FakeRuntimeDriver.useCpu`). */
   cpuNanos: number;
   memoryBytes: number;
+  /** Processes running, when a test says so (otherwise its init and its shells). */
+  processes?: number;
 }
 
 export interface ScriptRun {
@@ -85,6 +87,12 @@ export class FakeRuntimeDriver implements RuntimeDriver {
   useCpu(environmentId: string, nanos: number) {
     const container = this.container(environmentId);
     if (container) container.cpuNanos += nanos;
+  }
+
+  /** The environment now runs `count` processes (a fork bomb: its pids limit). */
+  runProcesses(environmentId: string, count: number) {
+    const container = this.container(environmentId);
+    if (container) container.processes = count;
   }
 
   async prepareVolumes(spec: EnvironmentSpec) {
@@ -224,7 +232,7 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     await Promise.resolve();
     const container = this.container(environmentId);
     if (!container?.running) return null;
-    const processes = 1 + [...container.shells.values()].filter((shell) => shell.running).length;
+    const processes = container.processes ?? 1 + [...container.shells.values()].filter((shell) => shell.running).length;
     return {
       cpuNanos: container.cpuNanos, memoryBytes: container.memoryBytes, memoryLimitBytes: container.limits.memoryBytes,
       pids: processes, pidsLimit: container.limits.pidsLimit, nanoCpus: container.limits.nanoCpus,
@@ -278,6 +286,7 @@ export class FakeRuntimeDriver implements RuntimeDriver {
 
   private stopContainer(container: FakeContainer) {
     container.running = false;
+    container.processes = undefined;
     for (const shell of container.shells.values()) shell.end(null);
     container.shells.clear();
   }
