@@ -132,6 +132,14 @@ export function runtimeDriverContract(name: string, open: () => Promise<DriverUn
         expect(exitCode).toBe(3);
       });
 
+      it("ends every process on request, the shells with them, and keeps the container running", async () => {
+        const shell = await driver.attachShell(environmentId, "doomed", ["/bin/bash", "-l"], size);
+        collect(shell.stream);
+        await driver.killProcesses(environmentId);
+        await shell.exited(); // resolves: the shell is gone
+        expect(await driver.state(environmentId)).toBe("running");
+      });
+
       it("samples a running container's use against its limits, and nothing once it stops", async () => {
         const sample = await driver.sample(environmentId);
         expect(sample).toMatchObject({ memoryLimitBytes: template.limits.memoryBytes, pidsLimit: template.limits.pidsLimit, nanoCpus: template.limits.nanoCpus });
