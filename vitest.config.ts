@@ -12,6 +12,16 @@ export default defineConfig({
         },
       },
       {
+        // The domain rules on the fake runtime (tests/support/fake-runtime): no Docker, Postgres
+        // or Redis, and no global setup. `npm run test:fast` runs it with the unit project.
+        test: {
+          name: "fast",
+          include: ["tests/fast/**/*.test.ts"],
+          environment: "node",
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],

@@ -54,6 +54,9 @@ async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<numb
   }
 }
 
+/** How long a create that lost a race waits for the winner's container to be visible. */
+const RACED_CREATE_WAIT_MS = 5_000;
+
 /** How long after its container started a held shell may still be getting ready to listen. */
 const HELD_SHELL_GRACE_MS = 5_000;
 
@@ -170,7 +173,7 @@ export class DockerDriver implements RuntimeDriver {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${spec.image}" does not exist on this worker.`);
       // Two starts raced: the other one created it, which is what we wanted.
       if (statusOf(error) === 409) {
-        const raced = await this.inspect(spec.environmentId);
+        const raced = await this.inspectRaced(spec.environmentId);
         if (raced) return { containerId: raced.Id, volumeName: volume, created: false };
       }
       throw error;
@@ -404,6 +407,19 @@ export class DockerDriver implements RuntimeDriver {
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
     await buildInstructorImage(this.docker, dockerfile, tag, log, { ...options, workerId: this.workerId });
+  }
+
+  /**
+   * The container a racing create is making: the engine reserves its name (our create gets
+   * 409) a moment before it can be inspected, so a miss is looked at again for a little while.
+   */
+  private async inspectRaced(environmentId: string) {
+    const deadline = Date.now() + RACED_CREATE_WAIT_MS;
+    for (;;) {
+      const info = await this.inspect(environmentId);
+      if (info || Date.now() > deadline) return info;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   private async inspect(environmentId: string) {
