@@ -31,7 +31,7 @@ export class BuildQueue {
       });
     } catch (error) {
       if (controller.signal.aborted && !(error instanceof Error && error.name === "BuildFailedError")) {
-        throw new Error(`The build was stopped: ${String(controller.signal.reason)}`);
+        throw new Error(`The build was stopped: ${String(controller.signal.reason)}`, { cause: error });
       }
       throw error;
     } finally {
