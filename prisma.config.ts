@@ -15,6 +15,7 @@ const TEXT_OID = 25;
 /** Reports catalog columns of type `name` / `"char"` as text, which the engine can decode. */
 class CatalogTextClient extends pg.Client {
   // pg's Pool calls query(text, values, callback); the adapter's own calls use promises.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloaded query() cannot be restated in one signature
   override query(...args: any[]): any {
     const relabel = (result: pg.QueryResult | undefined) => {
       for (const field of result?.fields ?? []) {

@@ -2,39 +2,20 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import Docker from "dockerode";
-import { z } from "zod";
+import { formatConfig, wantsConfigHelp } from "../common/config-help";
 import { rootLogger } from "../common/logger";
-import { HOME_DISK_BYTES, RuntimeName } from "./docker/container-config";
+import { WorkerEnv } from "./config";
+import { HOME_DISK_BYTES } from "./docker/container-config";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
 import { startWorker } from "./worker";
-import { defaultMemoryFloor } from "./host-memory";
-import { DEFAULT_START_CONCURRENCY } from "./environments";
 import { startWorkerHttp } from "./observability";
 
-const WorkerEnv = z.object({
-  SHELLROOM_SERVER_URL: z.url().describe("where the server listens, e.g. http://127.0.0.1:3000"),
-  SHELLROOM_WORKER_TOKEN: z.string().min(16).describe("this worker's own token, bound to its id (npm run admin -- worker-token <id> on the server)"),
-  SHELLROOM_WORKER_ID: z.string().default(os.hostname()).describe("stable id, the one the token was made for; containers are labelled with it"),
-  SHELLROOM_WORKER_NAME: z.string().default(os.hostname()),
-  SHELLROOM_WORKER_MAX_ENVIRONMENTS: z.coerce.number().int().positive().default(400)
-    .describe("environments placed here at most, whatever their reservations"),
-  SHELLROOM_WORKER_MEMORY_FLOOR_BYTES: z.coerce.number().int().min(0).default(defaultMemoryFloor())
-    .describe("below this much available memory (MemAvailable) the worker takes no new environment"),
-  SHELLROOM_WORKER_MEMORY_BYTES: z.coerce.number().int().positive().optional()
-    .describe("allocatable memory: what templates' reservations may add up to (default: host memory minus the floor)"),
-  SHELLROOM_SPARE_WORKSPACES: z.coerce.number().int().min(0).max(1000).default(100)
-    .describe("workspace images kept formatted and mounted per disk size, so a cold start does not wait on mkfs and mount (0: none)"),
-  SHELLROOM_WORKER_START_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_START_CONCURRENCY)
-    .describe("container creates/starts in flight at once; a burst beyond it waits its turn"),
-  DOCKER_HOST: z.string().optional().describe("unix:///path/to/docker.sock; the default socket otherwise"),
-  SHELLROOM_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("serve /metrics, /healthz, /readyz here (unset: off)"),
-  SHELLROOM_WORKER_HTTP_HOST: z.string().default("127.0.0.1"),
-  // Read where containers are made (container-config.ts); checked here so a bad name stops the worker at boot.
-  SHELLROOM_CONTAINER_RUNTIME: RuntimeName.optional().describe("OCI runtime for every container this worker makes (runc, crun); unset: the engine's default"),
-});
-
+if (wantsConfigHelp()) {
+  process.stdout.write(formatConfig("Shellroom worker (node --import tsx runtime-worker/main.ts)", [WorkerEnv], process.env));
+  process.exit(0);
+}
 const parsed = WorkerEnv.safeParse(process.env);
 if (!parsed.success) {
   for (const issue of parsed.error.issues) console.error(`worker configuration: ${issue.path.join(".")}: ${issue.message}`);

@@ -56,7 +56,7 @@ type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
  * answers the upgrade with HTTP 400 (as it would a client of another protocol version).
  */
 function refusalCodeOf(error: Error): unknown {
-  const refused = error as Error & { data?: { code?: unknown }; description?: { message?: unknown } };
+  const refused = error as Error & { data?: { code?: unknown }; description?: { message?: string } };
   if (refused.data?.code) return refused.data.code;
   return /\b(400|403)\b/.test(String(refused.description?.message ?? "")) ? "WORKER_CREDENTIAL_INVALID" : undefined;
 }

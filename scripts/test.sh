@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test against real parts: type check, unit and integration tests (vitest:
+# Runs every test against real parts: type check, lint, import graph, unit and integration tests (vitest:
 # real Docker, Postgres, Redis) and browser tests (Playwright in Debian's Chromium).
 # Installs and starts whatever is missing, and stops only what it started.
 set -euo pipefail
@@ -31,6 +31,12 @@ if [ "$second_was_running" = 0 ] && [ -f /run/shellroom-docker-b.pid ]; then sta
 
 echo "[test] type check"
 node_modules/.bin/tsc --noEmit -p tsconfig.json
+
+echo "[test] lint"
+node_modules/.bin/eslint . --max-warnings 0
+
+echo "[test] import graph (no cycles, no back arrows)"
+node_modules/.bin/tsx scripts/check-graph.ts
 
 rm -f .data/vitest-results.json .data/playwright-results.json
 echo "[test] unit + integration (vitest)"

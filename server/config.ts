@@ -4,6 +4,7 @@
  */
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
+import { LogLevel } from "../common/logger";
 
 /** "1"/"true" or "0"/"false"; anything else is a mistake worth failing on. */
 const Flag = z.enum(["1", "0", "true", "false", ""]).default("").transform((value) => value === "1" || value === "true");
@@ -34,7 +35,9 @@ export const ServerConfig = z.object({
   SHELLROOM_PREPARE_LEAD_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("minutes before a session's start its warm pools fill to the expected seats"),
   SHELLROOM_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8).describe("environments an action on everyone (reset all, ...) works on at once"),
   SHELLROOM_QUEUE_ABANDON_SECONDS: z.coerce.number().int().min(5).max(3600).default(60).describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development")
+    .describe("production serves the built pages and refuses to start with known (demo) credentials"),
+  LOG_LEVEL: LogLevel,
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

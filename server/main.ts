@@ -5,13 +5,15 @@
  */
 import path from "node:path";
 import next from "next";
+import { formatConfig, wantsConfigHelp } from "../common/config-help";
 import { rootLogger } from "../common/logger";
-import { loadServerConfig, serverOptionsFrom } from "./config";
+import { loadServerConfig, ServerConfig, serverOptionsFrom } from "./config";
 import { createDatabase } from "./database/client";
 import { EMBEDDED_POSTGRES_PORT, startEmbeddedPostgres, type EmbeddedDatabase } from "./database/embedded-postgres";
 import { migrateDatabase } from "./database/migrate";
 import { KnownCredentialsError, prepareStartupData } from "./database/startup-data";
 import { createShellroomServer } from "./http-server";
+import { BuildConfig } from "./images/build-config";
 
 const log = rootLogger.child({ component: "server" });
 
@@ -60,6 +62,11 @@ async function main() {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+if (wantsConfigHelp()) {
+  process.stdout.write(formatConfig("Shellroom server (node --import tsx server/main.ts)", [ServerConfig, BuildConfig], process.env));
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

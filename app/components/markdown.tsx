@@ -21,7 +21,6 @@ const IMAGE_SCHEMES = new Set(["http", "https"]);
  * ("java\tscript:"), so those are removed before looking.
  */
 export function urlScheme(url: string): string | null {
-  // eslint-disable-next-line no-control-regex
   const squeezed = url.replace(/[\u0000-\u0020\u007f]/g, "");
   const colon = squeezed.indexOf(":");
   if (colon === -1) return null;
@@ -58,7 +57,7 @@ function CodeBlock({ children, ...props }: ComponentPropsWithoutRef<"pre">) {
   const [canCopy, setCanCopy] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
-    setCanCopy(typeof navigator !== "undefined" && Boolean(navigator.clipboard?.writeText));
+    setCanCopy(typeof navigator !== "undefined" && typeof navigator.clipboard?.writeText === "function");
     return () => clearTimeout(timer.current);
   }, []);
   const copy = async () => {

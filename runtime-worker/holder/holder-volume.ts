@@ -45,7 +45,7 @@ export async function compileHolder(outputDir = path.join(projectRoot, ".data", 
     await run("cc", ["-static", "-O2", "-o", partial, source]);
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim().slice(-400) ?? String(error);
-    throw new Error(`cannot compile the PTY holder (needs cc and a static libc: Debian's gcc and libc6-dev): ${detail}`);
+    throw new Error(`cannot compile the PTY holder (needs cc and a static libc: Debian's gcc and libc6-dev): ${detail}`, { cause: error });
   }
   await rename(partial, binary); // atomic: two workers compiling at once both end with a whole file
   return { binary, version };

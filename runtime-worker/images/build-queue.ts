@@ -7,13 +7,14 @@
 import pLimit from "p-limit";
 import { z } from "zod";
 
-const Concurrency = z.coerce.number().int().min(1).max(16).default(1);
+/** SHELLROOM_BUILD_CONCURRENCY (the worker's boot schema checks it too). */
+export const BuildConcurrency = z.coerce.number().int().min(1).max(16).default(1);
 
 export class BuildQueue {
   private readonly limit;
   private readonly builds = new Map<string, AbortController>();
 
-  constructor(concurrency = Concurrency.parse(process.env.SHELLROOM_BUILD_CONCURRENCY || undefined)) {
+  constructor(concurrency = BuildConcurrency.parse(process.env.SHELLROOM_BUILD_CONCURRENCY || undefined)) {
     this.limit = pLimit(concurrency);
   }
 
@@ -31,7 +32,7 @@ export class BuildQueue {
       });
     } catch (error) {
       if (controller.signal.aborted && !(error instanceof Error && error.name === "BuildFailedError")) {
-        throw new Error(`The build was stopped: ${String(controller.signal.reason)}`);
+        throw new Error(`The build was stopped: ${String(controller.signal.reason)}`, { cause: error });
       }
       throw error;
     } finally {

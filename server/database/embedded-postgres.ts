@@ -11,7 +11,7 @@ import pg from "pg";
 
 export interface EmbeddedDatabase {
   url: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export const EMBEDDED_POSTGRES_PORT = 54329;

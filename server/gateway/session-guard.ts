@@ -23,11 +23,11 @@ interface GuardedSocketData {
 
 export interface SessionGuard {
   /** Ends every socket opened under this session. */
-  endSession(sessionId: string): void;
+  endSession: (sessionId: string) => void;
   /** Ends every socket of this user (role changed, signed out everywhere). */
-  endUser(userId: string): void;
+  endUser: (userId: string) => void;
   /** Ends the user's sockets except this session's (credentials changed here). */
-  endOtherSessions(userId: string, keepSessionId: string): void;
+  endOtherSessions: (userId: string, keepSessionId: string) => void;
   /** Checks this replica's sockets against the database now (the timer does it periodically). */
   recheck(): Promise<void>;
   stop(): void;

@@ -146,7 +146,7 @@ export function attachTerminalGateway(options: {
     const resizeRate = new TokenBucket(RESIZE_BURST, RESIZES_PER_SECOND);
 
     const refuse = (event: string, error: string, ack?: unknown, code?: TerminalErrorCode) => {
-      if (typeof ack === "function") ack({ ok: false, error, ...(code ? { code } : {}) });
+      if (typeof ack === "function") (ack as (reply: unknown) => void)({ ok: false, error, ...(code ? { code } : {}) });
       else socket.emit(ServerToBrowser.error, { event, error, ...(code ? { code } : {}) } satisfies BrowserError);
     };
 

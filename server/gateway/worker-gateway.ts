@@ -26,6 +26,9 @@ export const WorkerRefusal = {
   idInUse: "WORKER_ID_IN_USE",
 } as const;
 
+/** What the handshake middleware leaves on an admitted worker's socket. */
+interface WorkerSocketData { worker: WorkerHandshake }
+
 const refusal = (code: string, message: string) => Object.assign(new Error(message), { data: { code } });
 
 /**
@@ -90,12 +93,12 @@ export function attachWorkerGateway(options: {
       admitted.delete(workerId); // it left while we looked: socket.io will not connect it
       return next(refusal(WorkerRefusal.idInUse, "the connection closed during admission"));
     }
-    socket.data.worker = handshake.data;
+    (socket.data as WorkerSocketData).worker = handshake.data;
     next();
   });
 
   workers.on("connection", async (socket: Socket) => {
-    const worker: WorkerHandshake = socket.data.worker;
+    const { worker } = socket.data as WorkerSocketData;
     const workerLog = log.child({ workerId: worker.workerId });
     const placed = new PlacementCheck(db, worker.workerId);
     const registered = register(socket, worker);
@@ -147,7 +150,7 @@ export function attachWorkerGateway(options: {
     });
 
     socket.on(WorkerToServer.terminalOutput, (payload: unknown, ack?: unknown) => {
-      const done = () => { if (typeof ack === "function") ack(); };
+      const done = () => { if (typeof ack === "function") (ack as () => void)(); };
       const output = TerminalOutput.safeParse(payload);
       // Acknowledged even when malformed: the worker's window must not stall on it.
       if (!output.success) return done();

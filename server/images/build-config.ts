@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { BuildLimits } from "../../protocol/worker-messages";
 
-const BuildConfig = z.object({
+export const BuildConfig = z.object({
   SHELLROOM_BUILD_MEMORY_MB: z.coerce.number().int().min(32).max(65_536).default(2048).describe("memory of a build step's container (no swap on top)"),
   SHELLROOM_BUILD_CPUS: z.coerce.number().min(0.1).max(64).default(1).describe("CPUs a build step may use"),
   SHELLROOM_BUILD_PIDS: z.coerce.number().int().min(16).max(100_000).default(512).describe("processes a build step may run at once"),

@@ -19,7 +19,7 @@ export class WorkerLink {
   async request<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs = 30_000): Promise<R> {
     let replies: R[];
     try {
-      replies = await this.namespace.to(workerRoom(workerId)).timeout(timeoutMs).emitWithAck(event, payload);
+      replies = (await this.namespace.to(workerRoom(workerId)).timeout(timeoutMs).emitWithAck(event, payload)) as R[];
     } catch {
       throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
     }
@@ -43,7 +43,7 @@ export class WorkerLink {
     const local = this.localSocket(workerId);
     if (!local) return this.request<R>(workerId, event, payload, timeoutMs);
     try {
-      return await local.timeout(timeoutMs).emitWithAck(event, payload);
+      return (await local.timeout(timeoutMs).emitWithAck(event, payload)) as R;
     } catch {
       throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
     }

@@ -75,7 +75,7 @@ it("a Dockerfile with ADD <url>, a git source or a syntax frontend is refused be
   const images = await harness.db.image.count();
   for (const [dockerfile, expected] of [
     [`FROM shellroom/default:1\nRUN true\nADD ${baitUrl}/metrics /m`, `Line 3: ADD ${baitUrl}/metrics would be fetched by the Docker daemon`],
-    [`FROM shellroom/default:1\nadd [\"${baitUrl}/x\", \"/x\"]`, `Line 2: ADD ${baitUrl}/x would be fetched`],
+    [`FROM shellroom/default:1\nadd ["${baitUrl}/x", "/x"]`, `Line 2: ADD ${baitUrl}/x would be fetched`],
     ["FROM shellroom/default:1\nADD git@github.com:moby/moby.git /src", "Line 2: ADD git@github.com:moby/moby.git would be fetched"],
     ["# syntax=docker/dockerfile:1\nFROM shellroom/default:1", "Line 1: # syntax=docker/dockerfile:1 makes the builder fetch a frontend image"],
   ] as const) {

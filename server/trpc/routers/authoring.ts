@@ -13,7 +13,7 @@ import { courseStaffProcedure, router } from "../trpc";
 const TemplateInput = z.object({
   templateId: EntityId.optional(),
   name: z.string().trim().min(1, "Name the template").max(100),
-  image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._\/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
+  image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
   memoryMb: z.number().int().min(64, "At least 64 MiB").max(16_384, "At most 16 GiB"),
   /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
   memoryReservationMb: z.number().int().min(16, "At least 16 MiB").max(16_384, "At most 16 GiB").default(64),
