@@ -47,20 +47,19 @@ export class FakeShell {
     const history = this.held ? this.history() : undefined;
     let detached!: () => void;
     const gone = new Promise<null>((resolve) => (detached = () => resolve(null)));
-    const shell = this;
-    const stream = new Duplex({
-      read() {},
-      write(chunk: Buffer | string, _encoding, done) {
-        if (shell.running && shell.attachment?.stream === stream) shell.type(chunk.toString());
+    const stream: Duplex = new Duplex({
+      read: () => undefined,
+      write: (chunk: Buffer | string, _encoding, done) => {
+        if (this.running && this.attachment?.stream === stream) this.type(chunk.toString());
         done();
       },
-      final(done) {
+      final: (done) => {
         // EOF on a plain exec's shell ends it; the holder only loses a connection.
-        if (!shell.held && shell.attachment?.stream === stream) shell.end(shell.status);
+        if (!this.held && this.attachment?.stream === stream) this.end(this.status);
         done();
       },
-      destroy(error, done) {
-        if (shell.attachment?.stream === stream) shell.attachment = null;
+      destroy: (error, done) => {
+        if (this.attachment?.stream === stream) this.attachment = null;
         detached();
         done(error);
       },
