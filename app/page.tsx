@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "./trpc";
+import { canCreateCourses, isCourseStaff } from "../common/access";
 import { fieldError, formErrorText } from "./components/errors";
 import { Field } from "./components/field";
 
@@ -21,7 +22,7 @@ export default function HomePage() {
 
   if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
   if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
-  const canCreate = me.data.role === "INSTRUCTOR" || me.data.role === "ADMIN";
+  const canCreate = canCreateCourses(me.data);
   const coursesError = formErrorText(courses.error);
 
   return (
@@ -39,7 +40,7 @@ export default function HomePage() {
           <section key={course.id} className="card course-card">
             <div className="course-card-head">
               <h2><Link href={`/courses/${course.id}`}>{course.title}</Link></h2>
-              {course.role !== "STUDENT" && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
+              {isCourseStaff(course.role) && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
             </div>
             {course.description && <p className="muted">{course.description}</p>}
             {course.labs.length > 0 ? (

@@ -3,6 +3,7 @@ import { useRouter } from "next/navigation";
 import { useDeferredValue, useEffect, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { isAdmin } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
 
 const ROLES = [
@@ -23,7 +24,7 @@ export default function AdminUsersPage() {
 
   if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
   if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
-  if (me.data.role !== "ADMIN") {
+  if (!isAdmin(me.data)) {
     return (
       <main className="page narrow">
         <h1>Users</h1>

@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { GLOBAL_ROLES } from "../../auth/access";
 import { adminProcedure, router } from "../trpc";
 
 export const adminRouter = router({
@@ -14,7 +15,7 @@ export const adminRouter = router({
       })),
 
   setRole: adminProcedure
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(["ADMIN", "INSTRUCTOR", "STUDENT"]) }))
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(GLOBAL_ROLES) }))
     .mutation(async ({ ctx, input }) => {
       if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
       const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { role: true } });

@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
@@ -37,7 +38,7 @@ export const courseRouter = router({
     return memberships.map(({ role, course }) => ({
       ...course,
       role,
-      labs: course.labs.filter((lab) => lab.published || role !== "STUDENT"),
+      labs: course.labs.filter((lab) => canSeeLab(role, lab)),
     }));
   }),
 
@@ -53,8 +54,7 @@ export const courseRouter = router({
         labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
       },
     });
-    const staff = ctx.course.role !== "STUDENT";
-    return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => staff || lab.published) };
+    return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => canSeeLab(ctx.course.role, lab)) };
   }),
 
   create: instructorProcedure
@@ -129,9 +129,9 @@ export const courseRouter = router({
   }),
 
   setMemberRole: courseStaffProcedure
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(["INSTRUCTOR", "ASSISTANT", "STUDENT"]) }))
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(COURSE_ROLES) }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.course.role !== "INSTRUCTOR") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
+      if (!canChangeMemberRoles(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
       if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
       const updated = await ctx.db.courseMember.updateMany({ where: { courseId: ctx.course.id, userId: input.userId }, data: { role: input.role } });
       if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That person is not a member of this course." });
