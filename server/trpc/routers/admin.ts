@@ -1,11 +1,12 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { Bounds } from "../../../common/input-bounds";
 import { GLOBAL_ROLES } from "../../auth/access";
 import { adminProcedure, router } from "../trpc";
 
 export const adminRouter = router({
   users: adminProcedure
-    .input(z.object({ search: z.string().trim().max(100).default("") }).default({ search: "" }))
+    .input(z.object({ search: z.string().trim().max(Bounds.userSearch.max).default("") }).default({ search: "" }))
     .query(({ ctx, input }) =>
       ctx.db.user.findMany({
         where: input.search ? { OR: [{ displayName: { contains: input.search, mode: "insensitive" } }, { email: { contains: input.search, mode: "insensitive" } }] } : {},

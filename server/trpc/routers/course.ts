@@ -1,15 +1,16 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { Bounds } from "../../../common/input-bounds";
 import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
-const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(120, "Keep the title under 120 characters");
-const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
+const CourseTitle = z.string().trim().min(Bounds.courseTitle.min, `Use at least ${Bounds.courseTitle.min} characters`).max(Bounds.courseTitle.max, `Keep the title under ${Bounds.courseTitle.max} characters`);
+const CourseDescription = z.string().trim().max(Bounds.courseDescription.max, `Keep the description under ${Bounds.courseDescription.max} characters`).default("");
 
 const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
 /** Students expected at a session (its warm pools fill to it); absent: unchanged, null: none. */
-const ExpectedSeats = z.number().int().min(1, "At least 1 seat").max(1000, "At most 1000 seats").nullable().optional();
+const ExpectedSeats = z.number().int().min(Bounds.expectedSeats.min, "At least 1 seat").max(Bounds.expectedSeats.max, `At most ${Bounds.expectedSeats.max} seats`).nullable().optional();
 const OptionalDate = z.coerce.date().nullable().default(null);
 const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
 const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
@@ -97,7 +98,7 @@ export const courseRouter = router({
     .input(z.object({
       enabled: z.boolean(),
       expiresAt: z.coerce.date().nullable(),
-      seatLimit: z.number().int().min(1, "At least one seat").max(10_000, "At most 10,000 seats").nullable(),
+      seatLimit: z.number().int().min(Bounds.joinSeatLimit.min, "At least one seat").max(Bounds.joinSeatLimit.max, `At most ${Bounds.joinSeatLimit.max.toLocaleString("en")} seats`).nullable(),
     }))
     .mutation(async ({ ctx, input }) => {
       await ctx.db.course.update({

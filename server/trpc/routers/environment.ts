@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
 import { canStartAfterWorkshopEnded, type CourseRole } from "../../auth/access";
+import { ExtendMinutes } from "../inputs";
 import type { EnvironmentSummary } from "../../environments/environment-service";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
@@ -75,7 +76,7 @@ export const environmentRouter = router({
 
   /** Staff: more time before a student's environment reaches its lifetime limit. */
   extend: courseStaffProcedure
-    .input(z.object({ environmentId: EntityId, minutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day") }))
+    .input(z.object({ environmentId: EntityId, minutes: ExtendMinutes }))
     .mutation(async ({ ctx, input }) => {
       await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
       return noticed(ctx, ctx.course.id, ctx.environments.extend(input.environmentId, input.minutes));
