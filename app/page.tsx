@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "./trpc";
+import { Bounds } from "../common/input-bounds";
 import { canCreateCourses, isCourseStaff } from "../common/access";
 import { fieldError, formErrorText } from "./components/errors";
 import { Field } from "./components/field";
@@ -86,11 +87,11 @@ function NewCourseForm() {
       <h2 id="new-course-heading">New course</h2>
       <form className="form" onSubmit={submit} noValidate aria-busy={create.isPending}>
         <Field label="Title" error={fieldError(error, "title")}>
-          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={120}
+          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={Bounds.courseTitle.max}
             placeholder="e.g. Linux for data science" aria-invalid={Boolean(fieldError(error, "title"))} />
         </Field>
         <Field label={<>Description <span className="optional">(optional)</span></>} error={fieldError(error, "description")}>
-          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000}
+          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={Bounds.courseDescription.max}
             aria-invalid={Boolean(fieldError(error, "description"))} />
         </Field>
         {general && <p className="error" role="alert">{general}</p>}
