@@ -4,6 +4,8 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "./trpc";
+import { Bounds } from "../common/input-bounds";
+import { canCreateCourses, isCourseStaff } from "../common/access";
 import { fieldError, formErrorText } from "./components/errors";
 import { Field } from "./components/field";
 
@@ -21,7 +23,7 @@ export default function HomePage() {
 
   if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
   if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
-  const canCreate = me.data.role === "INSTRUCTOR" || me.data.role === "ADMIN";
+  const canCreate = canCreateCourses(me.data);
   const coursesError = formErrorText(courses.error);
 
   return (
@@ -39,7 +41,7 @@ export default function HomePage() {
           <section key={course.id} className="card course-card">
             <div className="course-card-head">
               <h2><Link href={`/courses/${course.id}`}>{course.title}</Link></h2>
-              {course.role !== "STUDENT" && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
+              {isCourseStaff(course.role) && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
             </div>
             {course.description && <p className="muted">{course.description}</p>}
             {course.labs.length > 0 ? (
@@ -85,11 +87,11 @@ function NewCourseForm() {
       <h2 id="new-course-heading">New course</h2>
       <form className="form" onSubmit={submit} noValidate aria-busy={create.isPending}>
         <Field label="Title" error={fieldError(error, "title")}>
-          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={120}
+          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={Bounds.courseTitle.max}
             placeholder="e.g. Linux for data science" aria-invalid={Boolean(fieldError(error, "title"))} />
         </Field>
         <Field label={<>Description <span className="optional">(optional)</span></>} error={fieldError(error, "description")}>
-          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000}
+          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={Bounds.courseDescription.max}
             aria-invalid={Boolean(fieldError(error, "description"))} />
         </Field>
         {general && <p className="error" role="alert">{general}</p>}

@@ -12,13 +12,15 @@ export const TerminalId = z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "must 
  * capped: 500 x 100 or 250 x 200 fit, a 4K screen at a small font (about 550 x 145) is
  * clamped by the browser.
  */
+export const MIN_TERMINAL_COLS = 2;
+export const MIN_TERMINAL_ROWS = 1;
 export const MAX_TERMINAL_COLS = 500;
 export const MAX_TERMINAL_ROWS = 200;
 export const MAX_TERMINAL_CELLS = 50_000;
 
 export const TerminalSize = z.object({
-  cols: z.number().int().min(2).max(MAX_TERMINAL_COLS),
-  rows: z.number().int().min(1).max(MAX_TERMINAL_ROWS),
+  cols: z.number().int().min(MIN_TERMINAL_COLS).max(MAX_TERMINAL_COLS),
+  rows: z.number().int().min(MIN_TERMINAL_ROWS).max(MAX_TERMINAL_ROWS),
 });
 export type TerminalSize = z.infer<typeof TerminalSize>;
 

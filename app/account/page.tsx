@@ -3,6 +3,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
+import { Bounds } from "../../common/input-bounds";
 import { fieldError, formErrorText } from "../components/errors";
 import { Field } from "../components/field";
 
@@ -120,7 +121,7 @@ function CredentialsForm({ currentEmail, hasPassword, onSaved }: {
       )}
       <Field label={hasPassword ? "New password" : "Password"} error={fieldError(error, "password")} hint="At least 10 characters.">
         <input name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)}
-          required minLength={10} aria-invalid={Boolean(fieldError(error, "password"))} />
+          required minLength={Bounds.password.min} aria-invalid={Boolean(fieldError(error, "password"))} />
       </Field>
       <Field label="Confirm password" error={mismatch ? "The two passwords are not the same" : undefined}>
         <input name="confirm" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)}

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
+import { isAdmin } from "../../common/access";
 import { formErrorText } from "./errors";
 
 export function SiteHeader() {
@@ -27,7 +28,7 @@ export function SiteHeader() {
         {me.data ? (
           <>
             <Link href="/" aria-current={pathname === "/" ? "page" : undefined}>Courses</Link>
-            {me.data.role === "ADMIN" && <Link href="/admin/users" aria-current={current("/admin")}>Admin</Link>}
+            {isAdmin(me.data) && <Link href="/admin/users" aria-current={current("/admin")}>Admin</Link>}
             <Link href="/account" aria-current={current("/account")}>Account</Link>
             <span className="nav-divider" aria-hidden="true" />
             <span className="who" data-testid="signed-in-as">{me.data.displayName}</span>

@@ -6,7 +6,7 @@
  */
 import type { IDisposable, Terminal } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
-import { MAX_TERMINAL_CELLS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from "../../protocol/ids";
+import { MAX_TERMINAL_CELLS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS, MIN_TERMINAL_COLS, MIN_TERMINAL_ROWS } from "../../protocol/ids";
 import { RenderedOffsetAcks } from "./terminal-flow";
 import { TerminalOutputCursor } from "./terminal-output-cursor";
 
@@ -145,8 +145,8 @@ export class TerminalTab {
     if (!this.opened || this.host.hidden) return;
     const proposed = this.fit.proposeDimensions();
     if (!proposed || !Number.isFinite(proposed.cols) || !Number.isFinite(proposed.rows)) return;
-    const cols = Math.max(2, Math.min(MAX_TERMINAL_COLS, proposed.cols));
-    const rows = Math.max(1, Math.min(MAX_TERMINAL_ROWS, proposed.rows, Math.floor(MAX_TERMINAL_CELLS / cols)));
+    const cols = Math.max(MIN_TERMINAL_COLS, Math.min(MAX_TERMINAL_COLS, proposed.cols));
+    const rows = Math.max(MIN_TERMINAL_ROWS, Math.min(MAX_TERMINAL_ROWS, proposed.rows, Math.floor(MAX_TERMINAL_CELLS / cols)));
     if (cols === proposed.cols && rows === proposed.rows) this.fit.fit();
     else if (cols !== this.terminal.cols || rows !== this.terminal.rows) this.terminal.resize(cols, rows);
   }

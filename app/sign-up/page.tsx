@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
+import { Bounds } from "../../common/input-bounds";
 import { fieldError, formErrorText } from "../components/errors";
 import { Field } from "../components/field";
 
@@ -36,7 +37,7 @@ export default function SignUpPage() {
       <form className="card form" onSubmit={submit} noValidate aria-busy={signUp.isPending}>
         <Field label="Display name" error={fieldError(error, "displayName")} hint="Shown to your instructors and classmates.">
           <input name="displayName" autoComplete="name" value={displayName} onChange={(e) => setDisplayName(e.target.value)}
-            required maxLength={60} aria-invalid={Boolean(fieldError(error, "displayName"))} />
+            required maxLength={Bounds.displayName.max} aria-invalid={Boolean(fieldError(error, "displayName"))} />
         </Field>
         <Field label="Email" error={fieldError(error, "email")}>
           <input name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)}
@@ -44,7 +45,7 @@ export default function SignUpPage() {
         </Field>
         <Field label="Password" error={fieldError(error, "password")} hint="At least 10 characters.">
           <input name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)}
-            required minLength={10} aria-invalid={Boolean(fieldError(error, "password"))} />
+            required minLength={Bounds.password.min} aria-invalid={Boolean(fieldError(error, "password"))} />
         </Field>
         {general && <p className="error" role="alert">{general}</p>}
         <button type="submit" className="primary" disabled={signUp.isPending}>{signUp.isPending ? "Creating your account…" : "Create account"}</button>

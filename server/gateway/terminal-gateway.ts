@@ -12,6 +12,9 @@ import {
   type AttachReply, type BrowserError, type BrowserReply, type ControlChange, type TerminalErrorCode,
 } from "../../protocol/browser-messages";
 import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply, type TerminalInputReply } from "../../protocol/worker-messages";
+import {
+  canCloseTerminal, canResize, canTakeKeyboard, canTypeIn, canWatchStudents, environmentAccess, loadCourseRole, type EnvironmentAccess,
+} from "../auth/access";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
 import { validateSessionToken, type SessionUser } from "../auth/sessions";
@@ -48,7 +51,7 @@ export const userRoom = (userId: string) => `user:${userId}`;
 interface Attachment {
   workerId: string;
   /** The owner types; staff watch (taking the keyboard is an explicit, separate act). */
-  mode: "owner" | "watch";
+  mode: EnvironmentAccess;
   courseId: string;
 }
 
@@ -85,7 +88,7 @@ export function attachTerminalGateway(options: {
     next();
   });
 
-  /** Owner, course staff (watch), or nobody: the one place that decides. */
+  /** Owner, course staff (watch), or nobody: server/auth/access.ts decides from these facts. */
   async function accessTo(environmentId: string, user: SessionUser): Promise<Access | null> {
     const environment = await db.environment.findUnique({
       where: { id: environmentId },
@@ -95,17 +98,8 @@ export function attachTerminalGateway(options: {
       },
     });
     if (!environment) return null;
-    const base = { workerId: environment.workerId, state: environment.state, courseId: environment.lab.courseId };
-    if (environment.userId === user.id) return { ...base, mode: "owner" };
-    const role = environment.lab.course.members[0]?.role;
-    if (role === "INSTRUCTOR" || role === "ASSISTANT" || user.role === "ADMIN") return { ...base, mode: "watch" };
-    return null;
-  }
-
-  async function isCourseStaff(courseId: string, user: SessionUser) {
-    if (user.role === "ADMIN") return (await db.course.count({ where: { id: courseId } })) > 0;
-    const membership = await db.courseMember.findUnique({ where: { courseId_userId: { courseId, userId: user.id } }, select: { role: true } });
-    return membership?.role === "INSTRUCTOR" || membership?.role === "ASSISTANT";
+    const mode = environmentAccess(user, environment, environment.lab.course.members[0]?.role);
+    return mode && { mode, workerId: environment.workerId, state: environment.state, courseId: environment.lab.courseId };
   }
 
   /** Who holds an environment's keyboard besides its owner (on any replica). */
@@ -226,7 +220,7 @@ export function attachTerminalGateway(options: {
     function typingRights(environmentId: string, terminalId: string): Attachment | string {
       const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
       if (!attachment) return "Attach to this terminal before typing into it.";
-      if (attachment.mode !== "owner" && !data.controlling.has(environmentId)) return "You are watching this terminal: take the keyboard to type.";
+      if (!canTypeIn(attachment.mode, data.controlling.has(environmentId))) return "You are watching this terminal: take the keyboard to type.";
       return attachment;
     }
 
@@ -257,7 +251,7 @@ export function attachTerminalGateway(options: {
       const attachment = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
       if (!attachment) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
       // The owner's window sets the size; a viewer's would resize the student's screen.
-      if (attachment.mode !== "owner") return;
+      if (!canResize(attachment.mode)) return;
       if (!resizeRate.take()) return refuse(BrowserToServer.resize, RATE_LIMITED, ack, "rate_limited");
       workers.send(attachment.workerId, ServerToWorker.resizeTerminal, resize);
     });
@@ -276,7 +270,7 @@ export function attachTerminalGateway(options: {
       const reply = replyTo<BrowserReply>(ack);
       // The owner may close a tab this window never opened (another window's).
       const access = await accessTo(request.environmentId, data.user).catch(() => null);
-      if (!access || access.mode !== "owner") return reply({ ok: false, error: "Only the terminal's owner can close it." });
+      if (!access || !canCloseTerminal(access.mode)) return reply({ ok: false, error: "Only the terminal's owner can close it." });
       if (!access.workerId || access.state !== "RUNNING") return reply({ ok: false, error: "This environment is not running." });
       try {
         const closed = await workers.request(access.workerId, ServerToWorker.closeTerminal, { environmentId: request.environmentId, terminalId: request.terminalId }, SNAPSHOT_TIMEOUT_MS);
@@ -297,7 +291,7 @@ export function attachTerminalGateway(options: {
       if (!watching) return reply({ ok: false, error: "Watch this terminal before taking its keyboard." });
       // Rights may have changed since the attach (removed from the course): check again.
       const access = await accessTo(environmentId, data.user).catch(() => null);
-      if (!access || access.mode !== "watch") return reply({ ok: false, error: "You cannot type in this terminal." });
+      if (!access || !canTakeKeyboard(access.mode)) return reply({ ok: false, error: "You cannot type in this terminal." });
       if (take) {
         data.controlling.add(environmentId);
         await socket.join(controlRoom(environmentId));
@@ -318,7 +312,7 @@ export function attachTerminalGateway(options: {
       const request = parse(BrowserToServer.joinRoom, JoinRoomRequest, payload, ack);
       if (!request) return;
       const reply = replyTo<BrowserReply>(ack);
-      if (!(await isCourseStaff(request.courseId, data.user).catch(() => false))) {
+      if (!canWatchStudents(data.user, await loadCourseRole(db, data.user, request.courseId).catch(() => null))) {
         return reply({ ok: false, error: "Only the course's instructors and assistants can open its live room." });
       }
       await socket.join(staffRoom(request.courseId));

@@ -2,7 +2,8 @@
  * The tRPC context (built once per request) and the procedure ladder:
  *   public -> signed in -> course member -> course staff;  signed in -> instructor | admin;
  *   signed in -> lab member.
- * Every role check is a rung here, never an ad-hoc `if` in a procedure.
+ * Every role check is a rung here, never an ad-hoc `if` in a procedure; each rung asks
+ * server/auth/access.ts, which the terminal gateway asks too.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -22,7 +23,7 @@ import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
 import { PlacementRefusedError } from "../workers/scheduler";
 import type { ClassPreparation } from "../workers/class-preparation";
-import type { CourseRole } from "../../generated/prisma/client";
+import { canCreateCourses, canSeeLab, courseRoleOf, isAdmin, isCourseStaff, loadCourseRole } from "../auth/access";
 
 /** Live connections that must end with the session they were opened under. */
 export interface SessionSockets {
@@ -102,13 +103,13 @@ export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
 });
 
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.user.role !== "ADMIN") throw new TRPCError({ code: "FORBIDDEN", message: "Only an administrator can do this." });
+  if (!isAdmin(ctx.auth.user)) throw new TRPCError({ code: "FORBIDDEN", message: "Only an administrator can do this." });
   return next();
 });
 
 /** May create courses: instructors and admins. */
 export const instructorProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.user.role === "STUDENT") {
+  if (!canCreateCourses(ctx.auth.user)) {
     throw new TRPCError({ code: "FORBIDDEN", message: "Only instructors can create courses. Ask an administrator to grant you the instructor role." });
   }
   return next();
@@ -120,14 +121,7 @@ const NOT_ENROLLED = "No such course, or you are not a member of it.";
 export const courseMemberProcedure = protectedProcedure
   .input(z.object({ courseId: EntityId }))
   .use(async ({ ctx, input, next }) => {
-    const membership = await ctx.db.courseMember.findUnique({
-      where: { courseId_userId: { courseId: input.courseId, userId: ctx.auth.user.id } },
-      select: { role: true },
-    });
-    let courseRole: CourseRole | undefined = membership?.role;
-    if (!courseRole && ctx.auth.user.role === "ADMIN" && (await ctx.db.course.count({ where: { id: input.courseId } })) > 0) {
-      courseRole = "INSTRUCTOR";
-    }
+    const courseRole = await loadCourseRole(ctx.db, ctx.auth.user, input.courseId);
     // Not found and not a member look alike, so course ids cannot be probed.
     if (!courseRole) throw new TRPCError({ code: "NOT_FOUND", message: NOT_ENROLLED });
     return next({ ctx: { ...ctx, course: { id: input.courseId, role: courseRole } } });
@@ -135,7 +129,7 @@ export const courseMemberProcedure = protectedProcedure
 
 /** The course's instructors and assistants. */
 export const courseStaffProcedure = courseMemberProcedure.use(({ ctx, next }) => {
-  if (ctx.course.role === "STUDENT") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can do this." });
+  if (!isCourseStaff(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can do this." });
   return next();
 });
 
@@ -149,8 +143,8 @@ export const labMemberProcedure = protectedProcedure
     });
     const membership = lab?.course.members[0];
     const notFound = new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
-    if (!lab || (!membership && ctx.auth.user.role !== "ADMIN")) throw notFound;
-    const courseRole: CourseRole = membership?.role ?? "INSTRUCTOR";
-    if (!lab.published && courseRole === "STUDENT") throw notFound;
+    // The lab exists, so its course does: an admin acts as its instructor.
+    const courseRole = lab ? courseRoleOf(ctx.auth.user, membership?.role, true) : null;
+    if (!lab || !courseRole || !canSeeLab(courseRole, lab)) throw notFound;
     return next({ ctx: { ...ctx, lab: { id: lab.id, courseId: lab.courseId }, courseRole } });
   });

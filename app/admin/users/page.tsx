@@ -3,6 +3,8 @@ import { useRouter } from "next/navigation";
 import { useDeferredValue, useEffect, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { Bounds } from "../../../common/input-bounds";
+import { isAdmin } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
 
 const ROLES = [
@@ -23,7 +25,7 @@ export default function AdminUsersPage() {
 
   if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
   if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
-  if (me.data.role !== "ADMIN") {
+  if (!isAdmin(me.data)) {
     return (
       <main className="page narrow">
         <h1>Users</h1>
@@ -49,7 +51,7 @@ function UserDirectory({ myId }: { myId: string }) {
       </div>
       <div className="toolbar">
         <input type="search" className="search" placeholder="Search by name or email" aria-label="Search users"
-          value={search} onChange={(e) => setSearch(e.target.value)} maxLength={100} />
+          value={search} onChange={(e) => setSearch(e.target.value)} maxLength={Bounds.userSearch.max} />
         {users.isFetching && <span className="spinner dark" aria-label="Searching" />}
         {users.data && <span className="muted small">{users.data.length === 500 ? "First 500 users" : `${users.data.length} user${users.data.length === 1 ? "" : "s"}`}</span>}
       </div>

@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { Bounds, wholeWithin } from "../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
 import { toLocalInput } from "./authoring-utils";
@@ -46,7 +47,7 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
     const start = parse(startsAt, "startsAt");
     const end = parse(endsAt, "endsAt");
     const seats = expectedSeats.trim() ? Number(expectedSeats) : null;
-    if (seats !== null && (!Number.isInteger(seats) || seats < 1 || seats > 1000)) problems.expectedSeats = "A whole number from 1 to 1000, or leave it empty";
+    if (seats !== null && !wholeWithin(seats, Bounds.expectedSeats)) problems.expectedSeats = `A whole number from ${Bounds.expectedSeats.min} to ${Bounds.expectedSeats.max}, or leave it empty`;
     setLocalErrors(problems);
     if (Object.keys(problems).length > 0) return update.reset();
     update.mutate({ courseId, title, description, kind, startsAt: start, endsAt: end, expectedSeats: seats });
@@ -60,7 +61,7 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
       <form className="form" onSubmit={submit} noValidate aria-busy={update.isPending} data-testid="course-details-form">
         <div className="form-row wide-first">
           <Field label="Title" error={errorOf("title")}>
-            <input name="title" value={title} onChange={(e) => { setTitle(e.target.value); edited(); }} maxLength={120}
+            <input name="title" value={title} onChange={(e) => { setTitle(e.target.value); edited(); }} maxLength={Bounds.courseTitle.max}
               aria-invalid={Boolean(errorOf("title"))} />
           </Field>
           <Field label="Kind" error={errorOf("kind")} hint={kind === "WORKSHOP" ? "A one-off session, usually joined by link." : "Runs over weeks, with enrolled students."}>
@@ -71,7 +72,7 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
           </Field>
         </div>
         <Field label={<>Description <span className="optional">(optional)</span></>} error={errorOf("description")}>
-          <textarea name="description" rows={3} value={description} onChange={(e) => { setDescription(e.target.value); edited(); }} maxLength={2000}
+          <textarea name="description" rows={3} value={description} onChange={(e) => { setDescription(e.target.value); edited(); }} maxLength={Bounds.courseDescription.max}
             aria-invalid={Boolean(errorOf("description"))} />
         </Field>
         <div className="form-row">
@@ -84,7 +85,7 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
               aria-invalid={Boolean(errorOf("endsAt"))} />
           </Field>
           <Field label="Expected seats" error={errorOf("expectedSeats")} hint="Optional; warm environments are ready for this many students when the session starts.">
-            <input type="number" inputMode="numeric" name="expectedSeats" min={1} max={1000} value={expectedSeats}
+            <input type="number" inputMode="numeric" name="expectedSeats" min={Bounds.expectedSeats.min} max={Bounds.expectedSeats.max} value={expectedSeats}
               onChange={(e) => { setExpectedSeats(e.target.value); edited(); }} aria-invalid={Boolean(errorOf("expectedSeats"))} />
           </Field>
         </div>

@@ -3,6 +3,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { Bounds } from "../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
 
@@ -176,7 +177,7 @@ function JoinLinkForm({ courseId, enabled: initialEnabled, expiresAt, seatLimit,
             aria-invalid={Boolean(expiryError)} />
         </Field>
         <Field label="Seat limit" error={seatError} hint="Empty: no limit. Counts students only.">
-          <input type="number" name="seatLimit" min={1} max={10000} step={1} inputMode="numeric" value={seats}
+          <input type="number" name="seatLimit" min={Bounds.joinSeatLimit.min} max={Bounds.joinSeatLimit.max} step={1} inputMode="numeric" value={seats}
             onChange={(e) => { setSeats(e.target.value); edited(); }} aria-invalid={Boolean(seatError)} />
         </Field>
       </div>

@@ -1,6 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { isCourseStudent } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
 
 const ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
@@ -9,7 +10,7 @@ export function MembersTable({ courseId }: { courseId: string }) {
   const trpc = useTRPC();
   const members = useQuery(trpc.course.members.queryOptions({ courseId }));
   const error = formErrorText(members.error);
-  const students = members.data?.filter((member) => member.role === "STUDENT").length ?? 0;
+  const students = members.data?.filter((member) => isCourseStudent(member.role)).length ?? 0;
 
   return (
     <section className="card section" aria-labelledby="members-heading">

@@ -4,6 +4,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useEffect } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { isCourseStaff } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
 import { JoinLinkPanel } from "./join-link-panel";
 import { MembersTable } from "./members-table";
@@ -34,7 +35,7 @@ export default function CoursePage() {
   if (!course.data) return <main className="page"><p className="muted">Loading the course…</p></main>;
 
   const { title, description, labs, role } = course.data;
-  const staff = role === "INSTRUCTOR" || role === "ASSISTANT";
+  const staff = isCourseStaff(role);
   return (
     <main className="page">
       <p className="crumbs"><Link href="/">← Your courses</Link></p>

@@ -8,10 +8,11 @@ import { useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { isCourseStaff, type StaffRole } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
 import "../authoring.css";
 
-export type StaffCourse = { id: string; title: string; role: "INSTRUCTOR" | "ASSISTANT" };
+export type StaffCourse = { id: string; title: string; role: StaffRole };
 
 export function StaffGate({ courseId, what, wide, children }: {
   courseId: string;
@@ -39,7 +40,7 @@ export function StaffGate({ courseId, what, wide, children }: {
   }
   if (!course.data) return <main className={pageClass}><p className="muted">Loading…</p></main>;
   const { role, title, id } = course.data;
-  if (role !== "INSTRUCTOR" && role !== "ASSISTANT") {
+  if (!isCourseStaff(role)) {
     return (
       <main className={pageClass}>
         <div className="card refusal" role="alert" data-testid="staff-only">

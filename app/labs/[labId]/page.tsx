@@ -4,6 +4,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { isCourseStudent } from "../../../common/access";
 import { TerminalBar, TerminalPanel } from "../../components/terminal-panel";
 import { LabInstructions, LabProgress } from "../../components/lab-instructions";
 import { formErrorText } from "../../components/errors";
@@ -238,7 +239,7 @@ export default function LabPage() {
         <div className="lab-topline">
           <p className="crumbs"><Link href={`/courses/${course.id}`}>← {course.title}</Link></p>
           {/* Students ask for help; staff answer hands in the course's live room. */}
-          {lab.data.courseRole === "STUDENT" && <RaiseHand labId={labId} />}
+          {isCourseStudent(lab.data.courseRole) && <RaiseHand labId={labId} />}
         </div>
         <h1 className="lab-heading">{title}</h1>
         <LabProgress steps={steps} />

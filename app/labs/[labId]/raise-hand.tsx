@@ -6,10 +6,10 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { Bounds } from "../../../common/input-bounds";
 import { formErrorText } from "../../components/errors";
 import "./raise-hand.css";
 
-const MAX_NOTE = 200;
 const POLL_MS = 10_000;
 
 export function RaiseHand({ labId }: { labId: string }) {
@@ -99,10 +99,10 @@ export function RaiseHand({ labId }: { labId: string }) {
       {open && (
         <form id={popoverId} className="raise-hand-popover" role="dialog" aria-label="Ask for help" onSubmit={submit}>
           <label htmlFor={noteId} className="raise-hand-label">What do you need help with?</label>
-          <textarea id={noteId} value={note} maxLength={MAX_NOTE} rows={3} autoFocus
+          <textarea id={noteId} value={note} maxLength={Bounds.handNote.max} rows={3} autoFocus
             placeholder="e.g. My check for step 2 keeps failing"
             onChange={(event) => setNote(event.target.value)} />
-          <p className="raise-hand-count muted">Optional · {note.length}/{MAX_NOTE}</p>
+          <p className="raise-hand-count muted">Optional · {note.length}/{Bounds.handNote.max}</p>
           {raise.error && <p className="error small" role="alert">{formErrorText(raise.error) ?? "Your hand could not be raised. Try again."}</p>}
           <div className="raise-hand-actions">
             <button type="button" className="secondary" onClick={close}>Cancel</button>

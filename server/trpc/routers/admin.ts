@@ -1,10 +1,12 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { Bounds } from "../../../common/input-bounds";
+import { GLOBAL_ROLES } from "../../auth/access";
 import { adminProcedure, router } from "../trpc";
 
 export const adminRouter = router({
   users: adminProcedure
-    .input(z.object({ search: z.string().trim().max(100).default("") }).default({ search: "" }))
+    .input(z.object({ search: z.string().trim().max(Bounds.userSearch.max).default("") }).default({ search: "" }))
     .query(({ ctx, input }) =>
       ctx.db.user.findMany({
         where: input.search ? { OR: [{ displayName: { contains: input.search, mode: "insensitive" } }, { email: { contains: input.search, mode: "insensitive" } }] } : {},
@@ -14,7 +16,7 @@ export const adminRouter = router({
       })),
 
   setRole: adminProcedure
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(["ADMIN", "INSTRUCTOR", "STUDENT"]) }))
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(GLOBAL_ROLES) }))
     .mutation(async ({ ctx, input }) => {
       if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
       const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { role: true } });

@@ -5,6 +5,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
+import { Bounds } from "../../../common/input-bounds";
 import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
 import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
@@ -12,20 +13,20 @@ import { courseStaffProcedure, router } from "../trpc";
 
 const TemplateInput = z.object({
   templateId: EntityId.optional(),
-  name: z.string().trim().min(1, "Name the template").max(100),
+  name: z.string().trim().min(Bounds.templateName.min, "Name the template").max(Bounds.templateName.max),
   image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
-  memoryMb: z.number().int().min(64, "At least 64 MiB").max(16_384, "At most 16 GiB"),
+  memoryMb: z.number().int().min(Bounds.memoryMb.min, `At least ${Bounds.memoryMb.min} MiB`).max(Bounds.memoryMb.max, "At most 16 GiB"),
   /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
-  memoryReservationMb: z.number().int().min(16, "At least 16 MiB").max(16_384, "At most 16 GiB").default(64),
-  cpuMillis: z.number().int().min(100, "At least 0.1 CPU").max(8_000, "At most 8 CPUs"),
-  pidsLimit: z.number().int().min(32, "At least 32 processes").max(4_096, "At most 4096 processes"),
-  diskMb: z.number().int().min(64).max(100_000),
+  memoryReservationMb: z.number().int().min(Bounds.memoryReservationMb.min, `At least ${Bounds.memoryReservationMb.min} MiB`).max(Bounds.memoryReservationMb.max, "At most 16 GiB").default(64),
+  cpuMillis: z.number().int().min(Bounds.cpuMillis.min, `At least ${Bounds.cpuMillis.min / 1000} CPU`).max(Bounds.cpuMillis.max, `At most ${Bounds.cpuMillis.max / 1000} CPUs`),
+  pidsLimit: z.number().int().min(Bounds.pidsLimit.min, `At least ${Bounds.pidsLimit.min} processes`).max(Bounds.pidsLimit.max, `At most ${Bounds.pidsLimit.max} processes`),
+  diskMb: z.number().int().min(Bounds.diskMb.min).max(Bounds.diskMb.max),
   network: z.enum(["NONE"], { message: "This deployment's workers have no network for students: egress is not available" }),
-  idleTimeoutMinutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60),
-  maxLifetimeMinutes: z.number().int().min(15, "At least 15 minutes").max(14 * 24 * 60),
+  idleTimeoutMinutes: z.number().int().min(Bounds.idleTimeoutMinutes.min, `At least ${Bounds.idleTimeoutMinutes.min} minutes`).max(Bounds.idleTimeoutMinutes.max),
+  maxLifetimeMinutes: z.number().int().min(Bounds.maxLifetimeMinutes.min, `At least ${Bounds.maxLifetimeMinutes.min} minutes`).max(Bounds.maxLifetimeMinutes.max),
   workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
   setupScript: z.string().max(64 * 1024).nullable(),
-  warmPoolSize: z.number().int().min(0, "0 turns the pool off").max(50, "At most 50 warm containers per worker").default(0),
+  warmPoolSize: z.number().int().min(Bounds.warmPoolSize.min, "0 turns the pool off").max(Bounds.warmPoolSize.max, `At most ${Bounds.warmPoolSize.max} warm containers per worker`).default(0),
 }).refine((template) => template.memoryReservationMb <= template.memoryMb, {
   path: ["memoryReservationMb"], message: "At most the memory limit",
   // Only between two valid numbers: a wrong limit is that field's error alone.
@@ -34,20 +35,20 @@ const TemplateInput = z.object({
 
 const StepInput = z.object({
   stepId: EntityId.optional(),
-  title: z.string().trim().min(1, "Give the step a title").max(200),
+  title: z.string().trim().min(Bounds.stepTitle.min, "Give the step a title").max(Bounds.stepTitle.max),
   body: z.string().max(64 * 1024),
-  hint: z.string().trim().max(2000).nullable(),
+  hint: z.string().trim().max(Bounds.stepHint.max).nullable(),
   checkScript: z.string().max(64 * 1024).nullable().transform((script) => (script?.trim() ? script : null)),
-  checkTimeoutSeconds: z.number().int().min(1, "At least 1 second").max(300, "At most 5 minutes"),
+  checkTimeoutSeconds: z.number().int().min(Bounds.checkTimeoutSeconds.min, "At least 1 second").max(Bounds.checkTimeoutSeconds.max, "At most 5 minutes"),
 });
 
 const LabInput = z.object({
   labId: EntityId.optional(),
   templateId: EntityId,
-  title: z.string().trim().min(1, "Give the lab a title").max(200),
+  title: z.string().trim().min(Bounds.labTitle.min, "Give the lab a title").max(Bounds.labTitle.max),
   instructions: z.string().max(256 * 1024),
   published: z.boolean(),
-  steps: z.array(StepInput).max(100, "At most 100 steps"),
+  steps: z.array(StepInput).max(Bounds.labSteps.max, `At most ${Bounds.labSteps.max} steps`),
 });
 
 async function ensureTemplateInCourse(db: Database, courseId: string, templateId: string) {
@@ -114,7 +115,7 @@ export const authoringRouter = router({
 
   /** Queues a build on every live worker (a Dockerfile the build policy refuses never gets there); follow it with `image`. */
   buildImage: courseStaffProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Name the image").max(80), dockerfile: DockerfileInput }))
+    .input(z.object({ name: z.string().trim().min(Bounds.imageName.min, "Name the image").max(Bounds.imageName.max), dockerfile: DockerfileInput }))
     .mutation(async ({ ctx, input }) => {
       const image = await ctx.imageBuilds.start({ courseId: ctx.course.id, name: input.name, dockerfile: input.dockerfile, userId: ctx.auth.user.id });
       return { imageId: image.id, tag: image.tag };

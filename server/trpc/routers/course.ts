@@ -1,14 +1,16 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { Bounds } from "../../../common/input-bounds";
+import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
-const CourseTitle = z.string().trim().min(3, "Use at least 3 characters").max(120, "Keep the title under 120 characters");
-const CourseDescription = z.string().trim().max(2000, "Keep the description under 2000 characters").default("");
+const CourseTitle = z.string().trim().min(Bounds.courseTitle.min, `Use at least ${Bounds.courseTitle.min} characters`).max(Bounds.courseTitle.max, `Keep the title under ${Bounds.courseTitle.max} characters`);
+const CourseDescription = z.string().trim().max(Bounds.courseDescription.max, `Keep the description under ${Bounds.courseDescription.max} characters`).default("");
 
 const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
 /** Students expected at a session (its warm pools fill to it); absent: unchanged, null: none. */
-const ExpectedSeats = z.number().int().min(1, "At least 1 seat").max(1000, "At most 1000 seats").nullable().optional();
+const ExpectedSeats = z.number().int().min(Bounds.expectedSeats.min, "At least 1 seat").max(Bounds.expectedSeats.max, `At most ${Bounds.expectedSeats.max} seats`).nullable().optional();
 const OptionalDate = z.coerce.date().nullable().default(null);
 const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
 const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
@@ -37,7 +39,7 @@ export const courseRouter = router({
     return memberships.map(({ role, course }) => ({
       ...course,
       role,
-      labs: course.labs.filter((lab) => lab.published || role !== "STUDENT"),
+      labs: course.labs.filter((lab) => canSeeLab(role, lab)),
     }));
   }),
 
@@ -53,8 +55,7 @@ export const courseRouter = router({
         labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
       },
     });
-    const staff = ctx.course.role !== "STUDENT";
-    return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => staff || lab.published) };
+    return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => canSeeLab(ctx.course.role, lab)) };
   }),
 
   create: instructorProcedure
@@ -97,7 +98,7 @@ export const courseRouter = router({
     .input(z.object({
       enabled: z.boolean(),
       expiresAt: z.coerce.date().nullable(),
-      seatLimit: z.number().int().min(1, "At least one seat").max(10_000, "At most 10,000 seats").nullable(),
+      seatLimit: z.number().int().min(Bounds.joinSeatLimit.min, "At least one seat").max(Bounds.joinSeatLimit.max, `At most ${Bounds.joinSeatLimit.max.toLocaleString("en")} seats`).nullable(),
     }))
     .mutation(async ({ ctx, input }) => {
       await ctx.db.course.update({
@@ -129,9 +130,9 @@ export const courseRouter = router({
   }),
 
   setMemberRole: courseStaffProcedure
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(["INSTRUCTOR", "ASSISTANT", "STUDENT"]) }))
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(COURSE_ROLES) }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.course.role !== "INSTRUCTOR") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
+      if (!canChangeMemberRoles(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
       if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
       const updated = await ctx.db.courseMember.updateMany({ where: { courseId: ctx.course.id, userId: input.userId }, data: { role: input.role } });
       if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That person is not a member of this course." });

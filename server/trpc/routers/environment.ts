@@ -1,6 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
+import { canStartAfterWorkshopEnded, type CourseRole } from "../../auth/access";
+import { ExtendMinutes } from "../inputs";
 import type { EnvironmentSummary } from "../../environments/environment-service";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
@@ -14,8 +16,8 @@ async function environmentInCourse(db: Context["db"], courseId: string, environm
 const WORKSHOP_ENDED = "This workshop has ended. Your files are kept; ask your instructor if you need more time.";
 
 /** Students cannot start anything in a workshop that staff have ended (staff still can). */
-async function refuseIfEnded(ctx: Pick<Context, "db"> & { courseRole: string; lab: { courseId: string } }) {
-  if (ctx.courseRole !== "STUDENT") return;
+async function refuseIfEnded(ctx: Pick<Context, "db"> & { courseRole: CourseRole; lab: { courseId: string } }) {
+  if (canStartAfterWorkshopEnded(ctx.courseRole)) return;
   const course = await ctx.db.course.findUniqueOrThrow({ where: { id: ctx.lab.courseId }, select: { endedAt: true } });
   if (course.endedAt) throw new TRPCError({ code: "PRECONDITION_FAILED", message: WORKSHOP_ENDED });
 }
@@ -74,7 +76,7 @@ export const environmentRouter = router({
 
   /** Staff: more time before a student's environment reaches its lifetime limit. */
   extend: courseStaffProcedure
-    .input(z.object({ environmentId: EntityId, minutes: z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day") }))
+    .input(z.object({ environmentId: EntityId, minutes: ExtendMinutes }))
     .mutation(async ({ ctx, input }) => {
       await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
       return noticed(ctx, ctx.course.id, ctx.environments.extend(input.environmentId, input.minutes));

@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { canSeeEveryonesProgress, type CourseRole } from "../../auth/access";
 import { progressCsv, type ProgressRow } from "../../labs/progress-csv";
 import { labMemberProcedure, router, type Context } from "../trpc";
 
@@ -26,8 +27,8 @@ async function progressTable(db: Context["db"], labId: string) {
   return { title: lab.title, steps: lab.steps.map(({ checkScript, ...step }) => ({ ...step, hasCheck: Boolean(checkScript) })), rows };
 }
 
-const staffOnly = (courseRole: string) => {
-  if (courseRole === "STUDENT") throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can see everyone's progress." });
+const staffOnly = (courseRole: CourseRole) => {
+  if (!canSeeEveryonesProgress(courseRole)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can see everyone's progress." });
 };
 
 export const labRouter = router({

@@ -6,14 +6,15 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
+import { Bounds } from "../../../common/input-bounds";
+import { ExtendMinutes } from "../inputs";
 import { storeBroadcast } from "../../live/course-broadcasts";
 import { roomOverview } from "../../live/room-overview";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
-const HandNote = z.string().trim().max(200, "Keep the note under 200 characters").default("");
-const BroadcastMessage = z.string().trim().min(1, "Write a message first").max(500, "Keep the message under 500 characters");
-const PrepareSeats = z.number().int().min(1, "Prepare at least 1 seat").max(1000, "At most 1000 seats");
-const Minutes = z.number().int().min(5, "At least 5 minutes").max(24 * 60, "At most a day");
+const HandNote = z.string().trim().max(Bounds.handNote.max, `Keep the note under ${Bounds.handNote.max} characters`).default("");
+const BroadcastMessage = z.string().trim().min(Bounds.broadcastMessage.min, "Write a message first").max(Bounds.broadcastMessage.max, `Keep the message under ${Bounds.broadcastMessage.max} characters`);
+const PrepareSeats = z.number().int().min(Bounds.prepareSeats.min, "Prepare at least 1 seat").max(Bounds.prepareSeats.max, `At most ${Bounds.prepareSeats.max} seats`);
 
 const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your files are kept.";
 const STOPPED_NOTICE = "Your instructor stopped this environment. Your files are kept.";
@@ -91,7 +92,7 @@ export const liveRouter = router({
 
   /** More time for every running environment of the course. */
   extendAll: courseStaffProcedure
-    .input(z.object({ minutes: Minutes }))
+    .input(z.object({ minutes: ExtendMinutes }))
     .mutation(async ({ ctx, input }) => started(await ctx.bulk.begin(ctx.course.id, "extend", {
       prepare: () => environmentsInCourse(ctx.db, ctx.course.id, ["RUNNING", "STARTING"]),
       act: (target) => ctx.environments.extend(target.environmentId, input.minutes),

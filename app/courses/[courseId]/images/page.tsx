@@ -5,6 +5,7 @@ import { useParams, useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
+import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
 import { Field } from "../../../components/field";
 import { Crumbs, StaffGate } from "../staff-gate";
@@ -97,7 +98,7 @@ function NewImageForm({ courseId, onCancel }: { courseId: string; onCancel: () =
   return (
     <form className="form" onSubmit={submit} noValidate aria-busy={build.isPending} data-testid="image-form">
       <Field label="Image name" error={fieldError(error, "name")}>
-        <input name="name" value={name} onChange={(e) => { setName(e.target.value); edited(); }} maxLength={80}
+        <input name="name" value={name} onChange={(e) => { setName(e.target.value); edited(); }} maxLength={Bounds.imageName.max}
           placeholder="e.g. python-tools" aria-invalid={Boolean(fieldError(error, "name"))} />
       </Field>
       <Field label="Dockerfile" error={fieldError(error, "dockerfile")}

@@ -10,6 +10,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { strToU8, zipSync } from "fflate";
 import { useTRPC } from "../../../trpc";
+import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
 import { Field } from "../../../components/field";
 import { MarkdownField } from "../markdown-field";
@@ -50,8 +51,8 @@ function validate(draft: LabDraftState) {
     if (!step.title.trim()) errors.title = "Give the step a title";
     const timeout = Number(step.timeout);
     if (!Number.isInteger(timeout) || step.timeout.trim() === "") errors.timeout = "Enter a whole number of seconds";
-    else if (timeout < 1) errors.timeout = "At least 1 second";
-    else if (timeout > 300) errors.timeout = "At most 5 minutes (300 s)";
+    else if (timeout < Bounds.checkTimeoutSeconds.min) errors.timeout = "At least 1 second";
+    else if (timeout > Bounds.checkTimeoutSeconds.max) errors.timeout = `At most 5 minutes (${Bounds.checkTimeoutSeconds.max} s)`;
     return errors;
   });
   const ok = Object.keys(lab).length === 0 && steps.every((errors) => Object.keys(errors).length === 0);
@@ -233,7 +234,7 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
         <div className="form">
           <div className="form-row wide-first">
             <Field label="Lab title" error={labError("title")}>
-              <input name="title" value={draft.title} onChange={(e) => change({ title: e.target.value })} maxLength={200}
+              <input name="title" value={draft.title} onChange={(e) => change({ title: e.target.value })} maxLength={Bounds.labTitle.max}
                 placeholder="e.g. Finding files with find and grep" aria-invalid={Boolean(labError("title"))} />
             </Field>
             <Field label="Environment template" error={labError("templateId")}
@@ -315,13 +316,13 @@ function StepEditor({ step, index, count, errors, onChange, onMove, onRemove }: 
       </div>
       <div className="form">
         <Field label="Step title" error={errors?.title}>
-          <input id={`step-title-${step.key}`} value={step.title} onChange={(e) => onChange({ title: e.target.value })} maxLength={200}
+          <input id={`step-title-${step.key}`} value={step.title} onChange={(e) => onChange({ title: e.target.value })} maxLength={Bounds.stepTitle.max}
             placeholder="e.g. Make a file" aria-invalid={Boolean(errors?.title)} />
         </Field>
         <MarkdownField label="Step text" headingOffset={3} value={step.body} onChange={(body) => onChange({ body })} rows={5}
           placeholder={"Create `one.txt` in your workspace:\n\n```\ntouch ~/workspace/one.txt\n```"} />
         <Field label={<>Hint <span className="optional">(optional)</span></>} hint="Shown folded; students open it when stuck.">
-          <input value={step.hint} onChange={(e) => onChange({ hint: e.target.value })} maxLength={2000} />
+          <input value={step.hint} onChange={(e) => onChange({ hint: e.target.value })} maxLength={Bounds.stepHint.max} />
         </Field>
         <div className="check-row">
           <Field label={<>Check script <span className="optional">(optional)</span></>}
@@ -330,7 +331,7 @@ function StepEditor({ step, index, count, errors, onChange, onMove, onRemove }: 
               className="code-input" spellCheck={false} placeholder={'test -f ~/workspace/one.txt || { echo "one.txt is missing"; exit 1; }'} />
           </Field>
           <Field label="Timeout (seconds)" error={errors?.timeout}>
-            <input type="number" min={1} max={300} step={1} inputMode="numeric" value={step.timeout}
+            <input type="number" min={Bounds.checkTimeoutSeconds.min} max={Bounds.checkTimeoutSeconds.max} step={1} inputMode="numeric" value={step.timeout}
               onChange={(e) => onChange({ timeout: e.target.value })} aria-invalid={Boolean(errors?.timeout)} />
           </Field>
         </div>

@@ -3,9 +3,9 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
+import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
 
-const MAX_MESSAGE = 500;
 /** How long "Sent" stays beside the button. */
 const SENT_MS = 4000;
 
@@ -37,7 +37,7 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
       <h2 id={`${inputId}-title`} className="toolbar-title">Broadcast</h2>
       <div className="broadcast-row">
         <label htmlFor={inputId} className="sr-only">Message to all students</label>
-        <input id={inputId} type="text" value={message} maxLength={MAX_MESSAGE} autoComplete="off"
+        <input id={inputId} type="text" value={message} maxLength={Bounds.broadcastMessage.max} autoComplete="off"
           placeholder="Message to all students, e.g. “Take a 10 minute break”"
           aria-invalid={error ? true : undefined}
           onChange={(event) => { setMessage(event.target.value); broadcast.reset(); }} />

@@ -7,11 +7,11 @@
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
+import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
 import "./prepare-panel.css";
 
 const POLL_MS = 5000;
-const MAX_SEATS = 1000;
 
 const time = (value: string | Date) => new Date(value).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -31,7 +31,7 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const seats = Number(value);
-    if (!Number.isInteger(seats) || seats < 1) return;
+    if (!Number.isInteger(seats) || seats < Bounds.prepareSeats.min) return;
     stop.reset();
     prepare.mutate({ courseId, seats });
   };
@@ -51,7 +51,7 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
       )}
       <form className="prepare-row" onSubmit={submit} noValidate>
         <label htmlFor={inputId}>Prepare for</label>
-        <input id={inputId} type="number" inputMode="numeric" min={1} max={MAX_SEATS} value={value} className="prepare-seats"
+        <input id={inputId} type="number" inputMode="numeric" min={Bounds.prepareSeats.min} max={Bounds.prepareSeats.max} value={value} className="prepare-seats"
           aria-invalid={error ? true : undefined}
           onChange={(event) => { setTyped(event.target.value); prepare.reset(); }} />
         <span>students</span>

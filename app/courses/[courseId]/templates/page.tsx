@@ -5,6 +5,7 @@ import { useParams } from "next/navigation";
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
+import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
 import { Field } from "../../../components/field";
 import { Crumbs, StaffGate } from "../staff-gate";
@@ -172,7 +173,7 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
     <form className="form" onSubmit={submit} noValidate aria-busy={save.isPending} data-testid="template-form">
       <div className="form-row">
         <Field label="Name" error={errorOf("name")}>
-          <input name="name" value={draft.name} onChange={set("name")} maxLength={100} placeholder="e.g. Python 3 + git"
+          <input name="name" value={draft.name} onChange={set("name")} maxLength={Bounds.templateName.max} placeholder="e.g. Python 3 + git"
             aria-invalid={Boolean(errorOf("name"))} />
         </Field>
         <Field label="Image" error={errorOf("image")} hint={<>Images you build appear here once ready. <Link href={`/courses/${courseId}/images`}>Manage images</Link></>}>
@@ -186,24 +187,24 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
         <legend>Limits per student</legend>
         <div className="form-grid">
           <Field label="CPUs" error={errorOf("cpus", "cpuMillis")} hint="0.1 to 8">
-            {numberInput("cpus", "cpuMillis", { min: 0.1, max: 8, step: 0.1 })}
+            {numberInput("cpus", "cpuMillis", { min: Bounds.cpuMillis.min / 1000, max: Bounds.cpuMillis.max / 1000, step: 0.1 })}
           </Field>
           <Field label="Memory (MiB)" error={errorOf("memoryMb")} hint="No swap beyond this">
-            {numberInput("memoryMb", "memoryMb", { min: 64, max: 16384, step: 64 })}
+            {numberInput("memoryMb", "memoryMb", { ...Bounds.memoryMb, step: 64 })}
           </Field>
           <Field label="Memory reserved (MiB)" error={errorOf("memoryReservationMb")} hint="What placement counts per student; at most the limit">
-            {numberInput("memoryReservationMb", "memoryReservationMb", { min: 16, max: 16384, step: 16 })}
+            {numberInput("memoryReservationMb", "memoryReservationMb", { ...Bounds.memoryReservationMb, step: 16 })}
           </Field>
           <Field label="Process limit" error={errorOf("pidsLimit")} hint="Stops fork bombs">
-            {numberInput("pidsLimit", "pidsLimit", { min: 32, max: 4096 })}
+            {numberInput("pidsLimit", "pidsLimit", Bounds.pidsLimit)}
           </Field>
           <Field label="Disk (MiB)" error={errorOf("diskMb")} hint="Size limit of the workspace">
-            {numberInput("diskMb", "diskMb", { min: 64, max: 100000, step: 64 })}
+            {numberInput("diskMb", "diskMb", { ...Bounds.diskMb, step: 64 })}
           </Field>
         </div>
         <div className="form-row">
           <Field label="Warm pool (containers per worker)" error={errorOf("warmPoolSize")} hint="Started ahead of time so a class gets prompts at once; 0 turns it off.">
-            {numberInput("warmPoolSize", "warmPoolSize", { min: 0, max: 50 })}
+            {numberInput("warmPoolSize", "warmPoolSize", Bounds.warmPoolSize)}
           </Field>
           <Field label="Network" error={fieldError(error, "network")} hint="Student containers have no network access.">
             <select name="network" value="NONE" onChange={() => undefined}>
@@ -218,10 +219,10 @@ function TemplateForm({ courseId, initial, onSaved, onCancel }: {
         <legend>Lifetime</legend>
         <div className="form-row">
           <Field label="Idle timeout (minutes)" error={errorOf("idleTimeoutMinutes")} hint="Stopped after this long without activity; files are kept.">
-            {numberInput("idleTimeoutMinutes", "idleTimeoutMinutes", { min: 5, max: 1440 })}
+            {numberInput("idleTimeoutMinutes", "idleTimeoutMinutes", Bounds.idleTimeoutMinutes)}
           </Field>
           <Field label="Max lifetime (minutes)" error={errorOf("maxLifetimeMinutes")} hint="Stopped this long after it started, active or not.">
-            {numberInput("maxLifetimeMinutes", "maxLifetimeMinutes", { min: 15, max: 20160 })}
+            {numberInput("maxLifetimeMinutes", "maxLifetimeMinutes", Bounds.maxLifetimeMinutes)}
           </Field>
         </div>
       </fieldset>
