@@ -9,7 +9,6 @@ import { useEffect, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { formErrorText } from "../../components/errors";
-import "../authoring.css";
 
 export type StaffCourse = { id: string; title: string; role: "INSTRUCTOR" | "ASSISTANT" };
 

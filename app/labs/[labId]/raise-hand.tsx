@@ -7,7 +7,6 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { formErrorText } from "../../components/errors";
-import "./raise-hand.css";
 
 const MAX_NOTE = 200;
 const POLL_MS = 10_000;

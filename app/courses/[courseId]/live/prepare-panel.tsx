@@ -8,7 +8,6 @@ import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
 import { fieldError, formErrorText } from "../../../components/errors";
-import "./prepare-panel.css";
 
 const POLL_MS = 5000;
 const MAX_SEATS = 1000;
