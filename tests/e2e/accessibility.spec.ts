@@ -1,12 +1,13 @@
 /**
  * axe (WCAG 2.x A and AA rules) on every kind of page, as the person who uses it: signed out
  * (sign-in, sign-up, a join link, not-found), a student (courses, a lab with a running terminal)
- * and an instructor (course page, live room with a student in it, a lab's progress). A serious
+ * an instructor (course page, live room with a student in it, a lab's progress, the authoring
+ * pages, the account page) and an admin (users). A serious
  * or critical violation fails the test and is printed with the elements it was found on.
  */
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { INSTRUCTOR, STUDENT, expectConnectedTerminal, signIn } from "./helpers";
+import { ADMIN, INSTRUCTOR, STUDENT, expectConnectedTerminal, signIn } from "./helpers";
 
 const DEMO_COURSE = "Intro to the Unix shell";
 const DEMO_LAB = "First steps in the shell";
@@ -112,4 +113,34 @@ test("an instructor's pages: course, live room with a student in it, progress", 
   } finally {
     await student.context.close();
   }
+});
+
+test("the authoring, account and admin pages", async ({ page }) => {
+  await signIn(page, INSTRUCTOR);
+  await page.getByRole("link", { name: DEMO_COURSE }).click();
+  await expect(page.getByRole("heading", { name: DEMO_COURSE, level: 1 })).toBeVisible();
+  const courseUrl = page.url().replace(/\/$/, "");
+  const pages = [
+    { path: "/templates", heading: "Environment templates" },
+    { path: "/images", heading: "Images" },
+    { path: "/labs/new", heading: "New lab" },
+  ];
+  for (const { path, heading } of pages) {
+    await page.goto(`${courseUrl}${path}`);
+    await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
+    await expectNoSeriousViolations(page, heading);
+  }
+  await page.goto(courseUrl);
+  await page.getByRole("link", { name: `Edit ${DEMO_LAB}` }).click();
+  await expect(page.getByRole("heading", { name: "Edit lab", level: 1 })).toBeVisible();
+  await expectNoSeriousViolations(page, "lab editor");
+  await page.goto("/account");
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expectNoSeriousViolations(page, "account");
+
+  await page.context().clearCookies();
+  await signIn(page, ADMIN);
+  await page.goto("/admin/users");
+  await expect(page.getByRole("heading", { name: "Users", level: 1 })).toBeVisible();
+  await expectNoSeriousViolations(page, "admin users");
 });
