@@ -1,7 +1,8 @@
 /**
- * The design system's rule: every stylesheet under app/ is loaded once from the root layout,
- * and a selector is defined in one rule only (inside the same @media). Two rules for one
- * selector in different files made the look depend on which page had been visited first.
+ * The design system's rules: every stylesheet under app/ is loaded once from the root layout,
+ * a selector is defined in one rule only (inside the same @media), and colours are named in
+ * the palette (globals.css's :root) only. Two rules for one selector in different files made
+ * the look depend on which page had been visited first.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -63,6 +64,15 @@ describe("app stylesheets", () => {
     const elsewhere = filesEndingIn(APP, ".tsx")
       .filter((file) => file !== path.join(APP, "layout.tsx") && /^import\s+["'][^"']+\.css["']/m.test(readFileSync(file, "utf8")));
     expect(elsewhere.map((file) => path.relative(APP, file))).toEqual([]);
+  });
+
+  it("name colours in the palette only (:root in globals.css)", () => {
+    const literals = cssFiles(APP).flatMap((file) => {
+      let css = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+      if (file === path.join(APP, "globals.css")) css = css.replace(/:root\s*\{[^}]*\}/, "");
+      return (css.match(/#[0-9a-f]{3,8}\b/gi) ?? []).map((literal) => `${path.relative(APP, file)}: ${literal}`);
+    });
+    expect(literals).toEqual([]);
   });
 
   it("the reader finds a selector defined twice", () => {
