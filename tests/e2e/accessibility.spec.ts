@@ -100,10 +100,21 @@ test("an instructor's pages: course, live room with a student in it, progress", 
     await expectNoSeriousViolations(page, "course");
     const courseUrl = page.url();
 
+    // A raised hand: the student's panel on the lab page and the instructor's queue.
+    await student.page.getByRole("button", { name: "Raise hand" }).click();
+    await student.page.getByLabel("What do you need help with?").fill("Checking the colours");
+    await expectNoSeriousViolations(student.page, "lab, raising a hand");
+    await student.page.getByRole("button", { name: "Send to instructor" }).click();
+
     await page.getByRole("link", { name: "Live room" }).click();
     await expect(page.getByTestId("live-status")).toHaveAttribute("data-state", "live", { timeout: 30_000 });
     await expect(page.getByTestId("student-card").first()).toBeVisible({ timeout: 30_000 });
-    await expectNoSeriousViolations(page, "live room");
+    const hand = page.getByTestId("hand-queue").getByTestId("hand-item").filter({ hasText: "Checking the colours" });
+    await expect(hand).toBeVisible({ timeout: 15_000 });
+    await expectNoSeriousViolations(page, "live room with a raised hand");
+    await expectNoSeriousViolations(student.page, "lab with a raised hand");
+    await hand.getByRole("button", { name: "Done" }).click(); // the demo student's hand is not left up for other tests
+    await expect(hand).toHaveCount(0);
 
     await page.goto(courseUrl);
     await page.getByRole("link", { name: `Progress of ${DEMO_LAB}` }).click();
