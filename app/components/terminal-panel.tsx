@@ -12,7 +12,6 @@ import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 
 import { INITIAL_VIEW, TerminalConnection, type TerminalView } from "./terminal-connection";
 import { TerminalNotices } from "./terminal-notices";
 import { TerminalTabs } from "./terminal-tabs";
-import "./terminal-panel.css";
 
 /**
  * The strip above the terminal: its state on the left (data-testid="terminal-status",

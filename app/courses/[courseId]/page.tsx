@@ -10,7 +10,6 @@ import { JoinLinkPanel } from "./join-link-panel";
 import { MembersTable } from "./members-table";
 import { CourseDetailsForm } from "./course-details-form";
 import { ImportLab } from "./import-lab";
-import "../authoring.css";
 
 const COURSE_ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
 

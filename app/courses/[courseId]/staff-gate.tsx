@@ -10,7 +10,6 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { isCourseStaff, type StaffRole } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
-import "../authoring.css";
 
 export type StaffCourse = { id: string; title: string; role: StaffRole };
 

@@ -12,7 +12,6 @@ import { ResetDialog } from "./reset-dialog";
 import { RaiseHand } from "./raise-hand";
 import { SplitHandle, useSplit } from "./split";
 import { QueueCard } from "./queue-card";
-import "../lab.css";
 
 /**
  * Where the student's environment is, as far as this page knows. `generation` changes

@@ -8,7 +8,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
 import { formErrorText } from "../../components/errors";
-import "./raise-hand.css";
 
 const POLL_MS = 10_000;
 

@@ -6,7 +6,6 @@
  */
 import { duration } from "./live-format";
 import type { Overview } from "./live-types";
-import "./admission-queue-panel.css";
 
 type Waiting = Overview["queue"][number];
 

@@ -24,8 +24,6 @@ import { PreparePanel } from "./prepare-panel";
 import type { Confirmation, Student, Watched } from "./live-types";
 import type { BulkActionProgress } from "../../../../protocol/browser-messages";
 // The watch dialog's terminal uses the lab page's terminal styles.
-import "../../../labs/lab.css";
-import "./live-room.css";
 
 const POLL_MS = 5000;
 

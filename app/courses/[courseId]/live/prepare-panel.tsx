@@ -9,7 +9,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
 import { Bounds } from "../../../../common/input-bounds";
 import { fieldError, formErrorText } from "../../../components/errors";
-import "./prepare-panel.css";
 
 const POLL_MS = 5000;
 
