@@ -18,9 +18,15 @@ export default function ErrorPage({ error, retry }: { error: Error & { digest?: 
         <p className="eyebrow">Something went wrong</p>
         <h1>This page could not be shown</h1>
         <p className="muted">Your work in the lab is safe: shells and files live on the server. Try again, or go back to your courses.</p>
-        {error.digest && <p className="small muted">Reference: <code>{error.digest}</code></p>}
+        {error.digest && (
+          <p className="small muted">
+            Reference: <code>{error.digest}</code>
+          </p>
+        )}
         <div className="form-actions">
-          <button type="button" className="primary" onClick={() => retry()}>Try again</button>
+          <button type="button" className="primary" onClick={() => retry()}>
+            Try again
+          </button>
           <Link href="/">Go to your courses</Link>
         </div>
       </div>

@@ -8,7 +8,11 @@ export default function NotFound() {
         <p className="eyebrow">Error 404</p>
         <h1>This page does not exist</h1>
         <p className="muted">The link may be mistyped, or the course or lab it pointed at was removed.</p>
-        <p><Link href="/" className="button primary">Go to your courses</Link></p>
+        <p>
+          <Link href="/" className="button primary">
+            Go to your courses
+          </Link>
+        </p>
       </div>
     </main>
   );

@@ -21,8 +21,20 @@ export default function HomePage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
-  if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
-  if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
+  if (me.error)
+    return (
+      <main className="page">
+        <p className="error" role="alert">
+          {formErrorText(me.error)}
+        </p>
+      </main>
+    );
+  if (!me.data)
+    return (
+      <main className="page">
+        <p className="muted">Loading…</p>
+      </main>
+    );
   const canCreate = canCreateCourses(me.data);
   const coursesError = formErrorText(courses.error);
 
@@ -30,7 +42,11 @@ export default function HomePage() {
     <main className="page">
       <h1>Your courses</h1>
       {courses.isLoading && <p className="muted">Loading your courses…</p>}
-      {coursesError && <p className="error" role="alert">{coursesError}</p>}
+      {coursesError && (
+        <p className="error" role="alert">
+          {coursesError}
+        </p>
+      )}
       {courses.data?.length === 0 && (
         <p className="muted">
           {canCreate ? "You are not in any course yet. Create one below." : "You are not enrolled in any course yet. Ask your instructor for a join link."}
@@ -40,7 +56,9 @@ export default function HomePage() {
         {courses.data?.map((course) => (
           <section key={course.id} className="card course-card">
             <div className="course-card-head">
-              <h2><Link href={`/courses/${course.id}`}>{course.title}</Link></h2>
+              <h2>
+                <Link href={`/courses/${course.id}`}>{course.title}</Link>
+              </h2>
               {isCourseStaff(course.role) && <span className="badge neutral">{COURSE_ROLE_NAMES[course.role]}</span>}
             </div>
             {course.description && <p className="muted">{course.description}</p>}
@@ -53,7 +71,9 @@ export default function HomePage() {
                   </li>
                 ))}
               </ul>
-            ) : <p className="muted small">No labs yet.</p>}
+            ) : (
+              <p className="muted small">No labs yet.</p>
+            )}
           </section>
         ))}
       </div>
@@ -68,12 +88,14 @@ function NewCourseForm() {
   const queryClient = useQueryClient();
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
-  const create = useMutation(trpc.course.create.mutationOptions({
-    onSuccess: async ({ id }) => {
-      await queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() });
-      router.push(`/courses/${id}`);
-    },
-  }));
+  const create = useMutation(
+    trpc.course.create.mutationOptions({
+      onSuccess: async ({ id }) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() });
+        router.push(`/courses/${id}`);
+      },
+    }),
+  );
   const error = create.error;
   const general = formErrorText(error, ["title", "description"]);
 
@@ -87,16 +109,42 @@ function NewCourseForm() {
       <h2 id="new-course-heading">New course</h2>
       <form className="form" onSubmit={submit} noValidate aria-busy={create.isPending}>
         <Field label="Title" error={fieldError(error, "title")}>
-          <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={Bounds.courseTitle.max}
-            placeholder="e.g. Linux for data science" aria-invalid={Boolean(fieldError(error, "title"))} />
+          <input
+            name="title"
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            required
+            maxLength={Bounds.courseTitle.max}
+            placeholder="e.g. Linux for data science"
+            aria-invalid={Boolean(fieldError(error, "title"))}
+          />
         </Field>
-        <Field label={<>Description <span className="optional">(optional)</span></>} error={fieldError(error, "description")}>
-          <textarea name="description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={Bounds.courseDescription.max}
-            aria-invalid={Boolean(fieldError(error, "description"))} />
+        <Field
+          label={
+            <>
+              Description <span className="optional">(optional)</span>
+            </>
+          }
+          error={fieldError(error, "description")}
+        >
+          <textarea
+            name="description"
+            rows={3}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            maxLength={Bounds.courseDescription.max}
+            aria-invalid={Boolean(fieldError(error, "description"))}
+          />
         </Field>
-        {general && <p className="error" role="alert">{general}</p>}
+        {general && (
+          <p className="error" role="alert">
+            {general}
+          </p>
+        )}
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create course"}</button>
+          <button type="submit" className="primary" disabled={create.isPending}>
+            {create.isPending ? "Creating…" : "Create course"}
+          </button>
         </div>
       </form>
     </section>

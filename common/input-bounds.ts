@@ -6,7 +6,10 @@
  */
 
 /** Inclusive bounds of a number, or of a text's length. */
-export interface Bound { readonly min: number; readonly max: number }
+export interface Bound {
+  readonly min: number;
+  readonly max: number;
+}
 
 const MINUTES_PER_DAY = 24 * 60;
 

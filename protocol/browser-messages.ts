@@ -93,11 +93,13 @@ export const ServerToBrowser = {
 /** Something the student should know about their environment (lifetime, idle stop, instructor). */
 export type EnvironmentNotice = { environmentId: string; kind: "warning" | "stopped" | "info"; message: string };
 
-export const AttachRequest = z.object({
-  environmentId: EntityId,
-  terminalId: TerminalId.default("main"),
-  ...TerminalSize.shape,
-}).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
+export const AttachRequest = z
+  .object({
+    environmentId: EntityId,
+    terminalId: TerminalId.default("main"),
+    ...TerminalSize.shape,
+  })
+  .refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type AttachRequest = z.input<typeof AttachRequest>;
 
 export const BrowserInput = z.object({
@@ -107,11 +109,13 @@ export const BrowserInput = z.object({
 });
 export type BrowserInput = z.input<typeof BrowserInput>;
 
-export const BrowserResize = z.object({
-  environmentId: EntityId,
-  terminalId: TerminalId.default("main"),
-  ...TerminalSize.shape,
-}).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
+export const BrowserResize = z
+  .object({
+    environmentId: EntityId,
+    terminalId: TerminalId.default("main"),
+    ...TerminalSize.shape,
+  })
+  .refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 
 export const BrowserAck = z.object({
   environmentId: EntityId,

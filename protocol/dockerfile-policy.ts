@@ -14,7 +14,10 @@
 
 export class DockerfileRefusedError extends Error {
   override name = "DockerfileRefusedError";
-  constructor(readonly line: number, reason: string) {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
     super(`Line ${line}: ${reason}`);
   }
 }
@@ -108,9 +111,13 @@ export function checkDockerfile(source: string): DockerfileNeeds {
         const words = jsonArray(args.join(" ")) ?? args;
         for (const source of words.slice(0, -1)) {
           const plain = source.replace(/["'\\`]/g, "");
-          if (source.includes("$")) throw new DockerfileRefusedError(line, `${upper} ${source}: a variable in a source is not supported; name the source literally.`);
+          if (source.includes("$"))
+            throw new DockerfileRefusedError(line, `${upper} ${source}: a variable in a source is not supported; name the source literally.`);
           if (/^[a-z][a-z0-9+.-]*:\/\//i.test(plain) || /^[\w.-]+@[\w.-]+:/.test(plain) || /\.git(#.*)?$/i.test(plain)) {
-            throw new DockerfileRefusedError(line, `${upper} ${source} would be fetched by the Docker daemon, and ${NO_FETCH}. Install what the image needs with RUN from the allowed package mirrors.`);
+            throw new DockerfileRefusedError(
+              line,
+              `${upper} ${source} would be fetched by the Docker daemon, and ${NO_FETCH}. Install what the image needs with RUN from the allowed package mirrors.`,
+            );
           }
         }
         break;
@@ -120,10 +127,12 @@ export function checkDockerfile(source: string): DockerfileNeeds {
         for (const flag of flags) {
           if (flag.name === "network" && unquote(flag.value ?? "") === "none") continue;
           if (flag.name !== "mount") throw new DockerfileRefusedError(line, `RUN ${flag.raw} is not supported here.`);
-          const options = new Map((flag.value ?? "").split(",").map((pair) => {
-            const [key, ...value] = pair.split("=");
-            return [key!.trim().toLowerCase(), unquote(value.join("="))] as const;
-          }));
+          const options = new Map(
+            (flag.value ?? "").split(",").map((pair) => {
+              const [key, ...value] = pair.split("=");
+              return [key!.trim().toLowerCase(), unquote(value.join("="))] as const;
+            }),
+          );
           const type = options.get("type") ?? "bind";
           if (!["bind", "cache", "tmpfs"].includes(type)) throw new DockerfileRefusedError(line, `RUN --mount=type=${type} is not supported here.`);
           if (options.has("from")) checkSource(line, "RUN --mount from", options.get("from")!);
@@ -132,7 +141,10 @@ export function checkDockerfile(source: string): DockerfileNeeds {
         break;
       }
       case "onbuild":
-        throw new DockerfileRefusedError(line, "ONBUILD runs instructions in later builds, out of reach of this check; write them in the Dockerfile that needs them.");
+        throw new DockerfileRefusedError(
+          line,
+          "ONBUILD runs instructions in later builds, out of reach of this check; write them in the Dockerfile that needs them.",
+        );
       default:
         if (stages.length === 0 && keyword !== "arg") {
           throw new DockerfileRefusedError(line, `${keyword.toUpperCase()} before the first FROM; a Dockerfile starts FROM an image.`);
@@ -232,13 +244,19 @@ function unquote(value: string): string {
 
 /** `$NAME` / `${NAME}` from global ARG defaults; anything else with a `$` is refused. */
 function expandArgs(line: number, image: string, args: Map<string, string | null>): string {
-  const expanded = image.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    const value = args.get((braced ?? bare)!);
-    if (value === undefined || value === null || value === "") {
-      throw new DockerfileRefusedError(line, `FROM ${image}: ${whole} has no fixed value (give the ARG a literal default before the first FROM, or name the image).`);
-    }
-    return value;
-  });
+  const expanded = image.replace(
+    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (whole, braced: string | undefined, bare: string | undefined) => {
+      const value = args.get((braced ?? bare)!);
+      if (value === undefined || value === null || value === "") {
+        throw new DockerfileRefusedError(
+          line,
+          `FROM ${image}: ${whole} has no fixed value (give the ARG a literal default before the first FROM, or name the image).`,
+        );
+      }
+      return value;
+    },
+  );
   if (expanded.includes("$")) throw new DockerfileRefusedError(line, `FROM ${image}: this variable form cannot be resolved safely; name the image.`);
   return expanded;
 }

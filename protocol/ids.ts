@@ -1,10 +1,18 @@
 import { z } from "zod";
 
 /** Database ids are cuid-like strings; bounded so a client cannot send megabytes as an id. */
-export const EntityId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must be an id");
+export const EntityId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be an id");
 
 /** A terminal inside an environment (several tabs per environment later). */
-export const TerminalId = z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "must be a terminal id");
+export const TerminalId = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z0-9-]+$/, "must be a terminal id");
 
 /**
  * A terminal's size. Every cell costs the worker memory (its screen mirror) and time

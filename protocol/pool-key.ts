@@ -7,6 +7,15 @@ import { createHash } from "node:crypto";
 import type { PoolTemplate } from "./worker-messages";
 
 export function poolKeyOf(template: PoolTemplate): string {
-  const canonical = JSON.stringify([template.image, template.limits.memoryBytes, template.limits.nanoCpus, template.limits.pidsLimit, template.limits.diskBytes ?? null, template.network, template.workingDir, template.user]);
+  const canonical = JSON.stringify([
+    template.image,
+    template.limits.memoryBytes,
+    template.limits.nanoCpus,
+    template.limits.pidsLimit,
+    template.limits.diskBytes ?? null,
+    template.network,
+    template.workingDir,
+    template.user,
+  ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

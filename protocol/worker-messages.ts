@@ -17,7 +17,11 @@ export const WORKER_TOKEN_HEADER = "x-shellroom-worker-token";
 
 export const WorkerHandshake = z.object({
   token: z.string().min(16).max(256),
-  workerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/),
+  workerId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/),
   name: z.string().min(1).max(100),
   capacity: z.object({
     maxEnvironments: z.number().int().positive(),
@@ -27,11 +31,18 @@ export const WorkerHandshake = z.object({
 export type WorkerHandshake = z.infer<typeof WorkerHandshake>;
 
 export const ContainerLimits = z.object({
-  memoryBytes: z.number().int().min(16 * 1024 * 1024),
+  memoryBytes: z
+    .number()
+    .int()
+    .min(16 * 1024 * 1024),
   nanoCpus: z.number().int().min(10_000_000),
   pidsLimit: z.number().int().min(16).max(100_000),
   /** The workspace's size limit (enforced where the worker supports it). */
-  diskBytes: z.number().int().min(16 * 1024 * 1024).optional(),
+  diskBytes: z
+    .number()
+    .int()
+    .min(16 * 1024 * 1024)
+    .optional(),
 });
 export type ContainerLimits = z.infer<typeof ContainerLimits>;
 
@@ -45,9 +56,18 @@ export const EnvironmentSpec = z.object({
   user: z.string().min(1).max(64),
   ownerId: EntityId,
   /** Runs once, as the student (fed on stdin, clean environment), when the container is first created. */
-  setupScript: z.string().max(64 * 1024).nullable().default(null),
+  setupScript: z
+    .string()
+    .max(64 * 1024)
+    .nullable()
+    .default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
-  volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
+  volumeName: z
+    .string()
+    .regex(/^shellroom-[\w.-]+$/)
+    .max(128)
+    .nullable()
+    .default(null),
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -90,7 +110,11 @@ export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
 
 /** Piece `index` (from 1; piece 0 came in the reply) of the snapshot `snapshotId`. */
 export const SnapshotPartRequest = TerminalRef.extend({
-  snapshotId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  snapshotId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
   index: z.number().int().min(1).max(10_000),
 });
 export type SnapshotPartRequest = z.infer<typeof SnapshotPartRequest>;
@@ -106,7 +130,12 @@ export const SNAPSHOT_PART_CHARS = 32 * 1024;
 
 export const RemoveEnvironmentRequest = EnvironmentRef.extend({
   removeVolume: z.boolean(),
-  volumeName: z.string().regex(/^shellroom-[\w.-]+$/).max(128).nullable().default(null),
+  volumeName: z
+    .string()
+    .regex(/^shellroom-[\w.-]+$/)
+    .max(128)
+    .nullable()
+    .default(null),
 });
 
 /** What a pooled container must match to serve an environment: everything but identity. */
@@ -128,7 +157,10 @@ export type ConfigurePools = z.input<typeof ConfigurePools>;
 
 /** A step's check: a script run inside the student's own container, as a checker uid that only reads the student's files. */
 export const CheckRequest = EnvironmentRef.extend({
-  script: z.string().min(1).max(64 * 1024),
+  script: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
   timeoutSeconds: z.number().int().min(1).max(300),
 });
 export type CheckRequest = z.infer<typeof CheckRequest>;
@@ -136,10 +168,18 @@ export type CheckReply = WorkerReply<{ exitCode: number | null; output: string; 
 
 /** What one build may use: its container's memory (no swap), CPU and processes, and its time. */
 export const BuildLimits = z.object({
-  memoryBytes: z.number().int().min(32 * 1024 * 1024).max(64 * 1024 ** 3),
+  memoryBytes: z
+    .number()
+    .int()
+    .min(32 * 1024 * 1024)
+    .max(64 * 1024 ** 3),
   nanoCpus: z.number().int().min(10_000_000).max(64_000_000_000),
   pidsLimit: z.number().int().min(16).max(100_000),
-  timeoutMs: z.number().int().min(1000).max(24 * 3600_000),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600_000),
 });
 export type BuildLimits = z.infer<typeof BuildLimits>;
 export const DEFAULT_BUILD_LIMITS: BuildLimits = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1_000_000_000, pidsLimit: 512, timeoutMs: 20 * 60_000 };
@@ -148,7 +188,10 @@ export const DEFAULT_BUILD_LIMITS: BuildLimits = { memoryBytes: 2 * 1024 ** 3, n
 export const BuildImageRequest = z.object({
   buildId: EntityId,
   tag: z.string().regex(/^shellroom\/[a-z0-9._-]+:[\w.-]+$/, "must be a shellroom/ tag"),
-  dockerfile: z.string().min(1).max(64 * 1024),
+  dockerfile: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
   limits: BuildLimits.default(DEFAULT_BUILD_LIMITS),
 });
 export type BuildImageRequest = z.input<typeof BuildImageRequest>;

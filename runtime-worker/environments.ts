@@ -4,7 +4,15 @@
  */
 import pLimit, { type LimitFunction } from "p-limit";
 import { MAX_TERMINALS_PER_ENVIRONMENT, isInterrupt } from "../protocol/browser-messages";
-import { WORKER_INPUT_LIMIT, type CheckRequest, type EnvironmentSpec, type EnvironmentUsage, type OpenTerminalRequest, type SnapshotPartRequest, type TerminalRef } from "../protocol/worker-messages";
+import {
+  WORKER_INPUT_LIMIT,
+  type CheckRequest,
+  type EnvironmentSpec,
+  type EnvironmentUsage,
+  type OpenTerminalRequest,
+  type SnapshotPartRequest,
+  type TerminalRef,
+} from "../protocol/worker-messages";
 import { runCheck, runScript } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
@@ -50,8 +58,8 @@ const SIGNAL_OF_KEY: Record<string, string> = { "\x03": "INT", "\x1c": "QUIT", "
  * (the shell at its prompt, or the holder's own terminal, is left alone).
  */
 const signalScript = (terminalId: string, signal: string) =>
-  `for pid in $(${taggedProcesses(terminalId)}); do ps -o pgid=,tpgid= -p "$pid"; done`
-  + ` | awk '$2 > 0 && $1 != $2 { print $2 }' | sort -u | while read -r group; do kill -${signal} -- "-$group"; done; true`;
+  `for pid in $(${taggedProcesses(terminalId)}); do ps -o pgid=,tpgid= -p "$pid"; done` +
+  ` | awk '$2 > 0 && $1 != $2 { print $2 }' | sort -u | while read -r group; do kill -${signal} -- "-$group"; done; true`;
 /** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
 const SIGNAL_EVERY_MS = 1000;
 const SETUP_TIMEOUT_SECONDS = 300;
@@ -175,7 +183,11 @@ export class EnvironmentManager {
   /** Not fatal: a shell that predates the setup still works (an image without pkill keeps it). */
   private async endPooledShell(environmentId: string) {
     const outcome = await runScript(this.driver, { environmentId, script: hangUpAndWaitScript(MAIN_TERMINAL), timeoutSeconds: 15 }, "student");
-    if (outcome.exitCode !== 0) this.log.warn({ environmentId, exitCode: outcome.exitCode, output: outcome.output.trim().slice(-300) }, "the warm pool's shell did not end before the setup script");
+    if (outcome.exitCode !== 0)
+      this.log.warn(
+        { environmentId, exitCode: outcome.exitCode, output: outcome.output.trim().slice(-300) },
+        "the warm pool's shell did not end before the setup script",
+      );
   }
 
   /** The template's setup script, once per new container. */
@@ -269,8 +281,10 @@ export class EnvironmentManager {
     const key = keyOf(ref);
     if (!signal || Date.now() - (this.signalledAt.get(key) ?? 0) < SIGNAL_EVERY_MS) return;
     this.signalledAt.set(key, Date.now());
-    void runScript(this.driver, { environmentId: ref.environmentId, script: signalScript(ref.terminalId, signal), timeoutSeconds: 5 }, "student")
-      .catch((error: Error) => this.log.warn({ environmentId: ref.environmentId, terminalId: ref.terminalId, err: error.message }, "could not signal a jammed terminal"));
+    void runScript(this.driver, { environmentId: ref.environmentId, script: signalScript(ref.terminalId, signal), timeoutSeconds: 5 }, "student").catch(
+      (error: Error) =>
+        this.log.warn({ environmentId: ref.environmentId, terminalId: ref.terminalId, err: error.message }, "could not signal a jammed terminal"),
+    );
   }
 
   /** Input written to shells and not yet taken, across terminals (for metrics and tests). */
@@ -297,18 +311,24 @@ export class EnvironmentManager {
     const running = (await this.driver.list()).filter((container) => container.state === "running");
     const usage: Record<string, EnvironmentUsage> = {};
     const now = Date.now();
-    await Promise.all(running.map(async ({ environmentId }) => {
-      const sample = await this.driver.sample(environmentId).catch(() => null);
-      if (!sample) return;
-      const previous = this.cpuReadings.get(environmentId);
-      this.cpuReadings.set(environmentId, { cpuNanos: sample.cpuNanos, at: now });
-      const elapsedNanos = previous ? (now - previous.at) * 1e6 : 0;
-      const cpuPercent = previous && elapsedNanos > 0 ? Math.max(0, ((sample.cpuNanos - previous.cpuNanos) / elapsedNanos) * 100) : 0;
-      usage[environmentId] = {
-        cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: sample.memoryBytes, memoryLimitBytes: sample.memoryLimitBytes,
-        pids: sample.pids, pidsLimit: sample.pidsLimit, cpuLimitPercent: sample.nanoCpus / 1e7,
-      };
-    }));
+    await Promise.all(
+      running.map(async ({ environmentId }) => {
+        const sample = await this.driver.sample(environmentId).catch(() => null);
+        if (!sample) return;
+        const previous = this.cpuReadings.get(environmentId);
+        this.cpuReadings.set(environmentId, { cpuNanos: sample.cpuNanos, at: now });
+        const elapsedNanos = previous ? (now - previous.at) * 1e6 : 0;
+        const cpuPercent = previous && elapsedNanos > 0 ? Math.max(0, ((sample.cpuNanos - previous.cpuNanos) / elapsedNanos) * 100) : 0;
+        usage[environmentId] = {
+          cpuPercent: Math.round(cpuPercent * 10) / 10,
+          memoryBytes: sample.memoryBytes,
+          memoryLimitBytes: sample.memoryLimitBytes,
+          pids: sample.pids,
+          pidsLimit: sample.pidsLimit,
+          cpuLimitPercent: sample.nanoCpus / 1e7,
+        };
+      }),
+    );
     for (const environmentId of this.cpuReadings.keys()) if (!(environmentId in usage)) this.cpuReadings.delete(environmentId);
     return usage;
   }

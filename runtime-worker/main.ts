@@ -36,17 +36,22 @@ const holder = await compileHolder().catch((error: unknown) => {
   rootLogger.warn({ err: error instanceof Error ? error.message : String(error) }, "no PTY holder: students' shells will not survive a worker restart");
   return undefined;
 });
-rootLogger.info({ mechanism: volumes.mechanism }, volumes.mechanism === "loop-ext4"
-  ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
-  : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs");
+rootLogger.info(
+  { mechanism: volumes.mechanism },
+  volumes.mechanism === "loop-ext4"
+    ? "workspace disk limits: loop-mounted ext4 image per workspace volume"
+    : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs",
+);
 
 // With user namespaces remapped every container's root is one host uid, and runc gives each
 // container a session keyring: the kernel's per-uid key quota then caps running containers.
 const keyQuota = Number((await readFile("/proc/sys/kernel/keys/maxkeys", "utf8").catch(() => "0")).trim());
 const remapped = ((await docker.info().catch(() => ({}))) as { SecurityOptions?: string[] }).SecurityOptions?.some((option) => option.includes("name=userns"));
 if (remapped && keyQuota > 0 && keyQuota < env.SHELLROOM_WORKER_MAX_ENVIRONMENTS + 50) {
-  rootLogger.warn({ maxkeys: keyQuota, maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS },
-    "kernel.keys.maxkeys caps this host's running containers below its capacity (starts fail with 'unable to create session key: disk quota exceeded'): raise kernel.keys.maxkeys and kernel.keys.maxbytes (scripts/ensure-docker.sh does)");
+  rootLogger.warn(
+    { maxkeys: keyQuota, maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS },
+    "kernel.keys.maxkeys caps this host's running containers below its capacity (starts fail with 'unable to create session key: disk quota exceeded'): raise kernel.keys.maxkeys and kernel.keys.maxbytes (scripts/ensure-docker.sh does)",
+  );
 }
 
 const worker = startWorker({
@@ -67,14 +72,22 @@ const worker = startWorker({
 });
 // A token the server refuses does not start working by retrying: stop, so the operator sees why.
 worker.connected().catch((error: Error) => {
-  rootLogger.fatal({ err: error.message, workerId: env.SHELLROOM_WORKER_ID }, "the server refused this worker's token (npm run admin -- worker-token <id> makes the right one)");
+  rootLogger.fatal(
+    { err: error.message, workerId: env.SHELLROOM_WORKER_ID },
+    "the server refused this worker's token (npm run admin -- worker-token <id> makes the right one)",
+  );
   process.exit(2);
 });
 
 if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
   const http = await startWorkerHttp({
-    port: env.SHELLROOM_WORKER_HTTP_PORT, host: env.SHELLROOM_WORKER_HTTP_HOST, metrics: worker.metrics,
-    environments: worker.environments, pooled: () => worker.pool.size, spares: () => volumes.spareCount, connectedToServer: () => worker.socket.connected,
+    port: env.SHELLROOM_WORKER_HTTP_PORT,
+    host: env.SHELLROOM_WORKER_HTTP_HOST,
+    metrics: worker.metrics,
+    environments: worker.environments,
+    pooled: () => worker.pool.size,
+    spares: () => volumes.spareCount,
+    connectedToServer: () => worker.socket.connected,
   });
   rootLogger.info({ port: http.port }, "worker metrics and health listening");
 }
@@ -82,6 +95,9 @@ if (env.SHELLROOM_WORKER_HTTP_PORT !== undefined) {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     // Containers keep running: a restarted worker adopts them by their labels.
-    void worker.close().then(() => volumes.close()).then(() => process.exit(0));
+    void worker
+      .close()
+      .then(() => volumes.close())
+      .then(() => process.exit(0));
   });
 }

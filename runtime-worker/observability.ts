@@ -31,10 +31,16 @@ export function createWorkerMetrics() {
   // A source that fails (the engine not answering) keeps its last reading rather than failing the whole scrape.
   const gauge = (name: string, help: string, read: (from: WorkerGaugeSources) => number | Promise<number>) =>
     new Gauge({
-      name, help, registers,
+      name,
+      help,
+      registers,
       async collect() {
         const from = sources;
-        const value = from ? await Promise.resolve().then(() => read(from)).catch(() => undefined) : 0;
+        const value = from
+          ? await Promise.resolve()
+              .then(() => read(from))
+              .catch(() => undefined)
+          : 0;
         if (value !== undefined) this.set(value);
       },
     });
@@ -43,11 +49,17 @@ export function createWorkerMetrics() {
   gauge("shellroom_worker_pool_size", "Warm containers ready to hand out", (from) => from.pooled());
   gauge("shellroom_worker_spare_workspaces", "Workspace images formatted and mounted ahead of need", (from) => from.spares());
   const requests = new Counter({
-    name: "shellroom_worker_requests_total", help: "Server requests handled, by event and result", labelNames: ["event", "result"], registers,
+    name: "shellroom_worker_requests_total",
+    help: "Server requests handled, by event and result",
+    labelNames: ["event", "result"],
+    registers,
   });
   const requestSeconds = new Histogram({
-    name: "shellroom_worker_request_seconds", help: "Time to answer a server request, by event and result",
-    labelNames: ["event", "result"], buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    name: "shellroom_worker_request_seconds",
+    help: "Time to answer a server request, by event and result",
+    labelNames: ["event", "result"],
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
   });
   return {
     registry,
@@ -86,7 +98,8 @@ export async function startWorkerHttp(options: {
     };
     if (req.url === "/healthz") return reply(200, "ok\n");
     if (req.url === "/readyz") {
-      void environments.runningCount()
+      void environments
+        .runningCount()
         .then(() => (options.connectedToServer() ? reply(200, "ready\n") : reply(503, "not ready: not connected to the server\n")))
         .catch((error: Error) => reply(503, `not ready: runtime: ${error.message}\n`));
       return;

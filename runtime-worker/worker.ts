@@ -6,9 +6,28 @@
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import {
-  BuildImageRequest, CancelBuildRequest, CheckRequest, ConfigurePools, ListEnvironmentsRequest, EnvironmentRef, EnvironmentSpec, Heartbeat, OpenTerminalRequest, RemoveEnvironmentRequest,
-  ResizeTerminal, ServerToWorker, SnapshotPartRequest, TerminalInput, TerminalRef, WORKER_ID_HEADER, WORKER_NAMESPACE, WORKER_SOCKET_PATH, WORKER_TOKEN_HEADER, WorkerToServer,
-  type WorkerHandshake, type WorkerReply,
+  BuildImageRequest,
+  CancelBuildRequest,
+  CheckRequest,
+  ConfigurePools,
+  ListEnvironmentsRequest,
+  EnvironmentRef,
+  EnvironmentSpec,
+  Heartbeat,
+  OpenTerminalRequest,
+  RemoveEnvironmentRequest,
+  ResizeTerminal,
+  ServerToWorker,
+  SnapshotPartRequest,
+  TerminalInput,
+  TerminalRef,
+  WORKER_ID_HEADER,
+  WORKER_NAMESPACE,
+  WORKER_SOCKET_PATH,
+  WORKER_TOKEN_HEADER,
+  WorkerToServer,
+  type WorkerHandshake,
+  type WorkerReply,
 } from "../protocol/worker-messages";
 import type { RuntimeDriver } from "./driver";
 
@@ -78,7 +97,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     options.driver,
     {
       link: (ref: TerminalRef) => ({
-        get connected() { return socket.connected; },
+        get connected() {
+          return socket.connected;
+        },
         send: (data, offset, acked) => socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset }, acked),
       }),
       exit: (ref: TerminalRef, exitCode) => socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode }),
@@ -125,7 +146,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.startEnvironment, EnvironmentSpec, (spec) => environments.start(spec));
   serve(ServerToWorker.stopEnvironment, EnvironmentRef, ({ environmentId }) => environments.stop(environmentId));
   serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume, volumeName }) =>
-    environments.remove(environmentId, removeVolume, volumeName));
+    environments.remove(environmentId, removeVolume, volumeName),
+  );
   serve(ServerToWorker.configurePools, ConfigurePools, async (config) => {
     await pool.configure(config);
   });
@@ -133,8 +155,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const builds = new BuildQueue();
   serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile, limits }) => {
     const buildLog = (line: string) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) });
-    await builds.run(buildId, (signal) => options.driver.buildImage(dockerfile, tag, buildLog, { limits, signal }),
-      (ahead) => buildLog(`Queued: ${ahead} build${ahead === 1 ? "" : "s"} ahead on this worker.`));
+    await builds.run(
+      buildId,
+      (signal) => options.driver.buildImage(dockerfile, tag, buildLog, { limits, signal }),
+      (ahead) => buildLog(`Queued: ${ahead} build${ahead === 1 ? "" : "s"} ahead on this worker.`),
+    );
   });
   serve(ServerToWorker.cancelBuild, CancelBuildRequest, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(ServerToWorker.listEnvironments, ListEnvironmentsRequest, async () => ({ environments: await environments.list() }));
@@ -147,8 +172,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(ServerToWorker.killProcesses, EnvironmentRef, ({ environmentId }) => options.driver.killProcesses(environmentId));
   serve(ServerToWorker.listTerminals, EnvironmentRef, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
 
-  const usage = new UsageSampler(() => environments.usage(), USAGE_INTERVAL_MS,
-    (error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not sample usage"));
+  const usage = new UsageSampler(
+    () => environments.usage(),
+    USAGE_INTERVAL_MS,
+    (error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not sample usage"),
+  );
   usage.start();
 
   const memoryFloorBytes = options.memoryFloorBytes ?? defaultMemoryFloor();
@@ -161,8 +189,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     try {
       const runningEnvironments = await environments.runningCount();
       const availableBytes = await readAvailableMemory();
-      const memory = availableBytes === null ? undefined
-        : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
+      const memory = availableBytes === null ? undefined : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
       const sentAt = Date.now();
       const beat: Heartbeat = {
@@ -196,17 +223,26 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     if (code === "WORKER_CREDENTIAL_INVALID") {
       // Retrying with the same token cannot help: stop, and say what to fix.
       socket.disconnect();
-      return log.error({ err: error.message }, "the server refused this worker's token: SHELLROOM_WORKER_TOKEN must be the token made for SHELLROOM_WORKER_ID (and server and worker of one version)");
+      return log.error(
+        { err: error.message },
+        "the server refused this worker's token: SHELLROOM_WORKER_TOKEN must be the token made for SHELLROOM_WORKER_ID (and server and worker of one version)",
+      );
     }
     log.warn({ err: error.message }, "cannot reach server; retrying");
     // A refusal by the server's middleware ends socket.io's own retries. A live connection with
     // our id (our previous self, not yet noticed gone) will go: keep trying until it has.
-    if (code === "WORKER_ID_IN_USE") setTimeout(() => { if (!closed && !socket.connected) socket.connect(); }, 2000).unref();
+    if (code === "WORKER_ID_IN_USE")
+      setTimeout(() => {
+        if (!closed && !socket.connected) socket.connect();
+      }, 2000).unref();
   });
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
     // The server let another connection with our id keep it: try again, as after a refusal.
-    if (reason === "io server disconnect") setTimeout(() => { if (!closed && !socket.connected) socket.connect(); }, 2000).unref();
+    if (reason === "io server disconnect")
+      setTimeout(() => {
+        if (!closed && !socket.connected) socket.connect();
+      }, 2000).unref();
     // A build's result travels back as the reply to this connection's request: it is lost now.
     builds.cancelAll("interrupted: the worker lost its connection to the server");
     // Acks of output in flight will not come: shells must not stay held waiting for them.

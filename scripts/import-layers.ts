@@ -28,7 +28,7 @@ export interface Violation {
   why: string;
 }
 
-const layerOf = (file: string): Layer | null => (LAYERS as readonly string[]).find((layer) => file.startsWith(`${layer}/`)) as Layer | undefined ?? null;
+const layerOf = (file: string): Layer | null => ((LAYERS as readonly string[]).find((layer) => file.startsWith(`${layer}/`)) as Layer | undefined) ?? null;
 
 /** True when every import of `target` in `file` (its text: `source`) is `import type` / `export type`: no runtime edge. */
 export function importsOnlyTypes(file: string, source: string, target: string): boolean {

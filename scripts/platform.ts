@@ -15,9 +15,10 @@ const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 const workerSecret = process.env.SHELLROOM_WORKER_SECRET ?? randomBytes(32).toString("hex");
 const workerId = process.env.SHELLROOM_WORKER_ID ?? os.hostname();
 // The server holds the secret; the worker only its own token, bound to its id.
-const credentials = (name: string) => (name === "server"
-  ? { SHELLROOM_WORKER_SECRET: workerSecret }
-  : { SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, workerId) });
+const credentials = (name: string) =>
+  name === "server"
+    ? { SHELLROOM_WORKER_SECRET: workerSecret }
+    : { SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, workerId) };
 const production = process.env.SHELLROOM_DEV !== "1";
 
 let stopping = false;
@@ -56,7 +57,10 @@ process.on("SIGTERM", () => void stop(0));
 
 // The README's run command is the demo: seeded accounts with known passwords. SHELLROOM_DEMO=0 runs without them.
 const demo = process.env.SHELLROOM_DEMO !== "0";
-const server = spawnScript("server/main.ts", childEnv("server", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development", SHELLROOM_DEMO: demo ? "1" : "0" }));
+const server = spawnScript(
+  "server/main.ts",
+  childEnv("server", { PORT: String(port), HOST: host, NODE_ENV: production ? "production" : "development", SHELLROOM_DEMO: demo ? "1" : "0" }),
+);
 // Without its server the platform is down: stop everything and say so.
 server.once("exit", (code, signal) => {
   if (stopping) return;
@@ -65,9 +69,15 @@ server.once("exit", (code, signal) => {
 });
 await waitForHealth(Date.now() + 180_000);
 // A worker that dies is started again; the server and the students' shells stay up.
-const worker = supervise("worker", () => spawnScript("runtime-worker/main.ts", childEnv("worker", {
-  SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1),
-})));
+const worker = supervise("worker", () =>
+  spawnScript(
+    "runtime-worker/main.ts",
+    childEnv("worker", {
+      SHELLROOM_SERVER_URL: url,
+      SHELLROOM_WORKER_HTTP_PORT: process.env.SHELLROOM_WORKER_HTTP_PORT ?? String(port + 1),
+    }),
+  ),
+);
 supervised.push(worker);
 console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
 
@@ -75,10 +85,14 @@ const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd
 console.log(`
   Shellroom is running at ${url}
 
-${demo ? `  Demo logins (known passwords: a demo, not a production setup):
+${
+  demo
+    ? `  Demo logins (known passwords: a demo, not a production setup):
 ${logins}
 
-  Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}` : "  No demo data. First administrator: npm run admin -- create-admin --email <email>"}
+  Workshop join link (no password): ${url}/join/${DEMO_JOIN_CODE}`
+    : "  No demo data. First administrator: npm run admin -- create-admin --email <email>"
+}
   Metrics: ${url}/metrics (server), http://127.0.0.1:${process.env.SHELLROOM_WORKER_HTTP_PORT ?? port + 1}/metrics (worker)
 
   Press Ctrl-C to stop.

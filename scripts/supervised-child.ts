@@ -49,7 +49,9 @@ export function supervise(name: string, start: () => ChildProcess, log: (line: s
 
   return {
     name,
-    get pid() { return child.pid; },
+    get pid() {
+      return child.pid;
+    },
     stop: async () => {
       stopping = true;
       clearTimeout(restartTimer);

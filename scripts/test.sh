@@ -35,6 +35,9 @@ node_modules/.bin/tsc --noEmit -p tsconfig.json
 echo "[test] lint"
 node_modules/.bin/eslint . --max-warnings 0
 
+echo "[test] format (prettier --check)"
+node_modules/.bin/prettier --check --log-level warn "**/*.{ts,tsx,mjs,css,json}"
+
 echo "[test] import graph (no cycles, no back arrows)"
 node_modules/.bin/tsx scripts/check-graph.ts
 

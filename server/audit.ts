@@ -44,7 +44,10 @@ export class AuditLog {
   /** `${action}:${actor}` -> until when repeats are only counted, and how many were. */
   private readonly repeats = new Map<string, { until: number; suppressed: number }>();
 
-  constructor(private readonly db: Database, private readonly log: Logger) {}
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * For events a client can trigger at will (a refused attach): the first of each kind per

@@ -7,35 +7,100 @@ import { z } from "zod";
 import { LogLevel } from "../common/logger";
 
 /** "1"/"true" or "0"/"false"; anything else is a mistake worth failing on. */
-const Flag = z.enum(["1", "0", "true", "false", ""]).default("").transform((value) => value === "1" || value === "true");
+const Flag = z
+  .enum(["1", "0", "true", "false", ""])
+  .default("")
+  .transform((value) => value === "1" || value === "true");
 
 export const ServerConfig = z.object({
   HOST: z.string().default("127.0.0.1").describe("interface to listen on"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe("0 picks a free port (tests)"),
   DATABASE_URL: z.string().startsWith("postgres").optional().describe("Postgres; unset runs an embedded Postgres under .data/"),
   REDIS_URL: z.string().startsWith("redis").optional().describe("Redis for multi-replica pub/sub; unset runs single-node"),
-  SHELLROOM_REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/).default("shellroom").describe("key/channel prefix on Redis; replicas of one deployment share it"),
+  SHELLROOM_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/)
+    .default("shellroom")
+    .describe("key/channel prefix on Redis; replicas of one deployment share it"),
   // A shared SHELLROOM_WORKER_TOKEN is not read by the server any more: each worker has its own.
-  SHELLROOM_WORKER_SECRET: z.string({ error: "SHELLROOM_WORKER_SECRET is required: each worker's own token is derived from it (a shared SHELLROOM_WORKER_TOKEN is no longer read by the server; give each worker the token `npm run admin -- worker-token <id>` prints)" })
+  SHELLROOM_WORKER_SECRET: z
+    .string({
+      error:
+        "SHELLROOM_WORKER_SECRET is required: each worker's own token is derived from it (a shared SHELLROOM_WORKER_TOKEN is no longer read by the server; give each worker the token `npm run admin -- worker-token <id>` prints)",
+    })
     .min(32, "SHELLROOM_WORKER_SECRET must be at least 32 characters")
     .describe("the secret each worker's own token is derived from (npm run admin -- worker-token <id>)"),
   SHELLROOM_PUBLIC_URL: z.url().optional().describe("the origin browsers use, e.g. https://shellroom.example.edu; checked against Origin"),
   SHELLROOM_DATA_DIR: z.string().default(".data").describe("embedded Postgres and other local state"),
-  SHELLROOM_TRUSTED_PROXIES: z.string().default("")
-    .transform((list) => list.split(",").map((entry) => entry.trim()).filter(Boolean))
-    .refine((list) => { try { proxyAddr.compile(list); return true; } catch { return false; } },
-      "list addresses, CIDR ranges or loopback/linklocal/uniquelocal, separated by commas")
+  SHELLROOM_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => {
+      try {
+        proxyAddr.compile(list);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "list addresses, CIDR ranges or loopback/linklocal/uniquelocal, separated by commas")
     .describe("reverse proxies whose X-Forwarded-For is believed; unset: the client is the socket's peer"),
-  SHELLROOM_METRICS_TOKEN: z.string().min(16, "SHELLROOM_METRICS_TOKEN must be at least 16 characters").optional()
+  SHELLROOM_METRICS_TOKEN: z
+    .string()
+    .min(16, "SHELLROOM_METRICS_TOKEN must be at least 16 characters")
+    .optional()
     .describe("bearer token a Prometheus scraper sends for /metrics; unset: /metrics answers only requests from this machine"),
   SHELLROOM_DEMO: Flag.describe("1 seeds the demo accounts (known passwords) and the demo join code; npm run platform sets it"),
-  SHELLROOM_RUNAWAY_SECONDS: z.coerce.number().int().min(5).max(3600).default(20).describe("an environment at its pids limit this long is flagged as a runaway in the live room"),
-  SHELLROOM_RUNAWAY_CPU_SECONDS: z.coerce.number().int().min(5).max(24 * 3600).default(300).describe("the same at its CPU limit (longer: a compile saturates a core legitimately)"),
-  SHELLROOM_RUNAWAY_STOP_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("a runaway this long is stopped, files kept; 0 never stops one"),
-  SHELLROOM_PREPARE_LEAD_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15).describe("minutes before a session's start its warm pools fill to the expected seats"),
-  SHELLROOM_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8).describe("environments an action on everyone (reset all, ...) works on at once"),
-  SHELLROOM_QUEUE_ABANDON_SECONDS: z.coerce.number().int().min(5).max(3600).default(60).describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development")
+  SHELLROOM_RUNAWAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .default(20)
+    .describe("an environment at its pids limit this long is flagged as a runaway in the live room"),
+  SHELLROOM_RUNAWAY_CPU_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 3600)
+    .default(300)
+    .describe("the same at its CPU limit (longer: a compile saturates a core legitimately)"),
+  SHELLROOM_RUNAWAY_STOP_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(15)
+    .describe("a runaway this long is stopped, files kept; 0 never stops one"),
+  SHELLROOM_PREPARE_LEAD_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(15)
+    .describe("minutes before a session's start its warm pools fill to the expected seats"),
+  SHELLROOM_BULK_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(8)
+    .describe("environments an action on everyone (reset all, ...) works on at once"),
+  SHELLROOM_QUEUE_ABANDON_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .default(60)
+    .describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
+  NODE_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development")
     .describe("production serves the built pages and refuses to start with known (demo) credentials"),
   LOG_LEVEL: LogLevel,
 });

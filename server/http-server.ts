@@ -93,23 +93,33 @@ export interface ShellroomServer {
 export async function createShellroomServer(options: ShellroomServerOptions): Promise<ShellroomServer> {
   const { db, log } = options;
   const httpServer = http.createServer();
-  const sockets = await createSocketServer(httpServer, options.redisUrl, log, options.redisKeyPrefix,
-    (request) => workerRequestAllowed(options.workerSecret, request));
+  const sockets = await createSocketServer(httpServer, options.redisUrl, log, options.redisKeyPrefix, (request) =>
+    workerRequestAllowed(options.workerSecret, request),
+  );
   const workerNamespace = sockets.workerIo.of(WORKER_NAMESPACE);
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
   const workers = new WorkerLink(workerNamespace);
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
   const runawayPolicy = { ...DEFAULT_RUNAWAY_POLICY, ...options.runaway };
-  const usageStore = sockets.redis ? new RedisUsageStore(sockets.redis, options.redisKeyPrefix ?? "shellroom", runawayPolicy) : new MemoryUsageStore(runawayPolicy);
+  const usageStore = sockets.redis
+    ? new RedisUsageStore(sockets.redis, options.redisKeyPrefix ?? "shellroom", runawayPolicy)
+    : new MemoryUsageStore(runawayPolicy);
   const live = liveRoomChannel(terminalNamespace);
   const outputBus = sockets.redis
     ? await redisOutputBus(terminalNamespace, sockets.redis, options.redisKeyPrefix ?? "shellroom", log)
     : localOutputBus(terminalNamespace);
   const directory = new WorkerDirectory(db, heartbeats);
-  const environments = new EnvironmentService(db, workers, directory, log,
-    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice), metrics,
-    undefined, { ...DEFAULT_ADMISSION_QUEUE, ...options.admissionQueue });
+  const environments = new EnvironmentService(
+    db,
+    workers,
+    directory,
+    log,
+    (notice) => terminalNamespace.to(environmentRoom(notice.environmentId)).emit(ServerToBrowser.notice, notice),
+    metrics,
+    undefined,
+    { ...DEFAULT_ADMISSION_QUEUE, ...options.admissionQueue },
+  );
   environments.lifecycle.onChange((change) => metrics.recordTransition(change));
   environments.lifecycle.onChange(nudgeOnEnvironmentChange(db, live));
   const sweeper = new LifecycleSweeper(db, environments, directory, log);
@@ -123,8 +133,12 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   environments.lifecycle.onChange(() => preparation.nudge());
   // Readings pass through the runaway watch, which acts on the flags the store raises.
   const usage = new RunawayWatch(usageStore, runawayPolicy, { db, environments, workers, live, audit, log });
-  const bulk = new BulkActions(sockets.redis ? new RedisBulkActionStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryBulkActionStore(),
-    live, log, options.bulkConcurrency);
+  const bulk = new BulkActions(
+    sockets.redis ? new RedisBulkActionStore(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryBulkActionStore(),
+    live,
+    log,
+    options.bulkConcurrency,
+  );
   const imageBuilds = new ImageBuilds(db, workers, directory, log);
   // Durable jobs (image builds, the sweep once across replicas): pg-boss in its own schema.
   const jobs = await startJobQueue(db, log);
@@ -147,7 +161,12 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     disconnectOtherSessions: sessionGuard.endOtherSessions,
   };
 
-  attachWorkerGateway({ workers: workerNamespace, terminals: terminalNamespace, db, workerSecret: options.workerSecret, log,
+  attachWorkerGateway({
+    workers: workerNamespace,
+    terminals: terminalNamespace,
+    db,
+    workerSecret: options.workerSecret,
+    log,
     onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
     heartbeats,
     usage,
@@ -156,7 +175,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       await reconcileWorker(db, environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
       await preparation.refresh([workerId]);
-    } });
+    },
+  });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
@@ -170,7 +190,31 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         basePath: "/api/trpc/",
         maxBodySize,
         maxBatchSize: MAX_BATCH_CALLS,
-        createContext: ({ req, res }) => createContext({ db, environments, imageBuilds, pools: { push: () => preparation.refresh(), status: (courseId) => preparation.status(courseId), prepare: (courseId, seats) => preparation.prepare(courseId, seats), stopPreparing: (courseId) => preparation.stopPreparing(courseId) }, rateLimiter, audit, sockets: sessionSockets, live, usage, runaway: usage, bulk, secureCookies, clientAddress }, req, res),
+        createContext: ({ req, res }) =>
+          createContext(
+            {
+              db,
+              environments,
+              imageBuilds,
+              pools: {
+                push: () => preparation.refresh(),
+                status: (courseId) => preparation.status(courseId),
+                prepare: (courseId, seats) => preparation.prepare(courseId, seats),
+                stopPreparing: (courseId) => preparation.stopPreparing(courseId),
+              },
+              rateLimiter,
+              audit,
+              sockets: sessionSockets,
+              live,
+              usage,
+              runaway: usage,
+              bulk,
+              secureCookies,
+              clientAddress,
+            },
+            req,
+            res,
+          ),
         responseMeta: ({ errors }) => {
           // A body cut off midway leaves the rest of it on the wire: close rather than read it.
           if (errors.some((error) => error.code === "PAYLOAD_TOO_LARGE")) return { headers: new Headers({ connection: "close" }) };

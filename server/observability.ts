@@ -18,7 +18,10 @@ export function createServerMetrics(db: Database) {
   // By state from the database at each scrape (every replica's environments, not just this one's);
   // the transitions this replica made come from the lifecycle's change event.
   new Gauge({
-    name: "shellroom_environments", help: "Environments by lifecycle state", labelNames: ["state"], registers,
+    name: "shellroom_environments",
+    help: "Environments by lifecycle state",
+    labelNames: ["state"],
+    registers,
     async collect() {
       const byState = await readOrNull(() => db.environment.groupBy({ by: ["state"], _count: { _all: true } }));
       if (!byState) return;
@@ -27,7 +30,10 @@ export function createServerMetrics(db: Database) {
     },
   });
   new Gauge({
-    name: "shellroom_workers", help: "Workers by status", labelNames: ["status"], registers,
+    name: "shellroom_workers",
+    help: "Workers by status",
+    labelNames: ["status"],
+    registers,
     async collect() {
       const byStatus = await readOrNull(() => db.worker.groupBy({ by: ["status"], _count: { _all: true } }));
       if (!byStatus) return;
@@ -36,22 +42,32 @@ export function createServerMetrics(db: Database) {
     },
   });
   new Gauge({
-    name: "shellroom_terminals_open", help: "Open terminal sessions, as last reported by online workers", registers,
+    name: "shellroom_terminals_open",
+    help: "Open terminal sessions, as last reported by online workers",
+    registers,
     async collect() {
       const online = await readOrNull(() => db.worker.aggregate({ where: { status: "ONLINE" }, _sum: { openTerminals: true } }));
       if (online) this.set(online._sum.openTerminals ?? 0);
     },
   });
   const transitions = new Counter({
-    name: "shellroom_environment_transitions_total", help: "Environment state changes made by this replica, by from, to and reason",
-    labelNames: ["from", "to", "reason"], registers,
+    name: "shellroom_environment_transitions_total",
+    help: "Environment state changes made by this replica, by from, to and reason",
+    labelNames: ["from", "to", "reason"],
+    registers,
   });
   const starts = new Counter({
-    name: "shellroom_environment_starts_total", help: "Environment start requests by result", labelNames: ["result"], registers,
+    name: "shellroom_environment_starts_total",
+    help: "Environment start requests by result",
+    labelNames: ["result"],
+    registers,
   });
   const startSeconds = new Histogram({
-    name: "shellroom_environment_start_seconds", help: "Time to start or resume an environment, by result",
-    labelNames: ["result"], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers,
+    name: "shellroom_environment_start_seconds",
+    help: "Time to start or resume an environment, by result",
+    labelNames: ["result"],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers,
   });
 
   return {

@@ -17,7 +17,10 @@ export class BroadcastInbox {
   private dismissed: string[];
   private unnamed = 0;
 
-  constructor(private readonly storage: KeyValueStorage | null, private readonly max = 3) {
+  constructor(
+    private readonly storage: KeyValueStorage | null,
+    private readonly max = 3,
+  ) {
     this.dismissed = readDismissed(storage);
   }
 

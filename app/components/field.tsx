@@ -28,7 +28,15 @@ export function Field({ label, error, hint, children }: { label: ReactNode; erro
         <span className="field-label">{label}</span>
         {describe(children, noteId, Boolean(error))}
       </label>
-      {error ? <span className="field-error" id={noteId}>{error}</span> : hint ? <span className="field-hint" id={noteId}>{hint}</span> : null}
+      {error ? (
+        <span className="field-error" id={noteId}>
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="field-hint" id={noteId}>
+          {hint}
+        </span>
+      ) : null}
     </div>
   );
 }

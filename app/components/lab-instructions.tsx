@@ -11,8 +11,13 @@ import { Markdown } from "./markdown";
 
 export type StepResult = { passed: boolean; attempts: number; firstPassedAt: Date | string | null; output: string | null; exitCode?: number | null };
 export type LabStep = {
-  id: string; position: number; title: string; body: string; hint: string | null;
-  hasCheck: boolean; result: StepResult | null;
+  id: string;
+  position: number;
+  title: string;
+  body: string;
+  hint: string | null;
+  hasCheck: boolean;
+  result: StepResult | null;
 };
 
 /** The step router appends this line when a check ran out of time. */
@@ -30,8 +35,15 @@ export function LabProgress({ steps }: { steps: LabStep[] }) {
       <div className="lab-progress-text" id={labelId}>
         {passed} of {total} checks passed{done && <span className="lab-progress-done"> · all done</span>}
       </div>
-      <div className="lab-progress-track" role="progressbar" aria-labelledby={labelId}
-        aria-valuemin={0} aria-valuemax={total} aria-valuenow={passed} aria-valuetext={`${passed} of ${total} checks passed`}>
+      <div
+        className="lab-progress-track"
+        role="progressbar"
+        aria-labelledby={labelId}
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={passed}
+        aria-valuetext={`${passed} of ${total} checks passed`}
+      >
         <div className="lab-progress-fill" style={{ width: `${(passed / total) * 100}%` }} />
       </div>
     </div>
@@ -48,13 +60,21 @@ function CheckResult({ verdict, pending }: { verdict: Verdict; pending: boolean 
       ? "The check took too long and was stopped. Try again; if it keeps happening, ask your instructor."
       : verdict.passedBefore
         ? "You passed this step before, but the latest check did not pass. Here is what it said:"
-        : verdict.output ? "Here is what the check said:" : "The check did not pass.";
+        : verdict.output
+          ? "Here is what the check said:"
+          : "The check did not pass.";
   const output = verdict.output.trim();
   return (
-    <div className={`check-result ${verdict.passed ? "passed" : verdict.timedOut ? "timed-out" : "failed"}`}
-      data-testid="check-result" data-passed={String(verdict.passed)} aria-busy={pending}>
+    <div
+      className={`check-result ${verdict.passed ? "passed" : verdict.timedOut ? "timed-out" : "failed"}`}
+      data-testid="check-result"
+      data-passed={String(verdict.passed)}
+      aria-busy={pending}
+    >
       <p className="check-verdict">
-        <span className="check-icon" aria-hidden="true">{verdict.passed ? "✓" : verdict.timedOut ? "!" : "✗"}</span>
+        <span className="check-icon" aria-hidden="true">
+          {verdict.passed ? "✓" : verdict.timedOut ? "!" : "✗"}
+        </span>
         <strong>{label}</strong>
         <span className="check-meta">{verdict.attempts === 1 ? "1 attempt" : `${verdict.attempts} attempts`}</span>
       </p>
@@ -67,27 +87,55 @@ function CheckResult({ verdict, pending }: { verdict: Verdict; pending: boolean 
 function StepItem({ labId, step, canCheck, cannotCheckReason }: { labId: string; step: LabStep; canCheck: boolean; cannotCheckReason: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const check = useMutation(trpc.step.check.mutationOptions({
-    onSuccess: (outcome) => {
-      // The page's copy of the lab learns the result (and the progress bar with it).
-      queryClient.setQueryData(trpc.lab.byId.queryKey({ labId }), (lab) => lab && {
-        ...lab,
-        steps: lab.steps.map((candidate) => candidate.id !== outcome.stepId ? candidate : {
-          ...candidate,
-          result: {
-            passed: outcome.passed, attempts: outcome.attempts, firstPassedAt: outcome.firstPassedAt, output: outcome.output,
-            exitCode: outcome.exitCode, lastCheckedAt: new Date().toISOString(),
-          },
-        }),
-      });
-    },
-  }));
+  const check = useMutation(
+    trpc.step.check.mutationOptions({
+      onSuccess: (outcome) => {
+        // The page's copy of the lab learns the result (and the progress bar with it).
+        queryClient.setQueryData(
+          trpc.lab.byId.queryKey({ labId }),
+          (lab) =>
+            lab && {
+              ...lab,
+              steps: lab.steps.map((candidate) =>
+                candidate.id !== outcome.stepId
+                  ? candidate
+                  : {
+                      ...candidate,
+                      result: {
+                        passed: outcome.passed,
+                        attempts: outcome.attempts,
+                        firstPassedAt: outcome.firstPassedAt,
+                        output: outcome.output,
+                        exitCode: outcome.exitCode,
+                        lastCheckedAt: new Date().toISOString(),
+                      },
+                    },
+              ),
+            },
+        );
+      },
+    }),
+  );
   const stored = step.result;
   const latest = check.data?.stepId === step.id ? check.data : null;
   const verdict: Verdict | null = latest
-    ? { passed: latest.passed, timedOut: latest.timedOut, output: latest.output, attempts: latest.attempts, passedBefore: Boolean(latest.firstPassedAt), exitCode: latest.exitCode }
+    ? {
+        passed: latest.passed,
+        timedOut: latest.timedOut,
+        output: latest.output,
+        attempts: latest.attempts,
+        passedBefore: Boolean(latest.firstPassedAt),
+        exitCode: latest.exitCode,
+      }
     : stored
-      ? { passed: stored.passed, timedOut: !stored.passed && TIMED_OUT.test(stored.output ?? ""), output: stored.output ?? "", attempts: stored.attempts, passedBefore: Boolean(stored.firstPassedAt), exitCode: stored.exitCode }
+      ? {
+          passed: stored.passed,
+          timedOut: !stored.passed && TIMED_OUT.test(stored.output ?? ""),
+          output: stored.output ?? "",
+          attempts: stored.attempts,
+          passedBefore: Boolean(stored.firstPassedAt),
+          exitCode: stored.exitCode,
+        }
       : null;
   const completed = Boolean(stored?.firstPassedAt ?? latest?.firstPassedAt);
   const error = formErrorText(check.error);
@@ -95,7 +143,9 @@ function StepItem({ labId, step, canCheck, cannotCheckReason }: { labId: string;
 
   return (
     <li className={`lab-step${completed ? " completed" : ""}`} data-testid={`step-${step.position}`}>
-      <div className="lab-step-marker" aria-hidden="true">{completed ? "✓" : step.position + 1}</div>
+      <div className="lab-step-marker" aria-hidden="true">
+        {completed ? "✓" : step.position + 1}
+      </div>
       <div className="lab-step-content">
         <div className="lab-step-head">
           <h3>{step.title}</h3>
@@ -111,15 +161,30 @@ function StepItem({ labId, step, canCheck, cannotCheckReason }: { labId: string;
         {step.hasCheck && (
           <div className="lab-check">
             <div className="lab-check-row">
-              <button type="button" className="secondary check-button" onClick={() => check.mutate({ labId, stepId: step.id })}
-                disabled={!canCheck || check.isPending} aria-describedby={!canCheck ? `${hintId}-why` : undefined}>
-                {check.isPending ? <><span className="spinner dark" aria-hidden="true" /> Checking…</> : "Check"}
+              <button
+                type="button"
+                className="secondary check-button"
+                onClick={() => check.mutate({ labId, stepId: step.id })}
+                disabled={!canCheck || check.isPending}
+                aria-describedby={!canCheck ? `${hintId}-why` : undefined}
+              >
+                {check.isPending ? (
+                  <>
+                    <span className="spinner dark" aria-hidden="true" /> Checking…
+                  </>
+                ) : (
+                  "Check"
+                )}
               </button>
               <span className="lab-check-note" id={`${hintId}-why`}>
                 {check.isPending ? "Running the check in your environment…" : canCheck ? "Runs a quick test in your environment." : cannotCheckReason}
               </span>
             </div>
-            {error && <p className="error check-error" role="alert">{error}</p>}
+            {error && (
+              <p className="error check-error" role="alert">
+                {error}
+              </p>
+            )}
             {verdict && <CheckResult verdict={verdict} pending={check.isPending} />}
           </div>
         )}
@@ -128,8 +193,16 @@ function StepItem({ labId, step, canCheck, cannotCheckReason }: { labId: string;
   );
 }
 
-export function LabInstructions({ labId, instructions, steps, canCheck = true, cannotCheckReason = "" }: {
-  labId: string; instructions: string; steps: LabStep[];
+export function LabInstructions({
+  labId,
+  instructions,
+  steps,
+  canCheck = true,
+  cannotCheckReason = "",
+}: {
+  labId: string;
+  instructions: string;
+  steps: LabStep[];
   /** False while the environment is not running: checks run inside it. */
   canCheck?: boolean;
   cannotCheckReason?: string;

@@ -94,13 +94,27 @@ function components(headingOffset: number): Components {
     return Heading;
   };
   return {
-    h1: heading(1), h2: heading(2), h3: heading(3), h4: heading(4), h5: heading(5), h6: heading(6),
+    h1: heading(1),
+    h2: heading(2),
+    h3: heading(3),
+    h4: heading(4),
+    h5: heading(5),
+    h6: heading(6),
     a({ node: _node, href, children, ...props }) {
       // A link whose address was dropped as unsafe stays as its text.
       if (!href) return <span className="md-dropped-link">{children}</span>;
       // Footnote and in-page links stay in the page.
-      if (href.startsWith("#")) return <a href={href} {...props}>{children}</a>;
-      return <a href={href} {...props} target="_blank" rel="noopener noreferrer">{children}</a>;
+      if (href.startsWith("#"))
+        return (
+          <a href={href} {...props}>
+            {children}
+          </a>
+        );
+      return (
+        <a href={href} {...props} target="_blank" rel="noopener noreferrer">
+          {children}
+        </a>
+      );
     },
     img({ node: _node, src, alt, ...props }) {
       if (!src || typeof src !== "string") return alt ? <span className="md-dropped-image">{alt}</span> : null;
@@ -111,7 +125,11 @@ function components(headingOffset: number): Components {
       return <CodeBlock {...props} />;
     },
     table({ node: _node, ...props }) {
-      return <div className="md-table"><table {...props} /></div>;
+      return (
+        <div className="md-table">
+          <table {...props} />
+        </div>
+      );
     },
   };
 }

@@ -12,35 +12,57 @@ export function SiteHeader() {
   const pathname = usePathname();
   const queryClient = useQueryClient();
   const me = useQuery(trpc.auth.me.queryOptions());
-  const signOut = useMutation(trpc.auth.signOut.mutationOptions({
-    onSuccess: async () => {
-      await queryClient.invalidateQueries();
-      router.push("/sign-in");
-    },
-  }));
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries();
+        router.push("/sign-in");
+      },
+    }),
+  );
   const signOutError = formErrorText(signOut.error);
   const current = (href: string) => (pathname === href || pathname.startsWith(`${href}/`) ? "page" : undefined);
 
   return (
     <header className="site-header">
-      <Link href="/" className="brand"><span className="brand-mark">&gt;_</span> Shellroom</Link>
+      <Link href="/" className="brand">
+        <span className="brand-mark">&gt;_</span> Shellroom
+      </Link>
       <nav aria-label="Main">
         {me.data ? (
           <>
-            <Link href="/" aria-current={pathname === "/" ? "page" : undefined}>Courses</Link>
-            {isAdmin(me.data) && <Link href="/admin/users" aria-current={current("/admin")}>Admin</Link>}
-            <Link href="/account" aria-current={current("/account")}>Account</Link>
+            <Link href="/" aria-current={pathname === "/" ? "page" : undefined}>
+              Courses
+            </Link>
+            {isAdmin(me.data) && (
+              <Link href="/admin/users" aria-current={current("/admin")}>
+                Admin
+              </Link>
+            )}
+            <Link href="/account" aria-current={current("/account")}>
+              Account
+            </Link>
             <span className="nav-divider" aria-hidden="true" />
-            <span className="who" data-testid="signed-in-as">{me.data.displayName}</span>
+            <span className="who" data-testid="signed-in-as">
+              {me.data.displayName}
+            </span>
             <button className="link-button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
               {signOut.isPending ? "Signing out…" : "Sign out"}
             </button>
-            {signOutError && <span className="header-error" role="alert">{signOutError}</span>}
+            {signOutError && (
+              <span className="header-error" role="alert">
+                {signOutError}
+              </span>
+            )}
           </>
         ) : me.isSuccess ? (
           <>
-            <Link href="/sign-in" aria-current={current("/sign-in")}>Sign in</Link>
-            <Link href="/sign-up" className="nav-cta" aria-current={current("/sign-up")}>Sign up</Link>
+            <Link href="/sign-in" aria-current={current("/sign-in")}>
+              Sign in
+            </Link>
+            <Link href="/sign-up" className="nav-cta" aria-current={current("/sign-up")}>
+              Sign up
+            </Link>
           </>
         ) : null}
       </nav>

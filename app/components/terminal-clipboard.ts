@@ -99,14 +99,21 @@ function pasteFromClipboard(terminal: Terminal, event: KeyboardEvent, hint: (mes
   if (typeof clipboard?.readText === "function") {
     // One paste, ours: the browser's own (Ctrl+Shift+V pastes natively in some) is cancelled.
     event.preventDefault();
-    clipboard.readText().then((text) => { if (text) terminal.paste(text); }, () => hint(PASTE_HINT));
+    clipboard.readText().then(
+      (text) => {
+        if (text) terminal.paste(text);
+      },
+      () => hint(PASTE_HINT),
+    );
     return;
   }
   // No clipboard API: some browsers still paste natively on Ctrl+Shift+V; hint only if not.
   const element = terminal.element;
   if (!element) return hint(PASTE_HINT);
   let pasted = false;
-  const onPaste = () => { pasted = true; };
+  const onPaste = () => {
+    pasted = true;
+  };
   element.addEventListener("paste", onPaste, true);
   setTimeout(() => {
     element.removeEventListener("paste", onPaste, true);

@@ -6,13 +6,29 @@
  */
 import type { Socket } from "socket.io-client";
 import {
-  BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, ServerToBrowser, TERMINAL_NAMESPACE,
-  type AttachRequest, type BrowserAck, type BrowserInput,
+  BrowserToServer,
+  MAX_TERMINALS_PER_ENVIRONMENT,
+  ServerToBrowser,
+  TERMINAL_NAMESPACE,
+  type AttachRequest,
+  type BrowserAck,
+  type BrowserInput,
 } from "../../protocol/browser-messages";
 import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
 import {
-  readAttachReply, readBroadcast, readControl, readExit, readNotice, readOutput, readRepaint, readReply,
-  readResume, readScreenPart, readServerError, readTabs, type ReceivedNotice,
+  readAttachReply,
+  readBroadcast,
+  readControl,
+  readExit,
+  readNotice,
+  readOutput,
+  readRepaint,
+  readReply,
+  readResume,
+  readScreenPart,
+  readServerError,
+  readTabs,
+  type ReceivedNotice,
 } from "./terminal-messages";
 import { TerminalInputSender } from "./terminal-input-sender";
 import { ScreenPieces } from "./terminal-screen-pieces";
@@ -21,9 +37,7 @@ import { TerminalTabSet } from "./terminal-tab-set";
 import { MAIN_TERMINAL, newTerminalId, planEndedTabs } from "./terminal-tab-list";
 import { loadTerminalModules } from "./terminal-xterm";
 
-export type ConnectionStatus =
-  | { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" }
-  | { kind: "error"; message: string; signIn?: boolean };
+export type ConnectionStatus = { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" } | { kind: "error"; message: string; signIn?: boolean };
 
 export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
 export type PanelBroadcast = InboxBroadcast;
@@ -49,8 +63,18 @@ export type TerminalView = {
 };
 
 export const INITIAL_VIEW: TerminalView = {
-  status: { kind: "connecting" }, mode: null, controlling: false, controlPending: false, controller: null,
-  tabs: [], activeId: MAIN_TERMINAL, canAddTab: false, notices: [], broadcasts: [], alert: null, hint: null,
+  status: { kind: "connecting" },
+  mode: null,
+  controlling: false,
+  controlPending: false,
+  controller: null,
+  tabs: [],
+  activeId: MAIN_TERMINAL,
+  canAddTab: false,
+  notices: [],
+  broadcasts: [],
+  alert: null,
+  hint: null,
 };
 
 /** A refused attach ("rate_limited") is tried again after this. */
@@ -95,14 +119,16 @@ export class TerminalConnection {
   /** Per tab: when its size was last sent, and the timer that sends the latest one. */
   private readonly resizes = new Map<TerminalTab, { sentAt: number; timer: ReturnType<typeof setTimeout> | undefined }>();
 
-  constructor(private readonly options: {
-    environmentId: string;
-    /** The element React renders for the terminals; each tab's element goes inside. */
-    surfaces: HTMLElement;
-    domId: (kind: "tab" | "panel", terminalId: string) => string;
-    onChange: (view: TerminalView) => void;
-    onStopped: (message: string) => void;
-  }) {}
+  constructor(
+    private readonly options: {
+      environmentId: string;
+      /** The element React renders for the terminals; each tab's element goes inside. */
+      surfaces: HTMLElement;
+      domId: (kind: "tab" | "panel", terminalId: string) => string;
+      onChange: (view: TerminalView) => void;
+      onStopped: (message: string) => void;
+    },
+  ) {}
 
   async start() {
     let modules: Awaited<ReturnType<typeof loadTerminalModules>>;
@@ -115,7 +141,9 @@ export class TerminalConnection {
     if (this.disposed) return;
     const { surfaces, domId } = this.options;
     this.tabSet = new TerminalTabSet({
-      modules, surfaces, domId,
+      modules,
+      surfaces,
+      domId,
       input: (tab, data) => this.onInput(tab, data),
       resize: (tab) => this.sendResize(tab),
       hint: (message) => this.showHint(message),
@@ -236,9 +264,7 @@ export class TerminalConnection {
     });
     socket.on("connect_error", (error: Error) => {
       if (this.stopped) return;
-      this.setStatus(error.message.includes("sign in")
-        ? { kind: "error", message: SIGNED_OUT, signIn: true }
-        : { kind: "reconnecting" });
+      this.setStatus(error.message.includes("sign in") ? { kind: "error", message: SIGNED_OUT, signIn: true } : { kind: "reconnecting" });
     });
     socket.on(ServerToBrowser.output, (raw: unknown) => {
       const message = readOutput(raw);
@@ -433,7 +459,10 @@ export class TerminalConnection {
   private settleEnded() {
     if (this.stopped || this.disposed) return;
     // A tab attaching again (Enter on an ended shell) is alive as far as the strip goes.
-    const plan = planEndedTabs(this.tabs.all.map((tab) => ({ id: tab.id, ended: tab.ended && !tab.attaching })), this.tabs.activeId);
+    const plan = planEndedTabs(
+      this.tabs.all.map((tab) => ({ id: tab.id, ended: tab.ended && !tab.attaching })),
+      this.tabs.activeId,
+    );
     for (const id of plan.remove) {
       const tab = this.tabs.find(id);
       if (tab) this.tabs.remove(tab, this.focusIsOurs() && this.canType());
@@ -543,8 +572,13 @@ export class TerminalConnection {
   }
 
   private canAddTab() {
-    return this.mode === "owner" && !this.stopped && Boolean(this.socket?.connected)
-      && this.status.kind !== "error" && (this.tabSet?.count ?? MAX_TERMINALS_PER_ENVIRONMENT) < MAX_TERMINALS_PER_ENVIRONMENT;
+    return (
+      this.mode === "owner" &&
+      !this.stopped &&
+      Boolean(this.socket?.connected) &&
+      this.status.kind !== "error" &&
+      (this.tabSet?.count ?? MAX_TERMINALS_PER_ENVIRONMENT) < MAX_TERMINALS_PER_ENVIRONMENT
+    );
   }
 
   private applyInputMode() {

@@ -12,15 +12,16 @@ const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** socket.io hands binary over as an ArrayBuffer in browsers (a Buffer in Node). */
 const Bytes = z
   .custom<ArrayBuffer | ArrayBufferView>((value) => value instanceof ArrayBuffer || ArrayBuffer.isView(value))
-  .transform((value) => value instanceof ArrayBuffer
-    ? new Uint8Array(value)
-    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  .transform((value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
 
 /** The valid, distinct ids of a list, in order; a bad entry is skipped, not fatal. */
-const TerminalList = z.array(z.unknown()).max(64).transform((ids) => {
-  const valid = ids.filter((id): id is string => TerminalId.safeParse(id).success);
-  return [...new Set(valid)].slice(0, MAX_TERMINALS_PER_ENVIRONMENT);
-});
+const TerminalList = z
+  .array(z.unknown())
+  .max(64)
+  .transform((ids) => {
+    const valid = ids.filter((id): id is string => TerminalId.safeParse(id).success);
+    return [...new Set(valid)].slice(0, MAX_TERMINALS_PER_ENVIRONMENT);
+  });
 
 /** A code this panel does not know (a newer server) reads as none: the words still show. */
 const Code = TerminalErrorCode.optional().catch(undefined);
@@ -29,7 +30,13 @@ const Pieces = { screenId: z.string().min(1).max(64).optional(), screenParts: z.
 
 const Output = z.object({ environmentId: z.string(), terminalId: TerminalId, data: Bytes, offset: Offset });
 const Repaint = z.object({ environmentId: z.string(), terminalId: TerminalId, screen: z.string(), offset: Offset, ...Pieces });
-const ScreenPart = z.object({ environmentId: z.string(), terminalId: TerminalId, screenId: z.string().min(1).max(64), index: z.number().int().min(0).max(10_000), data: z.string() });
+const ScreenPart = z.object({
+  environmentId: z.string(),
+  terminalId: TerminalId,
+  screenId: z.string().min(1).max(64),
+  index: z.number().int().min(0).max(10_000),
+  data: z.string(),
+});
 /** Older servers sent exits without a terminal id: that was the only terminal, "main". */
 const Exit = z.object({ environmentId: z.string(), terminalId: TerminalId.default("main") });
 const Tabs = z.object({ environmentId: z.string(), terminals: TerminalList });
@@ -37,7 +44,16 @@ const Control = z.object({ environmentId: z.string(), controller: z.string().min
 /** Longer text than a banner can show is cut, not dropped. */
 const Text = (max: number) => z.string().transform((text) => text.slice(0, max));
 /** `id` is optional: an older server sent none (then the message cannot be told apart from a repeat). */
-const Broadcast = z.object({ id: z.string().min(1).max(100).optional(), courseId: z.string(), from: Text(200), message: z.string().min(1).transform((text) => text.slice(0, 10_000)), at: Text(64) });
+const Broadcast = z.object({
+  id: z.string().min(1).max(100).optional(),
+  courseId: z.string(),
+  from: Text(200),
+  message: z
+    .string()
+    .min(1)
+    .transform((text) => text.slice(0, 10_000)),
+  at: Text(64),
+});
 const Notice = z.object({ environmentId: z.string(), kind: z.enum(["warning", "stopped", "info"]), message: z.string() });
 const ServerError = z.object({ event: z.string(), error: z.string(), code: Code });
 

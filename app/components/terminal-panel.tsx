@@ -36,7 +36,12 @@ function barState(view: TerminalView) {
   return view.controlling ? "controlling" : "watching";
 }
 
-export function TerminalPanel({ environmentId, actions, onStartAgain, onStopped }: {
+export function TerminalPanel({
+  environmentId,
+  actions,
+  onStartAgain,
+  onStopped,
+}: {
   environmentId: string;
   /** Buttons shown at the right of the status strip. */
   actions?: ReactNode;
@@ -50,7 +55,9 @@ export function TerminalPanel({ environmentId, actions, onStartAgain, onStopped 
   const [view, setView] = useState<TerminalView>(INITIAL_VIEW);
   // The page's callbacks change identity on every render: the connection reads the latest.
   const onStoppedRef = useRef(onStopped);
-  useEffect(() => { onStoppedRef.current = onStopped; }, [onStopped]);
+  useEffect(() => {
+    onStoppedRef.current = onStopped;
+  }, [onStopped]);
   const idBase = useId();
   const domId = useCallback((kind: "tab" | "panel", terminalId: string) => `${idBase}${kind}-${terminalId}`, [idBase]);
 
@@ -58,7 +65,11 @@ export function TerminalPanel({ environmentId, actions, onStartAgain, onStopped 
     const surfaces = surfacesRef.current;
     if (!surfaces) return;
     const connection = new TerminalConnection({
-      environmentId, surfaces, domId, onChange: setView, onStopped: (message) => onStoppedRef.current?.(message),
+      environmentId,
+      surfaces,
+      domId,
+      onChange: setView,
+      onStopped: (message) => onStoppedRef.current?.(message),
     });
     connectionRef.current = connection;
     void connection.start();
@@ -76,55 +87,113 @@ export function TerminalPanel({ environmentId, actions, onStartAgain, onStopped 
   const stoppedNotice = view.notices.some((notice) => notice.kind === "stopped");
   const offerStart = Boolean(onStartAgain) && !watching;
   const keyboardButton = watching && (
-    <button type="button" className="terminal-button" onClick={() => connectionRef.current?.toggleControl()}
+    <button
+      type="button"
+      className="terminal-button"
+      onClick={() => connectionRef.current?.toggleControl()}
       disabled={view.controlPending || status.kind !== "live"}
-      title={view.controlling ? "Stop typing in this terminal" : "Type in this terminal (its owner sees that you do)"}>
+      title={view.controlling ? "Stop typing in this terminal" : "Type in this terminal (its owner sees that you do)"}
+    >
       {view.controlling ? "Give back the keyboard" : "Take the keyboard"}
     </button>
   );
-  const barActions = keyboardButton || actions ? <>{keyboardButton}{actions}</> : undefined;
+  const barActions =
+    keyboardButton || actions ? (
+      <>
+        {keyboardButton}
+        {actions}
+      </>
+    ) : undefined;
 
   return (
     <div className="terminal-panel">
       <TerminalBar state={state} alert={status.kind === "error"} actions={barActions}>
-        {state === "connecting" && <><span className="spinner" aria-hidden="true" /> Connecting to your terminal…</>}
-        {state === "connected" && <><span className="dot live" aria-hidden="true" /> Connected</>}
-        {state === "watching" && <><span className="dot watch" aria-hidden="true" /> Watching (read-only)</>}
-        {state === "controlling" && <><span className="dot control" aria-hidden="true" /> You have the keyboard</>}
-        {state === "reconnecting" && <><span className="dot warn" aria-hidden="true" /> Connection lost: reconnecting…</>}
-        {state === "exited" && (
-          <><span className="dot idle" aria-hidden="true" /> {owner ? "The shell has ended. Press Enter in the terminal for a new one." : "The shell has ended."}</>
+        {state === "connecting" && (
+          <>
+            <span className="spinner" aria-hidden="true" /> Connecting to your terminal…
+          </>
         )}
-        {state === "stopped" && <><span className="dot idle" aria-hidden="true" /> Stopped</>}
+        {state === "connected" && (
+          <>
+            <span className="dot live" aria-hidden="true" /> Connected
+          </>
+        )}
+        {state === "watching" && (
+          <>
+            <span className="dot watch" aria-hidden="true" /> Watching (read-only)
+          </>
+        )}
+        {state === "controlling" && (
+          <>
+            <span className="dot control" aria-hidden="true" /> You have the keyboard
+          </>
+        )}
+        {state === "reconnecting" && (
+          <>
+            <span className="dot warn" aria-hidden="true" /> Connection lost: reconnecting…
+          </>
+        )}
+        {state === "exited" && (
+          <>
+            <span className="dot idle" aria-hidden="true" />{" "}
+            {owner ? "The shell has ended. Press Enter in the terminal for a new one." : "The shell has ended."}
+          </>
+        )}
+        {state === "stopped" && (
+          <>
+            <span className="dot idle" aria-hidden="true" /> Stopped
+          </>
+        )}
         {status.kind === "error" && (
           <>
             <span className="dot bad" aria-hidden="true" />
             <span className="error">{status.message}</span>
-            {status.signIn
-              ? <Link href="/sign-in" className="terminal-link">Sign in</Link>
-              : offerStart && !stoppedNotice && (
+            {status.signIn ? (
+              <Link href="/sign-in" className="terminal-link">
+                Sign in
+              </Link>
+            ) : (
+              offerStart &&
+              !stoppedNotice && (
                 <button type="button" className="terminal-link" onClick={onStartAgain}>
                   {/not running/i.test(status.message) ? "Start again" : "Try again"}
                 </button>
-              )}
+              )
+            )}
           </>
         )}
       </TerminalBar>
-      <TerminalNotices notices={view.notices} broadcasts={view.broadcasts} controller={owner ? view.controller : null}
-        alert={view.alert} offerStart={offerStart} onStartAgain={onStartAgain}
+      <TerminalNotices
+        notices={view.notices}
+        broadcasts={view.broadcasts}
+        controller={owner ? view.controller : null}
+        alert={view.alert}
+        offerStart={offerStart}
+        onStartAgain={onStartAgain}
         onDismissNotice={(id) => connectionRef.current?.dismissNotice(id)}
         onDismissBroadcast={(id) => connectionRef.current?.dismissBroadcast(id)}
-        onDismissAlert={() => connectionRef.current?.dismissAlert()} />
+        onDismissAlert={() => connectionRef.current?.dismissAlert()}
+      />
       {view.tabs.length > 0 && (
-        <TerminalTabs tabs={view.tabs} activeId={view.activeId} domId={domId} manage={owner} canAdd={view.canAddTab}
+        <TerminalTabs
+          tabs={view.tabs}
+          activeId={view.activeId}
+          domId={domId}
+          manage={owner}
+          canAdd={view.canAddTab}
           onSelect={(terminalId, focus) => connectionRef.current?.selectTab(terminalId, focus)}
           onAdd={() => connectionRef.current?.newTab()}
-          onClose={(terminalId) => connectionRef.current?.closeTab(terminalId)} />
+          onClose={(terminalId) => connectionRef.current?.closeTab(terminalId)}
+        />
       )}
       <div className="terminal-stage">
         {/* Filled by TerminalConnection: one element per tab, only the one in view shown. */}
         <div className="terminal-surfaces" ref={surfacesRef} />
-        {view.hint && <div key={view.hint.id} className="terminal-hint" role="status" data-testid="terminal-hint">{view.hint.message}</div>}
+        {view.hint && (
+          <div key={view.hint.id} className="terminal-hint" role="status" data-testid="terminal-hint">
+            {view.hint.message}
+          </div>
+        )}
       </div>
     </div>
   );

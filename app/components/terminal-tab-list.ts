@@ -51,11 +51,16 @@ export function tabForKey(order: readonly string[], current: string, key: string
   const index = order.indexOf(current);
   if (index < 0 || order.length === 0) return null;
   switch (key) {
-    case "ArrowRight": return order[(index + 1) % order.length];
-    case "ArrowLeft": return order[(index - 1 + order.length) % order.length];
-    case "Home": return order[0];
-    case "End": return order[order.length - 1];
-    default: return null;
+    case "ArrowRight":
+      return order[(index + 1) % order.length];
+    case "ArrowLeft":
+      return order[(index - 1 + order.length) % order.length];
+    case "Home":
+      return order[0];
+    case "End":
+      return order[order.length - 1];
+    default:
+      return null;
   }
 }
 

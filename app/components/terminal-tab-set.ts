@@ -14,20 +14,30 @@ export class TerminalTabSet {
   private shownId = MAIN_TERMINAL;
   private inputDisabled = false;
 
-  constructor(private readonly options: {
-    modules: TerminalModules;
-    surfaces: HTMLElement;
-    /** DOM ids shared with the tab strip (aria-controls / aria-labelledby). */
-    domId: (kind: "tab" | "panel", terminalId: string) => string;
-    input: (tab: TerminalTab, data: string) => void;
-    resize: (tab: TerminalTab) => void;
-    hint: (message: string) => void;
-  }) {}
+  constructor(
+    private readonly options: {
+      modules: TerminalModules;
+      surfaces: HTMLElement;
+      /** DOM ids shared with the tab strip (aria-controls / aria-labelledby). */
+      domId: (kind: "tab" | "panel", terminalId: string) => string;
+      input: (tab: TerminalTab, data: string) => void;
+      resize: (tab: TerminalTab) => void;
+      hint: (message: string) => void;
+    },
+  ) {}
 
-  get all(): readonly TerminalTab[] { return this.tabs; }
-  get count() { return this.tabs.length; }
-  get activeId() { return this.shownId; }
-  get active() { return this.find(this.shownId); }
+  get all(): readonly TerminalTab[] {
+    return this.tabs;
+  }
+  get count() {
+    return this.tabs.length;
+  }
+  get activeId() {
+    return this.shownId;
+  }
+  get active() {
+    return this.find(this.shownId);
+  }
 
   find(terminalId: string) {
     return this.tabs.find((tab) => tab.id === terminalId);
@@ -38,7 +48,12 @@ export class TerminalTabSet {
   }
 
   labelOf(terminalId: string) {
-    return tabLabel(Math.max(0, this.tabs.findIndex((tab) => tab.id === terminalId)));
+    return tabLabel(
+      Math.max(
+        0,
+        this.tabs.findIndex((tab) => tab.id === terminalId),
+      ),
+    );
   }
 
   /** A new tab at the end of the strip, hidden, the size of the one shown. */
@@ -52,7 +67,10 @@ export class TerminalTabSet {
   merge(listed: readonly string[]): TerminalTab[] {
     const existing = new Map(this.tabs.map((tab) => [tab.id, tab] as const));
     const added: TerminalTab[] = [];
-    this.tabs = mergeTabOrder(this.tabs.map((tab) => tab.id), listed).map((id) => {
+    this.tabs = mergeTabOrder(
+      this.tabs.map((tab) => tab.id),
+      listed,
+    ).map((id) => {
       const known = existing.get(id);
       if (known) return known;
       const tab = this.create(id, false);
@@ -71,7 +89,13 @@ export class TerminalTabSet {
 
   /** Removes a tab; if it was shown, its neighbour is shown instead. */
   remove(tab: TerminalTab, focusNext: boolean) {
-    const next = tab.id === this.shownId ? tabAfterRemoval(this.tabs.map((each) => each.id), tab.id) : null;
+    const next =
+      tab.id === this.shownId
+        ? tabAfterRemoval(
+            this.tabs.map((each) => each.id),
+            tab.id,
+          )
+        : null;
     this.tabs = this.tabs.filter((each) => each !== tab);
     tab.dispose();
     const nextTab = next ? this.find(next) : undefined;
@@ -110,10 +134,17 @@ export class TerminalTabSet {
     const size = shown ? { cols: shown.cols, rows: shown.rows } : DEFAULT_SIZE;
     const { terminal, fit } = createXterm(this.options.modules, size, this.options.hint);
     terminal.options.disableStdin = this.inputDisabled;
-    const tab: TerminalTab = new TerminalTab(terminalId, host, terminal, fit, {
-      input: (data) => this.options.input(tab, data),
-      resize: () => this.options.resize(tab),
-    }, fresh);
+    const tab: TerminalTab = new TerminalTab(
+      terminalId,
+      host,
+      terminal,
+      fit,
+      {
+        input: (data) => this.options.input(tab, data),
+        resize: () => this.options.resize(tab),
+      },
+      fresh,
+    );
     return tab;
   }
 

@@ -48,8 +48,12 @@ export class TerminalTab {
     this.subscriptions = [terminal.onData(handlers.input), terminal.onResize(handlers.resize)];
   }
 
-  get attached() { return this.state === "attached"; }
-  get attaching() { return this.state === "attaching"; }
+  get attached() {
+    return this.state === "attached";
+  }
+  get attaching() {
+    return this.state === "attaching";
+  }
 
   /** Starts an attach: anything from before is forgotten. Returns its number, to spot stale replies. */
   beginAttach(): number {

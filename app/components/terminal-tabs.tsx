@@ -8,7 +8,16 @@ import type { KeyboardEvent, MouseEvent } from "react";
 import { MAX_TERMINALS_PER_ENVIRONMENT } from "../../protocol/browser-messages";
 import { tabForKey } from "./terminal-tab-list";
 
-export function TerminalTabs({ tabs, activeId, domId, manage, canAdd, onSelect, onAdd, onClose }: {
+export function TerminalTabs({
+  tabs,
+  activeId,
+  domId,
+  manage,
+  canAdd,
+  onSelect,
+  onAdd,
+  onClose,
+}: {
   tabs: { id: string; label: string; closing: boolean }[];
   activeId: string;
   domId: (kind: "tab" | "panel", terminalId: string) => string;
@@ -40,14 +49,29 @@ export function TerminalTabs({ tabs, activeId, domId, manage, canAdd, onSelect, 
           const selected = tab.id === activeId;
           return (
             <div key={tab.id} className={selected ? "terminal-tab selected" : "terminal-tab"} role="presentation">
-              <button type="button" role="tab" className="terminal-tab-button" id={domId("tab", tab.id)} aria-selected={selected}
-                aria-controls={domId("panel", tab.id)} tabIndex={selected ? 0 : -1} data-testid="terminal-tab" data-terminal-id={tab.id}
-                onClick={select(tab.id)}>
+              <button
+                type="button"
+                role="tab"
+                className="terminal-tab-button"
+                id={domId("tab", tab.id)}
+                aria-selected={selected}
+                aria-controls={domId("panel", tab.id)}
+                tabIndex={selected ? 0 : -1}
+                data-testid="terminal-tab"
+                data-terminal-id={tab.id}
+                onClick={select(tab.id)}
+              >
                 {tab.label}
               </button>
               {manage && tabs.length > 1 && (
-                <button type="button" className="terminal-tab-close" aria-label={`Close ${tab.label}`} title={`Close ${tab.label} (ends its shell)`}
-                  disabled={tab.closing} onClick={() => onClose(tab.id)}>
+                <button
+                  type="button"
+                  className="terminal-tab-close"
+                  aria-label={`Close ${tab.label}`}
+                  title={`Close ${tab.label} (ends its shell)`}
+                  disabled={tab.closing}
+                  onClick={() => onClose(tab.id)}
+                >
                   ×
                 </button>
               )}
@@ -56,9 +80,14 @@ export function TerminalTabs({ tabs, activeId, domId, manage, canAdd, onSelect, 
         })}
       </div>
       {manage && (
-        <button type="button" className="terminal-tab-add" aria-label="New terminal tab"
+        <button
+          type="button"
+          className="terminal-tab-add"
+          aria-label="New terminal tab"
           title={tabs.length >= MAX_TERMINALS_PER_ENVIRONMENT ? `At most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals` : "New terminal tab"}
-          disabled={!canAdd} onClick={onAdd}>
+          disabled={!canAdd}
+          onClick={onAdd}
+        >
           +
         </button>
       )}

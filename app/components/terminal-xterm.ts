@@ -8,7 +8,11 @@ import { attachClipboardKeys } from "./terminal-clipboard";
 
 export async function loadTerminalModules() {
   const [xterm, fit, webLinks, unicode11, socketio] = await Promise.all([
-    import("@xterm/xterm"), import("@xterm/addon-fit"), import("@xterm/addon-web-links"), import("@xterm/addon-unicode11"), import("socket.io-client"),
+    import("@xterm/xterm"),
+    import("@xterm/addon-fit"),
+    import("@xterm/addon-web-links"),
+    import("@xterm/addon-unicode11"),
+    import("socket.io-client"),
   ]);
   return { Terminal: xterm.Terminal, FitAddon: fit.FitAddon, WebLinksAddon: webLinks.WebLinksAddon, Unicode11Addon: unicode11.Unicode11Addon, io: socketio.io };
 }
@@ -16,11 +20,27 @@ export type TerminalModules = Awaited<ReturnType<typeof loadTerminalModules>>;
 
 /** All 16 ANSI colours are set, so `ls --color` and friends look as intended on the dark ground. */
 export const THEME: ITheme = {
-  background: "#0b1020", foreground: "#e2e8f0", cursor: "#4ade80", cursorAccent: "#0b1020", selectionBackground: "#334155",
-  black: "#1e293b", red: "#f87171", green: "#4ade80", yellow: "#facc15", blue: "#60a5fa",
-  magenta: "#c084fc", cyan: "#22d3ee", white: "#e2e8f0",
-  brightBlack: "#64748b", brightRed: "#fca5a5", brightGreen: "#86efac", brightYellow: "#fde047", brightBlue: "#93c5fd",
-  brightMagenta: "#d8b4fe", brightCyan: "#67e8f9", brightWhite: "#f8fafc",
+  background: "#0b1020",
+  foreground: "#e2e8f0",
+  cursor: "#4ade80",
+  cursorAccent: "#0b1020",
+  selectionBackground: "#334155",
+  black: "#1e293b",
+  red: "#f87171",
+  green: "#4ade80",
+  yellow: "#facc15",
+  blue: "#60a5fa",
+  magenta: "#c084fc",
+  cyan: "#22d3ee",
+  white: "#e2e8f0",
+  brightBlack: "#64748b",
+  brightRed: "#fca5a5",
+  brightGreen: "#86efac",
+  brightYellow: "#fde047",
+  brightBlue: "#93c5fd",
+  brightMagenta: "#d8b4fe",
+  brightCyan: "#67e8f9",
+  brightWhite: "#f8fafc",
 };
 
 /** Only web links open from a terminal (never javascript: or file:). */
@@ -31,10 +51,17 @@ export function openWebLink(uri: string) {
   if (isWebLink(uri)) window.open(uri, "_blank", "noopener,noreferrer");
 }
 
-export function createXterm(modules: TerminalModules, size: { cols: number; rows: number }, hint: (message: string) => void): { terminal: Terminal; fit: FitAddon } {
+export function createXterm(
+  modules: TerminalModules,
+  size: { cols: number; rows: number },
+  hint: (message: string) => void,
+): { terminal: Terminal; fit: FitAddon } {
   const terminal = new modules.Terminal({
     ...size,
-    cursorBlink: true, fontSize: 14, scrollback: 5000, theme: THEME,
+    cursorBlink: true,
+    fontSize: 14,
+    scrollback: 5000,
+    theme: THEME,
     fontFamily: '"JetBrains Mono", "DejaVu Sans Mono", "Menlo", "Consolas", monospace',
     // OSC 8 hyperlinks (`ls --hyperlink`, compilers' error links): the same rule as plain URLs.
     linkHandler: { activate: (_event, uri) => openWebLink(uri), allowNonHttpProtocols: false },

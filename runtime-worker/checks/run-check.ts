@@ -66,9 +66,18 @@ function environmentFor(runner: ScriptRunner) {
 export function scriptCommand(runner: ScriptRunner, timeoutSeconds: number): string[] {
   const tool = (name: string) => (runner === "checker" ? `${CHECKER_TOOLS}/${name}` : name);
   return [
-    "/usr/bin/env", "-i", ...environmentFor(runner),
-    tool("timeout"), "--kill-after", `${GRACE_SECONDS}s`, `${timeoutSeconds}s`,
-    tool("bash"), "--noprofile", "--norc", "-c", readAndRun(runner === "checker" ? String(STUDENT_UID) : '"$(id -u)"'),
+    "/usr/bin/env",
+    "-i",
+    ...environmentFor(runner),
+    tool("timeout"),
+    "--kill-after",
+    `${GRACE_SECONDS}s`,
+    `${timeoutSeconds}s`,
+    tool("bash"),
+    "--noprofile",
+    "--norc",
+    "-c",
+    readAndRun(runner === "checker" ? String(STUDENT_UID) : '"$(id -u)"'),
   ];
 }
 
@@ -77,7 +86,10 @@ const PREPARE_TOOLS = `set -e; d=${CHECKER_TOOLS}; [ -x "$d/bash" ] && [ -x "$d/
 for tool in bash timeout; do cp "$(command -v "$tool")" "$d/.$tool.$$"; chmod 0711 "$d/.$tool.$$"; mv -f "$d/.$tool.$$" "$d/$tool"; done`;
 
 async function prepareCheckerTools(driver: RuntimeDriver, environmentId: string) {
-  const prepare = await driver.runScript(environmentId, ["/usr/bin/env", "-i", `PATH=${SYSTEM_PATH}`, "/bin/sh", "-c", PREPARE_TOOLS], { user: "0:0", input: "" });
+  const prepare = await driver.runScript(environmentId, ["/usr/bin/env", "-i", `PATH=${SYSTEM_PATH}`, "/bin/sh", "-c", PREPARE_TOOLS], {
+    user: "0:0",
+    input: "",
+  });
   let output = "";
   prepare.output.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-2000)));
   const exitCode = await prepare.exited();

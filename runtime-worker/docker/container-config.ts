@@ -107,7 +107,11 @@ export function containerCreateOptions(spec: EnvironmentSpec, workerId: string, 
 
 /** A warm-pool container: the same isolation, a fresh volume of its own, no owner yet. */
 export function pooledContainerOptions(
-  template: PoolTemplate, slotId: string, poolKey: string, workerId: string, runtime = configuredRuntime(),
+  template: PoolTemplate,
+  slotId: string,
+  poolKey: string,
+  workerId: string,
+  runtime = configuredRuntime(),
 ): Docker.ContainerCreateOptions {
   return isolatedContainer(template, runtime, {
     name: pooledContainerName(slotId),

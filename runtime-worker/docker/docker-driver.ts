@@ -9,9 +9,24 @@ import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } fr
 import { readHolderPreamble } from "../holder/holder-preamble";
 import { attachThroughRelay, NoHolderListening, RelayUnavailable } from "../holder/holder-relay";
 import {
-  ENVIRONMENT_PREFIX, LABEL_ENVIRONMENT, LABEL_HELD_SHELL, LABEL_MANAGED, LABEL_OWNER, LABEL_POLICY, LABEL_POOL, LABEL_WORKER, POLICY_VERSION, POOL_PREFIX,
-  containerCreateOptions, containerName, homeVolumeName, pooledContainerName, pooledContainerOptions, pooledVolumeName,
-  studentVolumes, volumeName,
+  ENVIRONMENT_PREFIX,
+  LABEL_ENVIRONMENT,
+  LABEL_HELD_SHELL,
+  LABEL_MANAGED,
+  LABEL_OWNER,
+  LABEL_POLICY,
+  LABEL_POOL,
+  LABEL_WORKER,
+  POLICY_VERSION,
+  POOL_PREFIX,
+  containerCreateOptions,
+  containerName,
+  homeVolumeName,
+  pooledContainerName,
+  pooledContainerOptions,
+  pooledVolumeName,
+  studentVolumes,
+  volumeName,
 } from "./container-config";
 
 /** Thrown with a message a student or instructor can act on. */
@@ -37,12 +52,10 @@ const outdated = (labels: Record<string, string> | undefined) => labels?.[LABEL_
  * first resize arrives.
  */
 const processGone = (error: unknown) =>
-  statusOf(error) === 404 || statusOf(error) === 409 ||
-  (statusOf(error) === 500 && /not running|stopped container/i.test(String((error as Error).message)));
+  statusOf(error) === 404 || statusOf(error) === 409 || (statusOf(error) === 500 && /not running|stopped container/i.test(String((error as Error).message)));
 
 /** Colours and UTF-8 whatever the image says (the browser renders both); the size for programs that read it at start. */
-const shellEnvironment = (size: TerminalSize) =>
-  [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"];
+const shellEnvironment = (size: TerminalSize) => [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"];
 
 /** An exec's exit code once its stream has ended (null when Docker no longer knows it). */
 async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<number | null> {
@@ -121,8 +134,8 @@ export class DockerDriver implements RuntimeDriver {
     if (this.directAttach && this.holder && info.State.Running && info.State.Pid > 0) {
       // The container's own command starts this shell: right after the start it may not listen yet.
       const startedAt = Date.parse(info.State.StartedAt);
-      const waitUntil = info.Config.Labels?.[LABEL_HELD_SHELL] === terminalId && Date.now() - startedAt < HELD_SHELL_GRACE_MS
-        ? startedAt + HELD_SHELL_GRACE_MS : 0;
+      const waitUntil =
+        info.Config.Labels?.[LABEL_HELD_SHELL] === terminalId && Date.now() - startedAt < HELD_SHELL_GRACE_MS ? startedAt + HELD_SHELL_GRACE_MS : 0;
       for (;;) {
         try {
           return await attachThroughRelay({ binary: this.holder.binary, containerPid: info.State.Pid, terminalId, size });
@@ -145,9 +158,20 @@ export class DockerDriver implements RuntimeDriver {
 
   /** Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it). */
   private async createStudentVolumes(spec: EnvironmentSpec, volume: string) {
-    await Promise.all(studentVolumes(spec, volume).map(({ name, diskBytes }) => this.createVolume(name, {
-      [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId, [LABEL_WORKER]: this.workerId,
-    }, diskBytes)));
+    await Promise.all(
+      studentVolumes(spec, volume).map(({ name, diskBytes }) =>
+        this.createVolume(
+          name,
+          {
+            [LABEL_MANAGED]: "true",
+            [LABEL_ENVIRONMENT]: spec.environmentId,
+            [LABEL_OWNER]: spec.ownerId,
+            [LABEL_WORKER]: this.workerId,
+          },
+          diskBytes,
+        ),
+      ),
+    );
   }
 
   async prepareVolumes(spec: EnvironmentSpec) {
@@ -236,7 +260,12 @@ export class DockerDriver implements RuntimeDriver {
 
   async runScript(environmentId: string, command: string[], options: { user?: string; input: string }): Promise<ScriptProcess> {
     const exec = await this.docker.getContainer(containerName(environmentId)).exec({
-      Cmd: command, User: options.user, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false,
+      Cmd: command,
+      User: options.user,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
     });
     const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
     const output = new PassThrough();
@@ -300,11 +329,17 @@ export class DockerDriver implements RuntimeDriver {
       all: true,
       filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`, LABEL_POOL] },
     });
-    return containers
-      .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
-      .filter(({ name }) => name.startsWith(POOL_PREFIX))
-      // An older policy's pooled container counts as not ready: the pool replaces it.
-      .map(({ name, container }) => ({ slotId: name.slice(POOL_PREFIX.length), poolKey: container.Labels[LABEL_POOL] ?? "", running: container.State === "running" && !outdated(container.Labels) }));
+    return (
+      containers
+        .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
+        .filter(({ name }) => name.startsWith(POOL_PREFIX))
+        // An older policy's pooled container counts as not ready: the pool replaces it.
+        .map(({ name, container }) => ({
+          slotId: name.slice(POOL_PREFIX.length),
+          poolKey: container.Labels[LABEL_POOL] ?? "",
+          running: container.State === "running" && !outdated(container.Labels),
+        }))
+    );
   }
 
   async assignPooled(slotId: string, environmentId: string) {
@@ -350,7 +385,7 @@ export class DockerDriver implements RuntimeDriver {
       .map(({ name, container }) => ({
         environmentId: name.slice(ENVIRONMENT_PREFIX.length),
         containerId: container.Id,
-        state: container.State === "running" ? "running" as const : "stopped" as const,
+        state: container.State === "running" ? ("running" as const) : ("stopped" as const),
         workerId: container.Labels[LABEL_WORKER] ?? this.workerId,
       }));
   }

@@ -90,7 +90,9 @@ export class SpareWorkspaces {
 
   private fill() {
     if (this.filling || this.closed) return;
-    this.filling = this.fillUntilFull().finally(() => { this.filling = null; });
+    this.filling = this.fillUntilFull().finally(() => {
+      this.filling = null;
+    });
   }
 
   /** One image at a time: the stock is for later, not a burst of its own beside a class's starts. */

@@ -83,9 +83,18 @@ export class WorkspaceVolumes {
     root = "/var/lib/shellroom/workspaces",
     options: { spares?: number; seedSizes?: number[]; onError?: (error: Error) => void } = {},
   ): Promise<WorkspaceVolumes> {
-    const supported = process.getuid?.() === 0 && existsSync("/dev/loop-control") && process.env.SHELLROOM_WORKSPACE_QUOTA !== "off"
-      && (await run("losetup", ["--version"]).then(() => true, () => false))
-      && (await run("mkfs.ext4", ["-V"]).then(() => true, () => false));
+    const supported =
+      process.getuid?.() === 0 &&
+      existsSync("/dev/loop-control") &&
+      process.env.SHELLROOM_WORKSPACE_QUOTA !== "off" &&
+      (await run("losetup", ["--version"]).then(
+        () => true,
+        () => false,
+      )) &&
+      (await run("mkfs.ext4", ["-V"]).then(
+        () => true,
+        () => false,
+      ));
     const base = await remappedRoot(docker);
     const owner = { uid: base.uid + STUDENT_UID, gid: base.gid + STUDENT_GID };
     const volumes = new WorkspaceVolumes(docker, root, supported ? "loop-ext4" : "none", owner);
@@ -96,10 +105,14 @@ export class WorkspaceVolumes {
       });
       await volumes.discardDeadSpares();
       if (options.spares) {
-        volumes.spares = new SpareWorkspaces({
-          make: (name, diskBytes) => volumes.formatAndMount(name, diskBytes),
-          discard: (name) => volumes.discardImage(name),
-        }, options.spares, options.onError);
+        volumes.spares = new SpareWorkspaces(
+          {
+            make: (name, diskBytes) => volumes.formatAndMount(name, diskBytes),
+            discard: (name) => volumes.discardImage(name),
+          },
+          options.spares,
+          options.onError,
+        );
         for (const size of options.seedSizes ?? []) volumes.spares.want(size);
       }
     }
@@ -254,7 +267,10 @@ export class WorkspaceVolumes {
   }
 
   private async isMounted(mountPoint: string) {
-    return run("mountpoint", ["-q", mountPoint]).then(() => true, () => false);
+    return run("mountpoint", ["-q", mountPoint]).then(
+      () => true,
+      () => false,
+    );
   }
 
   private imagePath(name: string) {

@@ -34,10 +34,7 @@ export function resizeFrame(cols: number, rows: number): Buffer {
   return frame(FRAME.RESIZE, payload);
 }
 
-export type HolderEvent =
-  | { kind: "hello"; offset: number; replayBytes: number }
-  | { kind: "output"; data: Buffer }
-  | { kind: "exit"; code: number };
+export type HolderEvent = { kind: "hello"; offset: number; replayBytes: number } | { kind: "output"; data: Buffer } | { kind: "exit"; code: number };
 
 export class HolderProtocolError extends Error {
   override name = "HolderProtocolError";

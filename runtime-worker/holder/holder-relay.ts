@@ -27,7 +27,10 @@ export class NoHolderListening extends Error {
 /** The relay did not reach a holder; `lasting` when it cannot run here at all (no nsenter, no right to enter namespaces). */
 export class RelayUnavailable extends Error {
   override name = "RelayUnavailable";
-  constructor(message: string, readonly lasting = false) {
+  constructor(
+    message: string,
+    readonly lasting = false,
+  ) {
     super(message);
   }
 }
@@ -50,22 +53,28 @@ export interface RelayTarget {
  * on `stream`, handed over paused.
  */
 export function attachThroughRelay(target: RelayTarget): Promise<ShellProcess> {
-  const child = spawn("nsenter", [
-    "--target", String(target.containerPid), "--net", "--setuid", NOBODY, "--setgid", NOBODY, "--",
-    target.binary, "relay", target.terminalId,
-  ], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(
+    "nsenter",
+    ["--target", String(target.containerPid), "--net", "--setuid", NOBODY, "--setgid", NOBODY, "--", target.binary, "relay", target.terminalId],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
   const decoder = new HolderFrameDecoder();
   let stderr = "";
   let exitCode: number | null = null;
   let replay: { offset: number; remaining: number; chunks: Buffer[] } | null = null;
 
   const stream = new Duplex({
-    read: () => { child.stdout.resume(); },
+    read: () => {
+      child.stdout.resume();
+    },
     write: (chunk: Buffer, _encoding, callback) => {
       if (!child.stdin.writable) return callback();
       child.stdin.write(inputFrames(chunk), () => callback());
     },
-    final: (callback) => { child.stdin.end(); callback(); },
+    final: (callback) => {
+      child.stdin.end();
+      callback();
+    },
     destroy: (error, callback) => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       callback(error);
@@ -74,14 +83,19 @@ export function attachThroughRelay(target: RelayTarget): Promise<ShellProcess> {
   stream.pause();
   // The pipe's end can race our own shutdown: the stream's close says what matters.
   child.stdin.on("error", () => undefined);
-  child.stderr.on("data", (chunk: Buffer) => { if (stderr.length < 2000) stderr += chunk.toString("utf8"); });
+  child.stderr.on("data", (chunk: Buffer) => {
+    if (stderr.length < 2000) stderr += chunk.toString("utf8");
+  });
 
   const closed = new Promise<number | null>((resolve) => child.once("close", () => resolve(exitCode)));
 
   return new Promise<ShellProcess>((resolve, reject) => {
     let settled = false;
     const fail = (error: Error) => {
-      if (settled) { stream.destroy(); return; }
+      if (settled) {
+        stream.destroy();
+        return;
+      }
       settled = true;
       clearTimeout(timer);
       child.kill("SIGTERM");
@@ -109,10 +123,11 @@ export function attachThroughRelay(target: RelayTarget): Promise<ShellProcess> {
         settled = true;
         clearTimeout(timer);
         const history = { offset: replay.offset, replay: Buffer.concat(replay.chunks) };
-        const resize = (size: TerminalSize) => new Promise<void>((done) => {
-          if (!child.stdin.writable) return done();
-          child.stdin.write(resizeFrame(size.cols, size.rows), () => done());
-        });
+        const resize = (size: TerminalSize) =>
+          new Promise<void>((done) => {
+            if (!child.stdin.writable) return done();
+            child.stdin.write(resizeFrame(size.cols, size.rows), () => done());
+          });
         void resize(target.size);
         resolve({ stream, history, resize, exited: () => closed });
       }
@@ -129,7 +144,8 @@ export function attachThroughRelay(target: RelayTarget): Promise<ShellProcess> {
     child.once("close", (code) => {
       if (!settled) {
         if (code === EXIT_NO_HOLDER) fail(new NoHolderListening(`no PTY holder listens for ${target.terminalId}`));
-        else fail(new RelayUnavailable(`the relay ended (${code ?? "signal"}) before the holder answered: ${stderr.trim().slice(0, 300)}`, LASTING.test(stderr)));
+        else
+          fail(new RelayUnavailable(`the relay ended (${code ?? "signal"}) before the holder answered: ${stderr.trim().slice(0, 300)}`, LASTING.test(stderr)));
         return;
       }
       stream.push(null);

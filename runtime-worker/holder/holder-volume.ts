@@ -24,7 +24,10 @@ const source = path.join(import.meta.dirname, "holder.c");
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 
 async function sourceHash() {
-  return createHash("sha256").update(await readFile(source)).digest("hex").slice(0, 12);
+  return createHash("sha256")
+    .update(await readFile(source))
+    .digest("hex")
+    .slice(0, 12);
 }
 
 export interface HolderBinary {

@@ -12,10 +12,7 @@ export const BASE_IMAGE = "shellroom/debian-base:bookworm";
 export const DEFAULT_IMAGE = "shellroom/default:1";
 
 /** Packages debootstrap puts into the rootfs, so no Dockerfile step needs the network. */
-const ROOTFS_PACKAGES = [
-  "bash", "python3", "git", "nano", "vim", "less", "procps", "iproute2",
-  "ca-certificates", "curl", "file", "tree", "bc", "man-db",
-];
+const ROOTFS_PACKAGES = ["bash", "python3", "git", "nano", "vim", "less", "procps", "iproute2", "ca-certificates", "curl", "file", "tree", "bc", "man-db"];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -47,10 +44,7 @@ async function importDebianRootfs(docker: Docker, log: Log): Promise<void> {
   const rootfs = await mkdtemp(path.join(tmpdir(), "shellroom-rootfs-"));
   try {
     log(`debootstrap bookworm (minbase + ${ROOTFS_PACKAGES.length} packages) into ${rootfs}; about a minute`);
-    await run("debootstrap", [
-      "--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`,
-      "bookworm", rootfs, "http://deb.debian.org/debian",
-    ], log);
+    await run("debootstrap", ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, "bookworm", rootfs, "http://deb.debian.org/debian"], log);
     log(`importing the rootfs as ${BASE_IMAGE}`);
     const [repo, tag] = BASE_IMAGE.split(":");
     // System tar: the rootfs holds device nodes (dev/console) that tar-fs cannot pack.
@@ -94,7 +88,8 @@ function run(command: string, args: string[], log: Log): Promise<void> {
     const relay = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-4000);
-      for (const line of text.split("\n")) if (/^I: (Retrieving|Validating|Extracting|Installing|Configuring) [a-z]/.test(line) === false && line.trim()) log(line.trim());
+      for (const line of text.split("\n"))
+        if (/^I: (Retrieving|Validating|Extracting|Installing|Configuring) [a-z]/.test(line) === false && line.trim()) log(line.trim());
     };
     child.stdout.on("data", relay);
     child.stderr.on("data", relay);

@@ -54,7 +54,10 @@ export interface BuildEgress {
 }
 
 export const egressNames = (key: string) => {
-  const safe = key.toLowerCase().replace(/[^a-z0-9_.-]/g, "-").slice(0, 40);
+  const safe = key
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, "-")
+    .slice(0, 40);
   return {
     network: `shellroom-build-egress-${safe}`,
     relay: `shellroom-build-relay-${safe}`,
@@ -96,20 +99,32 @@ export async function openBuildEgress(docker: Docker, key: string, rules: Mirror
 /** Removes the relay and the network (tests; an operator turning mirrors off). */
 export async function removeBuildEgress(docker: Docker, key: string) {
   const names = egressNames(key);
-  await docker.getContainer(names.relay).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(names.network).remove().catch(() => undefined);
+  await docker
+    .getContainer(names.relay)
+    .remove({ force: true })
+    .catch(() => undefined);
+  await docker
+    .getNetwork(names.network)
+    .remove()
+    .catch(() => undefined);
   await rm(names.socketDir, { recursive: true, force: true });
 }
 
 async function ensureNetwork(docker: Docker, names: ReturnType<typeof egressNames>) {
-  let info = await docker.getNetwork(names.network).inspect().catch(() => null) as Docker.NetworkInspectInfo | null;
+  let info = (await docker
+    .getNetwork(names.network)
+    .inspect()
+    .catch(() => null)) as Docker.NetworkInspectInfo | null;
   if (!info) {
     await docker.createNetwork({
-      Name: names.network, Driver: "bridge", Internal: true, CheckDuplicate: true,
+      Name: names.network,
+      Driver: "bridge",
+      Internal: true,
+      CheckDuplicate: true,
       Options: { "com.docker.network.bridge.inhibit_ipv4": "true", "com.docker.network.bridge.name": names.bridge },
       Labels: { "dev.shellroom.build-egress": "network" },
     });
-    info = await docker.getNetwork(names.network).inspect() as Docker.NetworkInspectInfo;
+    info = (await docker.getNetwork(names.network).inspect()) as Docker.NetworkInspectInfo;
   }
   // Never trust a network of that name that is not what we made.
   if (!info.Internal || info.Options?.["com.docker.network.bridge.inhibit_ipv4"] !== "true") {

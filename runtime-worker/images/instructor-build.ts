@@ -52,11 +52,22 @@ function egressFor(docker: Docker, workerId: string): Promise<BuildEgress> | nul
 export async function closeBuildEgresses() {
   const open = [...egresses.values()];
   egresses.clear();
-  await Promise.all(open.map((egress) => egress.then((opened) => opened.close(), () => undefined)));
+  await Promise.all(
+    open.map((egress) =>
+      egress.then(
+        (opened) => opened.close(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 export async function buildInstructorImage(
-  docker: Docker, dockerfile: string, tag: string, log: Log, options: { limits: BuildLimits; signal?: AbortSignal; workerId: string },
+  docker: Docker,
+  dockerfile: string,
+  tag: string,
+  log: Log,
+  options: { limits: BuildLimits; signal?: AbortSignal; workerId: string },
 ): Promise<void> {
   let needs;
   try {
@@ -84,24 +95,38 @@ export async function buildInstructorImage(
     const pack = tarStream.pack();
     pack.entry({ name: "Dockerfile" }, dockerfile);
     pack.finalize();
-    const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
-      t: tag, rm: true, forcerm: true, pull: false, version: "1",
-      // No network at all, or only the internal one where the mirror proxy is the sole peer.
-      networkmode: egress?.network ?? "none",
-      ...(egress ? { buildargs: JSON.stringify(egress.buildargs) } : {}),
-      memory: limits.memoryBytes, memswap: limits.memoryBytes, // memswap = memory: no swap on top
-      cpuperiod: CPU_PERIOD_US, cpuquota: Math.round((limits.nanoCpus / 1e9) * CPU_PERIOD_US),
-      ...(pids ? { cgroupparent: pids.parent } : {}),
-      abortSignal: signal,
-    } as Docker.ImageBuildOptions);
+    const stream = await docker.buildImage(
+      pack as unknown as NodeJS.ReadableStream,
+      {
+        t: tag,
+        rm: true,
+        forcerm: true,
+        pull: false,
+        version: "1",
+        // No network at all, or only the internal one where the mirror proxy is the sole peer.
+        networkmode: egress?.network ?? "none",
+        ...(egress ? { buildargs: JSON.stringify(egress.buildargs) } : {}),
+        memory: limits.memoryBytes,
+        memswap: limits.memoryBytes, // memswap = memory: no swap on top
+        cpuperiod: CPU_PERIOD_US,
+        cpuquota: Math.round((limits.nanoCpus / 1e9) * CPU_PERIOD_US),
+        ...(pids ? { cgroupparent: pids.parent } : {}),
+        abortSignal: signal,
+      } as Docker.ImageBuildOptions,
+    );
     await followProgress(docker, stream, log);
   } catch (error) {
     if (timeout.aborted) throw new BuildFailedError(`The build ran past its time limit (${describeMs(limits.timeoutMs)}) and was stopped.`);
-    if (options.signal?.aborted) throw new BuildFailedError(`The build was stopped: ${String(options.signal.reason instanceof Error ? options.signal.reason.message : options.signal.reason ?? "cancelled")}`);
+    if (options.signal?.aborted)
+      throw new BuildFailedError(
+        `The build was stopped: ${String(options.signal.reason instanceof Error ? options.signal.reason.message : (options.signal.reason ?? "cancelled"))}`,
+      );
     const message = (error as Error).message;
     // 137: SIGKILL, which in a build step is the memory limit's OOM kill.
     if (/returned a non-zero code: 137\b/.test(message)) {
-      throw new BuildFailedError(`${message} (killed: the step likely went over the build's memory limit of ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`);
+      throw new BuildFailedError(
+        `${message} (killed: the step likely went over the build's memory limit of ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`,
+      );
     }
     throw error;
   } finally {
@@ -115,7 +140,9 @@ async function requireLocalImage(docker: Docker, image: string) {
     info = await docker.getImage(image).inspect();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-    throw new BuildFailedError(`The base image "${image}" is not on this worker (nothing is pulled from registries). Build FROM ${DEFAULT_IMAGE} or another image built here.`);
+    throw new BuildFailedError(
+      `The base image "${image}" is not on this worker (nothing is pulled from registries). Build FROM ${DEFAULT_IMAGE} or another image built here.`,
+    );
   }
   // Triggers run in this build, unchecked: an image carrying them is refused as a base.
   if ((info.Config?.OnBuild ?? []).length > 0) {

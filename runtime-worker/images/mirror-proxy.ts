@@ -21,15 +21,22 @@ export interface MirrorRule {
 
 /** "deb.debian.org, *.pythonhosted.org, registry.npmjs.org:443" -> rules. */
 export function parseMirrors(list: string): MirrorRule[] {
-  return list.split(",").map((entry) => entry.trim().toLowerCase()).filter(Boolean).map((entry) => {
-    const match = /^(\*\.)?([a-z0-9.-]+|\[[0-9a-f:]+\])(?::(\d{1,5}))?$/.exec(entry);
-    if (!match) throw new Error(`SHELLROOM_BUILD_MIRRORS: "${entry}" is not a host, *.domain or host:port`);
-    return { host: `${match[1] ?? ""}${match[2]!.replace(/^\[|\]$/g, "")}`, ...(match[3] ? { port: Number(match[3]) } : {}) };
-  });
+  return list
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(\*\.)?([a-z0-9.-]+|\[[0-9a-f:]+\])(?::(\d{1,5}))?$/.exec(entry);
+      if (!match) throw new Error(`SHELLROOM_BUILD_MIRRORS: "${entry}" is not a host, *.domain or host:port`);
+      return { host: `${match[1] ?? ""}${match[2]!.replace(/^\[|\]$/g, "")}`, ...(match[3] ? { port: Number(match[3]) } : {}) };
+    });
 }
 
 function ruleFor(rules: MirrorRule[], host: string, port: number): MirrorRule | undefined {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   return rules.find((rule) => {
     if (rule.port ? rule.port !== port : port !== 80 && port !== 443) return false;
     return rule.host.startsWith("*.") ? name.endsWith(rule.host.slice(1)) : name === rule.host;
@@ -44,8 +51,16 @@ function isInternal(address: string): boolean {
     return lower === "::" || lower === "::1" || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || lower.startsWith("ff");
   }
   const [a, b] = address.split(".").map(Number) as [number, number];
-  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    a >= 224
+  );
 }
 
 /** The address to connect to for an allowed host, or why not. */
@@ -80,10 +95,13 @@ export function createMirrorProxy(rules: MirrorRule[], log: Logger): http.Server
     const headers = { ...req.headers };
     delete headers["proxy-connection"];
     delete headers["proxy-authorization"];
-    const upstream = http.request({ host: allowed.address, port, method: req.method, path: `${target.pathname}${target.search}`, headers, setHost: false }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: allowed.address, port, method: req.method, path: `${target.pathname}${target.search}`, headers, setHost: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on("error", (error) => {
       if (!res.headersSent) res.writeHead(502).end(`The mirror did not answer: ${error.message}\n`);
       else res.destroy();

@@ -62,8 +62,10 @@ export class WarmPool {
 
   /** Ready containers per pool (the heartbeat carries it: a class's preparation progress). */
   readiness(): PoolReadiness[] {
-    return [...this.ready].filter(([key, slots]) => slots.length > 0 || this.desired.has(key))
-      .map(([key, slots]) => ({ key, ready: slots.length })).slice(0, 200);
+    return [...this.ready]
+      .filter(([key, slots]) => slots.length > 0 || this.desired.has(key))
+      .map(([key, slots]) => ({ key, ready: slots.length }))
+      .slice(0, 200);
   }
 
   /** Resolves when every pool is at its size (tests and benchmarks wait on it). */
@@ -92,7 +94,10 @@ export class WarmPool {
     // so a refill never competes with a class burst for the engine all at once.
     for (const [key, slots] of this.ready) {
       const wanted = this.desired.get(key)?.size ?? 0;
-      await this.lanes(() => slots.length > wanted, () => this.driver.removePooled(slots.pop()!).catch(() => undefined));
+      await this.lanes(
+        () => slots.length > wanted,
+        () => this.driver.removePooled(slots.pop()!).catch(() => undefined),
+      );
     }
     for (const [key, { template, size }] of this.desired) {
       const slots = this.ready.get(key) ?? [];

@@ -61,9 +61,7 @@ export class InputBusyError extends Error {
 }
 
 type MirrorWork =
-  | { kind: "output"; bytes: Uint8Array }
-  | { kind: "resize"; size: TerminalSize }
-  | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
+  { kind: "output"; bytes: Uint8Array } | { kind: "resize"; size: TerminalSize } | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
 
 const scrollbackFor = (size: TerminalSize) => Math.max(0, Math.min(SCROLLBACK_LINES, Math.floor(MIRROR_CELLS / size.cols) - size.rows));
 
@@ -159,10 +157,12 @@ export class TerminalSession implements MirrorQueue {
     if (this.closed) return Promise.resolve();
     this.lastActivityAt = Date.now();
     if (this.writesInFlight++ === 0) this.writingSince = Date.now();
-    return new Promise((resolve) => this.shell.stream.write(data, () => {
-      this.writesInFlight -= 1;
-      resolve();
-    }));
+    return new Promise((resolve) =>
+      this.shell.stream.write(data, () => {
+        this.writesInFlight -= 1;
+        resolve();
+      }),
+    );
   }
 
   /**

@@ -8,9 +8,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import proxyAddr from "proxy-addr";
 
-export type MetricsDecision =
-  | { allowed: true }
-  | { allowed: false; status: 401 | 403; message: string; headers?: Record<string, string> };
+export type MetricsDecision = { allowed: true } | { allowed: false; status: 401 | 403; message: string; headers?: Record<string, string> };
 
 const isLoopback = proxyAddr.compile("loopback");
 const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip"] as const;
@@ -25,7 +23,9 @@ export function metricsAccess(token: string | undefined): (req: IncomingMessage)
       const sent = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
       if (sent && timingSafeEqual(digest(sent), expected)) return { allowed: true };
       return {
-        allowed: false, status: 401, message: "metrics need the bearer token (SHELLROOM_METRICS_TOKEN)\n",
+        allowed: false,
+        status: 401,
+        message: "metrics need the bearer token (SHELLROOM_METRICS_TOKEN)\n",
         headers: { "www-authenticate": 'Bearer realm="metrics"' },
       };
     };

@@ -88,15 +88,14 @@ export class MemoryRateLimiter implements RateLimiter {
 type RedisClient = ReturnType<typeof createClient>;
 
 export class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly redis: RedisClient, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+  ) {}
 
   async hit(rule: RateLimitRule, key: string): Promise<RateLimitResult> {
     const id = `${this.prefix}:rate:${rule.name}:${key}`;
-    const [count, ttl] = (await this.redis.multi()
-      .incr(id)
-      .pExpire(id, rule.windowMs, "NX")
-      .pTTL(id)
-      .exec()) as unknown as [number, number, number];
+    const [count, ttl] = (await this.redis.multi().incr(id).pExpire(id, rule.windowMs, "NX").pTTL(id).exec()) as unknown as [number, number, number];
     return { allowed: Number(count) <= rule.limit, retryAfterMs: Math.max(0, Number(ttl)) };
   }
 

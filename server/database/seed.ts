@@ -30,7 +30,11 @@ Files you create in \`~/workspace\` stay there when you come back tomorrow.
 const STEPS = [
   { title: "Say hello", body: "Type `echo hello` and press Enter. The shell prints what you give it.", hint: "Mind the space after echo." },
   { title: "Where am I?", body: "Run `pwd` to print your working directory, then `ls -la` to list what is in it." },
-  { title: "Make a file", body: "Create a file with `echo 'my first file' > notes.txt`, then read it back with `cat notes.txt`.", checkScript: 'test -s ~/workspace/notes.txt || { echo "~/workspace/notes.txt is missing or empty."; exit 1; }' },
+  {
+    title: "Make a file",
+    body: "Create a file with `echo 'my first file' > notes.txt`, then read it back with `cat notes.txt`.",
+    checkScript: 'test -s ~/workspace/notes.txt || { echo "~/workspace/notes.txt is missing or empty."; exit 1; }',
+  },
 ];
 
 export async function seedDemoData(db: Database) {
@@ -38,17 +42,21 @@ export async function seedDemoData(db: Database) {
   for (const login of DEMO_LOGINS) {
     // By id first: an email changed since does not make a second demo account. By email
     // for databases seeded before demo users had fixed ids.
-    const existing = await db.user.findUnique({ where: { id: login.id } }) ?? await db.user.findUnique({ where: { email: login.email } });
-    const user = existing ?? await db.user.create({
-      data: { id: login.id, email: login.email, displayName: login.displayName, role: login.role, passwordHash: await hashPassword(login.password) },
-    });
+    const existing = (await db.user.findUnique({ where: { id: login.id } })) ?? (await db.user.findUnique({ where: { email: login.email } }));
+    const user =
+      existing ??
+      (await db.user.create({
+        data: { id: login.id, email: login.email, displayName: login.displayName, role: login.role, passwordHash: await hashPassword(login.password) },
+      }));
     users.set(login.role, user.id);
   }
 
   const course = await db.course.upsert({
     where: { slug: DEMO_COURSE_SLUG },
     create: {
-      slug: DEMO_COURSE_SLUG, title: "Intro to the Unix shell", joinCode: DEMO_JOIN_CODE,
+      slug: DEMO_COURSE_SLUG,
+      title: "Intro to the Unix shell",
+      joinCode: DEMO_JOIN_CODE,
       description: "Find your way around a Linux shell: files, pipes and processes.",
     },
     update: {},
@@ -61,13 +69,20 @@ export async function seedDemoData(db: Database) {
   const lab = await db.lab.upsert({
     where: { courseId_slug: { courseId: course.id, slug: DEMO_LAB_SLUG } },
     create: {
-      courseId: course.id, templateId: template.id, slug: DEMO_LAB_SLUG, title: "First steps in the shell",
-      instructions: LAB_INSTRUCTIONS, published: true,
+      courseId: course.id,
+      templateId: template.id,
+      slug: DEMO_LAB_SLUG,
+      title: "First steps in the shell",
+      instructions: LAB_INSTRUCTIONS,
+      published: true,
       steps: { create: STEPS.map((step, position) => ({ ...step, position })) },
     },
     update: {},
   });
-  const roles = [["INSTRUCTOR", "INSTRUCTOR"], ["STUDENT", "STUDENT"]] as const;
+  const roles = [
+    ["INSTRUCTOR", "INSTRUCTOR"],
+    ["STUDENT", "STUDENT"],
+  ] as const;
   for (const [globalRole, courseRole] of roles) {
     const userId = users.get(globalRole)!;
     await db.courseMember.upsert({

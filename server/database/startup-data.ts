@@ -10,14 +10,16 @@ import { DEMO_JOIN_CODE, DEMO_LOGINS, seedDemoData } from "./seed";
 
 export class KnownCredentialsError extends Error {
   constructor(readonly problems: string[]) {
-    super([
-      "Refusing to start in production while known credentials would let anyone in:",
-      ...problems.map((problem) => `  - ${problem}`),
-      "Fix: `npm run admin -- retire-demo` removes the demo passwords and turns the demo join link off;",
-      "then `npm run admin -- set-password --email <email>` gives an account a password of its own,",
-      "and `npm run admin -- create-admin --email <email>` creates an administrator.",
-      "To run the demo on purpose, set SHELLROOM_DEMO=1.",
-    ].join("\n"));
+    super(
+      [
+        "Refusing to start in production while known credentials would let anyone in:",
+        ...problems.map((problem) => `  - ${problem}`),
+        "Fix: `npm run admin -- retire-demo` removes the demo passwords and turns the demo join link off;",
+        "then `npm run admin -- set-password --email <email>` gives an account a password of its own,",
+        "and `npm run admin -- create-admin --email <email>` creates an administrator.",
+        "To run the demo on purpose, set SHELLROOM_DEMO=1.",
+      ].join("\n"),
+    );
     this.name = "KnownCredentialsError";
   }
 }

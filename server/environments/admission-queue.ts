@@ -122,7 +122,9 @@ export class AdmissionQueue {
 
   /** Pumps when a place frees and on the timer, until `stop`. */
   start() {
-    this.unsubscribe ??= this.lifecycle.onChange((change) => { if (freesPlace(change)) void this.pump(); });
+    this.unsubscribe ??= this.lifecycle.onChange((change) => {
+      if (freesPlace(change)) void this.pump();
+    });
     this.timer ??= setInterval(() => void this.pump(), this.options.pumpIntervalMs);
     this.timer.unref();
   }
@@ -148,7 +150,8 @@ export class AdmissionQueue {
   async enqueue(environment: { id: string; state: EnvironmentState }): Promise<boolean> {
     const now = new Date();
     const change = await this.lifecycle.transition(environment.id, environment.state, {
-      to: "QUEUED", data: { queuedAt: now, queueSeenAt: now, error: null, startClaimedAt: null },
+      to: "QUEUED",
+      data: { queuedAt: now, queueSeenAt: now, error: null, startClaimedAt: null },
     });
     if (change) this.log.info({ environmentId: environment.id }, "start queued: no room now");
     return change !== null;
@@ -180,7 +183,9 @@ export class AdmissionQueue {
   /** Takes a queued environment out of the queue (its student left, or staff); false when it was admitted meanwhile. */
   async leave(environmentId: string, reason: StopReason): Promise<boolean> {
     const change = await this.lifecycle.transition(environmentId, "QUEUED", {
-      to: "STOPPED", reason, data: { queuedAt: null, queueSeenAt: null },
+      to: "STOPPED",
+      reason,
+      data: { queuedAt: null, queueSeenAt: null },
     });
     if (change) this.log.info({ environmentId, reason }, "left the admission queue");
     return change !== null;
@@ -211,13 +216,16 @@ export class AdmissionQueue {
   /** A pass under the advisory lock; another replica's pass under way makes this one a no-op. */
   private async lockedPass() {
     // The timer's usual case, cheaply (the state index): nobody waits, no lock is taken.
-    if (await this.db.environment.count({ where: { state: "QUEUED" } }) === 0) return;
-    await this.db.$transaction(async (tx) => {
-      const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(${PUMP_LOCK_KEY}::bigint) AS locked`;
-      if (!lock?.locked) return;
-      await this.dropAbandoned(new Date());
-      await this.admit();
-    }, { maxWait: 10_000, timeout: 60_000 });
+    if ((await this.db.environment.count({ where: { state: "QUEUED" } })) === 0) return;
+    await this.db.$transaction(
+      async (tx) => {
+        const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(${PUMP_LOCK_KEY}::bigint) AS locked`;
+        if (!lock?.locked) return;
+        await this.dropAbandoned(new Date());
+        await this.admit();
+      },
+      { maxWait: 10_000, timeout: 60_000 },
+    );
   }
 
   /** Entries whose page stopped asking for their place leave the queue (the page was closed). */
@@ -259,7 +267,9 @@ export class AdmissionQueue {
       let workerId: string;
       try {
         workerId = await this.directory.pick({
-          reservationBytes: entry.template.memoryReservationMb * 1024 * 1024, environmentId: entry.id, workerId: entry.workerId ?? undefined,
+          reservationBytes: entry.template.memoryReservationMb * 1024 * 1024,
+          environmentId: entry.id,
+          workerId: entry.workerId ?? undefined,
         });
       } catch (error) {
         if (!(error instanceof PlacementRefusedError)) throw error;
@@ -270,13 +280,15 @@ export class AdmissionQueue {
         return;
       }
       const claimed = await this.lifecycle.transition(entry.id, "QUEUED", {
-        to: "STARTING", data: { workerId, error: null, startClaimedAt: new Date(), queuedAt: null, queueSeenAt: null },
+        to: "STARTING",
+        data: { workerId, error: null, startClaimedAt: new Date(), queuedAt: null, queueSeenAt: null },
       });
       if (!claimed) continue; // it left the queue meanwhile
       this.log.info({ environmentId: entry.id, workerId }, "admitted from the queue");
       // Not awaited: placement counts it as STARTING already, and the next entry need not wait for this start.
-      void this.hooks.sendStart(entry, workerId).catch((error: Error) =>
-        this.log.warn({ environmentId: entry.id, err: error.message }, "admitted start failed"));
+      void this.hooks
+        .sendStart(entry, workerId)
+        .catch((error: Error) => this.log.warn({ environmentId: entry.id, err: error.message }, "admitted start failed"));
     }
   }
 }

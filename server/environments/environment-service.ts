@@ -4,9 +4,7 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import {
-  ServerToWorker, type CheckReply, type EnvironmentSpec, type StartEnvironmentReply, type WorkerReply,
-} from "../../protocol/worker-messages";
+import { ServerToWorker, type CheckReply, type EnvironmentSpec, type StartEnvironmentReply, type WorkerReply } from "../../protocol/worker-messages";
 import type { EnvironmentNotice } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
@@ -32,11 +30,11 @@ export type Notify = (notice: EnvironmentNotice) => void;
 
 /** A start's outcome: running, or waiting in the admission queue at a place (admission-queue.ts). */
 export type EnvironmentSummary =
-  | { environmentId: string; state: "RUNNING" }
-  | { environmentId: string; state: "QUEUED"; position: number; estimateSeconds: number | null };
+  { environmentId: string; state: "RUNNING" } | { environmentId: string; state: "QUEUED"; position: number; estimateSeconds: number | null };
 
 /** What a student whose workspace's worker is offline reads (a direct start, or a queued resume). */
-const WORKSPACE_OFFLINE = "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
+const WORKSPACE_OFFLINE =
+  "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
 
 export class EnvironmentService {
   /** Starts placement refused for want of room wait here; the server admits them in order. */
@@ -52,11 +50,20 @@ export class EnvironmentService {
     readonly lifecycle = new EnvironmentLifecycle(db, log),
     queueOptions: AdmissionQueueOptions = DEFAULT_ADMISSION_QUEUE,
   ) {
-    this.queue = new AdmissionQueue(db, directory, lifecycle, {
-      // The one start path: a start the pump admitted is sent exactly as a direct one.
-      sendStart: (entry, workerId) => this.sendStart(entry.template, { ...entry, workerId }, false, log.child({ environmentId: entry.id, userId: entry.userId })),
-      workspaceOffline: (environmentId, from) => this.lifecycle.transition(environmentId, from, { to: "INTERRUPTED", data: { error: WORKSPACE_OFFLINE, queuedAt: null, queueSeenAt: null } }),
-    }, log, queueOptions);
+    this.queue = new AdmissionQueue(
+      db,
+      directory,
+      lifecycle,
+      {
+        // The one start path: a start the pump admitted is sent exactly as a direct one.
+        sendStart: (entry, workerId) =>
+          this.sendStart(entry.template, { ...entry, workerId }, false, log.child({ environmentId: entry.id, userId: entry.userId })),
+        workspaceOffline: (environmentId, from) =>
+          this.lifecycle.transition(environmentId, from, { to: "INTERRUPTED", data: { error: WORKSPACE_OFFLINE, queuedAt: null, queueSeenAt: null } }),
+      },
+      log,
+      queueOptions,
+    );
   }
 
   async startForLab(request: { userId: string; labId: string }): Promise<EnvironmentSummary> {
@@ -114,7 +121,7 @@ export class EnvironmentService {
       const wasRunning = environment.state === "RUNNING" && workerId !== null;
       // A stale claim's environment (its server died mid-start) is not queued: STARTING does not go back to QUEUED.
       const mayQueue = !wasRunning && environment.state !== "STARTING";
-      if (mayQueue && await this.queue.anyoneWaiting()) {
+      if (mayQueue && (await this.queue.anyoneWaiting())) {
         await this.joinQueue(environment);
         continue;
       }
@@ -206,9 +213,10 @@ export class EnvironmentService {
     try {
       reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
     } catch (error) {
-      const message = error instanceof WorkerUnavailableError
-        ? "The machine that holds your workspace is not reachable right now. Try again in a minute."
-        : "Your environment could not be started.";
+      const message =
+        error instanceof WorkerUnavailableError
+          ? "The machine that holds your workspace is not reachable right now. Try again in a minute."
+          : "Your environment could not be started.";
       await this.fail(environment.id, message);
       log.warn({ workerId, err: (error as Error).message }, "start failed: worker unavailable");
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message });
@@ -222,9 +230,13 @@ export class EnvironmentService {
     if (!wasRunning) this.queue.starts.record((performance.now() - began) / 1000);
     const now = new Date();
     // A page reload finds it running: the lifetime clock keeps going.
-    const lifetime = wasRunning ? {} : {
-      startedAt: now, expiresAt: new Date(now.getTime() + template.maxLifetimeMinutes * MINUTE_MS), warnedAt: null,
-    };
+    const lifetime = wasRunning
+      ? {}
+      : {
+          startedAt: now,
+          expiresAt: new Date(now.getTime() + template.maxLifetimeMinutes * MINUTE_MS),
+          warnedAt: null,
+        };
     const running = await this.moveOrRefuse(environment.id, {
       to: "RUNNING",
       data: { containerId: reply.containerId, volumeName: reply.volumeName, lastActivityAt: now, startClaimedAt: null, ...lifetime },
@@ -246,8 +258,12 @@ export class EnvironmentService {
   /** Runs a step's check script in the student's own container. */
   async runCheck(userId: string, labId: string, check: { script: string; timeoutSeconds: number }) {
     const environment = await this.runningEnvironment(userId, labId);
-    const reply = await this.request<CheckReply>(environment.workerId, ServerToWorker.runCheck,
-      { environmentId: environment.id, script: check.script, timeoutSeconds: check.timeoutSeconds }, (check.timeoutSeconds + 15) * 1000);
+    const reply = await this.request<CheckReply>(
+      environment.workerId,
+      ServerToWorker.runCheck,
+      { environmentId: environment.id, script: check.script, timeoutSeconds: check.timeoutSeconds },
+      (check.timeoutSeconds + 15) * 1000,
+    );
     if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The check could not run: ${reply.error}` });
     await this.db.environment.update({ where: { id: environment.id }, data: { lastActivityAt: new Date() } });
     return reply;
@@ -275,8 +291,12 @@ export class EnvironmentService {
     // Told first, so viewers read why before their shell ends.
     if (notice) this.notify({ environmentId, kind: "stopped", message: notice });
     if (environment.workerId && environment.state !== "DELETED") {
-      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
-        { environmentId, removeVolume: false, volumeName: environment.volumeName }, 30_000);
+      const reply = await this.request(
+        environment.workerId,
+        ServerToWorker.removeEnvironment,
+        { environmentId, removeVolume: false, volumeName: environment.volumeName },
+        30_000,
+      );
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be stopped: ${reply.error}` });
     }
     await this.moveOrRefuse(environmentId, { to: "STOPPED", reason, data: { containerId: null, stoppedAt: new Date() } });
@@ -303,8 +323,12 @@ export class EnvironmentService {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
     if (!environment || environment.state === "DELETED") return { state: "DELETED" as const };
     if (environment.workerId) {
-      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
-        { environmentId: environment.id, removeVolume: true, volumeName: environment.volumeName }, 30_000);
+      const reply = await this.request(
+        environment.workerId,
+        ServerToWorker.removeEnvironment,
+        { environmentId: environment.id, removeVolume: true, volumeName: environment.volumeName },
+        30_000,
+      );
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The environment could not be deleted: ${reply.error}` });
     }
     // The row goes too: the next start is a brand-new environment (and may use the warm pool).
@@ -317,9 +341,17 @@ export class EnvironmentService {
   async reset(userId: string, labId: string, wipeWorkspace: boolean) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });
     if (environment?.workerId) {
-      this.notify({ environmentId: environment.id, kind: "info", message: wipeWorkspace ? "Resetting with an empty workspace…" : "Resetting: a fresh container with your files…" });
-      const reply = await this.request(environment.workerId, ServerToWorker.removeEnvironment,
-        { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName }, 30_000);
+      this.notify({
+        environmentId: environment.id,
+        kind: "info",
+        message: wipeWorkspace ? "Resetting with an empty workspace…" : "Resetting: a fresh container with your files…",
+      });
+      const reply = await this.request(
+        environment.workerId,
+        ServerToWorker.removeEnvironment,
+        { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName },
+        30_000,
+      );
       if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Your environment could not be reset: ${reply.error}` });
       await this.moveOrRefuse(environment.id, {
         to: "STOPPED",
@@ -335,7 +367,10 @@ export class EnvironmentService {
       return await this.workers.request<R>(workerId, event, payload, timeoutMs);
     } catch (error) {
       if (error instanceof WorkerUnavailableError) {
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The machine running your environment is not reachable right now. Try again in a minute." });
+        throw new TRPCError({
+          code: "SERVICE_UNAVAILABLE",
+          message: "The machine running your environment is not reachable right now. Try again in a minute.",
+        });
       }
       throw error;
     }

@@ -93,7 +93,8 @@ export class LifecycleSweeper {
       for (const environment of onWorker) {
         // Still on this worker and in the state read: one moved meanwhile (or by another sweep) is left alone.
         const change = await this.environments.lifecycle.transition(environment.id, environment.state, {
-          to: "INTERRUPTED", reason: "WORKER_LOST",
+          to: "INTERRUPTED",
+          reason: "WORKER_LOST",
           data: { error: "The machine running this environment stopped answering." },
           also: { workerId: id },
         });
@@ -111,8 +112,12 @@ export class LifecycleSweeper {
     for (const environment of running) {
       const idleMs = now.getTime() - environment.lastActivityAt!.getTime();
       if (idleMs < environment.template.idleTimeoutMinutes * MINUTE_MS) continue;
-      await this.environments.stopById(environment.id, "IDLE",
-        `Stopped after ${environment.template.idleTimeoutMinutes} minutes without activity. Your files are kept: press Start again to continue.`)
+      await this.environments
+        .stopById(
+          environment.id,
+          "IDLE",
+          `Stopped after ${environment.template.idleTimeoutMinutes} minutes without activity. Your files are kept: press Start again to continue.`,
+        )
         .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "idle stop failed"));
     }
   }
@@ -125,14 +130,18 @@ export class LifecycleSweeper {
     for (const environment of ending) {
       const leftMs = environment.expiresAt!.getTime() - now.getTime();
       if (leftMs <= 0) {
-        await this.environments.stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: press Start again to continue.")
+        await this.environments
+          .stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: press Start again to continue.")
           .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "lifetime stop failed"));
       } else if (!environment.warnedAt) {
         // Claimed before it is sent: of two sweeps at once, only the one that set warnedAt warns.
         const claimed = await this.db.environment.updateMany({ where: { id: environment.id, warnedAt: null }, data: { warnedAt: now } });
         if (claimed.count === 0) continue;
         const minutes = Math.max(1, Math.round(leftMs / MINUTE_MS));
-        this.environments.warn(environment.id, `This environment stops in ${minutes} minute${minutes === 1 ? "" : "s"} (its time limit). Your files in ~/workspace are kept.`);
+        this.environments.warn(
+          environment.id,
+          `This environment stops in ${minutes} minute${minutes === 1 ? "" : "s"} (its time limit). Your files in ~/workspace are kept.`,
+        );
       }
     }
   }

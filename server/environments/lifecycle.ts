@@ -18,10 +18,21 @@ import type { Database } from "../database/client";
 import type { EnvironmentState, Prisma } from "../../generated/prisma/client";
 
 export const ENVIRONMENT_STATES = [
-  "PENDING", "QUEUED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "INTERRUPTED", "FAILED", "DELETED",
+  "PENDING",
+  "QUEUED",
+  "STARTING",
+  "RUNNING",
+  "STOPPING",
+  "STOPPED",
+  "INTERRUPTED",
+  "FAILED",
+  "DELETED",
 ] as const satisfies readonly EnvironmentState[];
 // Fails to compile when the Prisma enum gains a state this module does not know.
-const everyStateKnown: Record<EnvironmentState, true> = Object.fromEntries(ENVIRONMENT_STATES.map((state) => [state, true])) as Record<(typeof ENVIRONMENT_STATES)[number], true>;
+const everyStateKnown: Record<EnvironmentState, true> = Object.fromEntries(ENVIRONMENT_STATES.map((state) => [state, true])) as Record<
+  (typeof ENVIRONMENT_STATES)[number],
+  true
+>;
 void everyStateKnown;
 
 /**
@@ -69,7 +80,12 @@ const REASONS_FROM: Partial<Record<StopReason, readonly EnvironmentState[]>> = {
 export type LifecycleErrorCode = "ILLEGAL_TRANSITION" | "ILLEGAL_STOP_REASON" | "CONTENDED";
 
 export class LifecycleError extends Error {
-  constructor(readonly code: LifecycleErrorCode, message: string, readonly from?: EnvironmentState, readonly to?: EnvironmentState) {
+  constructor(
+    readonly code: LifecycleErrorCode,
+    message: string,
+    readonly from?: EnvironmentState,
+    readonly to?: EnvironmentState,
+  ) {
     super(message);
     this.name = "LifecycleError";
   }
@@ -141,7 +157,10 @@ const MOVE_ATTEMPTS = 5;
 export class EnvironmentLifecycle {
   private readonly listeners = new Set<ChangeListener>();
 
-  constructor(private readonly db: Database, private readonly log?: Logger) {}
+  constructor(
+    private readonly db: Database,
+    private readonly log?: Logger,
+  ) {}
 
   /** Subscribes to every transition this process makes; returns the unsubscribe. */
   onChange(listener: ChangeListener): () => void {
@@ -180,8 +199,9 @@ export class EnvironmentLifecycle {
   private emit(change: EnvironmentChange) {
     for (const listener of this.listeners) {
       // A subscriber's failure is its own: the transition is already made.
-      void Promise.resolve().then(() => listener(change)).catch((error: Error) =>
-        this.log?.error({ environmentId: change.environmentId, err: error.message }, "environment change listener failed"));
+      void Promise.resolve()
+        .then(() => listener(change))
+        .catch((error: Error) => this.log?.error({ environmentId: change.environmentId, err: error.message }, "environment change listener failed"));
     }
   }
 }

@@ -16,7 +16,13 @@ const MAX_WORKER_PARTS = 256;
 type Snapshot = Extract<OpenTerminalReply, { ok: true }>;
 
 /** The whole screen of a worker's snapshot reply, fetching its further pieces. */
-export async function wholeScreen(workers: WorkerLink, workerId: string, ref: { environmentId: string; terminalId: string }, reply: Snapshot, timeoutMs: number): Promise<string> {
+export async function wholeScreen(
+  workers: WorkerLink,
+  workerId: string,
+  ref: { environmentId: string; terminalId: string },
+  reply: Snapshot,
+  timeoutMs: number,
+): Promise<string> {
   const parts = reply.parts ?? 1;
   if (!reply.snapshotId || parts <= 1) return reply.screen;
   if (parts > MAX_WORKER_PARTS) throw new Error(`a snapshot of ${parts} pieces is past the limit`);

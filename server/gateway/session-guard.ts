@@ -52,7 +52,10 @@ export function guardSessions(terminals: Namespace, db: Database, log: Logger, r
         for (const socket of bySession.get(sessionId) ?? []) {
           const role = roles.get(sessionId);
           if (role !== undefined && role === (socket.data as GuardedSocketData).user?.role) continue;
-          log.info({ socketId: socket.id, sessionId: sessionId.slice(0, 8), reason: role === undefined ? "session ended" : "role changed" }, "ending a socket whose rights changed");
+          log.info(
+            { socketId: socket.id, sessionId: sessionId.slice(0, 8), reason: role === undefined ? "session ended" : "role changed" },
+            "ending a socket whose rights changed",
+          );
           socket.disconnect(true);
         }
       }
@@ -63,7 +66,9 @@ export function guardSessions(terminals: Namespace, db: Database, log: Logger, r
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    recheck().catch((error: Error) => log.error({ err: error.message }, "session recheck failed")).finally(() => (running = false));
+    recheck()
+      .catch((error: Error) => log.error({ err: error.message }, "session recheck failed"))
+      .finally(() => (running = false));
   }, recheckMs);
   timer.unref();
 

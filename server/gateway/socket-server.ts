@@ -39,7 +39,10 @@ const closeBoth = (io: Server, workerIo: Server) => Promise.all([closeServer(wor
  * with a valid credential can send the link's large messages.
  */
 export async function createSocketServer(
-  httpServer: HttpServer, redisUrl: string | undefined, log: Logger, redisKeyPrefix = "shellroom",
+  httpServer: HttpServer,
+  redisUrl: string | undefined,
+  log: Logger,
+  redisKeyPrefix = "shellroom",
   allowWorker: (request: IncomingMessage) => boolean = () => true,
 ): Promise<SocketServer> {
   const shared = {
@@ -57,7 +60,14 @@ export async function createSocketServer(
     maxHttpBufferSize: WORKER_MESSAGE_LIMIT,
     allowRequest: (request, callback) => callback(null, allowWorker(request)),
   });
-  if (!redisUrl) return { io, workerIo, close: async () => { await closeBoth(io, workerIo); } };
+  if (!redisUrl)
+    return {
+      io,
+      workerIo,
+      close: async () => {
+        await closeBoth(io, workerIo);
+      },
+    };
 
   const publisher = createClient({ url: redisUrl });
   const subscriber = publisher.duplicate();

@@ -8,12 +8,31 @@ import type { Namespace, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Logger } from "../../common/logger";
 import {
-  AttachRequest, BrowserAck, BrowserInput, BrowserResize, BrowserToServer, CloseTerminalRequest, ControlRequest, JoinRoomRequest, ServerToBrowser,
-  type AttachReply, type BrowserError, type BrowserReply, type ControlChange, type TerminalErrorCode,
+  AttachRequest,
+  BrowserAck,
+  BrowserInput,
+  BrowserResize,
+  BrowserToServer,
+  CloseTerminalRequest,
+  ControlRequest,
+  JoinRoomRequest,
+  ServerToBrowser,
+  type AttachReply,
+  type BrowserError,
+  type BrowserReply,
+  type ControlChange,
+  type TerminalErrorCode,
 } from "../../protocol/browser-messages";
 import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply, type TerminalInputReply } from "../../protocol/worker-messages";
 import {
-  canCloseTerminal, canResize, canTakeKeyboard, canTypeIn, canWatchStudents, environmentAccess, loadCourseRole, type EnvironmentAccess,
+  canCloseTerminal,
+  canResize,
+  canTakeKeyboard,
+  canTypeIn,
+  canWatchStudents,
+  environmentAccess,
+  loadCourseRole,
+  type EnvironmentAccess,
 } from "../auth/access";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
@@ -81,7 +100,12 @@ export function attachTerminalGateway(options: {
   terminals.use(async (socket, next) => {
     if (!originAllowed(socket.request.headers, options.publicUrl)) return next(new Error("cross-origin connection refused"));
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
-    const auth = token ? await validateSessionToken(db, token).catch((error: Error) => { log.error({ err: error.message }, "session lookup failed"); return null; }) : null;
+    const auth = token
+      ? await validateSessionToken(db, token).catch((error: Error) => {
+          log.error({ err: error.message }, "session lookup failed");
+          return null;
+        })
+      : null;
     if (!auth) return next(new Error("sign in to open a terminal"));
     const data: TerminalSocketData = { user: auth.user, sessionId: auth.session.id, attached: new Map(), controlling: new Set() };
     socket.data = data;
@@ -93,7 +117,9 @@ export function attachTerminalGateway(options: {
     const environment = await db.environment.findUnique({
       where: { id: environmentId },
       select: {
-        userId: true, workerId: true, state: true,
+        userId: true,
+        workerId: true,
+        state: true,
         lab: { select: { courseId: true, course: { select: { members: { where: { userId: user.id }, select: { role: true } } } } } },
       },
     });
@@ -104,7 +130,11 @@ export function attachTerminalGateway(options: {
 
   /** Who holds an environment's keyboard besides its owner (on any replica). */
   async function controllerOf(environmentId: string): Promise<string | null> {
-    const sockets = await terminals.in(controlRoom(environmentId)).timeout(2000).fetchSockets().catch(() => []);
+    const sockets = await terminals
+      .in(controlRoom(environmentId))
+      .timeout(2000)
+      .fetchSockets()
+      .catch(() => []);
     const names = sockets.map((socket) => (socket.data as TerminalSocketData).user.displayName);
     return names[0] ?? null;
   }
@@ -119,7 +149,8 @@ export function attachTerminalGateway(options: {
     void socket.join([sessionRoom(data.sessionId), userRoom(data.user.id)]);
     // Every course the user belongs to: broadcasts reach them, and presence counts them.
     // The recent broadcasts come first, so a student who just arrived has not missed them.
-    void db.courseMember.findMany({ where: { userId: data.user.id }, select: { courseId: true } })
+    void db.courseMember
+      .findMany({ where: { userId: data.user.id }, select: { courseId: true } })
       .then(async (memberships) => {
         const courseIds = memberships.map(({ courseId }) => courseId);
         await socket.join(courseIds.map(courseRoom));
@@ -130,7 +161,12 @@ export function attachTerminalGateway(options: {
     const flow = new BrowserFlow(socket, async (environmentId, terminalId) => {
       const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
       if (!attachment) return null;
-      const reply = await workers.request<OpenTerminalReply>(attachment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, SNAPSHOT_TIMEOUT_MS);
+      const reply = await workers.request<OpenTerminalReply>(
+        attachment.workerId,
+        ServerToWorker.snapshotTerminal,
+        { environmentId, terminalId },
+        SNAPSHOT_TIMEOUT_MS,
+      );
       if (!reply.ok) return null;
       const screen = await wholeScreen(workers, attachment.workerId, { environmentId, terminalId }, reply, SNAPSHOT_TIMEOUT_MS);
       return { screen: attachment.mode === "owner" ? screen : filterForViewer(screen), offset: reply.offset };
@@ -148,11 +184,16 @@ export function attachTerminalGateway(options: {
     function parse<S extends z.ZodType>(event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null {
       const parsed = schema.safeParse(payload);
       if (parsed.success) return parsed.data;
-      refuse(event, `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`, ack, "invalid_request");
+      refuse(
+        event,
+        `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`,
+        ack,
+        "invalid_request",
+      );
       return null;
     }
 
-    const replyTo = <R>(ack: unknown) => (typeof ack === "function" ? ack as (reply: R) => void : () => undefined);
+    const replyTo = <R>(ack: unknown) => (typeof ack === "function" ? (ack as (reply: R) => void) : () => undefined);
 
     socket.on(BrowserToServer.attach, async (payload: unknown, ack?: unknown) => {
       const request = parse(BrowserToServer.attach, AttachRequest, payload, ack);
@@ -165,7 +206,13 @@ export function attachTerminalGateway(options: {
         // Someone else's environment and a made-up id get the same answer.
         if (!environment) {
           socketLog.warn({ environmentId: request.environmentId }, "refused attach to an environment the user may not see");
-          void audit.recordBounded({ action: "environment.access_refused", actorId: data.user.id, subjectType: "Environment", subjectId: request.environmentId, ip: socket.handshake.address });
+          void audit.recordBounded({
+            action: "environment.access_refused",
+            actorId: data.user.id,
+            subjectType: "Environment",
+            subjectId: request.environmentId,
+            ip: socket.handshake.address,
+          });
           return reply({ ok: false, error: "You cannot open this terminal." });
         }
         if (environment.state !== "RUNNING" || !environment.workerId) {
@@ -179,23 +226,42 @@ export function attachTerminalGateway(options: {
         await socket.join([room, environmentRoom(environmentId), courseRoom(environment.courseId)]);
         // The owner's attach opens the shell and sets its size; a viewer only looks.
         const opened = owner
-          ? await workers.request<OpenTerminalReply>(environment.workerId, ServerToWorker.openTerminal, { environmentId, terminalId, cols, rows }, OPEN_TERMINAL_TIMEOUT_MS)
-          : await workers.request<OpenTerminalReply>(environment.workerId, ServerToWorker.snapshotTerminal, { environmentId, terminalId }, OPEN_TERMINAL_TIMEOUT_MS);
+          ? await workers.request<OpenTerminalReply>(
+              environment.workerId,
+              ServerToWorker.openTerminal,
+              { environmentId, terminalId, cols, rows },
+              OPEN_TERMINAL_TIMEOUT_MS,
+            )
+          : await workers.request<OpenTerminalReply>(
+              environment.workerId,
+              ServerToWorker.snapshotTerminal,
+              { environmentId, terminalId },
+              OPEN_TERMINAL_TIMEOUT_MS,
+            );
         if (!opened.ok) {
           await socket.leave(room);
           if (owner) return reply({ ok: false, error: opened.error });
           // The student may have closed this tab and kept others: name them, so the viewer can watch one.
           const listed = await workers.request<ListTerminalsReply>(environment.workerId, ServerToWorker.listTerminals, { environmentId }, SNAPSHOT_TIMEOUT_MS);
           const terminals = listed.ok ? listed.terminalIds : [];
-          return reply(terminals.length > 0
-            ? { ok: false, error: "This terminal is not open; the student has others.", terminals }
-            : { ok: false, error: "The student has no terminal open here right now." });
+          return reply(
+            terminals.length > 0
+              ? { ok: false, error: "This terminal is not open; the student has others.", terminals }
+              : { ok: false, error: "The student has no terminal open here right now." },
+          );
         }
         const screen = await wholeScreen(workers, environment.workerId, { environmentId, terminalId }, opened, SNAPSHOT_TIMEOUT_MS);
         data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode, courseId: environment.courseId });
         flow.start(environmentId, terminalId, opened.offset);
         if (!owner) {
-          void audit.record({ action: "environment.staff_access", actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: environment.courseId, ip: socket.handshake.address });
+          void audit.record({
+            action: "environment.staff_access",
+            actorId: data.user.id,
+            subjectType: "Environment",
+            subjectId: environmentId,
+            courseId: environment.courseId,
+            ip: socket.handshake.address,
+          });
         }
         const controller = data.controlling.has(environmentId) ? data.user.displayName : await controllerOf(environmentId);
         reply({
@@ -208,9 +274,10 @@ export function attachTerminalGateway(options: {
           controller,
         });
       } catch (error) {
-        const message = error instanceof WorkerUnavailableError
-          ? "The machine running this environment is not reachable. Reload in a moment."
-          : "The terminal could not be opened.";
+        const message =
+          error instanceof WorkerUnavailableError
+            ? "The machine running this environment is not reachable. Reload in a moment."
+            : "The terminal could not be opened.";
         socketLog.error({ environmentId: request.environmentId, err: (error as Error).message }, "attach failed");
         reply({ ok: false, error: message });
       }
@@ -234,7 +301,8 @@ export function attachTerminalGateway(options: {
       if (refusal === "input_busy") return refuse(BrowserToServer.input, "The shell has not taken your earlier input yet.", ack, refusal);
       if (refusal) return refuse(BrowserToServer.input, "Too much input at once: wait a moment.", ack, refusal);
       // The worker answers once the shell's stream took the input: that moves the window.
-      workers.requestDirect<TerminalInputReply>(rights.workerId, ServerToWorker.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
+      workers
+        .requestDirect<TerminalInputReply>(rights.workerId, ServerToWorker.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
         .then((taken) => {
           if (taken.ok) return replyTo<BrowserReply>(ack)({ ok: true });
           refuse(BrowserToServer.input, taken.error, ack, taken.code === "input_busy" ? "input_busy" : undefined);
@@ -260,7 +328,8 @@ export function attachTerminalGateway(options: {
       const ack = BrowserAck.safeParse(payload);
       // Acks are frequent and answer-less: a bad one is dropped without a reply.
       if (!ack.success) return;
-      void flow.acked(ack.data.environmentId, ack.data.terminalId, ack.data.offset)
+      void flow
+        .acked(ack.data.environmentId, ack.data.terminalId, ack.data.offset)
         .catch((error: Error) => socketLog.warn({ err: error.message }, "repaint failed"));
     });
 
@@ -273,7 +342,12 @@ export function attachTerminalGateway(options: {
       if (!access || !canCloseTerminal(access.mode)) return reply({ ok: false, error: "Only the terminal's owner can close it." });
       if (!access.workerId || access.state !== "RUNNING") return reply({ ok: false, error: "This environment is not running." });
       try {
-        const closed = await workers.request(access.workerId, ServerToWorker.closeTerminal, { environmentId: request.environmentId, terminalId: request.terminalId }, SNAPSHOT_TIMEOUT_MS);
+        const closed = await workers.request(
+          access.workerId,
+          ServerToWorker.closeTerminal,
+          { environmentId: request.environmentId, terminalId: request.terminalId },
+          SNAPSHOT_TIMEOUT_MS,
+        );
         data.attached.delete(attachmentKey(request.environmentId, request.terminalId));
         flow.stop(request.environmentId, request.terminalId);
         reply(closed.ok ? { ok: true } : { ok: false, error: closed.error });
@@ -303,7 +377,11 @@ export function attachTerminalGateway(options: {
       }
       await audit.record({
         action: take ? "environment.keyboard_taken" : "environment.keyboard_released",
-        actorId: data.user.id, subjectType: "Environment", subjectId: environmentId, courseId: access.courseId, ip: socket.handshake.address,
+        actorId: data.user.id,
+        subjectType: "Environment",
+        subjectId: environmentId,
+        courseId: access.courseId,
+        ip: socket.handshake.address,
       });
       reply({ ok: true });
     });

@@ -35,7 +35,8 @@ function localDelivery(terminals: Namespace) {
     const local = terminals.local;
     if (message.kind === "exit") {
       filters.delete(key);
-      local.to([terminalRoom(environmentId, terminalId), watcherRoom(environmentId, terminalId)])
+      local
+        .to([terminalRoom(environmentId, terminalId), watcherRoom(environmentId, terminalId)])
         .emit(ServerToBrowser.exit, { environmentId, terminalId, exitCode: message.exitCode });
       return;
     }
@@ -43,10 +44,14 @@ function localDelivery(terminals: Namespace) {
     if (!filter) filters.set(key, (filter = new ViewerEscapeFilter()));
     const lagging = laggingRoom(environmentId, terminalId);
     const { data, offset } = message;
-    local.to(terminalRoom(environmentId, terminalId)).except(lagging)
+    local
+      .to(terminalRoom(environmentId, terminalId))
+      .except(lagging)
       .emit(ServerToBrowser.output, { environmentId, terminalId, data, offset } satisfies BrowserOutput);
     // Viewers get the same bytes at the same offsets, minus what could act on their browser.
-    local.to(watcherRoom(environmentId, terminalId)).except(lagging)
+    local
+      .to(watcherRoom(environmentId, terminalId))
+      .except(lagging)
       .emit(ServerToBrowser.output, { environmentId, terminalId, data: filter.push(data), offset } satisfies BrowserOutput);
   };
 }
@@ -86,15 +91,19 @@ export async function redisOutputBus(terminals: Namespace, redis: RedisClient, p
   const subscriber = redis.duplicate();
   subscriber.on("error", (error: Error) => log.error({ err: error.message }, "redis terminal-output subscriber error"));
   await subscriber.connect();
-  await subscriber.subscribe(channel, (frame: Buffer) => {
-    try {
-      const decoded = decode(frame);
-      // This replica delivered its own messages when it published them.
-      if (decoded && decoded.origin !== replicaId) deliver(decoded.message);
-    } catch (error) {
-      log.error({ err: (error as Error).message }, "dropped a malformed terminal-output frame");
-    }
-  }, true);
+  await subscriber.subscribe(
+    channel,
+    (frame: Buffer) => {
+      try {
+        const decoded = decode(frame);
+        // This replica delivered its own messages when it published them.
+        if (decoded && decoded.origin !== replicaId) deliver(decoded.message);
+      } catch (error) {
+        log.error({ err: (error as Error).message }, "dropped a malformed terminal-output frame");
+      }
+    },
+    true,
+  );
   return {
     publish: async (message) => {
       deliver(message);

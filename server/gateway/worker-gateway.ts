@@ -8,7 +8,15 @@ import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import {
-  BuildLogLine, Heartbeat, TerminalExit, TerminalOutput, TerminalTabs, WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake, WorkerToServer,
+  BuildLogLine,
+  Heartbeat,
+  TerminalExit,
+  TerminalOutput,
+  TerminalTabs,
+  WORKER_ID_HEADER,
+  WORKER_TOKEN_HEADER,
+  WorkerHandshake,
+  WorkerToServer,
 } from "../../protocol/worker-messages";
 import { ServerToBrowser, type TerminalTabs as BrowserTabs } from "../../protocol/browser-messages";
 import type { Database } from "../database/client";
@@ -27,7 +35,9 @@ export const WorkerRefusal = {
 } as const;
 
 /** What the handshake middleware leaves on an admitted worker's socket. */
-interface WorkerSocketData { worker: WorkerHandshake }
+interface WorkerSocketData {
+  worker: WorkerHandshake;
+}
 
 const refusal = (code: string, message: string) => Object.assign(new Error(message), { data: { code } });
 
@@ -38,8 +48,12 @@ const refusal = (code: string, message: string) => Object.assign(new Error(messa
 export function workerRequestAllowed(secret: string, request: IncomingMessage): boolean {
   const workerId = request.headers[WORKER_ID_HEADER];
   const token = request.headers[WORKER_TOKEN_HEADER];
-  return typeof workerId === "string" && typeof token === "string" && WorkerHandshake.shape.workerId.safeParse(workerId).success
-    && workerTokenValid(secret, workerId, token);
+  return (
+    typeof workerId === "string" &&
+    typeof token === "string" &&
+    WorkerHandshake.shape.workerId.safeParse(workerId).success &&
+    workerTokenValid(secret, workerId, token)
+  );
 }
 
 export function attachWorkerGateway(options: {
@@ -64,8 +78,11 @@ export function attachWorkerGateway(options: {
 
   workers.use(async (socket, next) => {
     const handshake = WorkerHandshake.safeParse(socket.handshake.auth);
-    if (!handshake.success || !workerTokenValid(options.workerSecret, handshake.data.workerId, handshake.data.token)
-      || socket.handshake.headers[WORKER_ID_HEADER] !== handshake.data.workerId) {
+    if (
+      !handshake.success ||
+      !workerTokenValid(options.workerSecret, handshake.data.workerId, handshake.data.token) ||
+      socket.handshake.headers[WORKER_ID_HEADER] !== handshake.data.workerId
+    ) {
       log.warn({ address: socket.handshake.address, workerId: handshake.data?.workerId }, "refused a worker: its token is not this worker id's");
       return next(refusal(WorkerRefusal.badCredential, "invalid worker token for this worker id"));
     }
@@ -110,7 +127,8 @@ export function attachWorkerGateway(options: {
       await registered.catch(() => undefined);
       const stillConnected = (await workers.in(workerRoom(worker.workerId)).fetchSockets()).length > 0;
       if (!stillConnected) {
-        await db.worker.update({ where: { id: worker.workerId }, data: { status: "OFFLINE" } })
+        await db.worker
+          .update({ where: { id: worker.workerId }, data: { status: "OFFLINE" } })
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not mark worker offline"));
       }
     });
@@ -128,35 +146,42 @@ export function attachWorkerGateway(options: {
     socket.on(WorkerToServer.heartbeat, async (payload: unknown) => {
       const beat = Heartbeat.safeParse(payload);
       if (!beat.success) return;
-      await options.heartbeats.beat(worker.workerId, Date.now(), beat.data.memory, beat.data.pools)
+      await options.heartbeats
+        .beat(worker.workerId, Date.now(), beat.data.memory, beat.data.pools)
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
       // The record changes only when the worker's load does (not on every beat).
       const load = { runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals };
       if (load.runningEnvironments !== lastLoad.runningEnvironments || load.openTerminals !== lastLoad.openTerminals) {
         lastLoad = load;
-        await db.worker.update({ where: { id: worker.workerId }, data: { status: "ONLINE", ...load } })
+        await db.worker
+          .update({ where: { id: worker.workerId }, data: { status: "ONLINE", ...load } })
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record worker load"));
       }
       if (Object.keys(beat.data.usage).length > 0) {
-        await placed.only(beat.data.usage)
+        await placed
+          .only(beat.data.usage)
           .then((usage) => options.usage.record(usage))
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
       }
       // Terminal activity keeps environments from being culled as idle.
       for (const [environmentId, at] of Object.entries(beat.data.activity)) {
-        await db.environment.updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
+        await db.environment
+          .updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
           .catch((error: Error) => workerLog.error({ environmentId, err: error.message }, "could not record activity"));
       }
     });
 
     socket.on(WorkerToServer.terminalOutput, (payload: unknown, ack?: unknown) => {
-      const done = () => { if (typeof ack === "function") (ack as () => void)(); };
+      const done = () => {
+        if (typeof ack === "function") (ack as () => void)();
+      };
       const output = TerminalOutput.safeParse(payload);
       // Acknowledged even when malformed: the worker's window must not stall on it.
       if (!output.success) return done();
       // Acknowledged once handed over: the worker's window then bounds what is in flight.
       // (Chunks of one terminal wait on the same placement answer, so they keep their order.)
-      placed.environment(output.data.environmentId)
+      placed
+        .environment(output.data.environmentId)
         .then((ok) => (ok ? options.output.publish({ kind: "output", ...output.data }) : refused("terminal output", output.data.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay terminal output"))
         .finally(done);
@@ -165,7 +190,8 @@ export function attachWorkerGateway(options: {
     socket.on(WorkerToServer.terminalExit, (payload: unknown) => {
       const exit = TerminalExit.safeParse(payload);
       if (!exit.success) return;
-      void placed.environment(exit.data.environmentId)
+      void placed
+        .environment(exit.data.environmentId)
         .then((ok) => (ok ? options.output.publish({ kind: "exit", ...exit.data }) : refused("a terminal's exit", exit.data.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay a terminal's exit"));
     });
@@ -173,20 +199,27 @@ export function attachWorkerGateway(options: {
     socket.on(WorkerToServer.terminalTabs, (payload: unknown) => {
       const tabs = TerminalTabs.safeParse(payload);
       if (!tabs.success) return;
-      void placed.environment(tabs.data.environmentId).then((ok) => {
-        if (!ok) return refused("tabs", tabs.data.environmentId);
-        terminals.to(environmentRoom(tabs.data.environmentId))
-          .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
-      }).catch((error: Error) => workerLog.error({ err: error.message }, "could not relay tabs"));
+      void placed
+        .environment(tabs.data.environmentId)
+        .then((ok) => {
+          if (!ok) return refused("tabs", tabs.data.environmentId);
+          terminals
+            .to(environmentRoom(tabs.data.environmentId))
+            .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
+        })
+        .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay tabs"));
     });
 
     socket.on(WorkerToServer.buildLog, (payload: unknown) => {
       const entry = BuildLogLine.safeParse(payload);
       if (!entry.success) return;
-      void placed.build(entry.data.buildId).then((ok) => {
-        if (ok) options.onBuildLog(entry.data.buildId, entry.data.line);
-        else refused("a build log line", entry.data.buildId);
-      }).catch((error: Error) => workerLog.error({ err: error.message }, "could not record a build log line"));
+      void placed
+        .build(entry.data.buildId)
+        .then((ok) => {
+          if (ok) options.onBuildLog(entry.data.buildId, entry.data.line);
+          else refused("a build log line", entry.data.buildId);
+        })
+        .catch((error: Error) => workerLog.error({ err: error.message }, "could not record a build log line"));
     });
 
     /** Said once per environment (or build): a worker reporting for another's is misconfigured or hostile. */
@@ -195,7 +228,6 @@ export function attachWorkerGateway(options: {
       if (warned.size < 1000 && !warned.has(id)) workerLog.warn({ id, what }, "ignored a worker's report for something not placed on it");
       warned.add(id);
     }
-
   });
 
   /** Joins the worker's room and records it online, with a first heartbeat. */
@@ -203,9 +235,11 @@ export function attachWorkerGateway(options: {
     await socket.join(workerRoom(worker.workerId));
     // Two connections admitted at once on two replicas each saw the other not yet joined:
     // now both are in the room, and both keep the older one (the same answer on either side).
-    const older = (await workers.in(workerRoom(worker.workerId)).fetchSockets())
-      .some((other) => other.id !== socket.id && (other.handshake.issued < socket.handshake.issued
-        || (other.handshake.issued === socket.handshake.issued && other.id < socket.id)));
+    const older = (await workers.in(workerRoom(worker.workerId)).fetchSockets()).some(
+      (other) =>
+        other.id !== socket.id &&
+        (other.handshake.issued < socket.handshake.issued || (other.handshake.issued === socket.handshake.issued && other.id < socket.id)),
+    );
     if (older) throw new Error(`a worker with id ${worker.workerId} connected first elsewhere`);
     const record = {
       name: worker.name,

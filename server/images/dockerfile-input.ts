@@ -6,11 +6,14 @@
 import { z } from "zod";
 import { checkDockerfile, DockerfileRefusedError } from "../../protocol/dockerfile-policy";
 
-export const DockerfileInput = z.string().max(64 * 1024, "Keep the Dockerfile under 64 KiB").superRefine((text, context) => {
-  try {
-    checkDockerfile(text);
-  } catch (error) {
-    if (!(error instanceof DockerfileRefusedError)) throw error;
-    context.addIssue({ code: "custom", message: error.message, params: { line: error.line } });
-  }
-});
+export const DockerfileInput = z
+  .string()
+  .max(64 * 1024, "Keep the Dockerfile under 64 KiB")
+  .superRefine((text, context) => {
+    try {
+      checkDockerfile(text);
+    } catch (error) {
+      if (!(error instanceof DockerfileRefusedError)) throw error;
+      context.addIssue({ code: "custom", message: error.message, params: { line: error.line } });
+    }
+  });

@@ -73,7 +73,12 @@ export class ImageBuilds {
   }
 
   async start(input: { courseId: string; name: string; dockerfile: string; userId: string }) {
-    const slug = input.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "image";
+    const slug =
+      input.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .slice(0, 40) || "image";
     const tag = `shellroom/c-${input.courseId.toLowerCase()}-${slug}:${Date.now().toString(36)}`;
     const image = await this.db.image.create({
       data: { courseId: input.courseId, name: input.name, tag, dockerfile: input.dockerfile, createdById: input.userId },
@@ -125,10 +130,12 @@ export class ImageBuilds {
       const workerIds = await this.directory.liveIds();
       if (workerIds.length === 0) throw new Error("No worker is online to build the image. Try again when one is.");
       const request: BuildImageRequest = { buildId: imageId, tag, dockerfile, limits: this.limits };
-      const failures = await Promise.all(workerIds.map(async (workerId) => {
-        const error = await this.buildOn(workerId, request, signal);
-        return error && (workerIds.length > 1 ? `${workerId}: ${error}` : error);
-      }));
+      const failures = await Promise.all(
+        workerIds.map(async (workerId) => {
+          const error = await this.buildOn(workerId, request, signal);
+          return error && (workerIds.length > 1 ? `${workerId}: ${error}` : error);
+        }),
+      );
       await this.flush();
       const failed = failures.filter((failure): failure is string => Boolean(failure));
       if (failed.length > 0) throw new Error(failed.join("\n"));
@@ -156,15 +163,19 @@ export class ImageBuilds {
       if (signal.aborted) onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
       watch = setInterval(() => {
-        void this.db.worker.findUnique({ where: { id: workerId }, select: { status: true, connectedAt: true } }).then((worker) => {
-          // A reconnect is a new connection: the reply to this request cannot come on it.
-          if (!worker || worker.status !== "ONLINE" || worker.connectedAt > startedAt) {
-            resolve(`interrupted: worker ${workerId} disconnected during the build. Build it again.`);
-          }
-        }).catch(() => undefined);
+        void this.db.worker
+          .findUnique({ where: { id: workerId }, select: { status: true, connectedAt: true } })
+          .then((worker) => {
+            // A reconnect is a new connection: the reply to this request cannot come on it.
+            if (!worker || worker.status !== "ONLINE" || worker.connectedAt > startedAt) {
+              resolve(`interrupted: worker ${workerId} disconnected during the build. Build it again.`);
+            }
+          })
+          .catch(() => undefined);
       }, WORKER_WATCH_MS);
     });
-    const reply = this.workers.request<WorkerReply>(workerId, ServerToWorker.buildImage, request, this.deadlineMs)
+    const reply = this.workers
+      .request<WorkerReply>(workerId, ServerToWorker.buildImage, request, this.deadlineMs)
       .then((answer) => (answer.ok ? null : answer.error))
       .catch((error: Error) => `interrupted: ${error.message}`);
     try {
@@ -181,7 +192,8 @@ export class ImageBuilds {
   }
 
   private async fail(imageId: string, error: string) {
-    await this.db.image.updateMany({ where: { id: imageId, status: "BUILDING" }, data: { status: "FAILED", error, finishedAt: new Date() } })
+    await this.db.image
+      .updateMany({ where: { id: imageId, status: "BUILDING" }, data: { status: "FAILED", error, finishedAt: new Date() } })
       .catch((failure: Error) => this.log.error({ imageId, err: failure.message }, "could not record a failed build"));
   }
 
@@ -192,7 +204,9 @@ export class ImageBuilds {
         WHERE i."status" = 'BUILDING' AND i."createdAt" < $1
           AND NOT EXISTS (SELECT 1 FROM ${JOB_SCHEMA}.job j
                            WHERE j.name = $2 AND j.data->>'imageId' = i."id" AND j.state IN ('created', 'retry', 'active'))`,
-      new Date(Date.now() - ORPHAN_AFTER_MS), BUILD_QUEUE);
+      new Date(Date.now() - ORPHAN_AFTER_MS),
+      BUILD_QUEUE,
+    );
     for (const { id } of orphans) await this.fail(id, "interrupted: the build was lost when its server stopped. Build it again.");
     if (orphans.length > 0) this.log.warn({ count: orphans.length }, "builds left BUILDING marked failed");
   }
@@ -204,8 +218,9 @@ export class ImageBuilds {
     this.pending.clear();
     for (const [imageId, lines] of batches) {
       // Appended in SQL (no read-modify-write), keeping the newest LOG_LIMIT characters.
-      await this.db.$executeRaw`UPDATE "Image" SET "log" = right("log" || ${`${lines.join("\n")}\n`}, ${LOG_LIMIT}) WHERE "id" = ${imageId}`
-        .catch((error: Error) => this.log.error({ imageId, err: error.message }, "could not store build log"));
+      await this.db.$executeRaw`UPDATE "Image" SET "log" = right("log" || ${`${lines.join("\n")}\n`}, ${LOG_LIMIT}) WHERE "id" = ${imageId}`.catch(
+        (error: Error) => this.log.error({ imageId, err: error.message }, "could not store build log"),
+      );
     }
   }
 }

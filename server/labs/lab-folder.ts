@@ -29,18 +29,29 @@ const StepEntry = z.object({
   title: z.string().trim().min(Bounds.stepTitle.min).max(Bounds.stepTitle.max),
   body: z.string().regex(/^steps\/[\w.-]+\.md$/, "must name a file under steps/ ending in .md"),
   hint: z.string().max(Bounds.stepHint.max).optional(),
-  check: z.string().regex(/^checks\/[\w.-]+\.sh$/, "must name a file under checks/ ending in .sh").optional(),
+  check: z
+    .string()
+    .regex(/^checks\/[\w.-]+\.sh$/, "must name a file under checks/ ending in .sh")
+    .optional(),
   checkTimeoutSeconds: z.number().int().min(Bounds.checkTimeoutSeconds.min).max(Bounds.checkTimeoutSeconds.max).default(10),
 });
 
 const LabYaml = z.object({
   title: z.string().trim().min(Bounds.labTitle.min).max(Bounds.labTitle.max),
   published: z.boolean().default(false),
-  instructions: z.string().regex(/^[\w.-]+\.md$/, "must name a Markdown file at the top of the folder").default("instructions.md"),
+  instructions: z
+    .string()
+    .regex(/^[\w.-]+\.md$/, "must name a Markdown file at the top of the folder")
+    .default("instructions.md"),
   steps: z.array(StepEntry).max(Bounds.labSteps.max).default([]),
 });
 
-const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "step";
+const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40) || "step";
 
 export function labToFolder(lab: LabDraft): LabFolder {
   const files: LabFolder = { "instructions.md": lab.instructions };

@@ -16,7 +16,12 @@ export function csvCell(value: string): string {
 }
 
 export function progressCsv(stepTitles: string[], rows: ProgressRow[]): string {
-  const header = ["Student", "Email", ...stepTitles.flatMap((title, index) => [`Step ${index + 1}: ${title} (passed at)`, `Step ${index + 1} attempts`]), "Steps passed"];
+  const header = [
+    "Student",
+    "Email",
+    ...stepTitles.flatMap((title, index) => [`Step ${index + 1}: ${title} (passed at)`, `Step ${index + 1} attempts`]),
+    "Steps passed",
+  ];
   const lines = [header.map(csvCell).join(",")];
   for (const row of rows) {
     const cells = [row.displayName, row.email ?? ""];

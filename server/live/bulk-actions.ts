@@ -26,8 +26,7 @@ export type BulkTarget = { environmentId: string; name: string };
 const VERBS: Record<BulkKind, string> = { extend: "Extending", reset: "Resetting", stop: "Stopping", end: "Ending the workshop: stopping" };
 
 /** "Resetting 45 of 200" */
-export const describeProgress = (progress: BulkActionProgress) =>
-  `${VERBS[progress.kind]} ${progress.done + progress.failed.length} of ${progress.total}`;
+export const describeProgress = (progress: BulkActionProgress) => `${VERBS[progress.kind]} ${progress.done + progress.failed.length} of ${progress.total}`;
 
 /** Claims on a course's one running action, and the latest action's progress. */
 export interface BulkActionStore {
@@ -80,7 +79,10 @@ export class MemoryBulkActionStore implements BulkActionStore {
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 export class RedisBulkActionStore implements BulkActionStore {
-  constructor(private readonly redis: ReturnType<typeof createClient>, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: ReturnType<typeof createClient>,
+    private readonly prefix: string,
+  ) {}
 
   private claimKey = (courseId: string) => `${this.prefix}:bulk-claim:${courseId}`;
   private progressKey = (courseId: string) => `${this.prefix}:bulk-progress:${courseId}`;
@@ -93,7 +95,8 @@ export class RedisBulkActionStore implements BulkActionStore {
   }
 
   async save(progress: BulkActionProgress) {
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .set(this.progressKey(progress.courseId), JSON.stringify(progress), { expiration: { type: "PX", value: KEEP_MS } })
       .pExpire(this.claimKey(progress.courseId), CLAIM_MS)
       .exec();
@@ -105,7 +108,7 @@ export class RedisBulkActionStore implements BulkActionStore {
 
   async latest(courseId: string) {
     const value = await this.redis.get(this.progressKey(courseId));
-    return settled(value ? JSON.parse(value) as BulkActionProgress : null);
+    return settled(value ? (JSON.parse(value) as BulkActionProgress) : null);
   }
 }
 
@@ -127,14 +130,28 @@ export class BulkActions {
    * bounded number at a time, and `after` once all are done. Refused with CONFLICT while
    * another action runs in the course.
    */
-  async begin<T extends BulkTarget>(courseId: string, kind: BulkKind, options: {
-    prepare: () => Promise<T[]>;
-    act: (target: T) => Promise<unknown>;
-    after?: (progress: BulkActionProgress) => Promise<unknown>;
-  }): Promise<BulkActionProgress> {
+  async begin<T extends BulkTarget>(
+    courseId: string,
+    kind: BulkKind,
+    options: {
+      prepare: () => Promise<T[]>;
+      act: (target: T) => Promise<unknown>;
+      after?: (progress: BulkActionProgress) => Promise<unknown>;
+    },
+  ): Promise<BulkActionProgress> {
     const now = new Date().toISOString();
     const progress: BulkActionProgress = {
-      id: randomUUID(), courseId, kind, total: 0, done: 0, failed: [], inFlight: 0, finished: false, interrupted: false, startedAt: now, updatedAt: now,
+      id: randomUUID(),
+      courseId,
+      kind,
+      total: 0,
+      done: 0,
+      failed: [],
+      inFlight: 0,
+      finished: false,
+      interrupted: false,
+      startedAt: now,
+      updatedAt: now,
     };
     const running = await this.store.claim(progress);
     if (running) {
@@ -153,10 +170,14 @@ export class BulkActions {
     return { ...progress };
   }
 
-  private async run<T extends BulkTarget>(progress: BulkActionProgress, targets: T[], options: {
-    act: (target: T) => Promise<unknown>;
-    after?: (progress: BulkActionProgress) => Promise<unknown>;
-  }) {
+  private async run<T extends BulkTarget>(
+    progress: BulkActionProgress,
+    targets: T[],
+    options: {
+      act: (target: T) => Promise<unknown>;
+      after?: (progress: BulkActionProgress) => Promise<unknown>;
+    },
+  ) {
     const log = this.log.child({ courseId: progress.courseId, bulkActionId: progress.id, kind: progress.kind });
     log.info({ total: progress.total }, "bulk action started");
     const limit = pLimit(this.concurrency);
@@ -166,20 +187,24 @@ export class BulkActions {
       const snapshot = { ...progress, failed: [...progress.failed] };
       reports = reports.then(() => this.report(snapshot)).catch((error: Error) => log.error({ err: error.message }, "could not report progress"));
     };
-    await Promise.all(targets.map((target) => limit(async () => {
-      progress.inFlight += 1;
-      try {
-        await options.act(target);
-        progress.done += 1;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        progress.failed.push({ environmentId: target.environmentId, name: target.name, error: message.slice(0, 300) });
-        log.warn({ environmentId: target.environmentId, err: message }, "bulk action failed for one environment");
-      } finally {
-        progress.inFlight -= 1;
-        queueReport();
-      }
-    })));
+    await Promise.all(
+      targets.map((target) =>
+        limit(async () => {
+          progress.inFlight += 1;
+          try {
+            await options.act(target);
+            progress.done += 1;
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            progress.failed.push({ environmentId: target.environmentId, name: target.name, error: message.slice(0, 300) });
+            log.warn({ environmentId: target.environmentId, err: message }, "bulk action failed for one environment");
+          } finally {
+            progress.inFlight -= 1;
+            queueReport();
+          }
+        }),
+      ),
+    );
     await options.after?.(progress).catch((error: Error) => log.error({ err: error.message }, "bulk action's last step failed"));
     progress.finished = true;
     progress.updatedAt = new Date().toISOString();

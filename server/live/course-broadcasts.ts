@@ -13,8 +13,13 @@ const RECENT_BROADCAST_COUNT = 3;
 
 type StoredBroadcast = { id: string; courseId: string; fromName: string; message: string; createdAt: Date };
 
-const asMessage = (stored: StoredBroadcast): CourseBroadcast =>
-  ({ id: stored.id, courseId: stored.courseId, from: stored.fromName, message: stored.message, at: stored.createdAt.toISOString() });
+const asMessage = (stored: StoredBroadcast): CourseBroadcast => ({
+  id: stored.id,
+  courseId: stored.courseId,
+  from: stored.fromName,
+  message: stored.message,
+  at: stored.createdAt.toISOString(),
+});
 
 export async function storeBroadcast(db: Database, input: { courseId: string; authorId: string; fromName: string; message: string }): Promise<CourseBroadcast> {
   return asMessage(await db.broadcast.create({ data: input }));
@@ -24,12 +29,17 @@ export async function storeBroadcast(db: Database, input: { courseId: string; au
 export async function recentBroadcasts(db: Database, courseIds: string[], now = new Date()): Promise<CourseBroadcast[]> {
   if (courseIds.length === 0) return [];
   const since = new Date(now.getTime() - RECENT_BROADCAST_MS);
-  const perCourse = await Promise.all(courseIds.map((courseId) => db.broadcast.findMany({
-    where: { courseId, createdAt: { gte: since } },
-    orderBy: { createdAt: "desc" },
-    take: RECENT_BROADCAST_COUNT,
-  })));
-  return perCourse.flat()
+  const perCourse = await Promise.all(
+    courseIds.map((courseId) =>
+      db.broadcast.findMany({
+        where: { courseId, createdAt: { gte: since } },
+        orderBy: { createdAt: "desc" },
+        take: RECENT_BROADCAST_COUNT,
+      }),
+    ),
+  );
+  return perCourse
+    .flat()
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     .map(asMessage);
 }

@@ -33,7 +33,10 @@ export function liveRoomChannel(terminals: Namespace): LiveRoomChannel {
       terminals.to(courseRoom(message.courseId)).emit(ServerToBrowser.broadcast, message);
     },
     onlineUsers: async (courseId) => {
-      const sockets = await terminals.in(courseRoom(courseId)).timeout(PRESENCE_TIMEOUT_MS).fetchSockets()
+      const sockets = await terminals
+        .in(courseRoom(courseId))
+        .timeout(PRESENCE_TIMEOUT_MS)
+        .fetchSockets()
         .catch(() => terminals.local.in(courseRoom(courseId)).fetchSockets());
       return new Set(sockets.map((socket) => (socket.data as { user?: { id: string } }).user?.id).filter((id): id is string => Boolean(id)));
     },

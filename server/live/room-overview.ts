@@ -43,7 +43,10 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
   const course = await db.course.findUniqueOrThrow({
     where: { id: courseId },
     select: {
-      id: true, title: true, kind: true, endedAt: true,
+      id: true,
+      title: true,
+      kind: true,
+      endedAt: true,
       labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true, steps: { select: { id: true, checkScript: true } } } },
     },
   });
@@ -94,23 +97,31 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
       email: user.email,
       online: online.has(user.id),
       hand: hand ? { id: hand.id, note: hand.note, raisedAt: hand.createdAt } : null,
-      environment: environment ? {
-        id: environment.id,
-        labId: environment.labId,
-        labTitle: labsById.get(environment.labId)?.title ?? "",
-        state: environment.state,
-        stopReason: environment.stopReason,
-        startedAt: environment.startedAt,
-        lastActivityAt: environment.lastActivityAt,
-        expiresAt: environment.expiresAt,
-        usage: reading ? {
-          cpuPercent: reading.cpuPercent, memoryBytes: reading.memoryBytes, memoryLimitBytes: reading.memoryLimitBytes,
-          pids: reading.pids ?? 0, pidsLimit: reading.pidsLimit ?? 0, cpuLimitPercent: reading.cpuLimitPercent ?? 0,
-        } : null,
-        runaway: reading?.streak?.runaway ? { reason: reading.streak.reason, since: new Date(reading.streak.since) } : null,
-      } : null,
+      environment: environment
+        ? {
+            id: environment.id,
+            labId: environment.labId,
+            labTitle: labsById.get(environment.labId)?.title ?? "",
+            state: environment.state,
+            stopReason: environment.stopReason,
+            startedAt: environment.startedAt,
+            lastActivityAt: environment.lastActivityAt,
+            expiresAt: environment.expiresAt,
+            usage: reading
+              ? {
+                  cpuPercent: reading.cpuPercent,
+                  memoryBytes: reading.memoryBytes,
+                  memoryLimitBytes: reading.memoryLimitBytes,
+                  pids: reading.pids ?? 0,
+                  pidsLimit: reading.pidsLimit ?? 0,
+                  cpuLimitPercent: reading.cpuLimitPercent ?? 0,
+                }
+              : null,
+            runaway: reading?.streak?.runaway ? { reason: reading.streak.reason, since: new Date(reading.streak.since) } : null,
+          }
+        : null,
       progress: {
-        passed: lab ? passedCount.get(`${user.id}/${lab.id}`) ?? 0 : 0,
+        passed: lab ? (passedCount.get(`${user.id}/${lab.id}`) ?? 0) : 0,
         checks: lab ? lab.steps.filter((step) => step.checkScript).length : 0,
       },
     };
@@ -121,12 +132,26 @@ export async function roomOverview(db: Database, usage: UsageStore, online: Set<
     labs: course.labs.map(({ id, title, published }) => ({ id, title, published })),
     students,
     hands: hands.map((hand) => ({
-      id: hand.id, userId: hand.userId, name: hand.user.displayName, note: hand.note, raisedAt: hand.createdAt,
+      id: hand.id,
+      userId: hand.userId,
+      name: hand.user.displayName,
+      note: hand.note,
+      raisedAt: hand.createdAt,
       environmentId: environments.find((environment) => environment.userId === hand.userId && (!hand.labId || environment.labId === hand.labId))?.id ?? null,
     })),
-    queue: waiting.flatMap((entry, index) => labIds.includes(entry.labId) ? [{
-      environmentId: entry.id, userId: entry.userId, name: entry.user.displayName,
-      labTitle: labsById.get(entry.labId)?.title ?? "", position: index + 1, queuedAt: entry.queuedAt!,
-    }] : []),
+    queue: waiting.flatMap((entry, index) =>
+      labIds.includes(entry.labId)
+        ? [
+            {
+              environmentId: entry.id,
+              userId: entry.userId,
+              name: entry.user.displayName,
+              labTitle: labsById.get(entry.labId)?.title ?? "",
+              position: index + 1,
+              queuedAt: entry.queuedAt!,
+            },
+          ]
+        : [],
+    ),
   };
 }

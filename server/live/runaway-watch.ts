@@ -18,7 +18,7 @@ import type { LiveRoomChannel } from "./live-room-channel";
 /** Restarting a container is quick, but a host loaded by the runaway itself is slow. */
 const KILL_TIMEOUT_MS = 60_000;
 
-const what = (reason: RunawayReason) => reason === "pids" ? "its process limit (a fork bomb?)" : "its CPU limit";
+const what = (reason: RunawayReason) => (reason === "pids" ? "its process limit (a fork bomb?)" : "its CPU limit");
 function minutes(ms: number) {
   const count = Math.max(1, Math.round(ms / 60_000));
   return `${count} minute${count === 1 ? "" : "s"}`;
@@ -26,7 +26,8 @@ function minutes(ms: number) {
 
 export const runawayNotice = (reason: RunawayReason) =>
   `Your environment has been at ${what(reason)} for a while. Press Ctrl-C to end the program, or your instructor may end every process in it.`;
-export const KILLED_NOTICE = "Your instructor ended every process in your environment (it was running away). Your files are kept: press Enter in the terminal for a new shell.";
+export const KILLED_NOTICE =
+  "Your instructor ended every process in your environment (it was running away). Your files are kept: press Enter in the terminal for a new shell.";
 export const runawayStoppedNotice = (reason: RunawayReason, stopAfterMs: number) =>
   `Stopped: your environment stayed at ${what(reason)} for ${minutes(stopAfterMs)}. Your files are kept: press Start again to continue.`;
 
@@ -73,16 +74,30 @@ export class RunawayWatch implements UsageStore {
     this.deps.environments.warn(environment.id, KILLED_NOTICE);
     let reply: WorkerReply;
     try {
-      reply = await this.deps.workers.request<WorkerReply>(environment.workerId, ServerToWorker.killProcesses, { environmentId: environment.id }, KILL_TIMEOUT_MS);
+      reply = await this.deps.workers.request<WorkerReply>(
+        environment.workerId,
+        ServerToWorker.killProcesses,
+        { environmentId: environment.id },
+        KILL_TIMEOUT_MS,
+      );
     } catch (error) {
       if (error instanceof WorkerUnavailableError) {
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The machine running this environment is not reachable right now. Try again in a minute." });
+        throw new TRPCError({
+          code: "SERVICE_UNAVAILABLE",
+          message: "The machine running this environment is not reachable right now. Try again in a minute.",
+        });
       }
       throw error;
     }
     if (!reply.ok) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `The processes could not be ended: ${reply.error}` });
     await this.store.forget(environment.id);
-    await this.deps.audit.record({ action: "environment.processes_killed", actorId: input.actorId, courseId: input.courseId, subjectType: "environment", subjectId: environment.id });
+    await this.deps.audit.record({
+      action: "environment.processes_killed",
+      actorId: input.actorId,
+      courseId: input.courseId,
+      subjectType: "environment",
+      subjectId: environment.id,
+    });
     this.deps.log.info({ environmentId: environment.id, actorId: input.actorId }, "runaway: processes ended by staff");
     this.deps.live.changed(input.courseId);
     return { killed: true };

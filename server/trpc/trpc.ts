@@ -66,9 +66,16 @@ export type Context = Awaited<ReturnType<typeof createContext>>;
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     // Flattened for simple forms, plus every issue with its full path (e.g. steps.2.title).
-    const zodError = error.cause instanceof ZodError
-      ? { ...z.flattenError(error.cause), issues: error.cause.issues.map((issue) => ({ path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)), message: issue.message })) }
-      : null;
+    const zodError =
+      error.cause instanceof ZodError
+        ? {
+            ...z.flattenError(error.cause),
+            issues: error.cause.issues.map((issue) => ({
+              path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
+              message: issue.message,
+            })),
+          }
+        : null;
     // A refused placement says why as a code (no room, memory pressure, no live worker): pages decide on it.
     const placement = error.cause instanceof PlacementRefusedError ? error.cause.code : null;
     return { ...shape, data: { ...shape.data, zodError, placement, stack: undefined } };
@@ -118,14 +125,12 @@ export const instructorProcedure = protectedProcedure.use(({ ctx, next }) => {
 const NOT_ENROLLED = "No such course, or you are not a member of it.";
 
 /** A member of the course named by `courseId` (admins act as its instructors). */
-export const courseMemberProcedure = protectedProcedure
-  .input(z.object({ courseId: EntityId }))
-  .use(async ({ ctx, input, next }) => {
-    const courseRole = await loadCourseRole(ctx.db, ctx.auth.user, input.courseId);
-    // Not found and not a member look alike, so course ids cannot be probed.
-    if (!courseRole) throw new TRPCError({ code: "NOT_FOUND", message: NOT_ENROLLED });
-    return next({ ctx: { ...ctx, course: { id: input.courseId, role: courseRole } } });
-  });
+export const courseMemberProcedure = protectedProcedure.input(z.object({ courseId: EntityId })).use(async ({ ctx, input, next }) => {
+  const courseRole = await loadCourseRole(ctx.db, ctx.auth.user, input.courseId);
+  // Not found and not a member look alike, so course ids cannot be probed.
+  if (!courseRole) throw new TRPCError({ code: "NOT_FOUND", message: NOT_ENROLLED });
+  return next({ ctx: { ...ctx, course: { id: input.courseId, role: courseRole } } });
+});
 
 /** The course's instructors and assistants. */
 export const courseStaffProcedure = courseMemberProcedure.use(({ ctx, next }) => {
@@ -134,17 +139,15 @@ export const courseStaffProcedure = courseMemberProcedure.use(({ ctx, next }) =>
 });
 
 /** A member of the lab's course; students see only published labs. */
-export const labMemberProcedure = protectedProcedure
-  .input(z.object({ labId: EntityId }))
-  .use(async ({ ctx, input, next }) => {
-    const lab = await ctx.db.lab.findUnique({
-      where: { id: input.labId },
-      select: { id: true, courseId: true, published: true, course: { select: { members: { where: { userId: ctx.auth.user.id }, select: { role: true } } } } },
-    });
-    const membership = lab?.course.members[0];
-    const notFound = new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
-    // The lab exists, so its course does: an admin acts as its instructor.
-    const courseRole = lab ? courseRoleOf(ctx.auth.user, membership?.role, true) : null;
-    if (!lab || !courseRole || !canSeeLab(courseRole, lab)) throw notFound;
-    return next({ ctx: { ...ctx, lab: { id: lab.id, courseId: lab.courseId }, courseRole } });
+export const labMemberProcedure = protectedProcedure.input(z.object({ labId: EntityId })).use(async ({ ctx, input, next }) => {
+  const lab = await ctx.db.lab.findUnique({
+    where: { id: input.labId },
+    select: { id: true, courseId: true, published: true, course: { select: { members: { where: { userId: ctx.auth.user.id }, select: { role: true } } } } },
   });
+  const membership = lab?.course.members[0];
+  const notFound = new TRPCError({ code: "NOT_FOUND", message: "No such lab, or you are not enrolled in its course." });
+  // The lab exists, so its course does: an admin acts as its instructor.
+  const courseRole = lab ? courseRoleOf(ctx.auth.user, membership?.role, true) : null;
+  if (!lab || !courseRole || !canSeeLab(courseRole, lab)) throw notFound;
+  return next({ ctx: { ...ctx, lab: { id: lab.id, courseId: lab.courseId }, courseRole } });
+});

@@ -70,7 +70,11 @@ export function scheduledWindow(course: Pick<CourseToPrepare, "startsAt" | "ends
 }
 
 /** The window in force at `now`, if any: a manual preparation wins over the schedule. */
-export function activeWindow(course: Omit<CourseToPrepare, "shapes" | "rosterSize" | "expectedSeats" | "joinSeatLimit">, now: Date, leadMinutes: number): PreparationWindow | null {
+export function activeWindow(
+  course: Omit<CourseToPrepare, "shapes" | "rosterSize" | "expectedSeats" | "joinSeatLimit">,
+  now: Date,
+  leadMinutes: number,
+): PreparationWindow | null {
   if (course.endedAt) return null;
   if (course.prepareSeats !== null && course.prepareUntil && now < course.prepareUntil) {
     return { start: null, end: course.prepareUntil, source: "manual" };
@@ -132,7 +136,9 @@ export function planPools(input: PlanInput): Map<string, ConfigurePools["pools"]
   const shapes = [...input.shapes].sort((a, b) => (demand.get(b.key) ?? 0) - (demand.get(a.key) ?? 0) || a.key.localeCompare(b.key));
   for (const shape of shapes) {
     let wanted = demand.get(shape.key) ?? 0;
-    const rooms = new Map(input.workers.map((worker) => [worker.id, roomFor(left.get(worker.id)!, shape.reservationBytes, input.pooled?.get(worker.id)?.get(shape.key) ?? 0)]));
+    const rooms = new Map(
+      input.workers.map((worker) => [worker.id, roomFor(left.get(worker.id)!, shape.reservationBytes, input.pooled?.get(worker.id)?.get(shape.key) ?? 0)]),
+    );
     // One at a time to the worker with the most room left, as placement would place them.
     while (wanted > 0) {
       const [best] = [...rooms].filter(([, room]) => room > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -179,7 +185,13 @@ export interface PreparationStatus {
  * A course's progress: ready = its students already running, plus the pooled containers
  * ready for it (the scarcest of its template shapes: every lab must be servable), at most the seats.
  */
-export function preparationStatus(course: CourseToPrepare, now: Date, leadMinutes: number, pooledReady: Map<string, number>, runningStudents: number): PreparationStatus {
+export function preparationStatus(
+  course: CourseToPrepare,
+  now: Date,
+  leadMinutes: number,
+  pooledReady: Map<string, number>,
+  runningStudents: number,
+): PreparationStatus {
   const window = activeWindow(course, now, leadMinutes);
   const shown = window ?? (course.endedAt ? null : scheduledWindow(course, leadMinutes));
   const seats = window ? seatsAt(course, now, leadMinutes) : defaultSeats(course);
@@ -188,8 +200,12 @@ export function preparationStatus(course: CourseToPrepare, now: Date, leadMinute
   const ready = Math.min(seats, runningStudents + pooled);
   const preparing = Boolean(window) && seats > 0;
   return {
-    seats, ready, preparing,
-    windowStart: shown?.start ?? null, windowEnd: shown?.end ?? null, source: shown?.source ?? null,
+    seats,
+    ready,
+    preparing,
+    windowStart: shown?.start ?? null,
+    windowEnd: shown?.end ?? null,
+    source: shown?.source ?? null,
     startsAt: shown?.source === "schedule" ? course.startsAt : null,
     classReady: preparing && ready >= seats,
   };

@@ -12,8 +12,15 @@ import type { Prisma } from "../../generated/prisma/client";
 import type { Database } from "../database/client";
 import { containerShapeOf } from "../environments/template-spec";
 import {
-  MANUAL_PREPARATION_MINUTES, MAX_SCHEDULED_SESSION_MINUTES, planPools, preparationStatus, scheduledWindow,
-  type CourseToPrepare, type PoolShape, type PreparationStatus, type WorkerPoolRoom,
+  MANUAL_PREPARATION_MINUTES,
+  MAX_SCHEDULED_SESSION_MINUTES,
+  planPools,
+  preparationStatus,
+  scheduledWindow,
+  type CourseToPrepare,
+  type PoolShape,
+  type PreparationStatus,
+  type WorkerPoolRoom,
 } from "./class-preparation-plan";
 import { sendPoolConfiguration } from "./pool-config";
 import type { WorkerDirectory } from "./scheduler";
@@ -28,7 +35,14 @@ const NUDGE_DELAY_MS = 1000;
 const RESEND_MS = 60_000;
 
 const courseSelect = {
-  id: true, startsAt: true, endsAt: true, endedAt: true, prepareSeats: true, prepareUntil: true, expectedSeats: true, joinSeatLimit: true,
+  id: true,
+  startsAt: true,
+  endsAt: true,
+  endedAt: true,
+  prepareSeats: true,
+  prepareUntil: true,
+  expectedSeats: true,
+  joinSeatLimit: true,
   members: { where: { role: "STUDENT" }, select: { userId: true } },
   labs: { where: { published: true }, select: { template: true } },
 } satisfies Prisma.CourseSelect;
@@ -60,8 +74,15 @@ async function coursesToPrepare(db: Database, where: Prisma.CourseWhereInput): P
     const labShapes = row.labs.map((lab) => shapeOf(lab.template));
     shapes.push(...labShapes);
     return {
-      id: row.id, startsAt: row.startsAt, endsAt: row.endsAt, endedAt: row.endedAt, prepareSeats: row.prepareSeats, prepareUntil: row.prepareUntil,
-      expectedSeats: row.expectedSeats, joinSeatLimit: row.joinSeatLimit, rosterSize: students.size,
+      id: row.id,
+      startsAt: row.startsAt,
+      endsAt: row.endsAt,
+      endedAt: row.endedAt,
+      prepareSeats: row.prepareSeats,
+      prepareUntil: row.prepareUntil,
+      expectedSeats: row.expectedSeats,
+      joinSeatLimit: row.joinSeatLimit,
+      rosterSize: students.size,
       shapes: labShapes.map((shape) => ({ key: shape.key, started: startedByKey.get(shape.key)?.size ?? 0 })),
     };
   });
@@ -73,9 +94,16 @@ function mergeShapes(shapes: PoolShape[]): PoolShape[] {
   const merged = new Map<string, PoolShape>();
   for (const shape of shapes) {
     const known = merged.get(shape.key);
-    merged.set(shape.key, known
-      ? { ...known, warmPoolSize: Math.max(known.warmPoolSize, shape.warmPoolSize), reservationBytes: Math.max(known.reservationBytes, shape.reservationBytes) }
-      : shape);
+    merged.set(
+      shape.key,
+      known
+        ? {
+            ...known,
+            warmPoolSize: Math.max(known.warmPoolSize, shape.warmPoolSize),
+            reservationBytes: Math.max(known.reservationBytes, shape.reservationBytes),
+          }
+        : shape,
+    );
   }
   return [...merged.values()];
 }
@@ -138,7 +166,14 @@ export class ClassPreparation {
       this.rooms(ids),
       this.db.environmentTemplate.findMany({ where: { warmPoolSize: { gt: 0 } } }),
     ]);
-    return planPools({ now, leadMinutes: this.leadMinutes, courses, shapes: mergeShapes([...staticTemplates.map(shapeOf), ...shapes]), workers: rooms, pooled });
+    return planPools({
+      now,
+      leadMinutes: this.leadMinutes,
+      courses,
+      shapes: mergeShapes([...staticTemplates.map(shapeOf), ...shapes]),
+      workers: rooms,
+      pooled,
+    });
   }
 
   /** A course's preparation and its progress, for the live room. */
@@ -152,7 +187,8 @@ export class ClassPreparation {
     for (const pools of reports.values()) for (const [key, ready] of pools) pooledReady.set(key, (pooledReady.get(key) ?? 0) + ready);
     const running = await this.db.environment.findMany({
       where: { state: "RUNNING", lab: { courseId }, user: { memberships: { some: { courseId, role: "STUDENT" } } } },
-      distinct: ["userId"], select: { userId: true },
+      distinct: ["userId"],
+      select: { userId: true },
     });
     return preparationStatus(course, now, this.leadMinutes, pooledReady, running.length);
   }
@@ -164,8 +200,10 @@ export class ClassPreparation {
   async prepare(courseId: string, seats: number, now = new Date()): Promise<PreparationStatus> {
     const course = await this.db.course.findUniqueOrThrow({ where: { id: courseId }, select: { startsAt: true, endsAt: true } });
     const scheduled = scheduledWindow(course, this.leadMinutes);
-    const until = scheduled && scheduled.end > now && scheduled.start!.getTime() <= now.getTime() + this.leadMinutes * MINUTE
-      ? scheduled.end : new Date(now.getTime() + MANUAL_PREPARATION_MINUTES * MINUTE);
+    const until =
+      scheduled && scheduled.end > now && scheduled.start!.getTime() <= now.getTime() + this.leadMinutes * MINUTE
+        ? scheduled.end
+        : new Date(now.getTime() + MANUAL_PREPARATION_MINUTES * MINUTE);
     await this.db.course.update({ where: { id: courseId }, data: { prepareSeats: seats, prepareUntil: until } });
     await this.refresh();
     return this.status(courseId, now);
@@ -176,7 +214,10 @@ export class ClassPreparation {
     const course = await this.db.course.findUniqueOrThrow({ where: { id: courseId }, select: { startsAt: true, endsAt: true } });
     const scheduled = scheduledWindow(course, this.leadMinutes);
     const open = scheduled && scheduled.start! <= now && now < scheduled.end;
-    await this.db.course.update({ where: { id: courseId }, data: open ? { prepareSeats: 0, prepareUntil: scheduled.end } : { prepareSeats: null, prepareUntil: null } });
+    await this.db.course.update({
+      where: { id: courseId },
+      data: open ? { prepareSeats: 0, prepareUntil: scheduled.end } : { prepareSeats: null, prepareUntil: null },
+    });
     await this.refresh();
     return this.status(courseId, now);
   }
@@ -212,9 +253,18 @@ export class ClassPreparation {
       }),
       this.directory.heartbeats.memory(ids),
     ]);
-    const rooms = new Map<string, WorkerPoolRoom>(workers.map((worker) => [worker.id, {
-      id: worker.id, freeSlots: worker.maxEnvironments, freeBytes: Number(worker.memoryBytes), startingBytes: 0, memory: memory.get(worker.id),
-    }]));
+    const rooms = new Map<string, WorkerPoolRoom>(
+      workers.map((worker) => [
+        worker.id,
+        {
+          id: worker.id,
+          freeSlots: worker.maxEnvironments,
+          freeBytes: Number(worker.memoryBytes),
+          startingBytes: 0,
+          memory: memory.get(worker.id),
+        },
+      ]),
+    );
     for (const environment of placed) {
       const room = rooms.get(environment.workerId!);
       if (!room) continue;

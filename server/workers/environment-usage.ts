@@ -54,7 +54,12 @@ function limitReached(usage: EnvironmentUsage): RunawayReason | null {
 }
 
 /** The next reading of an environment given its previous one, and what changed. */
-export function nextReading(previous: UsageReading | undefined, usage: EnvironmentUsage, at: number, policy: RunawayPolicy): { reading: UsageReading; change: RunawayChange["change"] | null } {
+export function nextReading(
+  previous: UsageReading | undefined,
+  usage: EnvironmentUsage,
+  at: number,
+  policy: RunawayPolicy,
+): { reading: UsageReading; change: RunawayChange["change"] | null } {
   const reached = limitReached(usage);
   const before = previous && fresh(previous, at) ? previous.streak : null;
   if (!reached) return { reading: { ...usage, at, streak: null }, change: before?.runaway ? "cleared" : null };
@@ -96,10 +101,12 @@ export class MemoryUsageStore implements UsageStore {
 
   async read(environmentIds: string[]) {
     const now = Date.now();
-    return new Map(environmentIds.flatMap((id) => {
-      const reading = this.readings.get(id);
-      return fresh(reading, now) ? [[id, reading] as const] : [];
-    }));
+    return new Map(
+      environmentIds.flatMap((id) => {
+        const reading = this.readings.get(id);
+        return fresh(reading, now) ? [[id, reading] as const] : [];
+      }),
+    );
   }
 
   async forget(environmentId: string) {
@@ -140,11 +147,13 @@ export class RedisUsageStore implements UsageStore {
   private async readAt(environmentIds: string[], now: number) {
     if (environmentIds.length === 0) return new Map<string, UsageReading>();
     const values = await this.redis.mGet(environmentIds.map((id) => this.keyOf(id)));
-    return new Map(environmentIds.flatMap((id, index) => {
-      const value = values[index];
-      if (!value) return [];
-      const reading = JSON.parse(value) as UsageReading;
-      return fresh(reading, now) ? [[id, reading] as const] : [];
-    }));
+    return new Map(
+      environmentIds.flatMap((id, index) => {
+        const value = values[index];
+        if (!value) return [];
+        const reading = JSON.parse(value) as UsageReading;
+        return fresh(reading, now) ? [[id, reading] as const] : [];
+      }),
+    );
   }
 }

@@ -51,7 +51,10 @@ export class RedisHeartbeats implements HeartbeatStore {
   private readonly memoryKey: string;
   private readonly poolsKey: string;
 
-  constructor(private readonly redis: ReturnType<typeof createClient>, prefix: string) {
+  constructor(
+    private readonly redis: ReturnType<typeof createClient>,
+    prefix: string,
+  ) {
     this.key = `${prefix}:worker-heartbeats`;
     this.memoryKey = `${prefix}:worker-memory`;
     this.poolsKey = `${prefix}:worker-pools`;
@@ -73,20 +76,24 @@ export class RedisHeartbeats implements HeartbeatStore {
   async memory(workerIds: string[]) {
     if (workerIds.length === 0) return new Map<string, HostMemory>();
     const values = await this.redis.hmGet(this.memoryKey, workerIds);
-    return new Map(workerIds.flatMap((id, index) => {
-      // Parsed again: Redis is shared, and a malformed entry must not reach placement.
-      const parsed = values[index] ? HostMemory.safeParse(parseJson(values[index]!)) : null;
-      return parsed?.success ? [[id, parsed.data] as const] : [];
-    }));
+    return new Map(
+      workerIds.flatMap((id, index) => {
+        // Parsed again: Redis is shared, and a malformed entry must not reach placement.
+        const parsed = values[index] ? HostMemory.safeParse(parseJson(values[index]!)) : null;
+        return parsed?.success ? [[id, parsed.data] as const] : [];
+      }),
+    );
   }
 
   async pools(workerIds: string[]) {
     if (workerIds.length === 0) return new Map<string, Map<string, number>>();
     const values = await this.redis.hmGet(this.poolsKey, workerIds);
-    return new Map(workerIds.flatMap((id, index) => {
-      const parsed = values[index] ? PoolReadiness.array().safeParse(parseJson(values[index]!)) : null;
-      return parsed?.success ? [[id, readinessMap(parsed.data)] as const] : [];
-    }));
+    return new Map(
+      workerIds.flatMap((id, index) => {
+        const parsed = values[index] ? PoolReadiness.array().safeParse(parseJson(values[index]!)) : null;
+        return parsed?.success ? [[id, readinessMap(parsed.data)] as const] : [];
+      }),
+    );
   }
 }
 

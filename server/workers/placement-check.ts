@@ -18,18 +18,23 @@ export class PlacementCheck {
   private readonly environments = new Map<string, Entry>();
   private readonly builds = new Map<string, Entry>();
 
-  constructor(private readonly db: Database, private readonly workerId: string) {}
+  constructor(
+    private readonly db: Database,
+    private readonly workerId: string,
+  ) {}
 
   /** Whether the environment is placed on this worker. */
   environment(environmentId: string): Promise<boolean> {
-    return this.cached(this.environments, environmentId, async () =>
-      (await this.db.environment.count({ where: { id: environmentId, workerId: this.workerId } })) > 0);
+    return this.cached(
+      this.environments,
+      environmentId,
+      async () => (await this.db.environment.count({ where: { id: environmentId, workerId: this.workerId } })) > 0,
+    );
   }
 
   /** Whether the build is in progress (so this worker may have been asked to build it). */
   build(buildId: string): Promise<boolean> {
-    return this.cached(this.builds, buildId, async () =>
-      (await this.db.image.count({ where: { id: buildId, status: "BUILDING" } })) > 0);
+    return this.cached(this.builds, buildId, async () => (await this.db.image.count({ where: { id: buildId, status: "BUILDING" } })) > 0);
   }
 
   /** The entries of `byEnvironment` that are placed on this worker (one query for them all). */
@@ -48,8 +53,14 @@ export class PlacementCheck {
     const fresh: Entry = { answer, until: now + PLACED_FOR_MS };
     cache.set(id, fresh);
     // A refusal, or a failed query, is kept only briefly.
-    answer.then((ok) => { if (!ok) fresh.until = Math.min(fresh.until, Date.now() + REFUSED_FOR_MS); },
-      () => { if (cache.get(id) === fresh) cache.delete(id); });
+    answer.then(
+      (ok) => {
+        if (!ok) fresh.until = Math.min(fresh.until, Date.now() + REFUSED_FOR_MS);
+      },
+      () => {
+        if (cache.get(id) === fresh) cache.delete(id);
+      },
+    );
     return answer;
   }
 }

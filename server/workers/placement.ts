@@ -25,9 +25,7 @@ export interface WorkerRoom {
   memory?: HostMemory;
 }
 
-export type PlacementDecision =
-  | { ok: true; workerId: string }
-  | { ok: false; code: PlacementRefusal; message: string; details: string[] };
+export type PlacementDecision = { ok: true; workerId: string } | { ok: false; code: PlacementRefusal; message: string; details: string[] };
 
 export const REFUSAL_MESSAGES: Record<PlacementRefusal, string> = {
   NO_LIVE_WORKER: "No machine is available to run environments right now. Try again in a few minutes, or ask your instructor.",
@@ -47,14 +45,24 @@ function judge(worker: WorkerRoom, reservationBytes: number): Verdict {
   const room = Math.min(freeSlots / worker.maxEnvironments, freeBytes / worker.allocatableBytes);
   if (freeSlots <= 0) return { id: worker.id, room, refusal: "NO_ROOM", detail: `${worker.id}: all ${worker.maxEnvironments} places taken` };
   if (freeBytes < reservationBytes) {
-    return { id: worker.id, room, refusal: "NO_ROOM", detail: `${worker.id}: ${mib(worker.reservedBytes)} of ${mib(worker.allocatableBytes)} reserved, ${mib(reservationBytes)} asked` };
+    return {
+      id: worker.id,
+      room,
+      refusal: "NO_ROOM",
+      detail: `${worker.id}: ${mib(worker.reservedBytes)} of ${mib(worker.allocatableBytes)} reserved, ${mib(reservationBytes)} asked`,
+    };
   }
   const memory = worker.memory;
   if (memory) {
     // What is available once the starts in flight and this one take their reservations.
     const after = memory.availableBytes - worker.startingBytes - reservationBytes;
     if (after < memory.floorBytes) {
-      return { id: worker.id, room, refusal: "MEMORY_PRESSURE", detail: `${worker.id}: ${mib(memory.availableBytes)} available (${mib(worker.startingBytes)} of it promised to starts), floor ${mib(memory.floorBytes)}` };
+      return {
+        id: worker.id,
+        room,
+        refusal: "MEMORY_PRESSURE",
+        detail: `${worker.id}: ${mib(memory.availableBytes)} available (${mib(worker.startingBytes)} of it promised to starts), floor ${mib(memory.floorBytes)}`,
+      };
     }
   }
   return { id: worker.id, room, refusal: null, detail: `${worker.id}: room` };

@@ -3,8 +3,13 @@ import { ServerToWorker, type ConfigurePools, type WorkerReply } from "../../pro
 import type { WorkerLink } from "./worker-link";
 
 /** True when the worker took the configuration; a refusal or a lost link says why. */
-export async function sendPoolConfiguration(workers: WorkerLink, workerId: string, config: ConfigurePools): Promise<{ ok: true } | { ok: false; error: string }> {
-  const reply = await workers.request<WorkerReply>(workerId, ServerToWorker.configurePools, config, 30_000)
+export async function sendPoolConfiguration(
+  workers: WorkerLink,
+  workerId: string,
+  config: ConfigurePools,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const reply = await workers
+    .request<WorkerReply>(workerId, ServerToWorker.configurePools, config, 30_000)
     .catch((error: Error) => ({ ok: false as const, error: error.message }));
   return reply.ok ? { ok: true } : { ok: false, error: reply.error };
 }

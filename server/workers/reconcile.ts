@@ -38,7 +38,12 @@ export async function reconcileWorker(db: Database, lifecycle: EnvironmentLifecy
     const orphan = !record || record.state === "DELETED" || (record.workerId !== null && record.workerId !== workerId);
     if (!orphan) continue;
     // No record at all: nothing will ever reopen the workspace either.
-    const removal = await workers.request<WorkerReply>(workerId, ServerToWorker.removeEnvironment, { environmentId, removeVolume: !record || record.state === "DELETED" }, 30_000);
+    const removal = await workers.request<WorkerReply>(
+      workerId,
+      ServerToWorker.removeEnvironment,
+      { environmentId, removeVolume: !record || record.state === "DELETED" },
+      30_000,
+    );
     if (removal.ok) removed++;
   }
   log.info({ workerId, containers: onWorker.size, adopted, corrected, removed }, "worker reconciled");

@@ -15,7 +15,11 @@ export const HEARTBEAT_STALE_MS = 20_000;
 export class PlacementRefusedError extends Error {
   override name = "PlacementRefusedError";
   /** `details`: each worker's reason, for the log (staff and operators, not students). */
-  constructor(readonly code: PlacementRefusal, message: string, readonly details: string[] = []) {
+  constructor(
+    readonly code: PlacementRefusal,
+    message: string,
+    readonly details: string[] = [],
+  ) {
     super(message);
   }
 }
@@ -30,7 +34,10 @@ export interface PlacementRequest {
 }
 
 export class WorkerDirectory {
-  constructor(private readonly db: Database, readonly heartbeats: HeartbeatStore) {}
+  constructor(
+    private readonly db: Database,
+    readonly heartbeats: HeartbeatStore,
+  ) {}
 
   async liveIds(now = Date.now()): Promise<string[]> {
     const online = await this.db.worker.findMany({ where: { status: "ONLINE" }, select: { id: true } });
@@ -63,10 +70,20 @@ export class WorkerDirectory {
       }),
       this.heartbeats.memory(live),
     ]);
-    const rooms = new Map<string, WorkerRoom>(workers.map((worker) => [worker.id, {
-      id: worker.id, maxEnvironments: worker.maxEnvironments, allocatableBytes: Number(worker.memoryBytes),
-      placed: 0, reservedBytes: 0, startingBytes: 0, memory: memory.get(worker.id),
-    }]));
+    const rooms = new Map<string, WorkerRoom>(
+      workers.map((worker) => [
+        worker.id,
+        {
+          id: worker.id,
+          maxEnvironments: worker.maxEnvironments,
+          allocatableBytes: Number(worker.memoryBytes),
+          placed: 0,
+          reservedBytes: 0,
+          startingBytes: 0,
+          memory: memory.get(worker.id),
+        },
+      ]),
+    );
     for (const environment of placed) {
       const room = rooms.get(environment.workerId!);
       if (!room) continue;

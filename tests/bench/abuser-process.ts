@@ -10,7 +10,14 @@ import { attachTerminal, openTerminalSocket, terminalLink } from "./bench-platfo
 import { sleep } from "./measure";
 import { waitForOutput } from "./terminal-link";
 
-interface Orders { url: string; cookie: string; environmentId: string; flood: boolean; resizes: boolean; attaches: boolean }
+interface Orders {
+  url: string;
+  cookie: string;
+  environmentId: string;
+  flood: boolean;
+  resizes: boolean;
+  attaches: boolean;
+}
 
 const orders = JSON.parse(process.argv[2] ?? "{}") as Orders;
 export const TRUECOLOUR_FLOOD = `yes "$(for i in $(seq 1 40); do printf '\\033[38;2;%d;%d;%dm#\\033[48;2;%d;40;90mX' $i $((i*3)) $((i*5)) $i; done)"\r`;
@@ -25,30 +32,36 @@ const reply = await attachTerminal(socket, orders.environmentId);
 if (!reply.ok) throw new Error(`attach refused: ${reply.error}`);
 if (!reply.screen.includes("$ ")) await prompt;
 else prompt.catch(() => undefined);
-link.onData((chunk) => { counts.floodBytes += chunk.byteLength; });
+link.onData((chunk) => {
+  counts.floodBytes += chunk.byteLength;
+});
 if (orders.flood) link.write(TRUECOLOUR_FLOOD);
 
 const loops: Promise<void>[] = [];
 if (orders.resizes) {
-  loops.push((async () => {
-    for (let i = 0; running; i++) {
-      const size = i % 2 ? { cols: 500, rows: 100 } : { cols: 80, rows: 24 }; // the largest screen allowed, and back
-      socket.emit(BrowserToServer.resize, { environmentId: orders.environmentId, terminalId: "main", ...size });
-      counts.resizesSent += 1;
-      await sleep(5);
-    }
-  })());
+  loops.push(
+    (async () => {
+      for (let i = 0; running; i++) {
+        const size = i % 2 ? { cols: 500, rows: 100 } : { cols: 80, rows: 24 }; // the largest screen allowed, and back
+        socket.emit(BrowserToServer.resize, { environmentId: orders.environmentId, terminalId: "main", ...size });
+        counts.resizesSent += 1;
+        await sleep(5);
+      }
+    })(),
+  );
 }
 if (orders.attaches) {
   const attacher = await openTerminalSocket(orders.url, orders.cookie);
-  loops.push((async () => {
-    while (running) {
-      counts.attachesSent += 1;
-      const again = await attachTerminal(attacher, orders.environmentId, 30_000).catch(() => null);
-      if (!again?.ok) counts.attachesRefused += 1;
-    }
-    attacher.close();
-  })());
+  loops.push(
+    (async () => {
+      while (running) {
+        counts.attachesSent += 1;
+        const again = await attachTerminal(attacher, orders.environmentId, 30_000).catch(() => null);
+        if (!again?.ok) counts.attachesRefused += 1;
+      }
+      attacher.close();
+    })(),
+  );
 }
 process.stdout.write("ready\n");
 

@@ -8,7 +8,12 @@ import Docker from "dockerode";
 import { io, type Socket } from "socket.io-client";
 import { rootLogger } from "../../common/logger";
 import {
-  BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE, type AttachReply, type BrowserOutput, type BrowserRepaint,
+  BrowserToServer,
+  ServerToBrowser,
+  TERMINAL_NAMESPACE,
+  type AttachReply,
+  type BrowserOutput,
+  type BrowserRepaint,
 } from "../../protocol/browser-messages";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
@@ -65,10 +70,21 @@ function timedDriver(driver: RuntimeDriver): { driver: RuntimeDriver; timings: D
   return {
     driver: proxy,
     timings: {
-      reset: () => { samples = new Map(); },
-      snapshot: () => Object.fromEntries([...samples].map(([name, list]) => [name, {
-        n: list.length, p50: percentile(list, 50), p95: percentile(list, 95), max: Math.max(...list),
-      }])),
+      reset: () => {
+        samples = new Map();
+      },
+      snapshot: () =>
+        Object.fromEntries(
+          [...samples].map(([name, list]) => [
+            name,
+            {
+              n: list.length,
+              p50: percentile(list, 50),
+              p95: percentile(list, 95),
+              max: Math.max(...list),
+            },
+          ]),
+        ),
     },
   };
 }
@@ -124,7 +140,10 @@ function terminalState(state: SocketState, environmentId: string, terminalId: st
  */
 export function openTerminalSocket(url: string, cookie: string, options: { acks?: boolean } = {}): Promise<Socket> {
   const socket = io(`${url}${TERMINAL_NAMESPACE}`, {
-    forceNew: true, transports: ["websocket"], reconnection: false, extraHeaders: { cookie, origin: url },
+    forceNew: true,
+    transports: ["websocket"],
+    reconnection: false,
+    extraHeaders: { cookie, origin: url },
   });
   const state: SocketState = { acks: options.acks ?? true, terminals: new Map() };
   socketStates.set(socket, state);
@@ -170,11 +189,16 @@ export function terminalLink(socket: Socket, environmentId: string, terminalId =
   if (!state) throw new Error("terminalLink needs a socket from openTerminalSocket");
   const terminal = terminalState(state, environmentId, terminalId);
   return {
-    socket, environmentId,
-    write: (data) => { socket.emit(BrowserToServer.input, { environmentId, terminalId, data }); },
+    socket,
+    environmentId,
+    write: (data) => {
+      socket.emit(BrowserToServer.input, { environmentId, terminalId, data });
+    },
     onData(listener) {
       terminal.listeners.add(listener);
-      return () => { terminal.listeners.delete(listener); };
+      return () => {
+        terminal.listeners.delete(listener);
+      };
     },
     stats: () => ({ messages: terminal.messages, bytes: terminal.bytes, repaints: terminal.repaints, offset: terminal.offset }),
   };
@@ -223,14 +247,21 @@ export async function trpcMutation<T>(url: string, headers: Record<string, strin
   });
   const text = await response.text();
   let body: { result?: { data?: T } } | undefined;
-  try { body = JSON.parse(text); } catch { /* reported below */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* reported below */
+  }
   if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 500)}`);
   return body.result.data as T;
 }
 
 /** The session cookie out of a response's Set-Cookie headers (undefined when it set none). */
 export const sessionCookieOf = (response: Response) =>
-  response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]!).find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+  response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0]!)
+    .find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
 
 /** Signs in through tRPC auth.signIn; returns the Cookie header value. */
 export async function signInOverHttp(url: string, email: string, password: string): Promise<string> {
@@ -245,15 +276,21 @@ export async function signInOverHttp(url: string, email: string, password: strin
 }
 
 /** startForLab's answer when the admission queue holds the start: the page polls until it runs. */
-export interface QueuedReply { state: "QUEUED"; position?: number; estimateSeconds?: number }
+export interface QueuedReply {
+  state: "QUEUED";
+  position?: number;
+  estimateSeconds?: number;
+}
 
 /**
  * tRPC environment.startForLab until the environment runs, as the lab page does: a QUEUED
  * reply (the admission queue) is shown and asked again every second; RUNNING gives the id.
  */
 export async function startForLabUntilRunning(
-  call: (procedure: string, input: unknown) => Promise<unknown>, labId: string,
-  onQueued?: (reply: QueuedReply) => void, timeoutMs = 15 * 60_000,
+  call: (procedure: string, input: unknown) => Promise<unknown>,
+  labId: string,
+  onQueued?: (reply: QueuedReply) => void,
+  timeoutMs = 15 * 60_000,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -269,8 +306,7 @@ export async function startForLabUntilRunning(
   }
 }
 
-const toBytes = (data: unknown): Uint8Array =>
-  data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+const toBytes = (data: unknown): Uint8Array => (data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
 
 export async function startBenchPlatform(options: { databaseUrl: string; redisUrl?: string }): Promise<BenchPlatform> {
   const db = createDatabase(options.databaseUrl);
@@ -281,7 +317,11 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
 
   const workerSecret = randomBytes(32).toString("hex");
   const server: ShellroomServer = await createShellroomServer({
-    db, workerSecret, log, redisUrl: options.redisUrl, redisKeyPrefix: `shellroom-bench-${suffix}`,
+    db,
+    workerSecret,
+    log,
+    redisUrl: options.redisUrl,
+    redisKeyPrefix: `shellroom-bench-${suffix}`,
   });
   const url = await server.listen(0, "127.0.0.1");
 
@@ -291,7 +331,8 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
   const worker: RunningWorker = startWorker({
     serverUrl: url,
     handshake: { token: workerTokenFor(workerSecret, workerId), workerId, name: workerId, capacity: BENCH_WORKER_CAPACITY },
-    driver: timed.driver, log, // the production heartbeat interval (5 s)
+    driver: timed.driver,
+    log, // the production heartbeat interval (5 s)
     // BENCH_START_CONCURRENCY compares the worker's start concurrency against its default.
     startConcurrency: Number(process.env.BENCH_START_CONCURRENCY) || undefined,
   });
@@ -311,7 +352,14 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
   }
 
   return {
-    url, db, workerId, courseId, labId, pool: worker.pool, driverTimings: timed.timings, mutate,
+    url,
+    db,
+    workerId,
+    courseId,
+    labId,
+    pool: worker.pool,
+    driverTimings: timed.timings,
+    mutate,
 
     signIn: (email, password) => signInOverHttp(url, email, password),
 
@@ -320,7 +368,12 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       const template = lab.template;
       const MB = 1024 * 1024;
       return {
-        environmentId, ownerId, image: template.image, network: "none", workingDir: template.workingDir, user: template.user,
+        environmentId,
+        ownerId,
+        image: template.image,
+        network: "none",
+        workingDir: template.workingDir,
+        user: template.user,
         limits: { memoryBytes: template.memoryMb * MB, nanoCpus: template.cpuMillis * 1_000_000, pidsLimit: template.pidsLimit },
       };
     },
@@ -333,8 +386,7 @@ export async function startBenchPlatform(options: { databaseUrl: string; redisUr
       return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
     },
 
-    startEnvironment: (cookie, forLab = labId, onQueued) =>
-      startForLabUntilRunning((procedure, input) => mutate(cookie, procedure, input), forLab, onQueued),
+    startEnvironment: (cookie, forLab = labId, onQueued) => startForLabUntilRunning((procedure, input) => mutate(cookie, procedure, input), forLab, onQueued),
 
     async connect(cookie) {
       const socket = await openTerminalSocket(url, cookie);

@@ -71,7 +71,14 @@ const workerMaxEnvironments = (options: ClassBenchOptions) => Math.max(400, opti
 /** Deletions sent at a time through the API between parts. */
 const DELETE_CONCURRENCY = 8;
 
-export interface JoinFigures { students: number; ok: number; errors: string[]; wallMs: number; p50: number; p95: number }
+export interface JoinFigures {
+  students: number;
+  ok: number;
+  errors: string[];
+  wallMs: number;
+  p50: number;
+  p95: number;
+}
 
 export interface ClassBurst {
   side: "platform" | "raw";
@@ -98,9 +105,12 @@ export interface IdleResult {
   queuedReplies: number;
   placeMs: number;
   memory: {
-    availableBefore: number; availableAfter: number;
-    engineBefore: EngineMemory; engineAfter: EngineMemory;
-    serverRss: [number, number]; workerRss: [number, number];
+    availableBefore: number;
+    availableAfter: number;
+    engineBefore: EngineMemory;
+    engineAfter: EngineMemory;
+    serverRss: [number, number];
+    workerRss: [number, number];
     /** This process: the students' browsers (socket.io clients), not the host's cost of an environment. */
     benchRss: [number, number];
   };
@@ -130,15 +140,21 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
   ctx.addWorkerId(workerId);
   const metricsPort = await freePort();
   const processes: PlatformProcesses = await startPlatformProcesses({
-    benchDatabaseUrl: ctx.benchDatabaseUrl, databaseName: "shellroom_bench_class", redisUrl: ctx.redisUrl, workerId,
-    logDir: ctx.logDir, logName: "bench-class", onSpawn: (child) => ctx.addProcess(child),
+    benchDatabaseUrl: ctx.benchDatabaseUrl,
+    databaseName: "shellroom_bench_class",
+    redisUrl: ctx.redisUrl,
+    workerId,
+    logDir: ctx.logDir,
+    logName: "bench-class",
+    onSpawn: (child) => ctx.addProcess(child),
     // One machine plays the whole class: each student joins from an address of its own (X-Forwarded-For, believed from loopback only).
     serverEnv: { SHELLROOM_TRUSTED_PROXIES: "loopback" },
     workerEnv: {
       // As deployed: size-limited workspaces (loop-mounted ext4) unless BENCH_WORKSPACE_QUOTA=off.
       SHELLROOM_WORKSPACE_QUOTA: WORKSPACE_QUOTA,
       SHELLROOM_WORKER_MAX_ENVIRONMENTS: String(workerMaxEnvironments(options)),
-      SHELLROOM_WORKER_HTTP_PORT: String(metricsPort), SHELLROOM_WORKER_HTTP_HOST: "127.0.0.1",
+      SHELLROOM_WORKER_HTTP_PORT: String(metricsPort),
+      SHELLROOM_WORKER_HTTP_HOST: "127.0.0.1",
     },
   });
   const { url } = processes;
@@ -165,9 +181,16 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       }
     });
     if (failures.length) anomalies.push(`${what}: ${failures.length} environment.delete call(s) failed: ${tally(failures).join(" | ")}`);
-    const left = (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`] } }))
-      .filter((container) => !container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
-    if (left.length) anomalies.push(`${what}: ${left.length} environment container(s) left after deleting through the API: ${left.slice(0, 5).map((c) => c.Names[0]).join(", ")}`);
+    const left = (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`] } })).filter(
+      (container) => !container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)),
+    );
+    if (left.length)
+      anomalies.push(
+        `${what}: ${left.length} environment container(s) left after deleting through the API: ${left
+          .slice(0, 5)
+          .map((c) => c.Names[0])
+          .join(", ")}`,
+      );
     say(`  ${what}: ${students.length} environments deleted in ${formatMs(now() - began)}`);
   }
 
@@ -176,15 +199,18 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const first = studentNumber + 1;
     studentNumber += count;
     const began = now();
-    const settled = await Promise.allSettled(Array.from({ length: count }, (_, index) =>
-      joinWorkshop(url, DEMO_JOIN_CODE, `Bench Student ${first + index}`, studentAddress(first + index))));
+    const settled = await Promise.allSettled(
+      Array.from({ length: count }, (_, index) => joinWorkshop(url, DEMO_JOIN_CODE, `Bench Student ${first + index}`, studentAddress(first + index))),
+    );
     const students = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const errors = settled.flatMap((result) => (result.status === "rejected" ? [errorText(result.reason)] : []));
     for (const student of students) joined.add(student);
     const times = students.map((student) => student.joinMs);
     const figures = { students: count, ok: students.length, errors, wallMs: now() - began, p50: percentile(times, 50), p95: percentile(times, 95) };
-    say(`  ${what}: ${students.length}/${count} joined through the link at once in ${formatMs(figures.wallMs)} (p95 ${formatMs(figures.p95)})` +
-      `${errors.length ? `; ${errors.length} failed: ${tally(errors).join(" | ")}` : ""}`);
+    say(
+      `  ${what}: ${students.length}/${count} joined through the link at once in ${formatMs(figures.wallMs)} (p95 ${formatMs(figures.p95)})` +
+        `${errors.length ? `; ${errors.length} failed: ${tally(errors).join(" | ")}` : ""}`,
+    );
     if (errors.length) anomalies.push(`${what}: ${errors.length} of ${count} joins failed: ${tally(errors).join(" | ")}`);
     return { students, figures };
   }
@@ -198,28 +224,45 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const shells: PlatformShell[] = [];
     const loadBefore = load1();
     const began = now();
-    const settled = await Promise.allSettled(students.map(async (student, index) => {
-      const shell = await platformShell(side, {
-        labId, student, timeoutMs: 300_000,
-        onQueued: () => { queuedReplies += 1; queued.add(index); },
-      });
-      shells.push(shell);
-      sockets.add(shell.terminal.socket);
-      await withTimeout(shell.prompt, 120_000, "prompt");
-      const toPrompt = now() - began;
-      const echo = await echoMarker(shell.terminal, `q${index.toString(36)}z`, 30_000);
-      return { shell, toPrompt, echo };
-    }));
+    const settled = await Promise.allSettled(
+      students.map(async (student, index) => {
+        const shell = await platformShell(side, {
+          labId,
+          student,
+          timeoutMs: 300_000,
+          onQueued: () => {
+            queuedReplies += 1;
+            queued.add(index);
+          },
+        });
+        shells.push(shell);
+        sockets.add(shell.terminal.socket);
+        await withTimeout(shell.prompt, 120_000, "prompt");
+        const toPrompt = now() - began;
+        const echo = await echoMarker(shell.terminal, `q${index.toString(36)}z`, 30_000);
+        return { shell, toPrompt, echo };
+      }),
+    );
     const done = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const errors = settled.flatMap((result) => (result.status === "rejected" ? [errorText(result.reason)] : []));
     const loadAfter = load1();
     const fromPool = (await Promise.all(done.map(({ shell }) => isFromPool(db, shell.environmentId)))).filter(Boolean).length;
-    for (const shell of shells) { shell.terminal.socket.close(); sockets.delete(shell.terminal.socket); }
+    for (const shell of shells) {
+      shell.terminal.socket.close();
+      sockets.delete(shell.terminal.socket);
+    }
     const result: ClassBurst = {
-      side: "platform", students: students.length, ok: done.length, errors,
+      side: "platform",
+      students: students.length,
+      ok: done.length,
+      errors,
       wallMs: done.length ? Math.max(...done.map((entry) => entry.toPrompt)) : Number.NaN,
-      toPrompt: done.map((entry) => entry.toPrompt), echo: done.map((entry) => entry.echo),
-      queuedReplies, queuedStudents: queued.size, fromPool, load: [loadBefore, loadAfter],
+      toPrompt: done.map((entry) => entry.toPrompt),
+      echo: done.map((entry) => entry.echo),
+      queuedReplies,
+      queuedStudents: queued.size,
+      fromPool,
+      load: [loadBefore, loadAfter],
     };
     say(`  ${label}: ${burstLine(result)}`);
     if (errors.length) anomalies.push(`${label}: ${errors.length} of ${students.length} students got no prompt or echo: ${tally(errors).join(" | ")}`);
@@ -232,21 +275,35 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const ids = Array.from({ length: options.size }, () => `${ctx.rawWorkerId}-class-${rawCounter++}`);
     ids.forEach(ctx.track);
     const specs: EnvironmentSpec[] = ids.map((environmentId) => ({
-      environmentId, ownerId: "bench-baseline", image: template.image, network: "none", workingDir: template.workingDir, user: template.user,
+      environmentId,
+      ownerId: "bench-baseline",
+      image: template.image,
+      network: "none",
+      workingDir: template.workingDir,
+      user: template.user,
       limits: { memoryBytes: template.memoryBytes, nanoCpus: template.nanoCpus, pidsLimit: template.pidsLimit },
     }));
     const loadBefore = load1();
     let echoIndex = 0;
     const burst = await rawBurst(docker, specs, ctx.rawWorkerId, {
-      timeoutMs: 300_000, afterPrompt: (shell) => echoMarker(shell, `q${(echoIndex++).toString(36)}z`, 30_000),
+      timeoutMs: 300_000,
+      afterPrompt: (shell) => echoMarker(shell, `q${(echoIndex++).toString(36)}z`, 30_000),
     });
     const loadAfter = load1();
     for (const shell of burst.shells) shell.close();
     await inBatches(ids, DELETE_CONCURRENCY, (id) => removeRaw(docker, id).catch((error) => anomalies.push(`${label}: removing ${id}: ${errorText(error)}`)));
     const result: ClassBurst = {
-      side: "raw", students: options.size, ok: burst.toPrompt.length, errors: burst.failures,
-      wallMs: burst.wallMs, toPrompt: burst.toPrompt, echo: burst.after,
-      queuedReplies: 0, queuedStudents: 0, fromPool: 0, load: [loadBefore, loadAfter],
+      side: "raw",
+      students: options.size,
+      ok: burst.toPrompt.length,
+      errors: burst.failures,
+      wallMs: burst.wallMs,
+      toPrompt: burst.toPrompt,
+      echo: burst.after,
+      queuedReplies: 0,
+      queuedStudents: 0,
+      fromPool: 0,
+      load: [loadBefore, loadAfter],
     };
     say(`  ${label}: ${burstLine(result)}`);
     if (burst.failures.length) anomalies.push(`${label}: ${burst.failures.length} of ${options.size} raw shells failed: ${tally(burst.failures).join(" | ")}`);
@@ -264,7 +321,8 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const quiet = await measureEcho(bystander.terminal, options.echoSamples);
     say(`  bystander echo before: p50 ${formatMs(percentile(quiet, 50))}, p99 ${formatMs(percentile(quiet, 99))} (${quiet.length} samples)`);
 
-    const containerIds = async () => new Set((await docker.listContainers({ filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`] } })).map((c) => c.Id));
+    const containerIds = async () =>
+      new Set((await docker.listContainers({ filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`] } })).map((c) => c.Id));
     const availableBefore = memAvailable();
     const engineBefore = engineMemory(await containerIds());
     const serverRssBefore = readRss(processes.serverPid) ?? Number.NaN;
@@ -279,7 +337,14 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       try {
         const student = await joinWorkshop(url, DEMO_JOIN_CODE, `Bench Student ${first + index}`, studentAddress(first + index));
         joined.add(student);
-        const shell = await platformAtPrompt(side, { labId, student, timeoutMs: 120_000, onQueued: () => { queuedReplies += 1; } });
+        const shell = await platformAtPrompt(side, {
+          labId,
+          student,
+          timeoutMs: 120_000,
+          onQueued: () => {
+            queuedReplies += 1;
+          },
+        });
         sockets.add(shell.terminal.socket);
         placed += 1;
         if (placed % 50 === 0) say(`  ${placed} placed (${formatMs(now() - placeBegan)})`);
@@ -288,14 +353,19 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       }
     });
     const placeMs = now() - placeBegan;
-    say(`  ${placed}/${options.idleEnvironments} placed and at a prompt in ${formatMs(placeMs)}${errors.length ? `; ${errors.length} failed: ${tally(errors).join(" | ")}` : ""}`);
+    say(
+      `  ${placed}/${options.idleEnvironments} placed and at a prompt in ${formatMs(placeMs)}${errors.length ? `; ${errors.length} failed: ${tally(errors).join(" | ")}` : ""}`,
+    );
     if (errors.length) anomalies.push(`(m) ${errors.length} of ${options.idleEnvironments} environments were not placed: ${tally(errors).join(" | ")}`);
     await sleep(options.settleSeconds * 1000);
 
     const availableAfter = memAvailable();
     const engineAfter = engineMemory(await containerIds());
     const memory = {
-      availableBefore, availableAfter, engineBefore, engineAfter,
+      availableBefore,
+      availableAfter,
+      engineBefore,
+      engineAfter,
       serverRss: [serverRssBefore, readRss(processes.serverPid) ?? Number.NaN] as [number, number],
       workerRss: [workerRssBefore, readRss(processes.workerPid) ?? Number.NaN] as [number, number],
       benchRss: [benchRssBefore, process.memoryUsage.rss()] as [number, number],
@@ -309,15 +379,22 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
   }
 
   function report(parts: {
-    coldJoins: JoinFigures[]; cold: ClassBurst[]; raw: ClassBurst[];
-    pool: { joins: JoinFigures; burst: ClassBurst; fillMs: number; drainMs: number } | undefined; poolRefused: string | undefined;
+    coldJoins: JoinFigures[];
+    cold: ClassBurst[];
+    raw: ClassBurst[];
+    pool: { joins: JoinFigures; burst: ClassBurst; fillMs: number; drainMs: number } | undefined;
+    poolRefused: string | undefined;
     idle: IdleResult;
     template: { memoryMb: number; memoryReservationMb: number; cpuMillis: number; pidsLimit: number };
   }): ClassBenchResult {
     const { cold, raw, pool, idle, template } = parts;
     const n = options.size;
     const all = (bursts: ClassBurst[], pick: (burst: ClassBurst) => number[]) => bursts.flatMap(pick);
-    const walls = (bursts: ClassBurst[]) => percentile(bursts.map((burst) => burst.wallMs), 50);
+    const walls = (bursts: ClassBurst[]) =>
+      percentile(
+        bursts.map((burst) => burst.wallMs),
+        50,
+      );
     const coldPrompt = all(cold, (b) => b.toPrompt);
     const rawPrompt = all(raw, (b) => b.toPrompt);
     const samples = { platform: coldPrompt.length, baseline: rawPrompt.length };
@@ -325,8 +402,19 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
       figure(`(k) class of ${n} cold: wall time to the last prompt`, "ms", walls(cold), walls(raw), { platform: cold.length, baseline: raw.length }),
       figure(`(k) class of ${n} cold: to prompt per student (p50)`, "ms", percentile(coldPrompt, 50), percentile(rawPrompt, 50), samples),
       figure(`(k) class of ${n} cold: to prompt per student (p95)`, "ms", percentile(coldPrompt, 95), percentile(rawPrompt, 95), samples),
-      figure(`(k) class of ${n} cold: one echo at the prompt (p95)`, "ms", percentile(all(cold, (b) => b.echo), 95), percentile(all(raw, (b) => b.echo), 95),
-        { platform: all(cold, (b) => b.echo).length, baseline: all(raw, (b) => b.echo).length }),
+      figure(
+        `(k) class of ${n} cold: one echo at the prompt (p95)`,
+        "ms",
+        percentile(
+          all(cold, (b) => b.echo),
+          95,
+        ),
+        percentile(
+          all(raw, (b) => b.echo),
+          95,
+        ),
+        { platform: all(cold, (b) => b.echo).length, baseline: all(raw, (b) => b.echo).length },
+      ),
     ];
     const errorsOf = (bursts: ClassBurst[]) => bursts.reduce((sum, burst) => sum + burst.errors.length, 0);
     const joinErrors = parts.coldJoins.reduce((sum, join) => sum + join.errors.length, 0);
@@ -335,9 +423,13 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const perEnvironment = (before: number, after: number) => (m ? (after - before) / m : Number.NaN);
     const shimsAfter = mem.engineAfter.shims;
     const perContainer = (total: number, count: number) => (count ? total / count : Number.NaN);
-    const attributable = perContainer(mem.engineAfter.containers.bytes, mem.engineAfter.containers.count) + perContainer(shimsAfter.pss, shimsAfter.count) +
-      perEnvironment(mem.engineBefore.dockerd.pss, mem.engineAfter.dockerd.pss) + perEnvironment(mem.engineBefore.containerd.pss, mem.engineAfter.containerd.pss) +
-      perEnvironment(...mem.workerRss) + perEnvironment(...mem.serverRss);
+    const attributable =
+      perContainer(mem.engineAfter.containers.bytes, mem.engineAfter.containers.count) +
+      perContainer(shimsAfter.pss, shimsAfter.count) +
+      perEnvironment(mem.engineBefore.dockerd.pss, mem.engineAfter.dockerd.pss) +
+      perEnvironment(mem.engineBefore.containerd.pss, mem.engineAfter.containerd.pss) +
+      perEnvironment(...mem.workerRss) +
+      perEnvironment(...mem.serverRss);
     const quietP99 = percentile(idle.bystanderEcho.quiet, 99);
     const idleP99 = percentile(idle.bystanderEcho.idle, 99);
     const lines = [
@@ -345,15 +437,20 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
         `queued replies ${cold.reduce((sum, b) => sum + b.queuedReplies, 0)} (students queued ${cold.reduce((sum, b) => sum + b.queuedStudents, 0)})`,
       ...cold.map((burst, index) => `(k) round ${index + 1}: platform ${burstLine(burst)}`),
       ...raw.map((burst, index) => `(k) round ${index + 1}: raw ${burstLine(burst)}`),
-      ...parts.coldJoins.map((join, index) => `(k) round ${index + 1}: ${join.ok}/${join.students} joined through the link at once in ${formatMs(join.wallMs)} (p50 ${formatMs(join.p50)}, p95 ${formatMs(join.p95)}), before the start burst`),
+      ...parts.coldJoins.map(
+        (join, index) =>
+          `(k) round ${index + 1}: ${join.ok}/${join.students} joined through the link at once in ${formatMs(join.wallMs)} (p50 ${formatMs(join.p50)}, p95 ${formatMs(join.p95)}), before the start burst`,
+      ),
       pool
         ? `(l) class of ${n} from a full pool: ${burstLine(pool.burst)}; p95 to prompt ${formatMs(percentile(pool.burst.toPrompt, 95))} (bar: <= 3 s), ` +
           `max ${formatMs(Math.max(...pool.burst.toPrompt))}, errors ${pool.burst.errors.length + pool.joins.errors.length}`
         : `(l) not measured: the pool of ${n} was refused (${parts.poolRefused})`,
-      ...(pool ? [
-        `(l) the pool of ${n} filled (ready to the shell, per the worker's /metrics and Docker) ${formatMs(pool.fillMs)} after the instructor saved; ` +
-          `drained ${formatMs(pool.drainMs)} after it was set to 0 and the class deleted; joins: ${pool.joins.ok}/${pool.joins.students} in ${formatMs(pool.joins.wallMs)}`,
-      ] : []),
+      ...(pool
+        ? [
+            `(l) the pool of ${n} filled (ready to the shell, per the worker's /metrics and Docker) ${formatMs(pool.fillMs)} after the instructor saved; ` +
+              `drained ${formatMs(pool.drainMs)} after it was set to 0 and the class deleted; joins: ${pool.joins.ok}/${pool.joins.students} in ${formatMs(pool.joins.wallMs)}`,
+          ]
+        : []),
       `(m) ${m}/${options.idleEnvironments} environments placed and idle in ${formatMs(idle.placeMs)} (${options.idleConcurrency} at a time, each a student at a prompt), ` +
         `errors ${idle.errors.length}, queued replies ${idle.queuedReplies}`,
       `(m) host memory per idle environment: ${formatMiB(perEnvironment(mem.availableAfter + (mem.benchRss[1] - mem.benchRss[0]), mem.availableBefore))} ` +
@@ -373,10 +470,15 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
         `times run from the burst's start to each student's "$ "; ${os.cpus().length} CPUs, ${formatMiB(os.totalmem())} memory`,
     ];
     return {
-      figures, lines, anomalies,
+      figures,
+      lines,
+      anomalies,
       details: {
-        size: n, idleEnvironments: options.idleEnvironments, rounds: options.rounds,
-        cold: { joins: parts.coldJoins, bursts: cold }, raw: { bursts: raw },
+        size: n,
+        idleEnvironments: options.idleEnvironments,
+        rounds: options.rounds,
+        cold: { joins: parts.coldJoins, bursts: cold },
+        raw: { bursts: raw },
         pool: pool ?? { refused: parts.poolRefused },
         idle,
       },
@@ -390,8 +492,10 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     const rawTemplate = { image: shape.image, workingDir: shape.workingDir, user: shape.user, ...shape.limits };
 
     // (k) a class of N cold, beside a raw burst of N.
-    say(`(k) class of ${options.size} cold (join link, then startForLab + attach + prompt + echo, all at once) beside a raw Docker burst of ${options.size}, ` +
-      `${options.rounds} round(s), alternating which goes first`);
+    say(
+      `(k) class of ${options.size} cold (join link, then startForLab + attach + prompt + echo, all at once) beside a raw Docker burst of ${options.size}, ` +
+        `${options.rounds} round(s), alternating which goes first`,
+    );
     const coldJoins: JoinFigures[] = [];
     const cold: ClassBurst[] = [];
     const raw: ClassBurst[] = [];
@@ -415,9 +519,10 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     // (l) a class of N from a full pool, prepared the way an instructor prepares a class.
     say(`(l) class of ${options.size} from a full pool: the instructor presses "Prepare for ${options.size} students" in the live room`);
     const instructor = await signInOverHttp(url, INSTRUCTOR.email, INSTRUCTOR.password);
-    const setPoolSize = (size: number) => size > 0
-      ? trpcMutation(url, { cookie: instructor }, "live.prepare", { courseId: template.courseId, seats: size })
-      : trpcMutation(url, { cookie: instructor }, "live.stopPreparing", { courseId: template.courseId });
+    const setPoolSize = (size: number) =>
+      size > 0
+        ? trpcMutation(url, { cookie: instructor }, "live.prepare", { courseId: template.courseId, seats: size })
+        : trpcMutation(url, { cookie: instructor }, "live.stopPreparing", { courseId: template.courseId });
     let pool: { joins: JoinFigures; burst: ClassBurst; fillMs: number; drainMs: number } | undefined;
     let poolRefused: string | undefined;
     try {
@@ -444,7 +549,9 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     }
 
     // (m) M environments placed and idle, a bystander typing among them.
-    say(`(m) ${options.idleEnvironments} environments placed and idle (${options.idleConcurrency} started at a time, each with its page open); a bystander's echo before and while they idle`);
+    say(
+      `(m) ${options.idleEnvironments} environments placed and idle (${options.idleConcurrency} started at a time, each with its page open); a bystander's echo before and while they idle`,
+    );
     const idle = await placeIdle();
 
     return report({ coldJoins, cold, raw, pool, poolRefused, idle, template });
@@ -461,16 +568,21 @@ const signedMiB = (bytes: number) => `${bytes >= 0 ? "+" : ""}${formatMiB(bytes)
 
 /** "95/100 at a prompt (3 from the pool), wall 12.3 s, p50 .., p95 ..; echo p95 ..; load a -> b". */
 function burstLine(burst: ClassBurst): string {
-  return `${burst.ok}/${burst.students} at a prompt${burst.side === "platform" ? ` (${burst.fromPool} from the pool, ${burst.queuedStudents} queued)` : ""}, ` +
+  return (
+    `${burst.ok}/${burst.students} at a prompt${burst.side === "platform" ? ` (${burst.fromPool} from the pool, ${burst.queuedStudents} queued)` : ""}, ` +
     `wall ${formatMs(burst.wallMs)}, p50 ${formatMs(percentile(burst.toPrompt, 50))}, p95 ${formatMs(percentile(burst.toPrompt, 95))}; ` +
-    `echo p95 ${formatMs(percentile(burst.echo, 95))}; errors ${burst.errors.length}; load ${burst.load[0]} -> ${burst.load[1]}`;
+    `echo p95 ${formatMs(percentile(burst.echo, 95))}; errors ${burst.errors.length}; load ${burst.load[0]} -> ${burst.load[1]}`
+  );
 }
 
 /** Waits until the worker is ready (its /readyz) and the server has its record. */
 async function waitForWorker(db: Database, workerId: string, metricsUrl: string, timeoutMs = 120_000) {
   const deadline = now() + timeoutMs;
   for (;;) {
-    const ready = await fetch(`${metricsUrl}/readyz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${metricsUrl}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready && (await db.worker.findUnique({ where: { id: workerId } }))?.status === "ONLINE") return;
     if (now() > deadline) throw new Error(`the worker ${workerId} was not ready within ${timeoutMs / 1000} s`);
     await sleep(250);

@@ -57,8 +57,12 @@ export async function runContainmentBench(ctx: ContainmentContext, options: { ec
   const workerId = `bench-contain-${ctx.runId}`;
   ctx.addWorkerId(workerId);
   const processes = await startPlatformProcesses({
-    benchDatabaseUrl: ctx.benchDatabaseUrl, databaseName: "shellroom_bench_containment", redisUrl: ctx.redisUrl, workerId,
-    logDir: ctx.logDir, onSpawn: (child) => ctx.addProcess(child),
+    benchDatabaseUrl: ctx.benchDatabaseUrl,
+    databaseName: "shellroom_bench_containment",
+    redisUrl: ctx.redisUrl,
+    workerId,
+    logDir: ctx.logDir,
+    onSpawn: (child) => ctx.addProcess(child),
   });
   const { url } = processes;
   ctx.say(`  server pid ${processes.serverPid}, worker pid ${processes.workerPid} at ${url}`);
@@ -128,19 +132,39 @@ export async function runContainmentBench(ctx: ContainmentContext, options: { ec
 
     // The abuser's browser is a process of its own at the lowest CPU priority: in a class it is
     // another machine, and its own work (sending thousands of attaches) is not the platform's.
-    const abuser = spawn("nice", ["-n", "19", process.execPath, "--import", "tsx", "tests/bench/abuser-process.ts", JSON.stringify({
-      url, cookie: students[1]!.cookie, environmentId: students[1]!.environmentId,
-      flood: ABUSE.has("flood"), resizes: ABUSE.has("resizes"), attaches: ABUSE.has("attaches"),
-    })], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const abuser = spawn(
+      "nice",
+      [
+        "-n",
+        "19",
+        process.execPath,
+        "--import",
+        "tsx",
+        "tests/bench/abuser-process.ts",
+        JSON.stringify({
+          url,
+          cookie: students[1]!.cookie,
+          environmentId: students[1]!.environmentId,
+          flood: ABUSE.has("flood"),
+          resizes: ABUSE.has("resizes"),
+          attaches: ABUSE.has("attaches"),
+        }),
+      ],
+      { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] },
+    );
     ctx.addProcess(abuser);
     let abuserOut = "";
-    abuser.stdout!.on("data", (chunk: Buffer) => { abuserOut += chunk.toString(); });
+    abuser.stdout!.on("data", (chunk: Buffer) => {
+      abuserOut += chunk.toString();
+    });
     const abuserExited = new Promise<void>((resolve) => abuser.once("exit", () => resolve()));
     const readyBy = now() + 60_000;
     while (!abuserOut.includes("ready") && now() < readyBy && abuser.exitCode === null) await sleep(100);
     if (!abuserOut.includes("ready")) throw new Error("the abuser's browser process did not start");
     await sleep(2_000); // the flood and the loops at full strength
-    ctx.say(`  abuse for ${options.abuseSeconds} s each: a truecolour flood + resize loop + attach loop (one student), then also a fork bomb (another), then the fork bomb alone`);
+    ctx.say(
+      `  abuse for ${options.abuseSeconds} s each: a truecolour flood + resize loop + attach loop (one student), then also a fork bomb (another), then the fork bomb alone`,
+    );
     const flooded = await echoUnder("flood + resize + attach loops");
     bomber.write(FORK_BOMB);
     await sleep(2_000);
@@ -149,8 +173,18 @@ export async function runContainmentBench(ctx: ContainmentContext, options: { ec
     await abuserExited;
     const abuse = { resizesSent: 0, attachesSent: 0, attachesRefused: 0, floodBytesSeen: 0 };
     try {
-      const counts = JSON.parse(abuserOut.trim().split("\n").at(-1)!) as { floodBytes: number; resizesSent: number; attachesSent: number; attachesRefused: number };
-      Object.assign(abuse, { resizesSent: counts.resizesSent, attachesSent: counts.attachesSent, attachesRefused: counts.attachesRefused, floodBytesSeen: counts.floodBytes });
+      const counts = JSON.parse(abuserOut.trim().split("\n").at(-1)!) as {
+        floodBytes: number;
+        resizesSent: number;
+        attachesSent: number;
+        attachesRefused: number;
+      };
+      Object.assign(abuse, {
+        resizesSent: counts.resizesSent,
+        attachesSent: counts.attachesSent,
+        attachesRefused: counts.attachesRefused,
+        floodBytesSeen: counts.floodBytes,
+      });
     } catch {
       anomalies.push("(i) the abuser's browser process reported no counts");
     }
@@ -174,7 +208,8 @@ export async function runContainmentBench(ctx: ContainmentContext, options: { ec
   } finally {
     for (const socket of sockets) socket.close();
     for (const student of students) {
-      if (student.environmentId) await mutate(url, student.cookie, "environment.delete", { labId }).catch((error) => anomalies.push(`(i) environment.delete: ${String(error)}`));
+      if (student.environmentId)
+        await mutate(url, student.cookie, "environment.delete", { labId }).catch((error) => anomalies.push(`(i) environment.delete: ${String(error)}`));
     }
     await processes.stop();
   }

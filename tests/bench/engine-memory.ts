@@ -8,9 +8,19 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-export interface ProcessMemory { count: number; rss: number; pss: number }
+export interface ProcessMemory {
+  count: number;
+  rss: number;
+  pss: number;
+}
 
-const read = (file: string) => { try { return readFileSync(file, "utf8"); } catch { return undefined; } };
+const read = (file: string) => {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+};
 const kB = (text: string | undefined, field: string) => {
   const match = text ? new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(text) : null;
   return match ? Number(match[1]) * 1024 : 0;
@@ -27,14 +37,19 @@ function processMemory(pid: string): { rss: number; pss: number } {
 
 /** Every process as its pid and argv. */
 function processes(): Array<{ pid: string; argv: string[] }> {
-  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
-    const cmdline = read(`/proc/${pid}/cmdline`);
-    return cmdline ? [{ pid, argv: cmdline.split("\0").filter(Boolean) }] : [];
-  });
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      const cmdline = read(`/proc/${pid}/cmdline`);
+      return cmdline ? [{ pid, argv: cmdline.split("\0").filter(Boolean) }] : [];
+    });
 }
 
-const sum = (list: Array<{ rss: number; pss: number }>): ProcessMemory =>
-  ({ count: list.length, rss: list.reduce((total, m) => total + m.rss, 0), pss: list.reduce((total, m) => total + m.pss, 0) });
+const sum = (list: Array<{ rss: number; pss: number }>): ProcessMemory => ({
+  count: list.length,
+  rss: list.reduce((total, m) => total + m.rss, 0),
+  pss: list.reduce((total, m) => total + m.pss, 0),
+});
 
 const programOf = (argv: string[]) => argv[0]?.split("/").pop() ?? "";
 

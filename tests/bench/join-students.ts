@@ -9,9 +9,7 @@
  * it is; the bench's server believes X-Forwarded-For from loopback (SHELLROOM_TRUSTED_PROXIES),
  * as a deployment behind a reverse proxy does.
  */
-import {
-  attachTerminal, openTerminalSocket, sessionCookieOf, startForLabUntilRunning, terminalLink, trpcMutation,
-} from "./bench-platform";
+import { attachTerminal, openTerminalSocket, sessionCookieOf, startForLabUntilRunning, terminalLink, trpcMutation } from "./bench-platform";
 import { now } from "./measure";
 import type { StudentSide } from "./platform-shell";
 

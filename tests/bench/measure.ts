@@ -110,5 +110,12 @@ export function formatMiB(bytes: number): string {
 /** Columns padded to their widest cell; the first row is the header. */
 export function renderRows(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join("").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]! + 3))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
 }

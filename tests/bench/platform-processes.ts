@@ -63,15 +63,23 @@ function runScript(script: string, args: string[]): Promise<string> {
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout.on("data", (chunk: Buffer) => { out += chunk.toString(); });
-    child.stderr.on("data", (chunk: Buffer) => { err += chunk.toString(); });
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
     child.once("error", reject);
     child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited with ${code}: ${err.slice(-500)}`))));
   });
 }
 
 function tail(file: string, chars = 1500) {
-  try { return readFileSync(file, "utf8").slice(-chars); } catch { return ""; }
+  try {
+    return readFileSync(file, "utf8").slice(-chars);
+  } catch {
+    return "";
+  }
 }
 
 /** Resolves when the process exits (at once if it already has). */
@@ -130,23 +138,40 @@ export async function startPlatformProcesses(options: {
 
   try {
     const server = run(serverEntry, logs.server, {
-      DATABASE_URL: databaseUrl, REDIS_URL: options.redisUrl, SHELLROOM_REDIS_PREFIX: `shellroom-${options.workerId}`,
-      PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", SHELLROOM_PUBLIC_URL: undefined, SHELLROOM_WORKER_SECRET: workerSecret,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: options.redisUrl,
+      SHELLROOM_REDIS_PREFIX: `shellroom-${options.workerId}`,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+      SHELLROOM_PUBLIC_URL: undefined,
+      SHELLROOM_WORKER_SECRET: workerSecret,
       // The bench's database holds the demo accounts: the real entry refuses those in production unless this is a demo.
       SHELLROOM_DEMO: "1",
       ...options.serverEnv,
     });
     const deadline = Date.now() + 180_000;
     for (;;) {
-      if (server.exitCode !== null || server.signalCode !== null) throw new Error(`the server process exited (${server.exitCode ?? server.signalCode}): ${tail(logs.server)}`);
+      if (server.exitCode !== null || server.signalCode !== null)
+        throw new Error(`the server process exited (${server.exitCode ?? server.signalCode}): ${tail(logs.server)}`);
       if (Date.now() > deadline) throw new Error(`the server process did not answer /healthz within 180 s: ${tail(logs.server)}`);
-      if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break;
+      if (
+        await fetch(`${url}/healthz`).then(
+          (response) => response.ok,
+          () => false,
+        )
+      )
+        break;
       await sleep(300);
     }
     const worker = run("runtime-worker/main.ts", logs.worker, {
-      SHELLROOM_SERVER_URL: url, SHELLROOM_WORKER_ID: options.workerId, SHELLROOM_WORKER_NAME: options.workerId,
+      SHELLROOM_SERVER_URL: url,
+      SHELLROOM_WORKER_ID: options.workerId,
+      SHELLROOM_WORKER_NAME: options.workerId,
       SHELLROOM_WORKER_TOKEN: workerTokenFor(workerSecret, options.workerId),
-      SHELLROOM_WORKSPACE_QUOTA: "off", SHELLROOM_WORKER_HTTP_PORT: undefined, DATABASE_URL: undefined,
+      SHELLROOM_WORKSPACE_QUOTA: "off",
+      SHELLROOM_WORKER_HTTP_PORT: undefined,
+      DATABASE_URL: undefined,
       ...options.workerEnv,
     });
     return { url, databaseUrl, workerId: options.workerId, serverPid: server.pid!, workerPid: worker.pid!, serverEntry, logs, stop };

@@ -8,7 +8,9 @@ import { now } from "./measure";
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -68,12 +70,17 @@ export async function platformShell(p: StudentSide, options: ShellOptions = {}):
   const terminal = p.terminal(socket, environmentId);
   let seen = "";
   let markPrompt = () => undefined as void;
-  const prompt = new Promise<void>((resolve) => { markPrompt = resolve; });
+  const prompt = new Promise<void>((resolve) => {
+    markPrompt = resolve;
+  });
   const firstOutput = new Promise<number>((resolve) => {
     const stop = terminal.onData((chunk) => {
       resolve(now());
       seen += Buffer.from(chunk).toString("latin1");
-      if (seen.includes("$ ")) { stop(); markPrompt(); }
+      if (seen.includes("$ ")) {
+        stop();
+        markPrompt();
+      }
     });
   });
   const attached = p.attach(socket, environmentId, timeoutMs).then((reply) => {
@@ -89,7 +96,10 @@ export async function platformShell(p: StudentSide, options: ShellOptions = {}):
   const firstPrompt = await withTimeout(Promise.race([firstOutput, promptFromScreen]), timeoutMs, "platform first prompt");
   const { at: attachedAt } = await attached;
   return {
-    terminal, environmentId, prompt, startedAt: started,
+    terminal,
+    environmentId,
+    prompt,
+    startedAt: started,
     phases: {
       total: firstPrompt - started,
       startForLab: startedForLab - started,

@@ -21,9 +21,12 @@ export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shel
 
 /** A worker's pooled containers in Docker (by its label and the pool's name prefix), running or not. */
 export async function pooledContainers(docker: Docker, workerId: string) {
-  return (await docker.listContainers({
-    all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`, LABEL_POOL], name: [POOL_PREFIX] },
-  })).filter((container) => container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
+  return (
+    await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${workerId}`, LABEL_POOL], name: [POOL_PREFIX] },
+    })
+  ).filter((container) => container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
 }
 
 /** Whether the environment was handed a pooled container (its workspace volume is a pool slot's). */
@@ -72,8 +75,10 @@ const load1 = () => Number(os.loadavg()[0]!.toFixed(1));
 
 /** "exec 120/340 ms (50)" for the methods that were called. */
 function driverLine(snapshot: ReturnType<DriverTimings["snapshot"]>, names: string[]) {
-  return names.filter((name) => snapshot[name])
-    .map((name) => `${name} ${formatMs(snapshot[name]!.p50)}/${formatMs(snapshot[name]!.p95)} (${snapshot[name]!.n})`).join(", ");
+  return names
+    .filter((name) => snapshot[name])
+    .map((name) => `${name} ${formatMs(snapshot[name]!.p50)}/${formatMs(snapshot[name]!.p95)} (${snapshot[name]!.n})`)
+    .join(", ");
 }
 const DRIVER_CALLS = ["state", "create", "start", "assignPooled", "createPooled", "exec"];
 
@@ -90,8 +95,17 @@ export interface PoolBenchResult {
 /** The small template of the brief: 128 MiB, a quarter CPU, 64 processes. */
 function smallTemplate(image: string) {
   return {
-    name: "Bench: small (warm pool)", image, memoryMb: 128, cpuMillis: 250, pidsLimit: 64, diskMb: 256, network: "NONE" as const,
-    idleTimeoutMinutes: 60, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null,
+    name: "Bench: small (warm pool)",
+    image,
+    memoryMb: 128,
+    cpuMillis: 250,
+    pidsLimit: 64,
+    diskMb: 256,
+    network: "NONE" as const,
+    idleTimeoutMinutes: 60,
+    maxLifetimeMinutes: 120,
+    workingDir: "/home/student/workspace",
+    setupScript: null,
   };
 }
 
@@ -105,12 +119,16 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
   const fields = { courseId: p.courseId, ...smallTemplate(image) };
   const template = await p.mutate<{ id: string }>(instructor, "authoring.saveTemplate", { ...fields, warmPoolSize: 0 });
   const { labId } = await p.mutate<{ labId: string }>(instructor, "authoring.saveLab", {
-    courseId: p.courseId, templateId: template.id, title: "Bench: warm pool", instructions: "Benchmark lab.", published: true, steps: [],
+    courseId: p.courseId,
+    templateId: template.id,
+    title: "Bench: warm pool",
+    instructions: "Benchmark lab.",
+    published: true,
+    steps: [],
   });
   say(`  template ${template.id} (${image}, 128 MiB, 0.25 CPU, 64 pids), lab ${labId}`);
 
-  const setPoolSize = (size: number) =>
-    p.mutate(instructor, "authoring.saveTemplate", { ...fields, templateId: template.id, warmPoolSize: size });
+  const setPoolSize = (size: number) => p.mutate(instructor, "authoring.saveTemplate", { ...fields, templateId: template.id, warmPoolSize: size });
 
   const dockerPool = () => pooledContainers(docker, p.workerId);
 
@@ -137,7 +155,8 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
         }
       } else if (now() - began > graceMs && !pushedAgain) {
         pushedAgain = true;
-        const message = `${what}: pool size set to ${size}, but after ${formatMs(now() - began)} the worker's pool holds ${p.pool.size} ` +
+        const message =
+          `${what}: pool size set to ${size}, but after ${formatMs(now() - began)} the worker's pool holds ${p.pool.size} ` +
           `(Docker: ${(await dockerPool()).length}) with no fill under way; pushed the configuration again (saveTemplate)`;
         anomalies.push(message);
         say(`  ANOMALY ${message}`);
@@ -151,9 +170,11 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
   /** Removes every environment of the worker; then no environment container of it may remain. */
   async function removeAll(what: string) {
     const removed = await p.removeAllEnvironments();
-    const left = (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${p.workerId}`] } }))
-      .filter((container) => !container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)));
-    if (left.length) anomalies.push(`${what}: ${left.length} environment container(s) left after removing ${removed}: ${left.map((c) => c.Names[0]).join(", ")}`);
+    const left = (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${p.workerId}`] } })).filter(
+      (container) => !container.Names.some((name) => name.startsWith(`/${POOL_PREFIX}`)),
+    );
+    if (left.length)
+      anomalies.push(`${what}: ${left.length} environment container(s) left after removing ${removed}: ${left.map((c) => c.Names[0]).join(", ")}`);
     return removed;
   }
 
@@ -186,11 +207,13 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
     const loadBefore = load1();
     p.driverTimings.reset();
     const began = now();
-    const settled = await Promise.allSettled(students.map(async (student) => {
-      const shell: PlatformShell = await platformShell(p, { labId, student, timeoutMs: 180_000, onEnvironment: ctx.track });
-      await withTimeout(shell.prompt, 60_000, `${label} prompt`);
-      return { shell, fullPromptMs: now() - shell.startedAt };
-    }));
+    const settled = await Promise.allSettled(
+      students.map(async (student) => {
+        const shell: PlatformShell = await platformShell(p, { labId, student, timeoutMs: 180_000, onEnvironment: ctx.track });
+        await withTimeout(shell.prompt, 60_000, `${label} prompt`);
+        return { shell, fullPromptMs: now() - shell.startedAt };
+      }),
+    );
     const shells = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const errors = settled.flatMap((result) => (result.status === "rejected" ? [String((result.reason as Error)?.message ?? result.reason)] : []));
     const driver = p.driverTimings.snapshot();
@@ -198,14 +221,22 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
     const fromPool = (await Promise.all(shells.map(({ shell }) => fromPoolOf(shell.environmentId)))).filter(Boolean).length;
     for (const { shell } of shells) shell.terminal.socket.close();
     const result: BurstResult = {
-      students: students.length, ok: shells.length, failed: errors.length, errors: [...new Set(errors)].slice(0, 5), fromPool, wallMs,
+      students: students.length,
+      ok: shells.length,
+      failed: errors.length,
+      errors: [...new Set(errors)].slice(0, 5),
+      fromPool,
+      wallMs,
       timeToPrompt: shells.map(({ shell }) => shell.phases.total),
       timeToFullPrompt: shells.map(({ fullPromptMs }) => fullPromptMs),
       startForLab: shells.map(({ shell }) => shell.phases.startForLab),
-      driver, load: [loadBefore, load1()],
+      driver,
+      load: [loadBefore, load1()],
     };
-    say(`  ${label}: ${result.ok}/${result.students} at a prompt (${result.fromPool} from the pool), wall ${formatMs(wallMs)}, ` +
-      `p50 ${formatMs(percentile(result.timeToPrompt, 50))}, p95 ${formatMs(percentile(result.timeToPrompt, 95))}; load ${result.load[0]} -> ${result.load[1]}`);
+    say(
+      `  ${label}: ${result.ok}/${result.students} at a prompt (${result.fromPool} from the pool), wall ${formatMs(wallMs)}, ` +
+        `p50 ${formatMs(percentile(result.timeToPrompt, 50))}, p95 ${formatMs(percentile(result.timeToPrompt, 95))}; load ${result.load[0]} -> ${result.load[1]}`,
+    );
     say(`    worker's driver calls p50/p95 (n): ${driverLine(driver, DRIVER_CALLS)}`);
     if (result.failed) {
       const message = `${label}: ${result.failed} of ${result.students} students got no prompt: ${result.errors.join(" | ")}`;
@@ -248,21 +279,36 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
   const volumes = (await docker.listVolumes({ filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${p.workerId}`] } })).Volumes ?? [];
   const leftovers = { containers: containers.map((c) => `${c.Names[0]} (${c.State})`), volumes: volumes.map((v) => v.Name) };
   if (leftovers.containers.length || leftovers.volumes.length) {
-    anomalies.push(`after removing every environment and draining the pool: ${leftovers.containers.length} container(s), ${leftovers.volumes.length} volume(s) left: ` +
-      [...leftovers.containers, ...leftovers.volumes].slice(0, 10).join(", "));
+    anomalies.push(
+      `after removing every environment and draining the pool: ${leftovers.containers.length} container(s), ${leftovers.volumes.length} volume(s) left: ` +
+        [...leftovers.containers, ...leftovers.volumes].slice(0, 10).join(", "),
+    );
   }
 
   const totals = (phases: ShellPhases[]) => phases.map((phase) => phase.total);
-  const phaseP50 = (phases: ShellPhases[], name: keyof ShellPhases) => percentile(phases.map((phase) => phase[name]), 50);
+  const phaseP50 = (phases: ShellPhases[], name: keyof ShellPhases) =>
+    percentile(
+      phases.map((phase) => phase[name]),
+      50,
+    );
   const n = options.burstSize;
   const figures: PoolFigure[] = [
-    poolFigure("(d) fresh student: startForLab -> first prompt byte (p50)", percentile(totals(cold.phases), 50), percentile(totals(warm.phases), 50),
-      { cold: cold.phases.length, pool: warm.phases.length }),
-    poolFigure(`(e) class of ${n} at once: wall time until all at first prompt`, coldBurst.wallMs, poolBurst.wallMs, { cold: coldBurst.ok, pool: poolBurst.ok }),
-    poolFigure(`(e) class of ${n} at once: time to first prompt (p50)`, percentile(coldBurst.timeToPrompt, 50), percentile(poolBurst.timeToPrompt, 50),
-      { cold: coldBurst.ok, pool: poolBurst.ok }),
-    poolFigure(`(e) class of ${n} at once: time to first prompt (p95)`, percentile(coldBurst.timeToPrompt, 95), percentile(poolBurst.timeToPrompt, 95),
-      { cold: coldBurst.ok, pool: poolBurst.ok }),
+    poolFigure("(d) fresh student: startForLab -> first prompt byte (p50)", percentile(totals(cold.phases), 50), percentile(totals(warm.phases), 50), {
+      cold: cold.phases.length,
+      pool: warm.phases.length,
+    }),
+    poolFigure(`(e) class of ${n} at once: wall time until all at first prompt`, coldBurst.wallMs, poolBurst.wallMs, {
+      cold: coldBurst.ok,
+      pool: poolBurst.ok,
+    }),
+    poolFigure(`(e) class of ${n} at once: time to first prompt (p50)`, percentile(coldBurst.timeToPrompt, 50), percentile(poolBurst.timeToPrompt, 50), {
+      cold: coldBurst.ok,
+      pool: poolBurst.ok,
+    }),
+    poolFigure(`(e) class of ${n} at once: time to first prompt (p95)`, percentile(coldBurst.timeToPrompt, 95), percentile(poolBurst.timeToPrompt, 95), {
+      cold: coldBurst.ok,
+      pool: poolBurst.ok,
+    }),
   ];
   const lines = [
     `(d) pool size ${options.warmPoolSize}, waited until full before each sample; from the pool: cold ${cold.fromPool}/${cold.phases.length}, warm ${warm.fromPool}/${warm.phases.length}`,
@@ -280,16 +326,22 @@ export async function runPoolBench(ctx: PoolBenchContext, options: PoolBenchOpti
     `template: 128 MiB, 0.25 CPU, 64 pids; ratio = pool / cold (lower is better)`,
   ];
   return {
-    figures, lines, anomalies, leftovers,
+    figures,
+    lines,
+    anomalies,
+    leftovers,
     details: {
-      templateId: template.id, labId,
+      templateId: template.id,
+      labId,
       warmStart: {
         poolSize: options.warmPoolSize,
         cold: { ...summarize(totals(cold.phases)), fromPool: cold.fromPool, phases: cold.phases, driver: cold.driver, load: cold.load },
         warm: { ...summarize(totals(warm.phases)), fromPool: warm.fromPool, phases: warm.phases, driver: warm.driver, load: warm.load },
       },
       classBurst: {
-        students: n, poolFillMs: burstFillMs, drainMs,
+        students: n,
+        poolFillMs: burstFillMs,
+        drainMs,
         cold: { ...coldBurst, p50: percentile(coldBurst.timeToPrompt, 50), p95: percentile(coldBurst.timeToPrompt, 95) },
         pool: { ...poolBurst, p50: percentile(poolBurst.timeToPrompt, 50), p95: percentile(poolBurst.timeToPrompt, 95) },
       },

@@ -20,8 +20,11 @@ const docker = new Docker();
 const workerId = `bench-poolshell-${randomBytes(4).toString("hex")}`;
 const driver = new DockerDriver(docker, workerId, undefined, await compileHolder());
 const template = PoolTemplate.parse({
-  image: "shellroom/default:1", limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
-  network: "none", workingDir: "/home/student/workspace", user: "student",
+  image: "shellroom/default:1",
+  limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
 });
 const key = poolKeyOf(template);
 const environments: string[] = [];
@@ -67,7 +70,7 @@ try {
       const slots = await fill(burst + 1, prestart);
       await sleep(2000); // the pool fills long before a class in real use: let the shells print their prompt
       side.single.push(await takeToPrompt(slots[0]!));
-      side.burst.push(...await Promise.all(slots.slice(1).map(takeToPrompt)));
+      side.burst.push(...(await Promise.all(slots.slice(1).map(takeToPrompt))));
       await Promise.all(environments.splice(0).map((id) => driver.remove(id, { removeVolume: true })));
     }
   }

@@ -5,7 +5,13 @@
 import type { Duplex } from "node:stream";
 import type Docker from "dockerode";
 import {
-  LABEL_ENVIRONMENT, LABEL_MANAGED, LABEL_OWNER, containerCreateOptions, containerName, homeVolumeName, volumeName,
+  LABEL_ENVIRONMENT,
+  LABEL_MANAGED,
+  LABEL_OWNER,
+  containerCreateOptions,
+  containerName,
+  homeVolumeName,
+  volumeName,
 } from "../../runtime-worker/docker/container-config";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { TERMINAL_SIZE } from "./bench-platform";
@@ -40,7 +46,10 @@ export async function startRawShell(docker: Docker, spec: EnvironmentSpec, worke
 export async function execShell(container: Docker.Container): Promise<RawShell> {
   const exec = await container.exec({
     Cmd: ["/bin/bash", "-l"],
-    AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: true,
     Env: [`COLUMNS=${TERMINAL_SIZE.cols}`, `LINES=${TERMINAL_SIZE.rows}`],
   });
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
@@ -63,14 +72,23 @@ export async function execShell(container: Docker.Container): Promise<RawShell> 
   // The size is set alongside, as any real client would; it is not waited for.
   exec.resize({ h: TERMINAL_SIZE.rows, w: TERMINAL_SIZE.cols }).catch(() => undefined);
   return {
-    stream, firstByte, prompt,
-    write: (data) => { stream.write(data); },
+    stream,
+    firstByte,
+    prompt,
+    write: (data) => {
+      stream.write(data);
+    },
     onData(listener) {
       const onChunk = (chunk: Buffer) => listener(chunk);
       stream.on("data", onChunk);
-      return () => { stream.off("data", onChunk); };
+      return () => {
+        stream.off("data", onChunk);
+      };
     },
-    close: () => { stream.end(); stream.destroy(); },
+    close: () => {
+      stream.end();
+      stream.destroy();
+    },
   };
 }
 
@@ -92,36 +110,48 @@ export interface RawBurstResult {
  * `afterPrompt` (e.g. one echo) on each, whose result is kept.
  */
 export async function rawBurst(
-  docker: Docker, specs: readonly EnvironmentSpec[], workerId: string,
+  docker: Docker,
+  specs: readonly EnvironmentSpec[],
+  workerId: string,
   options: { runtime?: string; timeoutMs?: number; afterPrompt?: (shell: RawShell) => Promise<number> } = {},
 ): Promise<RawBurstResult> {
   const shells: RawShell[] = [];
   const began = now();
-  const results = await Promise.allSettled(specs.map(async (spec) => {
-    const shell = await startRawShell(docker, spec, workerId, options.runtime);
-    shells.push(shell);
-    await withTimeout(shell.prompt, options.timeoutMs ?? 120_000, "raw prompt");
-    const toPrompt = now() - began;
-    return { toPrompt, after: options.afterPrompt ? await options.afterPrompt(shell) : Number.NaN };
-  }));
+  const results = await Promise.allSettled(
+    specs.map(async (spec) => {
+      const shell = await startRawShell(docker, spec, workerId, options.runtime);
+      shells.push(shell);
+      await withTimeout(shell.prompt, options.timeoutMs ?? 120_000, "raw prompt");
+      const toPrompt = now() - began;
+      return { toPrompt, after: options.afterPrompt ? await options.afterPrompt(shell) : Number.NaN };
+    }),
+  );
   const done = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
   return {
     wallMs: done.length ? Math.max(...done.map((result) => result.toPrompt)) : Number.NaN,
     toPrompt: done.map((result) => result.toPrompt),
     after: done.map((result) => result.after),
-    failures: results.flatMap((result) => (result.status === "rejected" ? [result.reason instanceof Error ? result.reason.message : String(result.reason)] : [])),
+    failures: results.flatMap((result) =>
+      result.status === "rejected" ? [result.reason instanceof Error ? result.reason.message : String(result.reason)] : [],
+    ),
     shells,
   };
 }
 
 /** Removes a baseline container and its volumes (the workspace and the home beside it); missing ones are fine. */
 export async function removeRaw(docker: Docker, environmentId: string) {
-  await docker.getContainer(containerName(environmentId)).remove({ force: true }).catch((error: { statusCode?: number }) => {
-    if (error.statusCode !== 404) throw error;
-  });
-  for (const name of [volumeName(environmentId), homeVolumeName(volumeName(environmentId))]) {
-    await docker.getVolume(name).remove().catch((error: { statusCode?: number }) => {
+  await docker
+    .getContainer(containerName(environmentId))
+    .remove({ force: true })
+    .catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404) throw error;
     });
+  for (const name of [volumeName(environmentId), homeVolumeName(volumeName(environmentId))]) {
+    await docker
+      .getVolume(name)
+      .remove()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
   }
 }

@@ -63,7 +63,10 @@ const CONCURRENT_ECHO_SAMPLES = intFromEnv("BENCH_CONCURRENT_ECHO_SAMPLES", 30);
 const FLOOD_SECONDS = intFromEnv("BENCH_FLOOD_SECONDS", 10);
 const CONTAINMENT_SECONDS = intFromEnv("BENCH_CONTAINMENT_SECONDS", 20);
 const CONTAINMENT_ECHO_SAMPLES = intFromEnv("BENCH_CONTAINMENT_ECHO_SAMPLES", 100);
-const RUNTIME_SIZES = (process.env.BENCH_RUNTIME_SIZES ?? "10").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const RUNTIME_SIZES = (process.env.BENCH_RUNTIME_SIZES ?? "10")
+  .split(",")
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const RUNTIME_ROUNDS = intFromEnv("BENCH_RUNTIME_ROUNDS", 2);
 const CLASS_SIZE = intFromEnv("BENCH_CLASS_SIZE", 100);
 const IDLE_ENVIRONMENTS = intFromEnv("BENCH_IDLE_ENVIRONMENTS", 300);
@@ -107,7 +110,8 @@ async function dockerLeftovers() {
     volumes.push(...((await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? []).map((volume) => volume.Name));
   }
   const rawVolumes = ((await docker.listVolumes({ filters: { label: [`${LABEL_MANAGED}=true`] } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
-    .map((volume) => volume.Name).filter((name) => name.startsWith(volumeName(`bench-raw-${runId}-`)));
+    .map((volume) => volume.Name)
+    .filter((name) => name.startsWith(volumeName(`bench-raw-${runId}-`)));
   return { containers, volumes: [...new Set([...volumes, ...rawVolumes])] };
 }
 
@@ -119,29 +123,37 @@ async function sweep() {
   const { containers, volumes } = await dockerLeftovers();
   for (const container of containers) {
     createdIds.add(container.Labels[LABEL_ENVIRONMENT] ?? "");
-    await docker.getContainer(container.Id).remove({ force: true }).catch((error: { statusCode?: number; message: string }) => {
-      if (error.statusCode !== 404) say(`remove container ${container.Names[0]}: ${error.message}`);
-    });
+    await docker
+      .getContainer(container.Id)
+      .remove({ force: true })
+      .catch((error: { statusCode?: number; message: string }) => {
+        if (error.statusCode !== 404) say(`remove container ${container.Names[0]}: ${error.message}`);
+      });
   }
   for (const id of createdIds) if (id) await removeRaw(docker, id).catch((error: Error) => say(`remove ${id}: ${error.message}`));
   for (const name of volumes) {
-    await docker.getVolume(name).remove().catch((error: { statusCode?: number; message: string }) => {
-      if (error.statusCode !== 404) say(`remove volume ${name}: ${error.message}`);
-    });
+    await docker
+      .getVolume(name)
+      .remove()
+      .catch((error: { statusCode?: number; message: string }) => {
+        if (error.statusCode !== 404) say(`remove volume ${name}: ${error.message}`);
+      });
   }
 }
 
 /** SIGTERM to each process this run started that is still running; SIGKILL after 10 s. */
 async function stopStartedProcesses() {
-  await Promise.all([...startedProcesses].map(async (child) => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-    say(`stopping process ${child.pid} (started by this run)`);
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) return;
-    child.kill("SIGKILL");
-    await exited;
-  }));
+  await Promise.all(
+    [...startedProcesses].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+      say(`stopping process ${child.pid} (started by this run)`);
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) return;
+      child.kill("SIGKILL");
+      await exited;
+    }),
+  );
 }
 
 function cleanup(): Promise<void> {
@@ -157,7 +169,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     say(`${signal}: cleaning up`);
     // A second sweep catches a container whose creation was already under way.
-    void cleanup().then(() => sleep(1000)).then(sweep).finally(() => process.exit(130));
+    void cleanup()
+      .then(() => sleep(1000))
+      .then(sweep)
+      .finally(() => process.exit(130));
   });
 }
 process.on("uncaughtException", (error) => {
@@ -168,7 +183,9 @@ process.on("uncaughtException", (error) => {
 // ---------------------------------------------------------------------------------------
 // Platform side
 
-const track = (environmentId: string) => { createdIds.add(environmentId); };
+const track = (environmentId: string) => {
+  createdIds.add(environmentId);
+};
 
 // ---------------------------------------------------------------------------------------
 // Baseline side
@@ -233,7 +250,9 @@ async function rawComparison(p: BenchPlatform) {
     throughputPlatform.push(platformRun);
     const rawRun = await measureThroughput(echoShellRaw.shell, THROUGHPUT_BYTES);
     throughputRaw.push(rawRun);
-    say(`  run ${run + 1}: platform ${formatRate(platformRun.bytesPerSecond)} (${formatMs(platformRun.ms)}), raw ${formatRate(rawRun.bytesPerSecond)} (${formatMs(rawRun.ms)})`);
+    say(
+      `  run ${run + 1}: platform ${formatRate(platformRun.bytesPerSecond)} (${formatMs(platformRun.ms)}), raw ${formatRate(rawRun.bytesPerSecond)} (${formatMs(rawRun.ms)})`,
+    );
   }
   await closePlatformShell(p, echoShellPlatform);
   await closeRawShell(echoShellRaw);
@@ -242,13 +261,33 @@ async function rawComparison(p: BenchPlatform) {
   const platformRates = throughputPlatform.map((run) => run.bytesPerSecond);
   const rawRates = throughputRaw.map((run) => run.bytesPerSecond);
   const figures: Figure[] = [
-    figure("(a) cold start -> first prompt (p50)", "ms", percentile(coldTotals, 50), percentile(rawCold, 50), { platform: coldTotals.length, baseline: rawCold.length }),
-    figure("(b) keystroke echo round trip (p50)", "ms", percentile(echoPlatform, 50), percentile(echoRaw, 50), { platform: echoPlatform.length, baseline: echoRaw.length }),
-    figure("(b) keystroke echo round trip (p99)", "ms", percentile(echoPlatform, 99), percentile(echoRaw, 99), { platform: echoPlatform.length, baseline: echoRaw.length }),
-    figure("(c) output throughput (median)", "bytes/s", percentile(platformRates, 50), percentile(rawRates, 50), { platform: platformRates.length, baseline: rawRates.length }),
+    figure("(a) cold start -> first prompt (p50)", "ms", percentile(coldTotals, 50), percentile(rawCold, 50), {
+      platform: coldTotals.length,
+      baseline: rawCold.length,
+    }),
+    figure("(b) keystroke echo round trip (p50)", "ms", percentile(echoPlatform, 50), percentile(echoRaw, 50), {
+      platform: echoPlatform.length,
+      baseline: echoRaw.length,
+    }),
+    figure("(b) keystroke echo round trip (p99)", "ms", percentile(echoPlatform, 99), percentile(echoRaw, 99), {
+      platform: echoPlatform.length,
+      baseline: echoRaw.length,
+    }),
+    figure("(c) output throughput (median)", "bytes/s", percentile(platformRates, 50), percentile(rawRates, 50), {
+      platform: platformRates.length,
+      baseline: rawRates.length,
+    }),
   ];
-  const phase = (name: keyof ShellPhases) => percentile(platformCold.map((phases) => phases[name]), 50);
-  const cpuPerMb = (runs: ThroughputResult[]) => percentile(runs.map((run) => run.processCpuMs / (run.bytes / 1e6)), 50);
+  const phase = (name: keyof ShellPhases) =>
+    percentile(
+      platformCold.map((phases) => phases[name]),
+      50,
+    );
+  const cpuPerMb = (runs: ThroughputResult[]) =>
+    percentile(
+      runs.map((run) => run.processCpuMs / (run.bytes / 1e6)),
+      50,
+    );
   const lines = [
     "ratio = platform / raw docker (for times lower is better, for throughput higher is better)",
     `(a) platform cold start p50 by phase: startForLab ${formatMs(phase("startForLab"))}, socket connect ${formatMs(phase("socketConnect"))}, ` +
@@ -272,7 +311,8 @@ async function main() {
   say(`docker ${dockerVersion.Version} (API ${dockerVersion.ApiVersion}), node ${process.version}, ${os.cpus().length} CPUs`);
   // Started only for the phases that use it, so it does not idle beside the processes of the others.
   const started = IN_PROCESS_PHASES.some((phase) => PHASES.has(phase))
-    ? await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL }) : undefined;
+    ? await startBenchPlatform({ databaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL })
+    : undefined;
   platform = started;
   if (started) say(`platform at ${started.url}, worker ${started.workerId} (capacity ${BENCH_WORKER_CAPACITY.maxEnvironments} environments)`);
   /** The in-process platform, for a phase of IN_PROCESS_PHASES (started above whenever one of them is asked for). */
@@ -290,45 +330,107 @@ async function main() {
   const raw = PHASES.has("raw") ? await timed("raw docker comparison", () => rawComparison(p)) : undefined;
   let terminals: TerminalLoadResult | undefined;
   if (PHASES.has("terminals")) {
-    terminals = await timed("terminals under load", () => runTerminalLoadBench({
-      platform: p, docker, say, track, runId,
-      rawShell: () => rawShell(p), closeRawShell,
-      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
-      addProcess: (child) => { startedProcesses.add(child); },
-      benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
-    }, { concurrentTerminals: CONCURRENT_TERMINALS, echoSamplesPerTerminal: CONCURRENT_ECHO_SAMPLES, floodSeconds: FLOOD_SECONDS }));
+    terminals = await timed("terminals under load", () =>
+      runTerminalLoadBench(
+        {
+          platform: p,
+          docker,
+          say,
+          track,
+          runId,
+          rawShell: () => rawShell(p),
+          closeRawShell,
+          addWorkerId: (workerId) => {
+            extraWorkerIds.add(workerId);
+          },
+          addProcess: (child) => {
+            startedProcesses.add(child);
+          },
+          benchDatabaseUrl: databaseUrl!,
+          redisUrl: process.env.REDIS_URL,
+          logDir: path.dirname(RESULTS_FILE),
+        },
+        { concurrentTerminals: CONCURRENT_TERMINALS, echoSamplesPerTerminal: CONCURRENT_ECHO_SAMPLES, floodSeconds: FLOOD_SECONDS },
+      ),
+    );
   }
   let pool: PoolBenchResult | undefined;
   if (PHASES.has("pool")) {
     pool = await timed("warm pool", () =>
-      runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE }));
+      runPoolBench({ platform: p, docker, say, track }, { samples: POOL_SAMPLES, warmPoolSize: WARM_POOL_SIZE, burstSize: BURST_SIZE }),
+    );
   }
   let containment: ContainmentResult | undefined;
   if (PHASES.has("containment")) {
-    containment = await timed("containment", () => runContainmentBench({
-      say, runId, benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
-      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
-      addProcess: (child) => { startedProcesses.add(child); },
-    }, { echoSamples: CONTAINMENT_ECHO_SAMPLES, abuseSeconds: CONTAINMENT_SECONDS }));
+    containment = await timed("containment", () =>
+      runContainmentBench(
+        {
+          say,
+          runId,
+          benchDatabaseUrl: databaseUrl!,
+          redisUrl: process.env.REDIS_URL,
+          logDir: path.dirname(RESULTS_FILE),
+          addWorkerId: (workerId) => {
+            extraWorkerIds.add(workerId);
+          },
+          addProcess: (child) => {
+            startedProcesses.add(child);
+          },
+        },
+        { echoSamples: CONTAINMENT_ECHO_SAMPLES, abuseSeconds: CONTAINMENT_SECONDS },
+      ),
+    );
   }
   let runtime: RuntimeBenchResult | undefined;
   if (PHASES.has("runtime")) {
-    runtime = await timed("runtime", () => runRuntimeBench({
-      docker, say, workerId: rawWorkerId, idPrefix: `bench-raw-${runId}-rt`, track: (id) => { createdIds.add(id); },
-      specFor: (id) => p.specFor(id, "bench-baseline"),
-    }, { sizes: RUNTIME_SIZES, rounds: RUNTIME_ROUNDS }));
+    runtime = await timed("runtime", () =>
+      runRuntimeBench(
+        {
+          docker,
+          say,
+          workerId: rawWorkerId,
+          idPrefix: `bench-raw-${runId}-rt`,
+          track: (id) => {
+            createdIds.add(id);
+          },
+          specFor: (id) => p.specFor(id, "bench-baseline"),
+        },
+        { sizes: RUNTIME_SIZES, rounds: RUNTIME_ROUNDS },
+      ),
+    );
   }
   let classroom: ClassBenchResult | undefined;
   if (PHASES.has("class")) {
-    classroom = await timed("class", () => runClassBench({
-      docker, say, runId, benchDatabaseUrl: databaseUrl!, redisUrl: process.env.REDIS_URL, logDir: path.dirname(RESULTS_FILE),
-      rawWorkerId, track: (id) => { createdIds.add(id); },
-      addWorkerId: (workerId) => { extraWorkerIds.add(workerId); },
-      addProcess: (child) => { startedProcesses.add(child); },
-    }, {
-      size: CLASS_SIZE, idleEnvironments: IDLE_ENVIRONMENTS, rounds: CLASS_ROUNDS, idleConcurrency: IDLE_CONCURRENCY,
-      echoSamples: IDLE_ECHO_SAMPLES, settleSeconds: IDLE_SETTLE_SECONDS,
-    }));
+    classroom = await timed("class", () =>
+      runClassBench(
+        {
+          docker,
+          say,
+          runId,
+          benchDatabaseUrl: databaseUrl!,
+          redisUrl: process.env.REDIS_URL,
+          logDir: path.dirname(RESULTS_FILE),
+          rawWorkerId,
+          track: (id) => {
+            createdIds.add(id);
+          },
+          addWorkerId: (workerId) => {
+            extraWorkerIds.add(workerId);
+          },
+          addProcess: (child) => {
+            startedProcesses.add(child);
+          },
+        },
+        {
+          size: CLASS_SIZE,
+          idleEnvironments: IDLE_ENVIRONMENTS,
+          rounds: CLASS_ROUNDS,
+          idleConcurrency: IDLE_CONCURRENCY,
+          echoSamples: IDLE_ECHO_SAMPLES,
+          settleSeconds: IDLE_SETTLE_SECONDS,
+        },
+      ),
+    );
   }
   const wallSeconds = (now() - benchStarted) / 1000;
   const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
@@ -379,25 +481,31 @@ async function main() {
   console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify({
-    measuredAt: new Date().toISOString(),
-    host: { node: process.version, cpus: os.cpus().length, docker: dockerVersion.Version, dockerApi: dockerVersion.ApiVersion },
-    note: "figures: ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run. " +
-      "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool. " +
-      "serverUnderFlood: a separate server process's RSS while one terminal floods to an acking and a never-acking socket",
-    figures: againstRaw,
-    poolFigures: pool?.figures ?? [],
-    serverUnderFlood: terminals?.serverRss
-      ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) }
-      : null,
-    containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
-    runtime: runtime ? { missing: runtime.missing, bursts: runtime.bursts, lines: runtimeLines(runtime) } : null,
-    class: classroom ? { figures: classroom.figures, lines: classroom.lines, anomalies: classroom.anomalies, details: classroom.details } : null,
-    details: { ...raw?.details, ...terminals?.details, ...pool?.details },
-    anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? []), ...(classroom?.anomalies ?? [])],
-    leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
-    wallSeconds,
-  }, null, 2)}\n`);
+  await writeFile(
+    RESULTS_FILE,
+    `${JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        host: { node: process.version, cpus: os.cpus().length, docker: dockerVersion.Version, dockerApi: dockerVersion.ApiVersion },
+        note:
+          "figures: ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run. " +
+          "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool. " +
+          "serverUnderFlood: a separate server process's RSS while one terminal floods to an acking and a never-acking socket",
+        figures: againstRaw,
+        poolFigures: pool?.figures ?? [],
+        serverUnderFlood: terminals?.serverRss ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) } : null,
+        containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
+        runtime: runtime ? { missing: runtime.missing, bursts: runtime.bursts, lines: runtimeLines(runtime) } : null,
+        class: classroom ? { figures: classroom.figures, lines: classroom.lines, anomalies: classroom.anomalies, details: classroom.details } : null,
+        details: { ...raw?.details, ...terminals?.details, ...pool?.details },
+        anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? []), ...(classroom?.anomalies ?? [])],
+        leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
+        wallSeconds,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   say(`results written to ${path.relative(projectRoot, RESULTS_FILE)}`);
 }
 
@@ -405,13 +513,15 @@ let exitCode = 0;
 try {
   await main();
 } catch (error) {
-  say(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  say(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 }
 await cleanup();
 const left = await dockerLeftovers();
-say(left.containers.length || left.volumes.length
-  ? `after cleanup ${left.containers.length} container(s) and ${left.volumes.length} volume(s) of this run are still in Docker: ${[...left.containers.map((c) => c.Names[0]), ...left.volumes].join(", ")}`
-  : `after cleanup no container or volume of this run's workers (${runWorkerIds().join(", ")}) is left in Docker`);
+say(
+  left.containers.length || left.volumes.length
+    ? `after cleanup ${left.containers.length} container(s) and ${left.volumes.length} volume(s) of this run are still in Docker: ${[...left.containers.map((c) => c.Names[0]), ...left.volumes].join(", ")}`
+    : `after cleanup no container or volume of this run's workers (${runWorkerIds().join(", ")}) is left in Docker`,
+);
 if (left.containers.length || left.volumes.length) exitCode ||= 1;
 process.exit(exitCode);

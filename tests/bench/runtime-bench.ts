@@ -73,8 +73,10 @@ export async function runRuntimeBench(context: RuntimeBenchContext, options: Run
         figure.perContainer.push(...burst.toPrompt);
         figure.failures.push(...burst.failures);
         figure.totals.push(burst.wallMs);
-        context.say(`  ${runtime} burst of ${size} (round ${round + 1}): ${formatMs(burst.wallMs)}, p50 ${formatMs(percentile(burst.toPrompt, 50))}` +
-          `${figure.failures.length ? `, ${figure.failures.length} failed so far` : ""}`);
+        context.say(
+          `  ${runtime} burst of ${size} (round ${round + 1}): ${formatMs(burst.wallMs)}, p50 ${formatMs(percentile(burst.toPrompt, 50))}` +
+            `${figure.failures.length ? `, ${figure.failures.length} failed so far` : ""}`,
+        );
         for (const shell of burst.shells) shell.close();
         await Promise.all(ids.map((id) => removeRaw(context.docker, id).catch((error: Error) => context.say(`remove ${id}: ${error.message}`))));
       }
@@ -86,13 +88,13 @@ export async function runRuntimeBench(context: RuntimeBenchContext, options: Run
 
 /** Per burst size: each runtime's p50 (per container) and total (median over rounds), and crun / runc. */
 export function runtimeLines(result: RuntimeBenchResult): string[] {
-  if (result.missing.length) return [`not measured: the engine has no ${result.missing.join(", ")} runtime (install crun; an engine scripts/ensure-docker.sh starts registers it)`];
+  if (result.missing.length)
+    return [`not measured: the engine has no ${result.missing.join(", ")} runtime (install crun; an engine scripts/ensure-docker.sh starts registers it)`];
   const lines: string[] = [];
   for (const size of [...new Set(result.bursts.map((burst) => burst.size))]) {
     const of = (runtime: RuntimeName) => result.bursts.find((burst) => burst.size === size && burst.runtime === runtime)!;
-    const summary = (burst: BurstFigure) => burst.failures.length
-      ? { p50: Number.NaN, total: Number.NaN }
-      : { p50: percentile(burst.perContainer, 50), total: percentile(burst.totals, 50) };
+    const summary = (burst: BurstFigure) =>
+      burst.failures.length ? { p50: Number.NaN, total: Number.NaN } : { p50: percentile(burst.perContainer, 50), total: percentile(burst.totals, 50) };
     const [runc, crun] = [summary(of("runc")), summary(of("crun"))];
     lines.push(
       `burst of ${size} (${of("runc").totals.length} rounds each, alternating): ` +
@@ -102,7 +104,10 @@ export function runtimeLines(result: RuntimeBenchResult): string[] {
     // A burst with failures has no honest total: say what failed instead.
     for (const runtime of RUNTIMES) {
       const { failures } = of(runtime);
-      if (failures.length) lines.push(`  ${runtime}: ${failures.length} of ${size * of(runtime).totals.length} containers failed, e.g. ${[...new Set(failures)].slice(0, 2).join(" | ")}`);
+      if (failures.length)
+        lines.push(
+          `  ${runtime}: ${failures.length} of ${size * of(runtime).totals.length} containers failed, e.g. ${[...new Set(failures)].slice(0, 2).join(" | ")}`,
+        );
     }
   }
   return lines;

@@ -198,12 +198,20 @@ export function measureFlood(link: TerminalLink, seconds: number, options: { qui
       const cpu = process.cpuUsage(cpuBefore);
       const ms = ctrlCAt - started;
       resolve({
-        bytes, ms, bytesPerSecond: bytes / (ms / 1000), stopMs: Math.max(0, lastByteAt - ctrlCAt), bytesAfterCtrlC: bytesAfter,
-        promptBack: tail.includes("$ "), processCpuMs: (cpu.user + cpu.system) / 1000, // base64 never prints a "$"
+        bytes,
+        ms,
+        bytesPerSecond: bytes / (ms / 1000),
+        stopMs: Math.max(0, lastByteAt - ctrlCAt),
+        bytesAfterCtrlC: bytesAfter,
+        promptBack: tail.includes("$ "),
+        processCpuMs: (cpu.user + cpu.system) / 1000, // base64 never prints a "$"
       });
     };
     const stop = link.onData((chunk) => {
-      if (!ctrlCAt) { bytes += chunk.byteLength; return; }
+      if (!ctrlCAt) {
+        bytes += chunk.byteLength;
+        return;
+      }
       bytesAfter += chunk.byteLength;
       lastByteAt = now();
       tail = (tail + latin1(chunk.byteLength > 256 ? chunk.subarray(chunk.byteLength - 256) : chunk)).slice(-256);
@@ -212,11 +220,14 @@ export function measureFlood(link: TerminalLink, seconds: number, options: { qui
     });
     const started = now();
     link.write("cat /dev/urandom | base64\r");
-    const giveUp = setTimeout(() => {
-      clearTimeout(quietTimer);
-      stop();
-      reject(new Error(`the output did not stop within ${stopTimeoutMs} ms of the Ctrl-C (${bytesAfter} bytes since)`));
-    }, seconds * 1000 + stopTimeoutMs);
+    const giveUp = setTimeout(
+      () => {
+        clearTimeout(quietTimer);
+        stop();
+        reject(new Error(`the output did not stop within ${stopTimeoutMs} ms of the Ctrl-C (${bytesAfter} bytes since)`));
+      },
+      seconds * 1000 + stopTimeoutMs,
+    );
     setTimeout(() => {
       ctrlCAt = now();
       lastByteAt = ctrlCAt;

@@ -21,9 +21,7 @@ import { DEMO_LAB_SLUG, DEMO_LOGINS } from "../../server/database/seed";
 import { createDatabase } from "../../server/database/client";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { attachTerminal, openTerminalSocket, terminalLink, type BenchPlatform } from "./bench-platform";
-import {
-  figure, formatMiB, formatMs, formatRate, inBatches, MiB, now, percentile, sleep, summarize, type Figure,
-} from "./measure";
+import { figure, formatMiB, formatMs, formatRate, inBatches, MiB, now, percentile, sleep, summarize, type Figure } from "./measure";
 import { platformAtPrompt, platformShell, withTimeout, type PlatformShell } from "./platform-shell";
 import { readRss, startPlatformProcesses, type PlatformProcesses } from "./platform-processes";
 import type { RawShell } from "./raw-docker";
@@ -44,7 +42,10 @@ export interface TerminalLoadOptions {
   floodSeconds: number;
 }
 
-export interface RawHandle { shell: RawShell; id: string }
+export interface RawHandle {
+  shell: RawShell;
+  id: string;
+}
 
 export interface TerminalLoadContext {
   platform: BenchPlatform;
@@ -109,22 +110,24 @@ async function activeEcho(links: readonly TerminalLink[], samplesPer: number): P
   const cpuBefore = process.cpuUsage();
   const began = now();
   const errors: string[] = [];
-  const perTerminal = await Promise.all(links.map(async (link) => {
-    const times: number[] = [];
-    for (let index = 0; index < samplesPer; index++) {
-      // Keep the canonical line buffer short (outside the timed part).
-      if (index > 0 && index % 100 === 0) await newLineInEchoMode(link).catch((error) => errors.push(errorText(error)));
-      await sleep(10 + Math.random() * 40);
-      // Unique within the terminal: each sample waits for its own echo before the next.
-      const marker = `k${index.toString(36).padStart(3, "0")}`;
-      try {
-        times.push(await echoMarker(link, marker));
-      } catch (error) {
-        errors.push(errorText(error));
+  const perTerminal = await Promise.all(
+    links.map(async (link) => {
+      const times: number[] = [];
+      for (let index = 0; index < samplesPer; index++) {
+        // Keep the canonical line buffer short (outside the timed part).
+        if (index > 0 && index % 100 === 0) await newLineInEchoMode(link).catch((error) => errors.push(errorText(error)));
+        await sleep(10 + Math.random() * 40);
+        // Unique within the terminal: each sample waits for its own echo before the next.
+        const marker = `k${index.toString(36).padStart(3, "0")}`;
+        try {
+          times.push(await echoMarker(link, marker));
+        } catch (error) {
+          errors.push(errorText(error));
+        }
       }
-    }
-    return times;
-  }));
+      return times;
+    }),
+  );
   const wallMs = now() - began;
   const cpu = process.cpuUsage(cpuBefore);
   delay.disable();
@@ -132,8 +135,13 @@ async function activeEcho(links: readonly TerminalLink[], samplesPer: number): P
   const samples = perTerminal.flat();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   return {
-    terminals: links.length, samples, failures: errors.length, errors: [...new Set(errors)].slice(0, 5), wallMs,
-    processCpu: cpuMs / wallMs, cpuMsPerEcho: cpuMs / Math.max(1, samples.length),
+    terminals: links.length,
+    samples,
+    failures: errors.length,
+    errors: [...new Set(errors)].slice(0, 5),
+    wallMs,
+    processCpu: cpuMs / wallMs,
+    cpuMsPerEcho: cpuMs / Math.max(1, samples.length),
     eventLoopDelay: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
     load: [loadBefore, load1()],
   };
@@ -144,28 +152,36 @@ async function platformActiveEcho(ctx: TerminalLoadContext, options: TerminalLoa
   const n = options.concurrentTerminals;
   const students = await inBatches(Array.from({ length: n }), SETUP_CONCURRENCY, () => p.newStudent());
   const setupBegan = now();
-  const shells = (await inBatches(students, SETUP_CONCURRENCY, async (student) => {
-    try {
-      const shell = await platformShell(p, { student, timeoutMs: 120_000, onEnvironment: ctx.track });
-      await withTimeout(shell.prompt, 60_000, "platform prompt");
-      return shell;
-    } catch (error) {
-      anomalies.push(`(f) a student's terminal did not come up: ${errorText(error)}`);
-      return undefined;
-    }
-  })).filter((shell): shell is PlatformShell => Boolean(shell));
+  const shells = (
+    await inBatches(students, SETUP_CONCURRENCY, async (student) => {
+      try {
+        const shell = await platformShell(p, { student, timeoutMs: 120_000, onEnvironment: ctx.track });
+        await withTimeout(shell.prompt, 60_000, "platform prompt");
+        return shell;
+      } catch (error) {
+        anomalies.push(`(f) a student's terminal did not come up: ${errorText(error)}`);
+        return undefined;
+      }
+    })
+  ).filter((shell): shell is PlatformShell => Boolean(shell));
   ctx.say(`  platform: ${shells.length}/${n} students' environments started and attached in ${formatMs(now() - setupBegan)}; all typing now`);
   try {
-    const result = await activeEcho(shells.map((shell) => shell.terminal), options.echoSamplesPerTerminal);
+    const result = await activeEcho(
+      shells.map((shell) => shell.terminal),
+      options.echoSamplesPerTerminal,
+    );
     const repaints = shells.reduce((sum, shell) => sum + shell.terminal.stats().repaints, 0);
-    if (repaints) anomalies.push(`(f) acking sockets fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and were repainted ${repaints} time(s)`);
+    if (repaints)
+      anomalies.push(`(f) acking sockets fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and were repainted ${repaints} time(s)`);
     return result;
   } finally {
     const removeBegan = now();
     for (const shell of shells) shell.terminal.socket.close();
-    await inBatches(shells, 8, (shell) => p.removeEnvironment(shell.environmentId).catch((error) => {
-      anomalies.push(`(f) removing ${shell.environmentId}: ${errorText(error)}`);
-    }));
+    await inBatches(shells, 8, (shell) =>
+      p.removeEnvironment(shell.environmentId).catch((error) => {
+        anomalies.push(`(f) removing ${shell.environmentId}: ${errorText(error)}`);
+      }),
+    );
     ctx.say(`  platform: ${shells.length} environments removed in ${formatMs(now() - removeBegan)}`);
   }
 }
@@ -185,12 +201,17 @@ async function rawActiveEcho(ctx: TerminalLoadContext, options: TerminalLoadOpti
   });
   ctx.say(`  raw docker: ${raws.length}/${n} containers with an exec shell up in ${formatMs(now() - setupBegan)}; all typing now`);
   try {
-    return await activeEcho(raws.map((raw) => raw.shell), options.echoSamplesPerTerminal);
+    return await activeEcho(
+      raws.map((raw) => raw.shell),
+      options.echoSamplesPerTerminal,
+    );
   } finally {
     const removeBegan = now();
-    await inBatches(raws, 8, (raw) => ctx.closeRawShell(raw).catch((error) => {
-      anomalies.push(`(f) removing raw ${raw.id}: ${errorText(error)}`);
-    }));
+    await inBatches(raws, 8, (raw) =>
+      ctx.closeRawShell(raw).catch((error) => {
+        anomalies.push(`(f) removing raw ${raw.id}: ${errorText(error)}`);
+      }),
+    );
     ctx.say(`  raw docker: ${raws.length} containers removed in ${formatMs(now() - removeBegan)}`);
   }
 }
@@ -251,7 +272,8 @@ interface RssSampler {
 function sampleRss(serverPid: number, workerPid: number): RssSampler {
   const began = now();
   const sampler: RssSampler = {
-    phase: "before", samples: [],
+    phase: "before",
+    samples: [],
     stop: () => clearInterval(timer),
   };
   const take = () => {
@@ -265,20 +287,31 @@ function sampleRss(serverPid: number, workerPid: number): RssSampler {
 /** Signs in through tRPC auth.signIn against `url`; returns the Cookie header value. */
 async function signIn(url: string, email: string, password: string) {
   const response = await fetch(`${url}/api/trpc/auth.signIn`, {
-    method: "POST", headers: { "content-type": "application/json", origin: url }, body: JSON.stringify({ email, password }),
+    method: "POST",
+    headers: { "content-type": "application/json", origin: url },
+    body: JSON.stringify({ email, password }),
   });
-  const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]!).find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+  const session = response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0]!)
+    .find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
   if (!response.ok || !session) throw new Error(`auth.signIn failed (${response.status}): ${(await response.text()).slice(0, 300)}`);
   return session;
 }
 
 async function mutate<T>(url: string, cookie: string, procedure: string, input: unknown): Promise<T> {
   const response = await fetch(`${url}/api/trpc/${procedure}`, {
-    method: "POST", headers: { "content-type": "application/json", cookie, origin: url }, body: JSON.stringify(input),
+    method: "POST",
+    headers: { "content-type": "application/json", cookie, origin: url },
+    body: JSON.stringify(input),
   });
   const text = await response.text();
   let body: { result?: { data?: T } } | undefined;
-  try { body = JSON.parse(text); } catch { /* reported below */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* reported below */
+  }
   if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 300)}`);
   return body.result.data as T;
 }
@@ -288,10 +321,16 @@ async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number, anoma
   ctx.addWorkerId(workerId);
   const startedAt = now();
   const processes: PlatformProcesses = await startPlatformProcesses({
-    benchDatabaseUrl: ctx.benchDatabaseUrl, databaseName: "shellroom_bench_proc", redisUrl: ctx.redisUrl, workerId,
-    logDir: ctx.logDir, onSpawn: (child) => ctx.addProcess(child),
+    benchDatabaseUrl: ctx.benchDatabaseUrl,
+    databaseName: "shellroom_bench_proc",
+    redisUrl: ctx.redisUrl,
+    workerId,
+    logDir: ctx.logDir,
+    onSpawn: (child) => ctx.addProcess(child),
   });
-  ctx.say(`  server (${processes.serverEntry}) pid ${processes.serverPid}, worker pid ${processes.workerPid} at ${processes.url} (up in ${formatMs(now() - startedAt)}; logs in ${processes.logs.server}, ${processes.logs.worker})`);
+  ctx.say(
+    `  server (${processes.serverEntry}) pid ${processes.serverPid}, worker pid ${processes.workerPid} at ${processes.url} (up in ${formatMs(now() - startedAt)}; logs in ${processes.logs.server}, ${processes.logs.worker})`,
+  );
   const { url } = processes;
   const sockets: { close(): void }[] = [];
   let cookie: string | undefined;
@@ -349,7 +388,9 @@ async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number, anoma
     await sleep(3_000);
     sampler.phase = "flood";
     const floodPromise = measureFlood(acking.link, seconds);
-    const ctrlCAt = sleep(seconds * 1000).then(() => { sampler.phase = "stopping"; });
+    const ctrlCAt = sleep(seconds * 1000).then(() => {
+      sampler.phase = "stopping";
+    });
     const flood = await floodPromise;
     await ctrlCAt;
     sampler.phase = "after";
@@ -367,12 +408,22 @@ async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number, anoma
     if (stalledStats.bytes > BROWSER_OUTPUT_WINDOW + 256 * 1024) {
       anomalies.push(`(h) the socket that never acks received ${formatMiB(stalledStats.bytes)}, beyond the ${formatMiB(BROWSER_OUTPUT_WINDOW)} window`);
     }
-    if (ackingStats.repaints) anomalies.push(`(h) the acking socket fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and was repainted ${ackingStats.repaints} time(s) (this client did not keep up with the server's sending; output in between was skipped)`);
+    if (ackingStats.repaints)
+      anomalies.push(
+        `(h) the acking socket fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and was repainted ${ackingStats.repaints} time(s) (this client did not keep up with the server's sending; output in between was skipped)`,
+      );
     if (!flood.promptBack) anomalies.push("(h) no prompt seen after the Ctrl-C");
     return {
-      boundBytes: SERVER_RSS_GROWTH_BOUND, serverEntry: processes.serverEntry, serverPid: processes.serverPid, workerPid: processes.workerPid,
-      serverBaseline, serverPeak, serverGrowth: serverPeak - serverBaseline, withinBound: serverPeak - serverBaseline <= SERVER_RSS_GROWTH_BOUND,
-      workerBaseline, workerPeak,
+      boundBytes: SERVER_RSS_GROWTH_BOUND,
+      serverEntry: processes.serverEntry,
+      serverPid: processes.serverPid,
+      workerPid: processes.workerPid,
+      serverBaseline,
+      serverPeak,
+      serverGrowth: serverPeak - serverBaseline,
+      withinBound: serverPeak - serverBaseline <= SERVER_RSS_GROWTH_BOUND,
+      workerBaseline,
+      workerPeak,
       acking: { bytesPerSecond: flood.bytesPerSecond, bytes: flood.bytes, repaints: ackingStats.repaints, stopMs: flood.stopMs },
       stalled: { bytes: stalledStats.bytes, messages: stalledStats.messages, repaints: stalledStats.repaints },
       samples: sampler.samples,
@@ -395,24 +446,41 @@ export async function runTerminalLoadBench(ctx: TerminalLoadContext, options: Te
   const anomalies: string[] = [];
   const n = options.concurrentTerminals;
 
-  say(`(f) echo with ${n} active terminals: ${n} students, one environment and terminal each, ${options.echoSamplesPerTerminal} samples per terminal, 10-50 ms think time`);
+  say(
+    `(f) echo with ${n} active terminals: ${n} students, one environment and terminal each, ${options.echoSamplesPerTerminal} samples per terminal, 10-50 ms think time`,
+  );
   const echoPlatform = await platformActiveEcho(ctx, options, anomalies);
-  say(`  platform: p50 ${formatMs(percentile(echoPlatform.samples, 50))}, p99 ${formatMs(percentile(echoPlatform.samples, 99))} ` +
-    `(${echoPlatform.samples.length} samples, ${echoPlatform.failures} failed); event loop delay p99 ${formatMs(echoPlatform.eventLoopDelay.p99)}`);
+  say(
+    `  platform: p50 ${formatMs(percentile(echoPlatform.samples, 50))}, p99 ${formatMs(percentile(echoPlatform.samples, 99))} ` +
+      `(${echoPlatform.samples.length} samples, ${echoPlatform.failures} failed); event loop delay p99 ${formatMs(echoPlatform.eventLoopDelay.p99)}`,
+  );
   const echoRaw = await rawActiveEcho(ctx, options, anomalies);
-  say(`  raw docker: p50 ${formatMs(percentile(echoRaw.samples, 50))}, p99 ${formatMs(percentile(echoRaw.samples, 99))} ` +
-    `(${echoRaw.samples.length} samples, ${echoRaw.failures} failed); event loop delay p99 ${formatMs(echoRaw.eventLoopDelay.p99)}`);
-  for (const [side, result] of [["platform", echoPlatform], ["raw docker", echoRaw]] as const) {
+  say(
+    `  raw docker: p50 ${formatMs(percentile(echoRaw.samples, 50))}, p99 ${formatMs(percentile(echoRaw.samples, 99))} ` +
+      `(${echoRaw.samples.length} samples, ${echoRaw.failures} failed); event loop delay p99 ${formatMs(echoRaw.eventLoopDelay.p99)}`,
+  );
+  for (const [side, result] of [
+    ["platform", echoPlatform],
+    ["raw docker", echoRaw],
+  ] as const) {
     if (result.failures) anomalies.push(`(f) ${side}: ${result.failures} echo(es) failed: ${result.errors.join(" | ")}`);
   }
 
   say(`(g) flood: cat /dev/urandom | base64 for ${options.floodSeconds} s, then Ctrl-C`);
   const floodPlatform = await platformFlood(ctx, options.floodSeconds);
-  say(`  platform: ${formatRate(floodPlatform.bytesPerSecond)}, Ctrl-C -> output stops ${formatMs(floodPlatform.stopMs)} (${floodPlatform.bytesAfterCtrlC} bytes after it)`);
+  say(
+    `  platform: ${formatRate(floodPlatform.bytesPerSecond)}, Ctrl-C -> output stops ${formatMs(floodPlatform.stopMs)} (${floodPlatform.bytesAfterCtrlC} bytes after it)`,
+  );
   const floodRaw = await rawFlood(ctx, options.floodSeconds);
   say(`  raw docker: ${formatRate(floodRaw.bytesPerSecond)}, Ctrl-C -> output stops ${formatMs(floodRaw.stopMs)} (${floodRaw.bytesAfterCtrlC} bytes after it)`);
-  if (floodPlatform.repaints) anomalies.push(`(g) the acking socket fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and was repainted ${floodPlatform.repaints} time(s) during the flood (output in between was skipped)`);
-  for (const [side, result] of [["platform", floodPlatform], ["raw docker", floodRaw]] as const) {
+  if (floodPlatform.repaints)
+    anomalies.push(
+      `(g) the acking socket fell more than the ${BROWSER_OUTPUT_WINDOW / 1024} KiB window behind and was repainted ${floodPlatform.repaints} time(s) during the flood (output in between was skipped)`,
+    );
+  for (const [side, result] of [
+    ["platform", floodPlatform],
+    ["raw docker", floodRaw],
+  ] as const) {
     if (!result.promptBack) anomalies.push(`(g) ${side}: no prompt seen after the Ctrl-C`);
   }
 
@@ -420,18 +488,24 @@ export async function runTerminalLoadBench(ctx: TerminalLoadContext, options: Te
   let serverRss: ServerRssResult | undefined;
   try {
     serverRss = await serverUnderFlood(ctx, options.floodSeconds, anomalies);
-    say(`  server RSS ${formatMiB(serverRss.serverBaseline)} -> peak ${formatMiB(serverRss.serverPeak)} (growth ${formatMiB(serverRss.serverGrowth)}); ` +
-      `worker peak ${formatMiB(serverRss.workerPeak)}; stalled socket got ${formatMiB(serverRss.stalled.bytes)}`);
+    say(
+      `  server RSS ${formatMiB(serverRss.serverBaseline)} -> peak ${formatMiB(serverRss.serverPeak)} (growth ${formatMiB(serverRss.serverGrowth)}); ` +
+        `worker peak ${formatMiB(serverRss.workerPeak)}; stalled socket got ${formatMiB(serverRss.stalled.bytes)}`,
+    );
   } catch (error) {
     anomalies.push(`(h) could not be measured: ${errorText(error)}`);
     say(`  (h) failed: ${errorText(error)}`);
   }
 
   const figures: Figure[] = [
-    figure(`(f) echo p50 with ${n} active terminals`, "ms", percentile(echoPlatform.samples, 50), percentile(echoRaw.samples, 50),
-      { platform: echoPlatform.samples.length, baseline: echoRaw.samples.length }),
-    figure(`(f) echo p99 with ${n} active terminals`, "ms", percentile(echoPlatform.samples, 99), percentile(echoRaw.samples, 99),
-      { platform: echoPlatform.samples.length, baseline: echoRaw.samples.length }),
+    figure(`(f) echo p50 with ${n} active terminals`, "ms", percentile(echoPlatform.samples, 50), percentile(echoRaw.samples, 50), {
+      platform: echoPlatform.samples.length,
+      baseline: echoRaw.samples.length,
+    }),
+    figure(`(f) echo p99 with ${n} active terminals`, "ms", percentile(echoPlatform.samples, 99), percentile(echoRaw.samples, 99), {
+      platform: echoPlatform.samples.length,
+      baseline: echoRaw.samples.length,
+    }),
     figure("(g) output under flood", "bytes/s", floodPlatform.bytesPerSecond, floodRaw.bytesPerSecond, { platform: 1, baseline: 1 }),
     figure("(g) Ctrl-C -> output stops", "ms", floodPlatform.stopMs, floodRaw.stopMs, { platform: 1, baseline: 1 }),
   ];
@@ -450,10 +524,14 @@ export async function runTerminalLoadBench(ctx: TerminalLoadContext, options: Te
       `this process's CPU per MB: ${(floodPlatform.processCpuMs / (floodPlatform.bytes / 1e6)).toFixed(1)} | ${(floodRaw.processCpuMs / (floodRaw.bytes / 1e6)).toFixed(1)} ms`,
   ];
   return {
-    figures, lines, serverRss, anomalies,
+    figures,
+    lines,
+    serverRss,
+    anomalies,
     details: {
       activeEcho: {
-        terminals: n, samplesPerTerminal: options.echoSamplesPerTerminal,
+        terminals: n,
+        samplesPerTerminal: options.echoSamplesPerTerminal,
         platform: { ...summarize(echoPlatform.samples), ...echoPlatform, samples: undefined },
         baseline: { ...summarize(echoRaw.samples), ...echoRaw, samples: undefined },
       },

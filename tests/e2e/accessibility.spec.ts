@@ -22,9 +22,7 @@ const describe = (violation: Violation) =>
 
 /** Fails with every serious or critical violation on the page as it is now. */
 async function expectNoSeriousViolations(page: Page, name: string) {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
-    .analyze();
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
   // Soft: one run reports every page's violations, not only the first page's.
   expect.soft(serious.map(describe).join("\n"), `serious or critical axe violations on ${name}`).toBe("");

@@ -24,9 +24,12 @@ async function withDatabase<T>(use: (client: pg.Client) => Promise<T>): Promise<
 
 test("a student past capacity sees their place in line, then the terminal starts by itself", async ({ browser }) => {
   const original = await withDatabase(async (client) => {
-    const { rows: [worker] } = await client.query<{ maxEnvironments: number }>(`SELECT "maxEnvironments" FROM "Worker" WHERE id = $1`, [WORKER_ID]);
-    const { rows: [placed] } = await client.query<{ count: string }>(
-      `SELECT count(*) FROM "Environment" WHERE "workerId" = $1 AND state IN ('STARTING', 'RUNNING')`, [WORKER_ID]);
+    const {
+      rows: [worker],
+    } = await client.query<{ maxEnvironments: number }>(`SELECT "maxEnvironments" FROM "Worker" WHERE id = $1`, [WORKER_ID]);
+    const {
+      rows: [placed],
+    } = await client.query<{ count: string }>(`SELECT count(*) FROM "Environment" WHERE "workerId" = $1 AND state IN ('STARTING', 'RUNNING')`, [WORKER_ID]);
     expect(worker, "the e2e worker is registered").toBeDefined();
     // Full: every place is taken by what already runs.
     await client.query(`UPDATE "Worker" SET "maxEnvironments" = $2 WHERE id = $1`, [WORKER_ID, Number(placed!.count)]);

@@ -294,7 +294,12 @@ test("an image build follows its log live; a failing RUN shows FAILED with the f
 
   const goodName = unique("with-motd");
   await page.goto(`${courseUrl}/images`);
-  await expect(page.getByTestId("images-table").getByRole("row", { name: new RegExp(brokenName) }).getByTestId("image-status")).toHaveText("Failed");
+  await expect(
+    page
+      .getByTestId("images-table")
+      .getByRole("row", { name: new RegExp(brokenName) })
+      .getByTestId("image-status"),
+  ).toHaveText("Failed");
   await page.getByRole("button", { name: "New image" }).click();
   await page.getByLabel("Image name").fill(goodName);
   await page.getByLabel("Dockerfile").fill("FROM shellroom/default:1\nUSER root\nRUN echo built-by-e2e > /etc/e2e-marker\nUSER student");
@@ -317,7 +322,7 @@ test("nothing an author writes runs as script: lab title, instructions, links an
   const courseUrl = await openDemoCourse(page);
   await createAndPublishLab(page, courseUrl, {
     title: xssTitle,
-    instructions: "Intro <script>window.__xss=1</script>\n\n[click me](javascript:window.__xss=1)\n\n<a href=\"javascript:window.__xss=1\">raw link</a>",
+    instructions: 'Intro <script>window.__xss=1</script>\n\n[click me](javascript:window.__xss=1)\n\n<a href="javascript:window.__xss=1">raw link</a>',
     steps: [{ title: "Careful <b>step</b>", body: 'Text <img src=x onerror="window.__xss=1"> more', check: "true" }],
   });
   // The editor's own preview is inert too.
@@ -327,7 +332,10 @@ test("nothing an author writes runs as script: lab title, instructions, links an
 
   const { context, page: student } = await freshPage(browser);
   const dialogs: string[] = [];
-  student.on("dialog", (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss(); });
+  student.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
   await signIn(student, STUDENT);
   await student.getByRole("link", { name: xssTitle }).click();
   await expect(student.getByTestId("step-0")).toBeVisible();

@@ -122,7 +122,10 @@ describe("a template's setup script", () => {
     const { driver, manager } = fakeWorker();
     driver.engine.scriptOutcome = () => "hang";
     const spec = freshSpec({ setupScript: "sleep infinity" });
-    const outcome = manager.start(spec).then(() => "started", (error: Error) => error.message);
+    const outcome = manager.start(spec).then(
+      () => "started",
+      (error: Error) => error.message,
+    );
     await vi.advanceTimersByTimeAsync(299_000);
     expect(await driver.state(spec.environmentId)).toBe("running"); // still setting up
     await vi.advanceTimersByTimeAsync(10_000);

@@ -43,7 +43,11 @@ describe("terminals of an environment", () => {
   it(`are at most ${MAX_TERMINALS_PER_ENVIRONMENT} per environment, counting those still opening`, async () => {
     const { manager, environmentId } = await runningWorker();
     const opens = Array.from({ length: MAX_TERMINALS_PER_ENVIRONMENT + 1 }, (_, index) =>
-      manager.openTerminal({ environmentId, terminalId: `tab-${index}`, ...size }).then(() => "opened", (error: Error) => error.message));
+      manager.openTerminal({ environmentId, terminalId: `tab-${index}`, ...size }).then(
+        () => "opened",
+        (error: Error) => error.message,
+      ),
+    );
     const outcomes = await Promise.all(opens);
     expect(outcomes.filter((outcome) => outcome === "opened")).toHaveLength(MAX_TERMINALS_PER_ENVIRONMENT);
     expect(outcomes.filter((outcome) => /at most/.test(outcome))).toHaveLength(1);
@@ -86,8 +90,11 @@ describe("a step's check", () => {
   it("passes on exit 0, fails with its output otherwise, and is refused in a stopped environment", async () => {
     const { driver, manager, environmentId } = await runningWorker();
     expect(await manager.check({ environmentId, script: "true", timeoutSeconds: 5 })).toEqual({ exitCode: 0, output: "", timedOut: false });
-    expect(await manager.check({ environmentId, script: "echo missing file\nexit 1", timeoutSeconds: 5 }))
-      .toEqual({ exitCode: 1, output: "missing file\n", timedOut: false });
+    expect(await manager.check({ environmentId, script: "echo missing file\nexit 1", timeoutSeconds: 5 })).toEqual({
+      exitCode: 1,
+      output: "missing file\n",
+      timedOut: false,
+    });
     // As the checker's own uid, never the student's.
     expect(driver.engine.scripts.at(-1)?.user).toMatch(/^\d+:\d+$/);
     await manager.stop(environmentId);

@@ -20,8 +20,12 @@ describe("environment usage", () => {
     await manager.start(spec);
     const first = await manager.usage();
     expect(first[spec.environmentId]).toEqual({
-      cpuPercent: 0, memoryBytes: expect.any(Number), memoryLimitBytes: template.limits.memoryBytes,
-      pids: 2, pidsLimit: template.limits.pidsLimit, cpuLimitPercent: 25,
+      cpuPercent: 0,
+      memoryBytes: expect.any(Number),
+      memoryLimitBytes: template.limits.memoryBytes,
+      pids: 2,
+      pidsLimit: template.limits.pidsLimit,
+      cpuLimitPercent: 25,
     });
     driver.useCpu(spec.environmentId, 1_500_000_000);
     vi.advanceTimersByTime(3_000);

@@ -28,7 +28,7 @@ async function reportingWorker() {
     for (let index = 0; index < times; index++) {
       during();
       vi.advanceTimersByTime(REPORT_EVERY_MS);
-      changes.push(...await store.record(await worker.manager.usage(), Date.now()));
+      changes.push(...(await store.record(await worker.manager.usage(), Date.now())));
     }
   };
   return { ...worker, environmentId: spec.environmentId, store, changes, report };

@@ -49,7 +49,11 @@ afterAll(async () => {
   for (const server of [mirror, bait]) await new Promise((resolve) => server?.close(resolve));
   if (saved === undefined) delete process.env.SHELLROOM_BUILD_MIRRORS;
   else process.env.SHELLROOM_BUILD_MIRRORS = saved;
-  for (const tag of builtTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  for (const tag of builtTags)
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 async function build(name: string, dockerfile: string) {
@@ -58,28 +62,36 @@ async function build(name: string, dockerfile: string) {
   const { imageId, tag } = started.body.result.data as { imageId: string; tag: string };
   builtTags.push(tag);
   let image: any;
-  await expect.poll(async () => {
-    image = (await harness.trpc("authoring.image", { courseId: harness.courseId, imageId }, { cookie: instructor, method: "GET" })).body.result.data;
-    return image.status;
-  }, { timeout: 120_000, interval: 250 }).not.toBe("BUILDING");
+  await expect
+    .poll(
+      async () => {
+        image = (await harness.trpc("authoring.image", { courseId: harness.courseId, imageId }, { cookie: instructor, method: "GET" })).body.result.data;
+        return image.status;
+      },
+      { timeout: 120_000, interval: 250 },
+    )
+    .not.toBe("BUILDING");
   return image;
 }
 
 it("a RUN step fetches from an allowed mirror through the proxy, and reaches nothing else", async () => {
-  const image = await build("With mirror", [
-    "FROM shellroom/default:1",
-    `RUN curl -fsS http://127.0.0.1:${mirrorPort}/pool/hello.deb`,
-    // A tunnel (CONNECT), as pip and npm open for HTTPS.
-    `RUN curl -fsS --proxytunnel http://127.0.0.1:${mirrorPort}/tunnelled`,
-    `RUN echo "tunnel elsewhere: $(curl -s --proxytunnel -o /dev/null -w '%{http_connect}' http://127.0.0.1:${baitPort}/ || true)"`,
-    // Another host service, a listed name that resolves to loopback, and the host directly (no proxy).
-    `RUN echo "other service: $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${baitPort}/metrics)"`,
-    `RUN echo "listed name resolving inside: $(curl -s -o /dev/null -w '%{http_code}' http://localhost:${baitPort}/metrics)"`,
-    `RUN echo "metadata: $(curl -s -o /dev/null -w '%{http_code}' http://169.254.169.254/latest/meta-data/)"`,
-    `RUN echo "direct: $(curl --noproxy '*' -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:${mirrorPort}/ || true)"`,
-    `RUN gateway=$(ip route | awk '/default/ {print $3}') && echo "direct to the host: $(curl --noproxy '*' -s -m 5 -o /dev/null -w '%{http_code}' http://$gateway:${baitPort}/ || true)"`,
-    "",
-  ].join("\n"));
+  const image = await build(
+    "With mirror",
+    [
+      "FROM shellroom/default:1",
+      `RUN curl -fsS http://127.0.0.1:${mirrorPort}/pool/hello.deb`,
+      // A tunnel (CONNECT), as pip and npm open for HTTPS.
+      `RUN curl -fsS --proxytunnel http://127.0.0.1:${mirrorPort}/tunnelled`,
+      `RUN echo "tunnel elsewhere: $(curl -s --proxytunnel -o /dev/null -w '%{http_connect}' http://127.0.0.1:${baitPort}/ || true)"`,
+      // Another host service, a listed name that resolves to loopback, and the host directly (no proxy).
+      `RUN echo "other service: $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${baitPort}/metrics)"`,
+      `RUN echo "listed name resolving inside: $(curl -s -o /dev/null -w '%{http_code}' http://localhost:${baitPort}/metrics)"`,
+      `RUN echo "metadata: $(curl -s -o /dev/null -w '%{http_code}' http://169.254.169.254/latest/meta-data/)"`,
+      `RUN echo "direct: $(curl --noproxy '*' -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:${mirrorPort}/ || true)"`,
+      `RUN gateway=$(ip route | awk '/default/ {print $3}') && echo "direct to the host: $(curl --noproxy '*' -s -m 5 -o /dev/null -w '%{http_code}' http://$gateway:${baitPort}/ || true)"`,
+      "",
+    ].join("\n"),
+  );
   expect(image.error).toBeNull();
   expect(image.status).toBe("READY");
   expect(image.log).toContain("package from the mirror: /pool/hello.deb");

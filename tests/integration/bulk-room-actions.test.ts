@@ -55,7 +55,13 @@ function watchResets() {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
-  return { stop: async () => { stopped = true; await done; return most; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+      return most;
+    },
+  };
 }
 
 async function untilFinished(events: BulkActionProgress[], actionId: string) {
@@ -107,7 +113,11 @@ describe("actions on everyone", () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
 
     // All at once, right away: the reset takes several rounds of CONCURRENCY containers.
-    const attempts = [["live.extendAll", { courseId, minutes: 30 }], ["live.stopAll", { courseId }], ["live.endWorkshop", { courseId }]] as const;
+    const attempts = [
+      ["live.extendAll", { courseId, minutes: 30 }],
+      ["live.stopAll", { courseId }],
+      ["live.endWorkshop", { courseId }],
+    ] as const;
     const seconds = await Promise.all(attempts.map(([path, input]) => harness.trpc(path, input, { cookie: instructorCookie })));
     for (const [index, second] of seconds.entries()) {
       expect({ status: second.status, code: second.body?.error?.data?.code }, attempts[index]![0]).toEqual({ status: 409, code: "CONFLICT" });

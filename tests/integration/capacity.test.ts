@@ -47,8 +47,15 @@ describe("placement counts reservations, not limits", () => {
     const placed = await harness.db.environment.findMany({ where: { workerId: harness.workerId, state: "RUNNING" } });
     expect(placed).toHaveLength(room);
     // Each still has its full limit: the kernel's cap is the template's, not the reservation.
-    expect((await runInEnvironment(harness.driver, students[0]!.environmentId, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")).output.trim())
-      .toBe(String(512 * MIB));
+    expect(
+      (
+        await runInEnvironment(
+          harness.driver,
+          students[0]!.environmentId,
+          "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
+        )
+      ).output.trim(),
+    ).toBe(String(512 * MIB));
 
     // The next does not fit the reservations (placement says NO_ROOM): it waits in the queue.
     await expect(harness.server.directory.pick({ reservationBytes: 64 * MIB })).rejects.toMatchObject({ code: "NO_ROOM" });
@@ -82,7 +89,10 @@ describe("memory pressure", () => {
     expect(reported.availableBytes).toBeGreaterThan(0);
     expect(reported.floorBytes).toBe(2 ** 50);
 
-    await expect(harness.server.directory.pick({ reservationBytes: 64 * MIB })).rejects.toMatchObject({ code: "MEMORY_PRESSURE", message: expect.stringMatching(/short of memory/) });
+    await expect(harness.server.directory.pick({ reservationBytes: 64 * MIB })).rejects.toMatchObject({
+      code: "MEMORY_PRESSURE",
+      message: expect.stringMatching(/short of memory/),
+    });
     const student = await harness.newStudent("Student under pressure");
     const queued = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
     expect(queued.status).toBe(200);

@@ -54,14 +54,16 @@ it("a check script does not appear in the student's process list while it runs",
 
 it("a check cannot be made to pass by a usercustomize.py in ~/.local (or a .bashrc/BASH_ENV)", async () => {
   // Each of these turns any Python check (or shell check) into a pass when it is trusted.
-  await asStudent([
-    "cp ~/.bashrc ~/.bashrc.saved && cp ~/.profile ~/.profile.saved",
-    "mkdir -p ~/.local/lib/python3.11/site-packages",
-    "echo 'import os; os._exit(0)' > ~/.local/lib/python3.11/site-packages/usercustomize.py",
-    "echo 'import os; os._exit(0)' > ~/workspace/json.py",
-    "echo 'import os; os._exit(0)' > ~/workspace/sitecustomize.py",
-    "echo 'exit 0' | tee -a ~/.bashrc ~/.profile ~/.bash_profile ~/workspace/.bash_env > /dev/null",
-  ].join(" && "));
+  await asStudent(
+    [
+      "cp ~/.bashrc ~/.bashrc.saved && cp ~/.profile ~/.profile.saved",
+      "mkdir -p ~/.local/lib/python3.11/site-packages",
+      "echo 'import os; os._exit(0)' > ~/.local/lib/python3.11/site-packages/usercustomize.py",
+      "echo 'import os; os._exit(0)' > ~/workspace/json.py",
+      "echo 'import os; os._exit(0)' > ~/workspace/sitecustomize.py",
+      "echo 'exit 0' | tee -a ~/.bashrc ~/.profile ~/.bash_profile ~/workspace/.bash_env > /dev/null",
+    ].join(" && "),
+  );
   // The vectors are live for the student: their own Python really is hijacked.
   expect(await asStudent("cd ~ && python3 -c 'import sys; sys.exit(7)'; echo python-exit=$?")).toContain("python-exit=0");
   expect((await runInEnvironment(driver, environmentId, "exit 9")).exitCode).toBe(0);
@@ -71,24 +73,28 @@ it("a check cannot be made to pass by a usercustomize.py in ~/.local (or a .bash
   const fromFolder = await check("cd ~/workspace && python3 -c 'import sys; print(sys.flags.no_user_site, sys.flags.safe_path); sys.exit(1)'");
   expect(fromFolder).toMatchObject({ exitCode: 1 });
   expect(fromFolder.output.trim()).toBe("1 True");
-  const shell = await check("echo \"BASH_ENV=${BASH_ENV:-unset} ENV=${ENV:-unset} PATH=$PATH\"; exit 1");
+  const shell = await check('echo "BASH_ENV=${BASH_ENV:-unset} ENV=${ENV:-unset} PATH=$PATH"; exit 1');
   expect(shell).toMatchObject({ exitCode: 1 });
   expect(shell.output.trim()).toBe("BASH_ENV=unset ENV=unset PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  await asStudent("rm -rf ~/.local ~/workspace/json.py ~/workspace/sitecustomize.py ~/.bash_profile ~/workspace/.bash_env && mv ~/.bashrc.saved ~/.bashrc && mv ~/.profile.saved ~/.profile");
+  await asStudent(
+    "rm -rf ~/.local ~/workspace/json.py ~/workspace/sitecustomize.py ~/.bash_profile ~/workspace/.bash_env && mv ~/.bashrc.saved ~/.bashrc && mv ~/.profile.saved ~/.profile",
+  );
 });
 
 it("a check runs as a user other than the student and still reads the student's files", async () => {
   await asStudent("echo 42 > ~/workspace/answer.txt && mkdir -p ~/workspace/src && echo 'print(42)' > ~/workspace/src/main.py");
-  const outcome = await check([
-    "id -u",
-    'test "$(id -u)" != "$(stat -c %u ~/workspace/answer.txt)"',
-    "grep -qx 42 ~/workspace/answer.txt",
-    "test \"$(python3 ~/workspace/src/main.py)\" = 42",
-    // Reading, not trusting: it cannot change the student's work.
-    "! touch ~/workspace/answer.txt 2>/dev/null",
-    "! rm -f ~/workspace/src/main.py 2>/dev/null || test -f ~/workspace/src/main.py",
-    "echo read-only-reader",
-  ].join(" && "));
+  const outcome = await check(
+    [
+      "id -u",
+      'test "$(id -u)" != "$(stat -c %u ~/workspace/answer.txt)"',
+      "grep -qx 42 ~/workspace/answer.txt",
+      'test "$(python3 ~/workspace/src/main.py)" = 42',
+      // Reading, not trusting: it cannot change the student's work.
+      "! touch ~/workspace/answer.txt 2>/dev/null",
+      "! rm -f ~/workspace/src/main.py 2>/dev/null || test -f ~/workspace/src/main.py",
+      "echo read-only-reader",
+    ].join(" && "),
+  );
   expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
   expect(outcome.output.trim().split("\n")).toEqual([String(CHECKER_UID), "read-only-reader"]);
   // The student cannot signal the checker's processes either.
@@ -123,10 +129,15 @@ EOF`);
 it("a setup script runs as the student from stdin, with the student's dotfiles ignored", async () => {
   const marker = `setup-${randomBytes(6).toString("hex")}`;
   await asStudent("echo 'echo dotfile-ran' >> ~/.bashrc");
-  const outcome = await runScript(driver, {
-    environmentId, timeoutSeconds: 20,
-    script: `# ${marker}\nid -un\necho "$HOME"\ntr '\\0' ' ' < /proc/$$/cmdline; echo\necho prepared > ~/workspace/prepared.txt`,
-  }, "student");
+  const outcome = await runScript(
+    driver,
+    {
+      environmentId,
+      timeoutSeconds: 20,
+      script: `# ${marker}\nid -un\necho "$HOME"\ntr '\\0' ' ' < /proc/$$/cmdline; echo\necho prepared > ~/workspace/prepared.txt`,
+    },
+    "student",
+  );
   expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
   const [user, home, cmdline] = outcome.output.trim().split("\n");
   expect([user, home]).toEqual(["student", "/home/student"]);

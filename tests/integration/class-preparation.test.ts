@@ -13,8 +13,18 @@ import { startHarness, type Harness } from "../support/platform-harness";
 
 const MINUTE = 60_000;
 const template = {
-  name: "Class", image: "shellroom/default:1", memoryMb: 256, cpuMillis: 500, pidsLimit: 128, diskMb: 512, network: "NONE",
-  idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null, warmPoolSize: 0,
+  name: "Class",
+  image: "shellroom/default:1",
+  memoryMb: 256,
+  cpuMillis: 500,
+  pidsLimit: 128,
+  diskMb: 512,
+  network: "NONE",
+  idleTimeoutMinutes: 30,
+  maxLifetimeMinutes: 120,
+  workingDir: "/home/student/workspace",
+  setupScript: null,
+  warmPoolSize: 0,
 };
 const docker = new Docker();
 
@@ -31,11 +41,19 @@ async function newWorkshop(harness: Harness, instructor: string, title: string, 
   const created = await harness.trpc("course.create", { title, kind: "WORKSHOP", startsAt, endsAt }, { cookie: instructor });
   expect(created.status).toBe(200);
   const courseId = created.body.result.data.id as string;
-  const updated = await harness.trpc("course.update", { courseId, title, description: "", kind: "WORKSHOP", startsAt, endsAt, expectedSeats }, { cookie: instructor });
+  const updated = await harness.trpc(
+    "course.update",
+    { courseId, title, description: "", kind: "WORKSHOP", startsAt, endsAt, expectedSeats },
+    { cookie: instructor },
+  );
   expect(updated.status).toBe(200);
   const saved = await harness.trpc("authoring.saveTemplate", { courseId, ...template }, { cookie: instructor });
   expect(saved.status).toBe(200);
-  const lab = await harness.trpc("authoring.saveLab", { courseId, templateId: saved.body.result.data.id, title: "Class lab", instructions: "", published: true, steps: [] }, { cookie: instructor });
+  const lab = await harness.trpc(
+    "authoring.saveLab",
+    { courseId, templateId: saved.body.result.data.id, title: "Class lab", instructions: "", published: true, steps: [] },
+    { cookie: instructor },
+  );
   expect(lab.status).toBe(200);
   return { courseId, labId: lab.body.result.data.labId as string };
 }
@@ -51,7 +69,14 @@ async function studentOf(harness: Harness, courseId: string, name: string) {
 async function preparation(harness: Harness, cookie: string, courseId: string) {
   const response = await harness.trpc("live.preparation", { courseId }, { cookie, method: "GET" });
   expect(response.status).toBe(200);
-  return response.body.result.data as { seats: number; ready: number; preparing: boolean; classReady: boolean; windowStart: string | null; windowEnd: string | null };
+  return response.body.result.data as {
+    seats: number;
+    ready: number;
+    preparing: boolean;
+    classReady: boolean;
+    windowStart: string | null;
+    windowEnd: string | null;
+  };
 }
 
 describe("a workshop about to start", () => {
@@ -71,7 +96,8 @@ describe("a workshop about to start", () => {
 
   it("gets its pool filled to its seats, reports the progress, serves a student from it, and drains after the class", async () => {
     await expect.poll(async () => (await pooledContainers(harness)).length, { timeout: 90_000, interval: 500 }).toBe(3);
-    await expect.poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
+    await expect
+      .poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
       .toMatchObject({ seats: 3, ready: 3, preparing: true, classReady: true });
     const status = await preparation(harness, instructor, courseId);
     expect(new Date(status.windowStart!).getTime()).toBeLessThan(Date.now());
@@ -85,7 +111,8 @@ describe("a workshop about to start", () => {
     expect(pooledIds.has(environment.containerId!)).toBe(true);
     // Two seats are left to serve: two pooled, and the running student still counts as ready.
     await expect.poll(async () => (await pooledContainers(harness)).length, { timeout: 60_000, interval: 500 }).toBe(2);
-    await expect.poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
+    await expect
+      .poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
       .toMatchObject({ seats: 3, ready: 3, classReady: true });
 
     // After the class: its pool drains to the template's own size (none).
@@ -112,7 +139,8 @@ describe("a workshop about to start", () => {
     expect(prepared.status).toBe(200);
     expect(prepared.body.result.data).toMatchObject({ seats: 4, preparing: true });
     await expect.poll(async () => (await pooledContainers(harness)).length, { timeout: 90_000, interval: 500 }).toBe(3);
-    await expect.poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
+    await expect
+      .poll(() => preparation(harness, instructor, courseId), { timeout: 30_000, interval: 500 })
       .toMatchObject({ seats: 4, ready: 4, classReady: true });
 
     const stopped = await harness.trpc("live.stopPreparing", { courseId }, { cookie: instructor });
@@ -135,7 +163,8 @@ describe("a workshop larger than the worker", () => {
   it("gets only what the worker can still admit", async () => {
     const instructor = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
     const { courseId } = await newWorkshop(harness, instructor, "Big workshop", 5, 5);
-    await expect.poll(() => preparation(harness, instructor, courseId), { timeout: 90_000, interval: 500 })
+    await expect
+      .poll(() => preparation(harness, instructor, courseId), { timeout: 90_000, interval: 500 })
       .toMatchObject({ seats: 5, ready: 2, preparing: true, classReady: false });
     expect((await pooledContainers(harness)).length).toBe(2);
     // Still two a while later: the bound holds across rounds (the plan is re-sent only on change).

@@ -42,11 +42,21 @@ it("a burst of cold starts reaches the engine at most the start concurrency at a
   const events = { link: () => ({ connected: false, send() {} }), exit() {}, tabs() {} };
   const manager = new EnvironmentManager(engine, events, rootLogger.child({ test: "start-turns" }), undefined, 2);
 
-  const started = await Promise.all(environmentIds.map((environmentId) => manager.start(EnvironmentSpec.parse({
-    environmentId, image: "shellroom/default:1", ownerId: "start-turns-test",
-    limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
-    network: "none", workingDir: "/home/student/workspace", user: "student",
-  }))));
+  const started = await Promise.all(
+    environmentIds.map((environmentId) =>
+      manager.start(
+        EnvironmentSpec.parse({
+          environmentId,
+          image: "shellroom/default:1",
+          ownerId: "start-turns-test",
+          limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
+          network: "none",
+          workingDir: "/home/student/workspace",
+          user: "student",
+        }),
+      ),
+    ),
+  );
 
   expect(started).toHaveLength(environmentIds.length);
   expect(counts.most).toBeLessThanOrEqual(2);

@@ -169,9 +169,7 @@ describe("a student's container", () => {
 
   it("a memory bomb is killed by the container's memory limit", async () => {
     const allocate = "python3 -c 'chunks = []\nwhile True: chunks.append(b\"x\" * (16 << 20))'";
-    const { output, exitCode } = await run(
-      `${allocate}; echo "python-exit=$?"; grep '^oom_kill ' /sys/fs/cgroup/memory/memory.oom_control`,
-    );
+    const { output, exitCode } = await run(`${allocate}; echo "python-exit=$?"; grep '^oom_kill ' /sys/fs/cgroup/memory/memory.oom_control`);
     expect(exitCode).toBe(0);
     expect(output).toContain("Killed");
     expect(output).toContain("python-exit=137");
@@ -207,17 +205,18 @@ describe("a student's writable places", () => {
   const quotaDriver = new DockerDriver(docker, `test-disk-${randomBytes(3).toString("hex")}`, volumes);
   const diskEnvironment = `disk-${randomBytes(6).toString("hex")}`;
   const legacyEnvironment = `legacy-${randomBytes(6).toString("hex")}`;
-  const diskSpec = (environmentId: string, volumeName: string | null = null) => EnvironmentSpec.parse({
-    environmentId,
-    image: "shellroom/default:1",
-    // Room for every tmpfs filled at once on top of the shell: tmpfs pages count as memory.
-    limits: { memoryBytes: 512 * MiB, nanoCpus: 1_000_000_000, pidsLimit: PIDS_LIMIT, diskBytes: DISK_BYTES },
-    network: "none",
-    workingDir: "/home/student/workspace",
-    user: "student",
-    ownerId: "isolation-test-owner",
-    volumeName,
-  });
+  const diskSpec = (environmentId: string, volumeName: string | null = null) =>
+    EnvironmentSpec.parse({
+      environmentId,
+      image: "shellroom/default:1",
+      // Room for every tmpfs filled at once on top of the shell: tmpfs pages count as memory.
+      limits: { memoryBytes: 512 * MiB, nanoCpus: 1_000_000_000, pidsLimit: PIDS_LIMIT, diskBytes: DISK_BYTES },
+      network: "none",
+      workingDir: "/home/student/workspace",
+      user: "student",
+      ownerId: "isolation-test-owner",
+      volumeName,
+    });
   const inDisk = (command: string, timeoutMs?: number) => runInEnvironment(quotaDriver, diskEnvironment, command, { timeoutMs });
 
   beforeAll(async () => {
@@ -266,31 +265,38 @@ describe("a student's writable places", () => {
     }
   });
 
-  it.runIf(volumes.mechanism === "loop-ext4")("writing past the disk limit fails everywhere the student can write ($HOME, workspace, /tmp, /var/tmp, ...)", async () => {
-    const caps: Record<string, number> = {
-      "/home/student": Math.min(HOME_DISK_BYTES, DISK_BYTES),
-      "/home/student/workspace": DISK_BYTES,
-      "/tmp": 64 * MiB, "/var/tmp": 64 * MiB, "/run/lock": MiB, "/dev/shm": SHM_BYTES,
-    };
-    expect(SCRATCH_MOUNTS["/tmp"]).toContain("size=64m");
-    const places = (await writablePlaces()).filter((place) => place.type !== "mqueue");
-    const mountPoints = [...new Set(places.map((place) => place.mountPoint))];
-    expect(mountPoints.sort()).toEqual(Object.keys(caps).sort());
-    for (const mountPoint of mountPoints) {
-      // Fill from a folder the student can write on that mount, one mount at a time.
-      const folder = places.find((place) => place.mountPoint === mountPoint && place.kind === "d")!.path;
-      const fill = `${folder}/.fill`;
-      const { output } = await inDisk(
-        `dd if=/dev/zero of=${fill} bs=1M count=${Math.ceil(caps[mountPoint]! / MiB) + 16} 2>&1; echo dd-exit=$?; stat -c %s ${fill}; rm -f ${fill}`,
-        60_000,
-      );
-      expect(output, mountPoint).toContain("No space left on device");
-      expect(output, mountPoint).toMatch(/^dd-exit=[1-9]/m);
-      expect(Number(output.trim().split("\n").at(-1)), mountPoint).toBeLessThanOrEqual(caps[mountPoint]!);
-    }
-    const { output } = await inDisk("echo still-here");
-    expect(output.trim()).toBe("still-here");
-  }, 180_000);
+  it.runIf(volumes.mechanism === "loop-ext4")(
+    "writing past the disk limit fails everywhere the student can write ($HOME, workspace, /tmp, /var/tmp, ...)",
+    async () => {
+      const caps: Record<string, number> = {
+        "/home/student": Math.min(HOME_DISK_BYTES, DISK_BYTES),
+        "/home/student/workspace": DISK_BYTES,
+        "/tmp": 64 * MiB,
+        "/var/tmp": 64 * MiB,
+        "/run/lock": MiB,
+        "/dev/shm": SHM_BYTES,
+      };
+      expect(SCRATCH_MOUNTS["/tmp"]).toContain("size=64m");
+      const places = (await writablePlaces()).filter((place) => place.type !== "mqueue");
+      const mountPoints = [...new Set(places.map((place) => place.mountPoint))];
+      expect(mountPoints.sort()).toEqual(Object.keys(caps).sort());
+      for (const mountPoint of mountPoints) {
+        // Fill from a folder the student can write on that mount, one mount at a time.
+        const folder = places.find((place) => place.mountPoint === mountPoint && place.kind === "d")!.path;
+        const fill = `${folder}/.fill`;
+        const { output } = await inDisk(
+          `dd if=/dev/zero of=${fill} bs=1M count=${Math.ceil(caps[mountPoint]! / MiB) + 16} 2>&1; echo dd-exit=$?; stat -c %s ${fill}; rm -f ${fill}`,
+          60_000,
+        );
+        expect(output, mountPoint).toContain("No space left on device");
+        expect(output, mountPoint).toMatch(/^dd-exit=[1-9]/m);
+        expect(Number(output.trim().split("\n").at(-1)), mountPoint).toBeLessThanOrEqual(caps[mountPoint]!);
+      }
+      const { output } = await inDisk("echo still-here");
+      expect(output.trim()).toBe("still-here");
+    },
+    180_000,
+  );
 
   it.runIf(volumes.mechanism === "loop-ext4")("the student's dotfiles and existing workspace files are still there", async () => {
     // A workspace made before the home had its own volume: its root is the workspace, it
@@ -301,7 +307,10 @@ describe("a student's writable places", () => {
     await writeFile(file, "chapter one\n");
     await chown(file, volumes.owner.uid, volumes.owner.gid);
     const old = await docker.createContainer({
-      name: containerName(legacyEnvironment), Image: "shellroom/default:1", Cmd: ["sleep", "infinity"], User: "student",
+      name: containerName(legacyEnvironment),
+      Image: "shellroom/default:1",
+      Cmd: ["sleep", "infinity"],
+      User: "student",
       Labels: { "dev.shellroom.managed": "true", [LABEL_ENVIRONMENT]: legacyEnvironment },
       HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: volumeName, Target: "/home/student/workspace" }] },
     });
@@ -315,8 +324,11 @@ describe("a student's writable places", () => {
     expect(info.HostConfig.ReadonlyRootfs).toBe(true);
     expect(info.Mounts.map((mount) => mount.Name).sort()).toEqual([homeVolumeName(volumeName), volumeName].sort());
 
-    const { output, exitCode } = await runInEnvironment(quotaDriver, legacyEnvironment,
-      "cat ~/workspace/thesis.txt; grep -c 'shellroom' ~/.bashrc; test -f ~/.profile && echo profile; stat -c %U ~ ~/workspace ~/workspace/thesis.txt; touch ~/.new ~/workspace/new && echo writable");
+    const { output, exitCode } = await runInEnvironment(
+      quotaDriver,
+      legacyEnvironment,
+      "cat ~/workspace/thesis.txt; grep -c 'shellroom' ~/.bashrc; test -f ~/.profile && echo profile; stat -c %U ~ ~/workspace ~/workspace/thesis.txt; touch ~/.new ~/workspace/new && echo writable",
+    );
     expect(exitCode).toBe(0);
     expect(output.trim().split("\n")).toEqual(["chapter one", "1", "profile", "student", "student", "student", "writable"]);
   });
@@ -326,24 +338,32 @@ describe("a student's writable places", () => {
     const { output, exitCode } = await inDisk(
       // stat, not find's -type: under user namespaces the devices are bind mounts over empty
       // files, which readdir reports as regular files. Devices are not storage.
-      "cat /proc/self/mountinfo; echo ==; find / \\( -path /proc -o -path /sys \\) -prune -o -writable -print0 2>/dev/null"
-        + " | xargs -0 -r stat -c '%F|%n' | grep -E '^(directory|regular (empty )?file)[|]' | sed -E 's/^directory[|]/d /; s/^regular [a-z ]*file[|]/f /'; true",
+      "cat /proc/self/mountinfo; echo ==; find / \\( -path /proc -o -path /sys \\) -prune -o -writable -print0 2>/dev/null" +
+        " | xargs -0 -r stat -c '%F|%n' | grep -E '^(directory|regular (empty )?file)[|]' | sed -E 's/^directory[|]/d /; s/^regular [a-z ]*file[|]/f /'; true",
       60_000,
     );
     expect(exitCode).toBe(0);
     const [mountinfo, writable] = output.split("\n==\n");
     // mountinfo: "id parent major:minor root mountPoint options ... - type source superOptions"
-    const mounts = mountinfo!.trim().split("\n").map((line) => {
-      const [head, tail] = line.split(" - ");
-      const [type, source, superOptions] = tail!.split(" ");
-      return { mountPoint: head!.split(" ")[4]!.replace(/\\040/g, " "), type: type!, source: source!, options: superOptions ?? "" };
-    });
-    const mountOf = (path: string) => mounts
-      .filter((mount) => path === mount.mountPoint || path.startsWith(mount.mountPoint === "/" ? "/" : `${mount.mountPoint}/`))
-      .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0]!;
-    return writable!.trim().split("\n").filter(Boolean).map((line) => {
-      const path = line.slice(2);
-      return { kind: line[0], path, ...mountOf(path) };
-    });
+    const mounts = mountinfo!
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [head, tail] = line.split(" - ");
+        const [type, source, superOptions] = tail!.split(" ");
+        return { mountPoint: head!.split(" ")[4]!.replace(/\\040/g, " "), type: type!, source: source!, options: superOptions ?? "" };
+      });
+    const mountOf = (path: string) =>
+      mounts
+        .filter((mount) => path === mount.mountPoint || path.startsWith(mount.mountPoint === "/" ? "/" : `${mount.mountPoint}/`))
+        .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0]!;
+    return writable!
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const path = line.slice(2);
+        return { kind: line[0], path, ...mountOf(path) };
+      });
   }
 });

@@ -23,10 +23,17 @@ runtimeDriverContract("Docker", async () => {
   return {
     driver: new DockerDriver(docker, workerIds[0]!, undefined, holder),
     neighbour: new DockerDriver(docker, workerIds[1]!, undefined, holder),
-    volumeExists: async (name) => docker.getVolume(name).inspect().then(() => true, (error: { statusCode?: number }) => {
-      if (error.statusCode === 404) return false;
-      throw error;
-    }),
+    volumeExists: async (name) =>
+      docker
+        .getVolume(name)
+        .inspect()
+        .then(
+          () => true,
+          (error: { statusCode?: number }) => {
+            if (error.statusCode === 404) return false;
+            throw error;
+          },
+        ),
     reattaches: true,
     cleanup: async () => {
       for (const workerId of workerIds) await removeEverythingOf(workerId);

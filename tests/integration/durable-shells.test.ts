@@ -27,11 +27,12 @@ let containerId: string;
 /** Collects a stream's output as text (the holder hands the stream over paused). */
 function collect(stream: Duplex) {
   const text = { value: "" };
-  stream.on("data", (chunk: Buffer) => { text.value += chunk.toString("utf8"); });
+  stream.on("data", (chunk: Buffer) => {
+    text.value += chunk.toString("utf8");
+  });
   stream.resume();
   return text;
 }
-
 
 describe("a shell kept by the PTY holder", () => {
   beforeAll(async () => {
@@ -78,7 +79,9 @@ describe("a shell kept by the PTY holder", () => {
   it("a flood keeps flowing through the holder while its reader pauses, resumes and resizes", async () => {
     const shell = await driver.attachShell(environmentId, "flood", shellCommand, size);
     let bytes = 0;
-    shell.stream.on("data", (chunk: Buffer) => { bytes += chunk.length; });
+    shell.stream.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
     shell.stream.resume();
     shell.stream.write("cat /dev/urandom | base64\r");
     await shell.resize({ cols: 120, rows: 40 });

@@ -46,11 +46,16 @@ describe("idle and lifetime limits", () => {
     const notice = nextNotice(socket);
     // Two hours without activity. A heartbeat already on its way may still report the
     // shell's first prompt as activity (correctly keeping it alive); then age it again.
-    await expect.poll(async () => {
-      await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
-      await harness.server.sweeper.sweep();
-      return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
-    }, { timeout: 20_000, interval: 500 }).toBe("STOPPED");
+    await expect
+      .poll(
+        async () => {
+          await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
+          await harness.server.sweeper.sweep();
+          return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe("STOPPED");
     expect(await notice).toMatchObject({ kind: "stopped", message: expect.stringMatching(/without activity/) });
     expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({ state: "STOPPED", stopReason: "IDLE" });
     // The container is gone; only the workspace volume is kept.
@@ -67,11 +72,16 @@ describe("idle and lifetime limits", () => {
     const staff = await harness.terminalSocket(instructor);
     expect(await new Promise((resolve) => staff.emit("room:join", { courseId: harness.courseId }, resolve))).toEqual({ ok: true });
     const nudged = nextEvent<{ courseId: string }>(staff, "room:changed");
-    await expect.poll(async () => {
-      await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
-      await harness.server.sweeper.sweep();
-      return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
-    }, { timeout: 20_000, interval: 500 }).toBe("STOPPED");
+    await expect
+      .poll(
+        async () => {
+          await harness.db.environment.update({ where: { id: environmentId }, data: { lastActivityAt: new Date(Date.now() - 2 * 60 * 60_000) } });
+          await harness.server.sweeper.sweep();
+          return (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state;
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe("STOPPED");
     // Nothing in the sweep speaks to the live room: the lifecycle's change event does.
     expect(await nudged).toEqual({ courseId: harness.courseId });
     const metrics = await (await fetch(`${harness.url}/metrics`)).text();
@@ -115,8 +125,12 @@ describe("worker failure and recovery", () => {
   const startWorkerProcess = () => {
     const process_ = spawn(process.execPath, ["--import", "tsx", "runtime-worker/main.ts"], {
       env: {
-        ...process.env, SHELLROOM_SERVER_URL: harness.url, SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
-        SHELLROOM_WORKER_ID: workerId, SHELLROOM_WORKER_MAX_ENVIRONMENTS: "500", LOG_LEVEL: "warn",
+        ...process.env,
+        SHELLROOM_SERVER_URL: harness.url,
+        SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
+        SHELLROOM_WORKER_ID: workerId,
+        SHELLROOM_WORKER_MAX_ENVIRONMENTS: "500",
+        LOG_LEVEL: "warn",
       },
       stdio: ["ignore", "inherit", "inherit"],
     });
@@ -131,43 +145,63 @@ describe("worker failure and recovery", () => {
     for (const environment of environments) await harness.driver.remove(environment.id, { removeVolume: true }).catch(() => undefined);
   });
 
-  it("a worker killed with SIGKILL is marked lost; restarted, it adopts its containers and the terminal works with files intact", { timeout: 120_000 }, async () => {
-    startWorkerProcess();
-    await expect.poll(workerStatus, { timeout: 30_000 }).toBe("ONLINE");
-    // The new worker has the most free room, so the scheduler places the student there.
-    const { student, environmentId } = await startedEnvironment("Resilient Student");
-    expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).workerId).toBe(workerId);
-    await runInEnvironment(harness.driver, environmentId, "echo survived > ~/workspace/kept.txt");
+  it(
+    "a worker killed with SIGKILL is marked lost; restarted, it adopts its containers and the terminal works with files intact",
+    { timeout: 120_000 },
+    async () => {
+      startWorkerProcess();
+      await expect.poll(workerStatus, { timeout: 30_000 }).toBe("ONLINE");
+      // The new worker has the most free room, so the scheduler places the student there.
+      const { student, environmentId } = await startedEnvironment("Resilient Student");
+      expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).workerId).toBe(workerId);
+      await runInEnvironment(harness.driver, environmentId, "echo survived > ~/workspace/kept.txt");
 
-    child!.kill("SIGKILL");
-    await new Promise((resolve) => child!.once("exit", resolve));
-    // Lost once its heartbeat is older than the window (20 s); the sweep notices.
-    await expect.poll(async () => {
-      await harness.server.sweeper.sweep();
-      return workerStatus();
-    }, { timeout: 40_000, interval: 1000 }).toBe("LOST");
-    expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state).toBe("INTERRUPTED");
-    const meanwhile = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-    expect(meanwhile.status).toBe(503);
-    expect(meanwhile.body.error.message).toMatch(/offline right now\. It is kept safe/);
+      child!.kill("SIGKILL");
+      await new Promise((resolve) => child!.once("exit", resolve));
+      // Lost once its heartbeat is older than the window (20 s); the sweep notices.
+      await expect
+        .poll(
+          async () => {
+            await harness.server.sweeper.sweep();
+            return workerStatus();
+          },
+          { timeout: 40_000, interval: 1000 },
+        )
+        .toBe("LOST");
+      expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state).toBe("INTERRUPTED");
+      const meanwhile = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+      expect(meanwhile.status).toBe(503);
+      expect(meanwhile.body.error.message).toMatch(/offline right now\. It is kept safe/);
 
-    startWorkerProcess();
-    await expect.poll(async () => (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state, { timeout: 30_000 }).toBe("RUNNING");
-    const resumed = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-    expect(resumed.status).toBe(200);
-    const socket = await attached(student.cookie, environmentId);
-    const output = waitForOutput(socket, /survived/);
-    socket.emit("terminal:input", { environmentId, data: "cat ~/workspace/kept.txt\r" });
-    await output;
-  });
+      startWorkerProcess();
+      await expect
+        .poll(async () => (await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state, { timeout: 30_000 })
+        .toBe("RUNNING");
+      const resumed = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+      expect(resumed.status).toBe(200);
+      const socket = await attached(student.cookie, environmentId);
+      const output = waitForOutput(socket, /survived/);
+      socket.emit("terminal:input", { environmentId, data: "cat ~/workspace/kept.txt\r" });
+      await output;
+    },
+  );
 
   it("containers that no environment owns are removed when the worker reconciles", { timeout: 60_000 }, async () => {
     const docker = new Docker();
     const orphanId = `orphan${Date.now().toString(36)}`;
-    const options = containerCreateOptions({
-      environmentId: orphanId, image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace", user: "student",
-      ownerId: "nobody", limits: { memoryBytes: 64 * 1024 * 1024, nanoCpus: 100_000_000, pidsLimit: 32 }, setupScript: null,
-    }, workerId);
+    const options = containerCreateOptions(
+      {
+        environmentId: orphanId,
+        image: "shellroom/default:1",
+        network: "none",
+        workingDir: "/home/student/workspace",
+        user: "student",
+        ownerId: "nobody",
+        limits: { memoryBytes: 64 * 1024 * 1024, nanoCpus: 100_000_000, pidsLimit: 32 },
+        setupScript: null,
+      },
+      workerId,
+    );
     await docker.createVolume({ Name: `shellroom-ws-${orphanId}` });
     await (await docker.createContainer(options)).start();
     expect(await harness.driver.state(orphanId)).toBe("running");
@@ -176,9 +210,18 @@ describe("worker failure and recovery", () => {
     child!.kill("SIGTERM");
     await new Promise((resolve) => child!.once("exit", resolve));
     startWorkerProcess();
-    await expect.poll(async () => (await docker.listContainers({ all: true, filters: { name: [`shellroom-env-${orphanId}`] } })).length, { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(async () => (await docker.listContainers({ all: true, filters: { name: [`shellroom-env-${orphanId}`] } })).length, { timeout: 30_000 })
+      .toBe(0);
     // Its volume goes right after it (polled: the worker removes the container first).
-    const volumeState = () => docker.getVolume(`shellroom-ws-${orphanId}`).inspect().then(() => "present", () => "gone");
+    const volumeState = () =>
+      docker
+        .getVolume(`shellroom-ws-${orphanId}`)
+        .inspect()
+        .then(
+          () => "present",
+          () => "gone",
+        );
     await expect.poll(volumeState, { timeout: 30_000 }).toBe("gone");
   });
 });

@@ -33,11 +33,13 @@ beforeEach(async () => {
   environmentId = environment.id;
 });
 
-const stateOf = async () => (await replicaA.environment.findUniqueOrThrow({ where: { id: environmentId } }));
+const stateOf = async () => await replicaA.environment.findUniqueOrThrow({ where: { id: environmentId } });
 
 function recorded(lifecycle: EnvironmentLifecycle) {
   const changes: EnvironmentChange[] = [];
-  lifecycle.onChange((change) => { changes.push(change); });
+  lifecycle.onChange((change) => {
+    changes.push(change);
+  });
   return changes;
 }
 
@@ -48,9 +50,12 @@ it("of two replicas claiming the same start at once, exactly one moves it and on
   const a = new EnvironmentLifecycle(replicaA);
   const b = new EnvironmentLifecycle(replicaB);
   const seen = [...[a, b].map(recorded)];
-  const attempts = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).transition(environmentId, "PENDING", {
-    to: "STARTING", data: { startClaimedAt: new Date(), workerId: null },
-  }));
+  const attempts = Array.from({ length: 10 }, (_, i) =>
+    (i % 2 ? a : b).transition(environmentId, "PENDING", {
+      to: "STARTING",
+      data: { startClaimedAt: new Date(), workerId: null },
+    }),
+  );
   const results = await Promise.all(attempts);
   await settled();
   expect(results.filter(Boolean)).toHaveLength(1);
@@ -70,7 +75,7 @@ it("of two replicas stopping the same running environment, one stops it and the 
   ]);
   expect([idle, staff].filter(Boolean)).toHaveLength(1);
   const winner = (idle ?? staff)!;
-  expect((await stateOf())).toMatchObject({ state: "STOPPED", stopReason: winner.reason });
+  expect(await stateOf()).toMatchObject({ state: "STOPPED", stopReason: winner.reason });
 });
 
 it("a caller that read a state the environment has left moves nothing", async () => {
@@ -86,9 +91,12 @@ it("a stale start claim is taken over only while it is the same claim", async ()
   const lifecycle = new EnvironmentLifecycle(replicaA);
   const first = new Date(Date.now() - 10 * 60_000);
   await lifecycle.transition(environmentId, "PENDING", { to: "STARTING", data: { startClaimedAt: first } });
-  const takeOver = (claimedAt: Date) => lifecycle.transition(environmentId, "STARTING", {
-    to: "STARTING", data: { startClaimedAt: new Date() }, also: { startClaimedAt: claimedAt },
-  });
+  const takeOver = (claimedAt: Date) =>
+    lifecycle.transition(environmentId, "STARTING", {
+      to: "STARTING",
+      data: { startClaimedAt: new Date() },
+      also: { startClaimedAt: claimedAt },
+    });
   const [one, two] = await Promise.all([takeOver(first), takeOver(first)]);
   expect([one, two].filter(Boolean)).toHaveLength(1);
   expect((await stateOf()).startClaimedAt!.getTime()).toBeGreaterThan(first.getTime());
@@ -125,16 +133,25 @@ it("a lost worker's environment is interrupted with WORKER_LOST, and running aga
   expect(await stateOf()).toMatchObject({ state: "RUNNING", stopReason: null, error: null });
   await settled();
   expect(changes.map((change) => `${change.from}->${change.to}:${change.reason ?? ""}`)).toEqual([
-    "PENDING->STARTING:", "STARTING->RUNNING:", "RUNNING->INTERRUPTED:WORKER_LOST", "INTERRUPTED->RUNNING:",
+    "PENDING->STARTING:",
+    "STARTING->RUNNING:",
+    "RUNNING->INTERRUPTED:WORKER_LOST",
+    "INTERRUPTED->RUNNING:",
   ]);
   for (const change of changes) expect(change.at).toBeInstanceOf(Date);
 });
 
 it("the admission queue's states exist in the database: PENDING -> QUEUED -> STARTING -> RUNNING -> STOPPING -> STOPPED", async () => {
   const lifecycle = new EnvironmentLifecycle(replicaA);
-  const path = [["PENDING", "QUEUED"], ["QUEUED", "STARTING"], ["STARTING", "RUNNING"], ["RUNNING", "STOPPING"], ["STOPPING", "STOPPED"]] as const;
+  const path = [
+    ["PENDING", "QUEUED"],
+    ["QUEUED", "STARTING"],
+    ["STARTING", "RUNNING"],
+    ["RUNNING", "STOPPING"],
+    ["STOPPING", "STOPPED"],
+  ] as const;
   for (const [from, to] of path) {
-    const reason = to === "STOPPING" || to === "STOPPED" ? "STAFF" as const : undefined;
+    const reason = to === "STOPPING" || to === "STOPPED" ? ("STAFF" as const) : undefined;
     expect(await lifecycle.transition(environmentId, from, { to, reason })).toMatchObject({ from, to });
     expect((await stateOf()).state).toBe(to);
   }

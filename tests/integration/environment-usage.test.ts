@@ -8,7 +8,14 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MemoryUsageStore, RedisUsageStore, type RunawayPolicy, type UsageStore } from "../../server/workers/environment-usage";
 
-const reading = (memoryBytes: number, pids = 3) => ({ cpuPercent: 12.5, memoryBytes, memoryLimitBytes: 512 * 1024 * 1024, pids, pidsLimit: 64, cpuLimitPercent: 100 });
+const reading = (memoryBytes: number, pids = 3) => ({
+  cpuPercent: 12.5,
+  memoryBytes,
+  memoryLimitBytes: 512 * 1024 * 1024,
+  pids,
+  pidsLimit: 64,
+  cpuLimitPercent: 100,
+});
 const MINUTE = 60_000;
 
 let redis: ReturnType<typeof createClient>;
@@ -55,8 +62,9 @@ describe.each([
     await early.record({ bomb: reading(1, FORK_BOMB) }, start);
     expect(await early.record({ bomb: reading(1, FORK_BOMB) }, start + 25 * SECOND)).toEqual([]);
 
-    expect(await store.record({ bomb: reading(1, FORK_BOMB), calm: reading(1) }, start + 21 * SECOND))
-      .toEqual([{ environmentId: "bomb", change: "flagged", reason: "pids", since: start }]);
+    expect(await store.record({ bomb: reading(1, FORK_BOMB), calm: reading(1) }, start + 21 * SECOND)).toEqual([
+      { environmentId: "bomb", change: "flagged", reason: "pids", since: start },
+    ]);
     // Reported once, not on every reading after.
     expect(await store.record({ bomb: reading(1, FORK_BOMB) }, start + 25 * SECOND)).toEqual([]);
     const read = await store.read(["bomb", "calm"]);
@@ -64,8 +72,9 @@ describe.each([
     expect(read.get("calm")!.streak).toBeNull();
 
     // One reading below the limit ends the streak: the flag goes.
-    expect(await store.record({ bomb: reading(1, 5) }, start + 30 * SECOND))
-      .toEqual([{ environmentId: "bomb", change: "cleared", reason: "pids", since: start }]);
+    expect(await store.record({ bomb: reading(1, 5) }, start + 30 * SECOND)).toEqual([
+      { environmentId: "bomb", change: "cleared", reason: "pids", since: start },
+    ]);
     expect((await store.read(["bomb"])).get("bomb")!.streak).toBeNull();
     // A new streak starts from scratch.
     expect(await store.record({ bomb: reading(1, FORK_BOMB) }, start + 35 * SECOND)).toEqual([]);
@@ -86,7 +95,7 @@ describe.each([
     const start = Date.now() - 20 * MINUTE;
     for (let at = start; at <= start + 4 * MINUTE; at += 20 * SECOND) expect(await store.record({ hog: cpuBound }, at)).toEqual([]);
     const flagged = [];
-    for (let at = start + 4 * MINUTE + 20 * SECOND; at <= start + 11 * MINUTE; at += 20 * SECOND) flagged.push(...await store.record({ hog: cpuBound }, at));
+    for (let at = start + 4 * MINUTE + 20 * SECOND; at <= start + 11 * MINUTE; at += 20 * SECOND) flagged.push(...(await store.record({ hog: cpuBound }, at)));
     expect(flagged).toEqual([
       { environmentId: "hog", change: "flagged", reason: "cpu", since: start },
       { environmentId: "hog", change: "overdue", reason: "cpu", since: start },

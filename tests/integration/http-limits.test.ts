@@ -31,7 +31,11 @@ afterAll(async () => {
  * server answers or closes. With `declareLength` the length is announced up front;
  * otherwise the body is chunked.
  */
-function pushBody(url: string, totalBytes: number, declareLength: boolean): Promise<{ status: number | null; sent: number; headers: http.IncomingHttpHeaders }> {
+function pushBody(
+  url: string,
+  totalBytes: number,
+  declareLength: boolean,
+): Promise<{ status: number | null; sent: number; headers: http.IncomingHttpHeaders }> {
   const chunk = Buffer.alloc(MiB, 0x61);
   return new Promise((resolve) => {
     let sent = 0;
@@ -87,12 +91,22 @@ describe("request size", () => {
 
   it("a lab import may be larger than an ordinary request, up to its own limit", async () => {
     const twoMiB = `{"0":{"json":{"templateId":"x","files":{"lab.md":"${"a".repeat(2 * MiB)}"}}}}`;
-    const ordinary = await fetch(`${harness.url}/api/trpc/auth.signIn?batch=1`, { method: "POST", headers: { "content-type": "application/json", origin: harness.url }, body: twoMiB });
+    const ordinary = await fetch(`${harness.url}/api/trpc/auth.signIn?batch=1`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: harness.url },
+      body: twoMiB,
+    });
     expect(ordinary.status).toBe(413);
     // Shaped like any tRPC error, so the app's batching client shows the message.
-    expect(await ordinary.json()).toMatchObject([{ error: { data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 }, message: expect.stringMatching(/1024 KiB/) } }]);
+    expect(await ordinary.json()).toMatchObject([
+      { error: { data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 }, message: expect.stringMatching(/1024 KiB/) } },
+    ]);
     // Through the size check (then refused for another reason: nobody is signed in).
-    const lab = await fetch(`${harness.url}/api/trpc/authoring.importLab`, { method: "POST", headers: { "content-type": "application/json", origin: harness.url }, body: twoMiB });
+    const lab = await fetch(`${harness.url}/api/trpc/authoring.importLab`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: harness.url },
+      body: twoMiB,
+    });
     expect(lab.status).toBe(401);
     expect((await pushBody(`${harness.url}/api/trpc/authoring.importLab`, 200 * MiB, true)).status).toBe(413);
   });
@@ -136,21 +150,30 @@ describe("the client's address", () => {
   it("behind a trusted proxy, ten wrong passwords from one client do not lock the owner out from another", async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 11; attempt++) {
-      statuses.push((await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: `guess-${attempt}` }, forwardedFor("203.0.113.10"))).status);
+      statuses.push(
+        (await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: `guess-${attempt}` }, forwardedFor("203.0.113.10"))).status,
+      );
     }
     expect(statuses).toEqual([...Array(10).fill(401), 429]);
     // The stranger's own bucket stays shut, even for the right password...
-    expect((await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: "shellroom-student" }, forwardedFor("203.0.113.10"))).status).toBe(429);
+    expect((await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: "shellroom-student" }, forwardedFor("203.0.113.10"))).status).toBe(
+      429,
+    );
     // ...and the owner, elsewhere, signs in.
-    expect((await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: "shellroom-student" }, forwardedFor("198.51.100.20"))).status).toBe(200);
+    expect((await harness.trpc("auth.signIn", { email: "student@shellroom.local", password: "shellroom-student" }, forwardedFor("198.51.100.20"))).status).toBe(
+      200,
+    );
     const failures = await harness.db.auditEvent.findMany({ where: { action: "auth.sign_in_failed", ip: "203.0.113.10" } });
     expect(failures).toHaveLength(10);
   });
 
   it("fifty wrong passwords from one classroom NAT do not lock the class out", async () => {
     const passwordHash = await hashPassword("classroom-password");
-    const students = await Promise.all(Array.from({ length: 51 }, (_, index) =>
-      harness.db.user.create({ data: { displayName: `Pupil ${index}`, email: `pupil-${index}-${Date.now()}@school.test`, passwordHash } })));
+    const students = await Promise.all(
+      Array.from({ length: 51 }, (_, index) =>
+        harness.db.user.create({ data: { displayName: `Pupil ${index}`, email: `pupil-${index}-${Date.now()}@school.test`, passwordHash } }),
+      ),
+    );
     const nat = forwardedFor("192.0.2.99");
     for (const student of students.slice(0, 50)) {
       expect((await harness.trpc("auth.signIn", { email: student.email, password: "typo-typo" }, nat)).status).toBe(401);
@@ -166,7 +189,9 @@ describe("the client's address", () => {
     // Ten addresses, each up to its own limit: a hundred guesses in all.
     for (let address = 0; address < 10; address++) {
       for (let guess = 0; guess < 10; guess++) {
-        expect((await harness.trpc("auth.signIn", { email, password: `guess-${address}-${guess}` }, forwardedFor(`203.0.113.${100 + address}`))).status).toBe(401);
+        expect((await harness.trpc("auth.signIn", { email, password: `guess-${address}-${guess}` }, forwardedFor(`203.0.113.${100 + address}`))).status).toBe(
+          401,
+        );
       }
     }
     expect((await harness.trpc("auth.signIn", { email, password: "another-guess" }, forwardedFor("203.0.113.200"))).status).toBe(429);
@@ -175,14 +200,22 @@ describe("the client's address", () => {
   it("the socket gateway records the client's address from a trusted proxy", async () => {
     const student = await harness.newStudent("Proxied Student");
     const socket = io(`${harness.url}${TERMINAL_NAMESPACE}`, {
-      transports: ["websocket"], reconnection: false, forceNew: true,
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
       extraHeaders: { cookie: student.cookie, origin: harness.url, "x-forwarded-for": "203.0.113.77" },
     });
     try {
-      await new Promise<void>((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("connect_error", reject);
+      });
       await new Promise((resolve) => socket.emit("terminal:attach", { environmentId: "c0000000000000000000nope", cols: 80, rows: 24 }, resolve));
       // The row is written beside the reply, not before it.
-      await expect.poll(() => harness.db.auditEvent.findFirst({ where: { action: "environment.access_refused", actorId: student.userId } }).then((row) => row?.ip), { timeout: 10_000 })
+      await expect
+        .poll(() => harness.db.auditEvent.findFirst({ where: { action: "environment.access_refused", actorId: student.userId } }).then((row) => row?.ip), {
+          timeout: 10_000,
+        })
         .toBe("203.0.113.77");
     } finally {
       socket.close();
@@ -196,11 +229,12 @@ describe("the client's address", () => {
     const direct = await createShellroomServer({ db: harness.db, workerSecret: "u".repeat(32), log, sweepIntervalMs: 0 });
     const url = await direct.listen(0, "127.0.0.1");
     try {
-      const signIn = (password: string, address: string) => fetch(`${url}/api/trpc/auth.signIn`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: url, "x-forwarded-for": address },
-        body: JSON.stringify({ email: "instructor@shellroom.local", password }),
-      }).then((response) => response.status);
+      const signIn = (password: string, address: string) =>
+        fetch(`${url}/api/trpc/auth.signIn`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: url, "x-forwarded-for": address },
+          body: JSON.stringify({ email: "instructor@shellroom.local", password }),
+        }).then((response) => response.status);
       for (let attempt = 0; attempt < 10; attempt++) expect(await signIn(`guess-${attempt}`, `203.0.113.${attempt}`)).toBe(401);
       expect(await signIn("shellroom-instructor", "198.51.100.1")).toBe(429);
     } finally {

@@ -44,7 +44,11 @@ afterAll(async () => {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
-  for (const tag of builtTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  for (const tag of builtTags)
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 async function startBuild(name: string, dockerfile: string) {
@@ -87,9 +91,14 @@ it("a Dockerfile with ADD <url>, a git source or a syntax frontend is refused be
 
   // The worker does not trust the server: the same request sent straight to it is refused too.
   const direct = await harness.server.workers.request<WorkerReply>(harness.workerId, "image:build", {
-    buildId: "direct-1", tag: "shellroom/h4-direct:1", dockerfile: `FROM shellroom/default:1\nAD\\\nD ${baitUrl}/metrics /m`,
+    buildId: "direct-1",
+    tag: "shellroom/h4-direct:1",
+    dockerfile: `FROM shellroom/default:1\nAD\\\nD ${baitUrl}/metrics /m`,
   });
-  expect(direct).toEqual({ ok: false, error: `The Dockerfile was refused. Line 2: ADD ${baitUrl}/metrics would be fetched by the Docker daemon, and the builder may not fetch anything from the network. Install what the image needs with RUN from the allowed package mirrors.` });
+  expect(direct).toEqual({
+    ok: false,
+    error: `The Dockerfile was refused. Line 2: ADD ${baitUrl}/metrics would be fetched by the Docker daemon, and the builder may not fetch anything from the network. Install what the image needs with RUN from the allowed package mirrors.`,
+  });
   expect(baitHits).toBe(0);
 });
 
@@ -137,15 +146,20 @@ it("two builds on one worker run one after the other", async () => {
   let together = 0;
   let seenFirst = false;
   let seenSecond = false;
-  await expect.poll(async () => {
-    const running = (await docker.listContainers()).map((container) => container.Command);
-    const a = running.some((command) => command.includes("h4-queue-first"));
-    const b = running.some((command) => command.includes("h4-queue-second"));
-    seenFirst ||= a;
-    seenSecond ||= b;
-    if (a && b) together += 1;
-    return (await image(first.imageId)).status !== "BUILDING" && (await image(second.imageId)).status !== "BUILDING";
-  }, { timeout: 120_000, interval: 200 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const running = (await docker.listContainers()).map((container) => container.Command);
+        const a = running.some((command) => command.includes("h4-queue-first"));
+        const b = running.some((command) => command.includes("h4-queue-second"));
+        seenFirst ||= a;
+        seenSecond ||= b;
+        if (a && b) together += 1;
+        return (await image(first.imageId)).status !== "BUILDING" && (await image(second.imageId)).status !== "BUILDING";
+      },
+      { timeout: 120_000, interval: 200 },
+    )
+    .toBe(true);
   const [a, b] = [await image(first.imageId), await image(second.imageId)];
   expect([a.status, b.status]).toEqual(["READY", "READY"]);
   expect(seenFirst || seenSecond).toBe(true);
@@ -157,7 +171,13 @@ it("two builds on one worker run one after the other", async () => {
 it("a build left BUILDING by a server restart ends FAILED with a reason, and the worker stops building it", async () => {
   // One whose job was lost (e.g. a crash before the queue held it) ...
   const lost = await harness.db.image.create({
-    data: { courseId: harness.courseId, name: "Lost", tag: `shellroom/h4-lost:${Date.now().toString(36)}`, dockerfile: "FROM shellroom/default:1", createdAt: new Date(Date.now() - 5 * 60_000) },
+    data: {
+      courseId: harness.courseId,
+      name: "Lost",
+      tag: `shellroom/h4-lost:${Date.now().toString(36)}`,
+      dockerfile: "FROM shellroom/default:1",
+      createdAt: new Date(Date.now() - 5 * 60_000),
+    },
   });
   // ... and one running when the server stops.
   const { imageId } = await startBuild("Interrupted", "FROM shellroom/default:1\nRUN sleep 100000 # h4-restart\n");
@@ -169,13 +189,16 @@ it("a build left BUILDING by a server restart ends FAILED with a reason, and the
   expect(result.status).toBe("FAILED");
   expect(result.error).toBe("interrupted: the server restarted during the build. Build it again.");
   expect(await harness.db.image.findUniqueOrThrow({ where: { id: lost.id } })).toMatchObject({
-    status: "FAILED", error: "interrupted: the build was lost when its server stopped. Build it again.",
+    status: "FAILED",
+    error: "interrupted: the build was lost when its server stopped. Build it again.",
   });
   await expect.poll(async () => (await stepContainers("h4-restart")).length, { timeout: 30_000, interval: 500 }).toBe(0);
 });
 
 it("a build whose worker disconnects mid-build ends FAILED with a reason", async () => {
-  await expect.poll(() => harness.db.worker.findUnique({ where: { id: harness.workerId } }).then((worker) => worker?.status), { timeout: 30_000 }).toBe("ONLINE");
+  await expect
+    .poll(() => harness.db.worker.findUnique({ where: { id: harness.workerId } }).then((worker) => worker?.status), { timeout: 30_000 })
+    .toBe("ONLINE");
   const { imageId } = await startBuild("Orphaned", "FROM shellroom/default:1\nRUN sleep 100000 # h4-disconnect\n");
   await expect.poll(async () => (await stepContainers("h4-disconnect")).length, { timeout: 60_000, interval: 250 }).toBe(1);
 
@@ -201,7 +224,16 @@ it("the lifecycle sweep runs once across two replicas", async () => {
   const queued = await Promise.all([...sweepers, ...sweepers].map((sweeper) => sweeper.requestSweep()));
   expect(queued.filter(Boolean)).toHaveLength(1);
   await expect.poll(() => total() - before, { timeout: 30_000, interval: 200 }).toBe(1);
-  await expect.poll(async () => (await harness.db.$queryRawUnsafe<Array<{ count: bigint }>>(
-    "SELECT count(*) FROM pgboss.job WHERE name = 'lifecycle-sweep' AND state IN ('created', 'retry', 'active')"))[0]!.count, { timeout: 30_000 }).toBe(0n);
+  await expect
+    .poll(
+      async () =>
+        (
+          await harness.db.$queryRawUnsafe<Array<{ count: bigint }>>(
+            "SELECT count(*) FROM pgboss.job WHERE name = 'lifecycle-sweep' AND state IN ('created', 'retry', 'active')",
+          )
+        )[0]!.count,
+      { timeout: 30_000 },
+    )
+    .toBe(0n);
   expect(total() - before).toBe(1);
 });

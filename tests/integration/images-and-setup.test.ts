@@ -18,7 +18,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
   const docker = new Docker();
-  for (const tag of builtTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  for (const tag of builtTags)
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 async function build(name: string, dockerfile: string) {
@@ -28,29 +32,61 @@ async function build(name: string, dockerfile: string) {
   builtTags.push(tag);
   const logs: string[] = [];
   let image: any;
-  await expect.poll(async () => {
-    image = (await harness.trpc("authoring.image", { courseId: harness.courseId, imageId }, { cookie: instructor, method: "GET" })).body.result.data;
-    logs.push(image.log);
-    return image.status;
-  }, { timeout: 120_000, interval: 200 }).not.toBe("BUILDING");
+  await expect
+    .poll(
+      async () => {
+        image = (await harness.trpc("authoring.image", { courseId: harness.courseId, imageId }, { cookie: instructor, method: "GET" })).body.result.data;
+        logs.push(image.log);
+        return image.status;
+      },
+      { timeout: 120_000, interval: 200 },
+    )
+    .not.toBe("BUILDING");
   return { image, tag, logs };
 }
 
 async function labWith(templateFields: Record<string, unknown>) {
-  const template = await harness.trpc("authoring.saveTemplate", {
-    courseId: harness.courseId, name: "t", memoryMb: 256, cpuMillis: 500, pidsLimit: 128, diskMb: 512, network: "NONE",
-    idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null, image: "shellroom/default:1", ...templateFields,
-  }, { cookie: instructor });
+  const template = await harness.trpc(
+    "authoring.saveTemplate",
+    {
+      courseId: harness.courseId,
+      name: "t",
+      memoryMb: 256,
+      cpuMillis: 500,
+      pidsLimit: 128,
+      diskMb: 512,
+      network: "NONE",
+      idleTimeoutMinutes: 30,
+      maxLifetimeMinutes: 120,
+      workingDir: "/home/student/workspace",
+      setupScript: null,
+      image: "shellroom/default:1",
+      ...templateFields,
+    },
+    { cookie: instructor },
+  );
   expect(template.status).toBe(200);
-  const lab = await harness.trpc("authoring.saveLab", {
-    courseId: harness.courseId, templateId: template.body.result.data.id, title: `Lab ${Date.now()}`, instructions: "", published: true, steps: [],
-  }, { cookie: instructor });
+  const lab = await harness.trpc(
+    "authoring.saveLab",
+    {
+      courseId: harness.courseId,
+      templateId: template.body.result.data.id,
+      title: `Lab ${Date.now()}`,
+      instructions: "",
+      published: true,
+      steps: [],
+    },
+    { cookie: instructor },
+  );
   return lab.body.result.data.labId as string;
 }
 
 it("a Dockerfile builds on the worker with its log streamed as it goes; the image then runs a template with a setup script", async () => {
   // The last step takes a few seconds so that a poll sees the log mid-build even on a loaded host.
-  const { image, tag, logs } = await build("With tools", "FROM shellroom/default:1\nRUN echo baked-in > /home/student/baked.txt\nRUN sleep 2 && echo second step done\n");
+  const { image, tag, logs } = await build(
+    "With tools",
+    "FROM shellroom/default:1\nRUN echo baked-in > /home/student/baked.txt\nRUN sleep 2 && echo second step done\n",
+  );
   expect(image.status).toBe("READY");
   expect(image.log).toMatch(/Step 1\/3 : FROM shellroom\/default:1[\s\S]*second step done/);
   // The page saw the log grow while the build ran, not only at the end.
@@ -76,7 +112,9 @@ it("a broken Dockerfile reports the failing step", async () => {
 it("a build FROM an image this host does not have fails without pulling from any registry", async () => {
   const { image } = await build("Remote base", "FROM debian:trixie\nRUN true\n");
   expect(image.status).toBe("FAILED");
-  expect(image.error).toBe('The base image "debian:trixie" is not on this worker (nothing is pulled from registries). Build FROM shellroom/default:1 or another image built here.');
+  expect(image.error).toBe(
+    'The base image "debian:trixie" is not on this worker (nothing is pulled from registries). Build FROM shellroom/default:1 or another image built here.',
+  );
 });
 
 it("a template whose image does not exist cannot be started and says why; a failing setup script says what it printed", async () => {
@@ -85,6 +123,10 @@ it("a template whose image does not exist cannot be started and says why; a fail
   expect(missing.status).toBe(500);
   expect(missing.body.error.message).toContain('The image "shellroom/never-built:1" does not exist on this worker.');
 
-  const failing = await harness.trpc("environment.startForLab", { labId: await labWith({ setupScript: "echo cannot find data; exit 4" }) }, { cookie: student.cookie });
+  const failing = await harness.trpc(
+    "environment.startForLab",
+    { labId: await labWith({ setupScript: "echo cannot find data; exit 4" }) },
+    { cookie: student.cookie },
+  );
   expect(failing.body.error.message).toMatch(/setup script exited with 4: cannot find data/);
 });

@@ -13,8 +13,17 @@ afterAll(async () => {
 });
 
 const template = {
-  name: "Python 3", image: "shellroom/default:1", memoryMb: 256, cpuMillis: 500, pidsLimit: 128, diskMb: 512, network: "NONE",
-  idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null,
+  name: "Python 3",
+  image: "shellroom/default:1",
+  memoryMb: 256,
+  cpuMillis: 500,
+  pidsLimit: 128,
+  diskMb: 512,
+  network: "NONE",
+  idleTimeoutMinutes: 30,
+  maxLifetimeMinutes: 120,
+  workingDir: "/home/student/workspace",
+  setupScript: null,
 };
 
 it("an instructor creates a template and a lab with checked steps, edits it, publishes it; students see it only then", async () => {
@@ -31,22 +40,46 @@ it("an instructor creates a template and a lab with checked steps, edits it, pub
     { title: "Make a file", body: "Run `touch a.txt`.", hint: null, checkScript: "test -f ~/workspace/a.txt", checkTimeoutSeconds: 5 },
     { title: "Fill it", body: "Write into it.", hint: "Use echo and >", checkScript: "test -s ~/workspace/a.txt", checkTimeoutSeconds: 5 },
   ];
-  const created = await harness.trpc("authoring.saveLab", { courseId, templateId, title: "Files 101", instructions: "# Files", published: false, steps }, { cookie: instructor });
+  const created = await harness.trpc(
+    "authoring.saveLab",
+    { courseId, templateId, title: "Files 101", instructions: "# Files", published: false, steps },
+    { cookie: instructor },
+  );
   expect(created.status).toBe(200);
   const labId = created.body.result.data.labId;
 
   const student = await harness.newStudent("Waiting Student");
   expect((await harness.trpc("lab.byId", { labId }, { cookie: student.cookie, method: "GET" })).status).toBe(404);
-  const forbidden = await harness.trpc("authoring.saveLab", { courseId, templateId, title: "Mine", instructions: "", published: true, steps: [] }, { cookie: student.cookie });
+  const forbidden = await harness.trpc(
+    "authoring.saveLab",
+    { courseId, templateId, title: "Mine", instructions: "", published: true, steps: [] },
+    { cookie: student.cookie },
+  );
   expect(forbidden.status).toBe(403);
 
   // Edit: swap the steps; ids (and any results) travel with the steps.
   const stored = (await harness.trpc("authoring.lab", { courseId, labId }, { cookie: instructor, method: "GET" })).body.result.data;
   const [first, second] = stored.steps;
-  const edited = await harness.trpc("authoring.saveLab", {
-    courseId, labId, templateId, title: "Files 101", instructions: "# Files\n\nEdited.", published: false,
-    steps: [second, first].map((step: any) => ({ stepId: step.id, title: step.title, body: step.body, hint: step.hint, checkScript: step.checkScript, checkTimeoutSeconds: step.checkTimeoutSeconds })),
-  }, { cookie: instructor });
+  const edited = await harness.trpc(
+    "authoring.saveLab",
+    {
+      courseId,
+      labId,
+      templateId,
+      title: "Files 101",
+      instructions: "# Files\n\nEdited.",
+      published: false,
+      steps: [second, first].map((step: any) => ({
+        stepId: step.id,
+        title: step.title,
+        body: step.body,
+        hint: step.hint,
+        checkScript: step.checkScript,
+        checkTimeoutSeconds: step.checkTimeoutSeconds,
+      })),
+    },
+    { cookie: instructor },
+  );
   expect(edited.status).toBe(200);
   const after = (await harness.trpc("authoring.lab", { courseId, labId }, { cookie: instructor, method: "GET" })).body.result.data;
   expect(after.steps.map((step: any) => step.id)).toEqual([second.id, first.id]);
@@ -68,21 +101,37 @@ it("a lab exported as a folder imports back as the same lab; a broken folder is 
   const original = await harness.db.lab.findUniqueOrThrow({ where: { id: harness.labId }, include: { steps: { orderBy: { position: "asc" } } } });
   const copy = await harness.db.lab.findUniqueOrThrow({ where: { id: imported.body.result.data.labId }, include: { steps: { orderBy: { position: "asc" } } } });
   expect(copy.slug).not.toBe(original.slug);
-  const shape = (lab: typeof original) => ({ title: lab.title, instructions: lab.instructions, steps: lab.steps.map(({ title, body, hint, checkScript }) => ({ title, body, hint, checkScript })) });
+  const shape = (lab: typeof original) => ({
+    title: lab.title,
+    instructions: lab.instructions,
+    steps: lab.steps.map(({ title, body, hint, checkScript }) => ({ title, body, hint, checkScript })),
+  });
   expect(shape(copy)).toEqual(shape(original));
 
-  const broken = await harness.trpc("authoring.importLab", { courseId, templateId, files: { "lab.yaml": "title: Broken\nsteps:\n  - title: x\n    body: steps/missing.md\n" } }, { cookie: instructor });
+  const broken = await harness.trpc(
+    "authoring.importLab",
+    { courseId, templateId, files: { "lab.yaml": "title: Broken\nsteps:\n  - title: x\n    body: steps/missing.md\n" } },
+    { cookie: instructor },
+  );
   expect(broken.status).toBe(400);
   expect(broken.body.error.message).toBe("lab.yaml: steps[0].body refers to steps/missing.md, which is not in the folder.");
 });
 
 it("a one-off workshop has dates, and dates out of order are refused on the right field", async () => {
-  const created = await harness.trpc("course.create", { title: "Friday workshop", description: "Two hours of git", kind: "WORKSHOP", startsAt: "2026-12-04T14:00:00Z", endsAt: "2026-12-04T16:00:00Z" }, { cookie: instructor });
+  const created = await harness.trpc(
+    "course.create",
+    { title: "Friday workshop", description: "Two hours of git", kind: "WORKSHOP", startsAt: "2026-12-04T14:00:00Z", endsAt: "2026-12-04T16:00:00Z" },
+    { cookie: instructor },
+  );
   expect(created.status).toBe(200);
   const courseId = created.body.result.data.id;
   const read = await harness.trpc("course.byId", { courseId }, { cookie: instructor, method: "GET" });
   expect(read.body.result.data).toMatchObject({ kind: "WORKSHOP", startsAt: "2026-12-04T14:00:00.000Z" });
-  const backwards = await harness.trpc("course.update", { courseId, title: "Friday workshop", description: "", kind: "WORKSHOP", startsAt: "2026-12-04T16:00:00Z", endsAt: "2026-12-04T14:00:00Z" }, { cookie: instructor });
+  const backwards = await harness.trpc(
+    "course.update",
+    { courseId, title: "Friday workshop", description: "", kind: "WORKSHOP", startsAt: "2026-12-04T16:00:00Z", endsAt: "2026-12-04T14:00:00Z" },
+    { cookie: instructor },
+  );
   expect(backwards.status).toBe(400);
   expect(backwards.body.error.data.zodError.fieldErrors.endsAt).toEqual(["The end comes after the start"]);
 });
@@ -90,10 +139,18 @@ it("a one-off workshop has dates, and dates out of order are refused on the righ
 it("a step's field error names the step it belongs to", async () => {
   const templateId = (await harness.db.lab.findUniqueOrThrow({ where: { id: harness.labId } })).templateId;
   const step = { title: "Fine", body: "", hint: null, checkScript: null, checkTimeoutSeconds: 10 };
-  const response = await harness.trpc("authoring.saveLab", {
-    courseId: harness.courseId, templateId, title: "Steps", instructions: "", published: false,
-    steps: [step, { ...step, title: "" }, { ...step, checkTimeoutSeconds: 900 }],
-  }, { cookie: instructor });
+  const response = await harness.trpc(
+    "authoring.saveLab",
+    {
+      courseId: harness.courseId,
+      templateId,
+      title: "Steps",
+      instructions: "",
+      published: false,
+      steps: [step, { ...step, title: "" }, { ...step, checkTimeoutSeconds: 900 }],
+    },
+    { cookie: instructor },
+  );
   expect(response.status).toBe(400);
   expect(response.body.error.data.zodError.issues).toEqual([
     { path: ["steps", 1, "title"], message: "Give the step a title" },
@@ -107,7 +164,11 @@ it("a template's memory reservation defaults to 64 MiB, may be set up to its lim
   expect(defaulted.body.result.data.memoryReservationMb).toBe(64);
   const set = await harness.trpc("authoring.saveTemplate", { courseId, ...template, name: "Reserved 128", memoryReservationMb: 128 }, { cookie: instructor });
   expect(set.body.result.data.memoryReservationMb).toBe(128);
-  const above = await harness.trpc("authoring.saveTemplate", { courseId, ...template, name: "Reserved too much", memoryReservationMb: 512 }, { cookie: instructor });
+  const above = await harness.trpc(
+    "authoring.saveTemplate",
+    { courseId, ...template, name: "Reserved too much", memoryReservationMb: 512 },
+    { cookie: instructor },
+  );
   expect(above.status).toBe(400);
   expect(above.body.error.data.zodError.fieldErrors).toEqual({ memoryReservationMb: ["At most the memory limit"] });
 });

@@ -32,11 +32,20 @@ afterAll(async () => {
 });
 
 type Card = {
-  userId: string; name: string; online: boolean;
+  userId: string;
+  name: string;
+  online: boolean;
   hand: { id: string; note: string } | null;
-  environment: { id: string; labId: string; labTitle: string; state: string; stopReason: string | null; expiresAt: string | null;
+  environment: {
+    id: string;
+    labId: string;
+    labTitle: string;
+    state: string;
+    stopReason: string | null;
+    expiresAt: string | null;
     usage: { cpuPercent: number; memoryBytes: number; memoryLimitBytes: number; pids: number; pidsLimit: number; cpuLimitPercent: number } | null;
-    runaway: { reason: string; since: string } | null } | null;
+    runaway: { reason: string; since: string } | null;
+  } | null;
   progress: { passed: number; checks: number };
 };
 type Overview = {
@@ -52,9 +61,7 @@ async function overview(input: Record<string, unknown> = {}): Promise<Overview> 
 }
 const cardOf = async (userId: string) => (await overview()).students.find((card) => card.userId === userId);
 
-const request = <R>(socket: Socket, event: string, payload: unknown) =>
-  socket.timeout(REPLY_TIMEOUT_MS).emitWithAck(event, payload) as Promise<R>;
-
+const request = <R>(socket: Socket, event: string, payload: unknown) => socket.timeout(REPLY_TIMEOUT_MS).emitWithAck(event, payload) as Promise<R>;
 
 /** Collects every `event` a socket receives. */
 function collect<T>(socket: Socket, event: string): T[] {
@@ -74,14 +81,23 @@ async function attachedOwner(cookie: string, environmentId: string) {
 async function finished(started: { status: number; body: any }): Promise<{ done: number; failed: unknown[]; total: number }> {
   expect(started.status, JSON.stringify(started.body)).toBe(200);
   const { actionId } = started.body.result.data;
-  await expect.poll(async () => {
-    const bulk = ((await overview()) as Overview & { bulk: { id: string; finished: boolean } | null }).bulk;
-    return bulk !== null && bulk.id === actionId && bulk.finished;
-  }, { timeout: 60_000, interval: 250 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const bulk = ((await overview()) as Overview & { bulk: { id: string; finished: boolean } | null }).bulk;
+        return bulk !== null && bulk.id === actionId && bulk.finished;
+      },
+      { timeout: 60_000, interval: 250 },
+    )
+    .toBe(true);
   return ((await overview()) as Overview & { bulk: { done: number; failed: unknown[]; total: number } }).bulk;
 }
 
-const errorOf = (response: { status: number; body: any }) => ({ status: response.status, code: response.body?.error?.data?.code, message: response.body?.error?.message });
+const errorOf = (response: { status: number; body: any }) => ({
+  status: response.status,
+  code: response.body?.error?.data?.code,
+  message: response.body?.error?.message,
+});
 
 describe("the overview", () => {
   it("lists the course's students as cards: environment, lab, step progress and CPU/memory usage", { timeout: 90_000 }, async () => {
@@ -101,7 +117,9 @@ describe("the overview", () => {
 
     const card = first.students.find((candidate) => candidate.userId === student.userId);
     expect(card).toMatchObject({
-      name: "Olive Overview", online: false, hand: null,
+      name: "Olive Overview",
+      online: false,
+      hand: null,
       environment: { id: environmentId, labId: harness.labId, labTitle: "First steps in the shell", state: "RUNNING", stopReason: null },
       progress: { passed: 0, checks: 1 },
     });
@@ -176,16 +194,24 @@ describe("presence and broadcasts", () => {
 
     // Both have joined their course rooms (presence is those rooms).
     await expect.poll(async () => (await cardOf(student.userId))!.online).toBe(true);
-    await expect.poll(async () => {
-      const other = await harness.trpc("live.overview", { courseId: otherCourseId }, { cookie: instructorCookie, method: "GET" });
-      return (other.body.result.data as Overview).students.find((card) => card.userId === outsiderUser.id)?.online;
-    }).toBe(true);
-    expect((await cardOf(outsiderUser.id))).toBeUndefined();
+    await expect
+      .poll(async () => {
+        const other = await harness.trpc("live.overview", { courseId: otherCourseId }, { cookie: instructorCookie, method: "GET" });
+        return (other.body.result.data as Overview).students.find((card) => card.userId === outsiderUser.id)?.online;
+      })
+      .toBe(true);
+    expect(await cardOf(outsiderUser.id)).toBeUndefined();
 
     const arrived = nextEvent<CourseBroadcast>(inCourse, "course:broadcast");
     const sent = await harness.trpc("live.broadcast", { courseId, message: "  Break until 11:00  " }, { cookie: instructorCookie });
     expect(sent.status).toBe(200);
-    expect(await arrived).toEqual({ id: sent.body.result.data.id, courseId, from: INSTRUCTOR_NAME, message: "Break until 11:00", at: sent.body.result.data.at });
+    expect(await arrived).toEqual({
+      id: sent.body.result.data.id,
+      courseId,
+      from: INSTRUCTOR_NAME,
+      message: "Break until 11:00",
+      at: sent.body.result.data.at,
+    });
 
     // Sent after the first on the same channel: once the outsider has this one, the first
     // would have arrived before it had it been sent to them.
@@ -206,16 +232,27 @@ describe("presence and broadcasts", () => {
 
   it("a student who connects after a broadcast still gets the recent ones of their courses, and not old ones", async () => {
     const instructor = await harness.db.user.findFirstOrThrow({ where: { email: "instructor@shellroom.local" } });
-    await harness.db.broadcast.create({ data: { courseId, authorId: instructor.id, fromName: INSTRUCTOR_NAME, message: "Yesterday's news", createdAt: new Date(Date.now() - 3 * 60 * 60_000) } });
+    await harness.db.broadcast.create({
+      data: { courseId, authorId: instructor.id, fromName: INSTRUCTOR_NAME, message: "Yesterday's news", createdAt: new Date(Date.now() - 3 * 60 * 60_000) },
+    });
     const sent = await harness.trpc("live.broadcast", { courseId, message: "Lab 2 starts now" }, { cookie: instructorCookie });
     expect(sent.status).toBe(200);
 
     const student = await harness.newStudent("Lou Latecomer");
     let received: CourseBroadcast[] = [];
-    const late = await harness.terminalSocket(student.cookie, { listen: (socket) => { received = collect<CourseBroadcast>(socket, "course:broadcast"); } });
+    const late = await harness.terminalSocket(student.cookie, {
+      listen: (socket) => {
+        received = collect<CourseBroadcast>(socket, "course:broadcast");
+      },
+    });
     await expect.poll(() => received.map((message) => message.id)).toContain(sent.body.result.data.id);
-    expect(received.find((message) => message.id === sent.body.result.data.id))
-      .toEqual({ id: sent.body.result.data.id, courseId, from: INSTRUCTOR_NAME, message: "Lab 2 starts now", at: sent.body.result.data.at });
+    expect(received.find((message) => message.id === sent.body.result.data.id)).toEqual({
+      id: sent.body.result.data.id,
+      courseId,
+      from: INSTRUCTOR_NAME,
+      message: "Lab 2 starts now",
+      at: sent.body.result.data.at,
+    });
     expect(received.map((message) => message.message)).not.toContain("Yesterday's news");
     expect(received.every((message) => message.courseId === courseId)).toBe(true);
     // Oldest first, each once.
@@ -308,7 +345,11 @@ describe("raised hands", () => {
 
 describe("input validation", () => {
   it("refuses empty or over-long broadcasts and over-long hand notes with a clear message", async () => {
-    for (const [message, expected] of [["", "Write a message first"], ["   ", "Write a message first"], ["m".repeat(501), "Keep the message under 500 characters"]] as const) {
+    for (const [message, expected] of [
+      ["", "Write a message first"],
+      ["   ", "Write a message first"],
+      ["m".repeat(501), "Keep the message under 500 characters"],
+    ] as const) {
       const response = await harness.trpc("live.broadcast", { courseId, message }, { cookie: instructorCookie });
       expect(errorOf(response)).toMatchObject({ status: 400, code: "BAD_REQUEST" });
       expect(response.body.error.data.zodError.fieldErrors.message).toEqual([expected]);
@@ -375,7 +416,11 @@ describe("acting on everyone at once", () => {
     expect(await finished(ended)).toMatchObject({ total: running, done: running, failed: [] });
     expect(await notice).toEqual({ environmentId, kind: "stopped", message: expect.stringMatching(/workshop has ended/) });
     expect(await runningInCourse()).toBe(0);
-    expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({ state: "STOPPED", stopReason: "STAFF", containerId: null });
+    expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).toMatchObject({
+      state: "STOPPED",
+      stopReason: "STAFF",
+      containerId: null,
+    });
     expect(await harness.driver.state(environmentId)).toBe("missing");
     expect((await harness.db.course.findUniqueOrThrow({ where: { id: courseId } })).endedAt).not.toBeNull();
     expect((await overview()).course.endedAt).not.toBeNull();
@@ -414,7 +459,11 @@ describe("acting on everyone at once", () => {
     try {
       const reset = await harness.trpc("environment.reset", { labId: harness.labId, wipeWorkspace: false }, { cookie: runner.cookie });
       // A reset starts the container again, so it is refused like a start.
-      expect(errorOf(reset), "environment.reset after the workshop ended").toMatchObject({ status: 412, code: "PRECONDITION_FAILED", message: expect.stringMatching(/ended/) });
+      expect(errorOf(reset), "environment.reset after the workshop ended").toMatchObject({
+        status: 412,
+        code: "PRECONDITION_FAILED",
+        message: expect.stringMatching(/ended/),
+      });
       expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).state).toBe("STOPPED");
       expect(await harness.driver.state(environmentId)).toBe("missing");
     } finally {

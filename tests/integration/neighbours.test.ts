@@ -13,8 +13,13 @@ const driver = new DockerDriver(new Docker(), workerId);
 const hog = `hog${Date.now().toString(36)}`;
 const neighbour = `nb${Date.now().toString(36)}`;
 const spec = (environmentId: string): EnvironmentSpec => ({
-  environmentId, image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace", user: "student",
-  ownerId: "test", limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
+  environmentId,
+  image: "shellroom/default:1",
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
+  ownerId: "test",
+  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
 });
 
 beforeAll(async () => {
@@ -30,8 +35,11 @@ afterAll(async () => {
 it("a CPU hog is throttled to its half CPU while the neighbour's shell keeps echoing keystrokes", { timeout: 90_000 }, async () => {
   // Four busy loops in the hog, detached from the exec that starts them: more than its
   // limit, and twice as many as this host has cores.
-  const started = await runInEnvironment(driver, hog,
-    "for i in 1 2 3 4; do setsid bash -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & done; sleep 2; pgrep -c -f 'while :'");
+  const started = await runInEnvironment(
+    driver,
+    hog,
+    "for i in 1 2 3 4; do setsid bash -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & done; sleep 2; pgrep -c -f 'while :'",
+  );
   expect(Number(started.output.trim().split("\n").at(-1))).toBeGreaterThanOrEqual(4);
 
   const shell = await driver.exec(neighbour, ["bash", "--norc", "-i"], { cols: 80, rows: 24 });
@@ -45,7 +53,11 @@ it("a CPU hog is throttled to its half CPU while the neighbour's shell keeps ech
   }
   shell.stream.write("\u0003exit\r");
 
-  const stat = await runInEnvironment(driver, hog, "cat /sys/fs/cgroup/cpu/cpu.stat; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  const stat = await runInEnvironment(
+    driver,
+    hog,
+    "cat /sys/fs/cgroup/cpu/cpu.stat; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us",
+  );
   expect(Number(/nr_throttled (\d+)/.exec(stat.output)![1])).toBeGreaterThan(0);
   const [quota, period] = stat.output.trim().split("\n").slice(-2).map(Number);
   expect(quota! / period!).toBeCloseTo(0.5, 2);
@@ -53,7 +65,9 @@ it("a CPU hog is throttled to its half CPU while the neighbour's shell keeps ech
 
 it("no host path is mounted: only Docker's own per-container files and the student's volumes come from a host disk", async () => {
   const mounts = await runInEnvironment(driver, neighbour, "cat /proc/self/mountinfo");
-  const fromHostDisks = mounts.output.trim().split("\n")
+  const fromHostDisks = mounts.output
+    .trim()
+    .split("\n")
     .map((line) => line.split(" - "))
     .filter(([, tail]) => /^(ext[234]|xfs|btrfs|vfat|zfs) /.test(tail ?? ""))
     .map(([head]) => head!.split(" ")[4]);

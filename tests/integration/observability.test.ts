@@ -9,8 +9,12 @@ let workerHttp: Awaited<ReturnType<typeof startWorkerHttp>>;
 beforeAll(async () => {
   harness = await startHarness({ server: { metricsToken: METRICS_TOKEN } });
   workerHttp = await startWorkerHttp({
-    port: 0, host: "127.0.0.1", metrics: harness.worker.metrics, environments: harness.worker.environments,
-    pooled: () => harness.worker.pool.size, connectedToServer: () => harness.worker.socket.connected,
+    port: 0,
+    host: "127.0.0.1",
+    metrics: harness.worker.metrics,
+    environments: harness.worker.environments,
+    pooled: () => harness.worker.pool.size,
+    connectedToServer: () => harness.worker.socket.connected,
   });
   const student = await harness.newStudent("Measured Student");
   expect((await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie })).status).toBe(200);

@@ -16,17 +16,36 @@ let instructor: string;
 const starts = new Map<string, { inFlight: number; most: number; total: number }>();
 
 const template = {
-  image: "shellroom/default:1", cpuMillis: 500, pidsLimit: 128, diskMb: 256, network: "NONE",
-  idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace",
+  image: "shellroom/default:1",
+  cpuMillis: 500,
+  pidsLimit: 128,
+  diskMb: 256,
+  network: "NONE",
+  idleTimeoutMinutes: 30,
+  maxLifetimeMinutes: 120,
+  workingDir: "/home/student/workspace",
 };
 
 /** Each lab's template has its own memory size, so no two share a warm pool. */
 async function labWith(name: string, memoryMb: number, warmPoolSize: number, setupScript: string | null) {
-  const saved = await harness.trpc("authoring.saveTemplate", { courseId: harness.courseId, ...template, name, memoryMb, setupScript, warmPoolSize }, { cookie: instructor });
+  const saved = await harness.trpc(
+    "authoring.saveTemplate",
+    { courseId: harness.courseId, ...template, name, memoryMb, setupScript, warmPoolSize },
+    { cookie: instructor },
+  );
   expect(saved.status).toBe(200);
-  const lab = await harness.trpc("authoring.saveLab", {
-    courseId: harness.courseId, templateId: saved.body.result.data.id, title: name, instructions: "", published: true, steps: [],
-  }, { cookie: instructor });
+  const lab = await harness.trpc(
+    "authoring.saveLab",
+    {
+      courseId: harness.courseId,
+      templateId: saved.body.result.data.id,
+      title: name,
+      instructions: "",
+      published: true,
+      steps: [],
+    },
+    { cookie: instructor },
+  );
   expect(lab.status).toBe(200);
   return lab.body.result.data.labId as string;
 }
@@ -89,21 +108,25 @@ it("two tabs starting the same environment at once get one container, and no poo
   expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId! } })).toMatchObject({ state: "RUNNING", startClaimedAt: null });
 });
 
-it("two tabs starting the same environment at once get one container, and its workspace image is formatted and mounted once (no pool)", { timeout: 120_000 }, async () => {
-  const labId = await labWith("Cold tabs", 288, 0, null);
-  const replies = await startFromTabs(labId);
-  expect(replies.map((reply) => reply.status)).toEqual(Array(TABS).fill(200));
-  const environmentId = replies[0]!.body.result.data.environmentId as string;
-  expect(new Set(replies.map((reply) => reply.body.result.data.environmentId))).toEqual(new Set([environmentId]));
-  expect(starts.get(environmentId)?.most).toBe(1);
+it(
+  "two tabs starting the same environment at once get one container, and its workspace image is formatted and mounted once (no pool)",
+  { timeout: 120_000 },
+  async () => {
+    const labId = await labWith("Cold tabs", 288, 0, null);
+    const replies = await startFromTabs(labId);
+    expect(replies.map((reply) => reply.status)).toEqual(Array(TABS).fill(200));
+    const environmentId = replies[0]!.body.result.data.environmentId as string;
+    expect(new Set(replies.map((reply) => reply.body.result.data.environmentId))).toEqual(new Set([environmentId]));
+    expect(starts.get(environmentId)?.most).toBe(1);
 
-  const held = await onWorker();
-  expect(held.environmentContainers.filter((container) => container.Names[0] === `/shellroom-env-${environmentId}`)).toHaveLength(1);
-  const { volumeName } = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
-  // The workspace is a loop-mounted image (this host has root and loop devices): mounted once.
-  const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((line) => line.split(" ")[4]?.endsWith(`/${volumeName}`));
-  expect(mounts).toHaveLength(1);
-});
+    const held = await onWorker();
+    expect(held.environmentContainers.filter((container) => container.Names[0] === `/shellroom-env-${environmentId}`)).toHaveLength(1);
+    const { volumeName } = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    // The workspace is a loop-mounted image (this host has root and loop devices): mounted once.
+    const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((line) => line.split(" ")[4]?.endsWith(`/${volumeName}`));
+    expect(mounts).toHaveLength(1);
+  },
+);
 
 it("a failed start returns or removes the pooled container it took, and every tab is told why", { timeout: 120_000 }, async () => {
   await harness.worker.pool.filled();

@@ -7,7 +7,6 @@ import { afterAll, expect, it } from "vitest";
 import { isRunning } from "../support/processes";
 import { cloneTestDatabase } from "../support/platform-harness";
 
-
 let dropDatabase: (() => Promise<void>) | undefined;
 afterAll(async () => {
   await dropDatabase?.();
@@ -26,7 +25,9 @@ it("stopping the platform stops its server and worker processes", { timeout: 120
   launcher.stderr.on("data", (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
 
-  await expect.poll(() => output, { timeout: 90_000, interval: 250 }).toMatch(/Shellroom is running at http:\/\/127\.0\.0\.1:\d+[\s\S]*student@shellroom\.local/);
+  await expect
+    .poll(() => output, { timeout: 90_000, interval: 250 })
+    .toMatch(/Shellroom is running at http:\/\/127\.0\.0\.1:\d+[\s\S]*student@shellroom\.local/);
   const [, serverPid, workerPid] = /server pid (\d+), worker pid (\d+)/.exec(output)!.map(Number);
   expect(isRunning(serverPid!)).toBe(true);
   expect(isRunning(workerPid!)).toBe(true);

@@ -17,11 +17,22 @@ let harness: Harness;
 let instructor: string;
 /** Two shapes (memory differs), so each template has its own pool. */
 const plain = {
-  name: "Pooled, no setup", image: "shellroom/default:1", memoryMb: 192, cpuMillis: 500, pidsLimit: 128, diskMb: 256, network: "NONE",
-  idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: null as string | null,
+  name: "Pooled, no setup",
+  image: "shellroom/default:1",
+  memoryMb: 192,
+  cpuMillis: 500,
+  pidsLimit: 128,
+  diskMb: 256,
+  network: "NONE",
+  idleTimeoutMinutes: 30,
+  maxLifetimeMinutes: 120,
+  workingDir: "/home/student/workspace",
+  setupScript: null as string | null,
 };
 const withSetup = {
-  ...plain, name: "Pooled, with setup", memoryMb: 224,
+  ...plain,
+  name: "Pooled, with setup",
+  memoryMb: 224,
   // A login shell reads ~/.profile when it starts: only a shell started after the setup has the mark.
   setupScript: "echo 'export SETUP_MARK=from-setup' >> ~/.profile",
 };
@@ -31,9 +42,18 @@ let setupLab: string;
 async function pooledLab(template: typeof plain, warmPoolSize = 1) {
   const saved = await harness.trpc("authoring.saveTemplate", { courseId: harness.courseId, ...template, warmPoolSize }, { cookie: instructor });
   expect(saved.status).toBe(200);
-  const lab = await harness.trpc("authoring.saveLab", {
-    courseId: harness.courseId, templateId: saved.body.result.data.id, title: template.name, instructions: "", published: true, steps: [],
-  }, { cookie: instructor });
+  const lab = await harness.trpc(
+    "authoring.saveLab",
+    {
+      courseId: harness.courseId,
+      templateId: saved.body.result.data.id,
+      title: template.name,
+      instructions: "",
+      published: true,
+      steps: [],
+    },
+    { cookie: instructor },
+  );
   return lab.body.result.data.labId as string;
 }
 
@@ -67,7 +87,9 @@ async function startFromPool(labId: string) {
  */
 async function mainShellsWaiting(environmentId: string) {
   const listing = await runArgvInEnvironment(harness.driver, environmentId, ["ps", "-eo", "pid=,wchan:40=,comm=,args="]);
-  return listing.output.split("\n").map((line) => /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line.trimEnd()))
+  return listing.output
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line.trimEnd()))
     .filter((match) => match?.[3] === "bash" && match[4]!.endsWith("shellroom-tab=main"))
     .map((match) => ({ pid: Number(match![1]), atPrompt: /poll|select|tty|wait_woken/.test(match![2]!) }));
 }

@@ -59,7 +59,12 @@ async function demoDatabase(): Promise<{ url: string; db: Database }> {
 }
 
 /** Runs a project script as its own process; resolves with its exit code and output. */
-function runScript(script: string, args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: projectRoot,
@@ -86,10 +91,11 @@ async function serveOver(db: Database) {
   const url = await server.listen(0, "127.0.0.1");
   cleanups.push(() => server.close());
   const call = async (procedure: string, input: unknown, method: "GET" | "POST" = "POST") => {
-    const response = method === "GET"
-      ? await fetch(`${url}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`)
-      : await fetch(`${url}/api/trpc/${procedure}`, { method, headers: { "content-type": "application/json", origin: url }, body: JSON.stringify(input) });
-    return { status: response.status, body: await response.json() as any, headers: response.headers };
+    const response =
+      method === "GET"
+        ? await fetch(`${url}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`)
+        : await fetch(`${url}/api/trpc/${procedure}`, { method, headers: { "content-type": "application/json", origin: url }, body: JSON.stringify(input) });
+    return { status: response.status, body: (await response.json()) as any, headers: response.headers };
   };
   return { url, call };
 }
@@ -142,7 +148,12 @@ describe("a production start", () => {
 describe("the admin command", () => {
   it("creates a first admin who can sign in, with a password from stdin or one generated and printed once", async () => {
     const { url, db } = await freshDatabase();
-    const piped = await runScript("server/cli/admin.ts", ["create-admin", "--email", "Root@School.example", "--name", "Head of IT", "--password-stdin"], { DATABASE_URL: url }, "a long and private passphrase\n");
+    const piped = await runScript(
+      "server/cli/admin.ts",
+      ["create-admin", "--email", "Root@School.example", "--name", "Head of IT", "--password-stdin"],
+      { DATABASE_URL: url },
+      "a long and private passphrase\n",
+    );
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout).not.toMatch(/passphrase/);
 

@@ -110,6 +110,8 @@ describe("the audit trail under a flood of refused attaches", () => {
     const second = await harness.newStudent("Second Prober");
     const secondSocket = await harness.terminalSocket(second.cookie);
     await attach(secondSocket, "probe-x");
-    await expect.poll(() => harness.db.auditEvent.count({ where: { action: "environment.access_refused", actorId: second.userId } }), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => harness.db.auditEvent.count({ where: { action: "environment.access_refused", actorId: second.userId } }), { timeout: 10_000 })
+      .toBe(1);
   });
 });

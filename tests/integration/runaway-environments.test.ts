@@ -24,7 +24,10 @@ const bombs = new Set<string>();
 beforeAll(async () => {
   harness = await startHarness({ server: { runaway: { pidsAfterMs: RUNAWAY_AFTER_MS, minSamples: 2, stopAfterMs: STOP_AFTER_MS } } });
   instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
-  await harness.db.environmentTemplate.updateMany({ where: { labs: { some: { id: harness.labId } } }, data: { pidsLimit: PIDS_LIMIT, cpuMillis: 250, warmPoolSize: 0 } });
+  await harness.db.environmentTemplate.updateMany({
+    where: { labs: { some: { id: harness.labId } } },
+    data: { pidsLimit: PIDS_LIMIT, cpuMillis: 250, warmPoolSize: 0 },
+  });
 }, 60_000);
 
 // A bomb a failed test left running would slow every other test on the host: end it now.
@@ -39,8 +42,14 @@ afterAll(async () => {
 
 type Card = {
   userId: string;
-  environment: { id: string; state: string; stopReason: string | null; containerId?: string;
-    usage: { pids: number; pidsLimit: number } | null; runaway: { reason: string; since: string } | null } | null;
+  environment: {
+    id: string;
+    state: string;
+    stopReason: string | null;
+    containerId?: string;
+    usage: { pids: number; pidsLimit: number } | null;
+    runaway: { reason: string; since: string } | null;
+  } | null;
 };
 
 async function cardOf(userId: string): Promise<Card | undefined> {
@@ -64,7 +73,7 @@ async function studentWithShell(name: string) {
   const socket = await harness.terminalSocket(student.cookie);
   const notices = collect<EnvironmentNotice>(socket, "environment:notice");
   const exits = collect<{ terminalId: string }>(socket, "terminal:exit");
-  const reply = await socket.timeout(20_000).emitWithAck("terminal:attach", { environmentId, cols: 80, rows: 24 }) as AttachReply;
+  const reply = (await socket.timeout(20_000).emitWithAck("terminal:attach", { environmentId, cols: 80, rows: 24 })) as AttachReply;
   expect(reply).toMatchObject({ ok: true, mode: "owner" });
   const written = waitForOutput(socket, /written-2/);
   socket.emit("terminal:input", { environmentId, data: "echo kept-through-the-bomb > ~/workspace/kept.txt && echo written-$((1+1))\r" });
@@ -86,14 +95,14 @@ describe("a fork bomb", () => {
     student.socket.emit("terminal:input", { environmentId: student.environmentId, data: FORK_BOMB });
 
     // The worker samples, the server counts consecutive readings at the limit.
-    await expect.poll(async () => (await cardOf(student.userId))!.environment!.runaway, { timeout: 60_000, interval: 500 })
-      .toMatchObject({ reason: "pids" });
+    await expect.poll(async () => (await cardOf(student.userId))!.environment!.runaway, { timeout: 60_000, interval: 500 }).toMatchObject({ reason: "pids" });
     const card = (await cardOf(student.userId))!;
     expect(card.environment!.usage!.pidsLimit).toBe(PIDS_LIMIT);
     expect(card.environment!.usage!.pids).toBeGreaterThanOrEqual(PIDS_LIMIT * 0.9);
     expect(nudges.length).toBeGreaterThan(0);
     // The student is told, in the same channel as every other notice about their environment.
-    await expect.poll(() => student.notices.filter((notice) => notice.kind === "warning").map((notice) => notice.message), { timeout: 20_000 })
+    await expect
+      .poll(() => student.notices.filter((notice) => notice.kind === "warning").map((notice) => notice.message), { timeout: 20_000 })
       .toContainEqual(expect.stringMatching(/process limit/));
     expect(student.notices.filter((notice) => /process limit/.test(notice.message))).toHaveLength(1);
     staff.close();
@@ -119,10 +128,15 @@ describe("a fork bomb", () => {
     await expect.poll(() => student.exits.length, { timeout: 20_000 }).toBeGreaterThan(0);
 
     // The flag goes and the process count comes down to the container's own two (init, sleep).
-    await expect.poll(async () => {
-      const environment = (await cardOf(student.userId))!.environment!;
-      return { runaway: environment.runaway, calm: environment.usage !== null && environment.usage.pids < 5 };
-    }, { timeout: 60_000, interval: 500 }).toEqual({ runaway: null, calm: true });
+    await expect
+      .poll(
+        async () => {
+          const environment = (await cardOf(student.userId))!.environment!;
+          return { runaway: environment.runaway, calm: environment.usage !== null && environment.usage.pids < 5 };
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toEqual({ runaway: null, calm: true });
 
     const after = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
     expect(after).toMatchObject({ state: "RUNNING", containerId: before.containerId });
@@ -132,7 +146,7 @@ describe("a fork bomb", () => {
     expect(audit).not.toBeNull();
 
     // The student's terminal opens a new shell in the same environment.
-    const reattached = await student.socket.timeout(20_000).emitWithAck("terminal:attach", { environmentId, cols: 80, rows: 24 }) as AttachReply;
+    const reattached = (await student.socket.timeout(20_000).emitWithAck("terminal:attach", { environmentId, cols: 80, rows: 24 })) as AttachReply;
     expect(reattached).toMatchObject({ ok: true });
     const echoed = waitForOutput(student.socket, /alive-again-3/);
     student.socket.emit("terminal:input", { environmentId, data: "echo alive-again-$((1+2))\r" });
@@ -147,11 +161,19 @@ describe("a fork bomb", () => {
     bombs.add(student.environmentId);
     student.socket.emit("terminal:input", { environmentId: student.environmentId, data: FORK_BOMB });
 
-    await expect.poll(async () => (await harness.db.environment.findUniqueOrThrow({ where: { id: student.environmentId } })).state,
-      { timeout: STOP_AFTER_MS + 90_000, interval: 1000 }).toBe("STOPPED");
-    expect(await harness.db.environment.findUniqueOrThrow({ where: { id: student.environmentId } })).toMatchObject({ stopReason: "RUNAWAY", containerId: null });
+    await expect
+      .poll(async () => (await harness.db.environment.findUniqueOrThrow({ where: { id: student.environmentId } })).state, {
+        timeout: STOP_AFTER_MS + 90_000,
+        interval: 1000,
+      })
+      .toBe("STOPPED");
+    expect(await harness.db.environment.findUniqueOrThrow({ where: { id: student.environmentId } })).toMatchObject({
+      stopReason: "RUNAWAY",
+      containerId: null,
+    });
     expect(await harness.driver.state(student.environmentId)).toBe("missing");
-    await expect.poll(() => student.notices.filter((notice) => notice.kind === "stopped").map((notice) => notice.message), { timeout: 20_000 })
+    await expect
+      .poll(() => student.notices.filter((notice) => notice.kind === "stopped").map((notice) => notice.message), { timeout: 20_000 })
       .toContainEqual(expect.stringMatching(/process limit.*files are kept/i));
     bombs.delete(student.environmentId);
 

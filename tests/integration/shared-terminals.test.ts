@@ -35,11 +35,9 @@ afterAll(async () => {
 });
 
 /** Emits with an acknowledgement; rejects when none comes. */
-const request = <R>(socket: Socket, event: string, payload: unknown) =>
-  socket.timeout(REPLY_TIMEOUT_MS).emitWithAck(event, payload) as Promise<R>;
+const request = <R>(socket: Socket, event: string, payload: unknown) => socket.timeout(REPLY_TIMEOUT_MS).emitWithAck(event, payload) as Promise<R>;
 
-const attach = (socket: Socket, payload: Record<string, unknown>) =>
-  request<AttachReply>(socket, "terminal:attach", { cols: 80, rows: 24, ...payload });
+const attach = (socket: Socket, payload: Record<string, unknown>) => request<AttachReply>(socket, "terminal:attach", { cols: 80, rows: 24, ...payload });
 
 async function attached(cookie: string, payload: Record<string, unknown> = {}) {
   const socket = await harness.terminalSocket(cookie);
@@ -47,7 +45,6 @@ async function attached(cookie: string, payload: Record<string, unknown> = {}) {
   if (!reply.ok) throw new Error(`attach failed: ${reply.error}`);
   return { socket, reply };
 }
-
 
 /** Every output chunk a socket receives for one terminal, by offset. */
 function recordOutput(socket: Socket, terminalId = "main") {
@@ -86,11 +83,12 @@ describe("what a watcher sees", () => {
     // Built by the shell, so the echoed command line never contains what we look for.
     owner.emit("terminal:input", {
       environmentId,
-      data: `printf '\\033]%d;c;%s\\a' 52 "$(printf top-secret-clip | base64)"; t=evil; printf '\\033]0;%s-title\\a' "$t"; printf '\\033[6n'; `
+      data:
+        `printf '\\033]%d;c;%s\\a' 52 "$(printf top-secret-clip | base64)"; t=evil; printf '\\033]0;%s-title\\a' "$t"; printf '\\033[6n'; ` +
         // The same, split across output chunks (the viewer already has the ESC when the rest comes).
-        + `printf '\\033'; sleep 0.3; printf ']%d;c;%s\\a' 52 "$(printf split-secret | base64)"; printf '\\033['; sleep 0.3; printf '6n'; `
+        `printf '\\033'; sleep 0.3; printf ']%d;c;%s\\a' 52 "$(printf split-secret | base64)"; printf '\\033['; sleep 0.3; printf '6n'; ` +
         // OSC 52 as a UTF-8 C1 control (U+009D), ended by ST as a C1 control (U+009C).
-        + `printf '\\302\\235%d;c;%s\\302\\234' 52 "$(printf c1-secret | base64)"; echo "osc-done-$((6*7))"\r`,
+        `printf '\\302\\235%d;c;%s\\302\\234' 52 "$(printf c1-secret | base64)"; echo "osc-done-$((6*7))"\r`,
     });
     await Promise.all([ownerDone, staffDone]);
 
@@ -226,7 +224,11 @@ describe("what a watcher sees", () => {
     await typed;
 
     const disconnected = new Promise<void>((resolve) => staff.once("disconnect", () => resolve()));
-    const demoted = await harness.trpc("course.setMemberRole", { courseId: harness.courseId, userId: assistant.id, role: "STUDENT" }, { cookie: instructorCookie });
+    const demoted = await harness.trpc(
+      "course.setMemberRole",
+      { courseId: harness.courseId, userId: assistant.id, role: "STUDENT" },
+      { cookie: instructorCookie },
+    );
     expect(demoted.status).toBe(200);
     // The live connection that carried the old rights is closed by the server…
     await disconnected;
@@ -329,8 +331,25 @@ describe("malformed messages", () => {
     const { socket } = await attached(student.cookie);
     const huge = "x".repeat(100_000);
     const cases: Array<[string, unknown[]]> = [
-      ["terminal:control", [null, 42, "take", [], {}, { environmentId }, { environmentId, take: "yes" }, { environmentId: huge, take: true }, { environmentId: "../../etc", take: true }, { take: true }]],
-      ["terminal:close", [null, "main", {}, { environmentId }, { environmentId, terminalId: "../main" }, { environmentId, terminalId: huge }, { environmentId, terminalId: 7 }]],
+      [
+        "terminal:control",
+        [
+          null,
+          42,
+          "take",
+          [],
+          {},
+          { environmentId },
+          { environmentId, take: "yes" },
+          { environmentId: huge, take: true },
+          { environmentId: "../../etc", take: true },
+          { take: true },
+        ],
+      ],
+      [
+        "terminal:close",
+        [null, "main", {}, { environmentId }, { environmentId, terminalId: "../main" }, { environmentId, terminalId: huge }, { environmentId, terminalId: 7 }],
+      ],
       ["room:join", [null, {}, { courseId: 5 }, { courseId: huge }, { courseId: "a b" }, ["course"]]],
     ];
     for (const [event, payloads] of cases) {
@@ -347,12 +366,24 @@ describe("malformed messages", () => {
       expect(await error).toEqual({ event, error: expect.stringMatching(new RegExp(`^Malformed ${event}:`)), code: "invalid_request" });
     }
     // Acks are answer-less: bad ones (and lying ones) are dropped.
-    for (const payload of [null, "ack", { environmentId }, { environmentId, offset: -1 }, { environmentId, offset: "12" }, { environmentId, offset: 1e300 },
-      { environmentId, terminalId: "main", offset: Number.MAX_SAFE_INTEGER }, { environmentId: huge, offset: 1 }, { environmentId, terminalId: "nope", offset: 5 }]) {
+    for (const payload of [
+      null,
+      "ack",
+      { environmentId },
+      { environmentId, offset: -1 },
+      { environmentId, offset: "12" },
+      { environmentId, offset: 1e300 },
+      { environmentId, terminalId: "main", offset: Number.MAX_SAFE_INTEGER },
+      { environmentId: huge, offset: 1 },
+      { environmentId, terminalId: "nope", offset: 5 },
+    ]) {
       socket.emit("terminal:ack", payload);
     }
     // A valid control request from the owner is refused (it is for watchers), not crashed on.
-    expect(await request<BrowserReply>(socket, "terminal:control", { environmentId, take: true })).toEqual({ ok: false, error: "Watch this terminal before taking its keyboard." });
+    expect(await request<BrowserReply>(socket, "terminal:control", { environmentId, take: true })).toEqual({
+      ok: false,
+      error: "Watch this terminal before taking its keyboard.",
+    });
 
     // Still connected, and still serving this socket's terminal.
     expect(socket.connected).toBe(true);

@@ -29,7 +29,6 @@ const mounted = (mountPoint: string) => {
 };
 const sparesOnDisk = () => readdirSync(root).filter((entry) => entry.startsWith(`shellroom-spare-${process.pid.toString(36)}-`) && entry.endsWith(".img"));
 
-
 describe("spare workspaces", () => {
   beforeAll(async () => {
     volumes = await WorkspaceVolumes.open(docker, root, { spares: 2, seedSizes: [64 * MIB] });

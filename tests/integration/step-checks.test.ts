@@ -20,11 +20,19 @@ beforeAll(async () => {
   const template = await harness.db.environmentTemplate.findFirstOrThrow({ where: { courseId: harness.courseId } });
   const lab = await harness.db.lab.create({
     data: {
-      courseId: harness.courseId, templateId: template.id, slug: `checks-${Date.now()}`, title: "Checks lab", published: true,
+      courseId: harness.courseId,
+      templateId: template.id,
+      slug: `checks-${Date.now()}`,
+      title: "Checks lab",
+      published: true,
       steps: {
         create: [
           { position: 0, title: "Create hello.txt", checkScript: "test -f ~/workspace/hello.txt" },
-          { position: 1, title: "Say world", checkScript: 'grep -q world ~/workspace/hello.txt || { echo "hello.txt should contain the word world"; exit 1; }' },
+          {
+            position: 1,
+            title: "Say world",
+            checkScript: 'grep -q world ~/workspace/hello.txt || { echo "hello.txt should contain the word world"; exit 1; }',
+          },
           { position: 2, title: "Runaway", checkScript: "echo started; while true; do :; done", checkTimeoutSeconds: 2 },
           { position: 3, title: "Read along" },
         ],
@@ -130,7 +138,7 @@ describe("progress for staff", () => {
     expect(text.split("\r\n")[0]).toContain('"Step 2: Say world (passed at)"');
     expect(text).toMatch(/"Checked Student","","\d{4}-\d\d-\d\dT[^"]+","3","\d{4}-\d\d-\d\dT[^"]+","2"/);
 
-    const student = await harness.newStudent("=HYPERLINK(\"http://evil\")");
+    const student = await harness.newStudent('=HYPERLINK("http://evil")');
     expect((await harness.trpc("lab.progress", { labId }, { cookie: student.cookie, method: "GET" })).status).toBe(403);
     const again = await harness.trpc("lab.progressCsv", { labId }, { cookie: instructorCookie, method: "GET" });
     expect(again.body.result.data.csv).toContain(`"'=HYPERLINK(""http://evil"")"`);

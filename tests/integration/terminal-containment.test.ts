@@ -51,7 +51,12 @@ async function startEnvironment(name: string) {
 /** Tabs with a shell in an environment: the distinct tags on its processes (a tab may run several). */
 async function shellsIn(environmentId: string) {
   const { output } = await runArgvInEnvironment(harness.driver, environmentId, ["pgrep", "-a", "-f", "shellroom-tab="]);
-  return new Set(output.split("\n").map((line) => /shellroom-tab=([a-z0-9-]+)$/.exec(line.trim())?.[1]).filter(Boolean)).size;
+  return new Set(
+    output
+      .split("\n")
+      .map((line) => /shellroom-tab=([a-z0-9-]+)$/.exec(line.trim())?.[1])
+      .filter(Boolean),
+  ).size;
 }
 
 beforeAll(async () => {
@@ -67,7 +72,11 @@ afterAll(async () => {
 describe("sizes and rates", () => {
   it("oversized cols/rows are refused with a code", async () => {
     const socket = await harness.terminalSocket(alice.cookie);
-    for (const size of [{ cols: 600, rows: 30 }, { cols: 100, rows: 300 }, { cols: 400, rows: 200 }]) {
+    for (const size of [
+      { cols: 600, rows: 30 },
+      { cols: 100, rows: 300 },
+      { cols: 400, rows: 200 },
+    ]) {
       const reply = await attach(socket, alice.environmentId, "main", size);
       expect(reply.ok, JSON.stringify(size)).toBe(false);
       expect(reply.code).toBe("invalid_request");
@@ -84,7 +93,9 @@ describe("sizes and rates", () => {
     await attached(bystander, bob.environmentId);
     const workerSocketId = harness.worker.socket.id;
     let workerDisconnects = 0;
-    harness.worker.socket.on("disconnect", () => { workerDisconnects += 1; });
+    harness.worker.socket.on("disconnect", () => {
+      workerDisconnects += 1;
+    });
     const bystanderEvents: string[] = [];
     bystander.on("terminal:exit", () => bystanderEvents.push("exit"));
     bystander.on("disconnect", () => bystanderEvents.push("disconnect"));
@@ -97,7 +108,9 @@ describe("sizes and rates", () => {
     expect(replies.every((reply) => reply.ok || reply.code === "rate_limited")).toBe(true);
 
     const resizeCodes: (string | undefined)[] = [];
-    looper.on("terminal:error", (error: BrowserError) => { if (error.event === "terminal:resize") resizeCodes.push(error.code); });
+    looper.on("terminal:error", (error: BrowserError) => {
+      if (error.event === "terminal:resize") resizeCodes.push(error.code);
+    });
     for (let index = 0; index < 100; index++) {
       looper.emit("terminal:resize", { environmentId: alice.environmentId, terminalId: "main", cols: 80 + (index % 40), rows: 24 + (index % 20) });
     }
@@ -153,7 +166,8 @@ describe("a screen larger than a message", () => {
     // ~1,100 lines of truecolour text: every cell its own foreground and background colour.
     const typist = await harness.terminalSocket(alice.cookie);
     await attached(typist, alice.environmentId, "big");
-    const script = "awk 'BEGIN{for(i=1;i<=1100;i++){s=\"\";for(j=0;j<90;j++){s=s sprintf(\"\\033[38;2;%d;%d;%dm\\033[48;2;%d;%d;%dm%c\",(i*7+j)%256,(j*13)%256,(i+j*3)%256,(j*5)%256,(i*11)%256,(i+j)%256,65+j%26)}print s \"\\033[0m line-\" i}}'";
+    const script =
+      'awk \'BEGIN{for(i=1;i<=1100;i++){s="";for(j=0;j<90;j++){s=s sprintf("\\033[38;2;%d;%d;%dm\\033[48;2;%d;%d;%dm%c",(i*7+j)%256,(j*13)%256,(i+j*3)%256,(j*5)%256,(i*11)%256,(i+j)%256,65+j%26)}print s "\\033[0m line-" i}}\'';
     await run(typist, alice.environmentId, script, "big");
     typist.close();
 
@@ -174,7 +188,10 @@ describe("a screen larger than a message", () => {
     // The pieces make the screen: its last lines are there, as they were printed.
     const mirror = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
     await new Promise<void>((resolve) => mirror.write(screen, resolve));
-    const lines = Array.from({ length: mirror.rows }, (_, row) => mirror.buffer.active.getLine(mirror.buffer.active.viewportY + row)?.translateToString(true) ?? "");
+    const lines = Array.from(
+      { length: mirror.rows },
+      (_, row) => mirror.buffer.active.getLine(mirror.buffer.active.viewportY + row)?.translateToString(true) ?? "",
+    );
     expect(lines.join("\n")).toMatch(/line-1100/);
     mirror.dispose();
 
@@ -211,7 +228,9 @@ describe("an input flood", () => {
       peakWorkerInput = Math.max(peakWorkerInput, harness.worker.environments.pendingInputBytes);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }
-    console.log(`input flood: sent ${Math.round(sent / 2 ** 20)} MiB; worker held at most ${Math.round(peakWorkerInput / 1024)} KiB; RSS grew ${Math.round((peakRss - rssBefore) / 2 ** 20)} MiB; refusals ${JSON.stringify(Object.fromEntries(refusals))}`);
+    console.log(
+      `input flood: sent ${Math.round(sent / 2 ** 20)} MiB; worker held at most ${Math.round(peakWorkerInput / 1024)} KiB; RSS grew ${Math.round((peakRss - rssBefore) / 2 ** 20)} MiB; refusals ${JSON.stringify(Object.fromEntries(refusals))}`,
+    );
     expect(sent).toBeGreaterThan(32 * 1024 * 1024);
     // The worker holds at most its per-terminal limit; the rest was refused with a code.
     expect(peakWorkerInput).toBeLessThanOrEqual(WORKER_INPUT_LIMIT + 64 * 1024);
@@ -222,7 +241,10 @@ describe("an input flood", () => {
 
     // Ctrl-C still reaches the shell that was flooded: sleep ends.
     flooder.emit("terminal:input", { environmentId: bob.environmentId, terminalId: "flood", data: "\x03" });
-    await until("Ctrl-C to end sleep", async () => (await runArgvInEnvironment(harness.driver, bob.environmentId, ["pgrep", "-f", "^sleep 100000$"])).exitCode === 1);
+    await until(
+      "Ctrl-C to end sleep",
+      async () => (await runArgvInEnvironment(harness.driver, bob.environmentId, ["pgrep", "-f", "^sleep 100000$"])).exitCode === 1,
+    );
 
     // Another student on the worker still types as usual.
     const bystander = await harness.terminalSocket(alice.cookie);

@@ -40,7 +40,11 @@ function meter(socket: Socket, terminalId = "main") {
 }
 
 /** Strips escapes and carriage returns: the text a reader sees. */
-const readable = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\x1b\][^\x07]*\x07/g, "").replace(/\r/g, "");
+const readable = (text: string) =>
+  text
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "")
+    .replace(/\x1b\][^\x07]*\x07/g, "")
+    .replace(/\r/g, "");
 
 beforeAll(async () => {
   // The floods here test flow control and memory at full speed, not the per-terminal output
@@ -76,12 +80,16 @@ describe("a flood of output", () => {
     const baselineRss = process.memoryUsage().rss;
     typist.emit("terminal:input", { environmentId, data: "cat /dev/urandom | base64\r" });
     let peakRss = baselineRss;
-    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 100);
     // Enough output to overwhelm any unbounded buffer: many times both flow windows.
     await until("128 MiB of flood at the reading browser", () => typistMeter.bytes > 128 * 1024 * 1024, 120_000);
     clearInterval(sampler);
 
-    console.info(`flood: ${(typistMeter.bytes / 1024 / 1024).toFixed(0)} MiB relayed; RSS ${(baselineRss / 1024 / 1024).toFixed(0)} -> peak ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+    console.info(
+      `flood: ${(typistMeter.bytes / 1024 / 1024).toFixed(0)} MiB relayed; RSS ${(baselineRss / 1024 / 1024).toFixed(0)} -> peak ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
+    );
     expect(peakRss - baselineRss).toBeLessThan(FLOOD_RSS_BOUND_BYTES);
     // The stalled browser got at most its window (plus the message that crossed it), then nothing.
     expect(stalledMeter.bytes).toBeGreaterThan(0);
@@ -161,8 +169,9 @@ describe("a reconnect", () => {
     await new Promise<void>((resolve) => page.write("", resolve));
 
     const buffer = page.buffer.active;
-    const lines = Array.from({ length: buffer.length }, (_, row) => buffer.getLine(row)?.translateToString(true).trim() ?? "")
-      .filter((line) => /^tick-\d+$/.test(line));
+    const lines = Array.from({ length: buffer.length }, (_, row) => buffer.getLine(row)?.translateToString(true).trim() ?? "").filter((line) =>
+      /^tick-\d+$/.test(line),
+    );
     expect(lines).toEqual(Array.from({ length: 150 }, (_, index) => `tick-${index + 1}`));
     page.dispose();
     second.close();
@@ -186,10 +195,14 @@ describe("a reconnect", () => {
         return null;
       }
     });
-    const reply = await until("the attach to succeed", async () => {
-      const attempt = await new Promise<AttachReply>((resolve) => after.emit("terminal:attach", { environmentId, cols: 100, rows: 30 }, resolve));
-      return attempt.ok ? attempt : null;
-    }, 30_000);
+    const reply = await until(
+      "the attach to succeed",
+      async () => {
+        const attempt = await new Promise<AttachReply>((resolve) => after.emit("terminal:attach", { environmentId, cols: 100, rows: 30 }, resolve));
+        return attempt.ok ? attempt : null;
+      },
+      30_000,
+    );
     const screen = readable(reply.screen);
     expect(screen).toContain(`SHELLPID=${shellPid}`);
     await until("the output written while the server was down", async () => {

@@ -13,8 +13,7 @@ let harness: Harness;
 let student: { userId: string; cookie: string };
 let environmentId: string;
 
-const attach = (socket: Socket, payload: unknown) =>
-  new Promise<AttachReply>((resolve) => socket.emit("terminal:attach", payload, resolve));
+const attach = (socket: Socket, payload: unknown) => new Promise<AttachReply>((resolve) => socket.emit("terminal:attach", payload, resolve));
 
 beforeAll(async () => {
   harness = await startHarness();

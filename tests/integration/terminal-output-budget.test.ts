@@ -28,7 +28,9 @@ it("a flood is held to the terminal's output budget, and Ctrl-C still ends it", 
   expect(reply.ok).toBe(true);
 
   let bytes = 0;
-  socket.on("terminal:output", (message: BrowserOutput) => { bytes += message.data.byteLength; });
+  socket.on("terminal:output", (message: BrowserOutput) => {
+    bytes += message.data.byteLength;
+  });
   const began = performance.now();
   socket.emit("terminal:input", { environmentId, data: "yes shellroom-budget-line\r" });
   // Long enough for the burst to be spent several times over.

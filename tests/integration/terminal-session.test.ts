@@ -21,7 +21,13 @@ class RecordingEvents implements TerminalEvents {
   readonly tabChanges: { environmentId: string; terminalIds: string[] }[] = [];
 
   link(ref: TerminalRef) {
-    return { connected: true, send: (data: Uint8Array, offset: number, acked: () => void) => { this.output(ref, data, offset); acked(); } };
+    return {
+      connected: true,
+      send: (data: Uint8Array, offset: number, acked: () => void) => {
+        this.output(ref, data, offset);
+        acked();
+      },
+    };
   }
 
   tabs(environmentId: string, terminalIds: string[]) {
@@ -157,10 +163,7 @@ describe("a terminal in a student's environment", () => {
 
   it("two viewers attaching at once share one shell", async () => {
     const other: TerminalRef = { environmentId, terminalId: "second" };
-    const [a, b] = await Promise.all([
-      manager.openTerminal({ ...other, cols: 80, rows: 24 }),
-      manager.openTerminal({ ...other, cols: 80, rows: 24 }),
-    ]);
+    const [a, b] = await Promise.all([manager.openTerminal({ ...other, cols: 80, rows: 24 }), manager.openTerminal({ ...other, cols: 80, rows: 24 })]);
     expect(a.offset).toBeGreaterThanOrEqual(0);
     expect(b.offset).toBeGreaterThanOrEqual(0);
     expect(manager.openTerminalCount).toBe(2);
@@ -209,11 +212,9 @@ describe("a terminal in a student's environment", () => {
     // Such a process can end before the driver's first resize and before anyone listens
     // to its stream; neither may throw nor lose the exit.
     for (const code of [0, 3, 7, 0, 5]) {
-      expect(await runArgvInEnvironment(driver, environmentId, ["sh", "-c", `exit ${code}`], { timeoutMs: 10_000 }))
-        .toEqual({ output: "", exitCode: code });
+      expect(await runArgvInEnvironment(driver, environmentId, ["sh", "-c", `exit ${code}`], { timeoutMs: 10_000 })).toEqual({ output: "", exitCode: code });
     }
-    expect(await runInEnvironment(driver, environmentId, "printf done", { timeoutMs: 10_000 }))
-      .toEqual({ output: "done", exitCode: 0 });
+    expect(await runInEnvironment(driver, environmentId, "printf done", { timeoutMs: 10_000 })).toEqual({ output: "done", exitCode: 0 });
   });
 
   it("stopping the environment ends its terminals", async () => {

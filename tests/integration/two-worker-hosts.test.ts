@@ -28,9 +28,15 @@ beforeAll(async () => {
   secondDriver = new DockerDriver(dockerB, secondWorkerId, await WorkspaceVolumes.open(dockerB));
   secondWorker = spawn(process.execPath, ["--import", "tsx", "runtime-worker/main.ts"], {
     env: {
-      ...process.env, DOCKER_HOST: secondHost, SHELLROOM_SERVER_URL: harness.url, SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(secondWorkerId),
-      SHELLROOM_WORKER_ID: secondWorkerId, SHELLROOM_WORKER_NAME: "host B", SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-      SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3), LOG_LEVEL: "warn",
+      ...process.env,
+      DOCKER_HOST: secondHost,
+      SHELLROOM_SERVER_URL: harness.url,
+      SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(secondWorkerId),
+      SHELLROOM_WORKER_ID: secondWorkerId,
+      SHELLROOM_WORKER_NAME: "host B",
+      SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+      SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3),
+      LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -39,7 +45,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  const onB = await harness?.db.environment.findMany({ where: { workerId: secondWorkerId } }) ?? [];
+  const onB = (await harness?.db.environment.findMany({ where: { workerId: secondWorkerId } })) ?? [];
   for (const environment of onB) await secondDriver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
   if (secondWorker && secondWorker.exitCode === null) {
     secondWorker.kill("SIGTERM");

@@ -13,8 +13,17 @@ let instructor: string;
 let labId: string;
 let templateId: string;
 const template = {
-  name: "Pooled", image: "shellroom/default:1", memoryMb: 256, cpuMillis: 500, pidsLimit: 128, diskMb: 512, network: "NONE",
-  idleTimeoutMinutes: 30, maxLifetimeMinutes: 120, workingDir: "/home/student/workspace", setupScript: "touch ~/workspace/.setup-ran",
+  name: "Pooled",
+  image: "shellroom/default:1",
+  memoryMb: 256,
+  cpuMillis: 500,
+  pidsLimit: 128,
+  diskMb: 512,
+  network: "NONE",
+  idleTimeoutMinutes: 30,
+  maxLifetimeMinutes: 120,
+  workingDir: "/home/student/workspace",
+  setupScript: "touch ~/workspace/.setup-ran",
 };
 
 beforeAll(async () => {
@@ -22,7 +31,11 @@ beforeAll(async () => {
   instructor = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
   const saved = await harness.trpc("authoring.saveTemplate", { courseId: harness.courseId, ...template, warmPoolSize: 3 }, { cookie: instructor });
   templateId = saved.body.result.data.id;
-  const lab = await harness.trpc("authoring.saveLab", { courseId: harness.courseId, templateId, title: "Pool lab", instructions: "", published: true, steps: [] }, { cookie: instructor });
+  const lab = await harness.trpc(
+    "authoring.saveLab",
+    { courseId: harness.courseId, templateId, title: "Pool lab", instructions: "", published: true, steps: [] },
+    { cookie: instructor },
+  );
   labId = lab.body.result.data.labId;
 });
 afterAll(async () => {
@@ -38,8 +51,9 @@ const start = async (cookie: string) => {
 it("keeps the configured number of started containers ready, hands one out on a first start, and refills", async () => {
   await expect.poll(() => harness.worker.pool.size, { timeout: 60_000 }).toBe(3);
   const docker = new Docker();
-  const pooledIds = new Set(await Promise.all((await harness.driver.listPooled()).map(async (slot) =>
-    (await docker.getContainer(`shellroom-pool-${slot.slotId}`).inspect()).Id)));
+  const pooledIds = new Set(
+    await Promise.all((await harness.driver.listPooled()).map(async (slot) => (await docker.getContainer(`shellroom-pool-${slot.slotId}`).inspect()).Id)),
+  );
 
   const student = await harness.newStudent("Pooled Student");
   const environmentId = await start(student.cookie);

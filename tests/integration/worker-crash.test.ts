@@ -22,7 +22,6 @@ import { until as untilWithin } from "../support/until";
 /** A whole platform restarting a worker under load: a minute per step, polled every 200 ms. */
 const until = <T>(what: string, probe: Parameters<typeof untilWithin<T>>[1], timeoutMs = 60_000) => untilWithin<T>(what, probe, timeoutMs, 200);
 
-
 let launcher: ChildProcess | undefined;
 let socket: Socket | undefined;
 let db: Database | undefined;
@@ -42,7 +41,11 @@ afterAll(async () => {
     const info = await container.inspect().catch(() => null);
     await container.remove({ force: true }).catch(() => undefined);
     for (const mount of info?.Mounts ?? []) {
-      if (mount.Type === "volume" && mount.Name?.startsWith("shellroom-ws-")) await docker.getVolume(mount.Name).remove().catch(() => undefined);
+      if (mount.Type === "volume" && mount.Name?.startsWith("shellroom-ws-"))
+        await docker
+          .getVolume(mount.Name)
+          .remove()
+          .catch(() => undefined);
     }
   }
   await db?.$disconnect();
@@ -52,10 +55,14 @@ afterAll(async () => {
 /** Attaches and returns the reply with its whole screen (pieces put together). */
 async function attach(client: Socket, id: string): Promise<AttachReply> {
   const parts: string[] = [];
-  const onPart = (part: ScreenPart) => { if (part.environmentId === id) parts[part.index] = part.data; };
+  const onPart = (part: ScreenPart) => {
+    if (part.environmentId === id) parts[part.index] = part.data;
+  };
   client.on("terminal:screen-part", onPart);
   try {
-    const reply = await new Promise<AttachReply>((resolve) => client.emit("terminal:attach", { environmentId: id, terminalId: "main", cols: 100, rows: 30 }, resolve));
+    const reply = await new Promise<AttachReply>((resolve) =>
+      client.emit("terminal:attach", { environmentId: id, terminalId: "main", cols: 100, rows: 30 }, resolve),
+    );
     return reply.ok ? { ...reply, screen: parts.join("") + reply.screen } : reply;
   } finally {
     client.off("terminal:screen-part", onPart);
@@ -69,7 +76,15 @@ it("kill -9 of the worker: the server stays up, the worker is back, and the stud
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const url = `http://127.0.0.1:${port}`;
   launcher = spawn("node_modules/.bin/tsx", ["scripts/platform.ts"], {
-    env: { ...process.env, DATABASE_URL: database.url, PORT: String(port), SHELLROOM_DEV: "1", SHELLROOM_WORKER_ID: `crash-${port}`, LOG_LEVEL: "warn", SHELLROOM_WORKSPACE_QUOTA: "off" },
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      SHELLROOM_DEV: "1",
+      SHELLROOM_WORKER_ID: `crash-${port}`,
+      LOG_LEVEL: "warn",
+      SHELLROOM_WORKSPACE_QUOTA: "off",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -88,9 +103,11 @@ it("kill -9 of the worker: the server stays up, the worker is back, and the stud
   const cookie = `${SESSION_COOKIE}=${token}`;
   const started = await until("the worker to take a start", async () => {
     const response = await fetch(`${url}/api/trpc/environment.startForLab`, {
-      method: "POST", headers: { "content-type": "application/json", cookie, origin: url }, body: JSON.stringify({ labId: lab.id }),
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin: url },
+      body: JSON.stringify({ labId: lab.id }),
     });
-    return response.status === 200 ? (await response.json()) as { result: { data: { environmentId: string } } } : null;
+    return response.status === 200 ? ((await response.json()) as { result: { data: { environmentId: string } } }) : null;
   });
   environmentId = started.result.data.environmentId;
 

@@ -8,7 +8,13 @@ import { rootLogger } from "../../common/logger";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
-  ServerToWorker, WORKER_ID_HEADER, WORKER_NAMESPACE, WORKER_SOCKET_PATH, WORKER_TOKEN_HEADER, WorkerToServer, type ListEnvironmentsReply,
+  ServerToWorker,
+  WORKER_ID_HEADER,
+  WORKER_NAMESPACE,
+  WORKER_SOCKET_PATH,
+  WORKER_TOKEN_HEADER,
+  WorkerToServer,
+  type ListEnvironmentsReply,
 } from "../../protocol/worker-messages";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
@@ -49,7 +55,9 @@ function workerConnection(workerId: string, token: string, headers: { workerId: 
 function admission(socket: Socket): Promise<{ connected: true } | { connected: false; code: unknown; message: string }> {
   return new Promise((resolve) => {
     socket.once("connect", () => resolve({ connected: true }));
-    socket.once("connect_error", (error: Error & { data?: { code?: unknown } }) => resolve({ connected: false, code: error.data?.code, message: error.message }));
+    socket.once("connect_error", (error: Error & { data?: { code?: unknown } }) =>
+      resolve({ connected: false, code: error.data?.code, message: error.message }),
+    );
   });
 }
 
@@ -154,12 +162,22 @@ it("a worker cannot push output into an environment placed on another worker", {
   socket.on("terminal:exit", (message: unknown) => exits.push(message));
 
   // The other worker speaks for A's environment: output (acknowledged once handled), tabs, an exit.
-  await new Promise<void>((resolve) => other.socket.emit(WorkerToServer.terminalOutput,
-    { environmentId, terminalId: "main", data: new TextEncoder().encode("INJECTED-BY-ANOTHER-WORKER\r\n"), offset: 1_000_000 }, () => resolve()));
+  await new Promise<void>((resolve) =>
+    other.socket.emit(
+      WorkerToServer.terminalOutput,
+      { environmentId, terminalId: "main", data: new TextEncoder().encode("INJECTED-BY-ANOTHER-WORKER\r\n"), offset: 1_000_000 },
+      () => resolve(),
+    ),
+  );
   other.socket.emit(WorkerToServer.terminalTabs, { environmentId, terminalIds: ["main", "ghost"] });
   other.socket.emit(WorkerToServer.terminalExit, { environmentId, terminalId: "main", exitCode: 0 });
-  await new Promise<void>((resolve) => other.socket.emit(WorkerToServer.terminalOutput,
-    { environmentId, terminalId: "main", data: new TextEncoder().encode("INJECTED-AGAIN\r\n"), offset: 2_000_000 }, () => resolve()));
+  await new Promise<void>((resolve) =>
+    other.socket.emit(
+      WorkerToServer.terminalOutput,
+      { environmentId, terminalId: "main", data: new TextEncoder().encode("INJECTED-AGAIN\r\n"), offset: 2_000_000 },
+      () => resolve(),
+    ),
+  );
 
   // A's own output still flows, and arrives after everything the other worker sent was handled.
   const marker = waitForOutput(socket, /from-the-right-worker/);

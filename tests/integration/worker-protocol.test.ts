@@ -29,20 +29,40 @@ it("answers malformed requests with an error and keeps serving", async () => {
   }
   // A well-formed request still works afterwards.
   const environmentId = `wp${Date.now()}`;
-  const started = await harness.server.workers.request<StartEnvironmentReply>(harness.workerId, ServerToWorker.startEnvironment, {
-    environmentId, image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace", user: "student",
-    ownerId: "owner", limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 64 },
-  }, 30_000);
+  const started = await harness.server.workers.request<StartEnvironmentReply>(
+    harness.workerId,
+    ServerToWorker.startEnvironment,
+    {
+      environmentId,
+      image: "shellroom/default:1",
+      network: "none",
+      workingDir: "/home/student/workspace",
+      user: "student",
+      ownerId: "owner",
+      limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 64 },
+    },
+    30_000,
+  );
   expect(started.ok).toBe(true);
   await harness.driver.remove(environmentId, { removeVolume: true });
 });
 
 it("reports a missing image in words instead of failing silently", async () => {
   const environmentId = `wp${Date.now()}b`;
-  const reply = await harness.server.workers.request<StartEnvironmentReply>(harness.workerId, ServerToWorker.startEnvironment, {
-    environmentId, image: "shellroom/does-not-exist:1", network: "none", workingDir: "/home/student/workspace", user: "student",
-    ownerId: "owner", limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 64 },
-  }, 30_000);
+  const reply = await harness.server.workers.request<StartEnvironmentReply>(
+    harness.workerId,
+    ServerToWorker.startEnvironment,
+    {
+      environmentId,
+      image: "shellroom/does-not-exist:1",
+      network: "none",
+      workingDir: "/home/student/workspace",
+      user: "student",
+      ownerId: "owner",
+      limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 64 },
+    },
+    30_000,
+  );
   expect(reply).toEqual({ ok: false, error: 'The image "shellroom/does-not-exist:1" does not exist on this worker.' });
   await harness.driver.remove(environmentId, { removeVolume: true });
 });

@@ -12,9 +12,14 @@ export async function execsCreated(docker: Docker, container: string, since: num
   const events = await docker.getEvents({ since, until, filters: { type: ["container"], container: [container], event: ["exec_create"] } });
   const body = await new Promise<string>((resolve, reject) => {
     let text = "";
-    events.on("data", (chunk: Buffer) => { text += chunk.toString("utf8"); });
+    events.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+    });
     events.once("end", () => resolve(text));
     events.once("error", reject);
   });
-  return body.split("\n").filter(Boolean).map((line) => String((JSON.parse(line) as { Action?: string }).Action ?? "").replace(/^exec_create: /, ""));
+  return body
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => String((JSON.parse(line) as { Action?: string }).Action ?? "").replace(/^exec_create: /, ""));
 }

@@ -41,7 +41,11 @@ export interface Harness {
   server: ShellroomServer;
   /** A new enrolled student with a live session; returns the Cookie header value. */
   newStudent(name?: string): Promise<{ userId: string; cookie: string }>;
-  trpc(path: string, input: unknown, options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  trpc(
+    path: string,
+    input: unknown,
+    options?: { cookie?: string; method?: "GET" | "POST"; origin?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Signs in through the API with a password; returns the Cookie header value. */
   signIn(email: string, password: string): Promise<string>;
   /**
@@ -79,13 +83,18 @@ export async function cloneTestDatabase(): Promise<{ name: string; url: string; 
 
 /** `server` adds server options (e.g. trusted proxies, a short session recheck). */
 /** `worker` sets the harness worker's capacity (default 20 environments, 8 GiB) and memory floor. */
-export async function startHarness(options: {
-  redis?: boolean;
-  server?: Pick<ShellroomServerOptions, "trustedProxies" | "metricsToken" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue">;
-  worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
-  /** Each terminal's output budget on the harness worker (the worker's default when unset). */
-  terminalOutput?: OutputBudgetOptions;
-} = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    redis?: boolean;
+    server?: Pick<
+      ShellroomServerOptions,
+      "trustedProxies" | "metricsToken" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue"
+    >;
+    worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
+    /** Each terminal's output budget on the harness worker (the worker's default when unset). */
+    terminalOutput?: OutputBudgetOptions;
+  } = {},
+): Promise<Harness> {
   const database = await cloneTestDatabase();
   const name = database.name;
   const db = createDatabase(database.url);
@@ -93,15 +102,18 @@ export async function startHarness(options: {
   const log = rootLogger.child({ test: name });
   log.level = process.env.TEST_LOG_LEVEL ?? "warn";
   const workerSecret = randomBytes(32).toString("hex");
-  const newServer = () => createShellroomServer({
-    db, workerSecret, log,
-    redisUrl: options.redis === false ? undefined : inject("redisUrl"),
-    // Each harness its own channel on the shared Redis, as separate deployments would be.
-    redisKeyPrefix: `shellroom-test-${name}`,
-    // Tests run the lifecycle sweep themselves, at the moments they choose.
-    sweepIntervalMs: 0,
-    ...options.server,
-  });
+  const newServer = () =>
+    createShellroomServer({
+      db,
+      workerSecret,
+      log,
+      redisUrl: options.redis === false ? undefined : inject("redisUrl"),
+      // Each harness its own channel on the shared Redis, as separate deployments would be.
+      redisKeyPrefix: `shellroom-test-${name}`,
+      // Tests run the lifecycle sweep themselves, at the moments they choose.
+      sweepIntervalMs: 0,
+      ...options.server,
+    });
   const server = await newServer();
   const url = await server.listen(0, "127.0.0.1");
   const replicas: ShellroomServer[] = [];
@@ -114,7 +126,11 @@ export async function startHarness(options: {
   const worker = startWorker({
     serverUrl: url,
     handshake: { token: workerToken, workerId, name: workerId, capacity: options.worker?.capacity ?? { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
-    driver, log, heartbeatMs: 1000, memoryFloorBytes: options.worker?.memoryFloorBytes, terminalOutput: options.terminalOutput,
+    driver,
+    log,
+    heartbeatMs: 1000,
+    memoryFloorBytes: options.worker?.memoryFloorBytes,
+    terminalOutput: options.terminalOutput,
   });
   await worker.connected();
   // The worker is placeable once the server has recorded it.
@@ -127,7 +143,17 @@ export async function startHarness(options: {
   const sockets: Socket[] = [];
 
   const harness: Harness = {
-    url, workerSecret, workerToken, workerTokenFor: (id) => workerTokenFor(workerSecret, id), db, worker, workerId, driver, server, labId: lab.id, courseId: course.id,
+    url,
+    workerSecret,
+    workerToken,
+    workerTokenFor: (id) => workerTokenFor(workerSecret, id),
+    db,
+    worker,
+    workerId,
+    driver,
+    server,
+    labId: lab.id,
+    courseId: course.id,
 
     async newStudent(displayName = "Test Student") {
       const user = await db.user.create({ data: { displayName, role: "STUDENT" } });
@@ -141,12 +167,17 @@ export async function startHarness(options: {
       const headers: Record<string, string> = { "content-type": "application/json", ...extra };
       if (cookie) headers.cookie = cookie;
       if (origin) headers.origin = origin;
-      const response = method === "GET"
-        ? await fetch(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
-        : await fetch(`${url}/api/trpc/${path}`, { method, headers, body: JSON.stringify(input) });
+      const response =
+        method === "GET"
+          ? await fetch(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
+          : await fetch(`${url}/api/trpc/${path}`, { method, headers, body: JSON.stringify(input) });
       const text = await response.text();
       let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON: keep the text */
+      }
       return { status: response.status, body, headers: response.headers };
     },
 
@@ -167,7 +198,11 @@ export async function startHarness(options: {
       listen?.(socket);
       if (acks) {
         socket.on("terminal:output", (message: { environmentId: string; terminalId: string; data: ArrayBuffer; offset: number }) => {
-          socket.emit("terminal:ack", { environmentId: message.environmentId, terminalId: message.terminalId, offset: message.offset + message.data.byteLength });
+          socket.emit("terminal:ack", {
+            environmentId: message.environmentId,
+            terminalId: message.terminalId,
+            offset: message.offset + message.data.byteLength,
+          });
         });
       }
       return new Promise((resolve, reject) => {
@@ -221,7 +256,8 @@ export function cookieFrom(headers: Headers): string {
 export async function attachAtPrompt(socket: Socket, environmentId: string, terminalId = "main", size = { cols: 80, rows: 24 }) {
   const printed = waitForOutput(socket, /\$ $/m, 60_000);
   const reply = await new Promise<{ ok: boolean; error?: string; screen?: string }>((resolve) =>
-    socket.emit("terminal:attach", { environmentId, terminalId, ...size }, resolve));
+    socket.emit("terminal:attach", { environmentId, terminalId, ...size }, resolve),
+  );
   if (!reply.ok) {
     printed.catch(() => undefined);
     throw new Error(`the attach was refused: ${reply.error ?? "no reason"}`);

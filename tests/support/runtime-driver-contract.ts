@@ -24,7 +24,10 @@ export interface DriverUnderContract {
 }
 
 const template: PoolTemplate = {
-  image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace", user: "student",
+  image: "shellroom/default:1",
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
   limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
 };
 const size = { cols: 80, rows: 24 };
@@ -69,8 +72,9 @@ export function runtimeDriverContract(name: string, open: () => Promise<DriverUn
       await driver.stop(environmentId);
       await driver.stop(environmentId);
       expect(await driver.state(environmentId)).toBe("stopped");
-      expect((await driver.list()).filter((container) => container.environmentId === environmentId))
-        .toEqual([expect.objectContaining({ containerId: first.containerId, state: "stopped" })]);
+      expect((await driver.list()).filter((container) => container.environmentId === environmentId)).toEqual([
+        expect.objectContaining({ containerId: first.containerId, state: "stopped" }),
+      ]);
     });
 
     it("makes one container of two creates in flight at once", async () => {
@@ -142,7 +146,11 @@ export function runtimeDriverContract(name: string, open: () => Promise<DriverUn
 
       it("samples a running container's use against its limits, and nothing once it stops", async () => {
         const sample = await driver.sample(environmentId);
-        expect(sample).toMatchObject({ memoryLimitBytes: template.limits.memoryBytes, pidsLimit: template.limits.pidsLimit, nanoCpus: template.limits.nanoCpus });
+        expect(sample).toMatchObject({
+          memoryLimitBytes: template.limits.memoryBytes,
+          pidsLimit: template.limits.pidsLimit,
+          nanoCpus: template.limits.nanoCpus,
+        });
         expect(sample!.pids).toBeGreaterThan(0);
         await driver.stop(environmentId);
         expect(await driver.sample(environmentId)).toBeNull();

@@ -26,10 +26,14 @@ export async function until<T>(
 export async function untilSteady(what: string, read: () => number, timeoutMs = 20_000): Promise<number> {
   let last = -1;
   let steady = 0;
-  return until(what, () => {
-    const now = read();
-    steady = now > 0 && now === last ? steady + 1 : 0;
-    last = now;
-    return steady >= 5 ? now : 0;
-  }, timeoutMs);
+  return until(
+    what,
+    () => {
+      const now = read();
+      steady = now > 0 && now === last ? steady + 1 : 0;
+      last = now;
+      return steady >= 5 ? now : 0;
+    },
+    timeoutMs,
+  );
 }

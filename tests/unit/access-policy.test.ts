@@ -7,9 +7,24 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  canChangeMemberRoles, canCloseTerminal, canCreateCourses, canManageCourse, canResize, canSeeEveryonesProgress, canSeeLab,
-  canStartAfterWorkshopEnded, canTakeKeyboard, canTypeIn, canWatchStudents, courseRoleOf, environmentAccess, isAdmin, isCourseStaff,
-  isCourseStudent, type Actor, type CourseRole,
+  canChangeMemberRoles,
+  canCloseTerminal,
+  canCreateCourses,
+  canManageCourse,
+  canResize,
+  canSeeEveryonesProgress,
+  canSeeLab,
+  canStartAfterWorkshopEnded,
+  canTakeKeyboard,
+  canTypeIn,
+  canWatchStudents,
+  courseRoleOf,
+  environmentAccess,
+  isAdmin,
+  isCourseStaff,
+  isCourseStudent,
+  type Actor,
+  type CourseRole,
 } from "../../server/auth/access";
 
 interface Person {
@@ -33,20 +48,110 @@ const people: Person[] = [
 ];
 
 /** What each person may do, in the course and with the owner's environment. */
-const expected: Record<string, {
-  courseRole: CourseRole | null; staff: boolean; changeRoles: boolean; seeDraftLab: boolean; startAfterEnd: boolean;
-  environment: "owner" | "watch" | null; createCourses: boolean; admin: boolean;
-}> = {
-  "the student who owns the environment": { courseRole: "STUDENT", staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: "owner", createCourses: false, admin: false },
-  "another student of the course": { courseRole: "STUDENT", staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: null, createCourses: false, admin: false },
-  "an assistant": { courseRole: "ASSISTANT", staff: true, changeRoles: false, seeDraftLab: true, startAfterEnd: true, environment: "watch", createCourses: false, admin: false },
-  "an assistant demoted to student": { courseRole: "STUDENT", staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: null, createCourses: false, admin: false },
-  "an instructor of the course": { courseRole: "INSTRUCTOR", staff: true, changeRoles: true, seeDraftLab: true, startAfterEnd: true, environment: "watch", createCourses: true, admin: false },
-  "an instructor of another course": { courseRole: null, staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: null, createCourses: true, admin: false },
-  "a student of another course": { courseRole: null, staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: null, createCourses: false, admin: false },
-  "an administrator": { courseRole: "INSTRUCTOR", staff: true, changeRoles: true, seeDraftLab: true, startAfterEnd: true, environment: "watch", createCourses: true, admin: true },
+const expected: Record<
+  string,
+  {
+    courseRole: CourseRole | null;
+    staff: boolean;
+    changeRoles: boolean;
+    seeDraftLab: boolean;
+    startAfterEnd: boolean;
+    environment: "owner" | "watch" | null;
+    createCourses: boolean;
+    admin: boolean;
+  }
+> = {
+  "the student who owns the environment": {
+    courseRole: "STUDENT",
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: "owner",
+    createCourses: false,
+    admin: false,
+  },
+  "another student of the course": {
+    courseRole: "STUDENT",
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: null,
+    createCourses: false,
+    admin: false,
+  },
+  "an assistant": {
+    courseRole: "ASSISTANT",
+    staff: true,
+    changeRoles: false,
+    seeDraftLab: true,
+    startAfterEnd: true,
+    environment: "watch",
+    createCourses: false,
+    admin: false,
+  },
+  "an assistant demoted to student": {
+    courseRole: "STUDENT",
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: null,
+    createCourses: false,
+    admin: false,
+  },
+  "an instructor of the course": {
+    courseRole: "INSTRUCTOR",
+    staff: true,
+    changeRoles: true,
+    seeDraftLab: true,
+    startAfterEnd: true,
+    environment: "watch",
+    createCourses: true,
+    admin: false,
+  },
+  "an instructor of another course": {
+    courseRole: null,
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: null,
+    createCourses: true,
+    admin: false,
+  },
+  "a student of another course": {
+    courseRole: null,
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: null,
+    createCourses: false,
+    admin: false,
+  },
+  "an administrator": {
+    courseRole: "INSTRUCTOR",
+    staff: true,
+    changeRoles: true,
+    seeDraftLab: true,
+    startAfterEnd: true,
+    environment: "watch",
+    createCourses: true,
+    admin: true,
+  },
   // Their membership decides in the tRPC rungs; the terminal gateway lets any administrator watch (as before).
-  "an administrator enrolled as a student": { courseRole: "STUDENT", staff: false, changeRoles: false, seeDraftLab: false, startAfterEnd: false, environment: "watch", createCourses: true, admin: true },
+  "an administrator enrolled as a student": {
+    courseRole: "STUDENT",
+    staff: false,
+    changeRoles: false,
+    seeDraftLab: false,
+    startAfterEnd: false,
+    environment: "watch",
+    createCourses: true,
+    admin: true,
+  },
 };
 
 describe.each(people)("$who", ({ who, actor, membership }) => {
@@ -133,7 +238,7 @@ async function sourceFiles(directory: string): Promise<string[]> {
   for (const entry of entries) {
     const full = path.join(directory, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(entry.name)) files.push(...await sourceFiles(full));
+      if (!SKIPPED_DIRECTORIES.has(entry.name)) files.push(...(await sourceFiles(full)));
     } else if (SOURCE.test(entry.name)) files.push(full);
   }
   return files;
@@ -145,7 +250,7 @@ describe("the scan finds role decisions", () => {
     'const staff = role === "INSTRUCTOR" || role === "ASSISTANT";',
     'if ("STUDENT" === membership.role) return;',
     'switch (role) { case "ASSISTANT": return true; }',
-    'db.courseMember.findMany({ where: { role: { in: staffRoles } } })',
+    "db.courseMember.findMany({ where: { role: { in: staffRoles } } })",
     'const STAFF = ["INSTRUCTOR", "ASSISTANT"];',
     'z.enum(["ADMIN", "INSTRUCTOR", "STUDENT"])',
   ])("%s", (source) => expect(roleDecisions(source)).not.toEqual([]));

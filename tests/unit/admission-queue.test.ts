@@ -4,9 +4,7 @@
  * changes free a place (and so run the pump).
  */
 import { describe, expect, it } from "vitest";
-import {
-  admissible, estimateWaitSeconds, freesPlace, positionOf, queueOrder, RecentStarts, type QueuedEntry,
-} from "../../server/environments/admission-queue";
+import { admissible, estimateWaitSeconds, freesPlace, positionOf, queueOrder, RecentStarts, type QueuedEntry } from "../../server/environments/admission-queue";
 import { ENVIRONMENT_STATES } from "../../server/environments/lifecycle";
 import { ordinal, queueLine, waitWords } from "../../app/labs/[labId]/queue-words";
 
@@ -74,17 +72,44 @@ describe("what runs the pump", () => {
   it("a place frees when an environment leaves STARTING or RUNNING for anything else, and only then", () => {
     const freeing = [];
     for (const from of ENVIRONMENT_STATES) for (const to of ENVIRONMENT_STATES) if (freesPlace({ from, to })) freeing.push(`${from}->${to}`);
-    expect(freeing.sort()).toEqual([
-      "RUNNING->DELETED", "RUNNING->FAILED", "RUNNING->INTERRUPTED", "RUNNING->PENDING", "RUNNING->QUEUED", "RUNNING->STOPPED", "RUNNING->STOPPING",
-      "STARTING->DELETED", "STARTING->FAILED", "STARTING->INTERRUPTED", "STARTING->PENDING", "STARTING->QUEUED", "STARTING->STOPPED", "STARTING->STOPPING",
-    ].sort());
+    expect(freeing.sort()).toEqual(
+      [
+        "RUNNING->DELETED",
+        "RUNNING->FAILED",
+        "RUNNING->INTERRUPTED",
+        "RUNNING->PENDING",
+        "RUNNING->QUEUED",
+        "RUNNING->STOPPED",
+        "RUNNING->STOPPING",
+        "STARTING->DELETED",
+        "STARTING->FAILED",
+        "STARTING->INTERRUPTED",
+        "STARTING->PENDING",
+        "STARTING->QUEUED",
+        "STARTING->STOPPED",
+        "STARTING->STOPPING",
+      ].sort(),
+    );
   });
 });
 
 describe("what a queued student reads", () => {
   it("an ordinal place and the estimate in seconds or minutes", () => {
-    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112].map(ordinal)).toEqual(
-      ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]);
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112].map(ordinal)).toEqual([
+      "1st",
+      "2nd",
+      "3rd",
+      "4th",
+      "11th",
+      "12th",
+      "13th",
+      "21st",
+      "22nd",
+      "23rd",
+      "101st",
+      "111th",
+      "112th",
+    ]);
     expect(queueLine(12, 40)).toBe("You are 12th in line · about 40 s");
     expect(queueLine(1, 200)).toBe("You are 1st in line · about 3 min");
   });

@@ -3,12 +3,20 @@ import { BroadcastInbox } from "../../app/components/broadcast-inbox";
 
 class MemoryStorage {
   readonly values = new Map<string, string>();
-  getItem(key: string) { return this.values.get(key) ?? null; }
-  setItem(key: string, value: string) { this.values.set(key, value); }
+  getItem(key: string) {
+    return this.values.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    this.values.set(key, value);
+  }
 }
 
-const message = (id: string | undefined, minute: number) =>
-  ({ id, from: "Ines Instructor", message: `message ${id ?? "?"}`, at: `2026-11-23T10:${String(minute).padStart(2, "0")}:00.000Z` });
+const message = (id: string | undefined, minute: number) => ({
+  id,
+  from: "Ines Instructor",
+  message: `message ${id ?? "?"}`,
+  at: `2026-11-23T10:${String(minute).padStart(2, "0")}:00.000Z`,
+});
 
 describe("BroadcastInbox", () => {
   it("shows each message once, oldest first, at most the newest three", () => {
@@ -47,7 +55,12 @@ describe("BroadcastInbox", () => {
 
     const broken = new MemoryStorage();
     broken.values.set("shellroom:dismissed-broadcasts", "{not json");
-    const tolerant = new BroadcastInbox({ getItem: (key) => broken.getItem(key), setItem: () => { throw new Error("quota exceeded"); } });
+    const tolerant = new BroadcastInbox({
+      getItem: (key) => broken.getItem(key),
+      setItem: () => {
+        throw new Error("quota exceeded");
+      },
+    });
     tolerant.receive(message("x", 1));
     tolerant.dismiss("x");
     expect(tolerant.list).toEqual([]);

@@ -15,7 +15,10 @@ import { createMirrorProxy, parseMirrors } from "../../runtime-worker/images/mir
 describe("the mirror list", () => {
   it("reads hosts, wildcard domains and ports", () => {
     expect(parseMirrors(" deb.debian.org, *.PythonHosted.org ,registry.npmjs.org:443,[::1]:8080,")).toEqual([
-      { host: "deb.debian.org" }, { host: "*.pythonhosted.org" }, { host: "registry.npmjs.org", port: 443 }, { host: "::1", port: 8080 },
+      { host: "deb.debian.org" },
+      { host: "*.pythonhosted.org" },
+      { host: "registry.npmjs.org", port: 443 },
+      { host: "::1", port: 8080 },
     ]);
   });
 
@@ -57,30 +60,34 @@ describe("the proxy", () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  const get = (url: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    http.get({ socketPath, path: url, headers: { host: URL.canParse(url) ? new URL(url).host : "mirror" } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on("error", reject);
-  });
-
-  const connect = (target: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = http.request({ socketPath, method: "CONNECT", path: target });
-    request.on("connect", (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        return resolve({ status: res.statusCode ?? 0, body: "" });
-      }
-      // Speak HTTP through the tunnel, as a client speaks TLS through it to an HTTPS mirror.
-      socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
-      let body = "";
-      socket.on("data", (chunk) => (body += chunk));
-      socket.on("end", () => resolve({ status: 200, body }));
+  const get = (url: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ socketPath, path: url, headers: { host: URL.canParse(url) ? new URL(url).host : "mirror" } }, (res) => {
+          let body = "";
+          res.on("data", (chunk) => (body += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on("error", reject);
     });
-    request.on("error", reject);
-    request.end();
-  });
+
+  const connect = (target: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request({ socketPath, method: "CONNECT", path: target });
+      request.on("connect", (res, socket) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          return resolve({ status: res.statusCode ?? 0, body: "" });
+        }
+        // Speak HTTP through the tunnel, as a client speaks TLS through it to an HTTPS mirror.
+        socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
+        let body = "";
+        socket.on("data", (chunk) => (body += chunk));
+        socket.on("end", () => resolve({ status: 200, body }));
+      });
+      request.on("error", reject);
+      request.end();
+    });
 
   it("forwards a request to a listed mirror", async () => {
     expect(await get(`http://127.0.0.1:${mirrorPort}/dists/bookworm/Release`)).toEqual({ status: 200, body: "mirror GET /dists/bookworm/Release" });

@@ -16,7 +16,12 @@ function runner(concurrency: number) {
   const reports: BulkActionProgress[] = [];
   const changed: string[] = [];
   const store = new MemoryBulkActionStore();
-  const bulk = new BulkActions(store, { bulkProgress: (progress) => reports.push(structuredClone(progress)), changed: (courseId) => changed.push(courseId) }, log, concurrency);
+  const bulk = new BulkActions(
+    store,
+    { bulkProgress: (progress) => reports.push(structuredClone(progress)), changed: (courseId) => changed.push(courseId) },
+    log,
+    concurrency,
+  );
   return { bulk, store, reports, changed };
 }
 
@@ -52,21 +57,32 @@ describe("actions on everyone", () => {
     const { bulk, reports } = runner(2);
     const started = await bulk.begin("course-b", "stop", {
       prepare: async () => targets(5),
-      act: async (target) => { if (target.environmentId === "env-2") throw new Error("The machine is not reachable."); },
+      act: async (target) => {
+        if (target.environmentId === "env-2") throw new Error("The machine is not reachable.");
+      },
     });
     await expect.poll(() => finishedOf(reports, started.id)).toBeDefined();
     expect(finishedOf(reports, started.id)).toMatchObject({
-      done: 4, failed: [{ environmentId: "env-2", name: "Student 2", error: "The machine is not reachable." }],
+      done: 4,
+      failed: [{ environmentId: "env-2", name: "Student 2", error: "The machine is not reachable." }],
     });
   });
 
   it("refuses a second action in the same course while one runs (CONFLICT, saying how far the first is), not in another course", async () => {
     const { bulk, reports } = runner(1);
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const first = await bulk.begin("course-c", "reset", { prepare: async () => targets(2), act: () => gate });
     let prepared = false;
-    const second = bulk.begin("course-c", "extend", { prepare: async () => { prepared = true; return targets(2); }, act: async () => undefined });
+    const second = bulk.begin("course-c", "extend", {
+      prepare: async () => {
+        prepared = true;
+        return targets(2);
+      },
+      act: async () => undefined,
+    });
     await expect(second).rejects.toBeInstanceOf(TRPCError);
     await expect(second).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/^Resetting 0 of 2 is still going/) });
     expect(prepared).toBe(false);
@@ -81,14 +97,33 @@ describe("actions on everyone", () => {
 
   it("a failed preparation frees the course", async () => {
     const { bulk } = runner(1);
-    await expect(bulk.begin("course-e", "end", { prepare: async () => { throw new Error("database down"); }, act: async () => undefined })).rejects.toThrow("database down");
+    await expect(
+      bulk.begin("course-e", "end", {
+        prepare: async () => {
+          throw new Error("database down");
+        },
+        act: async () => undefined,
+      }),
+    ).rejects.toThrow("database down");
     await expect(bulk.begin("course-e", "end", { prepare: async () => [], act: async () => undefined })).resolves.toMatchObject({ total: 0 });
   });
 
   it("an unfinished action nobody reported on for minutes reads as interrupted (its server stopped)", async () => {
     const store = new MemoryBulkActionStore();
     const old = new Date(Date.now() - 10 * 60_000).toISOString();
-    await store.save({ id: "a", courseId: "course-f", kind: "reset", total: 200, done: 45, failed: [], inFlight: 8, finished: false, interrupted: false, startedAt: old, updatedAt: old });
+    await store.save({
+      id: "a",
+      courseId: "course-f",
+      kind: "reset",
+      total: 200,
+      done: 45,
+      failed: [],
+      inFlight: 8,
+      finished: false,
+      interrupted: false,
+      startedAt: old,
+      updatedAt: old,
+    });
     expect(await store.latest("course-f")).toMatchObject({ finished: true, interrupted: true, inFlight: 0, done: 45 });
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_SESSION_MINUTES, planPools, preparationStatus,
-  type CourseToPrepare, type PoolShape, type WorkerPoolRoom,
+  DEFAULT_SESSION_MINUTES,
+  planPools,
+  preparationStatus,
+  type CourseToPrepare,
+  type PoolShape,
+  type WorkerPoolRoom,
 } from "../../server/workers/class-preparation-plan";
 import type { PoolTemplate } from "../../protocol/worker-messages";
 
@@ -12,14 +16,26 @@ const start = new Date("2026-12-01T10:00:00Z");
 const at = (minutesFromStart: number) => new Date(start.getTime() + minutesFromStart * MINUTE);
 
 const template = (image: string): PoolTemplate => ({
-  image, network: "none", workingDir: "/home/student/workspace", user: "student",
+  image,
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
   limits: { memoryBytes: 512 * MIB, nanoCpus: 1_000_000_000, pidsLimit: 256 },
 });
 const shape = (key: string, warmPoolSize = 0): PoolShape => ({ key, template: template(`img-${key}`), warmPoolSize, reservationBytes: 64 * MIB });
 const worker = (id: string, freeSlots = 100, freeBytes = 100 * 64 * MIB): WorkerPoolRoom => ({ id, freeSlots, freeBytes, startingBytes: 0 });
 const course = (fields: Partial<CourseToPrepare> = {}): CourseToPrepare => ({
-  id: "c1", startsAt: start, endsAt: at(90), endedAt: null, prepareSeats: null, prepareUntil: null,
-  expectedSeats: 30, joinSeatLimit: null, rosterSize: 0, shapes: [{ key: "aaaaaaaaaaaaaaaa", started: 0 }], ...fields,
+  id: "c1",
+  startsAt: start,
+  endsAt: at(90),
+  endedAt: null,
+  prepareSeats: null,
+  prepareUntil: null,
+  expectedSeats: 30,
+  joinSeatLimit: null,
+  rosterSize: 0,
+  shapes: [{ key: "aaaaaaaaaaaaaaaa", started: 0 }],
+  ...fields,
 });
 const KEY = "aaaaaaaaaaaaaaaa";
 
@@ -74,7 +90,14 @@ describe("seats", () => {
   });
 
   it("add up when several courses use the same template shape, once per course", () => {
-    const other = course({ id: "c2", expectedSeats: 12, shapes: [{ key: KEY, started: 2 }, { key: KEY, started: 2 }] });
+    const other = course({
+      id: "c2",
+      expectedSeats: 12,
+      shapes: [
+        { key: KEY, started: 2 },
+        { key: KEY, started: 2 },
+      ],
+    });
     expect(sizes(plan(at(0), [course(), other]))).toEqual({ w1: 40 });
   });
 });
@@ -100,7 +123,13 @@ describe("capacity", () => {
   it("lets one shape's pool use up room another shape then cannot have", () => {
     const B = "bbbbbbbbbbbbbbbb";
     const shapes = [shape(KEY), shape(B)];
-    const both = course({ expectedSeats: 8, shapes: [{ key: KEY, started: 0 }, { key: B, started: 0 }] });
+    const both = course({
+      expectedSeats: 8,
+      shapes: [
+        { key: KEY, started: 0 },
+        { key: B, started: 0 },
+      ],
+    });
     const result = plan(at(0), [both], [worker("w1", 10)], shapes);
     expect(sizes(result, KEY, shapes).w1 + sizes(result, B, shapes).w1).toBe(10);
   });

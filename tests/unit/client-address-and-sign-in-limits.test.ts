@@ -6,7 +6,11 @@ import { bodyLimitFor, procedurePaths, DEFAULT_BODY_LIMIT } from "../../server/a
 import { loadServerConfig } from "../../server/config";
 
 const request = (peer: string, forwardedFor?: string) =>
-  ({ socket: { remoteAddress: peer }, connection: { remoteAddress: peer }, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress: peer },
+    connection: { remoteAddress: peer },
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  }) as unknown as IncomingMessage;
 
 describe("the client's address", () => {
   it("is the socket's peer when no proxy is trusted, whatever X-Forwarded-For says", () => {
@@ -35,8 +39,23 @@ describe("several limits counted together", () => {
     const limiter = new MemoryRateLimiter();
     const tight = { name: "tight", limit: 1, windowMs: 60_000 };
     const wide = { name: "wide", limit: 100, windowMs: 60_000 };
-    expect((await hitAll(limiter, [[tight, "a"], [wide, "w"]])).allowed).toBe(true);
-    for (let attempt = 0; attempt < 5; attempt++) expect((await hitAll(limiter, [[tight, "a"], [wide, "w"]])).allowed).toBe(false);
+    expect(
+      (
+        await hitAll(limiter, [
+          [tight, "a"],
+          [wide, "w"],
+        ])
+      ).allowed,
+    ).toBe(true);
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect(
+        (
+          await hitAll(limiter, [
+            [tight, "a"],
+            [wide, "w"],
+          ])
+        ).allowed,
+      ).toBe(false);
     // Only the one allowed attempt is on the wide counter.
     for (let used = 1; used < 100; used++) expect((await limiter.hit(wide, "w")).allowed).toBe(true);
     expect((await limiter.hit(wide, "w")).allowed).toBe(false);

@@ -12,7 +12,9 @@ const schemas: Record<string, z.ZodObject> = { ServerConfig, BuildConfig, Worker
 describe("configuration help", () => {
   for (const [name, schema] of Object.entries(schemas)) {
     it(`describes every variable of ${name}`, () => {
-      const undescribed = configEntries(schema, {}).filter((entry) => !entry.description?.trim()).map((entry) => entry.name);
+      const undescribed = configEntries(schema, {})
+        .filter((entry) => !entry.description?.trim())
+        .map((entry) => entry.name);
       expect(undescribed).toEqual([]);
     });
   }
@@ -37,8 +39,15 @@ describe("configuration help", () => {
   it("names each bad or missing value", () => {
     const entries = configEntries(WorkerEnv, { SHELLROOM_SERVER_URL: "not a url", SHELLROOM_TERMINAL_OUTPUT_RATE: "10", SHELLROOM_BUILD_MIRRORS: "bad host" });
     const problems = Object.fromEntries(entries.filter((entry) => entry.problem).map((entry) => [entry.name, entry.problem]));
-    expect(Object.keys(problems).sort()).toEqual(["SHELLROOM_BUILD_MIRRORS", "SHELLROOM_SERVER_URL", "SHELLROOM_TERMINAL_OUTPUT_RATE", "SHELLROOM_WORKER_TOKEN"]);
+    expect(Object.keys(problems).sort()).toEqual([
+      "SHELLROOM_BUILD_MIRRORS",
+      "SHELLROOM_SERVER_URL",
+      "SHELLROOM_TERMINAL_OUTPUT_RATE",
+      "SHELLROOM_WORKER_TOKEN",
+    ]);
     expect(problems.SHELLROOM_WORKER_TOKEN).toMatch(/required/);
-    expect(WorkerEnv.safeParse({ SHELLROOM_SERVER_URL: "http://127.0.0.1:3000", SHELLROOM_WORKER_TOKEN: "t".repeat(20), SHELLROOM_BUILD_CONCURRENCY: "" }).success).toBe(true);
+    expect(
+      WorkerEnv.safeParse({ SHELLROOM_SERVER_URL: "http://127.0.0.1:3000", SHELLROOM_WORKER_TOKEN: "t".repeat(20), SHELLROOM_BUILD_CONCURRENCY: "" }).success,
+    ).toBe(true);
   });
 });

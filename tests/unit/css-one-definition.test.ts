@@ -61,8 +61,9 @@ describe("app stylesheets", () => {
   it("are all loaded from the root layout, and nowhere else", () => {
     const layout = readFileSync(path.join(APP, "layout.tsx"), "utf8");
     for (const file of cssFiles(APP)) expect(layout).toContain(`"./${path.relative(APP, file)}"`);
-    const elsewhere = filesEndingIn(APP, ".tsx")
-      .filter((file) => file !== path.join(APP, "layout.tsx") && /^import\s+["'][^"']+\.css["']/m.test(readFileSync(file, "utf8")));
+    const elsewhere = filesEndingIn(APP, ".tsx").filter(
+      (file) => file !== path.join(APP, "layout.tsx") && /^import\s+["'][^"']+\.css["']/m.test(readFileSync(file, "utf8")),
+    );
     expect(elsewhere.map((file) => path.relative(APP, file))).toEqual([]);
   });
 

@@ -16,7 +16,9 @@ writeFileSync(hybridEmpty, "");
 function engineFlags(env: Record<string, string>) {
   try {
     const out = execFileSync("bash", ["-c", `. "${script}" && engine_flags`], {
-      env: { NODE_ENV: "test", PATH: process.env.PATH ?? "", SHELLROOM_CRUN: "/usr/bin/crun", ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
+      env: { NODE_ENV: "test", PATH: process.env.PATH ?? "", SHELLROOM_CRUN: "/usr/bin/crun", ...env },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
     });
     return { ok: true, words: out.trim().split(/\s+/), error: "" };
   } catch (error) {

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  ENVIRONMENT_STATES, LifecycleError, StopReason, TRANSITIONS, checkTransition, guardedUpdate, isAllowed, stateFields,
+  ENVIRONMENT_STATES,
+  LifecycleError,
+  StopReason,
+  TRANSITIONS,
+  checkTransition,
+  guardedUpdate,
+  isAllowed,
+  stateFields,
 } from "../../server/environments/lifecycle";
 
 function refusal(run: () => unknown) {
@@ -67,14 +74,28 @@ describe("the transition table", () => {
   });
 
   it.each([
-    ["DELETED", "RUNNING"], ["STOPPED", "STOPPING"], ["PENDING", "STOPPING"], ["RUNNING", "QUEUED"], ["RUNNING", "DELETED"],
-    ["STARTING", "DELETED"], ["STOPPING", "STARTING"], ["QUEUED", "PENDING"], ["RUNNING", "PENDING"],
+    ["DELETED", "RUNNING"],
+    ["STOPPED", "STOPPING"],
+    ["PENDING", "STOPPING"],
+    ["RUNNING", "QUEUED"],
+    ["RUNNING", "DELETED"],
+    ["STARTING", "DELETED"],
+    ["STOPPING", "STARTING"],
+    ["QUEUED", "PENDING"],
+    ["RUNNING", "PENDING"],
   ])("refuses %s -> %s", (from, to) => {
     expect(refusal(() => checkTransition(from as never, to as never))).toBe("ILLEGAL_TRANSITION");
   });
 
   it("the admission queue's states are reachable and lead on: QUEUED -> STARTING, RUNNING -> STOPPING -> STOPPED", () => {
-    for (const [from, to] of [["PENDING", "QUEUED"], ["STOPPED", "QUEUED"], ["QUEUED", "STARTING"], ["QUEUED", "STOPPED"], ["RUNNING", "STOPPING"], ["STOPPING", "STOPPED"]] as const) {
+    for (const [from, to] of [
+      ["PENDING", "QUEUED"],
+      ["STOPPED", "QUEUED"],
+      ["QUEUED", "STARTING"],
+      ["QUEUED", "STOPPED"],
+      ["RUNNING", "STOPPING"],
+      ["STOPPING", "STOPPED"],
+    ] as const) {
       expect(isAllowed(from, to)).toBe(true);
     }
   });
@@ -138,13 +159,19 @@ describe("the guarded write", () => {
 
   it("keeps the start claim's extra condition (a stale claim is taken over only while it is the same claim)", () => {
     const claimedAt = new Date(0);
-    const update = guardedUpdate("env-1", "STARTING", { to: "STARTING", data: { workerId: "w1", startClaimedAt: new Date(1) }, also: { startClaimedAt: claimedAt } });
+    const update = guardedUpdate("env-1", "STARTING", {
+      to: "STARTING",
+      data: { workerId: "w1", startClaimedAt: new Date(1) },
+      also: { startClaimedAt: claimedAt },
+    });
     expect(update.where).toEqual({ id: "env-1", state: "STARTING", startClaimedAt: claimedAt });
   });
 
   it("cannot be widened by the caller: extra conditions and data never replace the id or the state", () => {
     const update = guardedUpdate("env-1", "RUNNING", {
-      to: "STOPPED", also: { id: "other", state: "STOPPED" } as never, data: { state: "DELETED", stopReason: "USER" } as never,
+      to: "STOPPED",
+      also: { id: "other", state: "STOPPED" } as never,
+      data: { state: "DELETED", stopReason: "USER" } as never,
     });
     expect(update.where).toMatchObject({ id: "env-1", state: "RUNNING" });
     expect(update.data.state).toBe("STOPPED");

@@ -42,7 +42,14 @@ function topLevelValues(objectText: string, key: string): string[] {
       const colon = /^\s*:\s*/.exec(rest);
       if (!colon) continue;
       const start = i + key.length + colon[0].length;
-      values.push("{[".includes(objectText[start]!) ? balanced(objectText, start) : objectText.slice(start).split(/[,}\n]/)[0]!.trim());
+      values.push(
+        "{[".includes(objectText[start]!)
+          ? balanced(objectText, start)
+          : objectText
+              .slice(start)
+              .split(/[,}\n]/)[0]!
+              .trim(),
+      );
     }
   }
   return values;
@@ -58,7 +65,9 @@ export function stateWrites(text: string): Array<{ line: number; what: string }>
   // from another model (environments: { updateMany: ... }).
   const call = /\.environment\s*\.\s*(update|updateMany|create|createMany|upsert|updateManyAndReturn|createManyAndReturn)\s*\(/g;
   for (let match = call.exec(text); match; match = call.exec(text)) {
-    const args = balanced(text, match.index + match[0].length - 1).slice(1, -1).trim();
+    const args = balanced(text, match.index + match[0].length - 1)
+      .slice(1, -1)
+      .trim();
     if (!args.startsWith("{")) {
       found.push({ line: lineOf(match.index), what: `${match[1]} with arguments that are not an object literal` });
       continue;
@@ -88,7 +97,7 @@ async function sourceFiles(directory: string): Promise<string[]> {
   const files: string[] = [];
   for (const entry of await readdir(directory, { withFileTypes: true })) {
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(entry.name)) files.push(...await sourceFiles(path.join(directory, entry.name)));
+      if (!SKIPPED_DIRECTORIES.has(entry.name)) files.push(...(await sourceFiles(path.join(directory, entry.name))));
     } else if (SOURCE.test(entry.name)) {
       files.push(path.join(directory, entry.name));
     }
@@ -101,7 +110,7 @@ describe("the scan finds writes of an environment's state", () => {
     ['await db.environment.update({ where: { id }, data: { state: "STOPPED", stoppedAt: new Date() } });', "update"],
     ['await this.db.environment.updateMany({\n  where: { workerId: id },\n  data: { error: "x", state: "INTERRUPTED" },\n});', "updateMany"],
     ['db.environment.create({ data: { userId, labId, templateId, state: "RUNNING" } })', "create"],
-    ['db.environment.createMany({ data: [{ userId, labId, templateId, state }] })', "createMany with a shorthand"],
+    ["db.environment.createMany({ data: [{ userId, labId, templateId, state }] })", "createMany with a shorthand"],
     ['db.environment.upsert({ where: { id }, create: { userId }, update: { state: "RUNNING" } })', "upsert"],
     ["db.environment.update({ where: { id }, data: { ...fields } })", "a spread it cannot see into"],
     ["db.environment.update({ where: { id }, data: fields })", "data in a variable"],
@@ -116,7 +125,7 @@ describe("the scan finds writes of an environment's state", () => {
     'db.environment.findMany({ where: { state: "RUNNING" } })',
     'db.environment.updateMany({ where: { id, state: "RUNNING" }, data: { lastActivityAt: new Date() } })',
     "db.environment.update({ where: { id: environmentId }, data: { expiresAt, warnedAt: null } })",
-    'db.environment.createMany({ data: [{ userId, labId, templateId: lab.templateId }], skipDuplicates: true })',
+    "db.environment.createMany({ data: [{ userId, labId, templateId: lab.templateId }], skipDuplicates: true })",
     'db.$queryRaw`SELECT * FROM "Environment" WHERE "state" = \'RUNNING\'`',
   ])("leaves alone %s", (source) => {
     expect(stateWrites(source)).toEqual([]);

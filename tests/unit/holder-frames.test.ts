@@ -4,7 +4,15 @@
  * the stream is split, and refuse what the holder never sends.
  */
 import { describe, expect, it } from "vitest";
-import { FRAME, FRAME_MAX, HolderFrameDecoder, HolderProtocolError, inputFrames, resizeFrame, type HolderEvent } from "../../runtime-worker/holder/holder-frames";
+import {
+  FRAME,
+  FRAME_MAX,
+  HolderFrameDecoder,
+  HolderProtocolError,
+  inputFrames,
+  resizeFrame,
+  type HolderEvent,
+} from "../../runtime-worker/holder/holder-frames";
 
 function frame(type: number, payload: Buffer) {
   const header = Buffer.alloc(5);
@@ -35,7 +43,7 @@ function decode(bytes: Buffer, cuts: number[]) {
     events.push(...decoder.push(bytes.subarray(from, cut)));
     from = cut;
   }
-  const output = Buffer.concat(events.flatMap((event) => event.kind === "output" ? [event.data] : [])).toString("utf8");
+  const output = Buffer.concat(events.flatMap((event) => (event.kind === "output" ? [event.data] : []))).toString("utf8");
   return { kinds: events.filter((event) => event.kind !== "output").map((event) => JSON.stringify(event)), output };
 }
 
@@ -47,7 +55,12 @@ describe("the holder's frames", () => {
     expect(whole.kinds).toEqual([JSON.stringify({ kind: "hello", offset: 4096, replayBytes: 5 }), JSON.stringify({ kind: "exit", code: 3 })]);
     expect(whole.output).toBe("hello world");
     for (let cut = 1; cut < stream.length; cut++) expect(decode(stream, [cut])).toEqual(whole);
-    expect(decode(stream, Array.from({ length: stream.length - 1 }, (_, index) => index + 1))).toEqual(whole);
+    expect(
+      decode(
+        stream,
+        Array.from({ length: stream.length - 1 }, (_, index) => index + 1),
+      ),
+    ).toEqual(whole);
   });
 
   it("refuse a stream that does not start with the holder's hello", () => {

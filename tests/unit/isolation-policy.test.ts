@@ -4,8 +4,13 @@ import { scriptCommand, scriptUser } from "../../runtime-worker/checks/run-check
 import { EnvironmentSpec } from "../../protocol/worker-messages";
 
 const spec = EnvironmentSpec.parse({
-  environmentId: "env1", image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace",
-  user: "student", ownerId: "user1", limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
+  environmentId: "env1",
+  image: "shellroom/default:1",
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
+  ownerId: "user1",
+  limits: { memoryBytes: 256 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 128 },
 });
 
 describe("every student container's create options", () => {
@@ -52,8 +57,10 @@ describe("every student container's create options", () => {
 
   it("put the home on its own volume unless the working directory already holds it", () => {
     const limited = { ...spec, limits: { ...spec.limits, diskBytes: 64 * 1024 * 1024 } };
-    expect(studentVolumes(limited, "ws").map(({ name, target, diskBytes }) => [name, target, diskBytes]))
-      .toEqual([["ws-home", "/home/student", 64 * 1024 * 1024], ["ws", "/home/student/workspace", 64 * 1024 * 1024]]);
+    expect(studentVolumes(limited, "ws").map(({ name, target, diskBytes }) => [name, target, diskBytes])).toEqual([
+      ["ws-home", "/home/student", 64 * 1024 * 1024],
+      ["ws", "/home/student/workspace", 64 * 1024 * 1024],
+    ]);
     expect(studentVolumes({ ...limited, workingDir: "/home/student" }, "ws").map(({ target }) => target)).toEqual(["/home/student"]);
     expect(studentVolumes({ ...limited, workingDir: "/srv/lab" }, "ws").map(({ target }) => target)).toEqual(["/home/student", "/srv/lab"]);
   });

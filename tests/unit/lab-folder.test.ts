@@ -14,7 +14,13 @@ const lab: LabDraft = {
 describe("lab folders", () => {
   it("round-trip: export then import gives the same lab", () => {
     const folder = labToFolder(lab);
-    expect(Object.keys(folder).sort()).toEqual(["checks/01-count-lines.sh", "instructions.md", "lab.yaml", "steps/01-count-lines.md", "steps/02-read-along.md"]);
+    expect(Object.keys(folder).sort()).toEqual([
+      "checks/01-count-lines.sh",
+      "instructions.md",
+      "lab.yaml",
+      "steps/01-count-lines.md",
+      "steps/02-read-along.md",
+    ]);
     expect(folderToLab(folder)).toEqual(lab);
   });
 
@@ -29,6 +35,8 @@ describe("lab folders", () => {
     expect(() => folderToLab(folder)).toThrow("lab.yaml: steps[0].check refers to checks/01-count-lines.sh, which is not in the folder.");
     expect(() => folderToLab({})).toThrow(LabFolderError);
     expect(() => folderToLab({ "lab.yaml": "title: [unclosed" })).toThrow(/not valid YAML/);
-    expect(() => folderToLab({ "lab.yaml": "title: x\nsteps:\n  - title: a\n    body: ../../etc/passwd" })).toThrow(/steps.0.body must name a file under steps/);
+    expect(() => folderToLab({ "lab.yaml": "title: x\nsteps:\n  - title: a\n    body: ../../etc/passwd" })).toThrow(
+      /steps.0.body must name a file under steps/,
+    );
   });
 });

@@ -5,8 +5,7 @@ import { metricsAccess } from "../../server/auth/metrics-access";
 import { loadServerConfig } from "../../server/config";
 
 const TOKEN = "scrape-me-please-0123456789";
-const request = (peer: string, headers: Record<string, string> = {}) =>
-  ({ socket: { remoteAddress: peer }, headers }) as unknown as IncomingMessage;
+const request = (peer: string, headers: Record<string, string> = {}) => ({ socket: { remoteAddress: peer }, headers }) as unknown as IncomingMessage;
 
 describe("with SHELLROOM_METRICS_TOKEN set", () => {
   const access = metricsAccess(TOKEN);
@@ -17,7 +16,12 @@ describe("with SHELLROOM_METRICS_TOKEN set", () => {
   });
 
   it("refuses a missing, wrong or differently-schemed token with 401, this machine included", () => {
-    for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { authorization: "Bearer wrong-token-0123456789" },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN}x` },
+    ] as Record<string, string>[]) {
       const decision = access(request("127.0.0.1", headers));
       expect(decision).toMatchObject({ allowed: false, status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } });
     }
@@ -38,7 +42,10 @@ describe("without a token", () => {
   });
 
   it("refuses what a proxy on this machine forwarded, whoever it names", () => {
-    for (const headers of [{ "x-forwarded-for": "127.0.0.1" }, { forwarded: "for=198.51.100.7" }, { "x-real-ip": "198.51.100.7" }] as Record<string, string>[]) {
+    for (const headers of [{ "x-forwarded-for": "127.0.0.1" }, { forwarded: "for=198.51.100.7" }, { "x-real-ip": "198.51.100.7" }] as Record<
+      string,
+      string
+    >[]) {
       expect(access(request("127.0.0.1", headers))).toMatchObject({ allowed: false, status: 403 });
     }
   });

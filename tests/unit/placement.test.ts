@@ -5,8 +5,14 @@ import { defaultMemoryFloor, memAvailableOf } from "../../runtime-worker/host-me
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 const worker = (id: string, room: Partial<WorkerRoom> = {}): WorkerRoom => ({
-  id, maxEnvironments: 400, allocatableBytes: 22 * GIB, placed: 0, reservedBytes: 0, startingBytes: 0,
-  memory: { availableBytes: 20 * GIB, floorBytes: 2 * GIB, environmentsBytes: 0 }, ...room,
+  id,
+  maxEnvironments: 400,
+  allocatableBytes: 22 * GIB,
+  placed: 0,
+  reservedBytes: 0,
+  startingBytes: 0,
+  memory: { availableBytes: 20 * GIB, floorBytes: 2 * GIB, environmentsBytes: 0 },
+  ...room,
 });
 
 describe("placement", () => {
@@ -27,8 +33,12 @@ describe("placement", () => {
   });
 
   it("counts starts in flight against available memory: their containers may not show in it yet", () => {
-    const burst = worker("host", { placed: 20, reservedBytes: 20 * 64 * MIB, startingBytes: 20 * 64 * MIB,
-      memory: { availableBytes: 3 * GIB, floorBytes: 2 * GIB, environmentsBytes: 0 } });
+    const burst = worker("host", {
+      placed: 20,
+      reservedBytes: 20 * 64 * MIB,
+      startingBytes: 20 * 64 * MIB,
+      memory: { availableBytes: 3 * GIB, floorBytes: 2 * GIB, environmentsBytes: 0 },
+    });
     expect(decidePlacement([burst], 64 * MIB)).toMatchObject({ ok: false, code: "MEMORY_PRESSURE" });
   });
 

@@ -113,7 +113,9 @@ describe("screens in pieces", () => {
     const pieces = new ScreenPieces();
     pieces.part("main", "s1", 0, "a".repeat(SCREEN_PART_CHARS));
     pieces.part("main", "s1", 1, "b".repeat(SCREEN_PART_CHARS));
-    expect(pieces.finish("main", { screen: "end", screenId: "s1", screenParts: 3 })).toBe(`${"a".repeat(SCREEN_PART_CHARS)}${"b".repeat(SCREEN_PART_CHARS)}end`);
+    expect(pieces.finish("main", { screen: "end", screenId: "s1", screenParts: 3 })).toBe(
+      `${"a".repeat(SCREEN_PART_CHARS)}${"b".repeat(SCREEN_PART_CHARS)}end`,
+    );
     pieces.part("main", "s2", 1, "late");
     expect(pieces.finish("main", { screen: "end", screenId: "s2", screenParts: 3 })).toBeNull();
     expect(pieces.finish("main", { screen: "whole" })).toBe("whole");

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { clipboardKey } from "../../app/components/terminal-clipboard";
 
-const press = (key: string, modifiers: Partial<Record<"ctrlKey" | "shiftKey" | "altKey" | "metaKey", boolean>> = {}, code = `Key${key.toUpperCase()}`) =>
-  ({ key, code, ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...modifiers });
+const press = (key: string, modifiers: Partial<Record<"ctrlKey" | "shiftKey" | "altKey" | "metaKey", boolean>> = {}, code = `Key${key.toUpperCase()}`) => ({
+  key,
+  code,
+  ctrlKey: false,
+  shiftKey: false,
+  altKey: false,
+  metaKey: false,
+  ...modifiers,
+});
 
 describe("copy and paste shortcuts in the terminal", () => {
   it("copies with Ctrl+Shift+C and pastes with Ctrl+Shift+V, leaving Ctrl+C to the shell", () => {

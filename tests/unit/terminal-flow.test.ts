@@ -2,8 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ACK_EVERY_BYTES, ACK_TRAILING_MS, RenderedOffsetAcks } from "../../app/components/terminal-flow";
 
 describe("acknowledging rendered output", () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it("acks at once every 64 KiB of progress, so a fast stream never waits on a timer", () => {
     const sent: number[] = [];

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  readAttachReply, readBroadcast, readControl, readExit, readOutput, readReply, readTabs,
-} from "../../app/components/terminal-messages";
+import { readAttachReply, readBroadcast, readControl, readExit, readOutput, readReply, readTabs } from "../../app/components/terminal-messages";
 
 describe("messages the terminal panel accepts from the server", () => {
   it("reads output whether its bytes come as an ArrayBuffer (browsers) or a view on one", () => {
@@ -29,14 +27,23 @@ describe("messages the terminal panel accepts from the server", () => {
   });
 
   it("reads an attach reply, with or without the tab list and controller of newer servers", () => {
-    expect(readAttachReply({ ok: true, screen: "$ ", offset: 2, mode: "owner", terminals: ["main"], controller: "Ms Lovelace" }))
-      .toEqual({ ok: true, screen: "$ ", offset: 2, mode: "owner", terminals: ["main"], controller: "Ms Lovelace" });
+    expect(readAttachReply({ ok: true, screen: "$ ", offset: 2, mode: "owner", terminals: ["main"], controller: "Ms Lovelace" })).toEqual({
+      ok: true,
+      screen: "$ ",
+      offset: 2,
+      mode: "owner",
+      terminals: ["main"],
+      controller: "Ms Lovelace",
+    });
     const older = readAttachReply({ ok: true, screen: "", offset: 0, mode: "watch" });
     expect(older).toMatchObject({ ok: true, mode: "watch" });
     expect(older && older.ok && older.terminals).toBeUndefined();
     expect(readAttachReply({ ok: false, error: "You cannot open this terminal." })).toEqual({ ok: false, error: "You cannot open this terminal." });
-    expect(readAttachReply({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2", "../x", "t-2"] }))
-      .toEqual({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2"] });
+    expect(readAttachReply({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2", "../x", "t-2"] })).toEqual({
+      ok: false,
+      error: "This terminal is not open; the student has others.",
+      terminals: ["t-2"],
+    });
     expect(readAttachReply({ ok: true, screen: "", offset: 0, mode: "admin" })).toBeNull();
   });
 

@@ -13,10 +13,23 @@ import { MAX_SNAPSHOT_CHARS, TerminalSession } from "../../runtime-worker/termin
 function fakeShell() {
   const resizes: TerminalSize[] = [];
   let exit: (code: number | null) => void = () => undefined;
-  const exited = new Promise<number | null>((resolve) => { exit = resolve; });
-  const stream = new Duplex({ read() {}, write(_chunk, _encoding, done) { done(); } });
+  const exited = new Promise<number | null>((resolve) => {
+    exit = resolve;
+  });
+  const stream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
   return {
-    shell: { stream, resize: async (size: TerminalSize) => { resizes.push(size); }, exited: () => exited },
+    shell: {
+      stream,
+      resize: async (size: TerminalSize) => {
+        resizes.push(size);
+      },
+      exited: () => exited,
+    },
     resizes,
     print: (text: string) => stream.push(Buffer.from(text)),
     end: () => exit(0),
@@ -40,8 +53,14 @@ describe("the mirror scheduler", () => {
     const budgets: Record<string, number[]> = {};
     const queue = (name: string, slices: number): MirrorQueue & { left: number } => ({
       left: slices,
-      get hasWork() { return this.left > 0; },
-      async runSlice(budget: number) { this.left -= 1; order.push(name); (budgets[name] ??= []).push(budget); },
+      get hasWork() {
+        return this.left > 0;
+      },
+      async runSlice(budget: number) {
+        this.left -= 1;
+        order.push(name);
+        (budgets[name] ??= []).push(budget);
+      },
     });
     const flood = queue("flood", 50);
     const quiet = queue("quiet", 1);
@@ -49,7 +68,10 @@ describe("the mirror scheduler", () => {
     scheduler.wake(flood);
     scheduler.wake(quiet);
     scheduler.wake(other);
-    await new Promise<void>((resolve) => { const check = () => (flood.left === 0 ? resolve() : setImmediate(check)); check(); });
+    await new Promise<void>((resolve) => {
+      const check = () => (flood.left === 0 ? resolve() : setImmediate(check));
+      check();
+    });
     expect(order.slice(0, 5)).toEqual(["flood", "quiet", "other", "flood", "other"]);
     expect(order.filter((name) => name === "flood")).toHaveLength(50);
     // Small slices while others wait; a big one for a terminal alone.
@@ -61,11 +83,30 @@ describe("the mirror scheduler", () => {
     const scheduler = new MirrorScheduler();
     const ran: string[] = [];
     let brokenLeft = 1;
-    scheduler.wake({ get hasWork() { return brokenLeft > 0; }, async runSlice() { brokenLeft = 0; throw new Error("disposed"); } });
+    scheduler.wake({
+      get hasWork() {
+        return brokenLeft > 0;
+      },
+      async runSlice() {
+        brokenLeft = 0;
+        throw new Error("disposed");
+      },
+    });
     let fineLeft = 1;
-    const fine = { get hasWork() { return fineLeft > 0; }, async runSlice() { fineLeft = 0; ran.push("fine"); } };
+    const fine = {
+      get hasWork() {
+        return fineLeft > 0;
+      },
+      async runSlice() {
+        fineLeft = 0;
+        ran.push("fine");
+      },
+    };
     scheduler.wake(fine);
-    await new Promise<void>((resolve) => { const check = () => (fineLeft === 0 ? resolve() : setImmediate(check)); check(); });
+    await new Promise<void>((resolve) => {
+      const check = () => (fineLeft === 0 ? resolve() : setImmediate(check));
+      check();
+    });
     expect(ran).toEqual(["fine"]);
   });
 });

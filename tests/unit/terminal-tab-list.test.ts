@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_TERMINALS_PER_ENVIRONMENT } from "../../protocol/browser-messages";
 import { TerminalId } from "../../protocol/ids";
-import {
-  mergeTabOrder, newTerminalId, planEndedTabs, tabAfterRemoval, tabForKey, tabLabel,
-} from "../../app/components/terminal-tab-list";
+import { mergeTabOrder, newTerminalId, planEndedTabs, tabAfterRemoval, tabForKey, tabLabel } from "../../app/components/terminal-tab-list";
 
 describe("the tab strip's order and names", () => {
   it("keeps the tabs in the order they were opened, main first, and numbers them by place", () => {
@@ -22,13 +20,27 @@ describe("the tab strip's order and names", () => {
 
 describe("tabs whose shells ended", () => {
   it("disappear while another tab is still alive", () => {
-    expect(planEndedTabs([{ id: "main", ended: false }, { id: "t-a", ended: true }], "t-a"))
-      .toEqual({ remove: ["t-a"], lastEnded: null });
+    expect(
+      planEndedTabs(
+        [
+          { id: "main", ended: false },
+          { id: "t-a", ended: true },
+        ],
+        "t-a",
+      ),
+    ).toEqual({ remove: ["t-a"], lastEnded: null });
   });
 
   it("leave one tab behind, the one in view, to offer a new shell when every shell ended", () => {
-    expect(planEndedTabs([{ id: "main", ended: true }, { id: "t-a", ended: true }], "t-a"))
-      .toEqual({ remove: ["main"], lastEnded: "t-a" });
+    expect(
+      planEndedTabs(
+        [
+          { id: "main", ended: true },
+          { id: "t-a", ended: true },
+        ],
+        "t-a",
+      ),
+    ).toEqual({ remove: ["main"], lastEnded: "t-a" });
     expect(planEndedTabs([{ id: "main", ended: true }], "main")).toEqual({ remove: [], lastEnded: "main" });
   });
 

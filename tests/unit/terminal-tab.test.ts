@@ -9,8 +9,12 @@ function fakeTerminal() {
   const queue: { data: string | Uint8Array; callback?: () => void }[] = [];
   const screen: string[] = [];
   const terminal = {
-    options: {}, cols: 80, rows: 24,
-    write: (data: string | Uint8Array, callback?: () => void) => { queue.push({ data, callback }); },
+    options: {},
+    cols: 80,
+    rows: 24,
+    write: (data: string | Uint8Array, callback?: () => void) => {
+      queue.push({ data, callback });
+    },
     onData: () => ({ dispose() {} }),
     onResize: () => ({ dispose() {} }),
     dispose() {},
@@ -37,8 +41,12 @@ function newTab() {
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe("a terminal tab's output, repaints and acks", () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it("acks only what xterm has parsed, then the final position", () => {
     const { tab, parse, acks, sendAck } = newTab();

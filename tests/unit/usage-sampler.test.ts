@@ -19,13 +19,19 @@ describe("UsageSampler", () => {
 
   it("hands each sample out once, and nothing before the first one is ready", async () => {
     let release!: () => void;
-    const first = new Promise<void>((resolve) => { release = resolve; });
+    const first = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let calls = 0;
-    sampler = new UsageSampler(async () => {
-      calls += 1;
-      if (calls === 1) await first;
-      return reading(calls);
-    }, 10_000, () => undefined);
+    sampler = new UsageSampler(
+      async () => {
+        calls += 1;
+        if (calls === 1) await first;
+        return reading(calls);
+      },
+      10_000,
+      () => undefined,
+    );
     sampler.start();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(sampler.take()).toEqual({});
@@ -41,14 +47,18 @@ describe("UsageSampler", () => {
     let running = 0;
     let most = 0;
     let calls = 0;
-    sampler = new UsageSampler(async () => {
-      calls += 1;
-      running += 1;
-      most = Math.max(most, running);
-      await tick(30);
-      running -= 1;
-      return reading(calls);
-    }, 1, () => undefined);
+    sampler = new UsageSampler(
+      async () => {
+        calls += 1;
+        running += 1;
+        most = Math.max(most, running);
+        await tick(30);
+        running -= 1;
+        return reading(calls);
+      },
+      1,
+      () => undefined,
+    );
     sampler.start();
     sampler.start();
     await vi.advanceTimersByTimeAsync(200);
@@ -59,11 +69,15 @@ describe("UsageSampler", () => {
   it("reports a failed sample and keeps sampling", async () => {
     const errors: unknown[] = [];
     let calls = 0;
-    sampler = new UsageSampler(async () => {
-      calls += 1;
-      if (calls === 1) throw new Error("docker is busy");
-      return reading(calls);
-    }, 1, (error) => errors.push(error));
+    sampler = new UsageSampler(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("docker is busy");
+        return reading(calls);
+      },
+      1,
+      (error) => errors.push(error),
+    );
     sampler.start();
     await vi.advanceTimersByTimeAsync(1);
     expect(sampler.take()).toEqual(reading(2));
@@ -73,10 +87,14 @@ describe("UsageSampler", () => {
 
 describe("UsageSampler's memory total", () => {
   it("keeps the environments' memory summed from the newest sample, after the sample is handed out", async () => {
-    const sampler = new UsageSampler(async () => ({
-      a: { cpuPercent: 0, memoryBytes: 3_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
-      b: { cpuPercent: 0, memoryBytes: 2_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
-    }), 10_000, () => undefined);
+    const sampler = new UsageSampler(
+      async () => ({
+        a: { cpuPercent: 0, memoryBytes: 3_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
+        b: { cpuPercent: 0, memoryBytes: 2_000_000, memoryLimitBytes: 1, pids: 1, pidsLimit: 1, cpuLimitPercent: 1 },
+      }),
+      10_000,
+      () => undefined,
+    );
     expect(sampler.environmentsMemoryBytes).toBe(0);
     sampler.start();
     await vi.advanceTimersByTimeAsync(0);

@@ -69,8 +69,7 @@ function viewerRuns(stream: Uint8Array): { text: string; ran: string[] } {
   return { text, ran };
 }
 
-const isQuery = (ran: string) =>
-  /^(ENQ|STRING|ESC Z)|^CSI .*[nctx]$|^CSI .*\$[pwu]$|^CSI .*\*y$|^CSI >.*q$|^CSI \?.*[umS]$/.test(ran);
+const isQuery = (ran: string) => /^(ENQ|STRING|ESC Z)|^CSI .*[nctx]$|^CSI .*\$[pwu]$|^CSI .*\*y$|^CSI >.*q$|^CSI \?.*[umS]$/.test(ran);
 
 describe("sequences that never reach a viewer", () => {
   it("blanks an OSC 52 clipboard write ended by BEL and leaves the text around it alone", () => {
@@ -223,9 +222,7 @@ describe("sequences split across chunks", () => {
 
   it("gives the viewer the same text and sequences wherever the stream is cut", () => {
     expect(viewerRuns(filterInChunks(sample, []))).toEqual(expected);
-    expect(visible(filterInChunks(sample, []))).toBe(
-      "é$ \x1b[1;32mok\x1b[0m 中 x y 🙂 z w\u009b1m end\x1b[2J\x1b[H\x1b7\x1b(B",
-    );
+    expect(visible(filterInChunks(sample, []))).toBe("é$ \x1b[1;32mok\x1b[0m 中 x y 🙂 z w\u009b1m end\x1b[2J\x1b[H\x1b7\x1b(B");
     for (let cut = 1; cut < sample.length; cut++) {
       expect(viewerRuns(filterInChunks(sample, [cut])), `cut at ${cut}`).toEqual(expected);
     }
@@ -241,15 +238,30 @@ describe("sequences split across chunks", () => {
     for (let run = 0; run < 300; run++) {
       const count = 1 + Math.floor(random() * 12);
       const cuts = Array.from({ length: count }, () => 1 + Math.floor(random() * (sample.length - 1)));
-      expect(viewerRuns(filterInChunks(sample, [...new Set(cuts)].sort((a, b) => a - b)))).toEqual(expected);
+      expect(
+        viewerRuns(
+          filterInChunks(
+            sample,
+            [...new Set(cuts)].sort((a, b) => a - b),
+          ),
+        ),
+      ).toEqual(expected);
     }
   });
 
   it("never lets a query or string through for random byte soup cut at random", () => {
     const pieces = [
       ..."\x1b[]PXZ^_\\6n c>?=$pqtxum*y;1\x07\x18\x1a\x05 é中".split("").map(bytes),
-      bytes("\u009b"), bytes("\u009d"), bytes("\u009c"), bytes("\u0090"), bytes("\u009a"),
-      Uint8Array.of(0xc2), Uint8Array.of(0x9b), Uint8Array.of(0x9d), Uint8Array.of(0xe4), Uint8Array.of(0xb8),
+      bytes("\u009b"),
+      bytes("\u009d"),
+      bytes("\u009c"),
+      bytes("\u0090"),
+      bytes("\u009a"),
+      Uint8Array.of(0xc2),
+      Uint8Array.of(0x9b),
+      Uint8Array.of(0x9d),
+      Uint8Array.of(0xe4),
+      Uint8Array.of(0xb8),
     ];
     const random = seeded(42);
     for (let run = 0; run < 3000; run++) {
@@ -263,9 +275,7 @@ describe("sequences split across chunks", () => {
 
 describe("filtering a whole string for a viewer", () => {
   it("removes blocked sequences and keeps text, colours and cursor movement", () => {
-    expect(filterForViewer("\x1b[31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b]0;t\x1b\\中\x1b[6n\x1b[2;3H🙂")).toBe(
-      "\x1b[31mred\x1b[0m 中\x1b[2;3H🙂",
-    );
+    expect(filterForViewer("\x1b[31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b]0;t\x1b\\中\x1b[6n\x1b[2;3H🙂")).toBe("\x1b[31mred\x1b[0m 中\x1b[2;3H🙂");
     expect(filterForViewer("\u009d0;title\u009cplain é")).toBe("plain é");
     expect(filterForViewer("\x1b]0;© title\x07ok ©")).toBe("ok ©");
     expect(filterForViewer("")).toBe("");

@@ -11,8 +11,12 @@ const benchReading = (text: string, name: string) => {
 describe("the worker's metrics", () => {
   it("include the process's own (CPU, memory, event loop), under the worker's prefix", async () => {
     const text = await createWorkerMetrics().registry.metrics();
-    for (const name of ["shellroom_worker_process_cpu_seconds_total", "shellroom_worker_process_resident_memory_bytes",
-      "shellroom_worker_nodejs_eventloop_lag_seconds", "shellroom_worker_nodejs_heap_size_used_bytes"]) {
+    for (const name of [
+      "shellroom_worker_process_cpu_seconds_total",
+      "shellroom_worker_process_resident_memory_bytes",
+      "shellroom_worker_nodejs_eventloop_lag_seconds",
+      "shellroom_worker_nodejs_heap_size_used_bytes",
+    ]) {
       expect(text).toMatch(new RegExp(`^${name} \\d`, "m"));
     }
   });
@@ -35,8 +39,13 @@ describe("the worker's metrics", () => {
     const metrics = createWorkerMetrics();
     let engineUp = true;
     metrics.readFrom({
-      terminals: () => 0, pooled: () => 0, spares: () => 0,
-      running: async () => { if (!engineUp) throw new Error("the engine does not answer"); return 9; },
+      terminals: () => 0,
+      pooled: () => 0,
+      spares: () => 0,
+      running: async () => {
+        if (!engineUp) throw new Error("the engine does not answer");
+        return 9;
+      },
     });
     expect(benchReading(await metrics.registry.metrics(), "shellroom_worker_environments_running")).toBe(9);
     engineUp = false;

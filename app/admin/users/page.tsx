@@ -23,13 +23,27 @@ export default function AdminUsersPage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
-  if (me.error) return <main className="page"><p className="error" role="alert">{formErrorText(me.error)}</p></main>;
-  if (!me.data) return <main className="page"><p className="muted">Loading…</p></main>;
+  if (me.error)
+    return (
+      <main className="page">
+        <p className="error" role="alert">
+          {formErrorText(me.error)}
+        </p>
+      </main>
+    );
+  if (!me.data)
+    return (
+      <main className="page">
+        <p className="muted">Loading…</p>
+      </main>
+    );
   if (!isAdmin(me.data)) {
     return (
       <main className="page narrow">
         <h1>Users</h1>
-        <p className="notice warn" role="alert">Only administrators can manage users and their roles.</p>
+        <p className="notice warn" role="alert">
+          Only administrators can manage users and their roles.
+        </p>
       </main>
     );
   }
@@ -50,23 +64,55 @@ function UserDirectory({ myId }: { myId: string }) {
         <p className="muted">Grant the instructor role to people who create courses; administrators manage everyone.</p>
       </div>
       <div className="toolbar">
-        <input type="search" className="search" placeholder="Search by name or email" aria-label="Search users"
-          value={search} onChange={(e) => setSearch(e.target.value)} maxLength={Bounds.userSearch.max} />
+        <input
+          type="search"
+          className="search"
+          placeholder="Search by name or email"
+          aria-label="Search users"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          maxLength={Bounds.userSearch.max}
+        />
         {users.isFetching && <span className="spinner dark" aria-label="Searching" />}
-        {users.data && <span className="muted small">{users.data.length === 500 ? "First 500 users" : `${users.data.length} user${users.data.length === 1 ? "" : "s"}`}</span>}
+        {users.data && (
+          <span className="muted small">
+            {users.data.length === 500 ? "First 500 users" : `${users.data.length} user${users.data.length === 1 ? "" : "s"}`}
+          </span>
+        )}
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <div className="table-wrap card flush">
         <table className="table">
           <thead>
-            <tr><th>Name</th><th>Email</th><th>Role</th><th>Since</th></tr>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Since</th>
+            </tr>
           </thead>
           <tbody>
-            {users.data?.map((user) => <UserRow key={user.id} user={user} isMe={user.id === myId} />)}
+            {users.data?.map((user) => (
+              <UserRow key={user.id} user={user} isMe={user.id === myId} />
+            ))}
             {users.data?.length === 0 && (
-              <tr><td colSpan={4} className="empty">{deferred ? `Nobody matches “${deferred}”.` : "No users yet."}</td></tr>
+              <tr>
+                <td colSpan={4} className="empty">
+                  {deferred ? `Nobody matches “${deferred}”.` : "No users yet."}
+                </td>
+              </tr>
             )}
-            {!users.data && users.isLoading && <tr><td colSpan={4} className="empty">Loading users…</td></tr>}
+            {!users.data && users.isLoading && (
+              <tr>
+                <td colSpan={4} className="empty">
+                  Loading users…
+                </td>
+              </tr>
+            )}
           </tbody>
         </table>
       </div>
@@ -80,31 +126,52 @@ function UserRow({ user, isMe }: { user: UserSummary; isMe: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [saved, setSaved] = useState(false);
-  const setRole = useMutation(trpc.admin.setRole.mutationOptions({
-    onMutate: () => setSaved(false),
-    onSuccess: async () => {
-      setSaved(true);
-      await queryClient.invalidateQueries({ queryKey: trpc.admin.users.queryKey() });
-    },
-  }));
+  const setRole = useMutation(
+    trpc.admin.setRole.mutationOptions({
+      onMutate: () => setSaved(false),
+      onSuccess: async () => {
+        setSaved(true);
+        await queryClient.invalidateQueries({ queryKey: trpc.admin.users.queryKey() });
+      },
+    }),
+  );
   const error = formErrorText(setRole.error);
   const role = setRole.isPending && setRole.variables ? setRole.variables.role : user.role;
 
   return (
     <tr data-testid="user-row" data-email={user.email ?? ""}>
-      <td>{user.displayName}{isMe && <span className="badge neutral">you</span>}</td>
+      <td>
+        {user.displayName}
+        {isMe && <span className="badge neutral">you</span>}
+      </td>
       <td>{user.email ?? <span className="muted">no email (joined by link)</span>}</td>
       <td>
         <div className="role-cell">
-          <select aria-label={`Role of ${user.displayName}`} value={role} disabled={isMe || setRole.isPending}
+          <select
+            aria-label={`Role of ${user.displayName}`}
+            value={role}
+            disabled={isMe || setRole.isPending}
             title={isMe ? "You cannot change your own role" : undefined}
-            onChange={(e) => setRole.mutate({ userId: user.id, role: e.target.value as Role })}>
-            {ROLES.map((option) => <option key={option.value} value={option.value}>{option.label}</option>)}
+            onChange={(e) => setRole.mutate({ userId: user.id, role: e.target.value as Role })}
+          >
+            {ROLES.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
           </select>
           {setRole.isPending && <span className="spinner dark" aria-label="Saving" />}
-          {saved && !setRole.isPending && <span className="saved" role="status">Saved</span>}
+          {saved && !setRole.isPending && (
+            <span className="saved" role="status">
+              Saved
+            </span>
+          )}
         </div>
-        {error && <span className="field-error" role="alert">{error}</span>}
+        {error && (
+          <span className="field-error" role="alert">
+            {error}
+          </span>
+        )}
       </td>
       <td className="muted nowrap">{new Date(user.createdAt).toLocaleDateString(undefined, { dateStyle: "medium" })}</td>
     </tr>

@@ -10,8 +10,7 @@ export function toLocalInput(value: string | Date | null | undefined): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-export const formatWhen = (value: string | Date) =>
-  new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+export const formatWhen = (value: string | Date) => new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 /** Hands `blob` to the browser as a download named `filename`. */
 export function downloadBlob(filename: string, blob: Blob) {

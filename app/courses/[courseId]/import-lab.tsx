@@ -27,7 +27,10 @@ async function readZip(file: File): Promise<Picked> {
   let skipped = 0;
   for (const [path, data] of Object.entries(entries)) {
     if (path.endsWith("/")) continue;
-    if (ignored(path)) { skipped++; continue; }
+    if (ignored(path)) {
+      skipped++;
+      continue;
+    }
     files[path] = strFromU8(data);
   }
   return { source: file.name, files, skipped };
@@ -38,7 +41,10 @@ async function readFolder(list: FileList): Promise<Picked> {
   let skipped = 0;
   for (const file of Array.from(list)) {
     const path = file.webkitRelativePath || file.name;
-    if (ignored(path)) { skipped++; continue; }
+    if (ignored(path)) {
+      skipped++;
+      continue;
+    }
     files[path] = await file.text();
   }
   const top = Object.keys(files)[0]?.split("/")[0] ?? "folder";
@@ -54,17 +60,19 @@ export function ImportLab({ courseId }: { courseId: string }) {
   const [readError, setReadError] = useState<string | null>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const zipInput = useRef<HTMLInputElement>(null);
-  const importLab = useMutation(trpc.authoring.importLab.mutationOptions({
-    onSuccess: async () => {
-      setPicked(null);
-      if (zipInput.current) zipInput.current.value = "";
-      if (folderInput.current) folderInput.current.value = "";
-      await Promise.all([
-        queryClient.invalidateQueries({ queryKey: trpc.course.byId.queryKey({ courseId }) }),
-        queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() }),
-      ]);
-    },
-  }));
+  const importLab = useMutation(
+    trpc.authoring.importLab.mutationOptions({
+      onSuccess: async () => {
+        setPicked(null);
+        if (zipInput.current) zipInput.current.value = "";
+        if (folderInput.current) folderInput.current.value = "";
+        await Promise.all([
+          queryClient.invalidateQueries({ queryKey: trpc.course.byId.queryKey({ courseId }) }),
+          queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() }),
+        ]);
+      },
+    }),
+  );
 
   // React has no prop for folder pickers: set the attributes on the element itself.
   useEffect(() => {
@@ -79,10 +87,13 @@ export function ImportLab({ courseId }: { courseId: string }) {
     setReadError(null);
     setPicked(null);
     if (other) other.value = "";
-    read().then((result) => {
-      if (Object.keys(result.files).length === 0) setReadError(`${result.source} holds no files to import.`);
-      else setPicked(result);
-    }, (error: Error) => setReadError(error.message));
+    read().then(
+      (result) => {
+        if (Object.keys(result.files).length === 0) setReadError(`${result.source} holds no files to import.`);
+        else setPicked(result);
+      },
+      (error: Error) => setReadError(error.message),
+    );
   };
   const onZip = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -94,7 +105,10 @@ export function ImportLab({ courseId }: { courseId: string }) {
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!picked) { setReadError("Choose a .zip file or a folder first."); return; }
+    if (!picked) {
+      setReadError("Choose a .zip file or a folder first.");
+      return;
+    }
     importLab.mutate({ courseId, templateId: chosenTemplate, files: picked.files });
   };
 
@@ -105,7 +119,10 @@ export function ImportLab({ courseId }: { courseId: string }) {
   return (
     <section className="card section import-lab" aria-labelledby="import-lab-heading">
       <h2 id="import-lab-heading">Import a lab</h2>
-      <p className="muted small">A lab folder — <code>lab.yaml</code>, <code>instructions.md</code>, <code>steps/</code>, <code>checks/</code> — as made by <em>Export folder</em> in the lab editor, or the same folder zipped.</p>
+      <p className="muted small">
+        A lab folder — <code>lab.yaml</code>, <code>instructions.md</code>, <code>steps/</code>, <code>checks/</code> — as made by <em>Export folder</em> in the
+        lab editor, or the same folder zipped.
+      </p>
       <form className="form" onSubmit={submit} noValidate aria-busy={importLab.isPending} data-testid="import-lab-form">
         <div className="import-pickers">
           <label className="file-button">
@@ -117,18 +134,26 @@ export function ImportLab({ courseId }: { courseId: string }) {
             Upload a folder
           </label>
           <span className="picked" data-testid="import-picked" aria-live="polite">
-            {picked ? <>
-              <strong>{picked.source}</strong>: {fileCount} file{fileCount === 1 ? "" : "s"}
-              {picked.skipped > 0 && <>, {picked.skipped} hidden skipped</>}
-              {!hasManifest && <span className="error"> — no lab.yaml in it</span>}
-            </> : <span className="muted">Nothing chosen yet</span>}
+            {picked ? (
+              <>
+                <strong>{picked.source}</strong>: {fileCount} file{fileCount === 1 ? "" : "s"}
+                {picked.skipped > 0 && <>, {picked.skipped} hidden skipped</>}
+                {!hasManifest && <span className="error"> — no lab.yaml in it</span>}
+              </>
+            ) : (
+              <span className="muted">Nothing chosen yet</span>
+            )}
           </span>
         </div>
         <div className="form-row wide-first">
           <Field label="Template for the imported lab" error={fieldError(importLab.error, "templateId")}>
             <select value={chosenTemplate} onChange={(e) => setTemplateId(e.target.value)} disabled={!templates.data?.length}>
               {templates.data?.length === 0 && <option value="">No templates yet</option>}
-              {templates.data?.map((template) => <option key={template.id} value={template.id}>{template.name} ({template.image})</option>)}
+              {templates.data?.map((template) => (
+                <option key={template.id} value={template.id}>
+                  {template.name} ({template.image})
+                </option>
+              ))}
             </select>
           </Field>
           <div className="import-submit">
@@ -137,7 +162,11 @@ export function ImportLab({ courseId }: { courseId: string }) {
             </button>
           </div>
         </div>
-        {error && <p className="error" role="alert" data-testid="import-error">{error}</p>}
+        {error && (
+          <p className="error" role="alert" data-testid="import-error">
+            {error}
+          </p>
+        )}
         {importLab.data && (
           <p className="success" role="status">
             Imported a lab with {importLab.data.steps} step{importLab.data.steps === 1 ? "" : "s"}.{" "}

@@ -26,17 +26,20 @@ export function JoinLinkPanel({ courseId }: { courseId: string }) {
   const queryClient = useQueryClient();
   const link = useQuery(trpc.course.joinLink.queryOptions({ courseId }));
   const [notice, setNotice] = useState<string | null>(null);
-  const invalidate = () => Promise.all([
-    queryClient.invalidateQueries({ queryKey: trpc.course.joinLink.queryKey({ courseId }) }),
-    queryClient.invalidateQueries({ queryKey: trpc.course.members.queryKey({ courseId }) }),
-  ]);
-  const rotate = useMutation(trpc.course.rotateJoinLink.mutationOptions({
-    onMutate: () => setNotice(null),
-    onSuccess: async () => {
-      await invalidate();
-      setNotice("A new link is ready. The old one no longer works: share this one instead.");
-    },
-  }));
+  const invalidate = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.course.joinLink.queryKey({ courseId }) }),
+      queryClient.invalidateQueries({ queryKey: trpc.course.members.queryKey({ courseId }) }),
+    ]);
+  const rotate = useMutation(
+    trpc.course.rotateJoinLink.mutationOptions({
+      onMutate: () => setNotice(null),
+      onSuccess: async () => {
+        await invalidate();
+        setNotice("A new link is ready. The old one no longer works: share this one instead.");
+      },
+    }),
+  );
 
   const loadError = formErrorText(link.error);
   const rotateError = formErrorText(rotate.error);
@@ -60,7 +63,11 @@ export function JoinLinkPanel({ courseId }: { courseId: string }) {
         )}
       </div>
       <p className="muted small">Anyone with this link can type a name and get a terminal in this course’s first lab, no account needed.</p>
-      {loadError && <p className="error" role="alert">{loadError}</p>}
+      {loadError && (
+        <p className="error" role="alert">
+          {loadError}
+        </p>
+      )}
       {link.isLoading && <p className="muted">Loading the join link…</p>}
       {data && (
         <>
@@ -74,12 +81,23 @@ export function JoinLinkPanel({ courseId }: { courseId: string }) {
           <ul className="join-facts">
             <li>
               <strong>{data.seatsTaken}</strong> student{data.seatsTaken === 1 ? "" : "s"} joined
-              {data.seatLimit !== null ? <> of <strong>{data.seatLimit}</strong> seats</> : <> · no seat limit</>}
+              {data.seatLimit !== null ? (
+                <>
+                  {" "}
+                  of <strong>{data.seatLimit}</strong> seats
+                </>
+              ) : (
+                <> · no seat limit</>
+              )}
             </li>
             <li>
-              {data.expiresAt
-                ? <>{new Date(data.expiresAt) <= new Date() ? "Expired" : "Expires"} {formatWhen(data.expiresAt)}</>
-                : "No expiry"}
+              {data.expiresAt ? (
+                <>
+                  {new Date(data.expiresAt) <= new Date() ? "Expired" : "Expires"} {formatWhen(data.expiresAt)}
+                </>
+              ) : (
+                "No expiry"
+              )}
             </li>
           </ul>
           <JoinLinkForm
@@ -88,15 +106,26 @@ export function JoinLinkPanel({ courseId }: { courseId: string }) {
             enabled={data.enabled}
             expiresAt={data.expiresAt}
             seatLimit={data.seatLimit}
-            onSaved={async () => { await invalidate(); setNotice("Saved. The link follows the new settings at once."); }}
+            onSaved={async () => {
+              await invalidate();
+              setNotice("Saved. The link follows the new settings at once.");
+            }}
             onEdit={() => setNotice(null)}
           />
-          {notice && <p className="success" role="status">{notice}</p>}
+          {notice && (
+            <p className="success" role="status">
+              {notice}
+            </p>
+          )}
           <div className="danger-zone">
             <div>
               <strong>Rotate link</strong>
               <p className="muted small">Replace the code, for example when the link was shared too widely. Students who joined keep their place.</p>
-              {rotateError && <p className="error" role="alert">{rotateError}</p>}
+              {rotateError && (
+                <p className="error" role="alert">
+                  {rotateError}
+                </p>
+              )}
             </div>
             <button type="button" className="secondary" onClick={confirmRotate} disabled={rotate.isPending}>
               {rotate.isPending ? "Rotating…" : "Rotate link"}
@@ -124,16 +153,31 @@ function CopyableLink({ url }: { url: string }) {
   return (
     <div className="copy-row">
       <input ref={input} readOnly value={url} aria-label="Join link" data-testid="join-url" onFocus={(e) => e.target.select()} />
-      <button type="button" className="secondary" onClick={doCopy}>{copy === "copied" ? "Copied ✓" : "Copy"}</button>
-      <span className="sr-only" role="status">{copy === "copied" ? "Link copied" : copy === "manual" ? "Press Ctrl+C to copy the selected link" : ""}</span>
+      <button type="button" className="secondary" onClick={doCopy}>
+        {copy === "copied" ? "Copied ✓" : "Copy"}
+      </button>
+      <span className="sr-only" role="status">
+        {copy === "copied" ? "Link copied" : copy === "manual" ? "Press Ctrl+C to copy the selected link" : ""}
+      </span>
       {copy === "manual" && <span className="field-hint">Copying is blocked here: the link is selected, press Ctrl+C.</span>}
     </div>
   );
 }
 
-function JoinLinkForm({ courseId, enabled: initialEnabled, expiresAt, seatLimit, onSaved, onEdit }: {
-  courseId: string; enabled: boolean; expiresAt: string | Date | null; seatLimit: number | null;
-  onSaved: () => Promise<void>; onEdit: () => void;
+function JoinLinkForm({
+  courseId,
+  enabled: initialEnabled,
+  expiresAt,
+  seatLimit,
+  onSaved,
+  onEdit,
+}: {
+  courseId: string;
+  enabled: boolean;
+  expiresAt: string | Date | null;
+  seatLimit: number | null;
+  onSaved: () => Promise<void>;
+  onEdit: () => void;
 }) {
   const trpc = useTRPC();
   const [enabled, setEnabled] = useState(initialEnabled);
@@ -161,30 +205,78 @@ function JoinLinkForm({ courseId, enabled: initialEnabled, expiresAt, seatLimit,
     if (Object.keys(problems).length > 0) return save.reset();
     save.mutate({ courseId, enabled, expiresAt: expiryDate ? expiryDate.toISOString() : null, seatLimit: limit });
   };
-  const edited = () => { onEdit(); if (save.isSuccess) save.reset(); };
+  const edited = () => {
+    onEdit();
+    if (save.isSuccess) save.reset();
+  };
 
   const expiryError = localErrors.expiresAt ?? fieldError(error, "expiresAt");
   const seatError = localErrors.seatLimit ?? fieldError(error, "seatLimit");
   return (
     <form className="form join-form" onSubmit={submit} noValidate aria-busy={save.isPending}>
       <label className="switch">
-        <input type="checkbox" name="enabled" checked={enabled} onChange={(e) => { setEnabled(e.target.checked); edited(); }} />
+        <input
+          type="checkbox"
+          name="enabled"
+          checked={enabled}
+          onChange={(e) => {
+            setEnabled(e.target.checked);
+            edited();
+          }}
+        />
         <span>Link enabled</span>
       </label>
       <div className="form-row">
         <Field label="Expires at" error={expiryError} hint="Empty: never expires.">
-          <input type="datetime-local" name="expiresAt" value={expiry} onChange={(e) => { setExpiry(e.target.value); edited(); }}
-            aria-invalid={Boolean(expiryError)} />
+          <input
+            type="datetime-local"
+            name="expiresAt"
+            value={expiry}
+            onChange={(e) => {
+              setExpiry(e.target.value);
+              edited();
+            }}
+            aria-invalid={Boolean(expiryError)}
+          />
         </Field>
         <Field label="Seat limit" error={seatError} hint="Empty: no limit. Counts students only.">
-          <input type="number" name="seatLimit" min={Bounds.joinSeatLimit.min} max={Bounds.joinSeatLimit.max} step={1} inputMode="numeric" value={seats}
-            onChange={(e) => { setSeats(e.target.value); edited(); }} aria-invalid={Boolean(seatError)} />
+          <input
+            type="number"
+            name="seatLimit"
+            min={Bounds.joinSeatLimit.min}
+            max={Bounds.joinSeatLimit.max}
+            step={1}
+            inputMode="numeric"
+            value={seats}
+            onChange={(e) => {
+              setSeats(e.target.value);
+              edited();
+            }}
+            aria-invalid={Boolean(seatError)}
+          />
         </Field>
       </div>
-      {general && <p className="error" role="alert">{general}</p>}
+      {general && (
+        <p className="error" role="alert">
+          {general}
+        </p>
+      )}
       <div className="form-actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{save.isPending ? "Saving…" : "Save link settings"}</button>
-        {expiry && <button type="button" className="link-button subtle" onClick={() => { setExpiry(""); edited(); }}>Clear expiry</button>}
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save link settings"}
+        </button>
+        {expiry && (
+          <button
+            type="button"
+            className="link-button subtle"
+            onClick={() => {
+              setExpiry("");
+              edited();
+            }}
+          >
+            Clear expiry
+          </button>
+        )}
       </div>
     </form>
   );

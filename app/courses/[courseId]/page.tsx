@@ -26,18 +26,29 @@ export default function CoursePage() {
   if (course.error) {
     return (
       <main className="page">
-        <p className="notice warn" role="alert">{formErrorText(course.error) ?? "This course could not be opened."}</p>
-        <p><Link href="/">Back to your courses</Link></p>
+        <p className="notice warn" role="alert">
+          {formErrorText(course.error) ?? "This course could not be opened."}
+        </p>
+        <p>
+          <Link href="/">Back to your courses</Link>
+        </p>
       </main>
     );
   }
-  if (!course.data) return <main className="page"><p className="muted">Loading the course…</p></main>;
+  if (!course.data)
+    return (
+      <main className="page">
+        <p className="muted">Loading the course…</p>
+      </main>
+    );
 
   const { title, description, labs, role } = course.data;
   const staff = isCourseStaff(role);
   return (
     <main className="page">
-      <p className="crumbs"><Link href="/">← Your courses</Link></p>
+      <p className="crumbs">
+        <Link href="/">← Your courses</Link>
+      </p>
       <div className={`page-title${staff ? " title-with-actions" : ""}`}>
         <div>
           <div className="title-row">
@@ -49,7 +60,9 @@ export default function CoursePage() {
         {staff && (
           <div className="header-actions">
             {/* The page staff keep open while teaching: students, hands, terminals. */}
-            <Link href={`/courses/${courseId}/live`} className="button primary">Live room</Link>
+            <Link href={`/courses/${courseId}/live`} className="button primary">
+              Live room
+            </Link>
           </div>
         )}
       </div>
@@ -63,7 +76,11 @@ export default function CoursePage() {
       <section className="card section">
         <div className="section-head">
           <h2>Labs</h2>
-          {staff && <Link href={`/courses/${courseId}/labs/new`} className="button primary small-button">New lab</Link>}
+          {staff && (
+            <Link href={`/courses/${courseId}/labs/new`} className="button primary small-button">
+              New lab
+            </Link>
+          )}
         </div>
         {labs.length === 0 ? (
           <p className="muted">{staff ? "This course has no labs yet." : "No labs are open yet. Check back later."}</p>
@@ -75,12 +92,18 @@ export default function CoursePage() {
                   <span className="lab-number">{index + 1}</span>
                   <span className="lab-title">{lab.title}</span>
                   {!lab.published && <span className="badge">draft</span>}
-                  <span className="lab-open" aria-hidden="true">Open →</span>
+                  <span className="lab-open" aria-hidden="true">
+                    Open →
+                  </span>
                 </Link>
                 {staff && (
                   <span className="lab-staff-links">
-                    <Link href={`/courses/${courseId}/labs/${lab.id}/edit`} aria-label={`Edit ${lab.title}`}>Edit</Link>
-                    <Link href={`/courses/${courseId}/labs/${lab.id}/progress`} aria-label={`Progress of ${lab.title}`}>Progress</Link>
+                    <Link href={`/courses/${courseId}/labs/${lab.id}/edit`} aria-label={`Edit ${lab.title}`}>
+                      Edit
+                    </Link>
+                    <Link href={`/courses/${courseId}/labs/${lab.id}/progress`} aria-label={`Progress of ${lab.title}`}>
+                      Progress
+                    </Link>
                   </span>
                 )}
               </li>

@@ -13,7 +13,12 @@ import { formErrorText } from "../../components/errors";
 
 export type StaffCourse = { id: string; title: string; role: StaffRole };
 
-export function StaffGate({ courseId, what, wide, children }: {
+export function StaffGate({
+  courseId,
+  what,
+  wide,
+  children,
+}: {
   courseId: string;
   /** What the page is, for the refusal: "environment templates", "this lab's progress"… */
   what: string;
@@ -32,20 +37,33 @@ export function StaffGate({ courseId, what, wide, children }: {
   if (course.error) {
     return (
       <main className={pageClass}>
-        <p className="notice warn" role="alert">{formErrorText(course.error) ?? "This course could not be opened."}</p>
-        <p><Link href="/">Back to your courses</Link></p>
+        <p className="notice warn" role="alert">
+          {formErrorText(course.error) ?? "This course could not be opened."}
+        </p>
+        <p>
+          <Link href="/">Back to your courses</Link>
+        </p>
       </main>
     );
   }
-  if (!course.data) return <main className={pageClass}><p className="muted">Loading…</p></main>;
+  if (!course.data)
+    return (
+      <main className={pageClass}>
+        <p className="muted">Loading…</p>
+      </main>
+    );
   const { role, title, id } = course.data;
   if (!isCourseStaff(role)) {
     return (
       <main className={pageClass}>
         <div className="card refusal" role="alert" data-testid="staff-only">
           <h1>Course staff only</h1>
-          <p>Only the instructors and assistants of <strong>{title}</strong> can see {what}.</p>
-          <p><Link href={`/courses/${id}`}>Back to the course</Link></p>
+          <p>
+            Only the instructors and assistants of <strong>{title}</strong> can see {what}.
+          </p>
+          <p>
+            <Link href={`/courses/${id}`}>Back to the course</Link>
+          </p>
         </div>
       </main>
     );
@@ -59,7 +77,12 @@ export function Crumbs({ course, trail = [] }: { course: { id: string; title: st
     <nav className="crumbs" aria-label="Breadcrumb">
       <Link href={`/courses/${course.id}`}>← {course.title}</Link>
       {trail.map((step) => (
-        <span key={step.href}><span className="crumb-sep" aria-hidden="true">/</span><Link href={step.href}>{step.label}</Link></span>
+        <span key={step.href}>
+          <span className="crumb-sep" aria-hidden="true">
+            /
+          </span>
+          <Link href={step.href}>{step.label}</Link>
+        </span>
       ))}
     </nav>
   );

@@ -26,13 +26,22 @@ export default function JoinPage() {
       <main className="page narrow">
         <h1>Join a workshop</h1>
         <div className="card">
-          <p className="notice warn" role="alert">{message}</p>
-          <p className="muted small">Already have an account? <Link href="/sign-in">Sign in</Link> to see your courses.</p>
+          <p className="notice warn" role="alert">
+            {message}
+          </p>
+          <p className="muted small">
+            Already have an account? <Link href="/sign-in">Sign in</Link> to see your courses.
+          </p>
         </div>
       </main>
     );
   }
-  if (!preview.data) return <main className="page narrow"><p className="muted">Opening the join link…</p></main>;
+  if (!preview.data)
+    return (
+      <main className="page narrow">
+        <p className="muted">Opening the join link…</p>
+      </main>
+    );
 
   const { courseTitle, description, status, message, alreadyMember, firstLabId, signedInAs } = preview.data;
   return (
@@ -43,11 +52,24 @@ export default function JoinPage() {
       <div className="card">
         {alreadyMember ? (
           <div className="stack">
-            <p>You have joined this workshop{signedInAs ? <> as <strong>{signedInAs}</strong></> : null}. Your terminal and files are waiting.</p>
-            <Link className="button primary" href={labPath(firstLabId)}>{firstLabId ? "Continue to the lab" : "Continue to your courses"}</Link>
+            <p>
+              You have joined this workshop
+              {signedInAs ? (
+                <>
+                  {" "}
+                  as <strong>{signedInAs}</strong>
+                </>
+              ) : null}
+              . Your terminal and files are waiting.
+            </p>
+            <Link className="button primary" href={labPath(firstLabId)}>
+              {firstLabId ? "Continue to the lab" : "Continue to your courses"}
+            </Link>
           </div>
         ) : status !== "open" ? (
-          <p className="notice warn" role="alert">{message ?? "This join link is not open."}</p>
+          <p className="notice warn" role="alert">
+            {message ?? "This join link is not open."}
+          </p>
         ) : (
           <JoinForm code={code} firstLabId={firstLabId} signedInAs={signedInAs} />
         )}
@@ -62,22 +84,39 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
   const queryClient = useQueryClient();
   const [displayName, setDisplayName] = useState("");
   const [email, setEmail] = useState("");
-  const join = useMutation(trpc.join.join.mutationOptions({
-    onSuccess: async (result) => {
-      await queryClient.invalidateQueries();
-      router.push(labPath(result.firstLabId ?? firstLabId));
-    },
-  }));
+  const join = useMutation(
+    trpc.join.join.mutationOptions({
+      onSuccess: async (result) => {
+        await queryClient.invalidateQueries();
+        router.push(labPath(result.firstLabId ?? firstLabId));
+      },
+    }),
+  );
   const error = join.error;
   const general = formErrorText(error, signedInAs ? [] : FIELDS);
 
   if (signedInAs) {
     // Already signed in: join with this account, no new student is created.
     return (
-      <form className="form" onSubmit={(event) => { event.preventDefault(); join.mutate({ code, displayName: signedInAs }); }} aria-busy={join.isPending}>
-        <p>You are signed in as <strong>{signedInAs}</strong>. Join this workshop with your account?</p>
-        {general && <p className="error" role="alert">{general}</p>}
-        <button type="submit" className="primary" disabled={join.isPending}>{join.isPending ? "Joining…" : `Join as ${signedInAs}`}</button>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          join.mutate({ code, displayName: signedInAs });
+        }}
+        aria-busy={join.isPending}
+      >
+        <p>
+          You are signed in as <strong>{signedInAs}</strong>. Join this workshop with your account?
+        </p>
+        {general && (
+          <p className="error" role="alert">
+            {general}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={join.isPending}>
+          {join.isPending ? "Joining…" : `Join as ${signedInAs}`}
+        </button>
       </form>
     );
   }
@@ -90,17 +129,46 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
     <form className="form" onSubmit={submit} noValidate aria-busy={join.isPending}>
       <p className="muted small">No account needed: type a name and you get your own Linux terminal. This browser keeps you signed in.</p>
       <Field label="Your name" error={fieldError(error, "displayName")} hint="Shown to your instructor.">
-        <input name="displayName" autoComplete="name" value={displayName} onChange={(e) => setDisplayName(e.target.value)}
-          required maxLength={60} autoFocus aria-invalid={Boolean(fieldError(error, "displayName"))} />
+        <input
+          name="displayName"
+          autoComplete="name"
+          value={displayName}
+          onChange={(e) => setDisplayName(e.target.value)}
+          required
+          maxLength={60}
+          autoFocus
+          aria-invalid={Boolean(fieldError(error, "displayName"))}
+        />
       </Field>
-      <Field label={<>Email <span className="optional">(optional)</span></>} error={fieldError(error, "email")}
-        hint="Lets you set a password later and keep your work.">
-        <input name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)}
-          aria-invalid={Boolean(fieldError(error, "email"))} />
+      <Field
+        label={
+          <>
+            Email <span className="optional">(optional)</span>
+          </>
+        }
+        error={fieldError(error, "email")}
+        hint="Lets you set a password later and keep your work."
+      >
+        <input
+          name="email"
+          type="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          aria-invalid={Boolean(fieldError(error, "email"))}
+        />
       </Field>
-      {general && <p className="error" role="alert">{general}</p>}
-      <button type="submit" className="primary" disabled={join.isPending}>{join.isPending ? "Joining…" : "Join and open the lab"}</button>
-      <p className="muted small">Have an account? <Link href="/sign-in">Sign in</Link> first, then open this link again.</p>
+      {general && (
+        <p className="error" role="alert">
+          {general}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={join.isPending}>
+        {join.isPending ? "Joining…" : "Join and open the lab"}
+      </button>
+      <p className="muted small">
+        Have an account? <Link href="/sign-in">Sign in</Link> first, then open this link again.
+      </p>
     </form>
   );
 }

@@ -41,7 +41,11 @@ function withoutLeadingTitle(instructions: string, title: string) {
 const QUEUE_POLL_MS = 2000;
 
 function TerminalPlaceholder({ children }: { children: ReactNode }) {
-  return <div className="terminal-placeholder"><div className="terminal-placeholder-card">{children}</div></div>;
+  return (
+    <div className="terminal-placeholder">
+      <div className="terminal-placeholder-card">{children}</div>
+    </div>
+  );
 }
 
 export default function LabPage() {
@@ -57,36 +61,48 @@ export default function LabPage() {
   const split = useSplit();
 
   const running = (environmentId: string): Phase => ({ kind: "running", environmentId, generation: ++generation.current });
-  const failedWith = (error: Parameters<typeof formErrorText>[0], fallback: string): Phase =>
-    ({ kind: "failed", message: formErrorText(error) ?? fallback });
+  const failedWith = (error: Parameters<typeof formErrorText>[0], fallback: string): Phase => ({ kind: "failed", message: formErrorText(error) ?? fallback });
   /** A start's answer: the terminal, or a place in the queue. */
   type Summary = { environmentId: string } & ({ state: "RUNNING" } | { state: "QUEUED"; position: number; estimateSeconds: number | null });
-  const startedOrQueued = (summary: Summary): Phase => summary.state === "QUEUED"
-    ? { kind: "queued", position: summary.position, estimateSeconds: summary.estimateSeconds, leaving: false }
-    : running(summary.environmentId);
+  const startedOrQueued = (summary: Summary): Phase =>
+    summary.state === "QUEUED"
+      ? { kind: "queued", position: summary.position, estimateSeconds: summary.estimateSeconds, leaving: false }
+      : running(summary.environmentId);
 
-  const start = useMutation(trpc.environment.startForLab.mutationOptions({
-    onMutate: () => { setActionError(null); setPhase({ kind: "starting" }); },
-    onSuccess: (summary) => setPhase(startedOrQueued(summary)),
-    onError: (error) => setPhase(failedWith(error, "Your environment could not be started.")),
-  }));
+  const start = useMutation(
+    trpc.environment.startForLab.mutationOptions({
+      onMutate: () => {
+        setActionError(null);
+        setPhase({ kind: "starting" });
+      },
+      onSuccess: (summary) => setPhase(startedOrQueued(summary)),
+      onError: (error) => setPhase(failedWith(error, "Your environment could not be started.")),
+    }),
+  );
   // While queued: the same call, asked again quietly; it keeps the place and answers it, or waits for the start once admitted.
-  const askPlace = useMutation(trpc.environment.startForLab.mutationOptions({
-    onSuccess: (summary) => setPhase((current) => current.kind !== "queued" || current.leaving ? current : startedOrQueued(summary)),
-    onError: (error) => setPhase((current) => current.kind === "queued" ? failedWith(error, "Your environment could not be started.") : current),
-  }));
-  const stop = useMutation(trpc.environment.stop.mutationOptions({
-    onSuccess: () => setPhase({ kind: "stopped" }),
-    onError: (error) => {
-      setActionError(formErrorText(error) ?? "Your environment could not be stopped.");
-      setPhase((current) => current.kind === "stopping" ? { ...current, kind: "running" }
-        : current.kind === "queued" ? { ...current, leaving: false } : current);
-    },
-  }));
-  const reset = useMutation(trpc.environment.reset.mutationOptions({
-    onSuccess: (summary) => setPhase(startedOrQueued(summary)),
-    onError: (error) => setPhase(failedWith(error, "Your environment could not be reset.")),
-  }));
+  const askPlace = useMutation(
+    trpc.environment.startForLab.mutationOptions({
+      onSuccess: (summary) => setPhase((current) => (current.kind !== "queued" || current.leaving ? current : startedOrQueued(summary))),
+      onError: (error) => setPhase((current) => (current.kind === "queued" ? failedWith(error, "Your environment could not be started.") : current)),
+    }),
+  );
+  const stop = useMutation(
+    trpc.environment.stop.mutationOptions({
+      onSuccess: () => setPhase({ kind: "stopped" }),
+      onError: (error) => {
+        setActionError(formErrorText(error) ?? "Your environment could not be stopped.");
+        setPhase((current) =>
+          current.kind === "stopping" ? { ...current, kind: "running" } : current.kind === "queued" ? { ...current, leaving: false } : current,
+        );
+      },
+    }),
+  );
+  const reset = useMutation(
+    trpc.environment.reset.mutationOptions({
+      onSuccess: (summary) => setPhase(startedOrQueued(summary)),
+      onError: (error) => setPhase(failedWith(error, "Your environment could not be reset.")),
+    }),
+  );
 
   useEffect(() => {
     if (lab.error?.data?.code === "UNAUTHORIZED") router.replace("/sign-in");
@@ -129,34 +145,50 @@ export default function LabPage() {
     reset.mutate({ labId, wipeWorkspace });
   };
   const stoppedRemotely = useCallback(() => {
-    setPhase((current) => current.kind === "running" || current.kind === "stopping" ? { ...current, kind: "stopped-remotely" } : current);
+    setPhase((current) => (current.kind === "running" || current.kind === "stopping" ? { ...current, kind: "stopped-remotely" } : current));
   }, []);
 
   if (lab.error) {
     return (
       <main className="page">
-        <p className="notice warn" role="alert">{formErrorText(lab.error) ?? "This lab could not be opened."}</p>
-        <p><Link href="/">Back to your courses</Link></p>
+        <p className="notice warn" role="alert">
+          {formErrorText(lab.error) ?? "This lab could not be opened."}
+        </p>
+        <p>
+          <Link href="/">Back to your courses</Link>
+        </p>
       </main>
     );
   }
-  if (!lab.data) return <main className="page"><p className="muted"><span className="spinner dark" aria-hidden="true" /> Loading the lab…</p></main>;
+  if (!lab.data)
+    return (
+      <main className="page">
+        <p className="muted">
+          <span className="spinner dark" aria-hidden="true" /> Loading the lab…
+        </p>
+      </main>
+    );
 
   const { title, course, instructions, steps } = lab.data;
   const busy = phase.kind === "starting" || phase.kind === "stopping" || phase.kind === "resetting" || phase.kind === "queued";
   const canCheck = phase.kind === "running";
-  const cannotCheckReason = phase.kind === "starting" || phase.kind === "resetting" || phase.kind === "queued"
-    ? "Checks run once your environment is ready."
-    : "Start your environment to check this step.";
+  const cannotCheckReason =
+    phase.kind === "starting" || phase.kind === "resetting" || phase.kind === "queued"
+      ? "Checks run once your environment is ready."
+      : "Start your environment to check this step.";
 
   const actions = (
     <>
-      <button type="button" className="terminal-button" onClick={stopNow} disabled={phase.kind !== "running"}
-        title="Stop the container. Your files in ~/workspace are kept.">
+      <button
+        type="button"
+        className="terminal-button"
+        onClick={stopNow}
+        disabled={phase.kind !== "running"}
+        title="Stop the container. Your files in ~/workspace are kept."
+      >
         {phase.kind === "stopping" ? "Stopping…" : "Stop"}
       </button>
-      <button type="button" className="terminal-button" onClick={() => setResetOpen(true)} disabled={busy}
-        title="Replace the container with a fresh one.">
+      <button type="button" className="terminal-button" onClick={() => setResetOpen(true)} disabled={busy} title="Replace the container with a fresh one.">
         {phase.kind === "resetting" ? "Resetting…" : "Reset environment"}
       </button>
     </>
@@ -168,14 +200,21 @@ export default function LabPage() {
     case "stopping":
     case "stopped-remotely":
       terminal = (
-        <TerminalPanel key={`${phase.environmentId}:${phase.generation}`} environmentId={phase.environmentId}
-          actions={actions} onStartAgain={startAgain} onStopped={stoppedRemotely} />
+        <TerminalPanel
+          key={`${phase.environmentId}:${phase.generation}`}
+          environmentId={phase.environmentId}
+          actions={actions}
+          onStartAgain={startAgain}
+          onStopped={stoppedRemotely}
+        />
       );
       break;
     case "starting":
       terminal = (
         <>
-          <TerminalBar state="starting" actions={actions}><span className="spinner" aria-hidden="true" /> Starting your environment…</TerminalBar>
+          <TerminalBar state="starting" actions={actions}>
+            <span className="spinner" aria-hidden="true" /> Starting your environment…
+          </TerminalBar>
           <TerminalPlaceholder>
             <p className="terminal-placeholder-title">Getting your Linux machine ready</p>
             <p>This usually takes a few seconds.</p>
@@ -186,7 +225,9 @@ export default function LabPage() {
     case "queued":
       terminal = (
         <>
-          <TerminalBar state="queued" actions={actions}><span className="dot idle" aria-hidden="true" /> Waiting for a place…</TerminalBar>
+          <TerminalBar state="queued" actions={actions}>
+            <span className="dot idle" aria-hidden="true" /> Waiting for a place…
+          </TerminalBar>
           <TerminalPlaceholder>
             <QueueCard position={phase.position} estimateSeconds={phase.estimateSeconds} onLeave={leaveQueue} leaving={phase.leaving} />
           </TerminalPlaceholder>
@@ -196,7 +237,9 @@ export default function LabPage() {
     case "resetting":
       terminal = (
         <>
-          <TerminalBar state="resetting" actions={actions}><span className="spinner" aria-hidden="true" /> Resetting your environment…</TerminalBar>
+          <TerminalBar state="resetting" actions={actions}>
+            <span className="spinner" aria-hidden="true" /> Resetting your environment…
+          </TerminalBar>
           <TerminalPlaceholder>
             <p className="terminal-placeholder-title">Setting up a fresh environment</p>
             <p>{phase.wipe ? "Your files in ~/workspace are being wiped." : "Your files in ~/workspace are kept."}</p>
@@ -207,11 +250,15 @@ export default function LabPage() {
     case "stopped":
       terminal = (
         <>
-          <TerminalBar state="stopped" actions={actions}><span className="dot idle" aria-hidden="true" /> Stopped</TerminalBar>
+          <TerminalBar state="stopped" actions={actions}>
+            <span className="dot idle" aria-hidden="true" /> Stopped
+          </TerminalBar>
           <TerminalPlaceholder>
             <p className="terminal-placeholder-title">Your environment is stopped</p>
             <p>Your files in ~/workspace are kept. Start it again to carry on where you left off.</p>
-            <button type="button" className="primary" onClick={startAgain} disabled={start.isPending}>Start again</button>
+            <button type="button" className="primary" onClick={startAgain} disabled={start.isPending}>
+              Start again
+            </button>
           </TerminalPlaceholder>
         </>
       );
@@ -220,12 +267,15 @@ export default function LabPage() {
       terminal = (
         <>
           <TerminalBar state="error" actions={actions}>
-            <span className="dot bad" aria-hidden="true" /><span className="error">Not available</span>
+            <span className="dot bad" aria-hidden="true" />
+            <span className="error">Not available</span>
           </TerminalBar>
           <TerminalPlaceholder>
             <p className="terminal-placeholder-title">Your environment is not available</p>
             <p role="alert">{phase.message}</p>
-            <button type="button" className="primary" onClick={startAgain} disabled={start.isPending}>Try again</button>
+            <button type="button" className="primary" onClick={startAgain} disabled={start.isPending}>
+              Try again
+            </button>
           </TerminalPlaceholder>
         </>
       );
@@ -236,21 +286,30 @@ export default function LabPage() {
     <main className={`lab-layout lab-split${split.dragging ? " dragging" : ""}`} ref={split.containerRef} style={split.style}>
       <aside className="lab-instructions" id="lab-instructions" aria-label="Instructions">
         <div className="lab-topline">
-          <p className="crumbs"><Link href={`/courses/${course.id}`}>← {course.title}</Link></p>
+          <p className="crumbs">
+            <Link href={`/courses/${course.id}`}>← {course.title}</Link>
+          </p>
           {/* Students ask for help; staff answer hands in the course's live room. */}
           {isCourseStudent(lab.data.courseRole) && <RaiseHand labId={labId} />}
         </div>
         <h1 className="lab-heading">{title}</h1>
         <LabProgress steps={steps} />
-        <LabInstructions labId={labId} instructions={withoutLeadingTitle(instructions, title)} steps={steps}
-          canCheck={canCheck} cannotCheckReason={cannotCheckReason} />
+        <LabInstructions
+          labId={labId}
+          instructions={withoutLeadingTitle(instructions, title)}
+          steps={steps}
+          canCheck={canCheck}
+          cannotCheckReason={cannotCheckReason}
+        />
       </aside>
       <SplitHandle split={split} controls="lab-instructions" />
       <section className="lab-terminal" aria-label="Terminal">
         {actionError && (
           <div className="terminal-action-error" role="alert">
             <span>{actionError}</span>
-            <button type="button" className="terminal-notice-dismiss" onClick={() => setActionError(null)} aria-label="Dismiss this message">×</button>
+            <button type="button" className="terminal-notice-dismiss" onClick={() => setActionError(null)} aria-label="Dismiss this message">
+              ×
+            </button>
           </div>
         )}
         {terminal}

@@ -6,7 +6,12 @@
  */
 import { queueLine } from "./queue-words";
 
-export function QueueCard({ position, estimateSeconds, onLeave, leaving }: {
+export function QueueCard({
+  position,
+  estimateSeconds,
+  onLeave,
+  leaving,
+}: {
   position: number;
   estimateSeconds: number | null;
   onLeave: () => void;
@@ -15,9 +20,13 @@ export function QueueCard({ position, estimateSeconds, onLeave, leaving }: {
   return (
     <>
       <p className="terminal-placeholder-title">All machines are busy right now</p>
-      <p role="status" aria-live="polite" aria-atomic="true" data-testid="queue-place">{queueLine(position, estimateSeconds)}</p>
+      <p role="status" aria-live="polite" aria-atomic="true" data-testid="queue-place">
+        {queueLine(position, estimateSeconds)}
+      </p>
       <p>Keep this page open: your terminal starts by itself when it is your turn.</p>
-      <button type="button" onClick={onLeave} disabled={leaving}>{leaving ? "Leaving…" : "Leave the queue"}</button>
+      <button type="button" onClick={onLeave} disabled={leaving}>
+        {leaving ? "Leaving…" : "Leave the queue"}
+      </button>
     </>
   );
 }

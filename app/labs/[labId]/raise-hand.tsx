@@ -27,20 +27,26 @@ export function RaiseHand({ labId }: { labId: string }) {
   const myHandKey = trpc.live.myHand.queryKey({ labId });
   const hand = useQuery(trpc.live.myHand.queryOptions({ labId }, { refetchInterval: POLL_MS }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: myHandKey });
-  const raise = useMutation(trpc.live.raiseHand.mutationOptions({
-    onSuccess: (raised) => {
-      queryClient.setQueryData(myHandKey, raised);
-      loweredHere.current = false;
-      setAnswered(false);
-      close();
-    },
-    onSettled: refresh,
-  }));
-  const lower = useMutation(trpc.live.lowerHand.mutationOptions({
-    onMutate: () => { loweredHere.current = true; },
-    onSuccess: () => queryClient.setQueryData(myHandKey, null),
-    onSettled: refresh,
-  }));
+  const raise = useMutation(
+    trpc.live.raiseHand.mutationOptions({
+      onSuccess: (raised) => {
+        queryClient.setQueryData(myHandKey, raised);
+        loweredHere.current = false;
+        setAnswered(false);
+        close();
+      },
+      onSettled: refresh,
+    }),
+  );
+  const lower = useMutation(
+    trpc.live.lowerHand.mutationOptions({
+      onMutate: () => {
+        loweredHere.current = true;
+      },
+      onSuccess: () => queryClient.setQueryData(myHandKey, null),
+      onSettled: refresh,
+    }),
+  );
 
   const current = hand.data ?? null;
   const previous = useRef(current);
@@ -69,18 +75,28 @@ export function RaiseHand({ labId }: { labId: string }) {
     raise.mutate({ labId, note: note.trim() });
   };
   const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === "Escape") { event.stopPropagation(); close(); }
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      close();
+    }
   };
 
   if (current) {
     return (
       <div className="raise-hand raised" data-testid="raise-hand" data-state="raised">
         <p className="raise-hand-status" role="status">
-          <span className="raise-hand-emoji" aria-hidden="true">✋</span> <strong>Hand raised</strong>
+          <span className="raise-hand-emoji" aria-hidden="true">
+            ✋
+          </span>{" "}
+          <strong>Hand raised</strong>
           <span className="raise-hand-wait"> · an instructor will come to you</span>
         </p>
         {current.note && <p className="raise-hand-note">“{current.note}”</p>}
-        {lower.error && <p className="error small" role="alert">{formErrorText(lower.error)}</p>}
+        {lower.error && (
+          <p className="error small" role="alert">
+            {formErrorText(lower.error)}
+          </p>
+        )}
         <button type="button" className="secondary raise-hand-button" onClick={() => lower.mutate({ labId })} disabled={lower.isPending}>
           {lower.isPending ? "Lowering…" : "Lower hand"}
         </button>
@@ -90,22 +106,57 @@ export function RaiseHand({ labId }: { labId: string }) {
 
   return (
     <div className="raise-hand" ref={rootRef} data-testid="raise-hand" data-state="down" onKeyDown={onKeyDown}>
-      <button type="button" ref={toggleRef} className="secondary raise-hand-button" aria-expanded={open} aria-controls={popoverId}
-        onClick={() => { setOpen(!open); raise.reset(); }} title="Ask your instructor for help">
-        <span className="raise-hand-emoji" aria-hidden="true">✋ </span>Raise hand
+      <button
+        type="button"
+        ref={toggleRef}
+        className="secondary raise-hand-button"
+        aria-expanded={open}
+        aria-controls={popoverId}
+        onClick={() => {
+          setOpen(!open);
+          raise.reset();
+        }}
+        title="Ask your instructor for help"
+      >
+        <span className="raise-hand-emoji" aria-hidden="true">
+          ✋{" "}
+        </span>
+        Raise hand
       </button>
-      {answered && !open && <p className="raise-hand-answered muted small" role="status">Your hand was lowered by an instructor.</p>}
+      {answered && !open && (
+        <p className="raise-hand-answered muted small" role="status">
+          Your hand was lowered by an instructor.
+        </p>
+      )}
       {open && (
         <form id={popoverId} className="raise-hand-popover" role="dialog" aria-label="Ask for help" onSubmit={submit}>
-          <label htmlFor={noteId} className="raise-hand-label">What do you need help with?</label>
-          <textarea id={noteId} value={note} maxLength={Bounds.handNote.max} rows={3} autoFocus
+          <label htmlFor={noteId} className="raise-hand-label">
+            What do you need help with?
+          </label>
+          <textarea
+            id={noteId}
+            value={note}
+            maxLength={Bounds.handNote.max}
+            rows={3}
+            autoFocus
             placeholder="e.g. My check for step 2 keeps failing"
-            onChange={(event) => setNote(event.target.value)} />
-          <p className="raise-hand-count muted">Optional · {note.length}/{Bounds.handNote.max}</p>
-          {raise.error && <p className="error small" role="alert">{formErrorText(raise.error) ?? "Your hand could not be raised. Try again."}</p>}
+            onChange={(event) => setNote(event.target.value)}
+          />
+          <p className="raise-hand-count muted">
+            Optional · {note.length}/{Bounds.handNote.max}
+          </p>
+          {raise.error && (
+            <p className="error small" role="alert">
+              {formErrorText(raise.error) ?? "Your hand could not be raised. Try again."}
+            </p>
+          )}
           <div className="raise-hand-actions">
-            <button type="button" className="secondary" onClick={close}>Cancel</button>
-            <button type="submit" className="primary" disabled={raise.isPending}>{raise.isPending ? "Sending…" : "Send to instructor"}</button>
+            <button type="button" className="secondary" onClick={close}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={raise.isPending}>
+              {raise.isPending ? "Sending…" : "Send to instructor"}
+            </button>
           </div>
         </form>
       )}

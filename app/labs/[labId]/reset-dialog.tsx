@@ -29,8 +29,16 @@ export function ResetDialog({ open, onCancel, onConfirm }: { open: boolean; onCa
 
   return (
     // Escape closes a modal dialog by itself ("cancel"): the page is told so it stays in step.
-    <dialog ref={ref} className="reset-dialog" aria-labelledby={titleId} aria-describedby={descriptionId}
-      onCancel={(event) => { event.preventDefault(); onCancel(); }}>
+    <dialog
+      ref={ref}
+      className="reset-dialog"
+      aria-labelledby={titleId}
+      aria-describedby={descriptionId}
+      onCancel={(event) => {
+        event.preventDefault();
+        onCancel();
+      }}
+    >
       <form onSubmit={submit}>
         <h2 id={titleId}>Reset your environment?</h2>
         <p id={descriptionId} className="muted">
@@ -54,8 +62,12 @@ export function ResetDialog({ open, onCancel, onConfirm }: { open: boolean; onCa
           </label>
         </fieldset>
         <div className="dialog-actions">
-          <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
-          <button type="submit" className={wipe ? "danger solid" : "primary"}>Reset</button>
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className={wipe ? "danger solid" : "primary"}>
+            Reset
+          </button>
         </div>
       </form>
     </dialog>

@@ -86,8 +86,13 @@ export function SplitHandle({ split, controls }: { split: Split; controls: strin
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const step = event.shiftKey ? BIG_STEP : STEP;
     const moves: Record<string, number> = {
-      ArrowLeft: percent - step, ArrowDown: percent - step, ArrowRight: percent + step, ArrowUp: percent + step,
-      Home: MIN_PERCENT, End: MAX_PERCENT, Enter: DEFAULT_PERCENT,
+      ArrowLeft: percent - step,
+      ArrowDown: percent - step,
+      ArrowRight: percent + step,
+      ArrowUp: percent + step,
+      Home: MIN_PERCENT,
+      End: MAX_PERCENT,
+      Enter: DEFAULT_PERCENT,
     };
     const next = moves[event.key];
     if (next === undefined) return;
@@ -96,12 +101,25 @@ export function SplitHandle({ split, controls }: { split: Split; controls: strin
   };
 
   return (
-    <div className="lab-divider" role="separator" tabIndex={0} aria-orientation="vertical" aria-controls={controls}
-      aria-label="Resize instructions and terminal" aria-valuemin={MIN_PERCENT} aria-valuemax={MAX_PERCENT}
-      aria-valuenow={Math.round(percent)} aria-valuetext={`Instructions take ${Math.round(percent)}% of the width`}
+    <div
+      className="lab-divider"
+      role="separator"
+      tabIndex={0}
+      aria-orientation="vertical"
+      aria-controls={controls}
+      aria-label="Resize instructions and terminal"
+      aria-valuemin={MIN_PERCENT}
+      aria-valuemax={MAX_PERCENT}
+      aria-valuenow={Math.round(percent)}
+      aria-valuetext={`Instructions take ${Math.round(percent)}% of the width`}
       title="Drag, or use the arrow keys, to resize. Double-click to reset."
-      onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onPointerCancel={onPointerUp}
-      onDoubleClick={() => set(DEFAULT_PERCENT)} onKeyDown={onKeyDown}>
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={onPointerUp}
+      onDoubleClick={() => set(DEFAULT_PERCENT)}
+      onKeyDown={onKeyDown}
+    >
       <span className="lab-divider-grip" aria-hidden="true" />
     </div>
   );

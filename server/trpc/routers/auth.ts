@@ -3,7 +3,10 @@ import { z } from "zod";
 import { blankSessionCookie, sessionCookie } from "../../auth/cookies";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
 import {
-  SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, SIGN_IN_FAILURES_PER_ADDRESS, SIGN_UP_PER_ADDRESS,
+  SIGN_IN_FAILURES_PER_ACCOUNT,
+  SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+  SIGN_IN_FAILURES_PER_ADDRESS,
+  SIGN_UP_PER_ADDRESS,
 } from "../../auth/rate-limit";
 import { createSession, generateSessionToken, invalidateAllSessions, invalidateSession } from "../../auth/sessions";
 import { DisplayName, Email, NewPassword } from "../inputs";
@@ -23,47 +26,48 @@ async function startSession(ctx: Context, userId: string) {
 export const authRouter = router({
   me: publicProcedure.query(({ ctx }) => {
     if (!ctx.auth) return null;
-    return ctx.db.user.findUnique({
-      where: { id: ctx.auth.user.id },
-      select: { id: true, displayName: true, email: true, role: true, passwordHash: true },
-    }).then((user) => user && { id: user.id, displayName: user.displayName, email: user.email, role: user.role, hasPassword: user.passwordHash !== null });
+    return ctx.db.user
+      .findUnique({
+        where: { id: ctx.auth.user.id },
+        select: { id: true, displayName: true, email: true, role: true, passwordHash: true },
+      })
+      .then((user) => user && { id: user.id, displayName: user.displayName, email: user.email, role: user.role, hasPassword: user.passwordHash !== null });
   }),
 
-  signUp: publicProcedure
-    .input(z.object({ displayName: DisplayName, email: Email, password: NewPassword }))
-    .mutation(async ({ ctx, input }) => {
-      await enforceRateLimit(ctx, SIGN_UP_PER_ADDRESS, ctx.ip);
-      if (await ctx.db.user.findUnique({ where: { email: input.email } })) {
-        throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already. Sign in instead." });
-      }
-      const user = await ctx.db.user.create({
-        data: { displayName: input.displayName, email: input.email, passwordHash: await hashPassword(input.password) },
-      });
-      await ctx.audit.record({ action: "auth.sign_up", actorId: user.id, ip: ctx.ip });
-      await startSession(ctx, user.id);
-      return { id: user.id, displayName: user.displayName, role: user.role };
-    }),
+  signUp: publicProcedure.input(z.object({ displayName: DisplayName, email: Email, password: NewPassword })).mutation(async ({ ctx, input }) => {
+    await enforceRateLimit(ctx, SIGN_UP_PER_ADDRESS, ctx.ip);
+    if (await ctx.db.user.findUnique({ where: { email: input.email } })) {
+      throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already. Sign in instead." });
+    }
+    const user = await ctx.db.user.create({
+      data: { displayName: input.displayName, email: input.email, passwordHash: await hashPassword(input.password) },
+    });
+    await ctx.audit.record({ action: "auth.sign_up", actorId: user.id, ip: ctx.ip });
+    await startSession(ctx, user.id);
+    return { id: user.id, displayName: user.displayName, role: user.role };
+  }),
 
-  signIn: publicProcedure
-    .input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(256) }))
-    .mutation(async ({ ctx, input }) => {
-      // Counted before the password is checked, so parallel guesses cannot slip past the limit.
-      const accountAndAddress = [SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, `${input.email} ${ctx.ip}`] as const;
-      const wide = [[SIGN_IN_FAILURES_PER_ACCOUNT, input.email], [SIGN_IN_FAILURES_PER_ADDRESS, ctx.ip]] as const;
-      await enforceRateLimits(ctx, [accountAndAddress, ...wide]);
-      const user = await ctx.db.user.findUnique({ where: { email: input.email } });
-      const valid = await verifyPassword(user?.passwordHash ?? (await decoy()), input.password);
-      if (!user || !user.passwordHash || !valid) {
-        await ctx.audit.record({ action: "auth.sign_in_failed", actorId: user?.id, ip: ctx.ip });
-        throw new TRPCError({ code: "UNAUTHORIZED", message: "That email and password do not match an account." });
-      }
-      // Only failures count: the owner's success clears this address's failures and gives the attempt back.
-      await ctx.rateLimiter.reset(...accountAndAddress);
-      await Promise.all(wide.map(([rule, key]) => ctx.rateLimiter.refund(rule, key)));
-      await startSession(ctx, user.id);
-      await ctx.audit.record({ action: "auth.sign_in", actorId: user.id, ip: ctx.ip });
-      return { id: user.id, displayName: user.displayName, role: user.role };
-    }),
+  signIn: publicProcedure.input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(256) })).mutation(async ({ ctx, input }) => {
+    // Counted before the password is checked, so parallel guesses cannot slip past the limit.
+    const accountAndAddress = [SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, `${input.email} ${ctx.ip}`] as const;
+    const wide = [
+      [SIGN_IN_FAILURES_PER_ACCOUNT, input.email],
+      [SIGN_IN_FAILURES_PER_ADDRESS, ctx.ip],
+    ] as const;
+    await enforceRateLimits(ctx, [accountAndAddress, ...wide]);
+    const user = await ctx.db.user.findUnique({ where: { email: input.email } });
+    const valid = await verifyPassword(user?.passwordHash ?? (await decoy()), input.password);
+    if (!user || !user.passwordHash || !valid) {
+      await ctx.audit.record({ action: "auth.sign_in_failed", actorId: user?.id, ip: ctx.ip });
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "That email and password do not match an account." });
+    }
+    // Only failures count: the owner's success clears this address's failures and gives the attempt back.
+    await ctx.rateLimiter.reset(...accountAndAddress);
+    await Promise.all(wide.map(([rule, key]) => ctx.rateLimiter.refund(rule, key)));
+    await startSession(ctx, user.id);
+    await ctx.audit.record({ action: "auth.sign_in", actorId: user.id, ip: ctx.ip });
+    return { id: user.id, displayName: user.displayName, role: user.role };
+  }),
 
   signOut: protectedProcedure.mutation(async ({ ctx }) => {
     await invalidateSession(ctx.db, ctx.auth.session.id);

@@ -11,34 +11,75 @@ import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
 import { courseStaffProcedure, router } from "../trpc";
 
-const TemplateInput = z.object({
-  templateId: EntityId.optional(),
-  name: z.string().trim().min(Bounds.templateName.min, "Name the template").max(Bounds.templateName.max),
-  image: z.string().trim().min(1, "Choose an image").max(200).regex(/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
-  memoryMb: z.number().int().min(Bounds.memoryMb.min, `At least ${Bounds.memoryMb.min} MiB`).max(Bounds.memoryMb.max, "At most 16 GiB"),
-  /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
-  memoryReservationMb: z.number().int().min(Bounds.memoryReservationMb.min, `At least ${Bounds.memoryReservationMb.min} MiB`).max(Bounds.memoryReservationMb.max, "At most 16 GiB").default(64),
-  cpuMillis: z.number().int().min(Bounds.cpuMillis.min, `At least ${Bounds.cpuMillis.min / 1000} CPU`).max(Bounds.cpuMillis.max, `At most ${Bounds.cpuMillis.max / 1000} CPUs`),
-  pidsLimit: z.number().int().min(Bounds.pidsLimit.min, `At least ${Bounds.pidsLimit.min} processes`).max(Bounds.pidsLimit.max, `At most ${Bounds.pidsLimit.max} processes`),
-  diskMb: z.number().int().min(Bounds.diskMb.min).max(Bounds.diskMb.max),
-  network: z.enum(["NONE"], { message: "This deployment's workers have no network for students: egress is not available" }),
-  idleTimeoutMinutes: z.number().int().min(Bounds.idleTimeoutMinutes.min, `At least ${Bounds.idleTimeoutMinutes.min} minutes`).max(Bounds.idleTimeoutMinutes.max),
-  maxLifetimeMinutes: z.number().int().min(Bounds.maxLifetimeMinutes.min, `At least ${Bounds.maxLifetimeMinutes.min} minutes`).max(Bounds.maxLifetimeMinutes.max),
-  workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
-  setupScript: z.string().max(64 * 1024).nullable(),
-  warmPoolSize: z.number().int().min(Bounds.warmPoolSize.min, "0 turns the pool off").max(Bounds.warmPoolSize.max, `At most ${Bounds.warmPoolSize.max} warm containers per worker`).default(0),
-}).refine((template) => template.memoryReservationMb <= template.memoryMb, {
-  path: ["memoryReservationMb"], message: "At most the memory limit",
-  // Only between two valid numbers: a wrong limit is that field's error alone.
-  when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
-});
+const TemplateInput = z
+  .object({
+    templateId: EntityId.optional(),
+    name: z.string().trim().min(Bounds.templateName.min, "Name the template").max(Bounds.templateName.max),
+    image: z
+      .string()
+      .trim()
+      .min(1, "Choose an image")
+      .max(200)
+      .regex(/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
+    memoryMb: z.number().int().min(Bounds.memoryMb.min, `At least ${Bounds.memoryMb.min} MiB`).max(Bounds.memoryMb.max, "At most 16 GiB"),
+    /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
+    memoryReservationMb: z
+      .number()
+      .int()
+      .min(Bounds.memoryReservationMb.min, `At least ${Bounds.memoryReservationMb.min} MiB`)
+      .max(Bounds.memoryReservationMb.max, "At most 16 GiB")
+      .default(64),
+    cpuMillis: z
+      .number()
+      .int()
+      .min(Bounds.cpuMillis.min, `At least ${Bounds.cpuMillis.min / 1000} CPU`)
+      .max(Bounds.cpuMillis.max, `At most ${Bounds.cpuMillis.max / 1000} CPUs`),
+    pidsLimit: z
+      .number()
+      .int()
+      .min(Bounds.pidsLimit.min, `At least ${Bounds.pidsLimit.min} processes`)
+      .max(Bounds.pidsLimit.max, `At most ${Bounds.pidsLimit.max} processes`),
+    diskMb: z.number().int().min(Bounds.diskMb.min).max(Bounds.diskMb.max),
+    network: z.enum(["NONE"], { message: "This deployment's workers have no network for students: egress is not available" }),
+    idleTimeoutMinutes: z
+      .number()
+      .int()
+      .min(Bounds.idleTimeoutMinutes.min, `At least ${Bounds.idleTimeoutMinutes.min} minutes`)
+      .max(Bounds.idleTimeoutMinutes.max),
+    maxLifetimeMinutes: z
+      .number()
+      .int()
+      .min(Bounds.maxLifetimeMinutes.min, `At least ${Bounds.maxLifetimeMinutes.min} minutes`)
+      .max(Bounds.maxLifetimeMinutes.max),
+    workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
+    setupScript: z
+      .string()
+      .max(64 * 1024)
+      .nullable(),
+    warmPoolSize: z
+      .number()
+      .int()
+      .min(Bounds.warmPoolSize.min, "0 turns the pool off")
+      .max(Bounds.warmPoolSize.max, `At most ${Bounds.warmPoolSize.max} warm containers per worker`)
+      .default(0),
+  })
+  .refine((template) => template.memoryReservationMb <= template.memoryMb, {
+    path: ["memoryReservationMb"],
+    message: "At most the memory limit",
+    // Only between two valid numbers: a wrong limit is that field's error alone.
+    when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
+  });
 
 const StepInput = z.object({
   stepId: EntityId.optional(),
   title: z.string().trim().min(Bounds.stepTitle.min, "Give the step a title").max(Bounds.stepTitle.max),
   body: z.string().max(64 * 1024),
   hint: z.string().trim().max(Bounds.stepHint.max).nullable(),
-  checkScript: z.string().max(64 * 1024).nullable().transform((script) => (script?.trim() ? script : null)),
+  checkScript: z
+    .string()
+    .max(64 * 1024)
+    .nullable()
+    .transform((script) => (script?.trim() ? script : null)),
   checkTimeoutSeconds: z.number().int().min(Bounds.checkTimeoutSeconds.min, "At least 1 second").max(Bounds.checkTimeoutSeconds.max, "At most 5 minutes"),
 });
 
@@ -56,7 +97,12 @@ async function ensureTemplateInCourse(db: Database, courseId: string, templateId
   if (!template) throw new TRPCError({ code: "BAD_REQUEST", message: "Choose one of this course's environment templates." });
 }
 
-const slugOf = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "lab";
+const slugOf = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40) || "lab";
 
 async function uniqueLabSlug(db: Database, courseId: string, title: string) {
   const base = slugOf(title);
@@ -72,7 +118,9 @@ async function saveLab(db: Database, courseId: string, input: z.infer<typeof Lab
     const data = { title: input.title, instructions: input.instructions, published: input.published, templateId: input.templateId };
     const lab = input.labId
       ? await tx.lab.update({ where: { id: input.labId }, data })
-      : await tx.lab.create({ data: { ...data, courseId, slug: await uniqueLabSlug(db, courseId, input.title), position: await tx.lab.count({ where: { courseId } }) } });
+      : await tx.lab.create({
+          data: { ...data, courseId, slug: await uniqueLabSlug(db, courseId, input.title), position: await tx.lab.count({ where: { courseId } }) },
+        });
     const existing = await tx.labStep.findMany({ where: { labId: lab.id }, select: { id: true } });
     const stepIdOf = (step: object) => (step as { stepId?: string }).stepId;
     const kept = input.steps.map(stepIdOf).filter((id): id is string => Boolean(id));
@@ -80,7 +128,14 @@ async function saveLab(db: Database, courseId: string, input: z.infer<typeof Lab
     // Positions are unique: park kept steps out of the way before renumbering.
     await tx.labStep.updateMany({ where: { labId: lab.id }, data: { position: { increment: 10_000 } } });
     for (const [position, step] of input.steps.entries()) {
-      const fields = { title: step.title, body: step.body, hint: step.hint, checkScript: step.checkScript, checkTimeoutSeconds: step.checkTimeoutSeconds, position };
+      const fields = {
+        title: step.title,
+        body: step.body,
+        hint: step.hint,
+        checkScript: step.checkScript,
+        checkTimeoutSeconds: step.checkTimeoutSeconds,
+        position,
+      };
       const stepId = stepIdOf(step);
       if (stepId && existing.some((row) => row.id === stepId)) await tx.labStep.update({ where: { id: stepId }, data: fields });
       else await tx.labStep.create({ data: { ...fields, labId: lab.id } });
@@ -98,14 +153,14 @@ async function labInCourse(db: Database, courseId: string, labId: string) {
   return lab;
 }
 
-
 export const authoringRouter = router({
   images: courseStaffProcedure.query(({ ctx }) =>
     ctx.db.image.findMany({
       where: { courseId: ctx.course.id },
       orderBy: { createdAt: "desc" },
       select: { id: true, name: true, tag: true, status: true, error: true, createdAt: true, finishedAt: true },
-    })),
+    }),
+  ),
 
   image: courseStaffProcedure.input(z.object({ imageId: EntityId })).query(async ({ ctx, input }) => {
     const image = await ctx.db.image.findFirst({ where: { id: input.imageId, courseId: ctx.course.id } });
@@ -122,7 +177,8 @@ export const authoringRouter = router({
     }),
 
   templates: courseStaffProcedure.query(({ ctx }) =>
-    ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } })),
+    ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } }),
+  ),
 
   saveTemplate: courseStaffProcedure.input(TemplateInput).mutation(async ({ ctx, input }) => {
     const { templateId, ...fields } = input;

@@ -5,18 +5,38 @@ import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
-const CourseTitle = z.string().trim().min(Bounds.courseTitle.min, `Use at least ${Bounds.courseTitle.min} characters`).max(Bounds.courseTitle.max, `Keep the title under ${Bounds.courseTitle.max} characters`);
-const CourseDescription = z.string().trim().max(Bounds.courseDescription.max, `Keep the description under ${Bounds.courseDescription.max} characters`).default("");
+const CourseTitle = z
+  .string()
+  .trim()
+  .min(Bounds.courseTitle.min, `Use at least ${Bounds.courseTitle.min} characters`)
+  .max(Bounds.courseTitle.max, `Keep the title under ${Bounds.courseTitle.max} characters`);
+const CourseDescription = z
+  .string()
+  .trim()
+  .max(Bounds.courseDescription.max, `Keep the description under ${Bounds.courseDescription.max} characters`)
+  .default("");
 
 const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
 /** Students expected at a session (its warm pools fill to it); absent: unchanged, null: none. */
-const ExpectedSeats = z.number().int().min(Bounds.expectedSeats.min, "At least 1 seat").max(Bounds.expectedSeats.max, `At most ${Bounds.expectedSeats.max} seats`).nullable().optional();
+const ExpectedSeats = z
+  .number()
+  .int()
+  .min(Bounds.expectedSeats.min, "At least 1 seat")
+  .max(Bounds.expectedSeats.max, `At most ${Bounds.expectedSeats.max} seats`)
+  .nullable()
+  .optional();
 const OptionalDate = z.coerce.date().nullable().default(null);
 const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
 const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
 
 function slugFrom(title: string) {
-  const base = title.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "course";
+  const base =
+    title
+      .toLowerCase()
+      .normalize("NFKD")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 40) || "course";
   return `${base}-${generateJoinCode().slice(0, 4)}`;
 }
 
@@ -30,7 +50,9 @@ export const courseRouter = router({
         role: true,
         course: {
           select: {
-            id: true, title: true, description: true,
+            id: true,
+            title: true,
+            description: true,
             labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
           },
         },
@@ -45,13 +67,20 @@ export const courseRouter = router({
 
   /** Every course, for administrators (who act as instructors of any course). */
   all: adminProcedure.query(({ ctx }) =>
-    ctx.db.course.findMany({ orderBy: { createdAt: "desc" }, take: 1000, select: { id: true, title: true, description: true, kind: true, startsAt: true } })),
+    ctx.db.course.findMany({ orderBy: { createdAt: "desc" }, take: 1000, select: { id: true, title: true, description: true, kind: true, startsAt: true } }),
+  ),
 
   byId: courseMemberProcedure.query(async ({ ctx }) => {
     const course = await ctx.db.course.findUniqueOrThrow({
       where: { id: ctx.course.id },
       select: {
-        id: true, title: true, description: true, kind: true, startsAt: true, endsAt: true, expectedSeats: true,
+        id: true,
+        title: true,
+        description: true,
+        kind: true,
+        startsAt: true,
+        endsAt: true,
+        expectedSeats: true,
         labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
       },
     });
@@ -59,12 +88,21 @@ export const courseRouter = router({
   }),
 
   create: instructorProcedure
-    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind.default("COURSE"), startsAt: OptionalDate, endsAt: OptionalDate }).refine(datesInOrder, DATES_IN_ORDER))
+    .input(
+      z
+        .object({ title: CourseTitle, description: CourseDescription, kind: CourseKind.default("COURSE"), startsAt: OptionalDate, endsAt: OptionalDate })
+        .refine(datesInOrder, DATES_IN_ORDER),
+    )
     .mutation(async ({ ctx, input }) => {
       const course = await ctx.db.course.create({
         data: {
-          title: input.title, description: input.description, kind: input.kind, startsAt: input.startsAt, endsAt: input.endsAt,
-          slug: slugFrom(input.title), joinCode: generateJoinCode(),
+          title: input.title,
+          description: input.description,
+          kind: input.kind,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          slug: slugFrom(input.title),
+          joinCode: generateJoinCode(),
           members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
         },
       });
@@ -73,7 +111,18 @@ export const courseRouter = router({
     }),
 
   update: courseStaffProcedure
-    .input(z.object({ title: CourseTitle, description: CourseDescription, kind: CourseKind, startsAt: OptionalDate, endsAt: OptionalDate, expectedSeats: ExpectedSeats }).refine(datesInOrder, DATES_IN_ORDER))
+    .input(
+      z
+        .object({
+          title: CourseTitle,
+          description: CourseDescription,
+          kind: CourseKind,
+          startsAt: OptionalDate,
+          endsAt: OptionalDate,
+          expectedSeats: ExpectedSeats,
+        })
+        .refine(datesInOrder, DATES_IN_ORDER),
+    )
     .mutation(async ({ ctx, input }) => {
       const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
       await ctx.db.course.update({ where: { id: ctx.course.id }, data: fields });
@@ -89,24 +138,39 @@ export const courseRouter = router({
     });
     const status = joinStatus(course, course._count.members);
     return {
-      code: course.joinCode, enabled: course.joinEnabled, expiresAt: course.joinExpiresAt, seatLimit: course.joinSeatLimit,
-      seatsTaken: course._count.members, status, message: status === "open" ? null : JOIN_REFUSALS[status],
+      code: course.joinCode,
+      enabled: course.joinEnabled,
+      expiresAt: course.joinExpiresAt,
+      seatLimit: course.joinSeatLimit,
+      seatsTaken: course._count.members,
+      status,
+      message: status === "open" ? null : JOIN_REFUSALS[status],
     };
   }),
 
   updateJoinLink: courseStaffProcedure
-    .input(z.object({
-      enabled: z.boolean(),
-      expiresAt: z.coerce.date().nullable(),
-      seatLimit: z.number().int().min(Bounds.joinSeatLimit.min, "At least one seat").max(Bounds.joinSeatLimit.max, `At most ${Bounds.joinSeatLimit.max.toLocaleString("en")} seats`).nullable(),
-    }))
+    .input(
+      z.object({
+        enabled: z.boolean(),
+        expiresAt: z.coerce.date().nullable(),
+        seatLimit: z
+          .number()
+          .int()
+          .min(Bounds.joinSeatLimit.min, "At least one seat")
+          .max(Bounds.joinSeatLimit.max, `At most ${Bounds.joinSeatLimit.max.toLocaleString("en")} seats`)
+          .nullable(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await ctx.db.course.update({
         where: { id: ctx.course.id },
         data: { joinEnabled: input.enabled, joinExpiresAt: input.expiresAt, joinSeatLimit: input.seatLimit },
       });
       await ctx.audit.record({
-        action: "course.join_link_changed", actorId: ctx.auth.user.id, courseId: ctx.course.id, ip: ctx.ip,
+        action: "course.join_link_changed",
+        actorId: ctx.auth.user.id,
+        courseId: ctx.course.id,
+        ip: ctx.ip,
         details: { enabled: input.enabled, expiresAt: input.expiresAt?.toISOString() ?? null, seatLimit: input.seatLimit },
       });
       return { ok: true };
@@ -129,20 +193,23 @@ export const courseRouter = router({
     return members.map((member) => ({ ...member.user, role: member.role, joinedAt: member.createdAt }));
   }),
 
-  setMemberRole: courseStaffProcedure
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(COURSE_ROLES) }))
-    .mutation(async ({ ctx, input }) => {
-      if (!canChangeMemberRoles(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
-      if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
-      const updated = await ctx.db.courseMember.updateMany({ where: { courseId: ctx.course.id, userId: input.userId }, data: { role: input.role } });
-      if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That person is not a member of this course." });
-      await ctx.audit.record({
-        action: "user.role_changed", actorId: ctx.auth.user.id, subjectType: "User", subjectId: input.userId, courseId: ctx.course.id, ip: ctx.ip,
-        details: { courseRole: input.role },
-      });
-      // Live connections carry the rights they were opened with (watching, the keyboard):
-      // they reconnect and are authorized again under the new role.
-      ctx.sockets.disconnectUser(input.userId);
-      return { ok: true };
-    }),
+  setMemberRole: courseStaffProcedure.input(z.object({ userId: z.string().min(1).max(64), role: z.enum(COURSE_ROLES) })).mutation(async ({ ctx, input }) => {
+    if (!canChangeMemberRoles(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });
+    if (input.userId === ctx.auth.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot change your own role." });
+    const updated = await ctx.db.courseMember.updateMany({ where: { courseId: ctx.course.id, userId: input.userId }, data: { role: input.role } });
+    if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That person is not a member of this course." });
+    await ctx.audit.record({
+      action: "user.role_changed",
+      actorId: ctx.auth.user.id,
+      subjectType: "User",
+      subjectId: input.userId,
+      courseId: ctx.course.id,
+      ip: ctx.ip,
+      details: { courseRole: input.role },
+    });
+    // Live connections carry the rights they were opened with (watching, the keyboard):
+    // they reconnect and are authorized again under the new role.
+    ctx.sockets.disconnectUser(input.userId);
+    return { ok: true };
+  }),
 });

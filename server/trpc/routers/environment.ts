@@ -47,7 +47,8 @@ export const environmentRouter = router({
     ctx.db.environment.findUnique({
       where: { userId_labId: { userId: ctx.auth.user.id, labId: ctx.lab.id } },
       select: { id: true, state: true, stopReason: true, expiresAt: true, error: true },
-    })),
+    }),
+  ),
 
   /**
    * Starts (or resumes) the signed-in student's environment for a lab: `{ state: "RUNNING" }`,
@@ -66,27 +67,25 @@ export const environmentRouter = router({
   delete: labMemberProcedure.mutation(({ ctx }) => noticed(ctx, ctx.lab.courseId, ctx.environments.delete(ctx.auth.user.id, ctx.lab.id))),
 
   /** A fresh container; `wipeWorkspace` also empties ~/workspace. */
-  reset: labMemberProcedure
-    .input(z.object({ wipeWorkspace: z.boolean() }))
-    .mutation(async ({ ctx, input }) => {
-      // A reset starts the environment again: not once the workshop is over.
-      await refuseIfEnded(ctx);
-      return noticed(ctx, ctx.lab.courseId, ctx.environments.reset(ctx.auth.user.id, ctx.lab.id, input.wipeWorkspace));
-    }),
+  reset: labMemberProcedure.input(z.object({ wipeWorkspace: z.boolean() })).mutation(async ({ ctx, input }) => {
+    // A reset starts the environment again: not once the workshop is over.
+    await refuseIfEnded(ctx);
+    return noticed(ctx, ctx.lab.courseId, ctx.environments.reset(ctx.auth.user.id, ctx.lab.id, input.wipeWorkspace));
+  }),
 
   /** Staff: more time before a student's environment reaches its lifetime limit. */
-  extend: courseStaffProcedure
-    .input(z.object({ environmentId: EntityId, minutes: ExtendMinutes }))
-    .mutation(async ({ ctx, input }) => {
-      await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
-      return noticed(ctx, ctx.course.id, ctx.environments.extend(input.environmentId, input.minutes));
-    }),
+  extend: courseStaffProcedure.input(z.object({ environmentId: EntityId, minutes: ExtendMinutes })).mutation(async ({ ctx, input }) => {
+    await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
+    return noticed(ctx, ctx.course.id, ctx.environments.extend(input.environmentId, input.minutes));
+  }),
 
   /** Staff: stop a student's environment (files kept). */
-  stopForStudent: courseStaffProcedure
-    .input(z.object({ environmentId: EntityId }))
-    .mutation(async ({ ctx, input }) => {
-      await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
-      return noticed(ctx, ctx.course.id, ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept."));
-    }),
+  stopForStudent: courseStaffProcedure.input(z.object({ environmentId: EntityId })).mutation(async ({ ctx, input }) => {
+    await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
+    return noticed(
+      ctx,
+      ctx.course.id,
+      ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept."),
+    );
+  }),
 });

@@ -18,7 +18,12 @@ async function courseByCode(db: Database, code: string) {
   const course = await db.course.findUnique({
     where: { joinCode: code },
     select: {
-      id: true, title: true, description: true, joinEnabled: true, joinExpiresAt: true, joinSeatLimit: true,
+      id: true,
+      title: true,
+      description: true,
+      joinEnabled: true,
+      joinExpiresAt: true,
+      joinSeatLimit: true,
       labs: { where: { published: true }, orderBy: { position: "asc" }, take: 1, select: { id: true } },
       _count: { select: { members: { where: { role: "STUDENT" } } } },
     },
@@ -30,9 +35,7 @@ async function courseByCode(db: Database, code: string) {
 export const joinRouter = router({
   preview: publicProcedure.input(z.object({ code: JoinCode })).query(async ({ ctx, input }) => {
     const course = await courseByCode(ctx.db, input.code);
-    const member = ctx.auth
-      ? await ctx.db.courseMember.findUnique({ where: { courseId_userId: { courseId: course.id, userId: ctx.auth.user.id } } })
-      : null;
+    const member = ctx.auth ? await ctx.db.courseMember.findUnique({ where: { courseId_userId: { courseId: course.id, userId: ctx.auth.user.id } } }) : null;
     const status = joinStatus(course, course._count.members);
     return {
       courseTitle: course.title,
@@ -74,8 +77,7 @@ export const joinRouter = router({
           const seated = await tx.courseMember.count({ where: { courseId: course.id, role: "STUDENT" } });
           if (seated >= course.joinSeatLimit) throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS.full });
         }
-        const id = ctx.auth?.user.id
-          ?? (await tx.user.create({ data: { displayName: displayName!, email: input.email ?? null } })).id;
+        const id = ctx.auth?.user.id ?? (await tx.user.create({ data: { displayName: displayName!, email: input.email ?? null } })).id;
         await tx.courseMember.create({ data: { courseId: course.id, userId: id, role: "STUDENT" } });
         return id;
       });

@@ -28,7 +28,8 @@ async function progressTable(db: Context["db"], labId: string) {
 }
 
 const staffOnly = (courseRole: CourseRole) => {
-  if (!canSeeEveryonesProgress(courseRole)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can see everyone's progress." });
+  if (!canSeeEveryonesProgress(courseRole))
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors and assistants can see everyone's progress." });
 };
 
 export const labRouter = router({
@@ -36,7 +37,9 @@ export const labRouter = router({
     const lab = await ctx.db.lab.findUniqueOrThrow({
       where: { id: ctx.lab.id },
       select: {
-        id: true, title: true, instructions: true,
+        id: true,
+        title: true,
+        instructions: true,
         course: { select: { id: true, title: true } },
         steps: { orderBy: { position: "asc" }, select: { id: true, position: true, title: true, body: true, hint: true, checkScript: true } },
       },
@@ -52,10 +55,16 @@ export const labRouter = router({
         return {
           ...step,
           hasCheck: Boolean(checkScript),
-          result: result ? {
-            passed: result.passed, attempts: result.attempts, firstPassedAt: result.firstPassedAt, output: result.lastOutput,
-            exitCode: result.lastExitCode, lastCheckedAt: result.lastCheckedAt,
-          } : null,
+          result: result
+            ? {
+                passed: result.passed,
+                attempts: result.attempts,
+                firstPassedAt: result.firstPassedAt,
+                output: result.lastOutput,
+                exitCode: result.lastExitCode,
+                lastCheckedAt: result.lastCheckedAt,
+              }
+            : null,
         };
       }),
     };
@@ -71,7 +80,18 @@ export const labRouter = router({
     staffOnly(ctx.courseRole);
     const table = await progressTable(ctx.db, ctx.lab.id);
     const rows: ProgressRow[] = table.rows;
-    const filename = `${table.title.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase() || "lab"}-progress.csv`;
-    return { filename, csv: progressCsv(table.steps.map((step) => step.title), rows) };
+    const filename = `${
+      table.title
+        .replace(/[^A-Za-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .toLowerCase() || "lab"
+    }-progress.csv`;
+    return {
+      filename,
+      csv: progressCsv(
+        table.steps.map((step) => step.title),
+        rows,
+      ),
+    };
   }),
 });

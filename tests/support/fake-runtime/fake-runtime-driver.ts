@@ -68,7 +68,10 @@ export class FakeEngine {
 }
 
 export class FakeRuntimeDriver implements RuntimeDriver {
-  constructor(readonly workerId = "fake-worker", readonly engine = new FakeEngine()) {}
+  constructor(
+    readonly workerId = "fake-worker",
+    readonly engine = new FakeEngine(),
+  ) {}
 
   get faults() {
     return this.engine.faults;
@@ -156,7 +159,14 @@ export class FakeRuntimeDriver implements RuntimeDriver {
         exited = new Promise((resolve) => output.once("end", () => resolve(outcome.exitCode)));
         output.end(outcome.output);
       }
-      return { output, exited: () => Promise.race([exited, gone]), abandon: () => { output.destroy(); abandoned(); } };
+      return {
+        output,
+        exited: () => Promise.race([exited, gone]),
+        abandon: () => {
+          output.destroy();
+          abandoned();
+        },
+      };
     });
   }
 
@@ -184,8 +194,10 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     return [...this.engine.containers.values()]
       .filter((container) => container.workerId === this.workerId && container.name.startsWith("env:"))
       .map((container) => ({
-        environmentId: container.name.slice("env:".length), containerId: container.id,
-        state: container.running ? "running" as const : "stopped" as const, workerId: container.workerId,
+        environmentId: container.name.slice("env:".length),
+        containerId: container.id,
+        state: container.running ? ("running" as const) : ("stopped" as const),
+        workerId: container.workerId,
       }));
   }
 
@@ -234,8 +246,12 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     if (!container?.running) return null;
     const processes = container.processes ?? 1 + [...container.shells.values()].filter((shell) => shell.running).length;
     return {
-      cpuNanos: container.cpuNanos, memoryBytes: container.memoryBytes, memoryLimitBytes: container.limits.memoryBytes,
-      pids: processes, pidsLimit: container.limits.pidsLimit, nanoCpus: container.limits.nanoCpus,
+      cpuNanos: container.cpuNanos,
+      memoryBytes: container.memoryBytes,
+      memoryLimitBytes: container.limits.memoryBytes,
+      pids: processes,
+      pidsLimit: container.limits.pidsLimit,
+      nanoCpus: container.limits.nanoCpus,
     };
   }
 
@@ -270,8 +286,17 @@ export class FakeRuntimeDriver implements RuntimeDriver {
 
   private newContainer(name: string, spec: PoolTemplate, volume: string, shellToStart?: ShellToStart): FakeContainer {
     const container: FakeContainer = {
-      id: randomBytes(32).toString("hex"), name, workerId: this.workerId, image: spec.image, limits: spec.limits, volume,
-      running: false, shellToStart, shells: new Map(), cpuNanos: 0, memoryBytes: 8 * 1024 * 1024,
+      id: randomBytes(32).toString("hex"),
+      name,
+      workerId: this.workerId,
+      image: spec.image,
+      limits: spec.limits,
+      volume,
+      running: false,
+      shellToStart,
+      shells: new Map(),
+      cpuNanos: 0,
+      memoryBytes: 8 * 1024 * 1024,
     };
     this.engine.containers.set(name, container);
     return container;

@@ -26,7 +26,12 @@ export class FakeShell {
   exitCode: number | null | undefined = undefined;
   size: TerminalSize;
 
-  constructor(readonly terminalId: string, readonly command: string[], size: TerminalSize, readonly held: boolean) {
+  constructor(
+    readonly terminalId: string,
+    readonly command: string[],
+    size: TerminalSize,
+    readonly held: boolean,
+  ) {
     this.size = size;
     this.ended = new Promise((resolve) => (this.finish = resolve));
     this.emit(PROMPT);

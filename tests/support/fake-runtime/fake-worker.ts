@@ -11,7 +11,10 @@ import { WarmPool } from "../../../runtime-worker/pool/warm-pool";
 import { FakeRuntimeDriver } from "./fake-runtime-driver";
 
 export const template: PoolTemplate = {
-  image: "shellroom/default:1", network: "none", workingDir: "/home/student/workspace", user: "student",
+  image: "shellroom/default:1",
+  network: "none",
+  workingDir: "/home/student/workspace",
+  user: "student",
   limits: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000, pidsLimit: 64 },
 };
 
@@ -45,9 +48,16 @@ export function fakeWorker(options: { startConcurrency?: number; pooled?: boolea
     tabs: (environmentId, terminalIds) => tabs.set(environmentId, terminalIds),
   };
   const pool = options.pooled ? new WarmPool(driver, log, POOLED_MAIN_SHELL) : undefined;
-  const manager = new EnvironmentManager(driver, events, log, pool, options.startConcurrency, { bytesPerSecond: 1024 * 1024 * 1024, burstBytes: 1024 * 1024 * 1024 });
+  const manager = new EnvironmentManager(driver, events, log, pool, options.startConcurrency, {
+    bytesPerSecond: 1024 * 1024 * 1024,
+    burstBytes: 1024 * 1024 * 1024,
+  });
   return {
-    driver, manager, pool, exits, tabs,
+    driver,
+    manager,
+    pool,
+    exits,
+    tabs,
     /** What a terminal has sent towards the server so far, as text. */
     output: (ref: TerminalRef) => output.get(keyOf(ref)) ?? "",
   };

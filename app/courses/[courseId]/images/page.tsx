@@ -26,10 +26,15 @@ export default function ImagesPage() {
 function Images({ course }: { course: { id: string; title: string } }) {
   const trpc = useTRPC();
   const courseId = course.id;
-  const images = useQuery(trpc.authoring.images.queryOptions({ courseId }, {
-    // Keep the badges current while something is building.
-    refetchInterval: (query) => (query.state.data?.some((image) => image.status === "BUILDING") ? 2000 : false),
-  }));
+  const images = useQuery(
+    trpc.authoring.images.queryOptions(
+      { courseId },
+      {
+        // Keep the badges current while something is building.
+        refetchInterval: (query) => (query.state.data?.some((image) => image.status === "BUILDING") ? 2000 : false),
+      },
+    ),
+  );
   const [creating, setCreating] = useState(false);
   const loadError = formErrorText(images.error);
 
@@ -39,9 +44,16 @@ function Images({ course }: { course: { id: string; title: string } }) {
       <div className="page-title title-with-actions">
         <div>
           <h1>Images</h1>
-          <p className="lead">Add tools to the default image with a Dockerfile. Ready images can be chosen in <Link href={`/courses/${courseId}/templates`}>environment templates</Link>.</p>
+          <p className="lead">
+            Add tools to the default image with a Dockerfile. Ready images can be chosen in{" "}
+            <Link href={`/courses/${courseId}/templates`}>environment templates</Link>.
+          </p>
         </div>
-        {!creating && <button type="button" className="primary" onClick={() => setCreating(true)}>New image</button>}
+        {!creating && (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New image
+          </button>
+        )}
       </div>
 
       {creating && (
@@ -52,18 +64,49 @@ function Images({ course }: { course: { id: string; title: string } }) {
       )}
 
       <section className="card flush" aria-label="Images">
-        {loadError && <p className="error pad" role="alert">{loadError}</p>}
+        {loadError && (
+          <p className="error pad" role="alert">
+            {loadError}
+          </p>
+        )}
         <div className="table-wrap">
           <table className="table" data-testid="images-table">
-            <thead><tr><th>Name</th><th>Tag</th><th>Status</th><th>Started</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Tag</th>
+                <th>Status</th>
+                <th>Started</th>
+              </tr>
+            </thead>
             <tbody>
-              {images.isLoading && <tr><td colSpan={4} className="empty">Loading images…</td></tr>}
-              {images.data?.length === 0 && <tr><td colSpan={4} className="empty">No images yet. Labs use <code>{DEFAULT_IMAGE}</code> until you build one.</td></tr>}
+              {images.isLoading && (
+                <tr>
+                  <td colSpan={4} className="empty">
+                    Loading images…
+                  </td>
+                </tr>
+              )}
+              {images.data?.length === 0 && (
+                <tr>
+                  <td colSpan={4} className="empty">
+                    No images yet. Labs use <code>{DEFAULT_IMAGE}</code> until you build one.
+                  </td>
+                </tr>
+              )}
               {images.data?.map((image) => (
                 <tr key={image.id}>
-                  <td><Link href={`/courses/${courseId}/images/${image.id}`} className="strong-link">{image.name}</Link></td>
-                  <td><code className="tag">{image.tag}</code></td>
-                  <td><ImageStatusBadge status={image.status} /></td>
+                  <td>
+                    <Link href={`/courses/${courseId}/images/${image.id}`} className="strong-link">
+                      {image.name}
+                    </Link>
+                  </td>
+                  <td>
+                    <code className="tag">{image.tag}</code>
+                  </td>
+                  <td>
+                    <ImageStatusBadge status={image.status} />
+                  </td>
                   <td className="nowrap muted">{formatWhen(image.createdAt)}</td>
                 </tr>
               ))}
@@ -81,35 +124,74 @@ function NewImageForm({ courseId, onCancel }: { courseId: string; onCancel: () =
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
   const [dockerfile, setDockerfile] = useState(STARTER_DOCKERFILE);
-  const build = useMutation(trpc.authoring.buildImage.mutationOptions({
-    onSuccess: async ({ imageId }) => {
-      await queryClient.invalidateQueries({ queryKey: trpc.authoring.images.queryKey({ courseId }) });
-      router.push(`/courses/${courseId}/images/${imageId}`);
-    },
-  }));
+  const build = useMutation(
+    trpc.authoring.buildImage.mutationOptions({
+      onSuccess: async ({ imageId }) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.authoring.images.queryKey({ courseId }) });
+        router.push(`/courses/${courseId}/images/${imageId}`);
+      },
+    }),
+  );
   const error = build.error;
   const general = formErrorText(error, ["name", "dockerfile"]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     build.mutate({ courseId, name, dockerfile });
   };
-  const edited = () => { if (build.isError) build.reset(); };
+  const edited = () => {
+    if (build.isError) build.reset();
+  };
 
   return (
     <form className="form" onSubmit={submit} noValidate aria-busy={build.isPending} data-testid="image-form">
       <Field label="Image name" error={fieldError(error, "name")}>
-        <input name="name" value={name} onChange={(e) => { setName(e.target.value); edited(); }} maxLength={Bounds.imageName.max}
-          placeholder="e.g. python-tools" aria-invalid={Boolean(fieldError(error, "name"))} />
+        <input
+          name="name"
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            edited();
+          }}
+          maxLength={Bounds.imageName.max}
+          placeholder="e.g. python-tools"
+          aria-invalid={Boolean(fieldError(error, "name"))}
+        />
       </Field>
-      <Field label="Dockerfile" error={fieldError(error, "dockerfile")}
-        hint={<>Built on every worker with no network access: start <code>FROM</code> an image already built here (nothing is pulled), and end with <code>USER student</code>.</>}>
-        <textarea name="dockerfile" rows={10} value={dockerfile} onChange={(e) => { setDockerfile(e.target.value); edited(); }}
-          className="code-input" spellCheck={false} aria-invalid={Boolean(fieldError(error, "dockerfile"))} />
+      <Field
+        label="Dockerfile"
+        error={fieldError(error, "dockerfile")}
+        hint={
+          <>
+            Built on every worker with no network access: start <code>FROM</code> an image already built here (nothing is pulled), and end with{" "}
+            <code>USER student</code>.
+          </>
+        }
+      >
+        <textarea
+          name="dockerfile"
+          rows={10}
+          value={dockerfile}
+          onChange={(e) => {
+            setDockerfile(e.target.value);
+            edited();
+          }}
+          className="code-input"
+          spellCheck={false}
+          aria-invalid={Boolean(fieldError(error, "dockerfile"))}
+        />
       </Field>
-      {general && <p className="error" role="alert">{general}</p>}
+      {general && (
+        <p className="error" role="alert">
+          {general}
+        </p>
+      )}
       <div className="form-actions">
-        <button type="submit" className="primary" disabled={build.isPending}>{build.isPending ? "Starting…" : "Build image"}</button>
-        <button type="button" className="link-button subtle" onClick={onCancel}>Cancel</button>
+        <button type="submit" className="primary" disabled={build.isPending}>
+          {build.isPending ? "Starting…" : "Build image"}
+        </button>
+        <button type="button" className="link-button subtle" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -30,15 +30,19 @@ export function draftFromLab(lab: FullLab): LabDraftState {
     templateId: lab.templateId,
     instructions: lab.instructions,
     steps: lab.steps.map((step) => ({
-      key: step.id, stepId: step.id, title: step.title, body: step.body, hint: step.hint ?? "",
-      checkScript: step.checkScript ?? "", timeout: String(step.checkTimeoutSeconds),
+      key: step.id,
+      stepId: step.id,
+      title: step.title,
+      body: step.body,
+      hint: step.hint ?? "",
+      checkScript: step.checkScript ?? "",
+      timeout: String(step.checkTimeoutSeconds),
     })),
   };
 }
 
 /** What saving would write: equal fingerprints mean nothing to save. */
-const fingerprint = (draft: LabDraftState) =>
-  JSON.stringify({ ...draft, steps: draft.steps.map(({ key: _key, ...step }) => step) });
+const fingerprint = (draft: LabDraftState) => JSON.stringify({ ...draft, steps: draft.steps.map(({ key: _key, ...step }) => step) });
 
 type StepErrors = { title?: string; timeout?: string };
 
@@ -59,7 +63,13 @@ function validate(draft: LabDraftState) {
   return { ok, lab, steps };
 }
 
-export function LabEditor({ courseId, labId, initial, initialPublished, notice: initialNotice }: {
+export function LabEditor({
+  courseId,
+  labId,
+  initial,
+  initialPublished,
+  notice: initialNotice,
+}: {
   courseId: string;
   labId?: string;
   initial: LabDraftState;
@@ -93,42 +103,55 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
   // Leaving with unsaved edits asks first.
   useEffect(() => {
     if (!dirty) return;
-    const warn = (event: BeforeUnloadEvent) => { event.preventDefault(); };
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+    };
     window.addEventListener("beforeunload", warn);
     return () => window.removeEventListener("beforeunload", warn);
   }, [dirty]);
 
-  const invalidateCourse = () => Promise.all([
-    queryClient.invalidateQueries({ queryKey: trpc.course.byId.queryKey({ courseId }) }),
-    queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() }),
-  ]);
+  const invalidateCourse = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.course.byId.queryKey({ courseId }) }),
+      queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() }),
+    ]);
 
-  const save = useMutation(trpc.authoring.saveLab.mutationOptions({
-    onSuccess: async ({ labId: savedId }, input) => {
-      await invalidateCourse();
-      const publishedNow = input.published;
-      if (!labId) {
-        router.replace(`/courses/${courseId}/labs/${savedId}/edit?created=${publishedNow ? "published" : "draft"}`);
-        return;
-      }
-      // Reload so new steps get their ids (a second save must not recreate them).
-      const fresh = await queryClient.fetchQuery({ ...trpc.authoring.lab.queryOptions({ courseId, labId: savedId }), staleTime: 0 });
-      const next = draftFromLab(fresh);
-      setAttempted(false);
-      setDraft(next);
-      setBaseline(fingerprint(next));
-      setPublished(fresh.published);
-      setNotice(publishedNow !== published ? (publishedNow ? "Saved and published: students can open it now." : "Saved and unpublished: students no longer see it.") : "Saved.");
-    },
-  }));
-  const publish = useMutation(trpc.authoring.setPublished.mutationOptions({
-    onSuccess: async (_result, input) => {
-      setPublished(input.published);
-      await invalidateCourse();
-      await queryClient.invalidateQueries({ queryKey: trpc.authoring.lab.queryKey({ courseId, labId: input.labId }) });
-      setNotice(input.published ? "Published: students in the course can open this lab now." : "Unpublished: students no longer see this lab.");
-    },
-  }));
+  const save = useMutation(
+    trpc.authoring.saveLab.mutationOptions({
+      onSuccess: async ({ labId: savedId }, input) => {
+        await invalidateCourse();
+        const publishedNow = input.published;
+        if (!labId) {
+          router.replace(`/courses/${courseId}/labs/${savedId}/edit?created=${publishedNow ? "published" : "draft"}`);
+          return;
+        }
+        // Reload so new steps get their ids (a second save must not recreate them).
+        const fresh = await queryClient.fetchQuery({ ...trpc.authoring.lab.queryOptions({ courseId, labId: savedId }), staleTime: 0 });
+        const next = draftFromLab(fresh);
+        setAttempted(false);
+        setDraft(next);
+        setBaseline(fingerprint(next));
+        setPublished(fresh.published);
+        setNotice(
+          publishedNow !== published
+            ? publishedNow
+              ? "Saved and published: students can open it now."
+              : "Saved and unpublished: students no longer see it."
+            : "Saved.",
+        );
+      },
+    }),
+  );
+  const publish = useMutation(
+    trpc.authoring.setPublished.mutationOptions({
+      onSuccess: async (_result, input) => {
+        setPublished(input.published);
+        await invalidateCourse();
+        await queryClient.invalidateQueries({ queryKey: trpc.authoring.lab.queryKey({ courseId, labId: input.labId }) });
+        setNotice(input.published ? "Published: students in the course can open this lab now." : "Unpublished: students no longer see this lab.");
+      },
+    }),
+  );
 
   const change = (patch: Partial<LabDraftState>) => {
     setDraft((current) => ({ ...current, ...patch }));
@@ -146,7 +169,11 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
   };
   const removeStep = (index: number) => {
     const step = draft.steps[index]!;
-    if (step.stepId && !window.confirm(`Remove step ${index + 1}${step.title ? ` “${step.title}”` : ""}? When you save, students’ results for it are deleted too.`)) return;
+    if (
+      step.stepId &&
+      !window.confirm(`Remove step ${index + 1}${step.title ? ` “${step.title}”` : ""}? When you save, students’ results for it are deleted too.`)
+    )
+      return;
     change({ steps: draft.steps.filter((_, i) => i !== index) });
   };
   const addStep = () => {
@@ -165,14 +192,26 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
     }
     setNotice(null);
     save.mutate({
-      courseId, labId, templateId: draft.templateId, title: draft.title, instructions: draft.instructions, published: nextPublished,
+      courseId,
+      labId,
+      templateId: draft.templateId,
+      title: draft.title,
+      instructions: draft.instructions,
+      published: nextPublished,
       steps: draft.steps.map((step) => ({
-        stepId: step.stepId, title: step.title, body: step.body, hint: step.hint.trim() ? step.hint : null,
-        checkScript: step.checkScript.trim() ? step.checkScript : null, checkTimeoutSeconds: Number(step.timeout),
+        stepId: step.stepId,
+        title: step.title,
+        body: step.body,
+        hint: step.hint.trim() ? step.hint : null,
+        checkScript: step.checkScript.trim() ? step.checkScript : null,
+        checkTimeoutSeconds: Number(step.timeout),
       })),
     });
   };
-  const submit = (event: FormEvent) => { event.preventDefault(); write(published); };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    write(published);
+  };
   const togglePublished = () => {
     if (!labId || dirty) write(!published);
     else publish.mutate({ courseId, labId, published: !published });
@@ -214,35 +253,67 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
           </div>
           <p className="muted small">
             {draft.steps.length} step{draft.steps.length === 1 ? "" : "s"}, {checks} with an automatic check
-            {labId && <> · <Link href={`/labs/${labId}`}>Open as a student sees it</Link></>}
+            {labId && (
+              <>
+                {" "}
+                · <Link href={`/labs/${labId}`}>Open as a student sees it</Link>
+              </>
+            )}
           </p>
         </div>
         {labId && (
           <div className="header-actions">
-            <Link href={`/courses/${courseId}/labs/${labId}/progress`} className="button secondary">Progress</Link>
-            <button type="button" className="secondary" onClick={exportFolder} disabled={exporting}
-              title="Downloads the saved lab as a folder (lab.yaml, instructions.md, steps/, checks/) in a .zip">
+            <Link href={`/courses/${courseId}/labs/${labId}/progress`} className="button secondary">
+              Progress
+            </Link>
+            <button
+              type="button"
+              className="secondary"
+              onClick={exportFolder}
+              disabled={exporting}
+              title="Downloads the saved lab as a folder (lab.yaml, instructions.md, steps/, checks/) in a .zip"
+            >
               {exporting ? "Exporting…" : "Export folder"}
             </button>
           </div>
         )}
       </div>
-      {exportError && <p className="notice warn" role="alert">{exportError}</p>}
+      {exportError && (
+        <p className="notice warn" role="alert">
+          {exportError}
+        </p>
+      )}
 
       <section className="card" aria-labelledby="lab-basics-heading">
-        <h2 id="lab-basics-heading" className="sr-only">The lab</h2>
+        <h2 id="lab-basics-heading" className="sr-only">
+          The lab
+        </h2>
         <div className="form">
           <div className="form-row wide-first">
             <Field label="Lab title" error={labError("title")}>
-              <input name="title" value={draft.title} onChange={(e) => change({ title: e.target.value })} maxLength={Bounds.labTitle.max}
-                placeholder="e.g. Finding files with find and grep" aria-invalid={Boolean(labError("title"))} />
+              <input
+                name="title"
+                value={draft.title}
+                onChange={(e) => change({ title: e.target.value })}
+                maxLength={Bounds.labTitle.max}
+                placeholder="e.g. Finding files with find and grep"
+                aria-invalid={Boolean(labError("title"))}
+              />
             </Field>
-            <Field label="Environment template" error={labError("templateId")}
-              hint={<Link href={`/courses/${courseId}/templates`}>Manage templates</Link>}>
-              <select name="templateId" value={draft.templateId} onChange={(e) => change({ templateId: e.target.value })}
-                aria-invalid={Boolean(labError("templateId"))} disabled={templates.isLoading}>
+            <Field label="Environment template" error={labError("templateId")} hint={<Link href={`/courses/${courseId}/templates`}>Manage templates</Link>}>
+              <select
+                name="templateId"
+                value={draft.templateId}
+                onChange={(e) => change({ templateId: e.target.value })}
+                aria-invalid={Boolean(labError("templateId"))}
+                disabled={templates.isLoading}
+              >
                 {!draft.templateId && <option value="">{templates.isLoading ? "Loading…" : "Choose a template"}</option>}
-                {templateOptions.map((template) => <option key={template.id} value={template.id}>{template.name} ({template.image})</option>)}
+                {templateOptions.map((template) => (
+                  <option key={template.id} value={template.id}>
+                    {template.name} ({template.image})
+                  </option>
+                ))}
               </select>
             </Field>
           </div>
@@ -251,9 +322,16 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
               This course has no environment template yet. <Link href={`/courses/${courseId}/templates`}>Create one</Link> first: every lab runs in one.
             </p>
           )}
-          <MarkdownField label="Instructions" headingOffset={1} value={draft.instructions} onChange={(instructions) => change({ instructions })} rows={8}
-            error={labError("instructions")} hint="Markdown. Shown above the steps, beside the student’s terminal."
-            placeholder={"# What you will do\n\nIn this lab you will…"} />
+          <MarkdownField
+            label="Instructions"
+            headingOffset={1}
+            value={draft.instructions}
+            onChange={(instructions) => change({ instructions })}
+            rows={8}
+            error={labError("instructions")}
+            hint="Markdown. Shown above the steps, beside the student’s terminal."
+            placeholder={"# What you will do\n\nIn this lab you will…"}
+          />
         </div>
       </section>
 
@@ -266,73 +344,177 @@ export function LabEditor({ courseId, labId, initial, initialPublished, notice: 
         <ol className="step-list">
           {draft.steps.map((step, index) => (
             <li key={step.key}>
-              <StepEditor step={step} index={index} count={draft.steps.length} errors={errors?.steps[index]}
-                onChange={(patch) => changeStep(index, patch)} onMove={(by) => moveStep(index, by)} onRemove={() => removeStep(index)} />
+              <StepEditor
+                step={step}
+                index={index}
+                count={draft.steps.length}
+                errors={errors?.steps[index]}
+                onChange={(patch) => changeStep(index, patch)}
+                onMove={(by) => moveStep(index, by)}
+                onRemove={() => removeStep(index)}
+              />
             </li>
           ))}
         </ol>
-        <button type="button" className="secondary add-step" onClick={addStep}>+ Add step</button>
+        <button type="button" className="secondary add-step" onClick={addStep}>
+          + Add step
+        </button>
       </section>
 
       <div className="save-bar" role="region" aria-label="Save">
         <div className="save-state" aria-live="polite">
-          {general ? <span className="error" role="alert">{general}</span>
-            : errors && !errors.ok ? <span className="error" role="alert">Fix the fields marked in red, then save again.</span>
-            : notice ? <span className="saved" role="status">{notice}</span>
-            : dirty ? <span className="unsaved">Unsaved changes</span>
-            : labId ? <span className="muted small">All changes saved</span> : null}
+          {general ? (
+            <span className="error" role="alert">
+              {general}
+            </span>
+          ) : errors && !errors.ok ? (
+            <span className="error" role="alert">
+              Fix the fields marked in red, then save again.
+            </span>
+          ) : notice ? (
+            <span className="saved" role="status">
+              {notice}
+            </span>
+          ) : dirty ? (
+            <span className="unsaved">Unsaved changes</span>
+          ) : labId ? (
+            <span className="muted small">All changes saved</span>
+          ) : null}
         </div>
         <div className="save-actions">
-          <button type="button" className="secondary" onClick={togglePublished} disabled={busy}
-            title={published ? "Students stop seeing this lab" : "Students in the course can open this lab"}>
-            {!labId || dirty ? (published ? "Save and unpublish" : "Save and publish") : (published ? "Unpublish" : "Publish")}
+          <button
+            type="button"
+            className="secondary"
+            onClick={togglePublished}
+            disabled={busy}
+            title={published ? "Students stop seeing this lab" : "Students in the course can open this lab"}
+          >
+            {!labId || dirty ? (published ? "Save and unpublish" : "Save and publish") : published ? "Unpublish" : "Publish"}
           </button>
-          <button type="submit" className="primary" disabled={busy}>{save.isPending ? "Saving…" : labId ? "Save lab" : "Create lab"}</button>
+          <button type="submit" className="primary" disabled={busy}>
+            {save.isPending ? "Saving…" : labId ? "Save lab" : "Create lab"}
+          </button>
         </div>
       </div>
     </form>
   );
 }
 
-function StepEditor({ step, index, count, errors, onChange, onMove, onRemove }: {
-  step: StepDraft; index: number; count: number; errors?: StepErrors;
-  onChange: (patch: Partial<StepDraft>) => void; onMove: (by: -1 | 1) => void; onRemove: () => void;
+function StepEditor({
+  step,
+  index,
+  count,
+  errors,
+  onChange,
+  onMove,
+  onRemove,
+}: {
+  step: StepDraft;
+  index: number;
+  count: number;
+  errors?: StepErrors;
+  onChange: (patch: Partial<StepDraft>) => void;
+  onMove: (by: -1 | 1) => void;
+  onRemove: () => void;
 }) {
   const number = index + 1;
   const legendId = `step-legend-${step.key}`;
   return (
     <fieldset className="card step-card" aria-labelledby={legendId} data-testid={`step-editor-${index}`}>
       <div className="step-card-head">
-        <span className="step-number" aria-hidden="true">{number}</span>
-        <h3 id={legendId} className="step-legend">Step {number}</h3>
+        <span className="step-number" aria-hidden="true">
+          {number}
+        </span>
+        <h3 id={legendId} className="step-legend">
+          Step {number}
+        </h3>
         <span className="step-heading-title">{step.title || <span className="muted">Untitled</span>}</span>
         <span className="step-tools">
-          <button type="button" id={`move-up-${step.key}`} className="icon-button" onClick={() => onMove(-1)} disabled={index === 0}
-            aria-label={`Move step ${number} up`} title="Move up">↑</button>
-          <button type="button" id={`move-down-${step.key}`} className="icon-button" onClick={() => onMove(1)} disabled={index === count - 1}
-            aria-label={`Move step ${number} down`} title="Move down">↓</button>
-          <button type="button" className="icon-button danger-icon" onClick={onRemove} aria-label={`Remove step ${number}`} title="Remove step">✕</button>
+          <button
+            type="button"
+            id={`move-up-${step.key}`}
+            className="icon-button"
+            onClick={() => onMove(-1)}
+            disabled={index === 0}
+            aria-label={`Move step ${number} up`}
+            title="Move up"
+          >
+            ↑
+          </button>
+          <button
+            type="button"
+            id={`move-down-${step.key}`}
+            className="icon-button"
+            onClick={() => onMove(1)}
+            disabled={index === count - 1}
+            aria-label={`Move step ${number} down`}
+            title="Move down"
+          >
+            ↓
+          </button>
+          <button type="button" className="icon-button danger-icon" onClick={onRemove} aria-label={`Remove step ${number}`} title="Remove step">
+            ✕
+          </button>
         </span>
       </div>
       <div className="form">
         <Field label="Step title" error={errors?.title}>
-          <input id={`step-title-${step.key}`} value={step.title} onChange={(e) => onChange({ title: e.target.value })} maxLength={Bounds.stepTitle.max}
-            placeholder="e.g. Make a file" aria-invalid={Boolean(errors?.title)} />
+          <input
+            id={`step-title-${step.key}`}
+            value={step.title}
+            onChange={(e) => onChange({ title: e.target.value })}
+            maxLength={Bounds.stepTitle.max}
+            placeholder="e.g. Make a file"
+            aria-invalid={Boolean(errors?.title)}
+          />
         </Field>
-        <MarkdownField label="Step text" headingOffset={3} value={step.body} onChange={(body) => onChange({ body })} rows={5}
-          placeholder={"Create `one.txt` in your workspace:\n\n```\ntouch ~/workspace/one.txt\n```"} />
-        <Field label={<>Hint <span className="optional">(optional)</span></>} hint="Shown folded; students open it when stuck.">
+        <MarkdownField
+          label="Step text"
+          headingOffset={3}
+          value={step.body}
+          onChange={(body) => onChange({ body })}
+          rows={5}
+          placeholder={"Create `one.txt` in your workspace:\n\n```\ntouch ~/workspace/one.txt\n```"}
+        />
+        <Field
+          label={
+            <>
+              Hint <span className="optional">(optional)</span>
+            </>
+          }
+          hint="Shown folded; students open it when stuck."
+        >
           <input value={step.hint} onChange={(e) => onChange({ hint: e.target.value })} maxLength={Bounds.stepHint.max} />
         </Field>
         <div className="check-row">
-          <Field label={<>Check script <span className="optional">(optional)</span></>}
-            hint="Runs in the student’s container, as the student, when they press Check. Exit 0 passes; what it prints is shown to them.">
-            <textarea value={step.checkScript} onChange={(e) => onChange({ checkScript: e.target.value })} rows={4}
-              className="code-input" spellCheck={false} placeholder={'test -f ~/workspace/one.txt || { echo "one.txt is missing"; exit 1; }'} />
+          <Field
+            label={
+              <>
+                Check script <span className="optional">(optional)</span>
+              </>
+            }
+            hint="Runs in the student’s container, as the student, when they press Check. Exit 0 passes; what it prints is shown to them."
+          >
+            <textarea
+              value={step.checkScript}
+              onChange={(e) => onChange({ checkScript: e.target.value })}
+              rows={4}
+              className="code-input"
+              spellCheck={false}
+              placeholder={'test -f ~/workspace/one.txt || { echo "one.txt is missing"; exit 1; }'}
+            />
           </Field>
           <Field label="Timeout (seconds)" error={errors?.timeout}>
-            <input type="number" min={Bounds.checkTimeoutSeconds.min} max={Bounds.checkTimeoutSeconds.max} step={1} inputMode="numeric" value={step.timeout}
-              onChange={(e) => onChange({ timeout: e.target.value })} aria-invalid={Boolean(errors?.timeout)} />
+            <input
+              type="number"
+              min={Bounds.checkTimeoutSeconds.min}
+              max={Bounds.checkTimeoutSeconds.max}
+              step={1}
+              inputMode="numeric"
+              value={step.timeout}
+              onChange={(e) => onChange({ timeout: e.target.value })}
+              aria-invalid={Boolean(errors?.timeout)}
+            />
           </Field>
         </div>
       </div>

@@ -18,9 +18,14 @@ export function AdmissionQueuePanel({ queue, now }: { queue: Waiting[]; now: num
       <ol className="admission-queue-list">
         {queue.map((entry) => (
           <li key={entry.environmentId} data-testid="admission-queue-entry" data-student-name={entry.name}>
-            <span className="admission-queue-position" aria-label={`Place ${entry.position}`}>{entry.position}</span>
+            <span className="admission-queue-position" aria-label={`Place ${entry.position}`}>
+              {entry.position}
+            </span>
             <strong>{entry.name}</strong>
-            <span className="muted"> · {entry.labTitle} · waiting {duration(now - new Date(entry.queuedAt).getTime())}</span>
+            <span className="muted">
+              {" "}
+              · {entry.labTitle} · waiting {duration(now - new Date(entry.queuedAt).getTime())}
+            </span>
           </li>
         ))}
       </ol>

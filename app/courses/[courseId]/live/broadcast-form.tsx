@@ -14,9 +14,14 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
   const inputId = useId();
   const [message, setMessage] = useState("");
   const [sentAt, setSentAt] = useState<number | null>(null);
-  const broadcast = useMutation(trpc.live.broadcast.mutationOptions({
-    onSuccess: () => { setMessage(""); setSentAt(Date.now()); },
-  }));
+  const broadcast = useMutation(
+    trpc.live.broadcast.mutationOptions({
+      onSuccess: () => {
+        setMessage("");
+        setSentAt(Date.now());
+      },
+    }),
+  );
 
   useEffect(() => {
     if (sentAt === null) return;
@@ -34,13 +39,26 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
 
   return (
     <form className="broadcast" onSubmit={submit} aria-labelledby={`${inputId}-title`}>
-      <h2 id={`${inputId}-title`} className="toolbar-title">Broadcast</h2>
+      <h2 id={`${inputId}-title`} className="toolbar-title">
+        Broadcast
+      </h2>
       <div className="broadcast-row">
-        <label htmlFor={inputId} className="sr-only">Message to all students</label>
-        <input id={inputId} type="text" value={message} maxLength={Bounds.broadcastMessage.max} autoComplete="off"
+        <label htmlFor={inputId} className="sr-only">
+          Message to all students
+        </label>
+        <input
+          id={inputId}
+          type="text"
+          value={message}
+          maxLength={Bounds.broadcastMessage.max}
+          autoComplete="off"
           placeholder="Message to all students, e.g. “Take a 10 minute break”"
           aria-invalid={error ? true : undefined}
-          onChange={(event) => { setMessage(event.target.value); broadcast.reset(); }} />
+          onChange={(event) => {
+            setMessage(event.target.value);
+            broadcast.reset();
+          }}
+        />
         <button type="submit" className="primary" disabled={broadcast.isPending || !message.trim()}>
           {broadcast.isPending ? "Sending…" : "Send"}
         </button>
@@ -48,7 +66,11 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
       <p className="broadcast-feedback" role="status">
         {sentAt !== null && <span className="saved">Sent to everyone in the course.</span>}
       </p>
-      {error && <p className="error small" role="alert">{error}</p>}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

@@ -22,15 +22,33 @@ export function ConfirmDialog({ confirmation, onClose }: { confirmation: Confirm
 
   return (
     // Escape closes a modal dialog by itself ("cancel"): the page is told so it stays in step.
-    <dialog ref={ref} className="live-confirm" aria-labelledby={titleId} aria-describedby={bodyId}
-      onCancel={(event) => { event.preventDefault(); onClose(); }}>
+    <dialog
+      ref={ref}
+      className="live-confirm"
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+    >
       {confirmation && (
-        <form method="dialog" onSubmit={(event) => { event.preventDefault(); confirm(); }}>
+        <form
+          method="dialog"
+          onSubmit={(event) => {
+            event.preventDefault();
+            confirm();
+          }}
+        >
           <h2 id={titleId}>{confirmation.title}</h2>
           <p id={bodyId}>{confirmation.body}</p>
           <div className="dialog-actions">
-            <button type="button" className="secondary" onClick={onClose} autoFocus>Cancel</button>
-            <button type="submit" className="danger solid">{confirmation.confirmLabel}</button>
+            <button type="button" className="secondary" onClick={onClose} autoFocus>
+              Cancel
+            </button>
+            <button type="submit" className="danger solid">
+              {confirmation.confirmLabel}
+            </button>
           </div>
         </form>
       )}

@@ -6,7 +6,13 @@ import { formErrorText } from "../../../components/errors";
 import { ago } from "./live-format";
 import type { Hand, Watched } from "./live-types";
 
-export function HandQueue({ courseId, hands, now, environmentStates, onWatch }: {
+export function HandQueue({
+  courseId,
+  hands,
+  now,
+  environmentStates,
+  onWatch,
+}: {
   courseId: string;
   hands: Hand[];
   now: number;
@@ -16,17 +22,27 @@ export function HandQueue({ courseId, hands, now, environmentStates, onWatch }: 
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const resolve = useMutation(trpc.live.resolveHand.mutationOptions({
-    onSettled: () => queryClient.invalidateQueries(trpc.live.overview.pathFilter()),
-  }));
+  const resolve = useMutation(
+    trpc.live.resolveHand.mutationOptions({
+      onSettled: () => queryClient.invalidateQueries(trpc.live.overview.pathFilter()),
+    }),
+  );
 
   return (
     <section className="card live-hands" aria-labelledby="hand-queue-title">
       <div className="live-hands-head">
         <h2 id="hand-queue-title">Raised hands</h2>
-        {hands.length > 0 && <span className="hand-count" aria-label={`${hands.length} waiting`}>{hands.length}</span>}
+        {hands.length > 0 && (
+          <span className="hand-count" aria-label={`${hands.length} waiting`}>
+            {hands.length}
+          </span>
+        )}
       </div>
-      {resolve.error && <p className="error small" role="alert">{formErrorText(resolve.error)}</p>}
+      {resolve.error && (
+        <p className="error small" role="alert">
+          {formErrorText(resolve.error)}
+        </p>
+      )}
       <ol className="hand-queue" data-testid="hand-queue">
         {hands.length === 0 && <li className="hand-empty muted">No hands raised.</li>}
         {hands.map((hand, index) => {
@@ -35,7 +51,9 @@ export function HandQueue({ courseId, hands, now, environmentStates, onWatch }: 
           const canWatch = hand.environmentId !== null && (state === undefined || state === "RUNNING");
           return (
             <li key={hand.id} className="hand-item" data-testid="hand-item" data-student-name={hand.name}>
-              <span className="hand-position" aria-hidden="true">{index + 1}</span>
+              <span className="hand-position" aria-hidden="true">
+                {index + 1}
+              </span>
               <div className="hand-main">
                 <p className="hand-who">
                   <strong>{hand.name}</strong>
@@ -45,12 +63,19 @@ export function HandQueue({ courseId, hands, now, environmentStates, onWatch }: 
               </div>
               <div className="hand-actions">
                 {canWatch && (
-                  <button type="button" className="secondary small-button"
-                    onClick={() => onWatch({ environmentId: hand.environmentId!, name: hand.name })}>Watch</button>
+                  <button type="button" className="secondary small-button" onClick={() => onWatch({ environmentId: hand.environmentId!, name: hand.name })}>
+                    Watch
+                  </button>
                 )}
-                <button type="button" className="primary small-button" disabled={resolving}
+                <button
+                  type="button"
+                  className="primary small-button"
+                  disabled={resolving}
                   title="Lower this hand: you have helped"
-                  onClick={() => resolve.mutate({ courseId, handId: hand.id })}>Done</button>
+                  onClick={() => resolve.mutate({ courseId, handId: hand.id })}
+                >
+                  Done
+                </button>
               </div>
             </li>
           );

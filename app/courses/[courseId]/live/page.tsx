@@ -51,9 +51,27 @@ function newer(a: BulkActionProgress | null, b: BulkActionProgress | null) {
 }
 
 function LiveNote({ nudges, failing }: { nudges: NudgeState; failing: boolean }) {
-  if (failing) return <><span className="dot warn" aria-hidden="true" />Reconnecting… showing the last figures.</>;
-  if (nudges.kind === "live") return <><span className="dot live" aria-hidden="true" />Live</>;
-  if (nudges.kind === "connecting") return <><span className="dot idle" aria-hidden="true" />Connecting…</>;
+  if (failing)
+    return (
+      <>
+        <span className="dot warn" aria-hidden="true" />
+        Reconnecting… showing the last figures.
+      </>
+    );
+  if (nudges.kind === "live")
+    return (
+      <>
+        <span className="dot live" aria-hidden="true" />
+        Live
+      </>
+    );
+  if (nudges.kind === "connecting")
+    return (
+      <>
+        <span className="dot idle" aria-hidden="true" />
+        Connecting…
+      </>
+    );
   return (
     <>
       <span className="dot warn" aria-hidden="true" />
@@ -72,11 +90,12 @@ function LiveRoom({ course }: { course: StaffCourse }) {
   const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
   const now = useNow();
 
-  const overview = useQuery(trpc.live.overview.queryOptions(
-    { courseId: course.id, ...(labId ? { labId } : {}) },
-    { refetchInterval: POLL_MS, placeholderData: keepPreviousData },
-  ));
-  const refresh = useCallback(() => { void queryClient.invalidateQueries(trpc.live.overview.pathFilter()); }, [queryClient, trpc]);
+  const overview = useQuery(
+    trpc.live.overview.queryOptions({ courseId: course.id, ...(labId ? { labId } : {}) }, { refetchInterval: POLL_MS, placeholderData: keepPreviousData }),
+  );
+  const refresh = useCallback(() => {
+    void queryClient.invalidateQueries(trpc.live.overview.pathFilter());
+  }, [queryClient, trpc]);
   // Progress pushed as it happens; the overview's copy covers a reload or a lost socket.
   const [pushedBulk, setPushedBulk] = useState<BulkActionProgress | null>(null);
   const nudges = useRoomNudges(course.id, refresh, setPushedBulk);
@@ -86,15 +105,30 @@ function LiveRoom({ course }: { course: StaffCourse }) {
 
   const students = useMemo(() => [...(overview.data?.students ?? [])].sort(byHandThenName), [overview.data?.students]);
   const environmentStates = useMemo(
-    () => new Map(students.flatMap((student) => student.environment ? [[student.environment.id, student.environment.state] as const] : [])),
+    () => new Map(students.flatMap((student) => (student.environment ? [[student.environment.id, student.environment.state] as const] : []))),
     [students],
   );
 
   const crumbs = <Crumbs course={course} />;
   if (overview.error && !overview.data) {
-    return <>{crumbs}<p className="notice warn" role="alert">{formErrorText(overview.error) ?? "The live room could not be loaded."}</p></>;
+    return (
+      <>
+        {crumbs}
+        <p className="notice warn" role="alert">
+          {formErrorText(overview.error) ?? "The live room could not be loaded."}
+        </p>
+      </>
+    );
   }
-  if (!overview.data) return <>{crumbs}<p className="muted"><span className="spinner dark" aria-hidden="true" /> Opening the live room…</p></>;
+  if (!overview.data)
+    return (
+      <>
+        {crumbs}
+        <p className="muted">
+          <span className="spinner dark" aria-hidden="true" /> Opening the live room…
+        </p>
+      </>
+    );
 
   const { course: room, labs, hands, queue } = overview.data;
   const bulk = newer(pushedBulk, overview.data.bulk);
@@ -115,18 +149,31 @@ function LiveRoom({ course }: { course: StaffCourse }) {
           </p>
         </div>
         <div className="header-actions">
-          <label htmlFor={labSelectId} className="lab-filter-label">Lab</label>
+          <label htmlFor={labSelectId} className="lab-filter-label">
+            Lab
+          </label>
           <select id={labSelectId} value={labId} onChange={(event) => setLabId(event.target.value)}>
             <option value="">All labs</option>
-            {labs.map((lab) => <option key={lab.id} value={lab.id}>{lab.title}{lab.published ? "" : " (draft)"}</option>)}
+            {labs.map((lab) => (
+              <option key={lab.id} value={lab.id}>
+                {lab.title}
+                {lab.published ? "" : " (draft)"}
+              </option>
+            ))}
           </select>
         </div>
       </div>
 
       <ul className="room-stats" aria-label="Summary">
-        <li data-testid="count-students"><strong>{students.length}</strong> student{students.length === 1 ? "" : "s"}</li>
-        <li data-testid="count-online"><strong>{online}</strong> online</li>
-        <li data-testid="count-running"><strong>{running}</strong> running</li>
+        <li data-testid="count-students">
+          <strong>{students.length}</strong> student{students.length === 1 ? "" : "s"}
+        </li>
+        <li data-testid="count-online">
+          <strong>{online}</strong> online
+        </li>
+        <li data-testid="count-running">
+          <strong>{running}</strong> running
+        </li>
         <li data-testid="count-hands" className={hands.length > 0 ? "attention" : undefined}>
           <strong>{hands.length}</strong> hand{hands.length === 1 ? "" : "s"} raised
         </li>
@@ -153,10 +200,20 @@ function LiveRoom({ course }: { course: StaffCourse }) {
           <div className="room-students-head">
             <h2 id="room-students-title">Students</h2>
             {students.length > 0 && (
-              <input type="search" className="search room-search" placeholder="Find a student" aria-label="Find a student"
-                value={search} onChange={(event) => setSearch(event.target.value)} />
+              <input
+                type="search"
+                className="search room-search"
+                placeholder="Find a student"
+                aria-label="Find a student"
+                value={search}
+                onChange={(event) => setSearch(event.target.value)}
+              />
             )}
-            {query && <span className="muted small">{shown.length} of {students.length}</span>}
+            {query && (
+              <span className="muted small">
+                {shown.length} of {students.length}
+              </span>
+            )}
           </div>
           {students.length === 0 ? (
             <p className="card muted room-empty">No students in the course yet. Share the join link from the course page.</p>

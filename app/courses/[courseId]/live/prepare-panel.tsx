@@ -22,7 +22,15 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
   const status = useQuery(trpc.live.preparation.queryOptions({ courseId }, { refetchInterval: POLL_MS }));
   const [typed, setTyped] = useState<string | null>(null);
   const settled = { onSuccess: () => queryClient.invalidateQueries(trpc.live.preparation.queryFilter({ courseId })) };
-  const prepare = useMutation(trpc.live.prepare.mutationOptions({ ...settled, onSuccess: async () => { setTyped(null); await settled.onSuccess(); } }));
+  const prepare = useMutation(
+    trpc.live.prepare.mutationOptions({
+      ...settled,
+      onSuccess: async () => {
+        setTyped(null);
+        await settled.onSuccess();
+      },
+    }),
+  );
   const stop = useMutation(trpc.live.stopPreparing.mutationOptions(settled));
 
   const data = status.data;
@@ -39,26 +47,48 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
 
   return (
     <section className="card prepare-panel" aria-labelledby={titleId} data-testid="prepare-panel">
-      <h2 id={titleId} className="toolbar-title">Prepare for the class</h2>
+      <h2 id={titleId} className="toolbar-title">
+        Prepare for the class
+      </h2>
       {data?.source === "schedule" && data.windowStart && data.startsAt && (
         <p className="muted small" data-testid="prepare-window">
           {data.preparing ? "Preparing" : "Prepares"} from {time(data.windowStart)} for the {time(data.startsAt)} {session}.
         </p>
       )}
       {data?.source === "manual" && data.windowEnd && (
-        <p className="muted small" data-testid="prepare-window">Prepared by hand until {time(data.windowEnd)}.</p>
+        <p className="muted small" data-testid="prepare-window">
+          Prepared by hand until {time(data.windowEnd)}.
+        </p>
       )}
       <form className="prepare-row" onSubmit={submit} noValidate>
         <label htmlFor={inputId}>Prepare for</label>
-        <input id={inputId} type="number" inputMode="numeric" min={Bounds.prepareSeats.min} max={Bounds.prepareSeats.max} value={value} className="prepare-seats"
+        <input
+          id={inputId}
+          type="number"
+          inputMode="numeric"
+          min={Bounds.prepareSeats.min}
+          max={Bounds.prepareSeats.max}
+          value={value}
+          className="prepare-seats"
           aria-invalid={error ? true : undefined}
-          onChange={(event) => { setTyped(event.target.value); prepare.reset(); }} />
+          onChange={(event) => {
+            setTyped(event.target.value);
+            prepare.reset();
+          }}
+        />
         <span>students</span>
         <button type="submit" className="primary" disabled={prepare.isPending || !value}>
           {prepare.isPending ? "Preparing…" : "Prepare"}
         </button>
         {data?.preparing && (
-          <button type="button" onClick={() => { prepare.reset(); stop.mutate({ courseId }); }} disabled={stop.isPending}>
+          <button
+            type="button"
+            onClick={() => {
+              prepare.reset();
+              stop.mutate({ courseId });
+            }}
+            disabled={stop.isPending}
+          >
             {stop.isPending ? "Stopping…" : "Stop preparing"}
           </button>
         )}
@@ -71,8 +101,16 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
           </span>
         </div>
       )}
-      {error && <p className="error small" role="alert">{error}</p>}
-      {status.error && !data && <p className="error small" role="alert">{formErrorText(status.error) ?? "Preparation could not be loaded."}</p>}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      {status.error && !data && (
+        <p className="error small" role="alert">
+          {formErrorText(status.error) ?? "Preparation could not be loaded."}
+        </p>
+      )}
     </section>
   );
 }

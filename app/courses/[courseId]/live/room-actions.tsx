@@ -39,14 +39,16 @@ function BulkProgress({ progress }: { progress: BulkActionProgress }) {
   const processed = progress.done + progress.failed.length;
   return (
     <div className="bulk-progress" data-testid="bulk-progress" data-kind={progress.kind} data-finished={progress.finished}>
-      <p className="room-actions-report" role="status">{describe(progress)}</p>
-      {!progress.finished && progress.total > 0 && (
-        <progress className="bulk-bar" max={progress.total} value={processed} aria-label={describe(progress)} />
-      )}
+      <p className="room-actions-report" role="status">
+        {describe(progress)}
+      </p>
+      {!progress.finished && progress.total > 0 && <progress className="bulk-bar" max={progress.total} value={processed} aria-label={describe(progress)} />}
       {progress.failed.length > 0 && (
         <ul className="bulk-failures" aria-label="Could not be done">
           {progress.failed.map((failure) => (
-            <li key={failure.environmentId}><strong>{failure.name}</strong>: {failure.error}</li>
+            <li key={failure.environmentId}>
+              <strong>{failure.name}</strong>: {failure.error}
+            </li>
           ))}
         </ul>
       )}
@@ -54,7 +56,12 @@ function BulkProgress({ progress }: { progress: BulkActionProgress }) {
   );
 }
 
-export function RoomActions({ courseId, ended, bulk, ask }: {
+export function RoomActions({
+  courseId,
+  ended,
+  bulk,
+  ask,
+}: {
   courseId: string;
   ended: boolean;
   /** The course's latest action on everyone (running or just finished), or null. */
@@ -77,9 +84,12 @@ export function RoomActions({ courseId, ended, bulk, ask }: {
   const resetAll = useMutation(trpc.live.resetAll.mutationOptions(settle));
   const stopAll = useMutation(trpc.live.stopAll.mutationOptions(settle));
   const endWorkshop = useMutation(trpc.live.endWorkshop.mutationOptions(settle));
-  const reopenWorkshop = useMutation(trpc.live.reopenWorkshop.mutationOptions({
-    ...settle, onSuccess: () => setReport({ kind: "done", text: "Workshop reopened: students can start their environments again." }),
-  }));
+  const reopenWorkshop = useMutation(
+    trpc.live.reopenWorkshop.mutationOptions({
+      ...settle,
+      onSuccess: () => setReport({ kind: "done", text: "Workshop reopened: students can start their environments again." }),
+    }),
+  );
   const running = Boolean(bulk && !bulk.finished);
   const doing = (kind: BulkActionProgress["kind"]) => running && bulk?.kind === kind;
   const busy = running || [extendAll, resetAll, stopAll, endWorkshop, reopenWorkshop].some((mutation) => mutation.isPending);
@@ -89,31 +99,56 @@ export function RoomActions({ courseId, ended, bulk, ask }: {
       <h2 className="toolbar-title">Everyone</h2>
       <div className="room-actions-row">
         <span className="extend-group">
-          <label htmlFor={minutesId} className="sr-only">Minutes to add</label>
+          <label htmlFor={minutesId} className="sr-only">
+            Minutes to add
+          </label>
           <select id={minutesId} value={minutes} onChange={(event) => setMinutes(Number(event.target.value))} disabled={busy}>
-            {EXTEND_CHOICES.map((choice) => <option key={choice} value={choice}>+{choice} min</option>)}
+            {EXTEND_CHOICES.map((choice) => (
+              <option key={choice} value={choice}>
+                +{choice} min
+              </option>
+            ))}
           </select>
-          <button type="button" className="secondary" disabled={busy} title="More time for every running environment"
-            onClick={() => extendAll.mutate({ courseId, minutes })}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={busy}
+            title="More time for every running environment"
+            onClick={() => extendAll.mutate({ courseId, minutes })}
+          >
             {extendAll.isPending || doing("extend") ? "Extending…" : "Extend all"}
           </button>
         </span>
-        <button type="button" className="secondary" disabled={busy} title="Fresh containers for every running environment; files kept"
-          onClick={() => ask({
-            title: "Reset every running environment?",
-            body: "Every student with a running environment gets a fresh container: running programs and changes outside ~/workspace are gone. Their files in ~/workspace are kept.",
-            confirmLabel: "Reset environments",
-            onConfirm: () => resetAll.mutate({ courseId }),
-          })}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={busy}
+          title="Fresh containers for every running environment; files kept"
+          onClick={() =>
+            ask({
+              title: "Reset every running environment?",
+              body: "Every student with a running environment gets a fresh container: running programs and changes outside ~/workspace are gone. Their files in ~/workspace are kept.",
+              confirmLabel: "Reset environments",
+              onConfirm: () => resetAll.mutate({ courseId }),
+            })
+          }
+        >
           {resetAll.isPending || doing("reset") ? "Resetting…" : "Reset all"}
         </button>
-        <button type="button" className="danger" disabled={busy} title="Stop every running environment; files kept"
-          onClick={() => ask({
-            title: "Stop every running environment?",
-            body: "Every student’s shell ends and they are told you stopped it. Their files in ~/workspace are kept, and they can start again.",
-            confirmLabel: "Stop environments",
-            onConfirm: () => stopAll.mutate({ courseId }),
-          })}>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          title="Stop every running environment; files kept"
+          onClick={() =>
+            ask({
+              title: "Stop every running environment?",
+              body: "Every student’s shell ends and they are told you stopped it. Their files in ~/workspace are kept, and they can start again.",
+              confirmLabel: "Stop environments",
+              onConfirm: () => stopAll.mutate({ courseId }),
+            })
+          }
+        >
           {stopAll.isPending || doing("stop") ? "Stopping…" : "Stop all"}
         </button>
         <span className="room-actions-end">
@@ -122,21 +157,36 @@ export function RoomActions({ courseId, ended, bulk, ask }: {
               {reopenWorkshop.isPending ? "Reopening…" : "Reopen workshop"}
             </button>
           ) : (
-            <button type="button" className="danger solid" disabled={busy}
-              onClick={() => ask({
-                title: "End the workshop?",
-                body: "Every environment stops and every raised hand is lowered. Students’ workspaces are kept, but they cannot start again until you reopen the workshop.",
-                confirmLabel: "End the workshop",
-                onConfirm: () => endWorkshop.mutate({ courseId }),
-              })}>
+            <button
+              type="button"
+              className="danger solid"
+              disabled={busy}
+              onClick={() =>
+                ask({
+                  title: "End the workshop?",
+                  body: "Every environment stops and every raised hand is lowered. Students’ workspaces are kept, but they cannot start again until you reopen the workshop.",
+                  confirmLabel: "End the workshop",
+                  onConfirm: () => endWorkshop.mutate({ courseId }),
+                })
+              }
+            >
               {endWorkshop.isPending || doing("end") ? "Ending…" : "End workshop"}
             </button>
           )}
         </span>
       </div>
-      {bulk && !(report?.kind === "done") ? <BulkProgress progress={bulk} />
-        : <p className="room-actions-report" role="status">{report?.kind === "done" && report.text}</p>}
-      {report?.kind === "error" && <p className="error small" role="alert">{report.text}</p>}
+      {bulk && !(report?.kind === "done") ? (
+        <BulkProgress progress={bulk} />
+      ) : (
+        <p className="room-actions-report" role="status">
+          {report?.kind === "done" && report.text}
+        </p>
+      )}
+      {report?.kind === "error" && (
+        <p className="error small" role="alert">
+          {report.text}
+        </p>
+      )}
     </div>
   );
 }

@@ -14,11 +14,22 @@ import type { Confirmation, Student, StudentEnvironment, Watched } from "./live-
 const EXTEND_MINUTES = 30;
 
 const STATE_LABELS: Record<string, string> = {
-  PENDING: "Starting", QUEUED: "Waiting for a place", STARTING: "Starting", RUNNING: "Running", STOPPED: "Stopped", FAILED: "Failed", INTERRUPTED: "Interrupted",
+  PENDING: "Starting",
+  QUEUED: "Waiting for a place",
+  STARTING: "Starting",
+  RUNNING: "Running",
+  STOPPED: "Stopped",
+  FAILED: "Failed",
+  INTERRUPTED: "Interrupted",
 };
 const STOP_REASONS: Record<string, string> = {
-  IDLE: "stopped when idle", EXPIRED: "stopped at its time limit", USER: "stopped by the student", STAFF: "stopped by staff",
-  WORKER_LOST: "its machine was lost", RUNAWAY: "stopped as a runaway", LEFT_QUEUE: "left the queue for a place",
+  IDLE: "stopped when idle",
+  EXPIRED: "stopped at its time limit",
+  USER: "stopped by the student",
+  STAFF: "stopped by staff",
+  WORKER_LOST: "its machine was lost",
+  RUNAWAY: "stopped as a runaway",
+  LEFT_QUEUE: "left the queue for a place",
 };
 const RUNAWAY_LABELS: Record<string, string> = { pids: "Runaway: fork bomb?", cpu: "Runaway: CPU at its limit" };
 /**
@@ -29,7 +40,7 @@ const RESETTABLE = new Set(["RUNNING", "FAILED", "INTERRUPTED"]);
 
 /** Why a stopped environment stopped, in a few words, or null. */
 function stopReason(environment: StudentEnvironment) {
-  return environment.state === "STOPPED" && environment.stopReason ? STOP_REASONS[environment.stopReason] ?? null : null;
+  return environment.state === "STOPPED" && environment.stopReason ? (STOP_REASONS[environment.stopReason] ?? null) : null;
 }
 
 function Usage({ usage }: { usage: NonNullable<StudentEnvironment["usage"]> }) {
@@ -39,14 +50,26 @@ function Usage({ usage }: { usage: NonNullable<StudentEnvironment["usage"]> }) {
   const hot = usage.cpuPercent >= 90 || memoryShare >= 0.9 || pidsShare >= 0.9;
   return (
     <p className={`card-usage${hot ? " hot" : ""}`} data-testid="card-usage">
-      {Math.round(usage.cpuPercent)}% CPU · {bytes(usage.memoryBytes)}{usage.memoryLimitBytes > 0 ? ` / ${bytes(usage.memoryLimitBytes)}` : ""}
+      {Math.round(usage.cpuPercent)}% CPU · {bytes(usage.memoryBytes)}
+      {usage.memoryLimitBytes > 0 ? ` / ${bytes(usage.memoryLimitBytes)}` : ""}
       {/* Processes only when they are many: a fork bomb is the case worth a glance. */}
-      {pidsShare >= 0.5 && <> · {usage.pids}/{usage.pidsLimit} processes</>}
+      {pidsShare >= 0.5 && (
+        <>
+          {" "}
+          · {usage.pids}/{usage.pidsLimit} processes
+        </>
+      )}
     </p>
   );
 }
 
-export const StudentCard = memo(function StudentCard({ courseId, student, now, onWatch, ask }: {
+export const StudentCard = memo(function StudentCard({
+  courseId,
+  student,
+  now,
+  onWatch,
+  ask,
+}: {
   courseId: string;
   student: Student;
   now: number;
@@ -68,39 +91,60 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
   const error = extend.error ?? reset.error ?? stop.error ?? kill.error;
   const reason = environment ? stopReason(environment) : null;
   // One message at a time: a new action clears what the last one said.
-  const clearErrors = () => { extend.reset(); reset.reset(); stop.reset(); kill.reset(); };
-  const runaway = running ? environment?.runaway ?? null : null;
+  const clearErrors = () => {
+    extend.reset();
+    reset.reset();
+    stop.reset();
+    kill.reset();
+  };
+  const runaway = running ? (environment?.runaway ?? null) : null;
   const percent = progress.checks > 0 ? Math.round((progress.passed / progress.checks) * 100) : 0;
 
-  const askReset = (environmentId: string) => ask({
-    title: `Reset ${name}’s environment?`,
-    body: "They get a fresh container: running programs and changes outside ~/workspace are gone. Their files in ~/workspace are kept.",
-    confirmLabel: "Reset environment",
-    onConfirm: () => { clearErrors(); reset.mutate({ courseId, environmentId }); },
-  });
-  const askStop = (environmentId: string) => ask({
-    title: `Stop ${name}’s environment?`,
-    body: "Their shell ends and they are told you stopped it. Their files in ~/workspace are kept, and they can start it again.",
-    confirmLabel: "Stop environment",
-    onConfirm: () => { clearErrors(); stop.mutate({ courseId, environmentId }); },
-  });
+  const askReset = (environmentId: string) =>
+    ask({
+      title: `Reset ${name}’s environment?`,
+      body: "They get a fresh container: running programs and changes outside ~/workspace are gone. Their files in ~/workspace are kept.",
+      confirmLabel: "Reset environment",
+      onConfirm: () => {
+        clearErrors();
+        reset.mutate({ courseId, environmentId });
+      },
+    });
+  const askStop = (environmentId: string) =>
+    ask({
+      title: `Stop ${name}’s environment?`,
+      body: "Their shell ends and they are told you stopped it. Their files in ~/workspace are kept, and they can start it again.",
+      confirmLabel: "Stop environment",
+      onConfirm: () => {
+        clearErrors();
+        stop.mutate({ courseId, environmentId });
+      },
+    });
 
   return (
-    <li className={`student-card${hand ? " has-hand" : ""}${runaway ? " runaway" : ""}${online ? "" : " offline"}`}
-      data-testid="student-card" data-student-name={name} data-state={state} aria-busy={busy || undefined}>
+    <li
+      className={`student-card${hand ? " has-hand" : ""}${runaway ? " runaway" : ""}${online ? "" : " offline"}`}
+      data-testid="student-card"
+      data-student-name={name}
+      data-state={state}
+      aria-busy={busy || undefined}
+    >
       <div className="card-head">
         <span className={`presence${online ? " online" : ""}`} title={online ? "Online" : "Offline"} aria-hidden="true" />
         <h3 className="card-name" title={student.email ? `${name} · ${student.email}` : name}>
-          {name}<span className="sr-only">{online ? " (online)" : " (offline)"}</span>
+          {name}
+          <span className="sr-only">{online ? " (online)" : " (offline)"}</span>
         </h3>
         <span className={`env-state state-${state.toLowerCase()}`}>
-          {environment ? STATE_LABELS[environment.state] ?? environment.state.toLowerCase() : "Not started"}
+          {environment ? (STATE_LABELS[environment.state] ?? environment.state.toLowerCase()) : "Not started"}
         </span>
       </div>
 
       {environment && (
         <>
-          <p className="card-lab" title={environment.labTitle}>{environment.labTitle}</p>
+          <p className="card-lab" title={environment.labTitle}>
+            {environment.labTitle}
+          </p>
           <p className="card-meta">
             {reason && <span>{reason}</span>}
             {environment.lastActivityAt && (
@@ -124,12 +168,22 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
 
       {runaway && environment && (
         <div className="card-runaway" data-testid="card-runaway" role="status">
-          <span className="card-runaway-text" title={`At its ${runaway.reason === "pids" ? "process" : "CPU"} limit since ${new Date(runaway.since).toLocaleTimeString()}`}>
+          <span
+            className="card-runaway-text"
+            title={`At its ${runaway.reason === "pids" ? "process" : "CPU"} limit since ${new Date(runaway.since).toLocaleTimeString()}`}
+          >
             {RUNAWAY_LABELS[runaway.reason] ?? "Runaway"} <span className="muted">{ago(runaway.since, now).replace(/ ago$/, "")}</span>
           </span>
-          <button type="button" className="card-button danger-action" disabled={busy}
+          <button
+            type="button"
+            className="card-button danger-action"
+            disabled={busy}
             title="End every process in this environment: the container restarts, files are kept, the student gets a new shell"
-            onClick={() => { clearErrors(); kill.mutate({ courseId, environmentId: environment.id }); }}>
+            onClick={() => {
+              clearErrors();
+              kill.mutate({ courseId, environmentId: environment.id });
+            }}
+          >
             {kill.isPending ? "Ending…" : "Kill processes"}
           </button>
         </div>
@@ -137,7 +191,9 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
 
       {hand && (
         <div className="card-hand" data-testid="card-hand">
-          <span className="hand-emoji" aria-hidden="true">✋</span>
+          <span className="hand-emoji" aria-hidden="true">
+            ✋
+          </span>
           <span className="card-hand-text">
             <span className="sr-only">Hand raised {ago(hand.raisedAt, now)}: </span>
             {hand.note || <span className="muted">Hand raised, no note</span>}
@@ -145,24 +201,54 @@ export const StudentCard = memo(function StudentCard({ courseId, student, now, o
         </div>
       )}
 
-      {error && <p className="card-error" role="alert">{formErrorText(error) ?? "That did not work. Try again."}</p>}
+      {error && (
+        <p className="card-error" role="alert">
+          {formErrorText(error) ?? "That did not work. Try again."}
+        </p>
+      )}
 
       {environment && (running || RESETTABLE.has(environment.state)) && (
         <div className="card-actions">
           {running && (
-            <button type="button" className="card-button primary-action" onClick={() => onWatch({ environmentId: environment.id, name })}>Watch</button>
+            <button type="button" className="card-button primary-action" onClick={() => onWatch({ environmentId: environment.id, name })}>
+              Watch
+            </button>
           )}
           {running && (
-            <button type="button" className="card-button" disabled={busy} title={`${EXTEND_MINUTES} more minutes before the time limit`}
-              onClick={() => { clearErrors(); extend.mutate({ courseId, environmentId: environment.id, minutes: EXTEND_MINUTES }); }}>Extend</button>
+            <button
+              type="button"
+              className="card-button"
+              disabled={busy}
+              title={`${EXTEND_MINUTES} more minutes before the time limit`}
+              onClick={() => {
+                clearErrors();
+                extend.mutate({ courseId, environmentId: environment.id, minutes: EXTEND_MINUTES });
+              }}
+            >
+              Extend
+            </button>
           )}
           {RESETTABLE.has(environment.state) && (
-            <button type="button" className="card-button" disabled={busy} title="A fresh container; files in ~/workspace are kept"
-              onClick={() => askReset(environment.id)}>Reset</button>
+            <button
+              type="button"
+              className="card-button"
+              disabled={busy}
+              title="A fresh container; files in ~/workspace are kept"
+              onClick={() => askReset(environment.id)}
+            >
+              Reset
+            </button>
           )}
           {running && (
-            <button type="button" className="card-button danger-action" disabled={busy} title="Stop the container; files are kept"
-              onClick={() => askStop(environment.id)}>Stop</button>
+            <button
+              type="button"
+              className="card-button danger-action"
+              disabled={busy}
+              title="Stop the container; files are kept"
+              onClick={() => askStop(environment.id)}
+            >
+              Stop
+            </button>
           )}
         </div>
       )}

@@ -19,9 +19,13 @@ export type NudgeState = { kind: "connecting" } | { kind: "live" } | { kind: "of
 export function useRoomNudges(courseId: string, onChange: () => void, onBulkProgress?: (progress: BulkActionProgress) => void): NudgeState {
   const [state, setState] = useState<NudgeState>({ kind: "connecting" });
   const onChangeRef = useRef(onChange);
-  useEffect(() => { onChangeRef.current = onChange; }, [onChange]);
+  useEffect(() => {
+    onChangeRef.current = onChange;
+  }, [onChange]);
   const onBulkRef = useRef(onBulkProgress);
-  useEffect(() => { onBulkRef.current = onBulkProgress; }, [onBulkProgress]);
+  useEffect(() => {
+    onBulkRef.current = onBulkProgress;
+  }, [onBulkProgress]);
 
   useEffect(() => {
     let disposed = false;
@@ -41,8 +45,12 @@ export function useRoomNudges(courseId: string, onChange: () => void, onBulkProg
           if (reply.ok) onChangeRef.current();
         });
       });
-      socket.on("disconnect", () => { if (!disposed) setState({ kind: "offline" }); });
-      socket.on("connect_error", () => { if (!disposed) setState({ kind: "offline" }); });
+      socket.on("disconnect", () => {
+        if (!disposed) setState({ kind: "offline" });
+      });
+      socket.on("connect_error", () => {
+        if (!disposed) setState({ kind: "offline" });
+      });
       socket.on(ServerToBrowser.bulkProgress, (message: BulkActionProgress) => {
         if (message?.courseId === courseId) onBulkRef.current?.(message);
       });

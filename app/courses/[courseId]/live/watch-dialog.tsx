@@ -33,12 +33,24 @@ export function WatchDialog({ watched, onClose }: { watched: Watched; onClose: (
   };
 
   return (
-    <dialog ref={ref} className="watch-dialog" aria-label={`Terminal of ${watched.name}`} data-testid="watch-dialog"
+    <dialog
+      ref={ref}
+      className="watch-dialog"
+      aria-label={`Terminal of ${watched.name}`}
+      data-testid="watch-dialog"
       onKeyDownCapture={onKeyDownCapture}
-      onCancel={(event) => { event.preventDefault(); if (!typingInTerminal(document.activeElement)) onClose(); }}>
+      onCancel={(event) => {
+        event.preventDefault();
+        if (!typingInTerminal(document.activeElement)) onClose();
+      }}
+    >
       <header className="watch-head">
-        <h2><span className="watch-eyebrow">Terminal of</span> {watched.name}</h2>
-        <button type="button" className="secondary small-button" onClick={onClose} autoFocus>Close</button>
+        <h2>
+          <span className="watch-eyebrow">Terminal of</span> {watched.name}
+        </h2>
+        <button type="button" className="secondary small-button" onClick={onClose} autoFocus>
+          Close
+        </button>
       </header>
       <div className="watch-body">
         <TerminalPanel environmentId={watched.environmentId} />

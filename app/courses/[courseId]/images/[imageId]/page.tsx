@@ -21,10 +21,15 @@ export default function ImagePage() {
 
 function ImageBuild({ course, imageId }: { course: { id: string; title: string }; imageId: string }) {
   const trpc = useTRPC();
-  const image = useQuery(trpc.authoring.image.queryOptions({ courseId: course.id, imageId }, {
-    refetchInterval: (query) => (query.state.data?.status === "BUILDING" || !query.state.data ? 1000 : false),
-    refetchIntervalInBackground: true,
-  }));
+  const image = useQuery(
+    trpc.authoring.image.queryOptions(
+      { courseId: course.id, imageId },
+      {
+        refetchInterval: (query) => (query.state.data?.status === "BUILDING" || !query.state.data ? 1000 : false),
+        refetchIntervalInBackground: true,
+      },
+    ),
+  );
   const logRef = useRef<HTMLPreElement>(null);
   const stickToBottom = useRef(true);
   const log = image.data?.log ?? "";
@@ -37,7 +42,9 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
   useEffect(() => {
     const pre = logRef.current;
     if (!pre) return;
-    const onScroll = () => { stickToBottom.current = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40; };
+    const onScroll = () => {
+      stickToBottom.current = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
+    };
     pre.addEventListener("scroll", onScroll);
     return () => pre.removeEventListener("scroll", onScroll);
   }, [image.data?.id]);
@@ -47,11 +54,19 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
     return (
       <>
         <Crumbs course={course} trail={trail} />
-        <p className="notice warn" role="alert">{formErrorText(image.error)}</p>
+        <p className="notice warn" role="alert">
+          {formErrorText(image.error)}
+        </p>
       </>
     );
   }
-  if (!image.data) return <><Crumbs course={course} trail={trail} /><p className="muted">Loading the build…</p></>;
+  if (!image.data)
+    return (
+      <>
+        <Crumbs course={course} trail={trail} />
+        <p className="muted">Loading the build…</p>
+      </>
+    );
   const { name, tag, status, error, dockerfile, createdAt, finishedAt } = image.data;
 
   return (
@@ -70,7 +85,8 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
 
       {status === "READY" && (
         <p className="notice info build-outcome" role="status" data-testid="build-outcome">
-          <strong>Ready.</strong> Choose <code>{tag}</code> as the image of an <Link href={`/courses/${course.id}/templates`}>environment template</Link> to use it in labs.
+          <strong>Ready.</strong> Choose <code>{tag}</code> as the image of an <Link href={`/courses/${course.id}/templates`}>environment template</Link> to use
+          it in labs.
         </p>
       )}
       {status === "FAILED" && (
@@ -89,9 +105,15 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
       <section className="card section-gap" aria-labelledby="log-heading">
         <div className="section-head">
           <h2 id="log-heading">Build log</h2>
-          {status === "BUILDING" && <span className="live-label"><span className="dot live" aria-hidden="true" /> live</span>}
+          {status === "BUILDING" && (
+            <span className="live-label">
+              <span className="dot live" aria-hidden="true" /> live
+            </span>
+          )}
         </div>
-        <pre ref={logRef} className="build-log" data-testid="build-log" tabIndex={0} aria-label="Build log">{log || (status === "BUILDING" ? "Waiting for the first lines…" : "(no output)")}</pre>
+        <pre ref={logRef} className="build-log" data-testid="build-log" tabIndex={0} aria-label="Build log">
+          {log || (status === "BUILDING" ? "Waiting for the first lines…" : "(no output)")}
+        </pre>
       </section>
 
       <details className="card section-gap dockerfile-card">

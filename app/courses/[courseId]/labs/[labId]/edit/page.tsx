@@ -39,13 +39,17 @@ function EditLab({ courseId, labId }: { courseId: string; labId: string }) {
   if (lab.error) {
     return (
       <>
-        <p className="notice warn" role="alert">{formErrorText(lab.error)}</p>
-        <p><Link href={`/courses/${courseId}`}>Back to the course</Link></p>
+        <p className="notice warn" role="alert">
+          {formErrorText(lab.error)}
+        </p>
+        <p>
+          <Link href={`/courses/${courseId}`}>Back to the course</Link>
+        </p>
       </>
     );
   }
   if (!lab.data) return <p className="muted">Loading the lab…</p>;
-  return <LoadedEditor courseId={courseId} labId={labId} lab={lab.data} notice={created ? CREATED_NOTICES[created] ?? null : null} />;
+  return <LoadedEditor courseId={courseId} labId={labId} lab={lab.data} notice={created ? (CREATED_NOTICES[created] ?? null) : null} />;
 }
 
 function LoadedEditor({ courseId, labId, lab, notice }: { courseId: string; labId: string; lab: FullLab; notice: string | null }) {

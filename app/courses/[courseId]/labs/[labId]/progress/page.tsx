@@ -44,9 +44,22 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
 
   const crumbs = <Crumbs course={course} trail={[{ href: `/courses/${course.id}/labs/${labId}/edit`, label: "Edit lab" }]} />;
   if (progress.error && !progress.data) {
-    return <>{crumbs}<p className="notice warn" role="alert">{formErrorText(progress.error)}</p></>;
+    return (
+      <>
+        {crumbs}
+        <p className="notice warn" role="alert">
+          {formErrorText(progress.error)}
+        </p>
+      </>
+    );
   }
-  if (!progress.data) return <>{crumbs}<p className="muted">Loading progress…</p></>;
+  if (!progress.data)
+    return (
+      <>
+        {crumbs}
+        <p className="muted">Loading progress…</p>
+      </>
+    );
   const { title, steps, rows } = progress.data;
   const uncheckedIds = new Set(lab.data?.steps.filter((step) => !step.checkScript).map((step) => step.id) ?? []);
   const checked = steps.map((step) => !uncheckedIds.has(step.id));
@@ -69,16 +82,30 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
           </p>
         </div>
         <div className="header-actions">
-          <Link href={`/courses/${course.id}/labs/${labId}/edit`} className="button secondary">Edit lab</Link>
-          <button type="button" className="primary" onClick={downloadCsv} disabled={csvState.busy}>{csvState.busy ? "Preparing…" : "Download CSV"}</button>
+          <Link href={`/courses/${course.id}/labs/${labId}/edit`} className="button secondary">
+            Edit lab
+          </Link>
+          <button type="button" className="primary" onClick={downloadCsv} disabled={csvState.busy}>
+            {csvState.busy ? "Preparing…" : "Download CSV"}
+          </button>
         </div>
       </div>
-      {csvState.error && <p className="notice warn" role="alert">{csvState.error}</p>}
+      {csvState.error && (
+        <p className="notice warn" role="alert">
+          {csvState.error}
+        </p>
+      )}
 
       <ul className="progress-stats" aria-label="Summary">
-        <li><strong>{rows.length}</strong> student{rows.length === 1 ? "" : "s"}</li>
-        <li><strong>{started}</strong> started</li>
-        <li><strong>{finished}</strong> passed every checked step</li>
+        <li>
+          <strong>{rows.length}</strong> student{rows.length === 1 ? "" : "s"}
+        </li>
+        <li>
+          <strong>{started}</strong> started
+        </li>
+        <li>
+          <strong>{finished}</strong> passed every checked step
+        </li>
       </ul>
 
       <section className="card flush" aria-label="Progress by student">
@@ -94,11 +121,19 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
                     {!checked[index] && <span className="step-col-note">no check</span>}
                   </th>
                 ))}
-                <th scope="col" className="done-col" title="Steps with a check that the student passed">Passed</th>
+                <th scope="col" className="done-col" title="Steps with a check that the student passed">
+                  Passed
+                </th>
               </tr>
             </thead>
             <tbody>
-              {rows.length === 0 && <tr><td colSpan={steps.length + 2} className="empty">No students in the course yet.</td></tr>}
+              {rows.length === 0 && (
+                <tr>
+                  <td colSpan={steps.length + 2} className="empty">
+                    No students in the course yet.
+                  </td>
+                </tr>
+              )}
               {rows.map((row) => {
                 const passed = passedOf(row);
                 return (
@@ -107,10 +142,20 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
                       <span className="student-name">{row.displayName}</span>
                       {row.email && <span className="student-email">{row.email}</span>}
                     </th>
-                    {row.steps.map((cell, index) => checked[index]
-                      ? <ResultCell key={steps[index]?.id ?? index} cell={cell} step={steps[index]?.title ?? ""} />
-                      : <td key={steps[index]?.id ?? index} className="result-cell no-check" data-state="no-check"><span className="sr-only">{steps[index]?.title}: no check</span></td>)}
-                    <td className="done-col"><span className={passed === checkedCount && checkedCount > 0 ? "done-all" : ""}>{passed}/{checkedCount}</span></td>
+                    {row.steps.map((cell, index) =>
+                      checked[index] ? (
+                        <ResultCell key={steps[index]?.id ?? index} cell={cell} step={steps[index]?.title ?? ""} />
+                      ) : (
+                        <td key={steps[index]?.id ?? index} className="result-cell no-check" data-state="no-check">
+                          <span className="sr-only">{steps[index]?.title}: no check</span>
+                        </td>
+                      ),
+                    )}
+                    <td className="done-col">
+                      <span className={passed === checkedCount && checkedCount > 0 ? "done-all" : ""}>
+                        {passed}/{checkedCount}
+                      </span>
+                    </td>
                   </tr>
                 );
               })}
@@ -119,14 +164,20 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
         </div>
       </section>
       <p className="legend muted small">
-        <span className="result passed">✓</span> passed (hover for when) · <span className="result failed">✗</span> tried, not passed yet · blank: not tried. The small number counts checks run; steps without a check are shaded.
+        <span className="result passed">✓</span> passed (hover for when) · <span className="result failed">✗</span> tried, not passed yet · blank: not tried.
+        The small number counts checks run; steps without a check are shaded.
       </p>
     </>
   );
 }
 
 function ResultCell({ cell, step }: { cell: Cell; step: string }) {
-  if (!cell) return <td className="result-cell" data-state="none"><span className="sr-only">{step}: not tried</span></td>;
+  if (!cell)
+    return (
+      <td className="result-cell" data-state="none">
+        <span className="sr-only">{step}: not tried</span>
+      </td>
+    );
   const attempts = `${cell.attempts} check${cell.attempts === 1 ? "" : "s"}`;
   const firstPassed = cell.firstPassedAt ? `first passed ${formatWhen(cell.firstPassedAt)}` : null;
   const label = cell.passed
@@ -135,8 +186,12 @@ function ResultCell({ cell, step }: { cell: Cell; step: string }) {
   const state = cell.passed ? "passed" : "failed";
   return (
     <td className="result-cell" data-state={state} title={label}>
-      <span className={`result ${state}`} aria-hidden="true">{cell.passed ? "✓" : "✗"}</span>
-      <span className="attempts" aria-hidden="true">{cell.attempts}</span>
+      <span className={`result ${state}`} aria-hidden="true">
+        {cell.passed ? "✓" : "✗"}
+      </span>
+      <span className="attempts" aria-hidden="true">
+        {cell.attempts}
+      </span>
       <span className="sr-only">{label}</span>
     </td>
   );
