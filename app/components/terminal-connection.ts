@@ -2,19 +2,12 @@
  * One panel's link to an environment's terminals: a single socket.io connection shared by
  * every tab. It attaches tabs, routes each server message to its tab, keeps the panel's
  * state (connection, owner or watcher, keyboard, notices) and publishes it as a plain
- * snapshot (TerminalView) for React to draw. The tabs themselves are a TerminalTabSet.
+ * snapshot (TerminalView, terminal-view.ts) for React to draw. The tabs themselves are a
+ * TerminalTabSet; what goes out for a tab (input, sizes, acks) is TerminalOutbound's.
  */
 import type { Socket } from "socket.io-client";
-import {
-  BrowserToServer,
-  MAX_TERMINALS_PER_ENVIRONMENT,
-  ServerToBrowser,
-  TERMINAL_NAMESPACE,
-  type AttachRequest,
-  type BrowserAck,
-  type BrowserInput,
-} from "../../protocol/browser-messages";
-import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
+import { BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, ServerToBrowser, TERMINAL_NAMESPACE, type AttachRequest } from "../../protocol/browser-messages";
+import { BroadcastInbox, browserStorage } from "./broadcast-inbox";
 import {
   readAttachReply,
   readBroadcast,
@@ -28,65 +21,22 @@ import {
   readScreenPart,
   readServerError,
   readTabs,
-  type ReceivedNotice,
 } from "./terminal-messages";
-import { TerminalInputSender } from "./terminal-input-sender";
+import { TerminalOutbound } from "./terminal-outbound";
+import type { ConnectionStatus, TerminalView } from "./terminal-view";
+import { PanelMessages } from "./terminal-panel-messages";
 import { ScreenPieces } from "./terminal-screen-pieces";
 import type { TerminalTab } from "./terminal-tab";
 import { TerminalTabSet } from "./terminal-tab-set";
 import { MAIN_TERMINAL, newTerminalId, planEndedTabs } from "./terminal-tab-list";
 import { loadTerminalModules } from "./terminal-xterm";
 
-export type ConnectionStatus = { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" } | { kind: "error"; message: string; signIn?: boolean };
-
-export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
-export type PanelBroadcast = InboxBroadcast;
-
-export type TerminalView = {
-  status: ConnectionStatus;
-  /** Unknown until the first attach reply. */
-  mode: "owner" | "watch" | null;
-  /** A watcher who took the keyboard. */
-  controlling: boolean;
-  controlPending: boolean;
-  /** Who else holds the keyboard (the owner's banner). */
-  controller: string | null;
-  tabs: { id: string; label: string; closing: boolean }[];
-  activeId: string;
-  canAddTab: boolean;
-  notices: PanelNotice[];
-  broadcasts: readonly PanelBroadcast[];
-  /** A failed action (open or close a tab, take the keyboard): says what happened. */
-  alert: { id: number; message: string } | null;
-  /** A short-lived tip (paste without clipboard access). */
-  hint: { id: number; message: string } | null;
-};
-
-export const INITIAL_VIEW: TerminalView = {
-  status: { kind: "connecting" },
-  mode: null,
-  controlling: false,
-  controlPending: false,
-  controller: null,
-  tabs: [],
-  activeId: MAIN_TERMINAL,
-  canAddTab: false,
-  notices: [],
-  broadcasts: [],
-  alert: null,
-  hint: null,
-};
+export { INITIAL_VIEW, type ConnectionStatus, type PanelBroadcast, type PanelNotice, type TerminalView } from "./terminal-view";
 
 /** A refused attach ("rate_limited") is tried again after this. */
 const ATTACH_RETRY_MS = 1500;
-/** A window being dragged sends its size at most this often (the last size always goes). */
-const RESIZE_EVERY_MS = 200;
-const INPUT_DROPPED = "The shell is not reading what you type: further input was dropped. Press Ctrl-C to interrupt it.";
-/** Older info/warning banners give way to newer ones. */
-const MAX_NOTICES = 3;
 /** How long an ended shell waits for a "stopped" notice before its tab goes or offers a new shell. */
 const EXIT_GRACE_MS = 600;
-const HINT_MS = 4000;
 const SIGNED_OUT = "Your session has ended. Sign in again to reach your terminal.";
 /** Server errors about these are bookkeeping, not something to put in front of the user. */
 const QUIET_ERRORS = new Set<string>([BrowserToServer.ack, BrowserToServer.resize]);
@@ -101,24 +51,18 @@ export class TerminalConnection {
   private controlPending = false;
   private controller: string | null = null;
   private closing = new Set<string>();
-  private notices: PanelNotice[] = [];
   private readonly broadcasts = new BroadcastInbox(browserStorage());
-  private alert: TerminalView["alert"] = null;
-  private hint: TerminalView["hint"] = null;
+  /** Notices, the alert and the hint. */
+  private readonly messages = new PanelMessages(() => this.publish());
   /** Once the server says the environment stopped, nothing re-attaches until the page starts it again. */
   private stopped = false;
   private disposed = false;
   /** Bumped on every disconnect: replies from an older connection are ignored. */
   private connectionSeq = 0;
-  private nextMessageId = 0;
   private endedTimer: ReturnType<typeof setTimeout> | undefined;
-  private hintTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly screenPieces = new ScreenPieces();
-  /** Per tab: input goes one message at a time, as the shell takes it. */
-  private readonly senders = new Map<TerminalTab, TerminalInputSender>();
-  /** Per tab: when its size was last sent, and the timer that sends the latest one. */
-  private readonly resizes = new Map<TerminalTab, { sentAt: number; timer: ReturnType<typeof setTimeout> | undefined }>();
-
+  /** What goes out for a tab: input, sizes, acks. */
+  private readonly outbound: TerminalOutbound;
   constructor(
     private readonly options: {
       environmentId: string;
@@ -128,7 +72,20 @@ export class TerminalConnection {
       onChange: (view: TerminalView) => void;
       onStopped: (message: string) => void;
     },
-  ) {}
+  ) {
+    this.outbound = new TerminalOutbound({
+      environmentId: options.environmentId,
+      socket: () => this.socket,
+      mode: () => this.mode,
+      stopped: () => this.stopped,
+      disposed: () => this.disposed,
+      connectionSeq: () => this.connectionSeq,
+      hasTab: (tab) => this.tabs.has(tab),
+      findTab: (terminalId) => this.tabs.find(terminalId),
+      inputRefused: (error) => this.inputRefused(error),
+      showHint: (message) => this.showHint(message),
+    });
+  }
 
   async start() {
     let modules: Awaited<ReturnType<typeof loadTerminalModules>>;
@@ -145,7 +102,7 @@ export class TerminalConnection {
       surfaces,
       domId,
       input: (tab, data) => this.onInput(tab, data),
-      resize: (tab) => this.sendResize(tab),
+      resize: (tab) => this.outbound.sendResize(tab),
       hint: (message) => this.showHint(message),
     });
     // Shown before connecting: the attach then carries the size the page really has.
@@ -160,7 +117,7 @@ export class TerminalConnection {
   dispose() {
     this.disposed = true;
     clearTimeout(this.endedTimer);
-    clearTimeout(this.hintTimer);
+    this.messages.dispose();
     this.observer?.disconnect();
     this.socket?.close();
     this.tabSet?.dispose();
@@ -227,7 +184,7 @@ export class TerminalConnection {
   }
 
   dismissNotice(id: number) {
-    this.notices = this.notices.filter((notice) => notice.id !== id);
+    this.messages.dismissNotice(id);
     this.publish();
   }
 
@@ -237,7 +194,7 @@ export class TerminalConnection {
   }
 
   dismissAlert() {
-    this.alert = null;
+    this.messages.dismissAlert();
     this.publish();
   }
 
@@ -252,7 +209,7 @@ export class TerminalConnection {
     socket.on("disconnect", () => {
       this.connectionSeq += 1;
       this.screenPieces.clear();
-      for (const sender of this.senders.values()) sender.reset();
+      this.outbound.reset();
       for (const tab of this.tabs.all) tab.detach();
       // The keyboard and pending requests belonged to the old connection.
       this.controlling = false;
@@ -372,7 +329,7 @@ export class TerminalConnection {
     this.mode = reply.mode;
     if (reply.controller !== undefined) this.controller = reply.controller;
     const terminalId = tab.id;
-    if (tab.attachedWith(screen ?? "", reply.offset, (offset) => this.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
+    if (tab.attachedWith(screen ?? "", reply.offset, (offset) => this.outbound.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
     this.applyInputMode();
     if (this.status.kind !== "stopped") this.status = { kind: "live" };
     if (reply.terminals) {
@@ -382,9 +339,9 @@ export class TerminalConnection {
       for (const other of this.tabs.all) if (!other.attached && !other.attaching && !other.ended) this.attach(other);
     }
     // The window may have changed size while the reply was on its way.
-    if (tab.terminal.cols !== sent.cols || tab.terminal.rows !== sent.rows) this.sendResize(tab);
+    if (tab.terminal.cols !== sent.cols || tab.terminal.rows !== sent.rows) this.outbound.sendResize(tab);
     const queued = tab.takeQueuedInput();
-    if (this.canType()) for (const data of queued) this.sendInput(tab, data);
+    if (this.canType()) for (const data of queued) this.outbound.sendInput(tab, data);
     if (tab.id === this.tabs.activeId && this.canType() && this.focusIsOurs()) tab.terminal.focus();
     this.publish();
   }
@@ -410,18 +367,16 @@ export class TerminalConnection {
   private onNotice(raw: unknown) {
     const notice = readNotice(raw);
     if (!notice || !this.isOurs(notice)) return;
-    const shown: PanelNotice = { id: ++this.nextMessageId, kind: notice.kind, message: notice.message };
     if (notice.kind === "stopped") {
       this.stopped = true;
       clearTimeout(this.endedTimer);
       this.applyInputMode();
       for (const tab of this.tabs.all) tab.note("This environment was stopped.");
       this.status = { kind: "stopped" };
-      // A stop replaces whatever was said before it.
-      this.notices = [shown];
+      this.messages.notice(notice.kind, notice.message);
       this.options.onStopped(notice.message);
     } else {
-      this.notices = [...this.notices.filter((old) => old.kind !== "stopped"), shown].slice(-MAX_NOTICES);
+      this.messages.notice(notice.kind, notice.message);
     }
     this.publish();
   }
@@ -497,61 +452,7 @@ export class TerminalConnection {
     // Typed while attaching or reconnecting: sent once the tab is attached (the server
     // refuses input for a terminal this connection has not attached).
     if (!tab.attached || !this.socket?.connected) return tab.queueInput(data);
-    this.sendInput(tab, data);
-  }
-
-  private sendInput(tab: TerminalTab, data: string) {
-    let sender = this.senders.get(tab);
-    if (!sender) {
-      sender = new TerminalInputSender(
-        (piece, reply) => {
-          const socket = this.socket;
-          if (!socket?.connected) return reply(null);
-          // The tab's id now (the last tab left may have been renamed "main").
-          const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: piece };
-          const seq = this.connectionSeq;
-          socket.emit(BrowserToServer.input, input, (raw: unknown) => {
-            const answer = readReply(raw);
-            // Refused for good (no code to retry on): say why, as the server's error event did.
-            if (answer && !answer.ok && !answer.code && seq === this.connectionSeq && !this.disposed) this.inputRefused(answer.error);
-            reply(answer);
-          });
-        },
-        () => this.showHint(INPUT_DROPPED),
-      );
-      this.senders.set(tab, sender);
-    }
-    sender.send(data);
-  }
-
-  /**
-   * The owner's window sets the shell's size; a watcher's never does, keyboard or not.
-   * At most one size per RESIZE_EVERY_MS goes out (each reflows the worker's copy of the
-   * screen); the last one always does.
-   */
-  private sendResize(tab: TerminalTab) {
-    if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected) return;
-    const state = this.resizes.get(tab) ?? { sentAt: 0, timer: undefined };
-    this.resizes.set(tab, state);
-    if (state.timer !== undefined) return;
-    const wait = state.sentAt + RESIZE_EVERY_MS - Date.now();
-    const send = () => {
-      state.timer = undefined;
-      state.sentAt = Date.now();
-      if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected || !this.tabs.has(tab)) return;
-      const { cols, rows } = tab.terminal;
-      this.socket.emit(BrowserToServer.resize, { environmentId: this.options.environmentId, terminalId: tab.id, cols, rows });
-    };
-    if (wait <= 0) send();
-    else state.timer = setTimeout(send, wait);
-  }
-
-  private sendAck(terminalId: string, offset: number) {
-    const socket = this.socket;
-    // An ack on a dead connection would only reach the next one, for an attach it knows nothing of.
-    if (!socket?.connected || !this.tabs.find(terminalId)?.attached) return;
-    const ack: BrowserAck = { environmentId: this.options.environmentId, terminalId, offset };
-    socket.emit(BrowserToServer.ack, ack);
+    this.outbound.sendInput(tab, data);
   }
 
   // ---- State ----
@@ -593,17 +494,11 @@ export class TerminalConnection {
   }
 
   private showAlert(message: string) {
-    this.alert = { id: ++this.nextMessageId, message };
+    this.messages.showAlert(message);
   }
 
   private showHint(message: string) {
-    this.hint = { id: ++this.nextMessageId, message };
-    clearTimeout(this.hintTimer);
-    this.hintTimer = setTimeout(() => {
-      this.hint = null;
-      this.publish();
-    }, HINT_MS);
-    this.publish();
+    this.messages.showHint(message);
   }
 
   private setStatus(status: ConnectionStatus) {
@@ -622,11 +517,11 @@ export class TerminalConnection {
       tabs: (this.tabSet?.view() ?? []).map((tab) => ({ ...tab, closing: this.closing.has(tab.id) })),
       activeId: this.tabSet?.activeId ?? MAIN_TERMINAL,
       canAddTab: this.canAddTab(),
-      notices: this.notices,
+      notices: this.messages.notices,
       // Course messages are for the students; staff watching a terminal sent them.
       broadcasts: this.mode === "watch" ? [] : this.broadcasts.list,
-      alert: this.alert,
-      hint: this.hint,
+      alert: this.messages.alert,
+      hint: this.messages.hint,
     });
   }
 }
