@@ -2,92 +2,28 @@
  * One panel's link to an environment's terminals: a single socket.io connection shared by
  * every tab. It attaches tabs, routes each server message to its tab, keeps the panel's
  * state (connection, owner or watcher, keyboard, notices) and publishes it as a plain
- * snapshot (TerminalView) for React to draw. The tabs themselves are a TerminalTabSet.
+ * snapshot (TerminalView, terminal-view.ts) for React to draw. The tabs themselves are a
+ * TerminalTabSet; attaching them is TabAttacher's; what goes out for a tab (input, sizes,
+ * acks) is TerminalOutbound's, and what comes in is handled in terminal-inbound.ts.
  */
 import type { Socket } from "socket.io-client";
-import {
-  BrowserToServer,
-  MAX_TERMINALS_PER_ENVIRONMENT,
-  ServerToBrowser,
-  TERMINAL_NAMESPACE,
-  type AttachRequest,
-  type BrowserAck,
-  type BrowserInput,
-} from "../../protocol/browser-messages";
-import { BroadcastInbox, browserStorage, type InboxBroadcast } from "./broadcast-inbox";
-import {
-  readAttachReply,
-  readBroadcast,
-  readControl,
-  readExit,
-  readNotice,
-  readOutput,
-  readRepaint,
-  readReply,
-  readResume,
-  readScreenPart,
-  readServerError,
-  readTabs,
-  type ReceivedNotice,
-} from "./terminal-messages";
-import { TerminalInputSender } from "./terminal-input-sender";
+import { BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
+import { BroadcastInbox, browserStorage } from "./broadcast-inbox";
+import { readNotice, readReply, readServerError } from "./terminal-messages";
+import { TerminalOutbound } from "./terminal-outbound";
+import type { ConnectionStatus, TerminalView } from "./terminal-view";
+import { PanelMessages } from "./terminal-panel-messages";
+import { PanelState } from "./terminal-panel-state";
+import { TabAttacher } from "./terminal-tab-attacher";
+import { listenToServer } from "./terminal-inbound";
 import { ScreenPieces } from "./terminal-screen-pieces";
 import type { TerminalTab } from "./terminal-tab";
 import { TerminalTabSet } from "./terminal-tab-set";
-import { MAIN_TERMINAL, newTerminalId, planEndedTabs } from "./terminal-tab-list";
+import { MAIN_TERMINAL, newTerminalId } from "./terminal-tab-list";
 import { loadTerminalModules } from "./terminal-xterm";
 
-export type ConnectionStatus = { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" } | { kind: "error"; message: string; signIn?: boolean };
+export { INITIAL_VIEW, type ConnectionStatus, type PanelBroadcast, type PanelNotice, type TerminalView } from "./terminal-view";
 
-export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
-export type PanelBroadcast = InboxBroadcast;
-
-export type TerminalView = {
-  status: ConnectionStatus;
-  /** Unknown until the first attach reply. */
-  mode: "owner" | "watch" | null;
-  /** A watcher who took the keyboard. */
-  controlling: boolean;
-  controlPending: boolean;
-  /** Who else holds the keyboard (the owner's banner). */
-  controller: string | null;
-  tabs: { id: string; label: string; closing: boolean }[];
-  activeId: string;
-  canAddTab: boolean;
-  notices: PanelNotice[];
-  broadcasts: readonly PanelBroadcast[];
-  /** A failed action (open or close a tab, take the keyboard): says what happened. */
-  alert: { id: number; message: string } | null;
-  /** A short-lived tip (paste without clipboard access). */
-  hint: { id: number; message: string } | null;
-};
-
-export const INITIAL_VIEW: TerminalView = {
-  status: { kind: "connecting" },
-  mode: null,
-  controlling: false,
-  controlPending: false,
-  controller: null,
-  tabs: [],
-  activeId: MAIN_TERMINAL,
-  canAddTab: false,
-  notices: [],
-  broadcasts: [],
-  alert: null,
-  hint: null,
-};
-
-/** A refused attach ("rate_limited") is tried again after this. */
-const ATTACH_RETRY_MS = 1500;
-/** A window being dragged sends its size at most this often (the last size always goes). */
-const RESIZE_EVERY_MS = 200;
-const INPUT_DROPPED = "The shell is not reading what you type: further input was dropped. Press Ctrl-C to interrupt it.";
-/** Older info/warning banners give way to newer ones. */
-const MAX_NOTICES = 3;
-/** How long an ended shell waits for a "stopped" notice before its tab goes or offers a new shell. */
-const EXIT_GRACE_MS = 600;
-const HINT_MS = 4000;
-const SIGNED_OUT = "Your session has ended. Sign in again to reach your terminal.";
 /** Server errors about these are bookkeeping, not something to put in front of the user. */
 const QUIET_ERRORS = new Set<string>([BrowserToServer.ack, BrowserToServer.resize]);
 
@@ -95,29 +31,16 @@ export class TerminalConnection {
   private tabSet: TerminalTabSet | null = null;
   private socket: Socket | null = null;
   private observer: ResizeObserver | null = null;
-  private status: ConnectionStatus = { kind: "connecting" };
-  private mode: "owner" | "watch" | null = null;
-  private controlling = false;
-  private controlPending = false;
-  private controller: string | null = null;
-  private closing = new Set<string>();
-  private notices: PanelNotice[] = [];
+  /** Status, mode, keyboard, closing tabs, and the connection counter. */
+  private readonly state = new PanelState();
   private readonly broadcasts = new BroadcastInbox(browserStorage());
-  private alert: TerminalView["alert"] = null;
-  private hint: TerminalView["hint"] = null;
-  /** Once the server says the environment stopped, nothing re-attaches until the page starts it again. */
-  private stopped = false;
-  private disposed = false;
-  /** Bumped on every disconnect: replies from an older connection are ignored. */
-  private connectionSeq = 0;
-  private nextMessageId = 0;
-  private endedTimer: ReturnType<typeof setTimeout> | undefined;
-  private hintTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Notices, the alert and the hint. */
+  private readonly messages = new PanelMessages(() => this.publish());
   private readonly screenPieces = new ScreenPieces();
-  /** Per tab: input goes one message at a time, as the shell takes it. */
-  private readonly senders = new Map<TerminalTab, TerminalInputSender>();
-  /** Per tab: when its size was last sent, and the timer that sends the latest one. */
-  private readonly resizes = new Map<TerminalTab, { sentAt: number; timer: ReturnType<typeof setTimeout> | undefined }>();
+  /** What goes out for a tab: input, sizes, acks. */
+  private readonly outbound: TerminalOutbound;
+  /** Attaches tabs and settles ended shells. */
+  private readonly attacher: TabAttacher;
 
   constructor(
     private readonly options: {
@@ -128,24 +51,49 @@ export class TerminalConnection {
       onChange: (view: TerminalView) => void;
       onStopped: (message: string) => void;
     },
-  ) {}
+  ) {
+    this.outbound = new TerminalOutbound({
+      environmentId: options.environmentId,
+      socket: () => this.socket,
+      mode: () => this.state.mode,
+      stopped: () => this.state.stopped,
+      disposed: () => this.state.disposed,
+      connectionSeq: () => this.state.connectionSeq,
+      hasTab: (tab) => this.tabs.has(tab),
+      findTab: (terminalId) => this.tabs.find(terminalId),
+      inputRefused: (error) => this.inputRefused(error),
+      showHint: (message) => this.showHint(message),
+    });
+    this.attacher = new TabAttacher({
+      environmentId: options.environmentId,
+      state: this.state,
+      screenPieces: this.screenPieces,
+      outbound: this.outbound,
+      socket: () => this.socket,
+      tabs: () => this.tabs,
+      publish: () => this.publish(),
+      showAlert: (message) => this.showAlert(message),
+      focusIsOurs: () => this.focusIsOurs(),
+      applyInputMode: () => this.applyInputMode(),
+    });
+  }
 
   async start() {
     let modules: Awaited<ReturnType<typeof loadTerminalModules>>;
     try {
       modules = await loadTerminalModules();
     } catch {
-      if (!this.disposed) this.setStatus({ kind: "error", message: "The terminal could not be loaded. Reload the page." });
+      if (!this.state.disposed) this.setStatus({ kind: "error", message: "The terminal could not be loaded. Reload the page." });
       return;
     }
-    if (this.disposed) return;
+    if (this.state.disposed) return;
     const { surfaces, domId } = this.options;
     this.tabSet = new TerminalTabSet({
       modules,
       surfaces,
       domId,
       input: (tab, data) => this.onInput(tab, data),
-      resize: (tab) => this.sendResize(tab),
+      resize: (tab) => this.outbound.sendResize(tab),
       hint: (message) => this.showHint(message),
     });
     // Shown before connecting: the attach then carries the size the page really has.
@@ -158,9 +106,9 @@ export class TerminalConnection {
   }
 
   dispose() {
-    this.disposed = true;
-    clearTimeout(this.endedTimer);
-    clearTimeout(this.hintTimer);
+    this.state.disposed = true;
+    this.attacher.cancelEnded();
+    this.messages.dispose();
     this.observer?.disconnect();
     this.socket?.close();
     this.tabSet?.dispose();
@@ -171,7 +119,7 @@ export class TerminalConnection {
   selectTab(terminalId: string, focus: boolean) {
     const tab = this.tabSet?.find(terminalId);
     if (!tab) return;
-    this.tabs.show(tab, focus && this.canType());
+    this.tabs.show(tab, focus && this.state.canType());
     this.publish();
   }
 
@@ -180,24 +128,24 @@ export class TerminalConnection {
     if (!this.canAddTab()) return;
     const tab = this.tabs.add(newTerminalId(new Set(this.tabs.all.map((each) => each.id))), true);
     this.tabs.show(tab, true);
-    this.attach(tab);
+    this.attacher.attach(tab);
     this.publish();
   }
 
   closeTab(terminalId: string) {
     const socket = this.socket;
-    if (this.mode !== "owner" || this.stopped || !socket?.connected || this.tabs.count <= 1 || this.closing.has(terminalId)) return;
+    if (this.state.mode !== "owner" || this.state.stopped || !socket?.connected || this.tabs.count <= 1 || this.state.closing.has(terminalId)) return;
     const label = this.tabs.labelOf(terminalId);
-    const seq = this.connectionSeq;
-    this.closing.add(terminalId);
+    const seq = this.state.connectionSeq;
+    this.state.closing.add(terminalId);
     socket.emit(BrowserToServer.close, { environmentId: this.options.environmentId, terminalId }, (raw: unknown) => {
-      if (this.disposed || seq !== this.connectionSeq) return;
-      this.closing.delete(terminalId);
+      if (this.state.disposed || seq !== this.state.connectionSeq) return;
+      this.state.closing.delete(terminalId);
       const reply = readReply(raw);
       const tab = this.tabs.find(terminalId);
       if (!reply?.ok) this.showAlert(`${label} could not be closed: ${reply?.error ?? "no answer from the server"}`);
-      else if (tab && this.tabs.count > 1) this.tabs.remove(tab, this.focusIsOurs() && this.canType());
-      else if (tab) this.markEnded(tab);
+      else if (tab && this.tabs.count > 1) this.tabs.remove(tab, this.focusIsOurs() && this.state.canType());
+      else if (tab) this.attacher.markEnded(tab);
       this.publish();
     });
     this.publish();
@@ -206,16 +154,16 @@ export class TerminalConnection {
   /** A watcher takes the keyboard (or gives it back). */
   toggleControl() {
     const socket = this.socket;
-    if (this.mode !== "watch" || this.controlPending || !socket?.connected) return;
-    const take = !this.controlling;
-    const seq = this.connectionSeq;
-    this.controlPending = true;
+    if (this.state.mode !== "watch" || this.state.controlPending || !socket?.connected) return;
+    const take = !this.state.controlling;
+    const seq = this.state.connectionSeq;
+    this.state.controlPending = true;
     socket.emit(BrowserToServer.control, { environmentId: this.options.environmentId, take }, (raw: unknown) => {
-      if (this.disposed || seq !== this.connectionSeq) return;
-      this.controlPending = false;
+      if (this.state.disposed || seq !== this.state.connectionSeq) return;
+      this.state.controlPending = false;
       const reply = readReply(raw);
       if (reply?.ok) {
-        this.controlling = take;
+        this.state.controlling = take;
         this.applyInputMode();
         if (take) this.tabs.active?.terminal.focus();
       } else {
@@ -227,7 +175,7 @@ export class TerminalConnection {
   }
 
   dismissNotice(id: number) {
-    this.notices = this.notices.filter((notice) => notice.id !== id);
+    this.messages.dismissNotice(id);
     this.publish();
   }
 
@@ -237,207 +185,58 @@ export class TerminalConnection {
   }
 
   dismissAlert() {
-    this.alert = null;
+    this.messages.dismissAlert();
     this.publish();
   }
 
   // ---- The socket ----
 
   private listen(socket: Socket) {
-    socket.on("connect", () => {
-      // The tab in view first: its reply lists the open tabs, which says which others to attach.
-      const active = this.tabs.active;
-      if (active) this.attach(active);
+    listenToServer(socket, {
+      state: this.state,
+      screenPieces: this.screenPieces,
+      outbound: this.outbound,
+      attacher: this.attacher,
+      broadcasts: this.broadcasts,
+      tabs: () => this.tabs,
+      isOurs: (message) => this.isOurs(message),
+      publish: () => this.publish(),
+      setStatus: (status) => this.setStatus(status),
+      applyInputMode: () => this.applyInputMode(),
+      onNotice: (raw) => this.onNotice(raw),
+      onServerError: (raw) => this.onServerError(raw),
     });
-    socket.on("disconnect", () => {
-      this.connectionSeq += 1;
-      this.screenPieces.clear();
-      for (const sender of this.senders.values()) sender.reset();
-      for (const tab of this.tabs.all) tab.detach();
-      // The keyboard and pending requests belonged to the old connection.
-      this.controlling = false;
-      this.controlPending = false;
-      this.closing.clear();
-      this.applyInputMode();
-      if (!this.stopped) this.status = { kind: "reconnecting" };
-      this.publish();
-    });
-    socket.on("connect_error", (error: Error) => {
-      if (this.stopped) return;
-      this.setStatus(error.message.includes("sign in") ? { kind: "error", message: SIGNED_OUT, signIn: true } : { kind: "reconnecting" });
-    });
-    socket.on(ServerToBrowser.output, (raw: unknown) => {
-      const message = readOutput(raw);
-      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
-      if (tab && message && tab.output(message.data, message.offset)) tab.watchGap(() => this.attach(tab));
-    });
-    socket.on(ServerToBrowser.screenPart, (raw: unknown) => {
-      const part = readScreenPart(raw);
-      if (part && this.isOurs(part)) this.screenPieces.part(part.terminalId, part.screenId, part.index, part.data);
-    });
-    socket.on(ServerToBrowser.repaint, (raw: unknown) => {
-      const message = readRepaint(raw);
-      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
-      if (!tab || !message) return;
-      const screen = this.screenPieces.finish(tab.id, message);
-      // A piece went missing: the gap watch attaches again, which brings a whole screen.
-      if (screen === null) return tab.watchGap(() => this.attach(tab));
-      if (tab.repaint(screen, message.offset)) tab.watchGap(() => this.attach(tab));
-    });
-    socket.on(ServerToBrowser.exit, (raw: unknown) => {
-      const message = readExit(raw);
-      const tab = message && this.isOurs(message) ? this.tabs.find(message.terminalId) : undefined;
-      // An exit while attaching belongs to the shell being replaced.
-      if (tab && !tab.attaching) this.markEnded(tab);
-    });
-    // The worker came back with the same shells: the tab in view attaches again (its reply
-    // lists the open tabs, which brings the others), and the repaint shows the screen.
-    socket.on(ServerToBrowser.resume, (raw: unknown) => {
-      const message = readResume(raw);
-      if (!message || !this.isOurs(message) || this.stopped) return;
-      for (const tab of this.tabs.all) tab.detach();
-      const active = this.tabs.active;
-      if (active) this.attach(active);
-    });
-    socket.on(ServerToBrowser.tabs, (raw: unknown) => {
-      const message = readTabs(raw);
-      if (message && this.isOurs(message)) this.reconcile(message.terminals);
-    });
-    socket.on(ServerToBrowser.control, (raw: unknown) => {
-      const message = readControl(raw);
-      if (!message || !this.isOurs(message)) return;
-      this.controller = message.controller;
-      this.publish();
-    });
-    socket.on(ServerToBrowser.broadcast, (raw: unknown) => {
-      // Course-wide, not tied to this environment: every one that arrives is shown.
-      const message = readBroadcast(raw);
-      if (!message) return;
-      if (this.broadcasts.receive(message)) this.publish();
-    });
-    socket.on(ServerToBrowser.notice, (raw: unknown) => this.onNotice(raw));
-    socket.on(ServerToBrowser.error, (raw: unknown) => this.onServerError(raw));
-  }
-
-  private attach(tab: TerminalTab) {
-    const socket = this.socket;
-    if (!socket?.connected || this.stopped || this.disposed) return;
-    const seq = tab.beginAttach();
-    const connectionSeq = this.connectionSeq;
-    const sent = { cols: tab.terminal.cols, rows: tab.terminal.rows };
-    const request: AttachRequest = { environmentId: this.options.environmentId, terminalId: tab.id, ...sent };
-    socket.emit(BrowserToServer.attach, request, (raw: unknown) => {
-      if (this.disposed || this.stopped || connectionSeq !== this.connectionSeq || !this.tabs.has(tab) || !tab.isCurrentAttach(seq)) return;
-      this.attached(tab, raw, sent);
-    });
-    this.publish();
-  }
-
-  private attached(tab: TerminalTab, raw: unknown, sent: { cols: number; rows: number }) {
-    const reply = readAttachReply(raw) ?? { ok: false as const, error: "The terminal could not be opened." };
-    const screen = reply.ok ? this.screenPieces.finish(tab.id, reply) : null;
-    if (reply.ok && screen === null) {
-      // A piece of the screen went missing: ask again.
-      tab.attachFailed();
-      this.attach(tab);
-      return;
-    }
-    if (!reply.ok && reply.code === "rate_limited") {
-      tab.attachFailed();
-      const seq = this.connectionSeq;
-      setTimeout(() => {
-        if (!this.disposed && seq === this.connectionSeq && this.tabs.has(tab) && !tab.attached && !tab.attaching) this.attach(tab);
-      }, ATTACH_RETRY_MS);
-      return;
-    }
-    if (!reply.ok) {
-      tab.attachFailed();
-      if (reply.terminals && reply.terminals.length > 0 && !reply.terminals.includes(tab.id)) {
-        // Watching a tab the student has closed: show the ones still open instead.
-        this.tabs.merge(reply.terminals);
-        this.tabs.remove(tab, false);
-        this.reconcile(reply.terminals);
-        return;
-      }
-      if (tab.fresh && this.tabs.count > 1) {
-        // A tab this panel just opened: it never existed, so it goes, and the panel says why.
-        this.tabs.remove(tab, this.focusIsOurs() && this.canType());
-        this.showAlert(`A new terminal could not be opened: ${reply.error}`);
-      } else {
-        this.status = { kind: "error", message: reply.error };
-      }
-      this.publish();
-      return;
-    }
-    this.mode = reply.mode;
-    if (reply.controller !== undefined) this.controller = reply.controller;
-    const terminalId = tab.id;
-    if (tab.attachedWith(screen ?? "", reply.offset, (offset) => this.sendAck(terminalId, offset))) tab.watchGap(() => this.attach(tab));
-    this.applyInputMode();
-    if (this.status.kind !== "stopped") this.status = { kind: "live" };
-    if (reply.terminals) {
-      this.reconcile(reply.terminals);
-    } else {
-      // A server that does not list tabs: at least bring back the ones this panel had.
-      for (const other of this.tabs.all) if (!other.attached && !other.attaching && !other.ended) this.attach(other);
-    }
-    // The window may have changed size while the reply was on its way.
-    if (tab.terminal.cols !== sent.cols || tab.terminal.rows !== sent.rows) this.sendResize(tab);
-    const queued = tab.takeQueuedInput();
-    if (this.canType()) for (const data of queued) this.sendInput(tab, data);
-    if (tab.id === this.tabs.activeId && this.canType() && this.focusIsOurs()) tab.terminal.focus();
-    this.publish();
-  }
-
-  /** The server's list of open tabs (attach reply or push): adds new ones, ends vanished ones. */
-  private reconcile(listed: string[]) {
-    const listedSet = new Set(listed);
-    this.tabs.merge(listed);
-    for (const tab of this.tabs.all) {
-      if (listedSet.has(tab.id)) {
-        // Listed but not attached (new here, or after a reconnect). A tab whose end is still
-        // settling is not attached again (a late list would start a shell nobody asked for);
-        // once its end was shown, a list naming it means a new shell (Enter in another window).
-        if (!tab.attached && !tab.attaching && (!tab.ended || tab.endShown)) this.attach(tab);
-      } else if (!tab.attaching && !tab.ended) {
-        // Gone from the server (closed elsewhere, shell ended). A tab still attaching is just not listed yet.
-        this.markEnded(tab);
-      }
-    }
-    this.publish();
   }
 
   private onNotice(raw: unknown) {
     const notice = readNotice(raw);
     if (!notice || !this.isOurs(notice)) return;
-    const shown: PanelNotice = { id: ++this.nextMessageId, kind: notice.kind, message: notice.message };
     if (notice.kind === "stopped") {
-      this.stopped = true;
-      clearTimeout(this.endedTimer);
+      this.state.stopped = true;
+      this.attacher.cancelEnded();
       this.applyInputMode();
       for (const tab of this.tabs.all) tab.note("This environment was stopped.");
-      this.status = { kind: "stopped" };
-      // A stop replaces whatever was said before it.
-      this.notices = [shown];
+      this.state.status = { kind: "stopped" };
+      this.messages.notice(notice.kind, notice.message);
       this.options.onStopped(notice.message);
     } else {
-      this.notices = [...this.notices.filter((old) => old.kind !== "stopped"), shown].slice(-MAX_NOTICES);
+      this.messages.notice(notice.kind, notice.message);
     }
     this.publish();
   }
 
   private inputRefused(error: string) {
-    if (this.mode === "watch") return this.onServerError({ event: BrowserToServer.input, error });
+    if (this.state.mode === "watch") return this.onServerError({ event: BrowserToServer.input, error });
     // The owner's keystroke was lost (the worker did not answer): a passing hint, not a dead panel.
     this.showHint(error);
   }
 
   private onServerError(raw: unknown) {
     const error = readServerError(raw);
-    if (!error || this.stopped || QUIET_ERRORS.has(error.event)) return;
-    if (error.event === BrowserToServer.input && this.mode === "watch") {
+    if (!error || this.state.stopped || QUIET_ERRORS.has(error.event)) return;
+    if (error.event === BrowserToServer.input && this.state.mode === "watch") {
       // The keyboard was taken back (or never granted): back to watching, and say so.
-      this.controlling = false;
+      this.state.controlling = false;
       this.applyInputMode();
       this.showAlert(error.error);
       this.publish();
@@ -446,112 +245,20 @@ export class TerminalConnection {
     this.setStatus({ kind: "error", message: error.error });
   }
 
-  // ---- Shells that end ----
-
-  /** After a short grace (a stop notice may be on its way) the tab goes, or offers a new shell. */
-  private markEnded(tab: TerminalTab) {
-    tab.ended = true;
-    tab.detach();
-    clearTimeout(this.endedTimer);
-    this.endedTimer = setTimeout(() => this.settleEnded(), EXIT_GRACE_MS);
-  }
-
-  private settleEnded() {
-    if (this.stopped || this.disposed) return;
-    // A tab attaching again (Enter on an ended shell) is alive as far as the strip goes.
-    const plan = planEndedTabs(
-      this.tabs.all.map((tab) => ({ id: tab.id, ended: tab.ended && !tab.attaching })),
-      this.tabs.activeId,
-    );
-    for (const id of plan.remove) {
-      const tab = this.tabs.find(id);
-      if (tab) this.tabs.remove(tab, this.focusIsOurs() && this.canType());
-    }
-    const last = plan.lastEnded ? this.tabs.find(plan.lastEnded) : undefined;
-    if (last) {
-      // The one tab left starts its next shell as "main", the environment's first terminal
-      // and the one a reload attaches first (else a reload would open a second shell).
-      if (last.id !== MAIN_TERMINAL) this.tabs.rename(last, MAIN_TERMINAL);
-      this.tabs.show(last, false);
-      if (!last.endShown) {
-        last.endShown = true;
-        last.note(this.mode === "owner" ? "The shell has ended. Press Enter to start a new one." : "The shell has ended.");
-      }
-      this.status = { kind: "exited" };
-    } else if (this.status.kind === "exited") {
-      this.status = { kind: "live" };
-    }
-    this.publish();
-  }
-
   // ---- Input, resize, acks ----
 
   private onInput(tab: TerminalTab, data: string) {
-    if (this.stopped) return;
+    if (this.state.stopped) return;
     if (tab.ended) {
       // Only the owner starts a new shell, with Enter, as before tabs existed.
-      if (data === "\r" && this.mode === "owner" && this.socket?.connected) this.attach(tab);
+      if (data === "\r" && this.state.mode === "owner" && this.socket?.connected) this.attacher.attach(tab);
       return;
     }
-    if (!this.canType()) return;
+    if (!this.state.canType()) return;
     // Typed while attaching or reconnecting: sent once the tab is attached (the server
     // refuses input for a terminal this connection has not attached).
     if (!tab.attached || !this.socket?.connected) return tab.queueInput(data);
-    this.sendInput(tab, data);
-  }
-
-  private sendInput(tab: TerminalTab, data: string) {
-    let sender = this.senders.get(tab);
-    if (!sender) {
-      sender = new TerminalInputSender(
-        (piece, reply) => {
-          const socket = this.socket;
-          if (!socket?.connected) return reply(null);
-          // The tab's id now (the last tab left may have been renamed "main").
-          const input: BrowserInput = { environmentId: this.options.environmentId, terminalId: tab.id, data: piece };
-          const seq = this.connectionSeq;
-          socket.emit(BrowserToServer.input, input, (raw: unknown) => {
-            const answer = readReply(raw);
-            // Refused for good (no code to retry on): say why, as the server's error event did.
-            if (answer && !answer.ok && !answer.code && seq === this.connectionSeq && !this.disposed) this.inputRefused(answer.error);
-            reply(answer);
-          });
-        },
-        () => this.showHint(INPUT_DROPPED),
-      );
-      this.senders.set(tab, sender);
-    }
-    sender.send(data);
-  }
-
-  /**
-   * The owner's window sets the shell's size; a watcher's never does, keyboard or not.
-   * At most one size per RESIZE_EVERY_MS goes out (each reflows the worker's copy of the
-   * screen); the last one always does.
-   */
-  private sendResize(tab: TerminalTab) {
-    if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected) return;
-    const state = this.resizes.get(tab) ?? { sentAt: 0, timer: undefined };
-    this.resizes.set(tab, state);
-    if (state.timer !== undefined) return;
-    const wait = state.sentAt + RESIZE_EVERY_MS - Date.now();
-    const send = () => {
-      state.timer = undefined;
-      state.sentAt = Date.now();
-      if (this.mode !== "owner" || this.stopped || !tab.attached || !this.socket?.connected || !this.tabs.has(tab)) return;
-      const { cols, rows } = tab.terminal;
-      this.socket.emit(BrowserToServer.resize, { environmentId: this.options.environmentId, terminalId: tab.id, cols, rows });
-    };
-    if (wait <= 0) send();
-    else state.timer = setTimeout(send, wait);
-  }
-
-  private sendAck(terminalId: string, offset: number) {
-    const socket = this.socket;
-    // An ack on a dead connection would only reach the next one, for an attach it knows nothing of.
-    if (!socket?.connected || !this.tabs.find(terminalId)?.attached) return;
-    const ack: BrowserAck = { environmentId: this.options.environmentId, terminalId, offset };
-    socket.emit(BrowserToServer.ack, ack);
+    this.outbound.sendInput(tab, data);
   }
 
   // ---- State ----
@@ -566,23 +273,18 @@ export class TerminalConnection {
     return message.environmentId === this.options.environmentId;
   }
 
-  private canType() {
-    // Before the first reply the mode is unknown: keystrokes queue, and are dropped if it says "watch".
-    return this.mode !== "watch" || this.controlling;
-  }
-
   private canAddTab() {
     return (
-      this.mode === "owner" &&
-      !this.stopped &&
+      this.state.mode === "owner" &&
+      !this.state.stopped &&
       Boolean(this.socket?.connected) &&
-      this.status.kind !== "error" &&
+      this.state.status.kind !== "error" &&
       (this.tabSet?.count ?? MAX_TERMINALS_PER_ENVIRONMENT) < MAX_TERMINALS_PER_ENVIRONMENT
     );
   }
 
   private applyInputMode() {
-    this.tabs.setInputDisabled(this.stopped || !this.canType());
+    this.tabs.setInputDisabled(this.state.stopped || !this.state.canType());
   }
 
   /** Moving focus into a terminal is fine when the person is in this panel (or nowhere in particular). */
@@ -593,40 +295,34 @@ export class TerminalConnection {
   }
 
   private showAlert(message: string) {
-    this.alert = { id: ++this.nextMessageId, message };
+    this.messages.showAlert(message);
   }
 
   private showHint(message: string) {
-    this.hint = { id: ++this.nextMessageId, message };
-    clearTimeout(this.hintTimer);
-    this.hintTimer = setTimeout(() => {
-      this.hint = null;
-      this.publish();
-    }, HINT_MS);
-    this.publish();
+    this.messages.showHint(message);
   }
 
   private setStatus(status: ConnectionStatus) {
-    this.status = status;
+    this.state.status = status;
     this.publish();
   }
 
   private publish() {
-    if (this.disposed) return;
+    if (this.state.disposed) return;
     this.options.onChange({
-      status: this.status,
-      mode: this.mode,
-      controlling: this.controlling,
-      controlPending: this.controlPending,
-      controller: this.controller,
-      tabs: (this.tabSet?.view() ?? []).map((tab) => ({ ...tab, closing: this.closing.has(tab.id) })),
+      status: this.state.status,
+      mode: this.state.mode,
+      controlling: this.state.controlling,
+      controlPending: this.state.controlPending,
+      controller: this.state.controller,
+      tabs: (this.tabSet?.view() ?? []).map((tab) => ({ ...tab, closing: this.state.closing.has(tab.id) })),
       activeId: this.tabSet?.activeId ?? MAIN_TERMINAL,
       canAddTab: this.canAddTab(),
-      notices: this.notices,
+      notices: this.messages.notices,
       // Course messages are for the students; staff watching a terminal sent them.
-      broadcasts: this.mode === "watch" ? [] : this.broadcasts.list,
-      alert: this.alert,
-      hint: this.hint,
+      broadcasts: this.state.mode === "watch" ? [] : this.broadcasts.list,
+      alert: this.messages.alert,
+      hint: this.messages.hint,
     });
   }
 }

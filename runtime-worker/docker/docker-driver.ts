@@ -1,40 +1,34 @@
-import { PassThrough, type Duplex } from "node:stream";
-import Docker from "dockerode";
+/**
+ * The RuntimeDriver on a Docker engine: student containers and their volumes (create, start,
+ * stop, remove, list, sample, kill, build). The processes inside them are DockerShells'
+ * (docker-shells.ts) and the warm pool's containers DockerPool's (docker-pool.ts); the driver
+ * composes both so the worker sees one RuntimeDriver.
+ */
+import type Docker from "dockerode";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess, ShellToStart } from "../driver";
 import { buildInstructorImage } from "../images/instructor-build";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
-import { readHolderPreamble } from "../holder/holder-preamble";
-import { attachThroughRelay, NoHolderListening, RelayUnavailable } from "../holder/holder-relay";
 import {
   ENVIRONMENT_PREFIX,
   LABEL_ENVIRONMENT,
   LABEL_HELD_SHELL,
   LABEL_MANAGED,
   LABEL_OWNER,
-  LABEL_POLICY,
-  LABEL_POOL,
   LABEL_WORKER,
-  POLICY_VERSION,
-  POOL_PREFIX,
   containerCreateOptions,
   containerName,
   homeVolumeName,
-  pooledContainerName,
-  pooledContainerOptions,
-  pooledVolumeName,
   studentVolumes,
   volumeName,
 } from "./container-config";
+import { RuntimeError, inspectContainer, outdated, statusOf } from "./docker-support";
+import { DockerShells, relayPossible } from "./docker-shells";
+import { DockerPool } from "./docker-pool";
 
-/** Thrown with a message a student or instructor can act on. */
-export class RuntimeError extends Error {
-  override name = "RuntimeError";
-}
-
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+export { RuntimeError } from "./docker-support";
 
 /**
  * The named volume mounted as the workspace (it may have come from the warm pool): the one
@@ -43,49 +37,13 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
 const workspaceVolumeOf = (info: Docker.ContainerInspectInfo) =>
   info.Mounts.find((mount) => mount.Type === "volume" && mount.Destination === info.Config.WorkingDir)?.Name;
 
-/** Made under an older isolation policy (e.g. before the root filesystem was read-only). */
-const outdated = (labels: Record<string, string> | undefined) => labels?.[LABEL_POLICY] !== POLICY_VERSION;
-
-/**
- * The exec's process has already ended: 404/409, or (Docker 20.10) a 500 "container not
- * running - cannot resize a stopped container" when a short command exits before the
- * first resize arrives.
- */
-const processGone = (error: unknown) =>
-  statusOf(error) === 404 || statusOf(error) === 409 || (statusOf(error) === 500 && /not running|stopped container/i.test(String((error as Error).message)));
-
-/** Colours and UTF-8 whatever the image says (the browser renders both); the size for programs that read it at start. */
-const shellEnvironment = (size: TerminalSize) => [`COLUMNS=${size.cols}`, `LINES=${size.rows}`, "TERM=xterm-256color", "COLORTERM=truecolor", "LANG=C.UTF-8"];
-
-/** An exec's exit code once its stream has ended (null when Docker no longer knows it). */
-async function exitCodeOf(exec: Docker.Exec, ended: Promise<void>): Promise<number | null> {
-  await ended;
-  try {
-    return (await exec.inspect()).ExitCode ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** How long a create that lost a race waits for the winner's container to be visible. */
 const RACED_CREATE_WAIT_MS = 5_000;
 
-/** How long after its container started a held shell may still be getting ready to listen. */
-const HELD_SHELL_GRACE_MS = 5_000;
-
-/**
- * The relay enters a container's namespaces from this host: the engine must be on this host
- * (a unix socket: its pids are this kernel's) and the worker root. SHELLROOM_DIRECT_ATTACH=0
- * turns it off (every attach is then an exec, as before).
- */
-function relayPossible(docker: Docker) {
-  if (process.env.SHELLROOM_DIRECT_ATTACH === "0") return false;
-  // socketPath: a path, or dockerode's finder of the default one; an engine over TCP has none.
-  const modem = docker.modem as { socketPath?: unknown };
-  return (typeof modem.socketPath === "string" || typeof modem.socketPath === "function") && process.getuid?.() === 0;
-}
-
 export class DockerDriver implements RuntimeDriver {
+  private readonly shells: DockerShells;
+  private readonly pool: DockerPool;
+
   constructor(
     private readonly docker: Docker,
     private readonly workerId: string,
@@ -94,8 +52,15 @@ export class DockerDriver implements RuntimeDriver {
     /** The compiled PTY holder: shells then outlive the worker. Without it they end with it. */
     private readonly holder?: HolderBinary,
     /** Attach to running shells through the holder's relay instead of an exec (see holder-relay.ts). */
-    private directAttach = holder !== undefined && relayPossible(docker),
-  ) {}
+    directAttach = holder !== undefined && relayPossible(docker),
+  ) {
+    this.shells = new DockerShells(docker, holder, directAttach);
+    this.pool = new DockerPool(docker, workerId, {
+      createVolume: (name, labels, diskBytes) => this.createVolume(name, labels, diskBytes),
+      removeVolume: (name) => this.removeVolume(name),
+      withHolder: (options, shell) => this.withHolder(options, shell),
+    });
+  }
 
   /** The holder's volume for containers made from `image` (filled once per driver). */
   private holderVolume?: Promise<string>;
@@ -122,38 +87,16 @@ export class DockerDriver implements RuntimeDriver {
     };
   }
 
-  /**
-   * A terminal's shell through the PTY holder when the container has it: the first attach
-   * starts the shell, later ones (after a worker restart too) reattach to the same
-   * processes and get the shell's recent output to repaint from. Containers made before
-   * the holder existed get a plain exec, which ends with the worker.
-   */
-  async attachShell(environmentId: string, terminalId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
-    const info = await this.inspect(environmentId);
-    if (!info?.Mounts.some((mount) => mount.Destination === HOLDER_MOUNT)) return this.exec(environmentId, command, size);
-    if (this.directAttach && this.holder && info.State.Running && info.State.Pid > 0) {
-      // The container's own command starts this shell: right after the start it may not listen yet.
-      const startedAt = Date.parse(info.State.StartedAt);
-      const waitUntil =
-        info.Config.Labels?.[LABEL_HELD_SHELL] === terminalId && Date.now() - startedAt < HELD_SHELL_GRACE_MS ? startedAt + HELD_SHELL_GRACE_MS : 0;
-      for (;;) {
-        try {
-          return await attachThroughRelay({ binary: this.holder.binary, containerPid: info.State.Pid, terminalId, size });
-        } catch (error) {
-          // No holder (a new tab; a shell that ended): the exec below starts it. A relay that cannot run here is not tried again.
-          if (error instanceof RelayUnavailable && error.lasting) this.directAttach = false;
-          if (!(error instanceof NoHolderListening) || Date.now() > waitUntil) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    }
-    const shell = await this.exec(environmentId, [HOLDER_BINARY, "attach", terminalId, String(size.cols), String(size.rows), "--", ...command], size);
-    try {
-      return { ...shell, history: await readHolderPreamble(shell.stream) };
-    } catch (error) {
-      shell.stream.destroy();
-      throw error;
-    }
+  attachShell(environmentId: string, terminalId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
+    return this.shells.attachShell(environmentId, terminalId, command, size);
+  }
+
+  exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
+    return this.shells.exec(environmentId, command, size);
+  }
+
+  runScript(environmentId: string, command: string[], options: { user?: string; input: string }): Promise<ScriptProcess> {
+    return this.shells.runScript(environmentId, command, options);
   }
 
   /** Idempotent: an existing workspace volume is reused as it is (a home volume is added beside it). */
@@ -218,76 +161,6 @@ export class DockerDriver implements RuntimeDriver {
     return info.State.Running ? "running" : "stopped";
   }
 
-  async exec(environmentId: string, command: string[], size: TerminalSize): Promise<ShellProcess> {
-    const container = this.docker.getContainer(containerName(environmentId));
-    const exec = await container.exec({
-      Cmd: command,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: true,
-      Env: shellEnvironment(size),
-    });
-    // With Tty the hijacked stream is raw (no stdout/stderr multiplexing to undo).
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
-    // Listen before the first await: a short command can end (and its stream close)
-    // while the initial resize is in flight, and a missed "close" would hang exited().
-    const ended = new Promise<void>((resolve) => {
-      if (stream.readableEnded || stream.destroyed) return resolve();
-      stream.once("end", resolve);
-      stream.once("close", resolve);
-      stream.once("error", () => resolve());
-    });
-    const resize = async (next: TerminalSize) => {
-      try {
-        await exec.resize({ h: next.rows, w: next.cols });
-      } catch (error) {
-        if (!processGone(error)) throw error;
-      }
-    };
-    try {
-      await resize(size);
-    } catch (error) {
-      stream.destroy(); // do not leave a half-opened exec behind
-      throw error;
-    }
-    return {
-      stream,
-      resize,
-      exited: () => exitCodeOf(exec, ended),
-    };
-  }
-
-  async runScript(environmentId: string, command: string[], options: { user?: string; input: string }): Promise<ScriptProcess> {
-    const exec = await this.docker.getContainer(containerName(environmentId)).exec({
-      Cmd: command,
-      User: options.user,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
-    const output = new PassThrough();
-    const ended = new Promise<void>((resolve) => {
-      const end = () => {
-        output.end();
-        resolve();
-      };
-      stream.once("end", end);
-      stream.once("close", end);
-      stream.once("error", end);
-    });
-    this.docker.modem.demuxStream(stream, output, output);
-    // Without a TTY, closing our side ends the process's stdin and leaves its output flowing.
-    stream.end(options.input);
-    return {
-      output,
-      abandon: () => stream.destroy(),
-      exited: () => exitCodeOf(exec, ended),
-    };
-  }
-
   async stop(environmentId: string) {
     try {
       await this.docker.getContainer(containerName(environmentId)).stop({ t: 2 });
@@ -310,52 +183,20 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async createPooled(template: PoolTemplate, slotId: string, poolKey: string, shell?: ShellToStart) {
-    for (const { name, diskBytes } of studentVolumes(template, pooledVolumeName(slotId))) {
-      await this.createVolume(name, { [LABEL_MANAGED]: "true", [LABEL_POOL]: poolKey, [LABEL_WORKER]: this.workerId }, diskBytes);
-    }
-    try {
-      const container = await this.docker.createContainer(await this.withHolder(pooledContainerOptions(template, slotId, poolKey, this.workerId), shell));
-      await container.start();
-    } catch (error) {
-      await this.removePooled(slotId);
-      if (statusOf(error) === 404) throw new RuntimeError(`The image "${template.image}" does not exist on this worker.`);
-      throw error;
-    }
+  createPooled(template: PoolTemplate, slotId: string, poolKey: string, shell?: ShellToStart) {
+    return this.pool.createPooled(template, slotId, poolKey, shell);
   }
 
-  async listPooled() {
-    const containers = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`, LABEL_POOL] },
-    });
-    return (
-      containers
-        .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
-        .filter(({ name }) => name.startsWith(POOL_PREFIX))
-        // An older policy's pooled container counts as not ready: the pool replaces it.
-        .map(({ name, container }) => ({
-          slotId: name.slice(POOL_PREFIX.length),
-          poolKey: container.Labels[LABEL_POOL] ?? "",
-          running: container.State === "running" && !outdated(container.Labels),
-        }))
-    );
+  listPooled() {
+    return this.pool.listPooled();
   }
 
-  async assignPooled(slotId: string, environmentId: string) {
-    await this.docker.getContainer(pooledContainerName(slotId)).rename({ name: containerName(environmentId) });
-    const info = await this.docker.getContainer(containerName(environmentId)).inspect();
-    return { containerId: info.Id, volumeName: pooledVolumeName(slotId) };
+  assignPooled(slotId: string, environmentId: string) {
+    return this.pool.assignPooled(slotId, environmentId);
   }
 
-  async removePooled(slotId: string) {
-    try {
-      await this.docker.getContainer(pooledContainerName(slotId)).remove({ force: true });
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
-    await this.removeVolume(homeVolumeName(pooledVolumeName(slotId)));
-    await this.removeVolume(pooledVolumeName(slotId));
+  removePooled(slotId: string) {
+    return this.pool.removePooled(slotId);
   }
 
   private async createVolume(name: string, labels: Record<string, string>, diskBytes?: number) {
@@ -457,12 +298,7 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  private async inspect(environmentId: string) {
-    try {
-      return await this.docker.getContainer(containerName(environmentId)).inspect();
-    } catch (error) {
-      if (statusOf(error) === 404) return null;
-      throw error;
-    }
+  private inspect(environmentId: string) {
+    return inspectContainer(this.docker, environmentId);
   }
 }

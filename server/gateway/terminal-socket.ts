@@ -1,0 +1,110 @@
+/**
+ * What the /terminal namespace's handlers share: the facts a socket carries (who it is, what it
+ * attached to, which keyboards it holds), the lookups every rights check starts from (access to an
+ * environment, who holds its keyboard), and the per-socket way to parse a payload and refuse it.
+ * The attach, control and room modules each take these instead of reaching into one another.
+ */
+import type { Namespace, Socket } from "socket.io";
+import type { z } from "zod";
+import type { Logger } from "../../common/logger";
+import { ServerToBrowser, type BrowserError, type ControlChange, type TerminalErrorCode } from "../../protocol/browser-messages";
+import { environmentAccess, type EnvironmentAccess } from "../auth/access";
+import type { SessionUser } from "../auth/sessions";
+import type { AuditLog } from "../audit";
+import type { Database } from "../database/client";
+import type { WorkerLink } from "../workers/worker-link";
+import { controlRoom, environmentRoom } from "./rooms";
+
+export const SNAPSHOT_TIMEOUT_MS = 10_000;
+export const RATE_LIMITED = "Too many terminal requests at once: wait a moment.";
+
+export interface Attachment {
+  workerId: string;
+  /** The owner types; staff watch (taking the keyboard is an explicit, separate act). */
+  mode: EnvironmentAccess;
+  courseId: string;
+}
+
+export interface TerminalSocketData {
+  user: SessionUser;
+  sessionId: string;
+  /** `${environmentId}/${terminalId}` -> attachment; filled only by an authorized attach. */
+  attached: Map<string, Attachment>;
+  /** Environments whose keyboard this (staff) socket holds. */
+  controlling: Set<string>;
+}
+
+export type Access = { mode: Attachment["mode"]; workerId: string | null; state: string; courseId: string };
+
+export const attachmentKey = (environmentId: string, terminalId: string) => `${environmentId}/${terminalId}`;
+
+/** The namespace-wide parts: one per gateway. */
+export interface GatewayContext {
+  terminals: Namespace;
+  db: Database;
+  workers: WorkerLink;
+  audit: AuditLog;
+  log: Logger;
+}
+
+/** Owner, course staff (watch), or nobody: server/auth/access.ts decides from these facts. */
+export async function accessTo({ db }: GatewayContext, environmentId: string, user: SessionUser): Promise<Access | null> {
+  const environment = await db.environment.findUnique({
+    where: { id: environmentId },
+    select: {
+      userId: true,
+      workerId: true,
+      state: true,
+      lab: { select: { courseId: true, course: { select: { members: { where: { userId: user.id }, select: { role: true } } } } } },
+    },
+  });
+  if (!environment) return null;
+  const mode = environmentAccess(user, environment, environment.lab.course.members[0]?.role);
+  return mode && { mode, workerId: environment.workerId, state: environment.state, courseId: environment.lab.courseId };
+}
+
+/** Who holds an environment's keyboard besides its owner (on any replica). */
+export async function controllerOf({ terminals }: GatewayContext, environmentId: string): Promise<string | null> {
+  const sockets = await terminals
+    .in(controlRoom(environmentId))
+    .timeout(2000)
+    .fetchSockets()
+    .catch(() => []);
+  const names = sockets.map((socket) => (socket.data as TerminalSocketData).user.displayName);
+  return names[0] ?? null;
+}
+
+export function announceControl({ terminals }: GatewayContext, environmentId: string, controller: string | null) {
+  terminals.to(environmentRoom(environmentId)).emit(ServerToBrowser.control, { environmentId, controller } satisfies ControlChange);
+}
+
+/** One connection: its socket, its facts, its log, and how its handlers answer. */
+export interface SocketScope {
+  socket: Socket;
+  data: TerminalSocketData;
+  socketLog: Logger;
+  refuse(this: void, event: string, error: string, ack?: unknown, code?: TerminalErrorCode): void;
+  /** Parses a payload; a bad one is answered in words and dropped. */
+  parse<S extends z.ZodType>(this: void, event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null;
+}
+
+export function socketScope(socket: Socket, socketLog: Logger): SocketScope {
+  const refuse = (event: string, error: string, ack?: unknown, code?: TerminalErrorCode) => {
+    if (typeof ack === "function") (ack as (reply: unknown) => void)({ ok: false, error, ...(code ? { code } : {}) });
+    else socket.emit(ServerToBrowser.error, { event, error, ...(code ? { code } : {}) } satisfies BrowserError);
+  };
+  function parse<S extends z.ZodType>(event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null {
+    const parsed = schema.safeParse(payload);
+    if (parsed.success) return parsed.data;
+    refuse(
+      event,
+      `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`,
+      ack,
+      "invalid_request",
+    );
+    return null;
+  }
+  return { socket, data: socket.data as TerminalSocketData, socketLog, refuse, parse };
+}
+
+export const replyTo = <R>(ack: unknown) => (typeof ack === "function" ? (ack as (reply: R) => void) : () => undefined);
