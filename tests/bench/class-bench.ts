@@ -318,6 +318,9 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     if (!bystanderStudent) throw new Error("the bystander could not join");
     const bystander = await platformAtPrompt(side, { labId, student: bystanderStudent, timeoutMs: 120_000 });
     sockets.add(bystander.terminal.socket);
+    // Idle means idle: the worker's stock of spare workspaces refills after every burst (and after (l)); both
+    // measurements wait for it, so neither the echo nor the memory figures measure the refill.
+    if (WORKSPACE_QUOTA === "on") say(`  the worker's spare workspaces settled at ${await waitForSpares(metricsUrl, 300_000)}`);
     const quiet = await measureEcho(bystander.terminal, options.echoSamples);
     say(`  bystander echo before: p50 ${formatMs(percentile(quiet, 50))}, p99 ${formatMs(percentile(quiet, 99))} (${quiet.length} samples)`);
 
@@ -358,6 +361,7 @@ export async function runClassBench(ctx: ClassBenchContext, options: ClassBenchO
     );
     if (errors.length) anomalies.push(`(m) ${errors.length} of ${options.idleEnvironments} environments were not placed: ${tally(errors).join(" | ")}`);
     await sleep(options.settleSeconds * 1000);
+    if (WORKSPACE_QUOTA === "on") say(`  the worker's spare workspaces settled at ${await waitForSpares(metricsUrl, 300_000)}`);
 
     const availableAfter = memAvailable();
     const engineAfter = engineMemory(await containerIds());
