@@ -329,6 +329,7 @@ static void start_holder(const char *path, const char *name, unsigned short cols
   if (child == 0) {
     close(listener);
     if (relay_listener >= 0) close(relay_listener);
+    signal(SIGHUP, SIG_DFL); /* the shell is hung up when its tab closes, whatever its starter ignored */
     execvp(command[0], command);
     fprintf(stderr, "shellroom-holder: cannot run %s: %s\r\n", command[0], strerror(errno));
     _exit(127);
@@ -482,7 +483,14 @@ int main(int argc, char **argv) {
     for (;;) pause();
   }
   int init = argc >= 2 && strcmp(argv[1], "init") == 0;
-  if (init) argv[1] = "start"; /* the same start, then the wait below */
+  /*
+   * The container's command carries the main tab's tag until it becomes `idle`: a hang-up of
+   * that tab (the warm pool's, before a setup script) arriving first must not end the container.
+   */
+  if (init) {
+    signal(SIGHUP, SIG_IGN);
+    argv[1] = "start"; /* the same start, then the wait below */
+  }
   if (argc == 3 && strcmp(argv[1], "relay") == 0) {
     if (!valid_name(argv[2])) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
     return run_relay(argv[2]);
