@@ -17,6 +17,7 @@ import { createDatabase, type Database } from "../../server/database/client";
 import { DEMO_COURSE_SLUG, DEMO_LAB_SLUG } from "../../server/database/seed";
 import { createShellroomServer, type ShellroomServer, type ShellroomServerOptions } from "../../server/http-server";
 import { workerTokenFor } from "../../server/workers/worker-credentials";
+import { LABEL_WORKER } from "../../runtime-worker/docker/container-config";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { compileHolder } from "../../runtime-worker/holder/holder-volume";
@@ -122,7 +123,8 @@ export async function startHarness(
   const workerToken = workerTokenFor(workerSecret, workerId);
   const docker = new Docker();
   // Shells go through the PTY holder, as in production.
-  const driver = new DockerDriver(docker, workerId, await WorkspaceVolumes.open(docker), await compileHolder());
+  const volumes = await WorkspaceVolumes.open(docker);
+  const driver = new DockerDriver(docker, workerId, volumes, await compileHolder());
   const worker = startWorker({
     serverUrl: url,
     handshake: { token: workerToken, workerId, name: workerId, capacity: options.worker?.capacity ?? { maxEnvironments: 20, memoryBytes: 8 * 1024 ** 3 } },
@@ -232,6 +234,9 @@ export async function startHarness(
         await driver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
       }
       for (const pooled of await driver.listPooled()) await driver.removePooled(pooled.slotId).catch(() => undefined);
+      // Whatever else this worker made (a workspace whose environment row is gone or was never placed): by its label.
+      const { Volumes: left } = await docker.listVolumes({ filters: { label: [`${LABEL_WORKER}=${workerId}`] } });
+      for (const volume of left ?? []) await volumes.remove(volume.Name).catch(() => undefined);
       for (const replica of replicas) await replica.close();
       await harness.server.close();
       await db.$disconnect();
