@@ -243,36 +243,14 @@ export class ClassPreparation {
     }
   }
 
-  /** What placement would still admit on each worker (as scheduler.ts counts it). */
+  /** What placement would still admit on each worker (counted by the directory, as placement counts it). */
   private async rooms(ids: string[]): Promise<WorkerPoolRoom[]> {
-    const [workers, placed, memory] = await Promise.all([
-      this.db.worker.findMany({ where: { id: { in: ids } }, select: { id: true, maxEnvironments: true, memoryBytes: true } }),
-      this.db.environment.findMany({
-        where: { workerId: { in: ids }, state: { in: ["STARTING", "RUNNING"] } },
-        select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
-      }),
-      this.directory.heartbeats.memory(ids),
-    ]);
-    const rooms = new Map<string, WorkerPoolRoom>(
-      workers.map((worker) => [
-        worker.id,
-        {
-          id: worker.id,
-          freeSlots: worker.maxEnvironments,
-          freeBytes: Number(worker.memoryBytes),
-          startingBytes: 0,
-          memory: memory.get(worker.id),
-        },
-      ]),
-    );
-    for (const environment of placed) {
-      const room = rooms.get(environment.workerId!);
-      if (!room) continue;
-      const reservation = environment.template.memoryReservationMb * MIB;
-      room.freeSlots -= 1;
-      room.freeBytes -= reservation;
-      if (environment.state === "STARTING") room.startingBytes += reservation;
-    }
-    return [...rooms.values()];
+    return (await this.directory.rooms(ids)).map((room) => ({
+      id: room.id,
+      freeSlots: room.maxEnvironments - room.placed,
+      freeBytes: room.allocatableBytes - room.reservedBytes,
+      startingBytes: room.startingBytes,
+      memory: room.memory,
+    }));
   }
 }

@@ -57,18 +57,18 @@ export class WorkerDirectory {
   }
 
   /**
-   * The live worker with the most room for the request (see placement.ts: reservations must
-   * fit and the host must not be short of memory), or a PlacementRefusedError saying why not.
+   * What each of these workers holds now, as placement counts it: STARTING and RUNNING
+   * environments and their reservations (`exceptEnvironmentId` left out: a resume), and the
+   * host memory of its last heartbeat. Placement and class preparation both read rooms here.
    */
-  async pick(request: PlacementRequest): Promise<string> {
-    const live = (await this.liveIds()).filter((id) => !request.workerId || id === request.workerId);
+  async rooms(workerIds: string[], exceptEnvironmentId?: string): Promise<WorkerRoom[]> {
     const [workers, placed, memory] = await Promise.all([
-      this.db.worker.findMany({ where: { id: { in: live } }, select: { id: true, maxEnvironments: true, memoryBytes: true } }),
+      this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } }),
       this.db.environment.findMany({
-        where: { workerId: { in: live }, state: { in: ["STARTING", "RUNNING"] }, ...(request.environmentId ? { id: { not: request.environmentId } } : {}) },
+        where: { workerId: { in: workerIds }, state: { in: ["STARTING", "RUNNING"] }, ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}) },
         select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
       }),
-      this.heartbeats.memory(live),
+      this.heartbeats.memory(workerIds),
     ]);
     const rooms = new Map<string, WorkerRoom>(
       workers.map((worker) => [
@@ -92,7 +92,16 @@ export class WorkerDirectory {
       room.reservedBytes += reservation;
       if (environment.state === "STARTING") room.startingBytes += reservation;
     }
-    const decision = decidePlacement([...rooms.values()], request.reservationBytes);
+    return [...rooms.values()];
+  }
+
+  /**
+   * The live worker with the most room for the request (see placement.ts: reservations must
+   * fit and the host must not be short of memory), or a PlacementRefusedError saying why not.
+   */
+  async pick(request: PlacementRequest): Promise<string> {
+    const live = (await this.liveIds()).filter((id) => !request.workerId || id === request.workerId);
+    const decision = decidePlacement(await this.rooms(live, request.environmentId), request.reservationBytes);
     if (decision.ok) return decision.workerId;
     throw new PlacementRefusedError(decision.code, decision.message, decision.details);
   }
