@@ -1,7 +1,7 @@
 /**
- * The contract between a browser and the server's /terminal namespace. The browser is
- * untrusted: every payload is parsed, and every environment id is checked against the
- * signed-in user before anything reaches a worker.
+ * The browser <-> server hop's names, limits and request schemas (the /terminal namespace). The
+ * browser is untrusted: every payload is parsed, and every environment id is checked against the
+ * signed-in user before anything reaches a worker. Replies and pushes: browser-contract.ts.
  */
 import { z } from "zod";
 import { CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
@@ -42,17 +42,6 @@ export const SCREEN_PART_CHARS = 32 * 1024;
  */
 export const isInterrupt = (data: string) => /^[\x03\x04\x1a\x1c]{1,16}$/.test(data);
 
-/** What a refusal means, for code to act on (the message is for people). */
-export const TerminalErrorCode = z.enum([
-  /** The message did not parse (bad field, size past the caps). */
-  "invalid_request",
-  /** Too many attaches, resizes, repaints or input bytes from this socket: retry later. */
-  "rate_limited",
-  /** The shell has not taken earlier input yet: hold this and send it again later. */
-  "input_busy",
-]);
-export type TerminalErrorCode = z.infer<typeof TerminalErrorCode>;
-
 export const BrowserToServer = {
   attach: "terminal:attach",
   input: "terminal:input",
@@ -90,9 +79,6 @@ export const ServerToBrowser = {
   bulkProgress: "room:bulk-progress",
 } as const;
 
-/** Something the student should know about their environment (lifetime, idle stop, instructor). */
-export type EnvironmentNotice = { environmentId: string; kind: "warning" | "stopped" | "info"; message: string };
-
 export const AttachRequest = z
   .object({
     environmentId: EntityId,
@@ -129,61 +115,3 @@ export const CloseTerminalRequest = z.object({ environmentId: EntityId, terminal
 export const ControlRequest = z.object({ environmentId: EntityId, take: z.boolean() });
 
 export const JoinRoomRequest = z.object({ courseId: EntityId });
-
-/**
- * Attach's acknowledgement: the screen as it is now (so a reload repaints), or an error.
- * `mode`: "owner" types; "watch" (course staff) only sees, unless they took the keyboard.
- * `terminals`: the environment's open tabs; `controller`: who else holds the keyboard.
- */
-export type AttachReply =
-  | ({ ok: true; screen: string; offset: number; mode: "owner" | "watch"; terminals: string[]; controller: string | null } & ScreenPieces)
-  // `terminals`: the tabs that are open, when the one asked for is not (a viewer then picks one).
-  | { ok: false; error: string; code?: TerminalErrorCode; terminals?: string[] };
-
-/**
- * Set when `screen` is only the last piece: `screenParts - 1` ScreenPart messages with this
- * `screenId` came before it, in order, on the same socket.
- */
-export type ScreenPieces = { screenId?: string; screenParts?: number };
-
-export type ScreenPart = { environmentId: string; terminalId: string; screenId: string; index: number; data: string };
-
-/** The generic acknowledgement of a request that returns nothing. */
-export type BrowserReply = { ok: true } | { ok: false; error: string; code?: TerminalErrorCode };
-
-/** Output pushed to browsers: raw bytes (filtered for viewers, same length), written to xterm as they are. */
-export type BrowserOutput = { environmentId: string; terminalId: string; data: Uint8Array; offset: number };
-
-export type BrowserRepaint = { environmentId: string; terminalId: string; screen: string; offset: number } & ScreenPieces;
-
-export type TerminalTabs = { environmentId: string; terminals: string[] };
-
-export type TerminalResume = { environmentId: string };
-
-/** `controller`: the display name of the staff member typing, or null when nobody is. */
-export type ControlChange = { environmentId: string; controller: string | null };
-
-/** `id`: the stored message, so a browser shows each once (recent ones are re-sent on every connect). */
-export type CourseBroadcast = { id: string; courseId: string; from: string; message: string; at: string };
-
-/** Sent when a message could not be accepted (no ack was asked for). */
-export type BrowserError = { event: string; error: string; code?: TerminalErrorCode };
-
-/**
- * An action on every environment of a course, as it goes: `done` succeeded, `failed` lists
- * the ones that did not (by student), `inFlight` run right now (at most the server's bound).
- */
-export type BulkActionProgress = {
-  id: string;
-  courseId: string;
-  kind: "extend" | "reset" | "stop" | "end";
-  total: number;
-  done: number;
-  failed: Array<{ environmentId: string; name: string; error: string }>;
-  inFlight: number;
-  finished: boolean;
-  /** Its server stopped before it finished (the rest were not done). */
-  interrupted: boolean;
-  startedAt: string;
-  updatedAt: string;
-};

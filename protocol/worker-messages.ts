@@ -76,7 +76,7 @@ export const EnvironmentRef = z.object({ environmentId: EntityId });
 export const TerminalRef = z.object({ environmentId: EntityId, terminalId: TerminalId });
 export type TerminalRef = z.infer<typeof TerminalRef>;
 
-/** Server -> worker requests (answered through socket.io acknowledgements). */
+/** Server -> worker requests (answered through socket.io acknowledgements; replies: worker-contract.ts). */
 export const ServerToWorker = {
   startEnvironment: "environment:start",
   stopEnvironment: "environment:stop",
@@ -164,7 +164,6 @@ export const CheckRequest = EnvironmentRef.extend({
   timeoutSeconds: z.number().int().min(1).max(300),
 });
 export type CheckRequest = z.infer<typeof CheckRequest>;
-export type CheckReply = WorkerReply<{ exitCode: number | null; output: string; timedOut: boolean }>;
 
 /** What one build may use: its container's memory (no swap), CPU and processes, and its time. */
 export const BuildLimits = z.object({
@@ -275,22 +274,4 @@ export const TerminalTabs = EnvironmentRef.extend({ terminalIds: z.array(Termina
 export type TerminalTabs = z.infer<typeof TerminalTabs>;
 export type TerminalExit = z.infer<typeof TerminalExit>;
 
-/** Every worker acknowledgement has this shape, so failures carry words, not stack traces. */
-export type WorkerReply<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; error: string };
-
 export const ListEnvironmentsRequest = z.object({});
-
-/** What a worker reports it holds (by label), for reconcile after a (re)connect. */
-export type ListEnvironmentsReply = WorkerReply<{ environments: Array<{ environmentId: string; state: "running" | "stopped" }> }>;
-
-export type StartEnvironmentReply = WorkerReply<{ containerId: string; volumeName: string; fromPool: boolean }>;
-/**
- * `offset`: output bytes the screen already includes; later output starts there. A long
- * screen comes in `parts` pieces: `screen` is the first, the rest are fetched with
- * `terminal:snapshot-part` and `snapshotId` (kept briefly by the worker).
- */
-export type OpenTerminalReply = WorkerReply<{ screen: string; offset: number; terminalIds: string[]; snapshotId?: string; parts?: number }>;
-export type SnapshotPartReply = WorkerReply<{ data: string }>;
-/** `code`: "input_busy" when the shell has not taken earlier input (see WORKER_INPUT_LIMIT). */
-export type TerminalInputReply = { ok: true } | { ok: false; error: string; code?: string };
-export type ListTerminalsReply = WorkerReply<{ terminalIds: string[] }>;

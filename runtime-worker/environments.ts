@@ -14,6 +14,7 @@ import type { OutputBudgetOptions } from "./terminals/output-budget";
 import { TerminalHost, type TerminalEvents, type TerminalSummary } from "./terminals/terminal-host";
 import { MAIN_TERMINAL, POOLED_MAIN_SHELL, hangUpAndWaitScript } from "./terminals/shell-scripts";
 import type { Logger } from "../common/logger";
+import { WorkerRequestError } from "./request-error";
 
 export { POOLED_MAIN_SHELL } from "./terminals/shell-scripts";
 export type { TerminalEvents, TerminalSummary } from "./terminals/terminal-host";
@@ -152,7 +153,7 @@ export class EnvironmentManager {
 
   async check(request: CheckRequest) {
     if ((await this.driver.state(request.environmentId)) !== "running") {
-      throw new Error("This environment is not running. Start it again from the lab page, then check.");
+      throw new WorkerRequestError("not_running", "This environment is not running. Start it again from the lab page, then check.");
     }
     return runCheck(this.driver, request);
   }

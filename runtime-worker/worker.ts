@@ -1,25 +1,12 @@
 /**
  * A runtime worker: dials the server's /worker namespace with its token, then serves the
- * server's requests against the local runtime. Every request is parsed with the shared
- * zod schemas; a bad one gets `{ ok: false, error }`, never a crash.
+ * server's requests against the local runtime. Every request is read against its contract
+ * (protocol/worker-contract.ts); a bad one gets `{ ok: false, code: "invalid_request", error }`,
+ * never a crash, and every failure carries a code.
  */
 import { io, type Socket } from "socket.io-client";
-import type { z } from "zod";
 import {
-  BuildImageRequest,
-  CancelBuildRequest,
-  CheckRequest,
-  ConfigurePools,
-  ListEnvironmentsRequest,
-  EnvironmentRef,
-  EnvironmentSpec,
   Heartbeat,
-  OpenTerminalRequest,
-  RemoveEnvironmentRequest,
-  ResizeTerminal,
-  ServerToWorker,
-  SnapshotPartRequest,
-  TerminalInput,
   TerminalRef,
   WORKER_ID_HEADER,
   WORKER_NAMESPACE,
@@ -27,8 +14,10 @@ import {
   WORKER_TOKEN_HEADER,
   WorkerToServer,
   type WorkerHandshake,
-  type WorkerReply,
 } from "../protocol/worker-messages";
+import { readRequest, type ParsedRequestOf, type ReplyInputOf, type RequestContract, type SuccessOf } from "../protocol/contract";
+import { WorkerRequests } from "../protocol/worker-contract";
+import { WorkerRequestError } from "./request-error";
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
@@ -67,7 +56,7 @@ export interface RunningWorker {
 /** CPU and memory are sampled at most this often (each is a Docker call per container). */
 const USAGE_INTERVAL_MS = 3000;
 
-type Ack = (reply: WorkerReply<Record<string, unknown>>) => void;
+type Ack = (reply: ReplyInputOf<RequestContract>) => void;
 
 /**
  * The code the server gave for refusing the connection (see server/gateway/worker-gateway.ts).
@@ -113,17 +102,18 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     options.terminalOutput,
   );
 
-  /** Binds a request: parse, run, answer; errors become words in the reply. */
-  function serve<S extends z.ZodType>(event: string, schema: S, handler: (input: z.infer<S>) => Promise<Record<string, unknown> | void>) {
+  /** Binds a request to its handler: read against the contract, run, answer; every failure carries a code. */
+  function serve<C extends RequestContract>(contract: C, handler: (input: ParsedRequestOf<C>) => Promise<SuccessOf<C> | void>) {
+    const { event } = contract;
     socket.on(event, async (payload: unknown, ack?: Ack) => {
       const began = performance.now();
       const answered = (result: WorkerRequestResult) => metrics.recordRequest(event, result, (performance.now() - began) / 1000);
       const reply = typeof ack === "function" ? ack : () => undefined;
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        log.warn({ event, issues: parsed.error.issues.length }, "rejected malformed request");
+      const parsed = readRequest(contract, payload);
+      if (!parsed.ok) {
+        log.warn({ event, issues: parsed.issues }, "rejected malformed request");
         answered("invalid");
-        reply({ ok: false, error: `invalid ${event}: ${parsed.error.issues.map((issue) => issue.message).join("; ")}` });
+        reply({ ok: false, code: "invalid_request", error: `invalid ${event}: ${parsed.issues}` });
         return;
       }
       try {
@@ -133,27 +123,27 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         if (error instanceof InputBusyError) {
           // Backpressure, not a failure: the server holds the input and tries again.
           answered("busy");
-          return reply({ ok: false, error: error.message, code: error.code } as WorkerReply);
+          return reply({ ok: false, code: error.code, error: error.message });
         }
         answered("failed");
         const message = error instanceof Error ? error.message : String(error);
-        log.error({ event, err: message }, "request failed");
-        reply({ ok: false, error: message });
+        // A coded refusal (a closed tab, a stopped environment) is an answer, not a fault of this worker.
+        if (error instanceof WorkerRequestError) log.info({ event, code: error.code, err: message }, "request refused");
+        else log.error({ event, err: message }, "request failed");
+        reply({ ok: false, code: error instanceof WorkerRequestError ? error.code : "failed", error: message });
       }
     });
   }
 
-  serve(ServerToWorker.startEnvironment, EnvironmentSpec, (spec) => environments.start(spec));
-  serve(ServerToWorker.stopEnvironment, EnvironmentRef, ({ environmentId }) => environments.stop(environmentId));
-  serve(ServerToWorker.removeEnvironment, RemoveEnvironmentRequest, ({ environmentId, removeVolume, volumeName }) =>
-    environments.remove(environmentId, removeVolume, volumeName),
-  );
-  serve(ServerToWorker.configurePools, ConfigurePools, async (config) => {
+  serve(WorkerRequests.startEnvironment, (spec) => environments.start(spec));
+  serve(WorkerRequests.stopEnvironment, ({ environmentId }) => environments.stop(environmentId));
+  serve(WorkerRequests.removeEnvironment, ({ environmentId, removeVolume, volumeName }) => environments.remove(environmentId, removeVolume, volumeName));
+  serve(WorkerRequests.configurePools, async (config) => {
     await pool.configure(config);
   });
-  serve(ServerToWorker.runCheck, CheckRequest, async (request) => ({ ...(await environments.check(request)) }));
+  serve(WorkerRequests.runCheck, (request) => environments.check(request));
   const builds = new BuildQueue();
-  serve(ServerToWorker.buildImage, BuildImageRequest, async ({ buildId, tag, dockerfile, limits }) => {
+  serve(WorkerRequests.buildImage, async ({ buildId, tag, dockerfile, limits }) => {
     const buildLog = (line: string) => socket.emit(WorkerToServer.buildLog, { buildId, line: line.slice(0, 8000) });
     await builds.run(
       buildId,
@@ -161,16 +151,16 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       (ahead) => buildLog(`Queued: ${ahead} build${ahead === 1 ? "" : "s"} ahead on this worker.`),
     );
   });
-  serve(ServerToWorker.cancelBuild, CancelBuildRequest, async ({ buildId, reason }) => builds.cancel(buildId, reason));
-  serve(ServerToWorker.listEnvironments, ListEnvironmentsRequest, async () => ({ environments: await environments.list() }));
-  serve(ServerToWorker.openTerminal, OpenTerminalRequest, async (request) => ({ ...(await environments.openTerminal(request)) }));
-  serve(ServerToWorker.terminalInput, TerminalInput, async ({ data, ...ref }) => environments.input(ref, data));
-  serve(ServerToWorker.resizeTerminal, ResizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
-  serve(ServerToWorker.snapshotTerminal, TerminalRef, async (ref) => ({ ...(await environments.snapshot(ref)) }));
-  serve(ServerToWorker.snapshotPart, SnapshotPartRequest, async (request) => environments.snapshotPart(request));
-  serve(ServerToWorker.closeTerminal, TerminalRef, async (ref) => environments.closeTerminal(ref));
-  serve(ServerToWorker.killProcesses, EnvironmentRef, ({ environmentId }) => options.driver.killProcesses(environmentId));
-  serve(ServerToWorker.listTerminals, EnvironmentRef, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
+  serve(WorkerRequests.cancelBuild, async ({ buildId, reason }) => builds.cancel(buildId, reason));
+  serve(WorkerRequests.listEnvironments, async () => ({ environments: await environments.list() }));
+  serve(WorkerRequests.openTerminal, (request) => environments.openTerminal(request));
+  serve(WorkerRequests.terminalInput, async ({ data, ...ref }) => environments.input(ref, data));
+  serve(WorkerRequests.resizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
+  serve(WorkerRequests.snapshotTerminal, (ref) => environments.snapshot(ref));
+  serve(WorkerRequests.snapshotPart, async (request) => environments.snapshotPart(request));
+  serve(WorkerRequests.closeTerminal, async (ref) => environments.closeTerminal(ref));
+  serve(WorkerRequests.killProcesses, ({ environmentId }) => options.driver.killProcesses(environmentId));
+  serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
 
   const usage = new UsageSampler(
     () => environments.usage(),

@@ -8,6 +8,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "../common/logger";
 import { TERMINAL_NAMESPACE } from "../protocol/browser-messages";
 import { WORKER_NAMESPACE, WORKER_SOCKET_PATH } from "../protocol/worker-messages";
+import { throttledReport } from "../protocol/contract";
 import { AuditLog } from "./audit";
 import { createServerMetrics, readiness } from "./observability";
 import { metricsAccess } from "./auth/metrics-access";
@@ -98,7 +99,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   );
   const workerNamespace = sockets.workerIo.of(WORKER_NAMESPACE);
   const terminalNamespace = sockets.io.of(TERMINAL_NAMESPACE);
-  const workers = new WorkerLink(workerNamespace);
+  const workers = new WorkerLink(
+    workerNamespace,
+    throttledReport((fields) => log.warn(fields, "a worker's reply did not match its contract")),
+  );
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
   const runawayPolicy = { ...DEFAULT_RUNAWAY_POLICY, ...options.runaway };

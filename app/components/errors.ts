@@ -3,7 +3,8 @@
  * everything else as one sentence (never a raw zod dump or a bare "Failed to fetch").
  */
 type FlatZodError = { formErrors?: string[]; fieldErrors?: Record<string, string[] | undefined> } | null | undefined;
-export type ShownError = { message: string; data?: { code?: string; zodError?: FlatZodError } | null } | null | undefined;
+/** A tRPC client error, as far as a form looks at it: `data` comes from the server; `cause` is what failed in the browser. */
+export type ShownError = { message: string; data?: { code?: string; zodError?: FlatZodError } | null; cause?: unknown } | null | undefined;
 
 export type FieldErrors = Record<string, string[] | undefined>;
 
@@ -16,8 +17,6 @@ export function fieldErrorsOf(error: ShownError): FieldErrors | undefined {
 export function fieldError(error: ShownError, field: string): string | undefined {
   return fieldErrorsOf(error)?.[field]?.[0];
 }
-
-const NETWORK = /failed to fetch|networkerror|load failed|network request failed/i;
 
 /**
  * What to show above a form's submit button: null when every problem is already shown
@@ -35,7 +34,8 @@ export function formErrorText(error: ShownError, shownFields: readonly string[] 
     ];
     return other.length > 0 ? other.join(" ") : null;
   }
-  if (NETWORK.test(error.message)) return "Shellroom could not be reached. Check your connection and try again.";
+  // fetch() fails with a TypeError when the network does (each browser words it differently): decided on the type, not the words.
+  if (!error.data && error.cause instanceof TypeError) return "Shellroom could not be reached. Check your connection and try again.";
   if (error.data?.code === "INTERNAL_SERVER_ERROR") return "Something went wrong on our side. Try again in a moment.";
   return error.message;
 }

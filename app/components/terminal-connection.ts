@@ -8,8 +8,9 @@
  */
 import type { Socket } from "socket.io-client";
 import { BrowserToServer, MAX_TERMINALS_PER_ENVIRONMENT, TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
+import { BrowserRequests } from "../../protocol/browser-contract";
 import { BroadcastInbox, browserStorage } from "./broadcast-inbox";
-import { readNotice, readReply, readServerError } from "./terminal-messages";
+import { readNotice, readReplyTo, readServerError } from "./terminal-messages";
 import { TerminalOutbound } from "./terminal-outbound";
 import type { ConnectionStatus, TerminalView } from "./terminal-view";
 import { PanelMessages } from "./terminal-panel-messages";
@@ -141,9 +142,9 @@ export class TerminalConnection {
     socket.emit(BrowserToServer.close, { environmentId: this.options.environmentId, terminalId }, (raw: unknown) => {
       if (this.state.disposed || seq !== this.state.connectionSeq) return;
       this.state.closing.delete(terminalId);
-      const reply = readReply(raw);
+      const reply = readReplyTo(BrowserRequests.close, raw);
       const tab = this.tabs.find(terminalId);
-      if (!reply?.ok) this.showAlert(`${label} could not be closed: ${reply?.error ?? "no answer from the server"}`);
+      if (!reply.ok) this.showAlert(`${label} could not be closed: ${reply.error}`);
       else if (tab && this.tabs.count > 1) this.tabs.remove(tab, this.focusIsOurs() && this.state.canType());
       else if (tab) this.attacher.markEnded(tab);
       this.publish();
@@ -161,13 +162,13 @@ export class TerminalConnection {
     socket.emit(BrowserToServer.control, { environmentId: this.options.environmentId, take }, (raw: unknown) => {
       if (this.state.disposed || seq !== this.state.connectionSeq) return;
       this.state.controlPending = false;
-      const reply = readReply(raw);
-      if (reply?.ok) {
+      const reply = readReplyTo(BrowserRequests.control, raw);
+      if (reply.ok) {
         this.state.controlling = take;
         this.applyInputMode();
         if (take) this.tabs.active?.terminal.focus();
       } else {
-        this.showAlert(`${take ? "Taking" : "Giving back"} the keyboard did not work: ${reply?.error ?? "no answer from the server"}`);
+        this.showAlert(`${take ? "Taking" : "Giving back"} the keyboard did not work: ${reply.error}`);
       }
       this.publish();
     });
@@ -242,7 +243,7 @@ export class TerminalConnection {
       this.publish();
       return;
     }
-    this.setStatus({ kind: "error", message: error.error });
+    this.setStatus({ kind: "error", message: error.error, code: error.code });
   }
 
   // ---- Input, resize, acks ----

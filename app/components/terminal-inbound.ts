@@ -6,6 +6,7 @@
  */
 import type { Socket } from "socket.io-client";
 import { ServerToBrowser } from "../../protocol/browser-messages";
+import { connectRefusalOf } from "../../protocol/browser-contract";
 import type { BroadcastInbox } from "./broadcast-inbox";
 import { readBroadcast, readControl, readExit, readOutput, readRepaint, readResume, readScreenPart, readTabs } from "./terminal-messages";
 import type { TerminalOutbound } from "./terminal-outbound";
@@ -54,7 +55,8 @@ export function listenToServer(socket: Socket, panel: InboundPanel) {
   });
   socket.on("connect_error", (error: Error) => {
     if (panel.state.stopped) return;
-    panel.setStatus(error.message.includes("sign in") ? { kind: "error", message: SIGNED_OUT, signIn: true } : { kind: "reconnecting" });
+    // A refused session is for good (sign in again); anything else is the network: keep trying.
+    panel.setStatus(connectRefusalOf(error) === "unauthenticated" ? { kind: "error", message: SIGNED_OUT, signIn: true } : { kind: "reconnecting" });
   });
   socket.on(ServerToBrowser.output, (raw: unknown) => {
     const message = readOutput(raw);

@@ -7,7 +7,8 @@
  * and the server lets it through whatever is in flight. "input_busy" and "rate_limited"
  * refusals are retried after a pause, in order.
  */
-import { MAX_INPUT_MESSAGE, isInterrupt, type TerminalErrorCode } from "../../protocol/browser-messages";
+import { MAX_INPUT_MESSAGE, isInterrupt } from "../../protocol/browser-messages";
+import { type TerminalErrorCode } from "../../protocol/browser-contract";
 
 /** Characters waiting to be sent, at most (a large paste fits). */
 export const MAX_WAITING = 1024 * 1024;

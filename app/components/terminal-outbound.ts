@@ -5,7 +5,8 @@
  */
 import type { Socket } from "socket.io-client";
 import { BrowserToServer, type BrowserAck, type BrowserInput } from "../../protocol/browser-messages";
-import { readReply } from "./terminal-messages";
+import { BrowserRequests } from "../../protocol/browser-contract";
+import { readReplyTo } from "./terminal-messages";
 import { TerminalInputSender } from "./terminal-input-sender";
 import type { TerminalTab } from "./terminal-tab";
 
@@ -52,9 +53,10 @@ export class TerminalOutbound {
           const input: BrowserInput = { environmentId: this.panel.environmentId, terminalId: tab.id, data: piece };
           const seq = this.panel.connectionSeq();
           socket.emit(BrowserToServer.input, input, (raw: unknown) => {
-            const answer = readReply(raw);
-            // Refused for good (no code to retry on): say why, as the server's error event did.
-            if (answer && !answer.ok && !answer.code && seq === this.panel.connectionSeq() && !this.panel.disposed()) this.panel.inputRefused(answer.error);
+            const answer = readReplyTo(BrowserRequests.input, raw);
+            // Refused for good (not a code the sender retries on): say why, as the server's error event did.
+            const retried = !answer.ok && (answer.code === "input_busy" || answer.code === "rate_limited");
+            if (!answer.ok && !retried && seq === this.panel.connectionSeq() && !this.panel.disposed()) this.panel.inputRefused(answer.error);
             reply(answer);
           });
         },

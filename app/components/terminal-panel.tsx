@@ -156,7 +156,7 @@ export function TerminalPanel({
               offerStart &&
               !stoppedNotice && (
                 <button type="button" className="terminal-link" onClick={onStartAgain}>
-                  {/not running/i.test(status.message) ? "Start again" : "Try again"}
+                  {status.code === "not_running" ? "Start again" : "Try again"}
                 </button>
               )
             )}

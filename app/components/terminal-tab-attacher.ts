@@ -66,7 +66,7 @@ export class TabAttacher {
   }
 
   private attached(tab: TerminalTab, raw: unknown, sent: { cols: number; rows: number }) {
-    const reply = readAttachReply(raw) ?? { ok: false as const, error: "The terminal could not be opened." };
+    const reply = readAttachReply(raw);
     const screen = reply.ok ? this.panel.screenPieces.finish(tab.id, reply) : null;
     if (reply.ok && screen === null) {
       // A piece of the screen went missing: ask again.
@@ -96,7 +96,7 @@ export class TabAttacher {
         this.tabs.remove(tab, this.panel.focusIsOurs() && this.state.canType());
         this.panel.showAlert(`A new terminal could not be opened: ${reply.error}`);
       } else {
-        this.state.status = { kind: "error", message: reply.error };
+        this.state.status = { kind: "error", message: reply.error, code: reply.code };
       }
       this.panel.publish();
       return;

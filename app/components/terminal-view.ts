@@ -3,11 +3,13 @@
  * this person is to the environment (owner or watcher), the keyboard, the tabs, and the
  * panel's messages. TerminalConnection publishes it; the panel's components only read it.
  */
+import type { TerminalErrorCode } from "../../protocol/browser-contract";
 import type { InboxBroadcast } from "./broadcast-inbox";
 import type { ReceivedNotice } from "./terminal-messages";
 import { MAIN_TERMINAL } from "./terminal-tab-list";
 
-export type ConnectionStatus = { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" } | { kind: "error"; message: string; signIn?: boolean };
+export type ConnectionStatus =
+  { kind: "connecting" | "live" | "reconnecting" | "exited" | "stopped" } | { kind: "error"; message: string; code?: TerminalErrorCode; signIn?: boolean };
 
 export type PanelNotice = { id: number; kind: ReceivedNotice["kind"]; message: string };
 export type PanelBroadcast = InboxBroadcast;

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { SNAPSHOT_PART_CHARS } from "../../protocol/worker-messages";
+import { WorkerRequestError } from "../request-error";
 
 const KEEP_MS = 30_000;
 /** Characters kept across all unfetched snapshots (UTF-16: twice this in bytes). */
@@ -55,10 +56,10 @@ export class SnapshotParts {
   part(terminalKey: string, snapshotId: string, index: number): string {
     const kept = this.kept.get(snapshotId);
     if (!kept || kept.terminalKey !== terminalKey || kept.expiresAt < Date.now()) {
-      throw new Error("This snapshot is no longer available: attach again.");
+      throw new WorkerRequestError("snapshot_gone", "This snapshot is no longer available: attach again.");
     }
     const data = kept.parts[index - 1];
-    if (data === undefined) throw new Error("No such snapshot piece.");
+    if (data === undefined) throw new WorkerRequestError("snapshot_gone", "No such snapshot piece.");
     if (index === kept.parts.length) this.forget(snapshotId);
     return data;
   }

@@ -15,6 +15,7 @@ import { InputBusyError, TerminalSession, type TerminalSnapshot } from "./termin
 import { outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
 import { SnapshotParts } from "./snapshot-parts";
 import { SIGNAL_OF_KEY, hangUpScript, shellCommand, signalScript } from "./shell-scripts";
+import { WorkerRequestError } from "../request-error";
 
 /** A jammed terminal is signalled at most this often (an interrupt spam must not spawn an exec each). */
 const SIGNAL_EVERY_MS = 1000;
@@ -57,7 +58,7 @@ export class TerminalHost {
   /** The screen of a terminal that is open, without resizing or starting anything (viewers, repaints). */
   async snapshot(ref: TerminalRef): Promise<TerminalSummary> {
     const session = this.terminals.get(keyOf(ref));
-    if (!session?.isOpen) throw new Error("This terminal is not open.");
+    if (!session?.isOpen) throw new WorkerRequestError("terminal_closed", "This terminal is not open.");
     return this.summary(ref, await session.snapshot());
   }
 
@@ -172,7 +173,7 @@ export class TerminalHost {
     // parallel attaches with new ids can never pass the check together.
     const shells = new Set([...this.terminals.keys(), ...this.opening.keys()].filter((other) => other !== key && other.startsWith(`${ref.environmentId}/`)));
     if (shells.size >= MAX_TERMINALS_PER_ENVIRONMENT) {
-      throw new Error(`An environment can have at most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals open. Close one first.`);
+      throw new WorkerRequestError("too_many_terminals", `An environment can have at most ${MAX_TERMINALS_PER_ENVIRONMENT} terminals open. Close one first.`);
     }
     const opening = this.spawnShell(ref, size).finally(() => this.opening.delete(key));
     this.opening.set(key, opening);
@@ -181,7 +182,7 @@ export class TerminalHost {
 
   private async spawnShell(ref: TerminalRef, size: TerminalSize) {
     if ((await this.driver.state(ref.environmentId)) !== "running") {
-      throw new Error("This environment is not running. Start it again from the lab page.");
+      throw new WorkerRequestError("not_running", "This environment is not running. Start it again from the lab page.");
     }
     const shell = await this.driver.attachShell(ref.environmentId, ref.terminalId, shellCommand(ref.terminalId), size);
     let session: TerminalSession | undefined;

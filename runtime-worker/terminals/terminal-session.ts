@@ -15,6 +15,7 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
+import { WorkerRequestError } from "../request-error";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
 const { Terminal } = xtermHeadless;
@@ -56,8 +57,10 @@ export interface TerminalSnapshot {
 export type OutputListener = (chunk: Uint8Array, offset: number) => void;
 
 /** The shell has not taken earlier input yet; the caller holds this input and retries. */
-export class InputBusyError extends Error {
-  readonly code = "input_busy";
+export class InputBusyError extends WorkerRequestError {
+  constructor(message: string) {
+    super("input_busy", message);
+  }
 }
 
 type MirrorWork =

@@ -5,8 +5,9 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type CheckReply, type WorkerReply } from "../../protocol/worker-messages";
-import type { EnvironmentNotice } from "../../protocol/browser-messages";
+import type { ReplyOf, RequestContract, RequestOf } from "../../protocol/contract";
+import { WorkerRequests } from "../../protocol/worker-contract";
+import type { EnvironmentNotice } from "../../protocol/browser-contract";
 import type { Database } from "../database/client";
 import type { ServerMetrics } from "../observability";
 import type { WorkerDirectory } from "../workers/scheduler";
@@ -58,9 +59,9 @@ export class EnvironmentService {
   /** Runs a step's check script in the student's own container. */
   async runCheck(userId: string, labId: string, check: { script: string; timeoutSeconds: number }) {
     const environment = await this.runningEnvironment(userId, labId);
-    const reply = await this.request<CheckReply>(
+    const reply = await this.request(
       environment.workerId,
-      ServerToWorker.runCheck,
+      WorkerRequests.runCheck,
       { environmentId: environment.id, script: check.script, timeoutSeconds: check.timeoutSeconds },
       (check.timeoutSeconds + 15) * 1000,
     );
@@ -93,7 +94,7 @@ export class EnvironmentService {
     if (environment.workerId && environment.state !== "DELETED") {
       const reply = await this.request(
         environment.workerId,
-        ServerToWorker.removeEnvironment,
+        WorkerRequests.removeEnvironment,
         { environmentId, removeVolume: false, volumeName: environment.volumeName },
         30_000,
       );
@@ -125,7 +126,7 @@ export class EnvironmentService {
     if (environment.workerId) {
       const reply = await this.request(
         environment.workerId,
-        ServerToWorker.removeEnvironment,
+        WorkerRequests.removeEnvironment,
         { environmentId: environment.id, removeVolume: true, volumeName: environment.volumeName },
         30_000,
       );
@@ -148,7 +149,7 @@ export class EnvironmentService {
       });
       const reply = await this.request(
         environment.workerId,
-        ServerToWorker.removeEnvironment,
+        WorkerRequests.removeEnvironment,
         { environmentId: environment.id, removeVolume: wipeWorkspace, volumeName: environment.volumeName },
         30_000,
       );
@@ -162,9 +163,9 @@ export class EnvironmentService {
     return this.startForLab({ userId, labId });
   }
 
-  private async request<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs: number): Promise<R> {
+  private async request<C extends RequestContract>(workerId: string, contract: C, payload: RequestOf<C>, timeoutMs: number): Promise<ReplyOf<C>> {
     try {
-      return await this.workers.request<R>(workerId, event, payload, timeoutMs);
+      return await this.workers.request(workerId, contract, payload, timeoutMs);
     } catch (error) {
       if (error instanceof WorkerUnavailableError) {
         throw new TRPCError({

@@ -6,7 +6,8 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type EnvironmentSpec, type StartEnvironmentReply } from "../../protocol/worker-messages";
+import type { EnvironmentSpec } from "../../protocol/worker-messages";
+import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contract";
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
@@ -206,10 +207,10 @@ export class StartPath {
       setupScript: template.setupScript,
       volumeName: environment.volumeName,
     };
-    let reply: StartEnvironmentReply;
+    let reply: WorkerReplyOf<"startEnvironment">;
     const began = performance.now();
     try {
-      reply = await this.workers.request<StartEnvironmentReply>(workerId, ServerToWorker.startEnvironment, spec, START_TIMEOUT_MS);
+      reply = await this.workers.request(workerId, WorkerRequests.startEnvironment, spec, START_TIMEOUT_MS);
     } catch (error) {
       const message =
         error instanceof WorkerUnavailableError

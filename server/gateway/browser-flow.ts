@@ -8,7 +8,8 @@
  * as it is now (output after the repaint's offset is de-duplicated by the browser).
  */
 import type { Socket } from "socket.io";
-import { BROWSER_OUTPUT_WINDOW, ServerToBrowser, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-messages";
+import { BROWSER_OUTPUT_WINDOW, ServerToBrowser } from "../../protocol/browser-messages";
+import { type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-contract";
 import { laggingRoom } from "./rooms";
 import { sendScreenPieces } from "./screen-pieces";
 import { TokenBucket } from "./token-bucket";

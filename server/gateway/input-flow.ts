@@ -6,7 +6,8 @@
  * does not read therefore costs a bounded amount here and on the worker, and the server
  * never queues input at all: it forwards or refuses.
  */
-import { BROWSER_INPUT_WINDOW, isInterrupt, type TerminalErrorCode } from "../../protocol/browser-messages";
+import { BROWSER_INPUT_WINDOW, isInterrupt } from "../../protocol/browser-messages";
+import { type TerminalErrorCode } from "../../protocol/browser-contract";
 import { TokenBucket } from "./token-bucket";
 
 /** Sustained input per socket: far above typing and ordinary pastes. */

@@ -5,22 +5,21 @@
  * the reply (or repaint) with the last piece and how many came before it.
  */
 import type { Socket } from "socket.io";
-import { SCREEN_PART_CHARS, ServerToBrowser, type ScreenPart, type ScreenPieces } from "../../protocol/browser-messages";
-import { ServerToWorker, type OpenTerminalReply, type SnapshotPartReply } from "../../protocol/worker-messages";
+import { SCREEN_PART_CHARS, ServerToBrowser } from "../../protocol/browser-messages";
+import { type ScreenPart, type ScreenPieces } from "../../protocol/browser-contract";
+import { WorkerRequests, type SnapshotReply } from "../../protocol/worker-contract";
 import type { WorkerLink } from "../workers/worker-link";
 import { randomBytes } from "node:crypto";
 
 /** A worker's snapshot has at most this many pieces (its size is capped well below). */
 const MAX_WORKER_PARTS = 256;
 
-type Snapshot = Extract<OpenTerminalReply, { ok: true }>;
-
 /** The whole screen of a worker's snapshot reply, fetching its further pieces. */
 export async function wholeScreen(
   workers: WorkerLink,
   workerId: string,
   ref: { environmentId: string; terminalId: string },
-  reply: Snapshot,
+  reply: SnapshotReply,
   timeoutMs: number,
 ): Promise<string> {
   const parts = reply.parts ?? 1;
@@ -28,7 +27,7 @@ export async function wholeScreen(
   if (parts > MAX_WORKER_PARTS) throw new Error(`a snapshot of ${parts} pieces is past the limit`);
   const pieces = [reply.screen];
   for (let index = 1; index < parts; index++) {
-    const part = await workers.request<SnapshotPartReply>(workerId, ServerToWorker.snapshotPart, { ...ref, snapshotId: reply.snapshotId, index }, timeoutMs);
+    const part = await workers.request(workerId, WorkerRequests.snapshotPart, { ...ref, snapshotId: reply.snapshotId, index }, timeoutMs);
     if (!part.ok) throw new Error(part.error);
     pieces.push(part.data);
   }

@@ -3,15 +3,25 @@
  * opens the shell and sets its size; staff only watch (their screen filtered). The output flow
  * and its acknowledgements live here too, since only an attach starts one.
  */
-import { AttachRequest, BrowserAck, BrowserToServer, type AttachReply } from "../../protocol/browser-messages";
-import { ServerToWorker, type ListTerminalsReply, type OpenTerminalReply } from "../../protocol/worker-messages";
+import { BrowserMessages, BrowserRequests } from "../../protocol/browser-contract";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import { WorkerUnavailableError } from "../workers/worker-link";
 import { BrowserFlow } from "./browser-flow";
 import { sendScreenPieces, wholeScreen } from "./screen-pieces";
 import { TokenBucket } from "./token-bucket";
 import { courseRoom, environmentRoom, terminalRoom, watcherRoom } from "./rooms";
 import { filterForViewer } from "./viewer-escape-filter";
-import { RATE_LIMITED, SNAPSHOT_TIMEOUT_MS, accessTo, attachmentKey, controllerOf, replyTo, type GatewayContext, type SocketScope } from "./terminal-socket";
+import {
+  RATE_LIMITED,
+  SNAPSHOT_TIMEOUT_MS,
+  accessTo,
+  attachmentKey,
+  browserCodeOf,
+  controllerOf,
+  replyTo,
+  type GatewayContext,
+  type SocketScope,
+} from "./terminal-socket";
 
 const OPEN_TERMINAL_TIMEOUT_MS = 15_000;
 /**
@@ -29,24 +39,20 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
   const flow = new BrowserFlow(socket, async (environmentId, terminalId) => {
     const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
     if (!attachment) return null;
-    const reply = await workers.request<OpenTerminalReply>(
-      attachment.workerId,
-      ServerToWorker.snapshotTerminal,
-      { environmentId, terminalId },
-      SNAPSHOT_TIMEOUT_MS,
-    );
+    const reply = await workers.request(attachment.workerId, WorkerRequests.snapshotTerminal, { environmentId, terminalId }, SNAPSHOT_TIMEOUT_MS);
     if (!reply.ok) return null;
     const screen = await wholeScreen(workers, attachment.workerId, { environmentId, terminalId }, reply, SNAPSHOT_TIMEOUT_MS);
     return { screen: attachment.mode === "owner" ? screen : filterForViewer(screen), offset: reply.offset };
   });
   const attachRate = new TokenBucket(ATTACH_BURST, ATTACHES_PER_SECOND);
 
-  socket.on(BrowserToServer.attach, async (payload: unknown, ack?: unknown) => {
-    const request = parse(BrowserToServer.attach, AttachRequest, payload, ack);
+  const { attach } = BrowserRequests;
+  socket.on(attach.event, async (payload: unknown, ack?: unknown) => {
+    const request = parse(attach.event, attach.request, payload, ack);
     if (!request) return;
-    const reply = replyTo<AttachReply>(ack);
+    const reply = replyTo(attach, ack);
     // Before any lookup: an attach loop costs the database and the worker nothing more.
-    if (!attachRate.take()) return reply({ ok: false, error: RATE_LIMITED, code: "rate_limited" });
+    if (!attachRate.take()) return reply({ ok: false, code: "rate_limited", error: RATE_LIMITED });
     try {
       const environment = await accessTo(context, request.environmentId, data.user);
       // Someone else's environment and a made-up id get the same answer.
@@ -59,10 +65,10 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
           subjectId: request.environmentId,
           ip: socket.handshake.address,
         });
-        return reply({ ok: false, error: "You cannot open this terminal." });
+        return reply({ ok: false, code: "forbidden", error: "You cannot open this terminal." });
       }
       if (environment.state !== "RUNNING" || !environment.workerId) {
-        return reply({ ok: false, error: "This environment is not running. Start it from the lab page." });
+        return reply({ ok: false, code: "not_running", error: "This environment is not running. Start it from the lab page." });
       }
       const { environmentId, terminalId, cols, rows } = request;
       const owner = environment.mode === "owner";
@@ -72,28 +78,18 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
       await socket.join([room, environmentRoom(environmentId), courseRoom(environment.courseId)]);
       // The owner's attach opens the shell and sets its size; a viewer only looks.
       const opened = owner
-        ? await workers.request<OpenTerminalReply>(
-            environment.workerId,
-            ServerToWorker.openTerminal,
-            { environmentId, terminalId, cols, rows },
-            OPEN_TERMINAL_TIMEOUT_MS,
-          )
-        : await workers.request<OpenTerminalReply>(
-            environment.workerId,
-            ServerToWorker.snapshotTerminal,
-            { environmentId, terminalId },
-            OPEN_TERMINAL_TIMEOUT_MS,
-          );
+        ? await workers.request(environment.workerId, WorkerRequests.openTerminal, { environmentId, terminalId, cols, rows }, OPEN_TERMINAL_TIMEOUT_MS)
+        : await workers.request(environment.workerId, WorkerRequests.snapshotTerminal, { environmentId, terminalId }, OPEN_TERMINAL_TIMEOUT_MS);
       if (!opened.ok) {
         await socket.leave(room);
-        if (owner) return reply({ ok: false, error: opened.error });
+        if (owner) return reply({ ok: false, code: browserCodeOf(opened.code), error: opened.error });
         // The student may have closed this tab and kept others: name them, so the viewer can watch one.
-        const listed = await workers.request<ListTerminalsReply>(environment.workerId, ServerToWorker.listTerminals, { environmentId }, SNAPSHOT_TIMEOUT_MS);
+        const listed = await workers.request(environment.workerId, WorkerRequests.listTerminals, { environmentId }, SNAPSHOT_TIMEOUT_MS);
         const terminals = listed.ok ? listed.terminalIds : [];
         return reply(
           terminals.length > 0
-            ? { ok: false, error: "This terminal is not open; the student has others.", terminals }
-            : { ok: false, error: "The student has no terminal open here right now." },
+            ? { ok: false, code: "terminal_closed", error: "This terminal is not open; the student has others.", terminals }
+            : { ok: false, code: "terminal_closed", error: "The student has no terminal open here right now." },
         );
       }
       const screen = await wholeScreen(workers, environment.workerId, { environmentId, terminalId }, opened, SNAPSHOT_TIMEOUT_MS);
@@ -120,17 +116,17 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
         controller,
       });
     } catch (error) {
-      const message =
-        error instanceof WorkerUnavailableError
-          ? "The machine running this environment is not reachable. Reload in a moment."
-          : "The terminal could not be opened.";
       socketLog.error({ environmentId: request.environmentId, err: (error as Error).message }, "attach failed");
-      reply({ ok: false, error: message });
+      reply(
+        error instanceof WorkerUnavailableError
+          ? { ok: false, code: "worker_unavailable", error: "The machine running this environment is not reachable. Reload in a moment." }
+          : { ok: false, code: "failed", error: "The terminal could not be opened." },
+      );
     }
   });
 
-  socket.on(BrowserToServer.ack, (payload: unknown) => {
-    const ack = BrowserAck.safeParse(payload);
+  socket.on(BrowserMessages.ack.event, (payload: unknown) => {
+    const ack = BrowserMessages.ack.message.safeParse(payload);
     // Acks are frequent and answer-less: a bad one is dropped without a reply.
     if (!ack.success) return;
     void flow

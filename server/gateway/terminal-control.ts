@@ -3,8 +3,8 @@
  * input window), resizing (the owner's window sets the size), closing a tab (the owner), and
  * staff taking or giving back an environment's keyboard.
  */
-import { BrowserInput, BrowserResize, BrowserToServer, CloseTerminalRequest, ControlRequest, type BrowserReply } from "../../protocol/browser-messages";
-import { ServerToWorker, type TerminalInputReply } from "../../protocol/worker-messages";
+import { BrowserRequests, type TerminalErrorCode } from "../../protocol/browser-contract";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import { canCloseTerminal, canResize, canTakeKeyboard, canTypeIn } from "../auth/access";
 import type { BrowserFlow } from "./browser-flow";
 import { InputFlow } from "./input-flow";
@@ -16,6 +16,7 @@ import {
   accessTo,
   announceControl,
   attachmentKey,
+  browserCodeOf,
   controllerOf,
   replyTo,
   type Attachment,
@@ -40,79 +41,85 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
   const resizeRate = new TokenBucket(RESIZE_BURST, RESIZES_PER_SECOND);
 
   /** The attachment that lets this socket type into a terminal, or the reason it may not. */
-  function typingRights(environmentId: string, terminalId: string): Attachment | string {
+  function typingRights(environmentId: string, terminalId: string): Attachment | { code: TerminalErrorCode; error: string } {
     const attachment = data.attached.get(attachmentKey(environmentId, terminalId));
-    if (!attachment) return "Attach to this terminal before typing into it.";
-    if (!canTypeIn(attachment.mode, data.controlling.has(environmentId))) return "You are watching this terminal: take the keyboard to type.";
+    if (!attachment) return { code: "not_attached", error: "Attach to this terminal before typing into it." };
+    if (!canTypeIn(attachment.mode, data.controlling.has(environmentId))) {
+      return { code: "forbidden", error: "You are watching this terminal: take the keyboard to type." };
+    }
     return attachment;
   }
 
-  socket.on(BrowserToServer.input, (payload: unknown, ack?: unknown) => {
-    const input = parse(BrowserToServer.input, BrowserInput, payload, ack);
+  const { input: inputRequest, resize: resizeRequest, close: closeRequest, control: controlRequest } = BrowserRequests;
+
+  socket.on(inputRequest.event, (payload: unknown, ack?: unknown) => {
+    const input = parse(inputRequest.event, inputRequest.request, payload, ack);
     if (!input) return;
     const rights = typingRights(input.environmentId, input.terminalId);
-    if (typeof rights === "string") return refuse(BrowserToServer.input, rights, ack);
+    if ("code" in rights) return refuse(inputRequest.event, rights.code, rights.error, ack);
     const key = attachmentKey(input.environmentId, input.terminalId);
     const refusal = inputFlow.admit(key, input.data);
-    if (refusal === "input_busy") return refuse(BrowserToServer.input, "The shell has not taken your earlier input yet.", ack, refusal);
-    if (refusal) return refuse(BrowserToServer.input, "Too much input at once: wait a moment.", ack, refusal);
+    if (refusal === "input_busy") return refuse(inputRequest.event, refusal, "The shell has not taken your earlier input yet.", ack);
+    if (refusal) return refuse(inputRequest.event, refusal, "Too much input at once: wait a moment.", ack);
+    const reply = replyTo(inputRequest, ack);
     // The worker answers once the shell's stream took the input: that moves the window.
     workers
-      .requestDirect<TerminalInputReply>(rights.workerId, ServerToWorker.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
+      .requestDirect(rights.workerId, WorkerRequests.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
       .then((taken) => {
-        if (taken.ok) return replyTo<BrowserReply>(ack)({ ok: true });
-        refuse(BrowserToServer.input, taken.error, ack, taken.code === "input_busy" ? "input_busy" : undefined);
+        if (taken.ok) return reply({ ok: true });
+        refuse(inputRequest.event, browserCodeOf(taken.code), taken.error, ack);
       })
       // No answer in time: the worker is gone (attaching again says so) or the shell still
       // holds it; either way the page is not told to show an error for a keystroke.
-      .catch(() => replyTo<BrowserReply>(ack)({ ok: false, error: "The machine running this environment did not answer." }))
+      .catch(() => reply({ ok: false, code: "worker_unavailable", error: "The machine running this environment did not answer." }))
       .finally(() => inputFlow.settled(key, input.data.length));
   });
 
-  socket.on(BrowserToServer.resize, (payload: unknown, ack?: unknown) => {
-    const resize = parse(BrowserToServer.resize, BrowserResize, payload, ack);
+  socket.on(resizeRequest.event, (payload: unknown, ack?: unknown) => {
+    const resize = parse(resizeRequest.event, resizeRequest.request, payload, ack);
     if (!resize) return;
     const attachment = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
-    if (!attachment) return refuse(BrowserToServer.resize, "Attach to this terminal before resizing it.", ack);
+    if (!attachment) return refuse(resizeRequest.event, "not_attached", "Attach to this terminal before resizing it.", ack);
     // The owner's window sets the size; a viewer's would resize the student's screen.
     if (!canResize(attachment.mode)) return;
-    if (!resizeRate.take()) return refuse(BrowserToServer.resize, RATE_LIMITED, ack, "rate_limited");
-    workers.send(attachment.workerId, ServerToWorker.resizeTerminal, resize);
+    if (!resizeRate.take()) return refuse(resizeRequest.event, "rate_limited", RATE_LIMITED, ack);
+    workers.send(attachment.workerId, WorkerRequests.resizeTerminal, resize);
+    replyTo(resizeRequest, ack)({ ok: true });
   });
 
-  socket.on(BrowserToServer.close, async (payload: unknown, ack?: unknown) => {
-    const request = parse(BrowserToServer.close, CloseTerminalRequest, payload, ack);
+  socket.on(closeRequest.event, async (payload: unknown, ack?: unknown) => {
+    const request = parse(closeRequest.event, closeRequest.request, payload, ack);
     if (!request) return;
-    const reply = replyTo<BrowserReply>(ack);
+    const reply = replyTo(closeRequest, ack);
     // The owner may close a tab this window never opened (another window's).
     const access = await accessTo(context, request.environmentId, data.user).catch(() => null);
-    if (!access || !canCloseTerminal(access.mode)) return reply({ ok: false, error: "Only the terminal's owner can close it." });
-    if (!access.workerId || access.state !== "RUNNING") return reply({ ok: false, error: "This environment is not running." });
+    if (!access || !canCloseTerminal(access.mode)) return reply({ ok: false, code: "forbidden", error: "Only the terminal's owner can close it." });
+    if (!access.workerId || access.state !== "RUNNING") return reply({ ok: false, code: "not_running", error: "This environment is not running." });
     try {
       const closed = await workers.request(
         access.workerId,
-        ServerToWorker.closeTerminal,
+        WorkerRequests.closeTerminal,
         { environmentId: request.environmentId, terminalId: request.terminalId },
         SNAPSHOT_TIMEOUT_MS,
       );
       data.attached.delete(attachmentKey(request.environmentId, request.terminalId));
       flow.stop(request.environmentId, request.terminalId);
-      reply(closed.ok ? { ok: true } : { ok: false, error: closed.error });
+      reply(closed.ok ? { ok: true } : { ok: false, code: browserCodeOf(closed.code), error: closed.error });
     } catch {
-      reply({ ok: false, error: "The machine running this environment is not reachable." });
+      reply({ ok: false, code: "worker_unavailable", error: "The machine running this environment is not reachable." });
     }
   });
 
-  socket.on(BrowserToServer.control, async (payload: unknown, ack?: unknown) => {
-    const request = parse(BrowserToServer.control, ControlRequest, payload, ack);
+  socket.on(controlRequest.event, async (payload: unknown, ack?: unknown) => {
+    const request = parse(controlRequest.event, controlRequest.request, payload, ack);
     if (!request) return;
-    const reply = replyTo<BrowserReply>(ack);
+    const reply = replyTo(controlRequest, ack);
     const { environmentId, take } = request;
     const watching = [...data.attached.entries()].find(([key, attachment]) => key.startsWith(`${environmentId}/`) && attachment.mode === "watch");
-    if (!watching) return reply({ ok: false, error: "Watch this terminal before taking its keyboard." });
+    if (!watching) return reply({ ok: false, code: "not_attached", error: "Watch this terminal before taking its keyboard." });
     // Rights may have changed since the attach (removed from the course): check again.
     const access = await accessTo(context, environmentId, data.user).catch(() => null);
-    if (!access || !canTakeKeyboard(access.mode)) return reply({ ok: false, error: "You cannot type in this terminal." });
+    if (!access || !canTakeKeyboard(access.mode)) return reply({ ok: false, code: "forbidden", error: "You cannot type in this terminal." });
     if (take) {
       data.controlling.add(environmentId);
       await socket.join(controlRoom(environmentId));

@@ -8,6 +8,7 @@
  */
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
+import type { ConnectRefusal } from "../../protocol/browser-contract";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { originAllowed } from "../auth/origin";
 import { validateSessionToken } from "../auth/sessions";
@@ -23,6 +24,9 @@ import { socketScope, type GatewayContext, type TerminalSocketData } from "./ter
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
 
+/** A refused connection: the browser decides on `data.code` (socket.io hands it over with connect_error). */
+const refusal = (code: ConnectRefusal, message: string) => Object.assign(new Error(message), { data: { code } });
+
 export function attachTerminalGateway(options: {
   terminals: Namespace;
   db: Database;
@@ -35,7 +39,7 @@ export function attachTerminalGateway(options: {
   const context: GatewayContext = { terminals, db, workers, audit, log };
 
   terminals.use(async (socket, next) => {
-    if (!originAllowed(socket.request.headers, options.publicUrl)) return next(new Error("cross-origin connection refused"));
+    if (!originAllowed(socket.request.headers, options.publicUrl)) return next(refusal("cross_origin", "cross-origin connection refused"));
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
     const auth = token
       ? await validateSessionToken(db, token).catch((error: Error) => {
@@ -43,7 +47,7 @@ export function attachTerminalGateway(options: {
           return null;
         })
       : null;
-    if (!auth) return next(new Error("sign in to open a terminal"));
+    if (!auth) return next(refusal("unauthenticated", "sign in to open a terminal"));
     const data: TerminalSocketData = { user: auth.user, sessionId: auth.session.id, attached: new Map(), controlling: new Set() };
     socket.data = data;
     next();

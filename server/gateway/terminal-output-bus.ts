@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import type { Namespace } from "socket.io";
 import type { createClient } from "redis";
 import type { Logger } from "../../common/logger";
-import { ServerToBrowser, type BrowserOutput } from "../../protocol/browser-messages";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { type BrowserOutput } from "../../protocol/browser-contract";
 import { laggingRoom, terminalRoom, watcherRoom } from "./rooms";
 import { ViewerEscapeFilter } from "./viewer-escape-filter";
 

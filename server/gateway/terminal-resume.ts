@@ -4,7 +4,8 @@
  * the new worker process only serves a terminal once someone attaches to it.
  */
 import type { Namespace } from "socket.io";
-import { ServerToBrowser, type TerminalResume } from "../../protocol/browser-messages";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { type TerminalResume } from "../../protocol/browser-contract";
 import type { Database } from "../database/client";
 import { environmentRoom } from "./rooms";
 

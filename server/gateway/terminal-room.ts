@@ -3,7 +3,8 @@
  * (broadcasts reach them, presence counts them), and staff join a course's live room to
  * watch its students.
  */
-import { BrowserToServer, JoinRoomRequest, ServerToBrowser, type BrowserReply } from "../../protocol/browser-messages";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { BrowserRequests } from "../../protocol/browser-contract";
 import { canWatchStudents, loadCourseRole } from "../auth/access";
 import { recentBroadcasts } from "../live/course-broadcasts";
 import { courseRoom, staffRoom } from "./rooms";
@@ -23,12 +24,13 @@ export function handleRooms({ db }: GatewayContext, scope: SocketScope) {
     })
     .catch((error: Error) => socketLog.error({ err: error.message }, "could not join course rooms"));
 
-  socket.on(BrowserToServer.joinRoom, async (payload: unknown, ack?: unknown) => {
-    const request = parse(BrowserToServer.joinRoom, JoinRoomRequest, payload, ack);
+  const { joinRoom } = BrowserRequests;
+  socket.on(joinRoom.event, async (payload: unknown, ack?: unknown) => {
+    const request = parse(joinRoom.event, joinRoom.request, payload, ack);
     if (!request) return;
-    const reply = replyTo<BrowserReply>(ack);
+    const reply = replyTo(joinRoom, ack);
     if (!canWatchStudents(data.user, await loadCourseRole(db, data.user, request.courseId).catch(() => null))) {
-      return reply({ ok: false, error: "Only the course's instructors and assistants can open its live room." });
+      return reply({ ok: false, code: "forbidden", error: "Only the course's instructors and assistants can open its live room." });
     }
     await socket.join(staffRoom(request.courseId));
     reply({ ok: true });

@@ -7,7 +7,10 @@
 import type { Namespace, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Logger } from "../../common/logger";
-import { ServerToBrowser, type BrowserError, type ControlChange, type TerminalErrorCode } from "../../protocol/browser-messages";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { type BrowserError, type BrowserReplyInput, type ControlChange, type TerminalErrorCode } from "../../protocol/browser-contract";
+import { throttledReport, type ReplyInputOf, type RequestContract } from "../../protocol/contract";
+import type { WorkerErrorCode } from "../../protocol/worker-contract";
 import { environmentAccess, type EnvironmentAccess } from "../auth/access";
 import type { SessionUser } from "../auth/sessions";
 import type { AuditLog } from "../audit";
@@ -35,6 +38,11 @@ export interface TerminalSocketData {
 }
 
 export type Access = { mode: Attachment["mode"]; workerId: string | null; state: string; courseId: string };
+
+/** A worker's refusal as the browser is told it: the codes a page acts on pass through, the rest are "failed". */
+export function browserCodeOf(code: WorkerErrorCode): TerminalErrorCode {
+  return code === "not_running" || code === "terminal_closed" || code === "too_many_terminals" || code === "input_busy" ? code : "failed";
+}
 
 export const attachmentKey = (environmentId: string, terminalId: string) => `${environmentId}/${terminalId}`;
 
@@ -83,28 +91,34 @@ export interface SocketScope {
   socket: Socket;
   data: TerminalSocketData;
   socketLog: Logger;
-  refuse(this: void, event: string, error: string, ack?: unknown, code?: TerminalErrorCode): void;
+  /** Refuses a request: through its acknowledgement when it asked for one, else as an error push. */
+  refuse(this: void, event: string, code: TerminalErrorCode, error: string, ack?: unknown): void;
   /** Parses a payload; a bad one is answered in words and dropped. */
   parse<S extends z.ZodType>(this: void, event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null;
 }
 
 export function socketScope(socket: Socket, socketLog: Logger): SocketScope {
-  const refuse = (event: string, error: string, ack?: unknown, code?: TerminalErrorCode) => {
-    if (typeof ack === "function") (ack as (reply: unknown) => void)({ ok: false, error, ...(code ? { code } : {}) });
-    else socket.emit(ServerToBrowser.error, { event, error, ...(code ? { code } : {}) } satisfies BrowserError);
+  const refuse = (event: string, code: TerminalErrorCode, error: string, ack?: unknown) => {
+    if (typeof ack === "function") (ack as (reply: BrowserReplyInput) => void)({ ok: false, code, error });
+    else socket.emit(ServerToBrowser.error, { event, code, error } satisfies BrowserError);
   };
+  // Logged with the event (once a minute per event and socket: a browser looping on bad messages does not flood the log).
+  const malformed = throttledReport((fields) => socketLog.warn(fields, "refused a malformed message from a browser"));
   function parse<S extends z.ZodType>(event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null {
     const parsed = schema.safeParse(payload);
     if (parsed.success) return parsed.data;
+    malformed(event, parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"}: ${issue.message}`).join("; "));
     refuse(
       event,
+      "invalid_request",
       `Malformed ${event}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`).join("; ")}`,
       ack,
-      "invalid_request",
     );
     return null;
   }
   return { socket, data: socket.data as TerminalSocketData, socketLog, refuse, parse };
 }
 
-export const replyTo = <R>(ack: unknown) => (typeof ack === "function" ? (ack as (reply: R) => void) : () => undefined);
+/** The acknowledgement of a request, typed by its contract (a no-op when none was asked for). */
+export const replyTo = <C extends RequestContract>(_contract: C, ack: unknown): ((reply: ReplyInputOf<C>) => void) =>
+  typeof ack === "function" ? (ack as (reply: ReplyInputOf<C>) => void) : () => undefined;

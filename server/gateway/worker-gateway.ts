@@ -7,18 +7,11 @@
 import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
-import {
-  BuildLogLine,
-  Heartbeat,
-  TerminalExit,
-  TerminalOutput,
-  TerminalTabs,
-  WORKER_ID_HEADER,
-  WORKER_TOKEN_HEADER,
-  WorkerHandshake,
-  WorkerToServer,
-} from "../../protocol/worker-messages";
-import { ServerToBrowser, type TerminalTabs as BrowserTabs } from "../../protocol/browser-messages";
+import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
+import { WorkerMessages } from "../../protocol/worker-contract";
+import { readMessage, throttledReport } from "../../protocol/contract";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { type TerminalTabs as BrowserTabs } from "../../protocol/browser-contract";
 import type { Database } from "../database/client";
 import type { UsageStore } from "../workers/environment-usage";
 import type { HeartbeatStore } from "../workers/heartbeats";
@@ -140,84 +133,86 @@ export function attachWorkerGateway(options: {
     }
     if (socket.disconnected) return;
     workerLog.info({ name: worker.name }, "worker connected");
+    // A mismatched worker (another version) must not just look dead: what it sends that does not parse is logged.
+    const malformed = throttledReport((fields) => workerLog.warn(fields, "dropped a worker's message that did not match its contract"));
     void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
     let lastLoad = { runningEnvironments: -1, openTerminals: -1 };
-    socket.on(WorkerToServer.heartbeat, async (payload: unknown) => {
-      const beat = Heartbeat.safeParse(payload);
-      if (!beat.success) return;
+    socket.on(WorkerMessages.heartbeat.event, async (payload: unknown) => {
+      const beat = readMessage(WorkerMessages.heartbeat, payload, malformed);
+      if (!beat) return;
       await options.heartbeats
-        .beat(worker.workerId, Date.now(), beat.data.memory, beat.data.pools)
+        .beat(worker.workerId, Date.now(), beat.memory, beat.pools)
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not record heartbeat"));
       // The record changes only when the worker's load does (not on every beat).
-      const load = { runningEnvironments: beat.data.runningEnvironments, openTerminals: beat.data.openTerminals };
+      const load = { runningEnvironments: beat.runningEnvironments, openTerminals: beat.openTerminals };
       if (load.runningEnvironments !== lastLoad.runningEnvironments || load.openTerminals !== lastLoad.openTerminals) {
         lastLoad = load;
         await db.worker
           .update({ where: { id: worker.workerId }, data: { status: "ONLINE", ...load } })
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record worker load"));
       }
-      if (Object.keys(beat.data.usage).length > 0) {
+      if (Object.keys(beat.usage).length > 0) {
         await placed
-          .only(beat.data.usage)
+          .only(beat.usage)
           .then((usage) => options.usage.record(usage))
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
       }
       // Terminal activity keeps environments from being culled as idle.
-      for (const [environmentId, at] of Object.entries(beat.data.activity)) {
+      for (const [environmentId, at] of Object.entries(beat.activity)) {
         await db.environment
           .updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
           .catch((error: Error) => workerLog.error({ environmentId, err: error.message }, "could not record activity"));
       }
     });
 
-    socket.on(WorkerToServer.terminalOutput, (payload: unknown, ack?: unknown) => {
+    socket.on(WorkerMessages.terminalOutput.event, (payload: unknown, ack?: unknown) => {
       const done = () => {
         if (typeof ack === "function") (ack as () => void)();
       };
-      const output = TerminalOutput.safeParse(payload);
+      const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
       // Acknowledged even when malformed: the worker's window must not stall on it.
-      if (!output.success) return done();
+      if (!output) return done();
       // Acknowledged once handed over: the worker's window then bounds what is in flight.
       // (Chunks of one terminal wait on the same placement answer, so they keep their order.)
       placed
-        .environment(output.data.environmentId)
-        .then((ok) => (ok ? options.output.publish({ kind: "output", ...output.data }) : refused("terminal output", output.data.environmentId)))
+        .environment(output.environmentId)
+        .then((ok) => (ok ? options.output.publish({ kind: "output", ...output }) : refused("terminal output", output.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay terminal output"))
         .finally(done);
     });
 
-    socket.on(WorkerToServer.terminalExit, (payload: unknown) => {
-      const exit = TerminalExit.safeParse(payload);
-      if (!exit.success) return;
+    socket.on(WorkerMessages.terminalExit.event, (payload: unknown) => {
+      const exit = readMessage(WorkerMessages.terminalExit, payload, malformed);
+      if (!exit) return;
       void placed
-        .environment(exit.data.environmentId)
-        .then((ok) => (ok ? options.output.publish({ kind: "exit", ...exit.data }) : refused("a terminal's exit", exit.data.environmentId)))
+        .environment(exit.environmentId)
+        .then((ok) => (ok ? options.output.publish({ kind: "exit", ...exit }) : refused("a terminal's exit", exit.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay a terminal's exit"));
     });
 
-    socket.on(WorkerToServer.terminalTabs, (payload: unknown) => {
-      const tabs = TerminalTabs.safeParse(payload);
-      if (!tabs.success) return;
+    socket.on(WorkerMessages.terminalTabs.event, (payload: unknown) => {
+      const tabs = readMessage(WorkerMessages.terminalTabs, payload, malformed);
+      if (!tabs) return;
       void placed
-        .environment(tabs.data.environmentId)
+        .environment(tabs.environmentId)
         .then((ok) => {
-          if (!ok) return refused("tabs", tabs.data.environmentId);
+          if (!ok) return refused("tabs", tabs.environmentId);
           terminals
-            .to(environmentRoom(tabs.data.environmentId))
-            .emit(ServerToBrowser.tabs, { environmentId: tabs.data.environmentId, terminals: tabs.data.terminalIds } satisfies BrowserTabs);
+            .to(environmentRoom(tabs.environmentId))
+            .emit(ServerToBrowser.tabs, { environmentId: tabs.environmentId, terminals: tabs.terminalIds } satisfies BrowserTabs);
         })
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay tabs"));
     });
 
-    socket.on(WorkerToServer.buildLog, (payload: unknown) => {
-      const entry = BuildLogLine.safeParse(payload);
-      if (!entry.success) return;
+    socket.on(WorkerMessages.buildLog.event, (payload: unknown) => {
+      const entry = readMessage(WorkerMessages.buildLog, payload, malformed);
+      if (!entry) return;
       void placed
-        .build(entry.data.buildId)
+        .build(entry.buildId)
         .then((ok) => {
-          if (ok) options.onBuildLog(entry.data.buildId, entry.data.line);
-          else refused("a build log line", entry.data.buildId);
+          if (ok) options.onBuildLog(entry.buildId, entry.line);
+          else refused("a build log line", entry.buildId);
         })
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not record a build log line"));
     });

@@ -9,7 +9,8 @@
  * was checked against the build policy when it was submitted; each worker checks it again.
  */
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type BuildImageRequest, type BuildLimits, type WorkerReply } from "../../protocol/worker-messages";
+import type { BuildImageRequest, BuildLimits } from "../../protocol/worker-messages";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import type { Database } from "../database/client";
 import { JOB_SCHEMA, type JobQueue } from "../jobs/job-queue";
 import type { WorkerDirectory } from "../workers/scheduler";
@@ -175,14 +176,14 @@ export class ImageBuilds {
       }, WORKER_WATCH_MS);
     });
     const reply = this.workers
-      .request<WorkerReply>(workerId, ServerToWorker.buildImage, request, this.deadlineMs)
+      .request(workerId, WorkerRequests.buildImage, request, this.deadlineMs)
       .then((answer) => (answer.ok ? null : answer.error))
       .catch((error: Error) => `interrupted: ${error.message}`);
     try {
       const outcome = await Promise.race([reply.then((error) => ({ error, finished: true })), interrupted.then((error) => ({ error, finished: false }))]);
       if (!outcome.finished || outcome.error?.startsWith("interrupted:")) {
         // Whatever the worker is still doing for this build is of no use now.
-        this.workers.send(workerId, ServerToWorker.cancelBuild, { buildId: request.buildId, reason: "the server gave up on this build" });
+        this.workers.send(workerId, WorkerRequests.cancelBuild, { buildId: request.buildId, reason: "the server gave up on this build" });
       }
       return outcome.error;
     } finally {

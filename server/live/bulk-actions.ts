@@ -10,7 +10,7 @@ import pLimit from "p-limit";
 import type { createClient } from "redis";
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import type { BulkActionProgress } from "../../protocol/browser-messages";
+import type { BulkActionProgress } from "../../protocol/browser-contract";
 import type { LiveRoomChannel } from "./live-room-channel";
 
 /** Environments acted on at once by default: enough to finish a class quickly, few enough for one worker host. */

@@ -3,7 +3,7 @@
  * was sent: every connection gets the recent ones of the user's courses (the browser
  * shows each once and remembers what was dismissed).
  */
-import type { CourseBroadcast } from "../../protocol/browser-messages";
+import type { CourseBroadcast } from "../../protocol/browser-contract";
 import type { Database } from "../database/client";
 
 /** Older messages are history, not news: a student opening the lab the next day is not shown them. */

@@ -5,7 +5,8 @@
  * server replicas (fetchSockets asks every replica).
  */
 import type { Namespace } from "socket.io";
-import { ServerToBrowser, type BulkActionProgress, type CourseBroadcast } from "../../protocol/browser-messages";
+import { ServerToBrowser } from "../../protocol/browser-messages";
+import { type BulkActionProgress, type CourseBroadcast } from "../../protocol/browser-contract";
 import { courseRoom, staffRoom } from "../gateway/rooms";
 
 export interface LiveRoomChannel {

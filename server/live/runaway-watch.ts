@@ -7,7 +7,8 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type EnvironmentUsage, type WorkerReply } from "../../protocol/worker-messages";
+import type { EnvironmentUsage } from "../../protocol/worker-messages";
+import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contract";
 import type { AuditLog } from "../audit";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
@@ -72,14 +73,9 @@ export class RunawayWatch implements UsageStore {
     }
     // Told first, so the student reads why before their shell ends.
     this.deps.environments.warn(environment.id, KILLED_NOTICE);
-    let reply: WorkerReply;
+    let reply: WorkerReplyOf<"killProcesses">;
     try {
-      reply = await this.deps.workers.request<WorkerReply>(
-        environment.workerId,
-        ServerToWorker.killProcesses,
-        { environmentId: environment.id },
-        KILL_TIMEOUT_MS,
-      );
+      reply = await this.deps.workers.request(environment.workerId, WorkerRequests.killProcesses, { environmentId: environment.id }, KILL_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof WorkerUnavailableError) {
         throw new TRPCError({

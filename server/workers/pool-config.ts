@@ -1,5 +1,6 @@
 /** Tells one worker which warm pools to keep (the sizes come from class-preparation.ts's plan). */
-import { ServerToWorker, type ConfigurePools, type WorkerReply } from "../../protocol/worker-messages";
+import type { ConfigurePools } from "../../protocol/worker-messages";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import type { WorkerLink } from "./worker-link";
 
 /** True when the worker took the configuration; a refusal or a lost link says why. */
@@ -9,7 +10,7 @@ export async function sendPoolConfiguration(
   config: ConfigurePools,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const reply = await workers
-    .request<WorkerReply>(workerId, ServerToWorker.configurePools, config, 30_000)
+    .request(workerId, WorkerRequests.configurePools, config, 30_000)
     .catch((error: Error) => ({ ok: false as const, error: error.message }));
   return reply.ok ? { ok: true } : { ok: false, error: reply.error };
 }

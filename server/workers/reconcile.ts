@@ -4,13 +4,13 @@
  * corrected, and containers no environment owns any more are removed.
  */
 import type { Logger } from "../../common/logger";
-import { ServerToWorker, type ListEnvironmentsReply, type WorkerReply } from "../../protocol/worker-messages";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import type { Database } from "../database/client";
 import type { EnvironmentLifecycle } from "../environments/lifecycle";
 import type { WorkerLink } from "./worker-link";
 
 export async function reconcileWorker(db: Database, lifecycle: EnvironmentLifecycle, workers: WorkerLink, workerId: string, log: Logger) {
-  const reply = await workers.request<ListEnvironmentsReply>(workerId, ServerToWorker.listEnvironments, {}, 30_000);
+  const reply = await workers.request(workerId, WorkerRequests.listEnvironments, {}, 30_000);
   if (!reply.ok) throw new Error(reply.error);
   const onWorker = new Map(reply.environments.map((entry) => [entry.environmentId, entry.state]));
   const records = await db.environment.findMany({
@@ -38,9 +38,9 @@ export async function reconcileWorker(db: Database, lifecycle: EnvironmentLifecy
     const orphan = !record || record.state === "DELETED" || (record.workerId !== null && record.workerId !== workerId);
     if (!orphan) continue;
     // No record at all: nothing will ever reopen the workspace either.
-    const removal = await workers.request<WorkerReply>(
+    const removal = await workers.request(
       workerId,
-      ServerToWorker.removeEnvironment,
+      WorkerRequests.removeEnvironment,
       { environmentId, removeVolume: !record || record.state === "DELETED" },
       30_000,
     );

@@ -1,52 +1,61 @@
 /**
  * How the server reaches workers: each worker socket sits in the room `worker:<id>`, and
  * requests are emitted to that room with an acknowledgement. With the Redis adapter the
- * room spans server replicas, so any replica can reach any worker.
+ * room spans server replicas, so any replica can reach any worker. Every request names its
+ * contract (protocol/worker-contract.ts): the payload is typed by it and the reply read with
+ * it, so a reply that does not parse is the coded failure `malformed_reply`, logged once
+ * per event and minute with what was wrong.
  */
 import type { Namespace } from "socket.io";
-import type { WorkerReply } from "../../protocol/worker-messages";
+import { readReply, type MalformedReport, type ReplyOf, type RequestContract, type RequestOf } from "../../protocol/contract";
 
 export const workerRoom = (workerId: string) => `worker:${workerId}`;
 
 export class WorkerUnavailableError extends Error {
   override name = "WorkerUnavailableError";
+  readonly code = "worker_unavailable";
 }
 
 export class WorkerLink {
-  constructor(private readonly namespace: Namespace) {}
+  constructor(
+    private readonly namespace: Namespace,
+    /** Where malformed replies are told (the server's log, throttled). */
+    private readonly report: MalformedReport = () => undefined,
+  ) {}
 
-  /** Sends a request and waits for the worker's reply; throws when no worker answers. */
-  async request<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs = 30_000): Promise<R> {
-    let replies: R[];
+  /** Sends a request and reads the worker's reply; throws WorkerUnavailableError when no worker answers. */
+  async request<C extends RequestContract>(workerId: string, contract: C, payload: RequestOf<C>, timeoutMs = 30_000): Promise<ReplyOf<C>> {
+    let replies: unknown[];
     try {
-      replies = (await this.namespace.to(workerRoom(workerId)).timeout(timeoutMs).emitWithAck(event, payload)) as R[];
+      replies = (await this.namespace.to(workerRoom(workerId)).timeout(timeoutMs).emitWithAck(contract.event, payload)) as unknown[];
     } catch {
       throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
     }
-    const reply = replies[0];
-    if (!reply) throw new WorkerUnavailableError(`Worker ${workerId} is not connected.`);
-    return reply;
+    if (replies.length === 0) throw new WorkerUnavailableError(`Worker ${workerId} is not connected.`);
+    return readReply(contract, replies[0], this.report);
   }
 
   /**
-   * Fire-and-forget (keystrokes, resizes): latency matters more than a reply. A worker
+   * Fire-and-forget (resizes, a build's cancel): latency matters more than a reply. A worker
    * connected to this replica gets it directly; only otherwise does it cross Redis.
    */
-  send(workerId: string, event: string, payload: unknown) {
+  send<C extends RequestContract>(workerId: string, contract: C, payload: RequestOf<C>) {
     const local = this.localSocket(workerId);
-    if (local) local.emit(event, payload);
-    else this.namespace.to(workerRoom(workerId)).emit(event, payload);
+    if (local) local.emit(contract.event, payload);
+    else this.namespace.to(workerRoom(workerId)).emit(contract.event, payload);
   }
 
   /** A request on the keystroke path (input with its acknowledgement): direct when the worker is local. */
-  async requestDirect<R extends WorkerReply<object>>(workerId: string, event: string, payload: unknown, timeoutMs: number): Promise<R> {
+  async requestDirect<C extends RequestContract>(workerId: string, contract: C, payload: RequestOf<C>, timeoutMs: number): Promise<ReplyOf<C>> {
     const local = this.localSocket(workerId);
-    if (!local) return this.request<R>(workerId, event, payload, timeoutMs);
+    if (!local) return this.request(workerId, contract, payload, timeoutMs);
+    let raw: unknown;
     try {
-      return (await local.timeout(timeoutMs).emitWithAck(event, payload)) as R;
+      raw = await local.timeout(timeoutMs).emitWithAck(contract.event, payload);
     } catch {
       throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
     }
+    return readReply(contract, raw, this.report);
   }
 
   private localSocket(workerId: string) {

@@ -7,14 +7,8 @@ import { randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import { io, type Socket } from "socket.io-client";
 import { rootLogger } from "../../common/logger";
-import {
-  BrowserToServer,
-  ServerToBrowser,
-  TERMINAL_NAMESPACE,
-  type AttachReply,
-  type BrowserOutput,
-  type BrowserRepaint,
-} from "../../protocol/browser-messages";
+import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
+import { type AttachReply, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-contract";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";

@@ -3,7 +3,7 @@
  * socket.io) against real Postgres, Redis and Docker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AttachReply } from "../../protocol/browser-messages";
+import type { AttachReply } from "../../protocol/browser-contract";
 import { DEMO_JOIN_CODE } from "../../server/database/seed";
 import { cookieFrom, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 

@@ -5,7 +5,7 @@
  * action in the course is refused while one runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BulkActionProgress } from "../../protocol/browser-messages";
+import type { BulkActionProgress } from "../../protocol/browser-contract";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 

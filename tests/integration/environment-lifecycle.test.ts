@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply, EnvironmentNotice } from "../../protocol/browser-messages";
+import type { AttachReply, EnvironmentNotice } from "../../protocol/browser-contract";
 import { containerCreateOptions } from "../../runtime-worker/docker/container-config";
 import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";

@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { WorkerReply } from "../../protocol/worker-messages";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import { startHarness, type Harness } from "../support/platform-harness";
 
 // The operator's build limits, small so the tests run quickly (read when the server starts).
@@ -90,13 +90,14 @@ it("a Dockerfile with ADD <url>, a git source or a syntax frontend is refused be
   expect(await harness.db.image.count()).toBe(images);
 
   // The worker does not trust the server: the same request sent straight to it is refused too.
-  const direct = await harness.server.workers.request<WorkerReply>(harness.workerId, "image:build", {
+  const direct = await harness.server.workers.request(harness.workerId, WorkerRequests.buildImage, {
     buildId: "direct-1",
     tag: "shellroom/h4-direct:1",
     dockerfile: `FROM shellroom/default:1\nAD\\\nD ${baitUrl}/metrics /m`,
   });
   expect(direct).toEqual({
     ok: false,
+    code: "failed",
     error: `The Dockerfile was refused. Line 2: ADD ${baitUrl}/metrics would be fetched by the Docker daemon, and the builder may not fetch anything from the network. Install what the image needs with RUN from the allowed package mirrors.`,
   });
   expect(baitHits).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply, BrowserReply, CourseBroadcast, EnvironmentNotice } from "../../protocol/browser-messages";
+import type { AttachReply, BrowserReply, CourseBroadcast, EnvironmentNotice } from "../../protocol/browser-contract";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
@@ -329,7 +329,7 @@ describe("raised hands", () => {
 
     const socket = await harness.terminalSocket(student.cookie);
     const joined = await request<BrowserReply>(socket, "room:join", { courseId });
-    expect(joined).toEqual({ ok: false, error: "Only the course's instructors and assistants can open its live room." });
+    expect(joined).toEqual({ ok: false, code: "forbidden", error: "Only the course's instructors and assistants can open its live room." });
     // Not in the staff room: a change in the room does not reach this socket.
     const nudges = collect(socket, "room:changed");
     const staff = await harness.terminalSocket(instructorCookie);

@@ -7,7 +7,7 @@
  */
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { AttachReply } from "../../protocol/browser-messages";
+import type { AttachReply } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runArgvInEnvironment } from "../support/run-in-environment";
 import { engineNow, execsCreated } from "../support/docker-events";

@@ -5,7 +5,7 @@
  */
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AttachReply } from "../../protocol/browser-messages";
+import type { AttachReply } from "../../protocol/browser-contract";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { createSession, generateSessionToken, sessionIdOf } from "../../server/auth/sessions";
 import { cookieFrom, startHarness, type Harness } from "../support/platform-harness";

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply, BrowserReply, EnvironmentNotice } from "../../protocol/browser-messages";
+import type { AttachReply, BrowserReply, EnvironmentNotice } from "../../protocol/browser-contract";
 import { KILLED_NOTICE } from "../../server/live/runaway-watch";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";

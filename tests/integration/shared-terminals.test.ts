@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply, BrowserError, BrowserReply, ControlChange, TerminalTabs } from "../../protocol/browser-messages";
+import type { AttachReply, BrowserError, BrowserReply, ControlChange, TerminalTabs } from "../../protocol/browser-contract";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
@@ -151,10 +151,10 @@ describe("what a watcher sees", () => {
 
     // With an acknowledgement, the refusal is the reply; without one, a terminal:error.
     const refused = await request<BrowserReply>(staff, "terminal:input", { environmentId, data: "echo staff-was-here > ~/workspace/staff.txt\r" });
-    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/take the keyboard/) });
+    expect(refused).toEqual({ ok: false, code: "forbidden", error: expect.stringMatching(/take the keyboard/) });
     const error = nextEvent<BrowserError>(staff, "terminal:error");
     staff.emit("terminal:input", { environmentId, data: "echo staff-was-here > ~/workspace/staff.txt\r" });
-    expect(await error).toEqual({ event: "terminal:input", error: expect.stringMatching(/take the keyboard/) });
+    expect(await error).toEqual({ event: "terminal:input", code: "forbidden", error: expect.stringMatching(/take the keyboard/) });
 
     staff.emit("terminal:resize", { environmentId, cols: 33, rows: 11 });
     // Handled in order: once this is answered, the resize above has been dealt with.
@@ -194,7 +194,7 @@ describe("what a watcher sees", () => {
     expect(await request<BrowserReply>(staff, "terminal:control", { environmentId, take: false })).toEqual({ ok: true });
     expect(await control).toEqual({ environmentId, controller: null });
     const refused = await request<BrowserReply>(staff, "terminal:input", { environmentId, data: "echo too-late\r" });
-    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/take the keyboard/) });
+    expect(refused).toEqual({ ok: false, code: "forbidden", error: expect.stringMatching(/take the keyboard/) });
 
     // Staff who close the page while holding the keyboard give it back.
     const { socket: leaving } = await attached(instructorCookie);
@@ -235,7 +235,7 @@ describe("what a watcher sees", () => {
     staff.emit("terminal:input", { environmentId, data: "touch ~/workspace/typed-after-demotion\r" });
     // …and a new one is authorized under the new role: no watching, no keyboard.
     const again = await harness.terminalSocket(`${SESSION_COOKIE}=${token}`);
-    expect(await attach(again, { environmentId })).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(await attach(again, { environmentId })).toEqual({ ok: false, code: "forbidden", error: "You cannot open this terminal." });
     expect((await request<BrowserReply>(again, "terminal:control", { environmentId, take: true })).ok).toBe(false);
     const input = await request<BrowserReply>(again, "terminal:input", { environmentId, data: "touch ~/workspace/typed-after-demotion\r" });
     expect(input.ok).toBe(false);
@@ -249,11 +249,11 @@ describe("what a watcher sees", () => {
   it("a student cannot take another student's keyboard or watch them", async () => {
     const other = await harness.newStudent("Other Student");
     const socket = await harness.terminalSocket(other.cookie);
-    expect(await attach(socket, { environmentId })).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(await attach(socket, { environmentId })).toEqual({ ok: false, code: "forbidden", error: "You cannot open this terminal." });
     const control = await request<BrowserReply>(socket, "terminal:control", { environmentId, take: true });
     expect(control.ok).toBe(false);
     const input = await request<BrowserReply>(socket, "terminal:input", { environmentId, data: "touch ~/workspace/intruder\r" });
-    expect(input).toEqual({ ok: false, error: expect.stringMatching(/Attach to this terminal/) });
+    expect(input).toEqual({ ok: false, code: "not_attached", error: expect.stringMatching(/Attach to this terminal/) });
     expect(await harness.db.auditEvent.count({ where: { action: "environment.keyboard_taken", actorId: other.userId } })).toBe(0);
     const file = await runInEnvironment(harness.driver, environmentId, "test -e ~/workspace/intruder && echo present || echo absent");
     expect(file.output.trim()).toBe("absent");
@@ -280,7 +280,7 @@ describe("tabs", () => {
     const { socket: staff, reply: watching } = await attached(instructorCookie, { terminalId: "t-second" });
     expect(watching).toMatchObject({ mode: "watch", terminals: ["main", "t-second"] });
     const staffClose = await request<BrowserReply>(staff, "terminal:close", { environmentId, terminalId: "t-second" });
-    expect(staffClose).toEqual({ ok: false, error: "Only the terminal's owner can close it." });
+    expect(staffClose).toEqual({ ok: false, code: "forbidden", error: "Only the terminal's owner can close it." });
     expect(harness.worker.environments.terminalIds(environmentId)).toEqual(["main", "t-second"]);
 
     const withoutSecond = (tabs: TerminalTabs) => tabs.environmentId === environmentId && !tabs.terminals.includes("t-second");
@@ -294,7 +294,7 @@ describe("tabs", () => {
     const late = await harness.terminalSocket(instructorCookie);
     for (const terminalId of ["t-second", "t-never-opened"]) {
       const reply = await attach(late, { environmentId, terminalId });
-      expect(reply).toEqual({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["main"] });
+      expect(reply).toEqual({ ok: false, code: "terminal_closed", error: "This terminal is not open; the student has others.", terminals: ["main"] });
     }
     expect(harness.worker.environments.terminalIds(environmentId)).toEqual(["main"]);
     const check = await harness.terminalSocket(student.cookie);
@@ -303,7 +303,7 @@ describe("tabs", () => {
     // With every tab closed, there is nothing to offer.
     expect(await request<BrowserReply>(check, "terminal:close", { environmentId, terminalId: "main" })).toEqual({ ok: true });
     await expect.poll(() => harness.worker.environments.terminalIds(environmentId)).toEqual([]);
-    expect(await attach(late, { environmentId })).toEqual({ ok: false, error: "The student has no terminal open here right now." });
+    expect(await attach(late, { environmentId })).toEqual({ ok: false, code: "terminal_closed", error: "The student has no terminal open here right now." });
     expect(harness.worker.environments.terminalIds(environmentId)).toEqual([]);
 
     for (const socket of [first, second, staff, late, check]) socket.close();
@@ -382,6 +382,7 @@ describe("malformed messages", () => {
     // A valid control request from the owner is refused (it is for watchers), not crashed on.
     expect(await request<BrowserReply>(socket, "terminal:control", { environmentId, take: true })).toEqual({
       ok: false,
+      code: "not_attached",
       error: "Watch this terminal before taking its keyboard.",
     });
 

@@ -8,7 +8,7 @@
 import xtermHeadless from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply, BrowserError, BrowserReply, ScreenPart } from "../../protocol/browser-messages";
+import type { AttachReply, BrowserError, BrowserReply, ScreenPart } from "../../protocol/browser-contract";
 import { WORKER_INPUT_LIMIT } from "../../protocol/worker-messages";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runArgvInEnvironment } from "../support/run-in-environment";

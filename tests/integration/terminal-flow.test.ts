@@ -7,7 +7,8 @@
 import xtermHeadless from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { BROWSER_OUTPUT_WINDOW, type AttachReply, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-messages";
+import { BROWSER_OUTPUT_WINDOW } from "../../protocol/browser-messages";
+import { type AttachReply, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 import { until } from "../support/until";

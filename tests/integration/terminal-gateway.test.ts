@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import type { AttachReply } from "../../protocol/browser-messages";
+import type { AttachReply } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 
@@ -71,9 +71,9 @@ describe("a student's terminal over the browser protocol", () => {
     const intruder = await harness.newStudent("Curious Student");
     const socket = await harness.terminalSocket(intruder.cookie);
     const reply = await attach(socket, { environmentId, cols: 80, rows: 24 });
-    expect(reply).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(reply).toEqual({ ok: false, code: "forbidden", error: "You cannot open this terminal." });
     const guessed = await attach(socket, { environmentId: "clxxxxxxxxxxxxxxxxxxxxxxx", cols: 80, rows: 24 });
-    expect(guessed).toEqual({ ok: false, error: "You cannot open this terminal." });
+    expect(guessed).toEqual({ ok: false, code: "forbidden", error: "You cannot open this terminal." });
 
     // Typing without an authorized attach reaches nobody.
     const refused = new Promise<{ event: string; error: string }>((resolve) => socket.once("terminal:error", resolve));

@@ -4,7 +4,7 @@
  * the shell writes and however fast the browser acknowledges. Real server, worker, Docker.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { AttachReply, BrowserOutput } from "../../protocol/browser-messages";
+import type { AttachReply, BrowserOutput } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 
 const RATE = 256 * 1024;

@@ -7,15 +7,8 @@ import Docker from "dockerode";
 import { rootLogger } from "../../common/logger";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  ServerToWorker,
-  WORKER_ID_HEADER,
-  WORKER_NAMESPACE,
-  WORKER_SOCKET_PATH,
-  WORKER_TOKEN_HEADER,
-  WorkerToServer,
-  type ListEnvironmentsReply,
-} from "../../protocol/worker-messages";
+import { WORKER_ID_HEADER, WORKER_NAMESPACE, WORKER_SOCKET_PATH, WORKER_TOKEN_HEADER, WorkerToServer } from "../../protocol/worker-messages";
+import { WorkerRequests } from "../../protocol/worker-contract";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 import { attachAtPrompt, nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
@@ -114,7 +107,7 @@ it("a second connection with a live worker's id is refused and the first keeps i
   const echoed = waitForOutput(socket, /first-keeps-traffic/);
   socket.emit("terminal:input", { environmentId, terminalId: "main", data: "echo first-keeps-traffic\r" });
   await echoed;
-  const listed = await harness.server.workers.request<ListEnvironmentsReply>(harness.workerId, ServerToWorker.listEnvironments, {}, 10_000);
+  const listed = await harness.server.workers.request(harness.workerId, WorkerRequests.listEnvironments, {}, 10_000);
   expect(listed.ok).toBe(true);
   expect(received).toEqual([]);
   expect(harness.worker.socket.connected).toBe(true);
@@ -199,7 +192,7 @@ it("a worker message larger than a browser's message limit does not drop the wor
   // 2 MiB of output in one message: twice socket.io's default limit, sixteen times a browser's.
   const big = new Uint8Array(2 * 1024 * 1024).fill(0x78);
   await link.timeout(20_000).emitWithAck(WorkerToServer.terminalOutput, { environmentId: "not-placed-here", terminalId: "main", data: big, offset: 0 });
-  const listed = await harness.server.workers.request<ListEnvironmentsReply>(harness.workerId, ServerToWorker.listEnvironments, {}, 10_000);
+  const listed = await harness.server.workers.request(harness.workerId, WorkerRequests.listEnvironments, {}, 10_000);
   expect(listed.ok).toBe(true);
   expect(dropped).toBe(0);
   expect(link.id).toBe(socketId);

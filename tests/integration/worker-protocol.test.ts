@@ -3,35 +3,43 @@
  * every request is parsed, a bad one is answered in words, and the worker keeps serving.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ServerToWorker, type StartEnvironmentReply, type WorkerReply } from "../../protocol/worker-messages";
+import type { RequestContract } from "../../protocol/contract";
+import { WorkerRequests } from "../../protocol/worker-contract";
+import { createLogger } from "../../common/logger";
+import { WorkerMessages } from "../../protocol/worker-contract";
 import { startHarness, type Harness } from "../support/platform-harness";
+import { until } from "../support/until";
 
+/** What the server and worker logged, as parsed lines (the malformed-message test reads it). */
+const logged: Array<Record<string, unknown>> = [];
 let harness: Harness;
 beforeAll(async () => {
-  harness = await startHarness({ redis: false });
+  const log = createLogger({ write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+  log.level = "warn";
+  harness = await startHarness({ redis: false, log });
 });
 afterAll(async () => {
   await harness?.close();
 });
 
 it("answers malformed requests with an error and keeps serving", async () => {
-  const garbage: Array<[string, unknown]> = [
-    [ServerToWorker.startEnvironment, { environmentId: "x", image: "shellroom/default:1" }],
-    [ServerToWorker.startEnvironment, "rm -rf /"],
-    [ServerToWorker.openTerminal, { environmentId: "../etc", terminalId: "main", cols: 80, rows: 24 }],
-    [ServerToWorker.removeEnvironment, { environmentId: "a", removeVolume: "yes" }],
-    [ServerToWorker.resizeTerminal, null],
+  const garbage: Array<[RequestContract, unknown]> = [
+    [WorkerRequests.startEnvironment, { environmentId: "x", image: "shellroom/default:1" }],
+    [WorkerRequests.startEnvironment, "rm -rf /"],
+    [WorkerRequests.openTerminal, { environmentId: "../etc", terminalId: "main", cols: 80, rows: 24 }],
+    [WorkerRequests.removeEnvironment, { environmentId: "a", removeVolume: "yes" }],
+    [WorkerRequests.resizeTerminal, null],
   ];
-  for (const [event, payload] of garbage) {
-    const reply = await harness.server.workers.request<WorkerReply>(harness.workerId, event, payload, 5000);
-    expect(reply.ok).toBe(false);
-    if (!reply.ok) expect(reply.error).toMatch(new RegExp(`^invalid ${event}`));
+  for (const [contract, payload] of garbage) {
+    // Sent as it is: the server's types would not let these through, the worker must not either.
+    const reply = (await harness.server.workers.request(harness.workerId, contract, payload, 5000)) as { ok: boolean; code?: string; error?: string };
+    expect(reply).toMatchObject({ ok: false, code: "invalid_request", error: expect.stringMatching(new RegExp(`^invalid ${contract.event}`)) });
   }
   // A well-formed request still works afterwards.
   const environmentId = `wp${Date.now()}`;
-  const started = await harness.server.workers.request<StartEnvironmentReply>(
+  const started = await harness.server.workers.request(
     harness.workerId,
-    ServerToWorker.startEnvironment,
+    WorkerRequests.startEnvironment,
     {
       environmentId,
       image: "shellroom/default:1",
@@ -49,9 +57,9 @@ it("answers malformed requests with an error and keeps serving", async () => {
 
 it("reports a missing image in words instead of failing silently", async () => {
   const environmentId = `wp${Date.now()}b`;
-  const reply = await harness.server.workers.request<StartEnvironmentReply>(
+  const reply = await harness.server.workers.request(
     harness.workerId,
-    ServerToWorker.startEnvironment,
+    WorkerRequests.startEnvironment,
     {
       environmentId,
       image: "shellroom/does-not-exist:1",
@@ -63,6 +71,20 @@ it("reports a missing image in words instead of failing silently", async () => {
     },
     30_000,
   );
-  expect(reply).toEqual({ ok: false, error: 'The image "shellroom/does-not-exist:1" does not exist on this worker.' });
+  expect(reply).toEqual({ ok: false, code: "failed", error: 'The image "shellroom/does-not-exist:1" does not exist on this worker.' });
   await harness.driver.remove(environmentId, { removeVolume: true });
+});
+
+it("logs a worker's malformed messages with their event, and keeps the worker", async () => {
+  const link = harness.worker.socket;
+  link.emit(WorkerMessages.heartbeat.event, { runningEnvironments: "many" });
+  link.emit(WorkerMessages.terminalTabs.event, { environmentId: "../etc", terminalIds: [] });
+  const dropped = () => logged.filter((line) => line.msg === "dropped a worker's message that did not match its contract").map((line) => line.event);
+  await until("the malformed messages logged", () => dropped().length >= 2);
+  expect(dropped()).toEqual(expect.arrayContaining([WorkerMessages.heartbeat.event, WorkerMessages.terminalTabs.event]));
+  // The worker is still served: a request goes through.
+  expect(await harness.server.workers.request(harness.workerId, WorkerRequests.listTerminals, { environmentId: "none" }, 5000)).toEqual({
+    ok: true,
+    terminalIds: [],
+  });
 });

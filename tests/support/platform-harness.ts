@@ -9,7 +9,7 @@ import Docker from "dockerode";
 import pg from "pg";
 import { io, type Socket } from "socket.io-client";
 import { inject } from "vitest";
-import { rootLogger } from "../../common/logger";
+import { rootLogger, type Logger } from "../../common/logger";
 import { TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
@@ -94,14 +94,16 @@ export async function startHarness(
     worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
     /** Each terminal's output budget on the harness worker (the worker's default when unset). */
     terminalOutput?: OutputBudgetOptions;
+    /** Where the server and worker log (a test that reads the log passes its own). */
+    log?: Logger;
   } = {},
 ): Promise<Harness> {
   const database = await cloneTestDatabase();
   const name = database.name;
   const db = createDatabase(database.url);
 
-  const log = rootLogger.child({ test: name });
-  log.level = process.env.TEST_LOG_LEVEL ?? "warn";
+  const log = options.log ?? rootLogger.child({ test: name });
+  if (!options.log) log.level = process.env.TEST_LOG_LEVEL ?? "warn";
   const workerSecret = randomBytes(32).toString("hex");
   const newServer = () =>
     createShellroomServer({

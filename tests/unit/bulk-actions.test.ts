@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { rootLogger } from "../../common/logger";
-import type { BulkActionProgress } from "../../protocol/browser-messages";
+import type { BulkActionProgress } from "../../protocol/browser-contract";
 import { BulkActions, MemoryBulkActionStore } from "../../server/live/bulk-actions";
 
 const log = rootLogger.child({ test: "bulk-actions" });

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { readAttachReply, readBroadcast, readControl, readExit, readOutput, readReply, readTabs } from "../../app/components/terminal-messages";
+import { describe, expect, it, vi } from "vitest";
+import { BrowserRequests } from "../../protocol/browser-contract";
+import { readAttachReply, readBroadcast, readControl, readExit, readOutput, readReplyTo, readTabs } from "../../app/components/terminal-messages";
 
 describe("messages the terminal panel accepts from the server", () => {
   it("reads output whether its bytes come as an ArrayBuffer (browsers) or a view on one", () => {
@@ -9,14 +10,20 @@ describe("messages the terminal panel accepts from the server", () => {
     expect(readOutput({ environmentId: "e1", terminalId: "t-a", data: view, offset: 0 })?.data).toEqual(new Uint8Array([104, 105]));
   });
 
-  it("ignores malformed messages instead of crashing", () => {
+  it("ignores malformed pushes instead of crashing, and reads a malformed reply as a coded failure", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     expect(readOutput({ environmentId: "e1", terminalId: "main", data: "text", offset: 0 })).toBeNull();
     expect(readOutput({ environmentId: "e1", terminalId: "main", data: new Uint8Array(1), offset: -1 })).toBeNull();
     expect(readOutput({ environmentId: "e1", terminalId: "../etc", data: new Uint8Array(1), offset: 0 })).toBeNull();
     expect(readOutput(null)).toBeNull();
     expect(readControl({ environmentId: "e1" })).toBeNull();
     expect(readBroadcast({ courseId: "c1", from: "Ada", message: 42, at: "" })).toBeNull();
-    expect(readReply(undefined)).toBeNull();
+    expect(readReplyTo(BrowserRequests.close, undefined)).toMatchObject({ ok: false, code: "malformed_reply" });
+    // Told with the event's name (once a minute per event, however many arrive).
+    expect(warn.mock.calls.map(([text]) => String(text))).toEqual(
+      expect.arrayContaining([expect.stringContaining("terminal:output"), expect.stringContaining("terminal:close")]),
+    );
+    warn.mockRestore();
   });
 
   it("keeps the valid, distinct terminal ids of a tab list, at most eight", () => {
@@ -38,13 +45,25 @@ describe("messages the terminal panel accepts from the server", () => {
     const older = readAttachReply({ ok: true, screen: "", offset: 0, mode: "watch" });
     expect(older).toMatchObject({ ok: true, mode: "watch" });
     expect(older && older.ok && older.terminals).toBeUndefined();
-    expect(readAttachReply({ ok: false, error: "You cannot open this terminal." })).toEqual({ ok: false, error: "You cannot open this terminal." });
-    expect(readAttachReply({ ok: false, error: "This terminal is not open; the student has others.", terminals: ["t-2", "../x", "t-2"] })).toEqual({
+    expect(readAttachReply({ ok: false, code: "forbidden", error: "You cannot open this terminal." })).toEqual({
       ok: false,
+      code: "forbidden",
+      error: "You cannot open this terminal.",
+    });
+    // A refusal from an older server (no code) or a newer one (a code this page does not know) reads as "failed".
+    expect(readAttachReply({ ok: false, error: "Nope." })).toEqual({ ok: false, code: "failed", error: "Nope." });
+    expect(readAttachReply({ ok: false, code: "solar_flare", error: "Nope." })).toEqual({ ok: false, code: "failed", error: "Nope." });
+    expect(
+      readAttachReply({ ok: false, code: "terminal_closed", error: "This terminal is not open; the student has others.", terminals: ["t-2", "../x", "t-2"] }),
+    ).toEqual({
+      ok: false,
+      code: "terminal_closed",
       error: "This terminal is not open; the student has others.",
       terminals: ["t-2"],
     });
-    expect(readAttachReply({ ok: true, screen: "", offset: 0, mode: "admin" })).toBeNull();
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    expect(readAttachReply({ ok: true, screen: "", offset: 0, mode: "admin" })).toMatchObject({ ok: false, code: "malformed_reply" });
+    vi.restoreAllMocks();
   });
 
   it("treats an exit without a terminal id as the main terminal's", () => {

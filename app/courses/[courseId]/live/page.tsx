@@ -22,7 +22,7 @@ import { WatchDialog } from "./watch-dialog";
 import { ConfirmDialog } from "./confirm-dialog";
 import { PreparePanel } from "./prepare-panel";
 import type { Confirmation, Student, Watched } from "./live-types";
-import type { BulkActionProgress } from "../../../../protocol/browser-messages";
+import type { BulkActionProgress } from "../../../../protocol/browser-contract";
 // The watch dialog's terminal uses the lab page's terminal styles.
 
 const POLL_MS = 5000;

@@ -6,7 +6,7 @@
  */
 import { useId, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import type { BulkActionProgress } from "../../../../protocol/browser-messages";
+import type { BulkActionProgress } from "../../../../protocol/browser-contract";
 import { useTRPC } from "../../../trpc";
 import { formErrorText, type ShownError } from "../../../components/errors";
 import type { Confirmation } from "./live-types";

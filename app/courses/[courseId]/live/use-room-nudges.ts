@@ -6,7 +6,9 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { Socket } from "socket.io-client";
-import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE, type BrowserReply, type BulkActionProgress } from "../../../../protocol/browser-messages";
+import { TERMINAL_NAMESPACE } from "../../../../protocol/browser-messages";
+import { BrowserRequests, ServerPushes, type BulkActionProgress } from "../../../../protocol/browser-contract";
+import { readPush, readReplyTo } from "../../../components/terminal-messages";
 
 /** A burst of changes (a whole class pressing Check) becomes one refetch. */
 const DEBOUNCE_MS = 300;
@@ -37,9 +39,10 @@ export function useRoomNudges(courseId: string, onChange: () => void, onBulkProg
       if (disposed) return;
       socket = io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
       socket.on("connect", () => {
-        socket?.timeout(JOIN_TIMEOUT_MS).emit(BrowserToServer.joinRoom, { courseId }, (timedOut: Error | null, reply?: BrowserReply) => {
+        socket?.timeout(JOIN_TIMEOUT_MS).emit(BrowserRequests.joinRoom.event, { courseId }, (timedOut: Error | null, raw?: unknown) => {
           if (disposed) return;
-          if (timedOut || !reply) return setState({ kind: "offline" });
+          if (timedOut) return setState({ kind: "offline" });
+          const reply = readReplyTo(BrowserRequests.joinRoom, raw);
           setState(reply.ok ? { kind: "live" } : { kind: "offline", reason: reply.error });
           // Whatever happened while we were away.
           if (reply.ok) onChangeRef.current();
@@ -51,11 +54,13 @@ export function useRoomNudges(courseId: string, onChange: () => void, onBulkProg
       socket.on("connect_error", () => {
         if (!disposed) setState({ kind: "offline" });
       });
-      socket.on(ServerToBrowser.bulkProgress, (message: BulkActionProgress) => {
+      socket.on(ServerPushes.bulkProgress.event, (raw: unknown) => {
+        const message = readPush(ServerPushes.bulkProgress, raw);
         if (message?.courseId === courseId) onBulkRef.current?.(message);
       });
-      socket.on(ServerToBrowser.roomChanged, (message: { courseId: string }) => {
-        if (message.courseId !== courseId) return;
+      socket.on(ServerPushes.roomChanged.event, (raw: unknown) => {
+        const message = readPush(ServerPushes.roomChanged, raw);
+        if (message?.courseId !== courseId) return;
         clearTimeout(timer);
         timer = setTimeout(() => onChangeRef.current(), DEBOUNCE_MS);
       });
