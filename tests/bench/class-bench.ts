@@ -26,7 +26,7 @@ import { createDatabase, type Database } from "../../server/database/client";
 import { DEFAULT_TEMPLATE_ID, DEMO_JOIN_CODE } from "../../server/database/seed";
 import { containerShapeOf } from "../../server/environments/template-spec";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
-import { signInOverHttp, trpcMutation } from "./bench-platform";
+import { signInOverHttp, trpcMutation } from "./bench-http";
 import { engineMemory, memAvailable, type EngineMemory } from "./engine-memory";
 import { joiningStudents, joinWorkshop, studentAddress, type JoinedStudent } from "./join-students";
 import { figure, formatMiB, formatMs, inBatches, now, percentile, renderTable, sleep, type Figure } from "./measure";
