@@ -36,7 +36,8 @@ import { BENCH_WORKER_CAPACITY, startBenchPlatform, type BenchPlatform } from ".
 import { figure, formatMs, formatRate, now, percentile, renderPoolTable, renderTable, sleep, summarize, type Figure } from "./measure";
 import { closePlatformShell, platformAtPrompt, platformShell, withTimeout, type ShellPhases } from "./platform-shell";
 import { runPoolBench, type PoolBenchResult } from "./pool-bench";
-import { runTerminalLoadBench, serverRssLines, type TerminalLoadResult } from "./terminal-load-bench";
+import { runTerminalLoadBench, type TerminalLoadResult } from "./terminal-load-bench";
+import { serverRssLines } from "./server-under-flood";
 import { containmentLines, runContainmentBench, type ContainmentResult } from "./containment-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { runRuntimeBench, runtimeLines, type RuntimeBenchResult } from "./runtime-bench";
