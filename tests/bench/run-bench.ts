@@ -41,7 +41,9 @@ import { serverRssLines } from "./server-under-flood";
 import { containmentLines, runContainmentBench, type ContainmentResult } from "./containment-bench";
 import { removeRaw, startRawShell, type RawShell } from "./raw-docker";
 import { runRuntimeBench, runtimeLines, type RuntimeBenchResult } from "./runtime-bench";
-import { classLines, runClassBench, type ClassBenchResult } from "./class-bench";
+import { runClassBench } from "./class-bench";
+import type { ClassBenchResult } from "./class-bench-common";
+import { classLines } from "./class-report";
 import { measureEcho, measureThroughput, type ThroughputResult } from "./terminal-link";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
