@@ -9,7 +9,8 @@ import type { BrowserReply, CourseBroadcast } from "../../protocol/browser-messa
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { nextEvent, startHarness, type Harness } from "../support/platform-harness";
-import { collect, errorOf, INSTRUCTOR_NAME, liveRoomApi, request, type Overview } from "../support/live-room-api";
+import { collect, errorOf, INSTRUCTOR_NAME, liveRoomApi, type Overview } from "../support/live-room-api";
+import { request } from "../support/socket-request";
 
 let harness: Harness;
 let instructorCookie: string;

@@ -8,8 +8,6 @@ import type { AttachReply } from "../../protocol/browser-messages";
 import type { Harness } from "./platform-harness";
 import { request } from "./socket-request";
 
-export { request };
-
 export const INSTRUCTOR_NAME = "Ines Instructor";
 
 export type Card = {
