@@ -6,7 +6,7 @@
  * second socket), and on SIGTERM presses Ctrl-C, prints its counts as JSON and exits.
  */
 import { BrowserToServer } from "../../protocol/browser-messages";
-import { attachTerminal, openTerminalSocket, terminalLink } from "./bench-platform";
+import { attachTerminal, openTerminalSocket, terminalLink } from "./browser-socket";
 import { sleep } from "./measure";
 import { waitForOutput } from "./terminal-link";
 

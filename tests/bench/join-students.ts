@@ -9,7 +9,8 @@
  * it is; the bench's server believes X-Forwarded-For from loopback (SHELLROOM_TRUSTED_PROXIES),
  * as a deployment behind a reverse proxy does.
  */
-import { attachTerminal, openTerminalSocket, sessionCookieOf, startForLabUntilRunning, terminalLink, trpcMutation } from "./bench-platform";
+import { sessionCookieOf, startForLabUntilRunning, trpcMutation } from "./bench-http";
+import { attachTerminal, openTerminalSocket, terminalLink } from "./browser-socket";
 import { now } from "./measure";
 import type { StudentSide } from "./platform-shell";
 

@@ -3,7 +3,9 @@
  * /terminal socket, terminal:attach, and the first prompt byte. Shared by every figure
  * that starts environments (cold start, warm pool, class burst).
  */
-import type { BenchPlatform, PlatformTerminal, QueuedReply } from "./bench-platform";
+import type { QueuedReply } from "./bench-http";
+import type { BenchPlatform } from "./bench-platform";
+import type { PlatformTerminal } from "./browser-socket";
 import { now } from "./measure";
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

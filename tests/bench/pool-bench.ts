@@ -13,7 +13,8 @@ import type Docker from "dockerode";
 import { LABEL_MANAGED, LABEL_POOL, LABEL_WORKER, POOL_PREFIX } from "../../runtime-worker/docker/container-config";
 import type { Database } from "../../server/database/client";
 import { DEFAULT_TEMPLATE_ID } from "../../server/database/seed";
-import type { BenchPlatform, DriverTimings } from "./bench-platform";
+import type { BenchPlatform } from "./bench-platform";
+import type { DriverTimings } from "./timed-driver";
 import { formatMs, inBatches, now, percentile, poolFigure, sleep, summarize, type PoolFigure } from "./measure";
 import { closePlatformShell, platformShell, withTimeout, type PlatformShell, type ShellPhases } from "./platform-shell";
 

@@ -14,7 +14,7 @@ import {
   volumeName,
 } from "../../runtime-worker/docker/container-config";
 import type { EnvironmentSpec } from "../../protocol/worker-messages";
-import { TERMINAL_SIZE } from "./bench-platform";
+import { TERMINAL_SIZE } from "./browser-socket";
 import { now } from "./measure";
 import { withTimeout } from "./platform-shell";
 import type { TerminalLink } from "./terminal-link";

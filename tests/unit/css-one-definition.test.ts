@@ -1,14 +1,16 @@
 /**
- * The design system's rules: every stylesheet under app/ is loaded once from the root layout,
- * a selector is defined in one rule only (inside the same @media), and colours are named in
- * the palette (globals.css's :root) only. Two rules for one selector in different files made
- * the look depend on which page had been visited first.
+ * The design system's rules: every stylesheet under app/ (each folder, however deep) is loaded
+ * once from the root layout, a selector is defined in one rule only across all of them (inside
+ * the same @media), and colours are named in the palette (styles/tokens.css's :root) only.
+ * Two rules for one selector in different files made the look depend on which page had been
+ * visited first.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const APP = path.resolve(import.meta.dirname, "../../app");
+const PALETTE = path.join(APP, "styles/tokens.css");
 
 function filesEndingIn(folder: string, ending: string): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
@@ -67,10 +69,10 @@ describe("app stylesheets", () => {
     expect(elsewhere.map((file) => path.relative(APP, file))).toEqual([]);
   });
 
-  it("name colours in the palette only (:root in globals.css)", () => {
+  it("name colours in the palette only (:root in styles/tokens.css)", () => {
     const literals = cssFiles(APP).flatMap((file) => {
       let css = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
-      if (file === path.join(APP, "globals.css")) css = css.replace(/:root\s*\{[^}]*\}/, "");
+      if (file === PALETTE) css = css.replace(/:root\s*\{[^}]*\}/, "");
       return (css.match(/#[0-9a-f]{3,8}\b/gi) ?? []).map((literal) => `${path.relative(APP, file)}: ${literal}`);
     });
     expect(literals).toEqual([]);
