@@ -6,9 +6,10 @@
  * The cases share one database (as a server does): each makes its own workers and records and
  * looks only at those.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentState, WorkerStatus } from "../../generated/prisma/client";
 import { EnvironmentLifecycle, type EnvironmentStateStore, type TransitionData } from "../../server/environments/lifecycle";
+import type { QueueStore } from "../../server/environments/queue-store";
 import type { SweepStore } from "../../server/environments/sweep-store";
 import type { DirectoryStore } from "../../server/workers/directory-store";
 import type { ReconcileStore } from "../../server/workers/reconcile-store";
@@ -22,6 +23,7 @@ export interface RecordedEnvironment {
   error: string | null;
   warnedAt: Date | null;
   startClaimedAt: Date | null;
+  queueSeenAt: Date | null;
 }
 
 export interface StoresUnderContract {
@@ -29,12 +31,15 @@ export interface StoresUnderContract {
   directory: DirectoryStore;
   reconcile: ReconcileStore;
   sweep: SweepStore;
+  queue: QueueStore;
   /** A new worker record; its id. */
   addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number }): Promise<string>;
   /** A new template; its id. */
   addTemplate(template: { idleTimeoutMinutes?: number; memoryReservationMb?: number }): Promise<string>;
-  /** A new environment record, PENDING on no worker; its id. */
-  addEnvironment(templateId: string): Promise<string>;
+  /** A new lab (of a workshop staff ended at `courseEndedAt`, when given); its id. */
+  addLab(lab: { courseEndedAt: Date | null }): Promise<string>;
+  /** A new environment record, PENDING on no worker (of a running workshop's lab unless `labId`); its id. */
+  addEnvironment(templateId: string, labId?: string): Promise<string>;
   environment(id: string): Promise<RecordedEnvironment | null>;
   workerStatus(id: string): Promise<WorkerStatus | null>;
   cleanup(): Promise<void>;
@@ -56,8 +61,8 @@ export function storeContract(name: string, open: () => Promise<StoresUnderContr
     afterAll(async () => subject?.cleanup());
 
     /** A record in `state` (one transition from PENDING, as the lifecycle allows) with these columns. */
-    async function environmentIn(state: EnvironmentState, data: TransitionData = {}, template = templateId) {
-      const id = await subject.addEnvironment(template);
+    async function environmentIn(state: EnvironmentState, data: TransitionData = {}, template = templateId, labId?: string) {
+      const id = await subject.addEnvironment(template, labId);
       if (state !== "PENDING") expect(await lifecycle.transition(id, "PENDING", { to: state, data })).not.toBeNull();
       return id;
     }
@@ -234,6 +239,115 @@ export function storeContract(name: string, open: () => Promise<StoresUnderContr
         expect(claims.filter(Boolean)).toHaveLength(1);
         expect(await subject.sweep.claimLifetimeWarning(id, new Date())).toBe(false);
         expect(await subject.environment(id)).toMatchObject({ warnedAt: at });
+      });
+    });
+
+    describe("the admission queue's records", () => {
+      /**
+       * Queued here at times long past, so this case's entries head the queue, and taken out
+       * after each case (FAILED: no stop time, no place freed), so they never head another's.
+       */
+      const queuedHere: string[] = [];
+      const longAgo = (minutes: number) => new Date(Date.UTC(1990, 0, 1) + minutes * MINUTE_MS);
+      async function queued(data: TransitionData = {}, template = templateId, labId?: string) {
+        const id = await environmentIn("QUEUED", { queuedAt: longAgo(0), queueSeenAt: longAgo(0), ...data }, template, labId);
+        queuedHere.push(id);
+        return id;
+      }
+      afterEach(async () => {
+        for (const id of queuedHere.splice(0)) await lifecycle.move(id, { to: "FAILED" });
+      });
+
+      it("counts QUEUED environments, and those some of these workers could take (unbound, or bound to one of them)", async () => {
+        const workerId = await subject.addWorker({ status: "ONLINE" });
+        const other = await subject.addWorker({ status: "ONLINE" });
+        const [queuedBefore, admissibleBefore] = [await subject.queue.countQueued(), await subject.queue.countAdmissible([workerId])];
+        await queued();
+        await queued({ workerId });
+        await queued({ workerId: other });
+        await environmentIn("RUNNING", { workerId });
+        expect((await subject.queue.countQueued()) - queuedBefore).toBe(3);
+        expect((await subject.queue.countAdmissible([workerId])) - admissibleBefore).toBe(2);
+      });
+
+      it("stamps that a page asked, only while the environment is QUEUED", async () => {
+        const id = await queued();
+        const running = await environmentIn("RUNNING", { queueSeenAt: longAgo(0) });
+        const at = new Date();
+        expect(await subject.queue.markSeen(id, at)).toBe(true);
+        expect(await subject.queue.markSeen(running, at)).toBe(false);
+        expect(await subject.queue.markSeen("no-such-environment", at)).toBe(false);
+        expect(await subject.environment(id)).toMatchObject({ queueSeenAt: at });
+        expect(await subject.environment(running)).toMatchObject({ queueSeenAt: longAgo(0) });
+      });
+
+      it("tells when an environment joined the queue, and how many QUEUED ones are before it (the id breaking a tie)", async () => {
+        const first = await queued({ queuedAt: longAgo(1) });
+        const tiedA = await queued({ queuedAt: longAgo(2) });
+        const tiedB = await queued({ queuedAt: longAgo(2) });
+        await environmentIn("STOPPED", { queuedAt: longAgo(0) });
+        const last = await queued({ queuedAt: longAgo(3) });
+        expect(await subject.queue.queuedAt(first)).toEqual(longAgo(1));
+        expect(await subject.queue.queuedAt(await environmentIn("PENDING"))).toBeNull();
+        expect(await subject.queue.countAhead(first, longAgo(1))).toBe(0);
+        const [earlier, later] = [tiedA, tiedB].sort();
+        expect(await subject.queue.countAhead(earlier!, longAgo(2))).toBe(1);
+        expect(await subject.queue.countAhead(later!, longAgo(2))).toBe(2);
+        expect(await subject.queue.countAhead(last, longAgo(3))).toBe(3);
+      });
+
+      it("counts environments stopped since a time (that time included)", async () => {
+        const since = new Date(Date.UTC(2200, 0, 1));
+        await environmentIn("STOPPED", { stoppedAt: since });
+        await environmentIn("STOPPED", { stoppedAt: new Date(since.getTime() + MINUTE_MS) });
+        await environmentIn("STOPPED", { stoppedAt: new Date(since.getTime() - 1) });
+        expect(await subject.queue.countStoppedSince(since)).toBe(2);
+      });
+
+      it("lists QUEUED environments whose page last asked before a time", async () => {
+        const abandoned = await queued({ queueSeenAt: longAgo(1) });
+        const asking = await queued({ queueSeenAt: longAgo(3) });
+        const running = await environmentIn("RUNNING", { queueSeenAt: longAgo(1) });
+        expect(
+          only(
+            [abandoned, asking, running],
+            (await subject.queue.abandonedBefore(longAgo(2))).map((id) => ({ id })),
+          ),
+        ).toEqual([{ id: abandoned }]);
+      });
+
+      it("gives the head of the queue in order, with each entry's template and whether its workshop ended", async () => {
+        const workerId = await subject.addWorker({ status: "ONLINE" });
+        const large = await subject.addTemplate({ memoryReservationMb: 256 });
+        const endedAt = new Date(Date.now() - MINUTE_MS);
+        const endedLab = await subject.addLab({ courseEndedAt: endedAt });
+        const second = await queued({ queuedAt: longAgo(2), workerId, volumeName: "workspace-1" }, large);
+        const first = await queued({ queuedAt: longAgo(1) }, templateId, endedLab);
+        const third = await queued({ queuedAt: longAgo(3) });
+        const head = await subject.queue.headOfQueue(2);
+        expect(head.map((entry) => entry.id)).toEqual([first, second]);
+        expect(head[0]).toMatchObject({ workerId: null, volumeName: null, courseEndedAt: endedAt, userId: expect.any(String) });
+        expect(head[1]).toMatchObject({ workerId, volumeName: "workspace-1", courseEndedAt: null, template: { id: large, memoryReservationMb: 256 } });
+        expect((await subject.queue.headOfQueue(3)).map((entry) => entry.id)).toEqual([first, second, third]);
+      });
+
+      it("runs one pump pass at a time: a pass asked for while another holds the lock does not run, and the lock ends with the pass", async () => {
+        const ran: string[] = [];
+        await subject.queue.withPumpLock(async () => {
+          ran.push("first");
+          await subject.queue.withPumpLock(async () => {
+            ran.push("while the first runs");
+          });
+        });
+        await expect(
+          subject.queue.withPumpLock(async () => {
+            throw new Error("a pass that fails");
+          }),
+        ).rejects.toThrow("a pass that fails");
+        await subject.queue.withPumpLock(async () => {
+          ran.push("after");
+        });
+        expect(ran).toEqual(["first", "after"]);
       });
     });
   });

@@ -5,10 +5,11 @@
  */
 import type { EnvironmentState } from "../../../generated/prisma/client";
 import { guardedUpdate, type EnvironmentStateStore, type Transition } from "../../../server/environments/lifecycle";
+import type { QueueStore, QueuedStart } from "../../../server/environments/queue-store";
 import type { EndingEnvironment, IdleCandidate, SweepStore } from "../../../server/environments/sweep-store";
 import type { DirectoryStore, PlacedEnvironment, WorkerCapacity } from "../../../server/workers/directory-store";
 import type { EnvironmentRecord, ReconcileStore } from "../../../server/workers/reconcile-store";
-import type { FakeEnvironment, FakeTables } from "./fake-tables";
+import { copyOf, type FakeEnvironment, type FakeTables } from "./fake-tables";
 
 const placed = (state: EnvironmentState) => state === "STARTING" || state === "RUNNING";
 
@@ -115,6 +116,84 @@ export class FakeSweepStore implements SweepStore {
   }
 }
 
+/** The queue's order: first queued first, the id breaking a tie (as `ORDER BY queuedAt, id`). */
+function inQueueOrder(a: FakeEnvironment, b: FakeEnvironment) {
+  return a.queuedAt!.getTime() - b.queuedAt!.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export class FakeQueueStore implements QueueStore {
+  constructor(private readonly tables: FakeTables) {}
+
+  private queued() {
+    return [...this.tables.environments.values()].filter((row) => row.state === "QUEUED");
+  }
+
+  async countAdmissible(workerIds: string[]) {
+    return this.queued().filter((row) => row.workerId === null || workerIds.includes(row.workerId)).length;
+  }
+
+  async countQueued() {
+    return this.queued().length;
+  }
+
+  async markSeen(environmentId: string, at: Date) {
+    const row = this.tables.environments.get(environmentId);
+    if (row?.state !== "QUEUED") return false;
+    row.queueSeenAt = new Date(at);
+    return true;
+  }
+
+  async queuedAt(environmentId: string) {
+    const queuedAt = this.tables.environments.get(environmentId)?.queuedAt;
+    return queuedAt ? new Date(queuedAt) : null;
+  }
+
+  async countAhead(environmentId: string, queuedAt: Date) {
+    // As SQL: a row without queuedAt compares to nothing.
+    return this.queued().filter(
+      (row) =>
+        row.queuedAt !== null && (row.queuedAt.getTime() < queuedAt.getTime() || (row.queuedAt.getTime() === queuedAt.getTime() && row.id < environmentId)),
+    ).length;
+  }
+
+  async countStoppedSince(since: Date) {
+    return [...this.tables.environments.values()].filter((row) => row.stoppedAt !== null && row.stoppedAt.getTime() >= since.getTime()).length;
+  }
+
+  async abandonedBefore(before: Date) {
+    return this.queued()
+      .filter((row) => row.queueSeenAt !== null && row.queueSeenAt.getTime() < before.getTime())
+      .map((row) => row.id);
+  }
+
+  async headOfQueue(limit: number): Promise<QueuedStart[]> {
+    // Postgres sorts a missing queuedAt last (NULLS LAST for ascending order).
+    const withTime = this.queued().filter((row) => row.queuedAt !== null);
+    const withoutTime = this.queued()
+      .filter((row) => row.queuedAt === null)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...withTime.sort(inQueueOrder), ...withoutTime].slice(0, limit).map((row) => ({
+      id: row.id,
+      userId: row.userId,
+      workerId: row.workerId,
+      volumeName: row.volumeName,
+      template: copyOf(this.tables.templateOf(row)),
+      courseEndedAt: copyOf({ at: this.tables.labOf(row).courseEndedAt }).at,
+    }));
+  }
+
+  async withPumpLock(pass: () => Promise<void>) {
+    // Taken or not at once, as pg_try_advisory_xact_lock is; released when the pass ends, however it ends.
+    if (this.tables.pumpLockHeld) return;
+    this.tables.pumpLockHeld = true;
+    try {
+      await pass();
+    } finally {
+      this.tables.pumpLockHeld = false;
+    }
+  }
+}
+
 /** Every store over one set of tables, as the server has them over one database. */
 export function fakeStores(tables: FakeTables) {
   return {
@@ -122,5 +201,6 @@ export function fakeStores(tables: FakeTables) {
     directory: new FakeDirectoryStore(tables),
     reconcile: new FakeReconcileStore(tables),
     sweep: new FakeSweepStore(tables),
+    queue: new FakeQueueStore(tables),
   };
 }
