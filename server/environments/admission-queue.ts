@@ -16,6 +16,7 @@ import type { EnvironmentState, EnvironmentTemplate } from "../../generated/pris
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
 import type { QueueStore } from "./queue-store";
+
 /** The recent window the estimate measures places freeing in. */
 export const ESTIMATE_WINDOW_MS = 5 * 60_000;
 /** How many recent start durations the typical start time is taken from. */

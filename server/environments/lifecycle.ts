@@ -227,6 +227,7 @@ export class EnvironmentLifecycle {
    * moved it first. Throws LifecycleError for an illegal transition, before writing.
    */
   async transition(environmentId: string, from: EnvironmentState, transition: Transition): Promise<EnvironmentChange | null> {
+    // Refused here, whichever store holds the states.
     checkTransition(from, transition.to, transition.reason ?? null);
     if (!(await this.states.writeIfStill(environmentId, from, transition))) return null;
     const change = { environmentId, from, to: transition.to, reason: transition.reason ?? null, at: new Date() };
