@@ -24,7 +24,9 @@ import { startJobQueue, stopJobQueue } from "./jobs/job-queue";
 import { createSocketServer } from "./gateway/socket-server";
 import { environmentRoom } from "./gateway/rooms";
 import { LifecycleSweeper } from "./environments/lifecycle-sweeper";
+import { PrismaSweepStore } from "./environments/sweep-store";
 import { reconcileWorker } from "./workers/reconcile";
+import { PrismaReconcileStore } from "./workers/reconcile-store";
 import { nudgeOnEnvironmentChange } from "./live/environment-nudges";
 import { ClassPreparation } from "./workers/class-preparation";
 import { MemoryHeartbeats, RedisHeartbeats } from "./workers/heartbeats";
@@ -34,6 +36,7 @@ import { BulkActions, MemoryBulkActionStore, RedisBulkActionStore } from "./live
 import { RunawayWatch } from "./live/runaway-watch";
 import { localOutputBus, redisOutputBus } from "./gateway/terminal-output-bus";
 import { WorkerDirectory } from "./workers/scheduler";
+import { PrismaDirectoryStore } from "./workers/directory-store";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway } from "./gateway/terminal-gateway";
 import { resumeTerminals } from "./gateway/terminal-resume";
@@ -113,7 +116,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const outputBus = sockets.redis
     ? await redisOutputBus(terminalNamespace, sockets.redis, options.redisKeyPrefix ?? "shellroom", log)
     : localOutputBus(terminalNamespace);
-  const directory = new WorkerDirectory(db, heartbeats);
+  const directory = new WorkerDirectory(new PrismaDirectoryStore(db), heartbeats);
   const environments = new EnvironmentService(
     db,
     workers,
@@ -126,7 +129,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   );
   environments.lifecycle.onChange((change) => metrics.recordTransition(change));
   environments.lifecycle.onChange(nudgeOnEnvironmentChange(db, live));
-  const sweeper = new LifecycleSweeper(db, environments, directory, log);
+  const sweeper = new LifecycleSweeper(new PrismaSweepStore(db), environments, directory, log);
   if (options.sweepIntervalMs !== 0) sweeper.start(options.sweepIntervalMs ?? 15_000);
   // Admits queued starts as places free (and on its timer, for frees on other replicas).
   environments.queue.start();
@@ -176,7 +179,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     usage,
     output: outputBus,
     onWorkerConnected: async (workerId) => {
-      await reconcileWorker(db, environments.lifecycle, workers, workerId, log);
+      await reconcileWorker(new PrismaReconcileStore(db), environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
       await preparation.refresh([workerId]);
     },

@@ -8,18 +8,15 @@
  * says yes (a compare-and-set QUEUED -> STARTING with the start claim, then the start is sent
  * through the service's one start path). It runs when a place frees (the lifecycle's change
  * event), when a start is queued, and on a timer (other replicas' frees, a safety net).
- * One pass at a time across replicas: a Postgres advisory transaction lock, because the queue
- * lives in Postgres, the lock ends with its transaction even if the replica dies, and a
- * single node without Redis needs it too. The compare-and-set still admits each entry once.
+ * One pass at a time across replicas: the store's pump lock (in Postgres an advisory
+ * transaction lock, queue-store.ts). The compare-and-set still admits each entry once.
  */
 import type { Logger } from "../../common/logger";
-import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
+import type { QueueStore } from "./queue-store";
 
-/** One arbitrary, fixed key: the pump's advisory lock (per database, so per deployment). */
-const PUMP_LOCK_KEY = 0x5e11_0011;
 /** The recent window the estimate measures places freeing in. */
 export const ESTIMATE_WINDOW_MS = 5 * 60_000;
 /** How many recent start durations the typical start time is taken from. */
@@ -112,8 +109,8 @@ export class AdmissionQueue {
   private again = false;
 
   constructor(
-    private readonly db: Database,
-    private readonly directory: WorkerDirectory,
+    private readonly store: QueueStore,
+    private readonly directory: Pick<WorkerDirectory, "liveIds" | "pick">,
     private readonly lifecycle: EnvironmentLifecycle,
     private readonly hooks: AdmissionHooks,
     private readonly log: Logger,
@@ -142,8 +139,7 @@ export class AdmissionQueue {
   async anyoneWaiting(): Promise<boolean> {
     const live = await this.directory.liveIds();
     if (live.length === 0) return false; // nothing can be admitted: the start is refused as before
-    const waiting = await this.db.environment.count({ where: { state: "QUEUED", OR: [{ workerId: null }, { workerId: { in: live } }] } });
-    return waiting > 0;
+    return (await this.store.countAdmissible(live)) > 0;
   }
 
   /** Puts the environment at the back of the queue; false when it was no longer in `from` (another caller moved it). */
@@ -161,17 +157,13 @@ export class AdmissionQueue {
   async place(environmentId: string): Promise<QueuePlace | null> {
     const now = new Date();
     // Seen only while still queued: the stamp never lands on an environment that moved on.
-    const seen = await this.db.environment.updateMany({ where: { id: environmentId, state: "QUEUED" }, data: { queueSeenAt: now } });
-    if (seen.count !== 1) return null;
-    const entry = await this.db.environment.findUnique({ where: { id: environmentId }, select: { queuedAt: true } });
-    if (!entry?.queuedAt) return null;
-    const queuedAt = entry.queuedAt;
+    if (!(await this.store.markSeen(environmentId, now))) return null;
+    const queuedAt = await this.store.queuedAt(environmentId);
+    if (!queuedAt) return null;
     const [ahead, freedInWindow] = await Promise.all([
-      this.db.environment.count({
-        where: { state: "QUEUED", OR: [{ queuedAt: { lt: queuedAt } }, { queuedAt, id: { lt: environmentId } }] },
-      }),
+      this.store.countAhead(environmentId, queuedAt),
       // Places freed: environments stopped lately (a queue entry leaving sets no stoppedAt: it held no place).
-      this.db.environment.count({ where: { stoppedAt: { gte: new Date(now.getTime() - ESTIMATE_WINDOW_MS) } } }),
+      this.store.countStoppedSince(new Date(now.getTime() - ESTIMATE_WINDOW_MS)),
     ]);
     const position = ahead + 1;
     return {
@@ -216,25 +208,16 @@ export class AdmissionQueue {
   /** A pass under the advisory lock; another replica's pass under way makes this one a no-op. */
   private async lockedPass() {
     // The timer's usual case, cheaply (the state index): nobody waits, no lock is taken.
-    if ((await this.db.environment.count({ where: { state: "QUEUED" } })) === 0) return;
-    await this.db.$transaction(
-      async (tx) => {
-        const [lock] = await tx.$queryRaw<Array<{ locked: boolean }>>`SELECT pg_try_advisory_xact_lock(${PUMP_LOCK_KEY}::bigint) AS locked`;
-        if (!lock?.locked) return;
-        await this.dropAbandoned(new Date());
-        await this.admit();
-      },
-      { maxWait: 10_000, timeout: 60_000 },
-    );
+    if ((await this.store.countQueued()) === 0) return;
+    await this.store.withPumpLock(async () => {
+      await this.dropAbandoned(new Date());
+      await this.admit();
+    });
   }
 
   /** Entries whose page stopped asking for their place leave the queue (the page was closed). */
   private async dropAbandoned(now: Date) {
-    const abandoned = await this.db.environment.findMany({
-      where: { state: "QUEUED", queueSeenAt: { lt: new Date(now.getTime() - this.options.abandonAfterMs) } },
-      select: { id: true },
-    });
-    for (const { id } of abandoned) await this.leave(id, "LEFT_QUEUE");
+    for (const id of await this.store.abandonedBefore(new Date(now.getTime() - this.options.abandonAfterMs))) await this.leave(id, "LEFT_QUEUE");
   }
 
   /**
@@ -244,18 +227,13 @@ export class AdmissionQueue {
    * interrupted (as a direct start would be) and holds back nobody.
    */
   private async admit() {
-    const queued = await this.db.environment.findMany({
-      where: { state: "QUEUED" },
-      orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-      take: PASS_LIMIT,
-      select: { id: true, userId: true, workerId: true, volumeName: true, template: true, lab: { select: { course: { select: { endedAt: true } } } } },
-    });
+    const queued = await this.store.headOfQueue(PASS_LIMIT);
     if (queued.length === 0) return;
     const live = new Set(await this.directory.liveIds());
     const fullWorkers = new Set<string>();
     for (const entry of queued) {
       // Its workshop ended while it waited (ending takes the queued out too; this catches one queued meanwhile).
-      if (entry.lab.course.endedAt) {
+      if (entry.courseEndedAt) {
         await this.leave(entry.id, "STAFF");
         continue;
       }

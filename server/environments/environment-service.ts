@@ -11,7 +11,7 @@ import type { EnvironmentNotice } from "../../protocol/browser-contract";
 import type { Database } from "../database/client";
 import type { ServerMetrics } from "../observability";
 import type { WorkerDirectory } from "../workers/scheduler";
-import { EnvironmentLifecycle, type StopReason, type Transition } from "./lifecycle";
+import { EnvironmentLifecycle, PrismaEnvironmentStates, type StopReason, type Transition } from "./lifecycle";
 import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 import { StartPath, type EnvironmentSummary } from "./start-path";
@@ -36,7 +36,7 @@ export class EnvironmentService {
     private readonly log: Logger,
     private readonly notify: Notify = () => undefined,
     metrics?: Pick<ServerMetrics, "recordStart">,
-    readonly lifecycle = new EnvironmentLifecycle(db, log),
+    readonly lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(db), log),
     queueOptions: AdmissionQueueOptions = DEFAULT_ADMISSION_QUEUE,
   ) {
     this.starts = new StartPath(db, workers, directory, log, lifecycle, metrics, queueOptions);

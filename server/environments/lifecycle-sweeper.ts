@@ -9,10 +9,10 @@
  * compare-and-set, so a sweep run by hand (tests, operators) alongside never doubles it.
  */
 import type { Logger } from "../../common/logger";
-import type { Database } from "../database/client";
 import type { JobQueue } from "../jobs/job-queue";
 import type { WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentService } from "./environment-service";
+import type { SweepStore } from "./sweep-store";
 
 const MINUTE_MS = 60_000;
 export const LIFETIME_WARNING_MS = 5 * MINUTE_MS;
@@ -27,9 +27,10 @@ export class LifecycleSweeper {
   completedSweeps = 0;
 
   constructor(
-    private readonly db: Database,
-    private readonly environments: EnvironmentService,
-    private readonly directory: WorkerDirectory,
+    private readonly store: SweepStore,
+    /** What the sweep asks of the environments: transitions, stops and warnings. */
+    private readonly environments: Pick<EnvironmentService, "lifecycle" | "stopById" | "warn">,
+    private readonly directory: Pick<WorkerDirectory, "staleIds">,
     private readonly log: Logger,
   ) {}
 
@@ -84,11 +85,8 @@ export class LifecycleSweeper {
 
   private async markLostWorkers(now: Date) {
     for (const id of await this.directory.staleIds(now.getTime())) {
-      await this.db.worker.update({ where: { id }, data: { status: "LOST" } });
-      const onWorker = await this.db.environment.findMany({
-        where: { workerId: id, state: { in: ["RUNNING", "STARTING"] } },
-        select: { id: true, state: true },
-      });
+      await this.store.markWorkerLost(id);
+      const onWorker = await this.store.placedOn(id);
       let interrupted = 0;
       for (const environment of onWorker) {
         // Still on this worker and in the state read: one moved meanwhile (or by another sweep) is left alone.
@@ -105,38 +103,29 @@ export class LifecycleSweeper {
   }
 
   private async cullIdle(now: Date) {
-    const running = await this.db.environment.findMany({
-      where: { state: "RUNNING", lastActivityAt: { not: null } },
-      select: { id: true, lastActivityAt: true, template: { select: { idleTimeoutMinutes: true } } },
-    });
-    for (const environment of running) {
-      const idleMs = now.getTime() - environment.lastActivityAt!.getTime();
-      if (idleMs < environment.template.idleTimeoutMinutes * MINUTE_MS) continue;
+    for (const environment of await this.store.runningWithActivity()) {
+      const idleMs = now.getTime() - environment.lastActivityAt.getTime();
+      if (idleMs < environment.idleTimeoutMinutes * MINUTE_MS) continue;
       await this.environments
         .stopById(
           environment.id,
           "IDLE",
-          `Stopped after ${environment.template.idleTimeoutMinutes} minutes without activity. Your files are kept: press Start again to continue.`,
+          `Stopped after ${environment.idleTimeoutMinutes} minutes without activity. Your files are kept: press Start again to continue.`,
         )
         .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "idle stop failed"));
     }
   }
 
   private async enforceLifetimes(now: Date) {
-    const ending = await this.db.environment.findMany({
-      where: { state: "RUNNING", expiresAt: { lte: new Date(now.getTime() + LIFETIME_WARNING_MS) } },
-      select: { id: true, expiresAt: true, warnedAt: true },
-    });
-    for (const environment of ending) {
-      const leftMs = environment.expiresAt!.getTime() - now.getTime();
+    for (const environment of await this.store.runningEndingBy(new Date(now.getTime() + LIFETIME_WARNING_MS))) {
+      const leftMs = environment.expiresAt.getTime() - now.getTime();
       if (leftMs <= 0) {
         await this.environments
           .stopById(environment.id, "EXPIRED", "This environment reached its time limit and was stopped. Your files are kept: press Start again to continue.")
           .catch((error: Error) => this.log.error({ environmentId: environment.id, err: error.message }, "lifetime stop failed"));
       } else if (!environment.warnedAt) {
         // Claimed before it is sent: of two sweeps at once, only the one that set warnedAt warns.
-        const claimed = await this.db.environment.updateMany({ where: { id: environment.id, warnedAt: null }, data: { warnedAt: now } });
-        if (claimed.count === 0) continue;
+        if (!(await this.store.claimLifetimeWarning(environment.id, now))) continue;
         const minutes = Math.max(1, Math.round(leftMs / MINUTE_MS));
         this.environments.warn(
           environment.id,

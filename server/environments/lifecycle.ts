@@ -2,8 +2,9 @@
  * The one home of an environment's lifecycle: its states, the transitions allowed between
  * them, why it stopped, and the only code that writes `Environment.state`.
  *
- * Every write is a compare-and-set on the state the caller read (an `updateMany` whose
- * `where` names it), so of two replicas moving the same environment one wins and the other
+ * Every write is a compare-and-set on the state the caller read (in Postgres an `updateMany`
+ * whose `where` names it; the store is behind EnvironmentStateStore so the fast tier can hold
+ * states in memory), so of two replicas moving the same environment one wins and the other
  * is told it lost, never both. An illegal transition is refused before anything is written.
  * Each transition made emits one change event to this process's subscribers (metrics, the
  * live room's nudges); replicas each see their own.
@@ -15,7 +16,7 @@
 import { z } from "zod";
 import type { Logger } from "../../common/logger";
 import type { Database } from "../database/client";
-import type { EnvironmentState, Prisma } from "../../generated/prisma/client";
+import type { Environment, EnvironmentState, Prisma } from "../../generated/prisma/client";
 
 export const ENVIRONMENT_STATES = [
   "PENDING",
@@ -140,15 +141,67 @@ export interface EnvironmentChange {
 }
 export type ChangeListener = (change: EnvironmentChange) => void | Promise<void>;
 
-/** Other columns a transition may write with the state (never the state or the reason). */
-export type TransitionData = Omit<Prisma.EnvironmentUncheckedUpdateManyInput, "state" | "stopReason" | "id">;
+/**
+ * Other columns a transition may write with the state (never the state or the reason): plain
+ * values only, so every EnvironmentStateStore (Postgres, the fast tier's fake) writes them alike.
+ */
+export type TransitionData = Partial<
+  Pick<
+    Environment,
+    | "workerId"
+    | "containerId"
+    | "volumeName"
+    | "error"
+    | "startedAt"
+    | "stoppedAt"
+    | "lastActivityAt"
+    | "expiresAt"
+    | "warnedAt"
+    | "startClaimedAt"
+    | "queuedAt"
+    | "queueSeenAt"
+  >
+>;
+
+/** Further compare-and-set conditions: columns that must still hold these values (plain equality). */
+export type TransitionCondition = Partial<Pick<Environment, "workerId" | "startClaimedAt">>;
 
 export interface Transition {
   to: EnvironmentState;
   reason?: StopReason;
   data?: TransitionData;
   /** Further compare-and-set conditions, e.g. the start claim's timestamp. */
-  also?: Omit<Prisma.EnvironmentWhereInput, "state" | "id">;
+  also?: TransitionCondition;
+}
+
+/**
+ * Where environments' states are kept: the lifecycle's one seam to storage. Postgres in
+ * production (PrismaEnvironmentStates, below); an in-memory fake in the fast tier
+ * (tests/support/fake-store), held to the same contract (tests/support/store-contract.ts).
+ */
+export interface EnvironmentStateStore {
+  /**
+   * Writes the transition (guardedUpdate's state, reason and data) only while the environment
+   * is still in `from` and `also` holds: true when it wrote, false when it had moved on.
+   */
+  writeIfStill(environmentId: string, from: EnvironmentState, transition: Transition): Promise<boolean>;
+  /** The environment's state now; null when there is no such environment. */
+  stateOf(environmentId: string): Promise<EnvironmentState | null>;
+}
+
+/** Environments' states in Postgres: each write one `updateMany` whose `where` names the state read. */
+export class PrismaEnvironmentStates implements EnvironmentStateStore {
+  constructor(private readonly db: Database) {}
+
+  async writeIfStill(environmentId: string, from: EnvironmentState, transition: Transition) {
+    const moved = await this.db.environment.updateMany(guardedUpdate(environmentId, from, transition));
+    return moved.count === 1;
+  }
+
+  async stateOf(environmentId: string) {
+    const current = await this.db.environment.findUnique({ where: { id: environmentId }, select: { state: true } });
+    return current?.state ?? null;
+  }
 }
 
 /** How many times `move` re-reads after losing a race before giving up. */
@@ -158,7 +211,7 @@ export class EnvironmentLifecycle {
   private readonly listeners = new Set<ChangeListener>();
 
   constructor(
-    private readonly db: Database,
+    private readonly states: EnvironmentStateStore,
     private readonly log?: Logger,
   ) {}
 
@@ -174,8 +227,9 @@ export class EnvironmentLifecycle {
    * moved it first. Throws LifecycleError for an illegal transition, before writing.
    */
   async transition(environmentId: string, from: EnvironmentState, transition: Transition): Promise<EnvironmentChange | null> {
-    const moved = await this.db.environment.updateMany(guardedUpdate(environmentId, from, transition));
-    if (moved.count !== 1) return null;
+    // Refused here, whichever store holds the states.
+    checkTransition(from, transition.to, transition.reason ?? null);
+    if (!(await this.states.writeIfStill(environmentId, from, transition))) return null;
     const change = { environmentId, from, to: transition.to, reason: transition.reason ?? null, at: new Date() };
     this.emit(change);
     return change;
@@ -188,9 +242,9 @@ export class EnvironmentLifecycle {
    */
   async move(environmentId: string, transition: Transition): Promise<EnvironmentChange | null> {
     for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
-      const current = await this.db.environment.findUnique({ where: { id: environmentId }, select: { state: true } });
+      const current = await this.states.stateOf(environmentId);
       if (!current) return null;
-      const change = await this.transition(environmentId, current.state, transition);
+      const change = await this.transition(environmentId, current, transition);
       if (change) return change;
     }
     throw new LifecycleError("CONTENDED", `Environment ${environmentId} kept changing state; it was not moved to ${transition.to}.`);

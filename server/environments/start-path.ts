@@ -15,6 +15,7 @@ import { containerShapeOf } from "./template-spec";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { LifecycleError, type EnvironmentLifecycle, type Transition } from "./lifecycle";
 import { AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
+import { PrismaQueueStore } from "./queue-store";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
 import { moveOrRefuse, refusal } from "./transition-refusal";
 
@@ -50,7 +51,7 @@ export class StartPath {
     queueOptions: AdmissionQueueOptions,
   ) {
     this.queue = new AdmissionQueue(
-      db,
+      new PrismaQueueStore(db),
       directory,
       lifecycle,
       {

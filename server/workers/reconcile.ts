@@ -5,18 +5,21 @@
  */
 import type { Logger } from "../../common/logger";
 import { WorkerRequests } from "../../protocol/worker-contract";
-import type { Database } from "../database/client";
 import type { EnvironmentLifecycle } from "../environments/lifecycle";
+import type { ReconcileStore } from "./reconcile-store";
 import type { WorkerLink } from "./worker-link";
 
-export async function reconcileWorker(db: Database, lifecycle: EnvironmentLifecycle, workers: WorkerLink, workerId: string, log: Logger) {
+export async function reconcileWorker(
+  store: ReconcileStore,
+  lifecycle: Pick<EnvironmentLifecycle, "transition">,
+  workers: Pick<WorkerLink, "request">,
+  workerId: string,
+  log: Logger,
+) {
   const reply = await workers.request(workerId, WorkerRequests.listEnvironments, {}, 30_000);
   if (!reply.ok) throw new Error(reply.error);
   const onWorker = new Map(reply.environments.map((entry) => [entry.environmentId, entry.state]));
-  const records = await db.environment.findMany({
-    where: { OR: [{ workerId }, { id: { in: [...onWorker.keys()] } }] },
-    select: { id: true, workerId: true, state: true },
-  });
+  const records = await store.recordsFor(workerId, [...onWorker.keys()]);
   const known = new Map(records.map((record) => [record.id, record]));
 
   let adopted = 0;

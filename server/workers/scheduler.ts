@@ -3,7 +3,7 @@
  * record is ONLINE and its last heartbeat is recent; placement (placement.ts) picks the live
  * worker with the largest free share of slots and reservable memory that is not short of memory.
  */
-import type { Database } from "../database/client";
+import type { DirectoryStore } from "./directory-store";
 import type { HeartbeatStore } from "./heartbeats";
 import { decidePlacement, type PlacementRefusal, type WorkerRoom } from "./placement";
 
@@ -35,14 +35,14 @@ export interface PlacementRequest {
 
 export class WorkerDirectory {
   constructor(
-    private readonly db: Database,
+    private readonly store: DirectoryStore,
     readonly heartbeats: HeartbeatStore,
   ) {}
 
   async liveIds(now = Date.now()): Promise<string[]> {
-    const online = await this.db.worker.findMany({ where: { status: "ONLINE" }, select: { id: true } });
-    const seen = await this.heartbeats.lastSeen(online.map((worker) => worker.id));
-    return online.map((worker) => worker.id).filter((id) => (seen.get(id) ?? 0) >= now - HEARTBEAT_STALE_MS);
+    const online = await this.store.onlineWorkerIds();
+    const seen = await this.heartbeats.lastSeen(online);
+    return online.filter((id) => (seen.get(id) ?? 0) >= now - HEARTBEAT_STALE_MS);
   }
 
   async isLive(workerId: string): Promise<boolean> {
@@ -51,9 +51,9 @@ export class WorkerDirectory {
 
   /** Workers still recorded as up whose heartbeat is older than the window. */
   async staleIds(now = Date.now()): Promise<string[]> {
-    const recorded = await this.db.worker.findMany({ where: { status: { in: ["ONLINE", "OFFLINE"] } }, select: { id: true } });
-    const seen = await this.heartbeats.lastSeen(recorded.map((worker) => worker.id));
-    return recorded.map((worker) => worker.id).filter((id) => (seen.get(id) ?? 0) < now - HEARTBEAT_STALE_MS);
+    const recorded = await this.store.upWorkerIds();
+    const seen = await this.heartbeats.lastSeen(recorded);
+    return recorded.filter((id) => (seen.get(id) ?? 0) < now - HEARTBEAT_STALE_MS);
   }
 
   /**
@@ -63,11 +63,8 @@ export class WorkerDirectory {
    */
   async rooms(workerIds: string[], exceptEnvironmentId?: string): Promise<WorkerRoom[]> {
     const [workers, placed, memory] = await Promise.all([
-      this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } }),
-      this.db.environment.findMany({
-        where: { workerId: { in: workerIds }, state: { in: ["STARTING", "RUNNING"] }, ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}) },
-        select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
-      }),
+      this.store.capacities(workerIds),
+      this.store.placed(workerIds, exceptEnvironmentId),
       this.heartbeats.memory(workerIds),
     ]);
     const rooms = new Map<string, WorkerRoom>(
@@ -76,7 +73,7 @@ export class WorkerDirectory {
         {
           id: worker.id,
           maxEnvironments: worker.maxEnvironments,
-          allocatableBytes: Number(worker.memoryBytes),
+          allocatableBytes: worker.memoryBytes,
           placed: 0,
           reservedBytes: 0,
           startingBytes: 0,
@@ -85,9 +82,9 @@ export class WorkerDirectory {
       ]),
     );
     for (const environment of placed) {
-      const room = rooms.get(environment.workerId!);
+      const room = rooms.get(environment.workerId);
       if (!room) continue;
-      const reservation = environment.template.memoryReservationMb * MIB;
+      const reservation = environment.memoryReservationMb * MIB;
       room.placed += 1;
       room.reservedBytes += reservation;
       if (environment.state === "STARTING") room.startingBytes += reservation;

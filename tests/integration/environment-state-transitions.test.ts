@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../server/database/client";
-import { EnvironmentLifecycle, LifecycleError, type EnvironmentChange } from "../../server/environments/lifecycle";
+import { EnvironmentLifecycle, LifecycleError, PrismaEnvironmentStates, type EnvironmentChange } from "../../server/environments/lifecycle";
 import { cloneTestDatabase } from "../support/platform-harness";
 
 let database: Awaited<ReturnType<typeof cloneTestDatabase>>;
@@ -47,8 +47,8 @@ function recorded(lifecycle: EnvironmentLifecycle) {
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 it("of two replicas claiming the same start at once, exactly one moves it and one change is emitted", async () => {
-  const a = new EnvironmentLifecycle(replicaA);
-  const b = new EnvironmentLifecycle(replicaB);
+  const a = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
+  const b = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaB));
   const seen = [...[a, b].map(recorded)];
   const attempts = Array.from({ length: 10 }, (_, i) =>
     (i % 2 ? a : b).transition(environmentId, "PENDING", {
@@ -65,8 +65,8 @@ it("of two replicas claiming the same start at once, exactly one moves it and on
 });
 
 it("of two replicas stopping the same running environment, one stops it and the other is told it lost", async () => {
-  const a = new EnvironmentLifecycle(replicaA);
-  const b = new EnvironmentLifecycle(replicaB);
+  const a = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
+  const b = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaB));
   await a.transition(environmentId, "PENDING", { to: "STARTING" });
   await a.transition(environmentId, "STARTING", { to: "RUNNING" });
   const [idle, staff] = await Promise.all([
@@ -79,7 +79,7 @@ it("of two replicas stopping the same running environment, one stops it and the 
 });
 
 it("a caller that read a state the environment has left moves nothing", async () => {
-  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
   const changes = recorded(lifecycle);
   expect(await lifecycle.transition(environmentId, "RUNNING", { to: "STOPPED", reason: "USER" })).toBeNull();
   await settled();
@@ -88,7 +88,7 @@ it("a caller that read a state the environment has left moves nothing", async ()
 });
 
 it("a stale start claim is taken over only while it is the same claim", async () => {
-  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
   const first = new Date(Date.now() - 10 * 60_000);
   await lifecycle.transition(environmentId, "PENDING", { to: "STARTING", data: { startClaimedAt: first } });
   const takeOver = (claimedAt: Date) =>
@@ -103,7 +103,7 @@ it("a stale start claim is taken over only while it is the same claim", async ()
 });
 
 it("an illegal transition is refused with a code and nothing is written: DELETED -> RUNNING, STOPPED -> STOPPING", async () => {
-  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
   await lifecycle.transition(environmentId, "PENDING", { to: "STARTING" });
   await lifecycle.transition(environmentId, "STARTING", { to: "RUNNING" });
   await lifecycle.move(environmentId, { to: "STOPPED", reason: "USER", data: { containerId: null } });
@@ -123,7 +123,7 @@ it("an illegal transition is refused with a code and nothing is written: DELETED
 });
 
 it("a lost worker's environment is interrupted with WORKER_LOST, and running again clears the reason", async () => {
-  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
   const changes = recorded(lifecycle);
   await lifecycle.transition(environmentId, "PENDING", { to: "STARTING" });
   await lifecycle.transition(environmentId, "STARTING", { to: "RUNNING" });
@@ -142,7 +142,7 @@ it("a lost worker's environment is interrupted with WORKER_LOST, and running aga
 });
 
 it("the admission queue's states exist in the database: PENDING -> QUEUED -> STARTING -> RUNNING -> STOPPING -> STOPPED", async () => {
-  const lifecycle = new EnvironmentLifecycle(replicaA);
+  const lifecycle = new EnvironmentLifecycle(new PrismaEnvironmentStates(replicaA));
   const path = [
     ["PENDING", "QUEUED"],
     ["QUEUED", "STARTING"],

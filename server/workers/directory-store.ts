@@ -1,0 +1,64 @@
+/**
+ * What the worker directory (scheduler.ts) reads from the database: the workers' records and
+ * the environments placed on them. Postgres in production; an in-memory fake in the fast tier
+ * (tests/support/fake-store), held to the same contract (tests/support/store-contract.ts).
+ */
+import type { EnvironmentState } from "../../generated/prisma/client";
+import type { Database } from "../database/client";
+
+/** A worker's recorded capacity: how many environments, and how much memory reservations may add up to. */
+export interface WorkerCapacity {
+  id: string;
+  maxEnvironments: number;
+  memoryBytes: number;
+}
+
+/** An environment that holds a place on a worker (STARTING or RUNNING), with its template's reservation. */
+export interface PlacedEnvironment {
+  workerId: string;
+  state: EnvironmentState;
+  memoryReservationMb: number;
+}
+
+export interface DirectoryStore {
+  /** Workers recorded ONLINE. */
+  onlineWorkerIds(): Promise<string[]>;
+  /** Workers recorded as up (ONLINE or OFFLINE): not yet marked LOST. */
+  upWorkerIds(): Promise<string[]>;
+  /** The capacities of those of these workers that are recorded. */
+  capacities(workerIds: string[]): Promise<WorkerCapacity[]>;
+  /** STARTING and RUNNING environments on these workers, `exceptEnvironmentId` left out (a resume). */
+  placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]>;
+}
+
+export class PrismaDirectoryStore implements DirectoryStore {
+  constructor(private readonly db: Database) {}
+
+  async onlineWorkerIds() {
+    const online = await this.db.worker.findMany({ where: { status: "ONLINE" }, select: { id: true } });
+    return online.map((worker) => worker.id);
+  }
+
+  async upWorkerIds() {
+    const recorded = await this.db.worker.findMany({ where: { status: { in: ["ONLINE", "OFFLINE"] } }, select: { id: true } });
+    return recorded.map((worker) => worker.id);
+  }
+
+  async capacities(workerIds: string[]) {
+    const workers = await this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } });
+    return workers.map((worker) => ({ id: worker.id, maxEnvironments: worker.maxEnvironments, memoryBytes: Number(worker.memoryBytes) }));
+  }
+
+  async placed(workerIds: string[], exceptEnvironmentId?: string) {
+    const placed = await this.db.environment.findMany({
+      where: { workerId: { in: workerIds }, state: { in: ["STARTING", "RUNNING"] }, ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}) },
+      select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
+    });
+    // workerId is set: the query matched on it.
+    return placed.map((environment) => ({
+      workerId: environment.workerId!,
+      state: environment.state,
+      memoryReservationMb: environment.template.memoryReservationMb,
+    }));
+  }
+}
