@@ -14,6 +14,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { STUDENT_GID, STUDENT_UID } from "./container-config";
+import { ownerHolds } from "./spare-owner";
 import { SPARE_PREFIX, SpareWorkspaces } from "./spare-workspaces";
 
 const run = promisify(execFile);
@@ -42,20 +43,6 @@ async function mountWithRetries(image: string, mountPoint: string) {
       if (attempt >= 5 || !/loop device/i.test((error as Error).message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
-  }
-}
-
-/** A spare image's name says which process made it: `shellroom-spare-<pid, base 36>-...`. */
-function spareOwner(name: string) {
-  return parseInt(name.slice(SPARE_PREFIX.length).split("-")[0] ?? "", 36);
-}
-
-function processAlive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -210,9 +197,8 @@ export class WorkspaceVolumes {
     for (const entry of await readdir(this.root)) {
       if (!entry.startsWith(SPARE_PREFIX) || !entry.endsWith(".img")) continue;
       const name = entry.slice(0, -".img".length);
-      const owner = spareOwner(name);
-      // A live process's stock (another worker on this host) stays; unmounted ones outlived a host restart.
-      if (Number.isInteger(owner) && processAlive(owner) && (await this.isMounted(this.mountPath(name)))) continue;
+      // A live worker's stock stays (another worker on this host, mounted or still being made).
+      if (await ownerHolds(name, this.imagePath(name))) continue;
       await this.discardImage(name).catch((error: Error) => process.emitWarning(`spare ${name} could not be removed: ${error.message}`));
     }
   }
