@@ -36,6 +36,11 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...(process.env as Record<string, string>), PORT: String(port), HOST: "127.0.0.1", SHELLROOM_WORKER_ID: "e2e-worker" },
+    env: {
+      ...(process.env as Record<string, string>),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      SHELLROOM_WORKER_ID: process.env.SHELLROOM_E2E_WORKER_ID ?? "e2e-worker",
+    },
   },
 });

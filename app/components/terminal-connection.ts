@@ -23,6 +23,8 @@ import { TerminalTabSet } from "./terminal-tab-set";
 import { MAIN_TERMINAL, newTerminalId } from "./terminal-tab-list";
 import { loadTerminalModules } from "./terminal-xterm";
 
+import { viewOf } from "./terminal-view-of";
+
 export { INITIAL_VIEW, type ConnectionStatus, type PanelBroadcast, type PanelNotice, type TerminalView } from "./terminal-view";
 
 /** Server errors about these are bookkeeping, not something to put in front of the user. */
@@ -96,7 +98,12 @@ export class TerminalConnection {
       input: (tab, data) => this.onInput(tab, data),
       resize: (tab) => this.outbound.sendResize(tab),
       hint: (message) => this.showHint(message),
+      searchResults: (results) => {
+        this.state.search = results;
+        this.publish();
+      },
     });
+    this.tabSet.setScreenReaderMode(this.state.screenReaderMode);
     // Shown before connecting: the attach then carries the size the page really has.
     this.tabs.show(this.tabs.add(MAIN_TERMINAL, false), false);
     this.observer = new ResizeObserver(() => this.tabs.active?.fitToHost());
@@ -172,6 +179,24 @@ export class TerminalConnection {
       }
       this.publish();
     });
+    this.publish();
+  }
+
+  /** Searches the shown tab's scrollback: the addon reports matches (searchResults above); none is said here. */
+  find(term: string, direction: "next" | "previous", incremental = false) {
+    if (!this.tabs.search(term, direction, incremental)) this.state.search = { index: -1, count: 0 };
+    this.publish();
+  }
+
+  endSearch() {
+    this.tabs.endSearch();
+    this.state.search = null;
+    this.publish();
+  }
+
+  setScreenReaderMode(enabled: boolean) {
+    this.state.screenReaderMode = enabled;
+    this.tabSet?.setScreenReaderMode(enabled);
     this.publish();
   }
 
@@ -310,20 +335,6 @@ export class TerminalConnection {
 
   private publish() {
     if (this.state.disposed) return;
-    this.options.onChange({
-      status: this.state.status,
-      mode: this.state.mode,
-      controlling: this.state.controlling,
-      controlPending: this.state.controlPending,
-      controller: this.state.controller,
-      tabs: (this.tabSet?.view() ?? []).map((tab) => ({ ...tab, closing: this.state.closing.has(tab.id) })),
-      activeId: this.tabSet?.activeId ?? MAIN_TERMINAL,
-      canAddTab: this.canAddTab(),
-      notices: this.messages.notices,
-      // Course messages are for the students; staff watching a terminal sent them.
-      broadcasts: this.state.mode === "watch" ? [] : this.broadcasts.list,
-      alert: this.messages.alert,
-      hint: this.messages.hint,
-    });
+    this.options.onChange(viewOf(this.state, this.messages, this.broadcasts, this.tabSet, this.canAddTab()));
   }
 }

@@ -3,6 +3,7 @@
  * connection's status, who this person is to the environment, the keyboard, tabs being
  * closed, and the counters that tell an old connection's replies from the current one's.
  */
+import type { SearchResults } from "./terminal-search";
 import type { ConnectionStatus } from "./terminal-view";
 
 export class PanelState {
@@ -17,6 +18,9 @@ export class PanelState {
   disposed = false;
   /** Bumped on every disconnect: replies from an older connection are ignored. */
   connectionSeq = 0;
+  /** The shown tab's search, while the search bar is open. */
+  search: SearchResults | null = null;
+  screenReaderMode = false;
 
   canType() {
     // Before the first reply the mode is unknown: keystrokes queue, and are dropped if it says "watch".

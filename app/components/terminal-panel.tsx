@@ -8,9 +8,12 @@
  * take the keyboard (never the size).
  */
 import Link from "next/link";
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useTRPC } from "../trpc";
 import { INITIAL_VIEW, TerminalConnection, type TerminalView } from "./terminal-connection";
 import { TerminalNotices } from "./terminal-notices";
+import { TerminalSearchBar } from "./terminal-search-bar";
 import { TerminalTabs } from "./terminal-tabs";
 
 /**
@@ -80,6 +83,39 @@ export function TerminalPanel({
     };
   }, [environmentId, domId]);
 
+  // Screen-reader mode is the person's, kept on their account: every terminal they open follows it.
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const preferences = useQuery(trpc.preferences.get.queryOptions());
+  const screenReaderMode = preferences.data?.screenReaderMode;
+  useEffect(() => {
+    if (screenReaderMode !== undefined) connectionRef.current?.setScreenReaderMode(screenReaderMode);
+  }, [screenReaderMode, environmentId]);
+  const saveScreenReaderMode = useMutation(
+    trpc.preferences.setScreenReaderMode.mutationOptions({
+      onSuccess: (saved) => queryClient.setQueryData(trpc.preferences.get.queryKey(), saved),
+    }),
+  );
+  const toggleScreenReaderMode = () => {
+    const enabled = !view.screenReaderMode;
+    connectionRef.current?.setScreenReaderMode(enabled);
+    saveScreenReaderMode.mutate({ enabled });
+  };
+
+  const [searching, setSearching] = useState(false);
+  const closeSearch = () => {
+    setSearching(false);
+    connectionRef.current?.endSearch();
+  };
+  // Ctrl+Shift+F from inside the terminal (xterm would otherwise take it): open the search bar.
+  const searchShortcut = (event: KeyboardEvent) => {
+    if (event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey && event.code === "KeyF") {
+      event.preventDefault();
+      event.stopPropagation();
+      setSearching(true);
+    }
+  };
+
   const { status } = view;
   const state = barState(view);
   const watching = view.mode === "watch";
@@ -97,16 +133,33 @@ export function TerminalPanel({
       {view.controlling ? "Give back the keyboard" : "Take the keyboard"}
     </button>
   );
-  const barActions =
-    keyboardButton || actions ? (
-      <>
-        {keyboardButton}
-        {actions}
-      </>
-    ) : undefined;
+  const barActions = (
+    <>
+      <button
+        type="button"
+        className="terminal-button"
+        aria-pressed={searching}
+        title="Search the terminal's output (Ctrl+Shift+F)"
+        onClick={() => (searching ? closeSearch() : setSearching(true))}
+      >
+        Search
+      </button>
+      <button
+        type="button"
+        className="terminal-button"
+        aria-pressed={view.screenReaderMode}
+        title="Let screen readers read the terminal's lines (remembered on your account)"
+        onClick={toggleScreenReaderMode}
+      >
+        Screen reader
+      </button>
+      {keyboardButton}
+      {actions}
+    </>
+  );
 
   return (
-    <div className="terminal-panel">
+    <div className="terminal-panel" onKeyDownCapture={searchShortcut}>
       <TerminalBar state={state} alert={status.kind === "error"} actions={barActions}>
         {state === "connecting" && (
           <>
@@ -184,6 +237,13 @@ export function TerminalPanel({
           onSelect={(terminalId, focus) => connectionRef.current?.selectTab(terminalId, focus)}
           onAdd={() => connectionRef.current?.newTab()}
           onClose={(terminalId) => connectionRef.current?.closeTab(terminalId)}
+        />
+      )}
+      {searching && (
+        <TerminalSearchBar
+          results={view.search}
+          onFind={(term, direction, incremental) => connectionRef.current?.find(term, direction, incremental)}
+          onClose={closeSearch}
         />
       )}
       <div className="terminal-stage">

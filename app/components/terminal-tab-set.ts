@@ -3,6 +3,8 @@
  * React renders and never fills), their order, and which one is shown. Every tab stays
  * mounted, so switching is instant and hidden tabs keep receiving output.
  */
+import { TerminalRenderer } from "./terminal-renderer";
+import { TabSearch, type SearchResults } from "./terminal-search";
 import { TerminalTab } from "./terminal-tab";
 import { MAIN_TERMINAL, mergeTabOrder, tabAfterRemoval, tabLabel } from "./terminal-tab-list";
 import { createXterm, type TerminalModules } from "./terminal-xterm";
@@ -13,6 +15,7 @@ export class TerminalTabSet {
   private tabs: TerminalTab[] = [];
   private shownId = MAIN_TERMINAL;
   private inputDisabled = false;
+  private screenReaderMode = false;
 
   constructor(
     private readonly options: {
@@ -23,6 +26,8 @@ export class TerminalTabSet {
       input: (tab: TerminalTab, data: string) => void;
       resize: (tab: TerminalTab) => void;
       hint: (message: string) => void;
+      /** The shown tab's search found (or lost) matches. */
+      searchResults: (results: SearchResults) => void;
     },
   ) {}
 
@@ -114,6 +119,23 @@ export class TerminalTabSet {
     for (const tab of this.tabs) tab.terminal.options.disableStdin = disabled;
   }
 
+  /** Searches the shown tab's scrollback; false when nothing matches. */
+  search(term: string, direction: "next" | "previous", incremental: boolean): boolean {
+    return this.active?.parts.search?.find(term, direction, incremental) ?? false;
+  }
+
+  /** The search bar closed: no highlights anywhere, the keyboard back in the terminal. */
+  endSearch() {
+    for (const tab of this.tabs) tab.parts.search?.clear();
+    this.active?.terminal.focus();
+  }
+
+  /** Every tab's rows mirrored for screen readers (or not), and the tabs opened later too. */
+  setScreenReaderMode(enabled: boolean) {
+    this.screenReaderMode = enabled;
+    for (const tab of this.tabs) tab.terminal.options.screenReaderMode = enabled;
+  }
+
   view() {
     return this.tabs.map((tab, index) => ({ id: tab.id, label: tabLabel(index) }));
   }
@@ -132,8 +154,16 @@ export class TerminalTabSet {
     this.options.surfaces.append(host);
     const shown = this.active?.terminal;
     const size = shown ? { cols: shown.cols, rows: shown.rows } : DEFAULT_SIZE;
-    const { terminal, fit } = createXterm(this.options.modules, size, this.options.hint);
+    const { modules } = this.options;
+    const { terminal, fit, search } = createXterm(modules, size, this.options.hint, this.screenReaderMode);
     terminal.options.disableStdin = this.inputDisabled;
+    const parts = {
+      renderer: new TerminalRenderer(terminal, host, modules.WebglAddon),
+      // Only the shown tab's matches are reported (the others' are cleared when hidden).
+      search: new TabSearch(search, (results) => {
+        if (tab.id === this.shownId) this.options.searchResults(results);
+      }),
+    };
     const tab: TerminalTab = new TerminalTab(
       terminalId,
       host,
@@ -144,6 +174,7 @@ export class TerminalTabSet {
         resize: () => this.options.resize(tab),
       },
       fresh,
+      parts,
     );
     return tab;
   }

@@ -8,7 +8,10 @@ import type { IDisposable, Terminal } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
 import { MAX_TERMINAL_CELLS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS, MIN_TERMINAL_COLS, MIN_TERMINAL_ROWS } from "../../protocol/ids";
 import { RenderedOffsetAcks } from "./terminal-flow";
+import { attachInspect } from "./terminal-inspect";
 import { TerminalOutputCursor } from "./terminal-output-cursor";
+import type { TerminalRenderer } from "./terminal-renderer";
+import type { TabSearch } from "./terminal-search";
 
 /** After output skipped ahead, how long to wait for the server's repaint before attaching again. */
 export const GAP_REPAINT_WAIT_MS = 3000;
@@ -43,9 +46,12 @@ export class TerminalTab {
     private readonly fit: FitAddon,
     handlers: { input: (data: string) => void; resize: () => void },
     fresh: boolean,
+    /** What draws it (WebGL while in view, where it can), and search in its scrollback. */
+    readonly parts: { renderer?: TerminalRenderer; search?: TabSearch } = {},
   ) {
     this.fresh = fresh;
     this.subscriptions = [terminal.onData(handlers.input), terminal.onResize(handlers.resize)];
+    attachInspect(host, terminal);
   }
 
   get attached() {
@@ -135,13 +141,16 @@ export class TerminalTab {
       this.terminal.open(this.host);
       this.opened = true;
     }
+    this.parts.renderer?.activate();
     this.fitToHost();
   }
 
-  /** Hidden tabs stay mounted (output keeps flowing) but out of layout and out of tests' sight. */
+  /** Hidden tabs stay mounted (output keeps flowing) but out of layout and out of tests' sight; they give their WebGL context back. */
   hide() {
     this.host.hidden = true;
     delete this.host.dataset.testid;
+    this.parts.renderer?.release();
+    this.parts.search?.clear();
   }
 
   /** Fills the host, within the protocol's size caps (a huge screen gets a smaller terminal). */
@@ -163,6 +172,7 @@ export class TerminalTab {
   dispose() {
     this.forgetStream();
     for (const subscription of this.subscriptions) subscription.dispose();
+    this.parts.renderer?.release();
     this.terminal.dispose();
     this.host.remove();
   }

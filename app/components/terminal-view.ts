@@ -5,6 +5,7 @@
  */
 import type { TerminalErrorCode } from "../../protocol/browser-contract";
 import type { InboxBroadcast } from "./broadcast-inbox";
+import type { SearchResults } from "./terminal-search";
 import type { ReceivedNotice } from "./terminal-messages";
 import { MAIN_TERMINAL } from "./terminal-tab-list";
 
@@ -32,6 +33,10 @@ export type TerminalView = {
   alert: { id: number; message: string } | null;
   /** A short-lived tip (paste without clipboard access). */
   hint: { id: number; message: string } | null;
+  /** Matches of the search in the shown tab's scrollback (null: no search). */
+  search: SearchResults | null;
+  /** Terminals expose their rows to screen readers. */
+  screenReaderMode: boolean;
 };
 
 export const INITIAL_VIEW: TerminalView = {
@@ -47,4 +52,6 @@ export const INITIAL_VIEW: TerminalView = {
   broadcasts: [],
   alert: null,
   hint: null,
+  search: null,
+  screenReaderMode: false,
 };

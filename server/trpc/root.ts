@@ -6,6 +6,7 @@ import { environmentRouter } from "./routers/environment";
 import { joinRouter } from "./routers/join";
 import { labRouter } from "./routers/lab";
 import { liveRouter } from "./routers/live";
+import { preferencesRouter } from "./routers/preferences";
 import { stepRouter } from "./routers/step";
 import { createCallerFactory, router } from "./trpc";
 
@@ -19,6 +20,7 @@ export const appRouter = router({
   admin: adminRouter,
   authoring: authoringRouter,
   live: liveRouter,
+  preferences: preferencesRouter,
 });
 
 /** The client imports only this type. */

@@ -5,12 +5,22 @@ export const ADMIN = { email: "admin@shellroom.local", password: "shellroom-admi
 export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
 export const STUDENT = { email: "student@shellroom.local", password: "shellroom-student" };
 
-/** xterm 6 renders rows as DOM; non-breaking spaces stand in for spaces. */
 /** The terminal tab on show (hidden tabs carry no test id). */
 export const activeTerminal = (scope: Page | Locator) => scope.getByTestId("terminal");
 
+type Inspectable = HTMLElement & { shellroomInspect?: { screen(): string; foregroundsOf(text: string): string[] } };
+
+/**
+ * The rows in view, read from the terminal's buffer (app/components/terminal-inspect.ts): the
+ * WebGL renderer paints a canvas, so there are no rows in the DOM to read.
+ */
 export async function screenText(scope: Page | Locator) {
-  return (await activeTerminal(scope).locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ");
+  return activeTerminal(scope).evaluate((host) => (host as Inspectable).shellroomInspect?.screen() ?? "");
+}
+
+/** How each occurrence of `text` on screen is coloured ("palette:1" is ANSI red, "default" the theme's foreground). */
+export async function foregroundsOf(scope: Page | Locator, text: string) {
+  return activeTerminal(scope).evaluate((host, wanted) => (host as Inspectable).shellroomInspect?.foregroundsOf(wanted) ?? [], text);
 }
 
 export async function typeInTerminal(page: Page, text: string) {

@@ -126,7 +126,7 @@ test("a student stops the environment and starts it again with the files still t
     const status = page.getByTestId("terminal-status");
     await expect(status).toHaveAttribute("data-state", "stopped", { timeout: 30_000 });
     await expect(status).toContainText("Stopped");
-    await expect(page.locator(".xterm-rows")).toHaveCount(0);
+    await expect(page.locator(".xterm")).toHaveCount(0);
     // Checks need a running environment.
     await expect(makeAFile(page).getByRole("button", { name: "Check", exact: true })).toBeDisabled();
     await expect(page.getByRole("button", { name: "Stop", exact: true })).toBeDisabled();
