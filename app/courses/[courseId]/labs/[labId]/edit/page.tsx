@@ -7,7 +7,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../../../../trpc";
 import { formErrorText } from "../../../../../components/errors";
 import { Crumbs, StaffGate } from "../../../staff-gate";
-import { LabEditor, draftFromLab } from "../../lab-editor";
+import { LabEditor } from "../../lab-editor";
+import { draftFromLab } from "../../lab-draft";
 import type { FullLab } from "../../../authoring-types";
 
 export default function EditLabPage() {
