@@ -1,13 +1,18 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "./trpc";
 import { Bounds } from "../common/input-bounds";
 import { canCreateCourses, isCourseStaff } from "../common/access";
-import { fieldError, formErrorText } from "./components/errors";
+import { NewCourseInput } from "../common/forms/courses";
+import { formErrorText } from "./components/errors";
 import { Field } from "./components/field";
+import { QueryFallback } from "./components/query-fallback";
+import { showServerFieldErrors } from "./components/server-field-errors";
 
 const COURSE_ROLE_NAMES = { INSTRUCTOR: "Instructor", ASSISTANT: "Assistant", STUDENT: "Student" } as const;
 
@@ -21,32 +26,18 @@ export default function HomePage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
-  if (me.error)
-    return (
-      <main className="page">
-        <p className="error" role="alert">
-          {formErrorText(me.error)}
-        </p>
-      </main>
-    );
   if (!me.data)
     return (
       <main className="page">
-        <p className="muted">Loading…</p>
+        <QueryFallback query={me} loading="Loading…" />
       </main>
     );
   const canCreate = canCreateCourses(me.data);
-  const coursesError = formErrorText(courses.error);
 
   return (
     <main className="page">
       <h1>Your courses</h1>
-      {courses.isLoading && <p className="muted">Loading your courses…</p>}
-      {coursesError && (
-        <p className="error" role="alert">
-          {coursesError}
-        </p>
-      )}
+      {!courses.data && <QueryFallback query={courses} loading="Loading your courses…" />}
       {courses.data?.length === 0 && (
         <p className="muted">
           {canCreate ? "You are not in any course yet. Create one below." : "You are not enrolled in any course yet. Ask your instructor for a join link."}
@@ -82,42 +73,35 @@ export default function HomePage() {
   );
 }
 
+const COURSE_FIELDS = ["title", "description"] as const;
+
 function NewCourseForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [title, setTitle] = useState("");
-  const [description, setDescription] = useState("");
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(NewCourseInput), defaultValues: { title: "", description: "" } });
   const create = useMutation(
     trpc.course.create.mutationOptions({
       onSuccess: async ({ id }) => {
         await queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() });
         router.push(`/courses/${id}`);
       },
+      onError: (error) => showServerFieldErrors(setError, error, COURSE_FIELDS),
     }),
   );
-  const error = create.error;
-  const general = formErrorText(error, ["title", "description"]);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate({ title, description });
-  };
+  const general = formErrorText(create.error, COURSE_FIELDS);
 
   return (
     <section className="card section new-course" aria-labelledby="new-course-heading">
       <h2 id="new-course-heading">New course</h2>
-      <form className="form" onSubmit={submit} noValidate aria-busy={create.isPending}>
-        <Field label="Title" error={fieldError(error, "title")}>
-          <input
-            name="title"
-            value={title}
-            onChange={(e) => setTitle(e.target.value)}
-            required
-            maxLength={Bounds.courseTitle.max}
-            placeholder="e.g. Linux for data science"
-            aria-invalid={Boolean(fieldError(error, "title"))}
-          />
+      <form className="form" onSubmit={handleSubmit((values) => create.mutate(values))} noValidate aria-busy={create.isPending}>
+        <Field label="Title" error={errors.title?.message}>
+          <input {...register("title")} required maxLength={Bounds.courseTitle.max} placeholder="e.g. Linux for data science" />
         </Field>
         <Field
           label={
@@ -125,16 +109,9 @@ function NewCourseForm() {
               Description <span className="optional">(optional)</span>
             </>
           }
-          error={fieldError(error, "description")}
+          error={errors.description?.message}
         >
-          <textarea
-            name="description"
-            rows={3}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-            maxLength={Bounds.courseDescription.max}
-            aria-invalid={Boolean(fieldError(error, "description"))}
-          />
+          <textarea {...register("description")} rows={3} maxLength={Bounds.courseDescription.max} />
         </Field>
         {general && (
           <p className="error" role="alert">

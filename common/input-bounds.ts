@@ -1,7 +1,8 @@
 /**
- * Every bound on what people type, in one place: the routers' zod schemas (and the lab folder
- * importer) enforce them, the forms use them for their client-side checks and their
- * `min`/`max`/`maxLength` attributes. Change a bound here and both sides follow.
+ * Every bound on what people type, in one place: the input schemas in forms/ (the routers'
+ * inputs, which the forms check with too) and the lab folder importer enforce them, and the
+ * forms use them for their `min`/`max`/`maxLength` attributes. Change a bound here and both
+ * sides follow.
  * (Terminal sizes and message sizes on the socket live in protocol/.)
  */
 
@@ -57,6 +58,3 @@ export const Bounds = {
   // Images built from a Dockerfile.
   imageName: { min: 1, max: 80 },
 } as const satisfies Record<string, Bound>;
-
-/** Whether `value` is a whole number within `bound` (what a number field's client-side check asks). */
-export const wholeWithin = (value: number, bound: Bound) => Number.isInteger(value) && value >= bound.min && value <= bound.max;

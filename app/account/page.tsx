@@ -1,11 +1,16 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { Bounds } from "../../common/input-bounds";
-import { fieldError, formErrorText } from "../components/errors";
+import { CredentialsForm as CredentialsSchema } from "../../common/forms/accounts";
+import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { QueryFallback } from "../components/query-fallback";
+import { showServerFieldErrors } from "../components/server-field-errors";
 
 const ROLE_NAMES = { ADMIN: "Administrator", INSTRUCTOR: "Instructor", STUDENT: "Student" } as const;
 
@@ -28,18 +33,10 @@ export default function AccountPage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
-  if (me.error)
-    return (
-      <main className="page narrow">
-        <p className="error" role="alert">
-          {formErrorText(me.error)}
-        </p>
-      </main>
-    );
   if (!me.data)
     return (
       <main className="page narrow">
-        <p className="muted">Loading…</p>
+        <QueryFallback query={me} loading="Loading…" />
       </main>
     );
   const user = me.data;
@@ -98,6 +95,8 @@ export default function AccountPage() {
   );
 }
 
+const CREDENTIAL_FIELDS = ["email", "password", "currentPassword"] as const;
+
 function CredentialsForm({
   currentEmail,
   hasPassword,
@@ -109,85 +108,54 @@ function CredentialsForm({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [email, setEmail] = useState(currentEmail ?? "");
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [currentPassword, setCurrentPassword] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const {
+    register,
+    handleSubmit,
+    setError,
+    resetField,
+    formState: { errors },
+  } = useForm({
+    resolver: zodResolver(CredentialsSchema),
+    defaultValues: { email: currentEmail ?? "", password: "", confirm: "", currentPassword: "" },
+  });
   const save = useMutation(
     trpc.auth.setCredentials.mutationOptions({
-      onSuccess: async () => {
-        setPassword("");
-        setConfirm("");
-        setCurrentPassword("");
-        onSaved(email.trim().toLowerCase());
+      onSuccess: async (_result, input) => {
+        for (const field of ["password", "confirm", "currentPassword"] as const) resetField(field);
+        onSaved(input.email);
         await queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
       },
+      onError: (error) => showServerFieldErrors(setError, error, CREDENTIAL_FIELDS),
     }),
   );
-  const error = save.error;
-  const general = formErrorText(error, ["email", "password", "currentPassword"]);
+  const general = formErrorText(save.error, CREDENTIAL_FIELDS);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    onSaved(null);
-    if (password !== confirm) {
-      setMismatch(true);
-      save.reset();
-      return;
-    }
-    setMismatch(false);
-    save.mutate(hasPassword ? { email, password, currentPassword } : { email, password });
-  };
+  const submit = handleSubmit(({ email, password, currentPassword }) => save.mutate(hasPassword ? { email, password, currentPassword } : { email, password }));
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-busy={save.isPending}>
-      <Field label="Email" error={fieldError(error, "email")}>
-        <input
-          name="email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          aria-invalid={Boolean(fieldError(error, "email"))}
-        />
+    <form
+      className="form"
+      onSubmit={(event) => {
+        onSaved(null);
+        save.reset();
+        return submit(event);
+      }}
+      noValidate
+      aria-busy={save.isPending}
+    >
+      <Field label="Email" error={errors.email?.message}>
+        <input {...register("email")} type="email" autoComplete="email" required />
       </Field>
       {hasPassword && (
-        <Field label="Current password" error={fieldError(error, "currentPassword")}>
-          <input
-            name="currentPassword"
-            type="password"
-            autoComplete="current-password"
-            value={currentPassword}
-            onChange={(e) => setCurrentPassword(e.target.value)}
-            required
-            aria-invalid={Boolean(fieldError(error, "currentPassword"))}
-          />
+        <Field label="Current password" error={errors.currentPassword?.message}>
+          <input {...register("currentPassword")} type="password" autoComplete="current-password" required />
         </Field>
       )}
-      <Field label={hasPassword ? "New password" : "Password"} error={fieldError(error, "password")} hint="At least 10 characters.">
-        <input
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-          minLength={Bounds.password.min}
-          aria-invalid={Boolean(fieldError(error, "password"))}
-        />
+      <Field label={hasPassword ? "New password" : "Password"} error={errors.password?.message} hint="At least 10 characters.">
+        <input {...register("password")} type="password" autoComplete="new-password" required minLength={Bounds.password.min} />
       </Field>
-      <Field label="Confirm password" error={mismatch ? "The two passwords are not the same" : undefined}>
-        <input
-          name="confirm"
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          required
-          aria-invalid={mismatch}
-        />
+      <Field label="Confirm password" error={errors.confirm?.message}>
+        <input {...register("confirm")} type="password" autoComplete="new-password" required />
       </Field>
       {general && (
         <p className="error" role="alert">

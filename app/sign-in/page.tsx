@@ -1,11 +1,14 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
-import { fieldError, formErrorText } from "../components/errors";
+import { SignInInput } from "../../common/forms/accounts";
+import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { showServerFieldErrors } from "../components/server-field-errors";
 
 const FIELDS = ["email", "password"] as const;
 
@@ -13,49 +16,32 @@ export default function SignInPage() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(SignInInput), defaultValues: { email: "", password: "" } });
   const signIn = useMutation(
     trpc.auth.signIn.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries();
         router.push("/");
       },
+      onError: (error) => showServerFieldErrors(setError, error, FIELDS),
     }),
   );
-  const error = signIn.error;
-  const general = formErrorText(error, FIELDS);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    signIn.mutate({ email, password });
-  };
+  const general = formErrorText(signIn.error, FIELDS);
 
   return (
     <main className="page narrow">
       <h1>Sign in</h1>
-      <form className="card form" onSubmit={submit} noValidate aria-busy={signIn.isPending}>
-        <Field label="Email" error={fieldError(error, "email")}>
-          <input
-            name="email"
-            type="email"
-            autoComplete="username"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            required
-            aria-invalid={Boolean(fieldError(error, "email"))}
-          />
+      <form className="card form" onSubmit={handleSubmit((values) => signIn.mutate(values))} noValidate aria-busy={signIn.isPending}>
+        <Field label="Email" error={errors.email?.message}>
+          <input {...register("email")} type="email" autoComplete="username" required />
         </Field>
-        <Field label="Password" error={fieldError(error, "password")}>
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-            aria-invalid={Boolean(fieldError(error, "password"))}
-          />
+        <Field label="Password" error={errors.password?.message}>
+          <input {...register("password")} type="password" autoComplete="current-password" required />
         </Field>
         {general && (
           <p className="error" role="alert">

@@ -1,12 +1,15 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
 import { Bounds } from "../../common/input-bounds";
-import { fieldError, formErrorText } from "../components/errors";
+import { SignUpInput } from "../../common/forms/accounts";
+import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { showServerFieldErrors } from "../components/server-field-errors";
 
 const FIELDS = ["displayName", "email", "password"] as const;
 
@@ -14,62 +17,35 @@ export default function SignUpPage() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [displayName, setDisplayName] = useState("");
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(SignUpInput), defaultValues: { displayName: "", email: "", password: "" } });
   const signUp = useMutation(
     trpc.auth.signUp.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries();
         router.push("/");
       },
+      onError: (error) => showServerFieldErrors(setError, error, FIELDS),
     }),
   );
-  const error = signUp.error;
-  const general = formErrorText(error, FIELDS);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    signUp.mutate({ displayName, email, password });
-  };
+  const general = formErrorText(signUp.error, FIELDS);
 
   return (
     <main className="page narrow">
       <h1>Create an account</h1>
-      <form className="card form" onSubmit={submit} noValidate aria-busy={signUp.isPending}>
-        <Field label="Display name" error={fieldError(error, "displayName")} hint="Shown to your instructors and classmates.">
-          <input
-            name="displayName"
-            autoComplete="name"
-            value={displayName}
-            onChange={(e) => setDisplayName(e.target.value)}
-            required
-            maxLength={Bounds.displayName.max}
-            aria-invalid={Boolean(fieldError(error, "displayName"))}
-          />
+      <form className="card form" onSubmit={handleSubmit((values) => signUp.mutate(values))} noValidate aria-busy={signUp.isPending}>
+        <Field label="Display name" error={errors.displayName?.message} hint="Shown to your instructors and classmates.">
+          <input {...register("displayName")} autoComplete="name" required maxLength={Bounds.displayName.max} />
         </Field>
-        <Field label="Email" error={fieldError(error, "email")}>
-          <input
-            name="email"
-            type="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            required
-            aria-invalid={Boolean(fieldError(error, "email"))}
-          />
+        <Field label="Email" error={errors.email?.message}>
+          <input {...register("email")} type="email" autoComplete="email" required />
         </Field>
-        <Field label="Password" error={fieldError(error, "password")} hint="At least 10 characters.">
-          <input
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-            minLength={Bounds.password.min}
-            aria-invalid={Boolean(fieldError(error, "password"))}
-          />
+        <Field label="Password" error={errors.password?.message} hint="At least 10 characters.">
+          <input {...register("password")} type="password" autoComplete="new-password" required minLength={Bounds.password.min} />
         </Field>
         {general && (
           <p className="error" role="alert">

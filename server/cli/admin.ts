@@ -21,7 +21,7 @@ import { EMBEDDED_POSTGRES_PORT, runningEmbeddedPostgres, startEmbeddedPostgres 
 import { migrateDatabase } from "../database/migrate";
 import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../database/seed";
 import { knownCredentials } from "../database/startup-data";
-import { DisplayName, Email, NewPassword } from "../trpc/inputs";
+import { DisplayName, Email, NewPassword } from "../../common/forms/accounts";
 import { workerTokenCommand } from "./worker-token";
 
 const USAGE = `usage: npm run admin -- <command>

@@ -3,17 +3,14 @@
  * policy (nothing the Docker daemon would fetch), refused with the offending line as a
  * field error before anything is stored or built.
  */
-import { z } from "zod";
 import { checkDockerfile, DockerfileRefusedError } from "../../protocol/dockerfile-policy";
+import { DockerfileText } from "../../common/forms/images";
 
-export const DockerfileInput = z
-  .string()
-  .max(64 * 1024, "Keep the Dockerfile under 64 KiB")
-  .superRefine((text, context) => {
-    try {
-      checkDockerfile(text);
-    } catch (error) {
-      if (!(error instanceof DockerfileRefusedError)) throw error;
-      context.addIssue({ code: "custom", message: error.message, params: { line: error.line } });
-    }
-  });
+export const DockerfileInput = DockerfileText.superRefine((text, context) => {
+  try {
+    checkDockerfile(text);
+  } catch (error) {
+    if (!(error instanceof DockerfileRefusedError)) throw error;
+    context.addIssue({ code: "custom", message: error.message, params: { line: error.line } });
+  }
+});

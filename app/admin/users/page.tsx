@@ -6,6 +6,7 @@ import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
 import { isAdmin } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
+import { QueryFallback } from "../../components/query-fallback";
 
 const ROLES = [
   { value: "ADMIN", label: "Administrator" },
@@ -23,18 +24,10 @@ export default function AdminUsersPage() {
     if (me.isSuccess && !me.data) router.replace("/sign-in");
   }, [me.isSuccess, me.data, router]);
 
-  if (me.error)
-    return (
-      <main className="page">
-        <p className="error" role="alert">
-          {formErrorText(me.error)}
-        </p>
-      </main>
-    );
   if (!me.data)
     return (
       <main className="page">
-        <p className="muted">Loading…</p>
+        <QueryFallback query={me} loading="Loading…" />
       </main>
     );
   if (!isAdmin(me.data)) {

@@ -27,3 +27,6 @@ export function downloadBlob(filename: string, blob: Blob) {
 
 /** The default image every deployment has (built by the worker from runtime-worker/images). */
 export const DEFAULT_IMAGE = "shellroom/default:1";
+
+/** An optional number field's value for its schema: empty is none (null), anything else a number (NaN when not one). */
+export const optionalNumber = (typed: unknown) => (typed === "" || typed === null || typed === undefined ? null : Number(typed));

@@ -1,12 +1,16 @@
 "use client";
 /** Course staff: the course's title, description, kind, dates and expected seats (its warm pools fill to them before the start). */
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
-import { Bounds, wholeWithin } from "../../../common/input-bounds";
-import { fieldError, formErrorText } from "../../components/errors";
+import { Bounds } from "../../../common/input-bounds";
+import { CourseDetailsInput } from "../../../common/forms/courses";
+import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
-import { toLocalInput } from "./authoring-utils";
+import { showServerFieldErrors } from "../../components/server-field-errors";
+import { optionalNumber, toLocalInput } from "./authoring-utils";
 
 type Details = {
   title: string;
@@ -17,18 +21,31 @@ type Details = {
   expectedSeats?: number | null;
 };
 
+const FIELDS = ["title", "description", "kind", "startsAt", "endsAt", "expectedSeats"] as const;
+
 /** Starts from the course as first loaded; after a save the form keeps what was typed. */
 export function CourseDetailsForm({ courseId, course }: { courseId: string; course: Details }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [title, setTitle] = useState(course.title);
-  const [description, setDescription] = useState(course.description);
-  const [kind, setKind] = useState(course.kind);
-  const [startsAt, setStartsAt] = useState(toLocalInput(course.startsAt));
-  const [endsAt, setEndsAt] = useState(toLocalInput(course.endsAt));
-  const [expectedSeats, setExpectedSeats] = useState(course.expectedSeats ? String(course.expectedSeats) : "");
-  const [localErrors, setLocalErrors] = useState<{ startsAt?: string; endsAt?: string; expectedSeats?: string }>({});
   const [saved, setSaved] = useState(false);
+  const {
+    register,
+    handleSubmit,
+    setError,
+    control,
+    formState: { errors },
+  } = useForm({
+    resolver: zodResolver(CourseDetailsInput),
+    // Dates stay as the fields hold them (local time); the schema turns them into instants here, in the browser.
+    defaultValues: {
+      title: course.title,
+      description: course.description,
+      kind: course.kind,
+      startsAt: toLocalInput(course.startsAt),
+      endsAt: toLocalInput(course.endsAt),
+      expectedSeats: course.expectedSeats ?? null,
+    },
+  });
   const update = useMutation(
     trpc.course.update.mutationOptions({
       onSuccess: async () => {
@@ -38,69 +55,37 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
           queryClient.invalidateQueries({ queryKey: trpc.course.mine.queryKey() }),
         ]);
       },
+      onError: (error) => showServerFieldErrors(setError, error, FIELDS),
     }),
   );
-  const error = update.error;
-  const general = formErrorText(error, ["title", "description", "kind", "startsAt", "endsAt", "expectedSeats"]);
+  const kind = useWatch({ control, name: "kind" });
+  const general = formErrorText(update.error, FIELDS);
   const edited = () => {
     setSaved(false);
     if (update.isError) update.reset();
   };
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const problems: typeof localErrors = {};
-    const parse = (value: string, field: "startsAt" | "endsAt") => {
-      if (!value) return null;
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) {
-        problems[field] = "Enter a full date and time, or leave it empty";
-        return null;
-      }
-      return date.toISOString();
-    };
-    const start = parse(startsAt, "startsAt");
-    const end = parse(endsAt, "endsAt");
-    const seats = expectedSeats.trim() ? Number(expectedSeats) : null;
-    if (seats !== null && !wholeWithin(seats, Bounds.expectedSeats))
-      problems.expectedSeats = `A whole number from ${Bounds.expectedSeats.min} to ${Bounds.expectedSeats.max}, or leave it empty`;
-    setLocalErrors(problems);
-    if (Object.keys(problems).length > 0) return update.reset();
-    update.mutate({ courseId, title, description, kind, startsAt: start, endsAt: end, expectedSeats: seats });
-  };
-  const errorOf = (field: "title" | "description" | "kind" | "startsAt" | "endsAt" | "expectedSeats") =>
-    (field === "startsAt" || field === "endsAt" || field === "expectedSeats" ? localErrors[field] : undefined) ?? fieldError(error, field);
+  const field = <Name extends (typeof FIELDS)[number]>(name: Name) => register(name, { onChange: edited });
 
   return (
     <section className="card section" aria-labelledby="course-details-heading">
       <h2 id="course-details-heading">Course details</h2>
-      <form className="form" onSubmit={submit} noValidate aria-busy={update.isPending} data-testid="course-details-form">
+      <form
+        className="form"
+        onSubmit={handleSubmit((values) => update.mutate({ courseId, ...values }))}
+        noValidate
+        aria-busy={update.isPending}
+        data-testid="course-details-form"
+      >
         <div className="form-row wide-first">
-          <Field label="Title" error={errorOf("title")}>
-            <input
-              name="title"
-              value={title}
-              onChange={(e) => {
-                setTitle(e.target.value);
-                edited();
-              }}
-              maxLength={Bounds.courseTitle.max}
-              aria-invalid={Boolean(errorOf("title"))}
-            />
+          <Field label="Title" error={errors.title?.message}>
+            <input {...field("title")} maxLength={Bounds.courseTitle.max} />
           </Field>
           <Field
             label="Kind"
-            error={errorOf("kind")}
+            error={errors.kind?.message}
             hint={kind === "WORKSHOP" ? "A one-off session, usually joined by link." : "Runs over weeks, with enrolled students."}
           >
-            <select
-              name="kind"
-              value={kind}
-              onChange={(e) => {
-                setKind(e.target.value as Details["kind"]);
-                edited();
-              }}
-            >
+            <select {...field("kind")}>
               <option value="COURSE">Course</option>
               <option value="WORKSHOP">Workshop</option>
             </select>
@@ -112,62 +97,28 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
               Description <span className="optional">(optional)</span>
             </>
           }
-          error={errorOf("description")}
+          error={errors.description?.message}
         >
-          <textarea
-            name="description"
-            rows={3}
-            value={description}
-            onChange={(e) => {
-              setDescription(e.target.value);
-              edited();
-            }}
-            maxLength={Bounds.courseDescription.max}
-            aria-invalid={Boolean(errorOf("description"))}
-          />
+          <textarea {...field("description")} rows={3} maxLength={Bounds.courseDescription.max} />
         </Field>
         <div className="form-row">
-          <Field label="Starts at" error={errorOf("startsAt")} hint="Optional.">
-            <input
-              type="datetime-local"
-              name="startsAt"
-              value={startsAt}
-              onChange={(e) => {
-                setStartsAt(e.target.value);
-                edited();
-              }}
-              aria-invalid={Boolean(errorOf("startsAt"))}
-            />
+          <Field label="Starts at" error={errors.startsAt?.message} hint="Optional.">
+            <input type="datetime-local" {...field("startsAt")} />
           </Field>
-          <Field label="Ends at" error={errorOf("endsAt")} hint="Optional; after the start.">
-            <input
-              type="datetime-local"
-              name="endsAt"
-              value={endsAt}
-              onChange={(e) => {
-                setEndsAt(e.target.value);
-                edited();
-              }}
-              aria-invalid={Boolean(errorOf("endsAt"))}
-            />
+          <Field label="Ends at" error={errors.endsAt?.message} hint="Optional; after the start.">
+            <input type="datetime-local" {...field("endsAt")} />
           </Field>
           <Field
             label="Expected seats"
-            error={errorOf("expectedSeats")}
+            error={errors.expectedSeats?.message}
             hint="Optional; warm environments are ready for this many students when the session starts."
           >
             <input
               type="number"
               inputMode="numeric"
-              name="expectedSeats"
               min={Bounds.expectedSeats.min}
               max={Bounds.expectedSeats.max}
-              value={expectedSeats}
-              onChange={(e) => {
-                setExpectedSeats(e.target.value);
-                edited();
-              }}
-              aria-invalid={Boolean(errorOf("expectedSeats"))}
+              {...register("expectedSeats", { setValueAs: optionalNumber, onChange: edited })}
             />
           </Field>
         </div>

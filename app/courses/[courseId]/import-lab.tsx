@@ -4,12 +4,16 @@
  * a .zip (e.g. from "Export folder") or as the folder itself.
  */
 import Link from "next/link";
-import { useEffect, useRef, useState, type ChangeEvent, type FormEvent } from "react";
+import { useEffect, useRef, useState, type ChangeEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { strFromU8, unzipSync } from "fflate";
 import { useTRPC } from "../../trpc";
-import { fieldError, formErrorText } from "../../components/errors";
+import { ImportLabInput } from "../../../common/forms/labs";
+import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { showServerFieldErrors } from "../../components/server-field-errors";
 
 type Picked = { source: string; files: Record<string, string>; skipped: number };
 
@@ -55,15 +59,25 @@ export function ImportLab({ courseId }: { courseId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const templates = useQuery(trpc.authoring.templates.queryOptions({ courseId }));
-  const [templateId, setTemplateId] = useState("");
   const [picked, setPicked] = useState<Picked | null>(null);
   const [readError, setReadError] = useState<string | null>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const zipInput = useRef<HTMLInputElement>(null);
+  // The files are not typed: picking a .zip or a folder sets them.
+  const {
+    register,
+    handleSubmit,
+    setError,
+    setValue,
+    getValues,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(ImportLabInput), defaultValues: { templateId: "", files: {} } });
   const importLab = useMutation(
     trpc.authoring.importLab.mutationOptions({
+      onError: (error) => showServerFieldErrors(setError, error, ["templateId"]),
       onSuccess: async () => {
         setPicked(null);
+        setValue("files", {});
         if (zipInput.current) zipInput.current.value = "";
         if (folderInput.current) folderInput.current.value = "";
         await Promise.all([
@@ -80,17 +94,23 @@ export function ImportLab({ courseId }: { courseId: string }) {
     folderInput.current?.setAttribute("directory", "");
   }, []);
 
-  const chosenTemplate = templateId || (templates.data?.find((template) => template.courseId !== null)?.id ?? templates.data?.[0]?.id ?? "");
+  // The course's own first template unless the author picks another.
+  const firstTemplateId = templates.data?.find((template) => template.courseId !== null)?.id ?? templates.data?.[0]?.id;
+  useEffect(() => {
+    if (firstTemplateId && !getValues("templateId")) setValue("templateId", firstTemplateId);
+  }, [firstTemplateId, getValues, setValue]);
 
   const pick = (read: () => Promise<Picked>, other: HTMLInputElement | null) => {
     importLab.reset();
     setReadError(null);
     setPicked(null);
+    setValue("files", {});
     if (other) other.value = "";
     read().then(
       (result) => {
-        if (Object.keys(result.files).length === 0) setReadError(`${result.source} holds no files to import.`);
-        else setPicked(result);
+        if (Object.keys(result.files).length === 0) return setReadError(`${result.source} holds no files to import.`);
+        setPicked(result);
+        setValue("files", result.files, { shouldValidate: Boolean(errors.files) });
       },
       (error: Error) => setReadError(error.message),
     );
@@ -103,18 +123,12 @@ export function ImportLab({ courseId }: { courseId: string }) {
     const list = event.target.files;
     if (list && list.length > 0) pick(() => readFolder(list), zipInput.current);
   };
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!picked) {
-      setReadError("Choose a .zip file or a folder first.");
-      return;
-    }
-    importLab.mutate({ courseId, templateId: chosenTemplate, files: picked.files });
-  };
+  const submit = handleSubmit((values) => importLab.mutate({ courseId, ...values }));
 
   const fileCount = picked ? Object.keys(picked.files).length : 0;
   const hasManifest = picked ? Object.keys(picked.files).some((path) => path === "lab.yaml" || path.endsWith("/lab.yaml")) : false;
-  const error = readError ?? formErrorText(importLab.error, ["templateId"]);
+  const filesError = (errors.files as { message?: string } | undefined)?.message;
+  const error = readError ?? filesError ?? formErrorText(importLab.error, ["templateId"]);
 
   return (
     <section className="card section import-lab" aria-labelledby="import-lab-heading">
@@ -146,8 +160,8 @@ export function ImportLab({ courseId }: { courseId: string }) {
           </span>
         </div>
         <div className="form-row wide-first">
-          <Field label="Template for the imported lab" error={fieldError(importLab.error, "templateId")}>
-            <select value={chosenTemplate} onChange={(e) => setTemplateId(e.target.value)} disabled={!templates.data?.length}>
+          <Field label="Template for the imported lab" error={errors.templateId?.message}>
+            <select {...register("templateId")} disabled={!templates.data?.length}>
               {templates.data?.length === 0 && <option value="">No templates yet</option>}
               {templates.data?.map((template) => (
                 <option key={template.id} value={template.id}>
@@ -157,7 +171,7 @@ export function ImportLab({ courseId }: { courseId: string }) {
             </select>
           </Field>
           <div className="import-submit">
-            <button type="submit" className="primary" disabled={importLab.isPending || !picked || !chosenTemplate}>
+            <button type="submit" className="primary" disabled={importLab.isPending || !picked || !firstTemplateId}>
               {importLab.isPending ? "Importing…" : "Import lab"}
             </button>
           </div>

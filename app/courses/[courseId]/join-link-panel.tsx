@@ -1,25 +1,19 @@
 "use client";
 /** Course staff: the workshop join link, its state, and the switches that govern it. */
-import { useRef, useState, type FormEvent } from "react";
+import { useRef, useState } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
-import { fieldError, formErrorText } from "../../components/errors";
+import { JoinLinkSettings } from "../../../common/forms/join-links";
+import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { showServerFieldErrors } from "../../components/server-field-errors";
+import { formatWhen, optionalNumber, toLocalInput } from "./authoring-utils";
 
 const STATUS_LABELS = { open: "Open", disabled: "Turned off", expired: "Expired", full: "Full" } as const;
-
-const pad = (value: number) => String(value).padStart(2, "0");
-
-/** A Date as a `datetime-local` value in the browser's time zone. */
-function toLocalInput(value: string | Date | null): string {
-  if (!value) return "";
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return "";
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-const formatWhen = (value: string | Date) => new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+const FIELDS = ["enabled", "expiresAt", "seatLimit"] as const;
 
 export function JoinLinkPanel({ courseId }: { courseId: string }) {
   const trpc = useTRPC();
@@ -166,7 +160,7 @@ function CopyableLink({ url }: { url: string }) {
 
 function JoinLinkForm({
   courseId,
-  enabled: initialEnabled,
+  enabled,
   expiresAt,
   seatLimit,
   onSaved,
@@ -180,79 +174,46 @@ function JoinLinkForm({
   onEdit: () => void;
 }) {
   const trpc = useTRPC();
-  const [enabled, setEnabled] = useState(initialEnabled);
-  const [expiry, setExpiry] = useState(toLocalInput(expiresAt));
-  const [seats, setSeats] = useState(seatLimit === null ? "" : String(seatLimit));
-  const [localErrors, setLocalErrors] = useState<{ expiresAt?: string; seatLimit?: string }>({});
-  const save = useMutation(trpc.course.updateJoinLink.mutationOptions({ onSuccess: onSaved }));
-  const error = save.error;
-  const general = formErrorText(error, ["enabled", "expiresAt", "seatLimit"]);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const problems: typeof localErrors = {};
-    let expiryDate: Date | null = null;
-    if (expiry) {
-      expiryDate = new Date(expiry);
-      if (Number.isNaN(expiryDate.getTime())) problems.expiresAt = "Enter a full date and time, or leave it empty for no expiry";
-    }
-    let limit: number | null = null;
-    if (seats.trim() !== "") {
-      limit = Number(seats);
-      if (!Number.isInteger(limit)) problems.seatLimit = "Enter a whole number of seats, or leave it empty for no limit";
-    }
-    setLocalErrors(problems);
-    if (Object.keys(problems).length > 0) return save.reset();
-    save.mutate({ courseId, enabled, expiresAt: expiryDate ? expiryDate.toISOString() : null, seatLimit: limit });
-  };
+  const {
+    register,
+    handleSubmit,
+    setError,
+    setValue,
+    control,
+    formState: { errors },
+  } = useForm({
+    resolver: zodResolver(JoinLinkSettings),
+    // The expiry stays as the field holds it (local time); the schema turns it into an instant here, in the browser.
+    defaultValues: { enabled, expiresAt: toLocalInput(expiresAt), seatLimit },
+  });
+  const save = useMutation(
+    trpc.course.updateJoinLink.mutationOptions({ onSuccess: onSaved, onError: (error) => showServerFieldErrors(setError, error, FIELDS) }),
+  );
+  const expiry = useWatch({ control, name: "expiresAt" });
+  const general = formErrorText(save.error, FIELDS);
   const edited = () => {
     onEdit();
     if (save.isSuccess) save.reset();
   };
 
-  const expiryError = localErrors.expiresAt ?? fieldError(error, "expiresAt");
-  const seatError = localErrors.seatLimit ?? fieldError(error, "seatLimit");
   return (
-    <form className="form join-form" onSubmit={submit} noValidate aria-busy={save.isPending}>
+    <form className="form join-form" onSubmit={handleSubmit((values) => save.mutate({ courseId, ...values }))} noValidate aria-busy={save.isPending}>
       <label className="switch">
-        <input
-          type="checkbox"
-          name="enabled"
-          checked={enabled}
-          onChange={(e) => {
-            setEnabled(e.target.checked);
-            edited();
-          }}
-        />
+        <input type="checkbox" {...register("enabled", { onChange: edited })} />
         <span>Link enabled</span>
       </label>
       <div className="form-row">
-        <Field label="Expires at" error={expiryError} hint="Empty: never expires.">
-          <input
-            type="datetime-local"
-            name="expiresAt"
-            value={expiry}
-            onChange={(e) => {
-              setExpiry(e.target.value);
-              edited();
-            }}
-            aria-invalid={Boolean(expiryError)}
-          />
+        <Field label="Expires at" error={errors.expiresAt?.message} hint="Empty: never expires.">
+          <input type="datetime-local" {...register("expiresAt", { onChange: edited })} />
         </Field>
-        <Field label="Seat limit" error={seatError} hint="Empty: no limit. Counts students only.">
+        <Field label="Seat limit" error={errors.seatLimit?.message} hint="Empty: no limit. Counts students only.">
           <input
             type="number"
-            name="seatLimit"
             min={Bounds.joinSeatLimit.min}
             max={Bounds.joinSeatLimit.max}
             step={1}
             inputMode="numeric"
-            value={seats}
-            onChange={(e) => {
-              setSeats(e.target.value);
-              edited();
-            }}
-            aria-invalid={Boolean(seatError)}
+            {...register("seatLimit", { setValueAs: optionalNumber, onChange: edited })}
           />
         </Field>
       </div>
@@ -265,12 +226,12 @@ function JoinLinkForm({
         <button type="submit" className="primary" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save link settings"}
         </button>
-        {expiry && (
+        {Boolean(expiry) && (
           <button
             type="button"
             className="link-button subtle"
             onClick={() => {
-              setExpiry("");
+              setValue("expiresAt", "", { shouldDirty: true, shouldValidate: Boolean(errors.expiresAt) });
               edited();
             }}
           >

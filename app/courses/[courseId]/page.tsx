@@ -5,7 +5,7 @@ import { useEffect } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { isCourseStaff } from "../../../common/access";
-import { formErrorText } from "../../components/errors";
+import { QueryFallback } from "../../components/query-fallback";
 import { JoinLinkPanel } from "./join-link-panel";
 import { MembersTable } from "./members-table";
 import { CourseDetailsForm } from "./course-details-form";
@@ -23,22 +23,15 @@ export default function CoursePage() {
     if (course.error?.data?.code === "UNAUTHORIZED") router.replace("/sign-in");
   }, [course.error, router]);
 
-  if (course.error) {
-    return (
-      <main className="page">
-        <p className="notice warn" role="alert">
-          {formErrorText(course.error) ?? "This course could not be opened."}
-        </p>
-        <p>
-          <Link href="/">Back to your courses</Link>
-        </p>
-      </main>
-    );
-  }
   if (!course.data)
     return (
       <main className="page">
-        <p className="muted">Loading the course…</p>
+        <QueryFallback
+          query={course}
+          loading="Loading the course…"
+          failed="This course could not be opened."
+          back={<Link href="/">Back to your courses</Link>}
+        />
       </main>
     );
 

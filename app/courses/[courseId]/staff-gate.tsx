@@ -9,7 +9,7 @@ import { useEffect, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { isCourseStaff, type StaffRole } from "../../../common/access";
-import { formErrorText } from "../../components/errors";
+import { QueryFallback } from "../../components/query-fallback";
 
 export type StaffCourse = { id: string; title: string; role: StaffRole };
 
@@ -34,22 +34,10 @@ export function StaffGate({
     if (course.error?.data?.code === "UNAUTHORIZED") router.replace("/sign-in");
   }, [course.error, router]);
 
-  if (course.error) {
-    return (
-      <main className={pageClass}>
-        <p className="notice warn" role="alert">
-          {formErrorText(course.error) ?? "This course could not be opened."}
-        </p>
-        <p>
-          <Link href="/">Back to your courses</Link>
-        </p>
-      </main>
-    );
-  }
   if (!course.data)
     return (
       <main className={pageClass}>
-        <p className="muted">Loading…</p>
+        <QueryFallback query={course} loading="Loading…" failed="This course could not be opened." back={<Link href="/">Back to your courses</Link>} />
       </main>
     );
   const { role, title, id } = course.data;

@@ -5,11 +5,15 @@
  */
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { Bounds } from "../../../common/input-bounds";
+import { JoinInput } from "../../../common/forms/join-links";
 import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { showServerFieldErrors } from "../../components/server-field-errors";
 
 const FIELDS = ["displayName", "email"] as const;
 const labPath = (labId: string | null) => (labId ? `/labs/${labId}` : "/");
@@ -82,14 +86,19 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [displayName, setDisplayName] = useState("");
-  const [email, setEmail] = useState("");
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(JoinInput), defaultValues: { code, displayName: "", email: "" } });
   const join = useMutation(
     trpc.join.join.mutationOptions({
       onSuccess: async (result) => {
         await queryClient.invalidateQueries();
         router.push(labPath(result.firstLabId ?? firstLabId));
       },
+      onError: (error) => showServerFieldErrors(setError, error, FIELDS),
     }),
   );
   const error = join.error;
@@ -121,24 +130,11 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
     );
   }
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    join.mutate({ code, displayName, email });
-  };
   return (
-    <form className="form" onSubmit={submit} noValidate aria-busy={join.isPending}>
+    <form className="form" onSubmit={handleSubmit((values) => join.mutate(values))} noValidate aria-busy={join.isPending}>
       <p className="muted small">No account needed: type a name and you get your own Linux terminal. This browser keeps you signed in.</p>
-      <Field label="Your name" error={fieldError(error, "displayName")} hint="Shown to your instructor.">
-        <input
-          name="displayName"
-          autoComplete="name"
-          value={displayName}
-          onChange={(e) => setDisplayName(e.target.value)}
-          required
-          maxLength={60}
-          autoFocus
-          aria-invalid={Boolean(fieldError(error, "displayName"))}
-        />
+      <Field label="Your name" error={errors.displayName?.message} hint="Shown to your instructor.">
+        <input {...register("displayName")} autoComplete="name" required maxLength={Bounds.displayName.max} autoFocus />
       </Field>
       <Field
         label={
@@ -146,17 +142,10 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
             Email <span className="optional">(optional)</span>
           </>
         }
-        error={fieldError(error, "email")}
+        error={errors.email?.message}
         hint="Lets you set a password later and keep your work."
       >
-        <input
-          name="email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          aria-invalid={Boolean(fieldError(error, "email"))}
-        />
+        <input {...register("email")} type="email" autoComplete="email" />
       </Field>
       {general && (
         <p className="error" role="alert">

@@ -3,11 +3,15 @@
  * The student's "I need help" button: raises a hand (with an optional note) in the course's
  * live room, where the instructor sees a queue. Polls, because staff lower hands too.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
+import { RaiseHandInput } from "../../../common/forms/live-room";
 import { formErrorText } from "../../components/errors";
+import { showServerFieldErrors } from "../../components/server-field-errors";
 
 const POLL_MS = 10_000;
 
@@ -17,7 +21,14 @@ export function RaiseHand({ labId }: { labId: string }) {
   const noteId = useId();
   const popoverId = useId();
   const [open, setOpen] = useState(false);
-  const [note, setNote] = useState("");
+  const {
+    register,
+    handleSubmit,
+    setError,
+    control,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(RaiseHandInput), defaultValues: { note: "" } });
+  const note = useWatch({ control, name: "note" }) ?? "";
   // Set when this page lowered the hand, so a hand that vanishes otherwise reads as answered.
   const loweredHere = useRef(false);
   const [answered, setAnswered] = useState(false);
@@ -35,6 +46,7 @@ export function RaiseHand({ labId }: { labId: string }) {
         setAnswered(false);
         close();
       },
+      onError: (error) => showServerFieldErrors(setError, error, ["note"]),
       onSettled: refresh,
     }),
   );
@@ -70,10 +82,8 @@ export function RaiseHand({ labId }: { labId: string }) {
     setOpen(false);
     toggleRef.current?.focus();
   }
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    raise.mutate({ labId, note: note.trim() });
-  };
+  const submit = handleSubmit(({ note }) => raise.mutate({ labId, note }));
+  const noteError = errors.note?.message;
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "Escape") {
       event.stopPropagation();
@@ -129,25 +139,26 @@ export function RaiseHand({ labId }: { labId: string }) {
         </p>
       )}
       {open && (
-        <form id={popoverId} className="raise-hand-popover" role="dialog" aria-label="Ask for help" onSubmit={submit}>
+        <form id={popoverId} className="raise-hand-popover" role="dialog" aria-label="Ask for help" onSubmit={submit} noValidate>
           <label htmlFor={noteId} className="raise-hand-label">
             What do you need help with?
           </label>
           <textarea
             id={noteId}
-            value={note}
             maxLength={Bounds.handNote.max}
             rows={3}
             autoFocus
             placeholder="e.g. My check for step 2 keeps failing"
-            onChange={(event) => setNote(event.target.value)}
+            aria-invalid={noteError ? true : undefined}
+            aria-describedby={`${noteId}-count`}
+            {...register("note")}
           />
-          <p className="raise-hand-count muted">
-            Optional · {note.length}/{Bounds.handNote.max}
+          <p id={`${noteId}-count`} className={noteError ? "error small" : "raise-hand-count muted"}>
+            {noteError ?? `Optional · ${note.length}/${Bounds.handNote.max}`}
           </p>
-          {raise.error && (
+          {raise.error && !noteError && (
             <p className="error small" role="alert">
-              {formErrorText(raise.error) ?? "Your hand could not be raised. Try again."}
+              {formErrorText(raise.error, ["note"]) ?? "Your hand could not be raised. Try again."}
             </p>
           )}
           <div className="raise-hand-actions">

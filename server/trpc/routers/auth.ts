@@ -1,5 +1,4 @@
 import { TRPCError } from "@trpc/server";
-import { z } from "zod";
 import { blankSessionCookie, sessionCookie } from "../../auth/cookies";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
 import {
@@ -9,7 +8,7 @@ import {
   SIGN_UP_PER_ADDRESS,
 } from "../../auth/rate-limit";
 import { createSession, generateSessionToken, invalidateAllSessions, invalidateSession } from "../../auth/sessions";
-import { DisplayName, Email, NewPassword } from "../inputs";
+import { CredentialsInput, SignInInput, SignUpInput } from "../../../common/forms/accounts";
 import { enforceRateLimit, enforceRateLimits, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
 
 // Verified against when the email is unknown, so both paths take an argon2 verify's time
@@ -34,7 +33,7 @@ export const authRouter = router({
       .then((user) => user && { id: user.id, displayName: user.displayName, email: user.email, role: user.role, hasPassword: user.passwordHash !== null });
   }),
 
-  signUp: publicProcedure.input(z.object({ displayName: DisplayName, email: Email, password: NewPassword })).mutation(async ({ ctx, input }) => {
+  signUp: publicProcedure.input(SignUpInput).mutation(async ({ ctx, input }) => {
     await enforceRateLimit(ctx, SIGN_UP_PER_ADDRESS, ctx.ip);
     if (await ctx.db.user.findUnique({ where: { email: input.email } })) {
       throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already. Sign in instead." });
@@ -47,7 +46,7 @@ export const authRouter = router({
     return { id: user.id, displayName: user.displayName, role: user.role };
   }),
 
-  signIn: publicProcedure.input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(256) })).mutation(async ({ ctx, input }) => {
+  signIn: publicProcedure.input(SignInInput).mutation(async ({ ctx, input }) => {
     // Counted before the password is checked, so parallel guesses cannot slip past the limit.
     const accountAndAddress = [SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, `${input.email} ${ctx.ip}`] as const;
     const wide = [
@@ -85,20 +84,18 @@ export const authRouter = router({
   }),
 
   /** A workshop student keeps the account by adding an email and password. */
-  setCredentials: protectedProcedure
-    .input(z.object({ email: Email, password: NewPassword, currentPassword: z.string().max(256).optional() }))
-    .mutation(async ({ ctx, input }) => {
-      const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.auth.user.id } });
-      if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword ?? ""))) {
-        throw new TRPCError({ code: "UNAUTHORIZED", message: "Your current password is not right." });
-      }
-      const taken = await ctx.db.user.findUnique({ where: { email: input.email } });
-      if (taken && taken.id !== user.id) throw new TRPCError({ code: "CONFLICT", message: "Another account uses this email." });
-      await ctx.db.user.update({ where: { id: user.id }, data: { email: input.email, passwordHash: await hashPassword(input.password) } });
-      // Other browsers signed in as this user lose their sessions and their live terminals; this one stays.
-      await ctx.db.authSession.deleteMany({ where: { userId: user.id, id: { not: ctx.auth.session.id } } });
-      ctx.sockets.disconnectOtherSessions(user.id, ctx.auth.session.id);
-      await ctx.audit.record({ action: "auth.password_set", actorId: user.id, ip: ctx.ip });
-      return { ok: true };
-    }),
+  setCredentials: protectedProcedure.input(CredentialsInput).mutation(async ({ ctx, input }) => {
+    const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.auth.user.id } });
+    if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword ?? ""))) {
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Your current password is not right." });
+    }
+    const taken = await ctx.db.user.findUnique({ where: { email: input.email } });
+    if (taken && taken.id !== user.id) throw new TRPCError({ code: "CONFLICT", message: "Another account uses this email." });
+    await ctx.db.user.update({ where: { id: user.id }, data: { email: input.email, passwordHash: await hashPassword(input.password) } });
+    // Other browsers signed in as this user lose their sessions and their live terminals; this one stays.
+    await ctx.db.authSession.deleteMany({ where: { userId: user.id, id: { not: ctx.auth.session.id } } });
+    ctx.sockets.disconnectOtherSessions(user.id, ctx.auth.session.id);
+    await ctx.audit.record({ action: "auth.password_set", actorId: user.id, ip: ctx.ip });
+    return { ok: true };
+  }),
 });

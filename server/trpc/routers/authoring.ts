@@ -5,91 +5,21 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
-import { Bounds } from "../../../common/input-bounds";
+import { ImageBuildInput } from "../../../common/forms/images";
+import { ImportLabInput, LabInput, StepInput, labSteps } from "../../../common/forms/labs";
+import { RESERVATION_CHECK, TemplateFields, reservationFits } from "../../../common/forms/templates";
 import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
 import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
 import { courseStaffProcedure, router } from "../trpc";
 
-const TemplateInput = z
-  .object({
-    templateId: EntityId.optional(),
-    name: z.string().trim().min(Bounds.templateName.min, "Name the template").max(Bounds.templateName.max),
-    image: z
-      .string()
-      .trim()
-      .min(1, "Choose an image")
-      .max(200)
-      .regex(/^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$/, "Use an image name like shellroom/default:1"),
-    memoryMb: z.number().int().min(Bounds.memoryMb.min, `At least ${Bounds.memoryMb.min} MiB`).max(Bounds.memoryMb.max, "At most 16 GiB"),
-    /** What placement counts: limits are overcommitted, reservations are not (docs/OPERATIONS.md, Capacity). */
-    memoryReservationMb: z
-      .number()
-      .int()
-      .min(Bounds.memoryReservationMb.min, `At least ${Bounds.memoryReservationMb.min} MiB`)
-      .max(Bounds.memoryReservationMb.max, "At most 16 GiB")
-      .default(64),
-    cpuMillis: z
-      .number()
-      .int()
-      .min(Bounds.cpuMillis.min, `At least ${Bounds.cpuMillis.min / 1000} CPU`)
-      .max(Bounds.cpuMillis.max, `At most ${Bounds.cpuMillis.max / 1000} CPUs`),
-    pidsLimit: z
-      .number()
-      .int()
-      .min(Bounds.pidsLimit.min, `At least ${Bounds.pidsLimit.min} processes`)
-      .max(Bounds.pidsLimit.max, `At most ${Bounds.pidsLimit.max} processes`),
-    diskMb: z.number().int().min(Bounds.diskMb.min).max(Bounds.diskMb.max),
-    network: z.enum(["NONE"], { message: "This deployment's workers have no network for students: egress is not available" }),
-    idleTimeoutMinutes: z
-      .number()
-      .int()
-      .min(Bounds.idleTimeoutMinutes.min, `At least ${Bounds.idleTimeoutMinutes.min} minutes`)
-      .max(Bounds.idleTimeoutMinutes.max),
-    maxLifetimeMinutes: z
-      .number()
-      .int()
-      .min(Bounds.maxLifetimeMinutes.min, `At least ${Bounds.maxLifetimeMinutes.min} minutes`)
-      .max(Bounds.maxLifetimeMinutes.max),
-    workingDir: z.string().trim().startsWith("/", "Use an absolute path").max(200),
-    setupScript: z
-      .string()
-      .max(64 * 1024)
-      .nullable(),
-    warmPoolSize: z
-      .number()
-      .int()
-      .min(Bounds.warmPoolSize.min, "0 turns the pool off")
-      .max(Bounds.warmPoolSize.max, `At most ${Bounds.warmPoolSize.max} warm containers per worker`)
-      .default(0),
-  })
-  .refine((template) => template.memoryReservationMb <= template.memoryMb, {
-    path: ["memoryReservationMb"],
-    message: "At most the memory limit",
-    // Only between two valid numbers: a wrong limit is that field's error alone.
-    when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
-  });
+const SaveTemplateInput = TemplateFields.extend({ templateId: EntityId.optional() }).refine(reservationFits, RESERVATION_CHECK);
 
-const StepInput = z.object({
-  stepId: EntityId.optional(),
-  title: z.string().trim().min(Bounds.stepTitle.min, "Give the step a title").max(Bounds.stepTitle.max),
-  body: z.string().max(64 * 1024),
-  hint: z.string().trim().max(Bounds.stepHint.max).nullable(),
-  checkScript: z
-    .string()
-    .max(64 * 1024)
-    .nullable()
-    .transform((script) => (script?.trim() ? script : null)),
-  checkTimeoutSeconds: z.number().int().min(Bounds.checkTimeoutSeconds.min, "At least 1 second").max(Bounds.checkTimeoutSeconds.max, "At most 5 minutes"),
-});
-
-const LabInput = z.object({
+/** The author's lab with the ids that tie it (and its steps, and so students' results) to what is stored. */
+const SaveLabInput = LabInput.extend({
   labId: EntityId.optional(),
-  templateId: EntityId,
-  title: z.string().trim().min(Bounds.labTitle.min, "Give the lab a title").max(Bounds.labTitle.max),
-  instructions: z.string().max(256 * 1024),
-  published: z.boolean(),
-  steps: z.array(StepInput).max(Bounds.labSteps.max, `At most ${Bounds.labSteps.max} steps`),
+  templateId: LabInput.shape.templateId.pipe(EntityId),
+  steps: labSteps(StepInput.extend({ stepId: EntityId.optional() })),
 });
 
 async function ensureTemplateInCourse(db: Database, courseId: string, templateId: string) {
@@ -113,7 +43,7 @@ async function uniqueLabSlug(db: Database, courseId: string, title: string) {
 }
 
 /** Writes a lab and its steps in one transaction; steps keep their ids (and results) when edited. */
-async function saveLab(db: Database, courseId: string, input: z.infer<typeof LabInput> | (LabDraft & { labId?: string; templateId: string })) {
+async function saveLab(db: Database, courseId: string, input: z.infer<typeof SaveLabInput> | (LabDraft & { labId?: string; templateId: string })) {
   return db.$transaction(async (tx) => {
     const data = { title: input.title, instructions: input.instructions, published: input.published, templateId: input.templateId };
     const lab = input.labId
@@ -169,18 +99,16 @@ export const authoringRouter = router({
   }),
 
   /** Queues a build on every live worker (a Dockerfile the build policy refuses never gets there); follow it with `image`. */
-  buildImage: courseStaffProcedure
-    .input(z.object({ name: z.string().trim().min(Bounds.imageName.min, "Name the image").max(Bounds.imageName.max), dockerfile: DockerfileInput }))
-    .mutation(async ({ ctx, input }) => {
-      const image = await ctx.imageBuilds.start({ courseId: ctx.course.id, name: input.name, dockerfile: input.dockerfile, userId: ctx.auth.user.id });
-      return { imageId: image.id, tag: image.tag };
-    }),
+  buildImage: courseStaffProcedure.input(ImageBuildInput.extend({ dockerfile: DockerfileInput })).mutation(async ({ ctx, input }) => {
+    const image = await ctx.imageBuilds.start({ courseId: ctx.course.id, name: input.name, dockerfile: input.dockerfile, userId: ctx.auth.user.id });
+    return { imageId: image.id, tag: image.tag };
+  }),
 
   templates: courseStaffProcedure.query(({ ctx }) =>
     ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } }),
   ),
 
-  saveTemplate: courseStaffProcedure.input(TemplateInput).mutation(async ({ ctx, input }) => {
+  saveTemplate: courseStaffProcedure.input(SaveTemplateInput).mutation(async ({ ctx, input }) => {
     const { templateId, ...fields } = input;
     if (templateId) {
       const owned = await ctx.db.environmentTemplate.findFirst({ where: { id: templateId, courseId: ctx.course.id } });
@@ -196,7 +124,7 @@ export const authoringRouter = router({
 
   lab: courseStaffProcedure.input(z.object({ labId: EntityId })).query(({ ctx, input }) => labInCourse(ctx.db, ctx.course.id, input.labId)),
 
-  saveLab: courseStaffProcedure.input(LabInput).mutation(async ({ ctx, input }) => {
+  saveLab: courseStaffProcedure.input(SaveLabInput).mutation(async ({ ctx, input }) => {
     if (input.labId) await labInCourse(ctx.db, ctx.course.id, input.labId);
     await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
     const lab = await saveLab(ctx.db, ctx.course.id, input);
@@ -215,7 +143,7 @@ export const authoringRouter = router({
   }),
 
   importLab: courseStaffProcedure
-    .input(z.object({ templateId: EntityId, files: z.record(z.string().max(500), z.string()) }))
+    .input(ImportLabInput.extend({ templateId: ImportLabInput.shape.templateId.pipe(EntityId) }))
     .mutation(async ({ ctx, input }) => {
       await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
       let draft: LabDraft;

@@ -1,33 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { Bounds } from "../../../common/input-bounds";
+import { CourseDetailsInput, NewCourseInput } from "../../../common/forms/courses";
+import { JoinLinkSettings } from "../../../common/forms/join-links";
 import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
-
-const CourseTitle = z
-  .string()
-  .trim()
-  .min(Bounds.courseTitle.min, `Use at least ${Bounds.courseTitle.min} characters`)
-  .max(Bounds.courseTitle.max, `Keep the title under ${Bounds.courseTitle.max} characters`);
-const CourseDescription = z
-  .string()
-  .trim()
-  .max(Bounds.courseDescription.max, `Keep the description under ${Bounds.courseDescription.max} characters`)
-  .default("");
-
-const CourseKind = z.enum(["COURSE", "WORKSHOP"]);
-/** Students expected at a session (its warm pools fill to it); absent: unchanged, null: none. */
-const ExpectedSeats = z
-  .number()
-  .int()
-  .min(Bounds.expectedSeats.min, "At least 1 seat")
-  .max(Bounds.expectedSeats.max, `At most ${Bounds.expectedSeats.max} seats`)
-  .nullable()
-  .optional();
-const OptionalDate = z.coerce.date().nullable().default(null);
-const datesInOrder = (input: { startsAt: Date | null; endsAt: Date | null }) => !input.startsAt || !input.endsAt || input.startsAt <= input.endsAt;
-const DATES_IN_ORDER = { message: "The end comes after the start", path: ["endsAt"] };
 
 function slugFrom(title: string) {
   const base =
@@ -87,49 +64,30 @@ export const courseRouter = router({
     return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => canSeeLab(ctx.course.role, lab)) };
   }),
 
-  create: instructorProcedure
-    .input(
-      z
-        .object({ title: CourseTitle, description: CourseDescription, kind: CourseKind.default("COURSE"), startsAt: OptionalDate, endsAt: OptionalDate })
-        .refine(datesInOrder, DATES_IN_ORDER),
-    )
-    .mutation(async ({ ctx, input }) => {
-      const course = await ctx.db.course.create({
-        data: {
-          title: input.title,
-          description: input.description,
-          kind: input.kind,
-          startsAt: input.startsAt,
-          endsAt: input.endsAt,
-          slug: slugFrom(input.title),
-          joinCode: generateJoinCode(),
-          members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
-        },
-      });
-      await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
-      return { id: course.id };
-    }),
+  create: instructorProcedure.input(NewCourseInput).mutation(async ({ ctx, input }) => {
+    const course = await ctx.db.course.create({
+      data: {
+        title: input.title,
+        description: input.description,
+        kind: input.kind,
+        startsAt: input.startsAt,
+        endsAt: input.endsAt,
+        slug: slugFrom(input.title),
+        joinCode: generateJoinCode(),
+        members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
+      },
+    });
+    await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
+    return { id: course.id };
+  }),
 
-  update: courseStaffProcedure
-    .input(
-      z
-        .object({
-          title: CourseTitle,
-          description: CourseDescription,
-          kind: CourseKind,
-          startsAt: OptionalDate,
-          endsAt: OptionalDate,
-          expectedSeats: ExpectedSeats,
-        })
-        .refine(datesInOrder, DATES_IN_ORDER),
-    )
-    .mutation(async ({ ctx, input }) => {
-      const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
-      await ctx.db.course.update({ where: { id: ctx.course.id }, data: fields });
-      // The session's dates and seats decide its warm pools.
-      void ctx.pools.push();
-      return { ok: true };
-    }),
+  update: courseStaffProcedure.input(CourseDetailsInput).mutation(async ({ ctx, input }) => {
+    const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
+    await ctx.db.course.update({ where: { id: ctx.course.id }, data: fields });
+    // The session's dates and seats decide its warm pools.
+    void ctx.pools.push();
+    return { ok: true };
+  }),
 
   joinLink: courseStaffProcedure.query(async ({ ctx }) => {
     const course = await ctx.db.course.findUniqueOrThrow({
@@ -148,33 +106,20 @@ export const courseRouter = router({
     };
   }),
 
-  updateJoinLink: courseStaffProcedure
-    .input(
-      z.object({
-        enabled: z.boolean(),
-        expiresAt: z.coerce.date().nullable(),
-        seatLimit: z
-          .number()
-          .int()
-          .min(Bounds.joinSeatLimit.min, "At least one seat")
-          .max(Bounds.joinSeatLimit.max, `At most ${Bounds.joinSeatLimit.max.toLocaleString("en")} seats`)
-          .nullable(),
-      }),
-    )
-    .mutation(async ({ ctx, input }) => {
-      await ctx.db.course.update({
-        where: { id: ctx.course.id },
-        data: { joinEnabled: input.enabled, joinExpiresAt: input.expiresAt, joinSeatLimit: input.seatLimit },
-      });
-      await ctx.audit.record({
-        action: "course.join_link_changed",
-        actorId: ctx.auth.user.id,
-        courseId: ctx.course.id,
-        ip: ctx.ip,
-        details: { enabled: input.enabled, expiresAt: input.expiresAt?.toISOString() ?? null, seatLimit: input.seatLimit },
-      });
-      return { ok: true };
-    }),
+  updateJoinLink: courseStaffProcedure.input(JoinLinkSettings).mutation(async ({ ctx, input }) => {
+    await ctx.db.course.update({
+      where: { id: ctx.course.id },
+      data: { joinEnabled: input.enabled, joinExpiresAt: input.expiresAt, joinSeatLimit: input.seatLimit },
+    });
+    await ctx.audit.record({
+      action: "course.join_link_changed",
+      actorId: ctx.auth.user.id,
+      courseId: ctx.course.id,
+      ip: ctx.ip,
+      details: { enabled: input.enabled, expiresAt: input.expiresAt?.toISOString() ?? null, seatLimit: input.seatLimit },
+    });
+    return { ok: true };
+  }),
 
   /** A new code; the old link stops working at once. */
   rotateJoinLink: courseStaffProcedure.mutation(async ({ ctx }) => {

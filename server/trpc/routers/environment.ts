@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
 import { canStartAfterWorkshopEnded, type CourseRole } from "../../auth/access";
-import { ExtendMinutes } from "../inputs";
+import { ExtendMinutes } from "../../../common/forms/live-room";
 import type { EnvironmentSummary } from "../../environments/environment-service";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 

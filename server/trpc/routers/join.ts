@@ -9,7 +9,7 @@ import { JOIN_PER_ADDRESS } from "../../auth/rate-limit";
 import { createSession, generateSessionToken } from "../../auth/sessions";
 import { JOIN_REFUSALS, joinStatus } from "../../courses/join-codes";
 import type { Database } from "../../database/client";
-import { DisplayName, Email, JoinCode } from "../inputs";
+import { JoinCode, JoinInput } from "../../../common/forms/join-links";
 import { enforceRateLimit, publicProcedure, router } from "../trpc";
 
 const UNKNOWN_CODE = "This join link does not exist. Check it with your instructor.";
@@ -48,45 +48,42 @@ export const joinRouter = router({
     };
   }),
 
-  join: publicProcedure
-    // A signed-in visitor joins as who they are: the name is only needed for a new student.
-    .input(z.object({ code: JoinCode, displayName: DisplayName.optional(), email: Email.optional().or(z.literal("").transform(() => undefined)) }))
-    .mutation(async ({ ctx, input }) => {
-      await enforceRateLimit(ctx, JOIN_PER_ADDRESS, ctx.ip);
-      const course = await courseByCode(ctx.db, input.code);
-      const firstLabId = course.labs[0]?.id ?? null;
+  join: publicProcedure.input(JoinInput).mutation(async ({ ctx, input }) => {
+    await enforceRateLimit(ctx, JOIN_PER_ADDRESS, ctx.ip);
+    const course = await courseByCode(ctx.db, input.code);
+    const firstLabId = course.labs[0]?.id ?? null;
 
-      // The same browser coming back: already a member, nothing to create.
-      if (ctx.auth) {
-        const member = await ctx.db.courseMember.findUnique({ where: { courseId_userId: { courseId: course.id, userId: ctx.auth.user.id } } });
-        if (member) return { courseId: course.id, firstLabId };
-      }
-      const status = joinStatus(course, course._count.members);
-      if (status !== "open") throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS[status] });
-      if (input.email && !ctx.auth && (await ctx.db.user.findUnique({ where: { email: input.email } }))) {
-        throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already: sign in first, then open the link again." });
-      }
+    // The same browser coming back: already a member, nothing to create.
+    if (ctx.auth) {
+      const member = await ctx.db.courseMember.findUnique({ where: { courseId_userId: { courseId: course.id, userId: ctx.auth.user.id } } });
+      if (member) return { courseId: course.id, firstLabId };
+    }
+    const status = joinStatus(course, course._count.members);
+    if (status !== "open") throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS[status] });
+    if (input.email && !ctx.auth && (await ctx.db.user.findUnique({ where: { email: input.email } }))) {
+      throw new TRPCError({ code: "CONFLICT", message: "An account with this email exists already: sign in first, then open the link again." });
+    }
 
-      const displayName = input.displayName;
-      if (!ctx.auth && !displayName) {
-        throw new TRPCError({ code: "BAD_REQUEST", message: "Enter a name others will see." });
+    const displayName = input.displayName;
+    if (!ctx.auth && !displayName) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: "Enter a name others will see." });
+    }
+    const userId = await ctx.db.$transaction(async (tx) => {
+      // Re-count inside the transaction so a full workshop is not overfilled by a burst.
+      if (course.joinSeatLimit !== null) {
+        const seated = await tx.courseMember.count({ where: { courseId: course.id, role: "STUDENT" } });
+        if (seated >= course.joinSeatLimit) throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS.full });
       }
-      const userId = await ctx.db.$transaction(async (tx) => {
-        // Re-count inside the transaction so a full workshop is not overfilled by a burst.
-        if (course.joinSeatLimit !== null) {
-          const seated = await tx.courseMember.count({ where: { courseId: course.id, role: "STUDENT" } });
-          if (seated >= course.joinSeatLimit) throw new TRPCError({ code: "FORBIDDEN", message: JOIN_REFUSALS.full });
-        }
-        const id = ctx.auth?.user.id ?? (await tx.user.create({ data: { displayName: displayName!, email: input.email ?? null } })).id;
-        await tx.courseMember.create({ data: { courseId: course.id, userId: id, role: "STUDENT" } });
-        return id;
-      });
-      if (!ctx.auth) {
-        const token = generateSessionToken();
-        const session = await createSession(ctx.db, token, userId);
-        ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
-      }
-      await ctx.audit.record({ action: "course.join", actorId: userId, courseId: course.id, ip: ctx.ip });
-      return { courseId: course.id, firstLabId };
-    }),
+      const id = ctx.auth?.user.id ?? (await tx.user.create({ data: { displayName: displayName!, email: input.email ?? null } })).id;
+      await tx.courseMember.create({ data: { courseId: course.id, userId: id, role: "STUDENT" } });
+      return id;
+    });
+    if (!ctx.auth) {
+      const token = generateSessionToken();
+      const session = await createSession(ctx.db, token, userId);
+      ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
+    }
+    await ctx.audit.record({ action: "course.join", actorId: userId, courseId: course.id, ip: ctx.ip });
+    return { courseId: course.id, firstLabId };
+  }),
 });

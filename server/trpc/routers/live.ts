@@ -6,23 +6,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
-import { Bounds } from "../../../common/input-bounds";
-import { ExtendMinutes } from "../inputs";
+import { BroadcastInput, ExtendMinutes, PrepareInput, RaiseHandInput } from "../../../common/forms/live-room";
 import { storeBroadcast } from "../../live/course-broadcasts";
 import { roomOverview } from "../../live/room-overview";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
-
-const HandNote = z.string().trim().max(Bounds.handNote.max, `Keep the note under ${Bounds.handNote.max} characters`).default("");
-const BroadcastMessage = z
-  .string()
-  .trim()
-  .min(Bounds.broadcastMessage.min, "Write a message first")
-  .max(Bounds.broadcastMessage.max, `Keep the message under ${Bounds.broadcastMessage.max} characters`);
-const PrepareSeats = z
-  .number()
-  .int()
-  .min(Bounds.prepareSeats.min, "Prepare at least 1 seat")
-  .max(Bounds.prepareSeats.max, `At most ${Bounds.prepareSeats.max} seats`);
 
 const ENDED_NOTICE = "The workshop has ended: your environment was stopped. Your files are kept.";
 const STOPPED_NOTICE = "Your instructor stopped this environment. Your files are kept.";
@@ -58,7 +45,7 @@ export const liveRouter = router({
   preparation: courseStaffProcedure.query(({ ctx }) => ctx.pools.status(ctx.course.id)),
 
   /** "Prepare for N students": the course's pools fill to N now (bounded by capacity), until the session ends. */
-  prepare: courseStaffProcedure.input(z.object({ seats: PrepareSeats })).mutation(async ({ ctx, input }) => {
+  prepare: courseStaffProcedure.input(PrepareInput).mutation(async ({ ctx, input }) => {
     const status = await ctx.pools.prepare(ctx.course.id, input.seats);
     await ctx.audit.record({ action: "course.prepare", actorId: ctx.auth.user.id, courseId: ctx.course.id, details: { seats: input.seats } });
     ctx.live.changed(ctx.course.id);
@@ -73,7 +60,7 @@ export const liveRouter = router({
   }),
 
   /** A message to every student of the course, shown above their terminal. */
-  broadcast: courseStaffProcedure.input(z.object({ message: BroadcastMessage })).mutation(async ({ ctx, input }) => {
+  broadcast: courseStaffProcedure.input(BroadcastInput).mutation(async ({ ctx, input }) => {
     // Stored first: a student who connects later still gets it (see course-broadcasts.ts).
     const broadcast = await storeBroadcast(ctx.db, {
       courseId: ctx.course.id,
@@ -196,7 +183,7 @@ export const liveRouter = router({
   ),
 
   /** A student asks for help; raising again updates the note but keeps their place. */
-  raiseHand: labMemberProcedure.input(z.object({ note: HandNote })).mutation(async ({ ctx, input }) => {
+  raiseHand: labMemberProcedure.input(RaiseHandInput).mutation(async ({ ctx, input }) => {
     const where = { courseId: ctx.lab.courseId, userId: ctx.auth.user.id, resolvedAt: null };
     const select = { id: true, note: true, createdAt: true } as const;
     const update = () => ctx.db.handRaise.update({ where: { id: open!.id }, data: { note: input.note, labId: ctx.lab.id }, select });

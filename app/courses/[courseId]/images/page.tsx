@@ -2,12 +2,16 @@
 /** Course staff: custom images built from a Dockerfile on top of the default image. */
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
 import { Bounds } from "../../../../common/input-bounds";
-import { fieldError, formErrorText } from "../../../components/errors";
+import { ImageBuildInput } from "../../../../common/forms/images";
+import { formErrorText } from "../../../components/errors";
 import { Field } from "../../../components/field";
+import { showServerFieldErrors } from "../../../components/server-field-errors";
 import { Crumbs, StaffGate } from "../staff-gate";
 import { ImageStatusBadge } from "../image-status";
 import { DEFAULT_IMAGE, formatWhen } from "../authoring-utils";
@@ -118,48 +122,47 @@ function Images({ course }: { course: { id: string; title: string } }) {
   );
 }
 
+const IMAGE_FIELDS = ["name", "dockerfile"] as const;
+
 function NewImageForm({ courseId, onCancel }: { courseId: string; onCancel: () => void }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [name, setName] = useState("");
-  const [dockerfile, setDockerfile] = useState(STARTER_DOCKERFILE);
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(ImageBuildInput), defaultValues: { name: "", dockerfile: STARTER_DOCKERFILE } });
   const build = useMutation(
     trpc.authoring.buildImage.mutationOptions({
       onSuccess: async ({ imageId }) => {
         await queryClient.invalidateQueries({ queryKey: trpc.authoring.images.queryKey({ courseId }) });
         router.push(`/courses/${courseId}/images/${imageId}`);
       },
+      // The build policy (what a Dockerfile may do) is checked on the server: its refusal lands beside the Dockerfile.
+      onError: (error) => showServerFieldErrors(setError, error, IMAGE_FIELDS),
     }),
   );
-  const error = build.error;
-  const general = formErrorText(error, ["name", "dockerfile"]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    build.mutate({ courseId, name, dockerfile });
-  };
+  const general = formErrorText(build.error, IMAGE_FIELDS);
   const edited = () => {
     if (build.isError) build.reset();
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-busy={build.isPending} data-testid="image-form">
-      <Field label="Image name" error={fieldError(error, "name")}>
-        <input
-          name="name"
-          value={name}
-          onChange={(e) => {
-            setName(e.target.value);
-            edited();
-          }}
-          maxLength={Bounds.imageName.max}
-          placeholder="e.g. python-tools"
-          aria-invalid={Boolean(fieldError(error, "name"))}
-        />
+    <form
+      className="form"
+      onSubmit={handleSubmit((values) => build.mutate({ courseId, ...values }))}
+      noValidate
+      aria-busy={build.isPending}
+      data-testid="image-form"
+    >
+      <Field label="Image name" error={errors.name?.message}>
+        <input {...register("name", { onChange: edited })} maxLength={Bounds.imageName.max} placeholder="e.g. python-tools" />
       </Field>
       <Field
         label="Dockerfile"
-        error={fieldError(error, "dockerfile")}
+        error={errors.dockerfile?.message}
         hint={
           <>
             Built on every worker with no network access: start <code>FROM</code> an image already built here (nothing is pulled), and end with{" "}
@@ -167,18 +170,7 @@ function NewImageForm({ courseId, onCancel }: { courseId: string; onCancel: () =
           </>
         }
       >
-        <textarea
-          name="dockerfile"
-          rows={10}
-          value={dockerfile}
-          onChange={(e) => {
-            setDockerfile(e.target.value);
-            edited();
-          }}
-          className="code-input"
-          spellCheck={false}
-          aria-invalid={Boolean(fieldError(error, "dockerfile"))}
-        />
+        <textarea {...register("dockerfile", { onChange: edited })} rows={10} className="code-input" spellCheck={false} />
       </Field>
       {general && (
         <p className="error" role="alert">

@@ -1,10 +1,14 @@
 "use client";
 /** One message to every student of the course, shown above their terminal. */
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
 import { Bounds } from "../../../../common/input-bounds";
-import { fieldError, formErrorText } from "../../../components/errors";
+import { BroadcastInput } from "../../../../common/forms/live-room";
+import { formErrorText } from "../../../components/errors";
+import { showServerFieldErrors } from "../../../components/server-field-errors";
 
 /** How long "Sent" stays beside the button. */
 const SENT_MS = 4000;
@@ -12,14 +16,22 @@ const SENT_MS = 4000;
 export function BroadcastForm({ courseId }: { courseId: string }) {
   const trpc = useTRPC();
   const inputId = useId();
-  const [message, setMessage] = useState("");
   const [sentAt, setSentAt] = useState<number | null>(null);
+  const {
+    register,
+    handleSubmit,
+    setError,
+    reset,
+    control,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(BroadcastInput), defaultValues: { message: "" } });
   const broadcast = useMutation(
     trpc.live.broadcast.mutationOptions({
       onSuccess: () => {
-        setMessage("");
+        reset();
         setSentAt(Date.now());
       },
+      onError: (error) => showServerFieldErrors(setError, error, ["message"]),
     }),
   );
 
@@ -29,16 +41,15 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
     return () => clearTimeout(timer);
   }, [sentAt]);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!message.trim()) return;
+  const submit = handleSubmit(({ message }) => {
     setSentAt(null);
     broadcast.mutate({ courseId, message });
-  };
-  const error = fieldError(broadcast.error, "message") ?? formErrorText(broadcast.error, ["message"]);
+  });
+  const error = errors.message?.message ?? formErrorText(broadcast.error, ["message"]);
+  const blank = !useWatch({ control, name: "message" }).trim();
 
   return (
-    <form className="broadcast" onSubmit={submit} aria-labelledby={`${inputId}-title`}>
+    <form className="broadcast" onSubmit={submit} noValidate aria-labelledby={`${inputId}-title`}>
       <h2 id={`${inputId}-title`} className="toolbar-title">
         Broadcast
       </h2>
@@ -49,17 +60,14 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
         <input
           id={inputId}
           type="text"
-          value={message}
           maxLength={Bounds.broadcastMessage.max}
           autoComplete="off"
           placeholder="Message to all students, e.g. “Take a 10 minute break”"
           aria-invalid={error ? true : undefined}
-          onChange={(event) => {
-            setMessage(event.target.value);
-            broadcast.reset();
-          }}
+          aria-describedby={error ? `${inputId}-error` : undefined}
+          {...register("message", { onChange: () => broadcast.reset() })}
         />
-        <button type="submit" className="primary" disabled={broadcast.isPending || !message.trim()}>
+        <button type="submit" className="primary" disabled={broadcast.isPending || blank}>
           {broadcast.isPending ? "Sending…" : "Send"}
         </button>
       </div>
@@ -67,7 +75,7 @@ export function BroadcastForm({ courseId }: { courseId: string }) {
         {sentAt !== null && <span className="saved">Sent to everyone in the course.</span>}
       </p>
       {error && (
-        <p className="error small" role="alert">
+        <p id={`${inputId}-error`} className="error small" role="alert">
           {error}
         </p>
       )}

@@ -4,13 +4,20 @@
  * time (bounded by the workers' room), the bar shows how many seats are ready (pooled, or a
  * student already running), and a session with a start time prepares itself in its window.
  */
-import { useId, useState, type FormEvent } from "react";
+import { useId } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../trpc";
 import { Bounds } from "../../../../common/input-bounds";
-import { fieldError, formErrorText } from "../../../components/errors";
+import { PrepareInput } from "../../../../common/forms/live-room";
+import { formErrorText } from "../../../components/errors";
+import { showServerFieldErrors } from "../../../components/server-field-errors";
+import { optionalNumber } from "../authoring-utils";
 
 const POLL_MS = 5000;
+/** An empty number field (what `optionalNumber` makes of ""): the schema refuses it with its own words. */
+const EMPTY = null as unknown as number;
 
 const time = (value: string | Date) => new Date(value).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -20,29 +27,40 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
   const inputId = useId();
   const titleId = useId();
   const status = useQuery(trpc.live.preparation.queryOptions({ courseId }, { refetchInterval: POLL_MS }));
-  const [typed, setTyped] = useState<string | null>(null);
+  const data = status.data;
+  // Follows the preparation's seats until someone types a number of their own.
+  const {
+    register,
+    handleSubmit,
+    setError,
+    reset,
+    control,
+    formState: { errors },
+  } = useForm({
+    resolver: zodResolver(PrepareInput),
+    values: { seats: data && data.seats > 0 ? data.seats : EMPTY },
+    resetOptions: { keepDirtyValues: true },
+  });
   const settled = { onSuccess: () => queryClient.invalidateQueries(trpc.live.preparation.queryFilter({ courseId })) };
   const prepare = useMutation(
     trpc.live.prepare.mutationOptions({
       ...settled,
-      onSuccess: async () => {
-        setTyped(null);
+      onSuccess: async (_status, input) => {
+        reset({ seats: input.seats });
         await settled.onSuccess();
       },
+      onError: (error) => showServerFieldErrors(setError, error, ["seats"]),
     }),
   );
   const stop = useMutation(trpc.live.stopPreparing.mutationOptions(settled));
 
-  const data = status.data;
-  const value = typed ?? (data && data.seats > 0 ? String(data.seats) : "");
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const seats = Number(value);
-    if (!Number.isInteger(seats) || seats < Bounds.prepareSeats.min) return;
+  const submit = handleSubmit(({ seats }) => {
     stop.reset();
     prepare.mutate({ courseId, seats });
-  };
-  const error = fieldError(prepare.error, "seats") ?? formErrorText(prepare.error, ["seats"]) ?? formErrorText(stop.error);
+  });
+  const error = errors.seats?.message ?? formErrorText(prepare.error, ["seats"]) ?? formErrorText(stop.error);
+  const errorId = `${inputId}-error`;
+  const seats = useWatch({ control, name: "seats" });
   const session = kind === "WORKSHOP" ? "workshop" : "session";
 
   return (
@@ -68,16 +86,13 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
           inputMode="numeric"
           min={Bounds.prepareSeats.min}
           max={Bounds.prepareSeats.max}
-          value={value}
           className="prepare-seats"
           aria-invalid={error ? true : undefined}
-          onChange={(event) => {
-            setTyped(event.target.value);
-            prepare.reset();
-          }}
+          aria-describedby={error ? errorId : undefined}
+          {...register("seats", { setValueAs: optionalNumber, onChange: () => prepare.reset() })}
         />
         <span>students</span>
-        <button type="submit" className="primary" disabled={prepare.isPending || !value}>
+        <button type="submit" className="primary" disabled={prepare.isPending || seats === null}>
           {prepare.isPending ? "Preparing…" : "Prepare"}
         </button>
         {data?.preparing && (
@@ -102,7 +117,7 @@ export function PreparePanel({ courseId, kind }: { courseId: string; kind?: stri
         </div>
       )}
       {error && (
-        <p className="error small" role="alert">
+        <p id={errorId} className="error small" role="alert">
           {error}
         </p>
       )}

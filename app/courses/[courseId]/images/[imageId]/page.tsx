@@ -5,7 +5,7 @@ import { useParams } from "next/navigation";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../../../trpc";
-import { formErrorText } from "../../../../components/errors";
+import { QueryFallback } from "../../../../components/query-fallback";
 import { Crumbs, StaffGate } from "../../staff-gate";
 import { ImageStatusBadge } from "../../image-status";
 import { formatWhen } from "../../authoring-utils";
@@ -50,21 +50,11 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
   }, [image.data?.id]);
 
   const trail = [{ href: `/courses/${course.id}/images`, label: "Images" }];
-  if (image.error) {
-    return (
-      <>
-        <Crumbs course={course} trail={trail} />
-        <p className="notice warn" role="alert">
-          {formErrorText(image.error)}
-        </p>
-      </>
-    );
-  }
   if (!image.data)
     return (
       <>
         <Crumbs course={course} trail={trail} />
-        <p className="muted">Loading the build…</p>
+        <QueryFallback query={image} loading="Loading the build…" />
       </>
     );
   const { name, tag, status, error, dockerfile, createdAt, finishedAt } = image.data;

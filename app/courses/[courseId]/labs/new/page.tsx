@@ -3,11 +3,12 @@
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { Crumbs, StaffGate } from "../../staff-gate";
-import { LabEditor, emptyStep, type LabDraftState } from "../lab-editor";
+import { LabEditor } from "../lab-editor";
+import { emptyLab } from "../lab-draft";
 
 export default function NewLabPage() {
   const { courseId } = useParams<{ courseId: string }>();
-  const [initial] = useState<LabDraftState>(() => ({ title: "", templateId: "", instructions: "", steps: [emptyStep()] }));
+  const [initial] = useState(emptyLab);
   return (
     <StaffGate courseId={courseId} what="the lab editor" wide>
       {(course) => (

@@ -5,9 +5,10 @@ import { useParams, useSearchParams } from "next/navigation";
 import { Suspense, useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../../../../trpc";
-import { formErrorText } from "../../../../../components/errors";
+import { QueryFallback } from "../../../../../components/query-fallback";
 import { Crumbs, StaffGate } from "../../../staff-gate";
-import { LabEditor, draftFromLab } from "../../lab-editor";
+import { LabEditor } from "../../lab-editor";
+import { draftFromLab } from "../../lab-draft";
 import type { FullLab } from "../../../authoring-types";
 
 export default function EditLabPage() {
@@ -36,19 +37,7 @@ function EditLab({ courseId, labId }: { courseId: string; labId: string }) {
   const created = useSearchParams().get("created");
   // Loaded once: the editor owns the draft from here and reloads it itself after saving.
   const lab = useQuery(trpc.authoring.lab.queryOptions({ courseId, labId }, { staleTime: Infinity }));
-  if (lab.error) {
-    return (
-      <>
-        <p className="notice warn" role="alert">
-          {formErrorText(lab.error)}
-        </p>
-        <p>
-          <Link href={`/courses/${courseId}`}>Back to the course</Link>
-        </p>
-      </>
-    );
-  }
-  if (!lab.data) return <p className="muted">Loading the lab…</p>;
+  if (!lab.data) return <QueryFallback query={lab} loading="Loading the lab…" back={<Link href={`/courses/${courseId}`}>Back to the course</Link>} />;
   return <LoadedEditor courseId={courseId} labId={labId} lab={lab.data} notice={created ? (CREATED_NOTICES[created] ?? null) : null} />;
 }
 

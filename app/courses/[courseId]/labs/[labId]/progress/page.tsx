@@ -6,6 +6,7 @@ import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../../../../trpc";
 import { formErrorText } from "../../../../../components/errors";
+import { QueryFallback } from "../../../../../components/query-fallback";
 import { Crumbs, StaffGate } from "../../../staff-gate";
 import { downloadBlob, formatWhen } from "../../../authoring-utils";
 import type { Progress } from "../../../authoring-types";
@@ -43,21 +44,11 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
   };
 
   const crumbs = <Crumbs course={course} trail={[{ href: `/courses/${course.id}/labs/${labId}/edit`, label: "Edit lab" }]} />;
-  if (progress.error && !progress.data) {
-    return (
-      <>
-        {crumbs}
-        <p className="notice warn" role="alert">
-          {formErrorText(progress.error)}
-        </p>
-      </>
-    );
-  }
   if (!progress.data)
     return (
       <>
         {crumbs}
-        <p className="muted">Loading progress…</p>
+        <QueryFallback query={progress} loading="Loading progress…" />
       </>
     );
   const { title, steps, rows } = progress.data;
