@@ -31,7 +31,7 @@ export default defineConfig({
     // The real platform (server + worker) against the test database that scripts/test.sh
     // prepared, serving the production build it made.
     command: "node_modules/.bin/tsx scripts/platform.ts",
-    url: `http://127.0.0.1:${port}/healthz`,
+    url: `http://127.0.0.1:${port}/readyz/workers`,
     timeout: 180_000,
     reuseExistingServer: false,
     stdout: "pipe",

@@ -25,16 +25,17 @@ let stopping = false;
 
 const childEnv = (name: string, env: Record<string, string>) => ({ ...process.env, ...env, ...credentials(name) });
 
-async function waitForHealth(deadline: number) {
+/** Polls `path` until it answers 2xx; `what` names it in the error at the deadline. */
+async function waitFor(path: string, what: string, deadline: number) {
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
+      if ((await fetch(`${url}${path}`)).ok) return;
     } catch {
       /* not listening yet */
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  throw new Error(`the server did not answer on ${url} within the time allowed`);
+  throw new Error(`${what} within the time allowed (${url}${path})`);
 }
 
 const supervised: SupervisedChild[] = [];
@@ -67,7 +68,7 @@ server.once("exit", (code, signal) => {
   console.error(`[platform] server exited (${signal ?? code}); stopping the platform`);
   void stop(1);
 });
-await waitForHealth(Date.now() + 180_000);
+await waitFor("/healthz", "the server did not answer", Date.now() + 180_000);
 // A worker that dies is started again; the server and the students' shells stay up.
 const worker = supervise("worker", () =>
   spawnScript(
@@ -80,6 +81,8 @@ const worker = supervise("worker", () =>
 );
 supervised.push(worker);
 console.log(`[platform] server pid ${server.pid}, worker pid ${worker.pid}`);
+// The URL is worth clicking once a start can be placed: the worker has connected and beats.
+await waitFor("/readyz/workers", "no worker connected", Date.now() + 180_000);
 
 const logins = DEMO_LOGINS.map((login) => `    ${login.role.toLowerCase().padEnd(10)} ${login.email} / ${login.password}`).join("\n");
 console.log(`

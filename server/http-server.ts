@@ -266,6 +266,21 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       });
       return;
     }
+    if (url === "/readyz/workers") {
+      // Whether a start can be placed now: the launcher and the browser tests wait for it (a
+      // replica's own readiness above does not, or a fleet without workers would drain the balancer).
+      void directory
+        .liveIds()
+        .then((live) => {
+          res.writeHead(live.length > 0 ? 200 : 503, { "content-type": "text/plain" });
+          res.end(live.length > 0 ? `ready: ${live.length} live worker(s)\n` : "not ready: no live worker\n");
+        })
+        .catch((error: Error) => {
+          res.writeHead(503, { "content-type": "text/plain" });
+          res.end(`not ready: ${error.message}\n`);
+        });
+      return;
+    }
     if (url === "/metrics") {
       const access = mayReadMetrics(req);
       if (!access.allowed) {

@@ -50,6 +50,19 @@ it("the server exposes environments by state, starts and their latency by result
   expect(metrics).toMatch(/^shellroom_server_nodejs_eventloop_lag_seconds \d/m);
   const ready = await fetch(`${harness.url}/readyz`);
   expect([ready.status, await ready.text()]).toEqual([200, "ready\n"]);
+  // A start can be placed: the harness's worker beats.
+  const workers = await fetch(`${harness.url}/readyz/workers`);
+  expect([workers.status, await workers.text()]).toEqual([200, "ready: 1 live worker(s)\n"]);
+});
+
+it("/readyz/workers says not ready while no worker beats (the launcher waits for it before printing the URL)", async () => {
+  await harness.db.worker.updateMany({ data: { status: "OFFLINE" } });
+  try {
+    const none = await fetch(`${harness.url}/readyz/workers`);
+    expect([none.status, await none.text()]).toEqual([503, "not ready: no live worker\n"]);
+  } finally {
+    await harness.db.worker.updateMany({ data: { status: "ONLINE" } });
+  }
 });
 
 it("the worker exposes its requests (counted and timed by event), terminals, running containers, pool and process, and is ready while linked to the server", async () => {
