@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { MALFORMED_REPLY, failure, message, replyOf, request, type MessageInputOf, type MessageOf, type ReplyInputOf, type ReplyOf } from "./contract";
-import { TerminalId } from "./ids";
+import { Bytes, TerminalId } from "./ids";
 import {
   AttachRequest,
   BrowserAck,
@@ -63,11 +63,6 @@ export function connectRefusalOf(error: unknown): ConnectRefusal | null {
 const Failure = failure(TerminalErrorCode, "failed");
 const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const EnvironmentRef = { environmentId: z.string().min(1).max(64) };
-
-/** socket.io hands binary over as an ArrayBuffer in browsers (a Buffer or Uint8Array in Node). */
-const Bytes = z
-  .custom<ArrayBuffer | ArrayBufferView>((value) => value instanceof ArrayBuffer || ArrayBuffer.isView(value))
-  .transform((value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
 
 /** The valid, distinct ids of a list, in order; a bad entry is skipped, not fatal. */
 const TerminalList = z

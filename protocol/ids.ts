@@ -35,3 +35,11 @@ export type TerminalSize = z.infer<typeof TerminalSize>;
 /** For request schemas that spread TerminalSize's shape: the cell cap, as a zod refinement. */
 export const withinCellLimit = (size: TerminalSize) => size.cols * size.rows <= MAX_TERMINAL_CELLS;
 export const CELL_LIMIT_MESSAGE = `cols x rows must be at most ${MAX_TERMINAL_CELLS}`;
+
+/**
+ * Bytes as they arrive: MessagePack hands them over as a Buffer, a Uint8Array or an ArrayBuffer
+ * depending on the sender and the runtime. Read as a Uint8Array view (no copy).
+ */
+export const Bytes = z
+  .custom<ArrayBuffer | ArrayBufferView>((value) => value instanceof ArrayBuffer || ArrayBuffer.isView(value), "must be bytes")
+  .transform((value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));

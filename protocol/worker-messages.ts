@@ -4,7 +4,7 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
-import { CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
+import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
 
 export const WORKER_NAMESPACE = "/worker";
 /** Workers dial a socket.io server of their own (not the browsers'), with its own message limit. */
@@ -265,8 +265,8 @@ export const Heartbeat = z.object({
 export type Heartbeat = z.input<typeof Heartbeat>;
 
 /** `offset` is the byte position of `data` in the terminal's output since the shell started. */
-export const TerminalOutput = TerminalRef.extend({ data: z.instanceof(Uint8Array), offset: z.number().int().min(0) });
-export type TerminalOutput = z.infer<typeof TerminalOutput>;
+export const TerminalOutput = TerminalRef.extend({ data: Bytes, offset: z.number().int().min(0) });
+export type TerminalOutput = z.output<typeof TerminalOutput>;
 
 export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });
 

@@ -17,6 +17,7 @@ import {
 } from "../protocol/worker-messages";
 import { readRequest, type ParsedRequestOf, type ReplyInputOf, type RequestContract, type SuccessOf } from "../protocol/contract";
 import { WorkerRequests } from "../protocol/worker-contract";
+import { WIRE_PARSER } from "../protocol/wire-parser";
 import { WorkerRequestError } from "./request-error";
 import type { RuntimeDriver } from "./driver";
 
@@ -78,6 +79,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     // The server vets these before it reads any message (the worker link allows large ones).
     extraHeaders: { [WORKER_ID_HEADER]: options.handshake.workerId, [WORKER_TOKEN_HEADER]: options.handshake.token },
     transports: ["websocket"],
+    parser: WIRE_PARSER,
     reconnectionDelayMax: 2000,
   });
 

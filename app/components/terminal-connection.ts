@@ -24,6 +24,7 @@ import { MAIN_TERMINAL, newTerminalId } from "./terminal-tab-list";
 import { loadTerminalModules } from "./terminal-xterm";
 
 import { viewOf } from "./terminal-view-of";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 
 export { INITIAL_VIEW, type ConnectionStatus, type PanelBroadcast, type PanelNotice, type TerminalView } from "./terminal-view";
 
@@ -108,7 +109,7 @@ export class TerminalConnection {
     this.tabs.show(this.tabs.add(MAIN_TERMINAL, false), false);
     this.observer = new ResizeObserver(() => this.tabs.active?.fitToHost());
     this.observer.observe(surfaces);
-    this.socket = modules.io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
+    this.socket = modules.io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], parser: WIRE_PARSER, withCredentials: true });
     this.listen(this.socket);
     this.publish();
   }

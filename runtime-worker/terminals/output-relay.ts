@@ -73,7 +73,8 @@ export class OutputRelay {
     const generation = this.generation;
     this.unacked += size;
     if (this.unacked > WORKER_OUTPUT_WINDOW) this.hold(true);
-    this.link.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset, () => {
+    // A Buffer (a Uint8Array): MessagePack sends it as bytes, as they are.
+    this.link.send(data, offset, () => {
       if (generation !== this.generation) return;
       this.unacked -= size;
       if (this.unacked <= RESUME_BELOW) this.hold(false);

@@ -1,3 +1,4 @@
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
@@ -51,6 +52,7 @@ export async function createSocketServer(
     serveClient: false,
     pingInterval: 10_000,
     pingTimeout: 10_000,
+    parser: WIRE_PARSER,
   };
   const io = new Server(httpServer, { ...shared, path: "/socket.io", maxHttpBufferSize: BROWSER_MESSAGE_LIMIT });
   const workerIo = new Server(httpServer, {

@@ -2,6 +2,7 @@
  * The benchmark's browser: a /terminal socket as a page opens it (acking its output, or not, to
  * play a stalled browser), terminal:attach, and one terminal of a socket as a TerminalLink.
  */
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 import { io, type Socket } from "socket.io-client";
 import { BrowserToServer, ServerToBrowser, TERMINAL_NAMESPACE } from "../../protocol/browser-messages";
 import { type AttachReply, type BrowserOutput, type BrowserRepaint } from "../../protocol/browser-contract";
@@ -63,6 +64,7 @@ export function openTerminalSocket(url: string, cookie: string, options: { acks?
     forceNew: true,
     transports: ["websocket"],
     reconnection: false,
+    parser: WIRE_PARSER,
     extraHeaders: { cookie, origin: url },
   });
   const state: SocketState = { acks: options.acks ?? true, terminals: new Map() };

@@ -14,6 +14,7 @@ import { MAX_BATCH_CALLS } from "../../server/auth/request-limits";
 import { createShellroomServer } from "../../server/http-server";
 import { appRouter } from "../../server/trpc/root";
 import { startHarness, type Harness } from "../support/platform-harness";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 
 const MiB = 1024 * 1024;
 let harness: Harness;
@@ -201,6 +202,7 @@ describe("the client's address", () => {
     const student = await harness.newStudent("Proxied Student");
     const socket = io(`${harness.url}${TERMINAL_NAMESPACE}`, {
       transports: ["websocket"],
+      parser: WIRE_PARSER,
       reconnection: false,
       forceNew: true,
       extraHeaders: { cookie: student.cookie, origin: harness.url, "x-forwarded-for": "203.0.113.77" },

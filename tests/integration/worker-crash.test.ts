@@ -20,6 +20,7 @@ import { containerName } from "../../runtime-worker/docker/container-config";
 import { isRunning } from "../support/processes";
 import { cloneTestDatabase, nextEvent, waitForOutput } from "../support/platform-harness";
 import { until as untilWithin } from "../support/until";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 /** A whole platform restarting a worker under load: a minute per step, polled every 200 ms. */
 const until = <T>(what: string, probe: Parameters<typeof untilWithin<T>>[1], timeoutMs = 60_000) => untilWithin<T>(what, probe, timeoutMs, 200);
 
@@ -112,7 +113,7 @@ it("kill -9 of the worker: the server stays up, the worker is back, and the stud
   });
   environmentId = started.result.data.environmentId;
 
-  socket = io(`${url}${TERMINAL_NAMESPACE}`, { transports: ["websocket"], extraHeaders: { cookie, origin: url }, forceNew: true });
+  socket = io(`${url}${TERMINAL_NAMESPACE}`, { transports: ["websocket"], parser: WIRE_PARSER, extraHeaders: { cookie, origin: url }, forceNew: true });
   socket.on("terminal:output", (message: { environmentId: string; terminalId: string; data: ArrayBuffer; offset: number }) => {
     socket!.emit("terminal:ack", { environmentId: message.environmentId, terminalId: message.terminalId, offset: message.offset + message.data.byteLength });
   });

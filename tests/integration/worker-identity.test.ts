@@ -12,6 +12,7 @@ import { WorkerRequests } from "../../protocol/worker-contract";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 import { attachAtPrompt, nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 
 let harness: Harness;
 const sockets: Socket[] = [];
@@ -37,6 +38,7 @@ function workerConnection(workerId: string, token: string, headers: { workerId: 
     auth: { token, workerId, name: workerId, capacity },
     extraHeaders: { [WORKER_ID_HEADER]: headers.workerId, [WORKER_TOKEN_HEADER]: headers.token },
     transports: ["websocket"],
+    parser: WIRE_PARSER,
     reconnection: false,
     forceNew: true,
   });

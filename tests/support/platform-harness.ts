@@ -24,6 +24,7 @@ import { compileHolder } from "../../runtime-worker/holder/holder-volume";
 import type { OutputBudgetOptions } from "../../runtime-worker/terminals/output-budget";
 import { startWorker, type RunningWorker } from "../../runtime-worker/worker";
 import type { WorkerHandshake } from "../../protocol/worker-messages";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 
 export interface Harness {
   url: string;
@@ -194,6 +195,7 @@ export async function startHarness(
     terminalSocket(cookie, { acks = true, url: target = url, listen } = {}) {
       const socket = io(`${target}${TERMINAL_NAMESPACE}`, {
         transports: ["websocket"],
+        parser: WIRE_PARSER,
         extraHeaders: { ...(cookie ? { cookie } : {}), origin: target },
         reconnection: false,
         forceNew: true,

@@ -9,6 +9,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
+import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readReplyTo } from "../../app/components/terminal-messages";
 import { BrowserMessages, BrowserRequests, ServerPushes } from "../../protocol/browser-contract";
@@ -17,6 +18,7 @@ import { MALFORMED_REPLY, readReply, type RequestContract } from "../../protocol
 import { WorkerMessages, WorkerRequests } from "../../protocol/worker-contract";
 import { ServerToWorker, WorkerToServer } from "../../protocol/worker-messages";
 import { WorkerLink, workerRoom } from "../../server/workers/worker-link";
+import { WIRE_PARSER } from "../../protocol/wire-parser";
 
 /** Replies no contract accepts: wrong types, a failure without words, not even an object. */
 const GARBAGE: unknown[] = [{ ok: "yes" }, { ok: false }, { ok: false, code: "failed", error: 7 }, "done", null, [1, 2, 3]];
@@ -50,7 +52,7 @@ describe("every socket event has a contract", () => {
 /** A socket.io server on loopback with one namespace; `answer` replies to every event. */
 async function loopback(namespace: string, onConnection: (socket: import("socket.io").Socket) => void) {
   const http: HttpServer = createServer();
-  const server = new Server(http);
+  const server = new Server(http, { parser: WIRE_PARSER });
   server.of(namespace).on("connection", onConnection);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${namespace}`;
@@ -70,7 +72,7 @@ describe("the server reading a worker's malformed replies", () => {
   beforeAll(async () => {
     hop = await loopback("/worker", (socket) => void socket.join(workerRoom("w1")));
     link = new WorkerLink(hop.namespace, (event) => reported.push(event));
-    worker = connect(hop.url, { transports: ["websocket"] });
+    worker = connect(hop.url, { transports: ["websocket"], parser: WIRE_PARSER });
     // The "worker" answers every request with whatever garbage the test set.
     worker.onAny((...args: unknown[]) => {
       const ack = args.at(-1);
@@ -119,7 +121,7 @@ describe("the browser reading the server's malformed replies", () => {
         if (typeof ack === "function") (ack as (reply: unknown) => void)(garbage);
       }),
     );
-    browser = connect(hop.url, { transports: ["websocket"] });
+    browser = connect(hop.url, { transports: ["websocket"], parser: WIRE_PARSER });
     await connected(browser);
   });
   afterAll(async () => {
@@ -152,5 +154,34 @@ describe("readReply on its own", () => {
     expect(readReply(WorkerRequests.listTerminals, { ok: true, terminalIds: ["main", "t-1"] }, report)).toEqual({ ok: true, terminalIds: ["main", "t-1"] });
     expect(readReply(WorkerRequests.listTerminals, undefined, report)).toMatchObject({ ok: false, code: MALFORMED_REPLY });
     expect(reported).toEqual([WorkerRequests.listTerminals.event]);
+  });
+});
+
+describe("a hostile frame on the wire", () => {
+  it("closes only the connection that sent it; the server and other connections go on", async () => {
+    const hop = await loopback("/terminal", (socket) =>
+      socket.on("ping-me", (ack: unknown) => {
+        if (typeof ack === "function") (ack as (reply: unknown) => void)({ ok: true });
+      }),
+    );
+    const honest = connect(hop.url, { transports: ["websocket"], parser: WIRE_PARSER });
+    await connected(honest);
+    const port = new URL(hop.url).port;
+    try {
+      // Engine.io message frames whose MessagePack claims far more than they carry (an array of
+      // 2^32-1 items, a 4 GiB string), then bytes that are no MessagePack at all.
+      for (const payload of [Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdb, 0xff, 0xff, 0xff, 0xff, 0x41]), Buffer.from([0xc1, 0xc1, 0xc1])]) {
+        const raw = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+        const closed = new Promise<void>((resolve) => raw.once("close", () => resolve()));
+        await new Promise<void>((resolve, reject) => raw.once("message", () => resolve()).once("error", reject));
+        raw.send(Buffer.concat([Buffer.from([4]), payload]));
+        await closed;
+      }
+      // The honest client is still served.
+      expect(await honest.timeout(5000).emitWithAck("ping-me")).toEqual({ ok: true });
+    } finally {
+      honest.close();
+      await hop.close();
+    }
   });
 });

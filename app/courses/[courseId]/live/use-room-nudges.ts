@@ -9,6 +9,7 @@ import type { Socket } from "socket.io-client";
 import { TERMINAL_NAMESPACE } from "../../../../protocol/browser-messages";
 import { BrowserRequests, ServerPushes, type BulkActionProgress } from "../../../../protocol/browser-contract";
 import { readPush, readReplyTo } from "../../../components/terminal-messages";
+import { WIRE_PARSER } from "../../../../protocol/wire-parser";
 
 /** A burst of changes (a whole class pressing Check) becomes one refetch. */
 const DEBOUNCE_MS = 300;
@@ -37,7 +38,7 @@ export function useRoomNudges(courseId: string, onChange: () => void, onBulkProg
     // socket.io touches `window`: load it in the browser only.
     void import("socket.io-client").then(({ io }) => {
       if (disposed) return;
-      socket = io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], withCredentials: true });
+      socket = io(TERMINAL_NAMESPACE, { path: "/socket.io", transports: ["websocket"], parser: WIRE_PARSER, withCredentials: true });
       socket.on("connect", () => {
         socket?.timeout(JOIN_TIMEOUT_MS).emit(BrowserRequests.joinRoom.event, { courseId }, (timedOut: Error | null, raw?: unknown) => {
           if (disposed) return;
