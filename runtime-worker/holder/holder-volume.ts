@@ -1,14 +1,14 @@
 /**
- * Puts the PTY holder (holder.c) where every container can run it and no student can
- * change it: the worker compiles it once (static, so it runs in any image an instructor
- * builds) and copies it into a Docker volume named after its source's hash, which
- * containers mount read-only at HOLDER_MOUNT. A new holder.c makes a new volume; old
- * containers keep the one they were created with.
+ * Puts the PTY holder (holder.c and the other C files beside it) where every container can
+ * run it and no student can change it: the worker compiles it once (static, so it runs in
+ * any image an instructor builds) and copies it into a Docker volume named after its
+ * sources' hash, which containers mount read-only at HOLDER_MOUNT. A change to any of its
+ * .c or .h files makes a new volume; old containers keep the one they were created with.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
@@ -20,32 +20,44 @@ export const HOLDER_BINARY = `${HOLDER_MOUNT}/shellroom-holder`;
 export const LABEL_HOLDER = "dev.shellroom.holder";
 
 const run = promisify(execFile);
-const source = path.join(import.meta.dirname, "holder.c");
-const projectRoot = path.resolve(import.meta.dirname, "../..");
+const sourceDir = import.meta.dirname;
+const projectRoot = path.resolve(sourceDir, "../..");
 
-async function sourceHash() {
-  return createHash("sha256")
-    .update(await readFile(source))
-    .digest("hex")
-    .slice(0, 12);
+/** The holder's C sources and headers, sorted by name (a stable order for the hash). */
+async function sourceFiles(): Promise<string[]> {
+  const names = (await readdir(sourceDir)).filter((name) => name.endsWith(".c") || name.endsWith(".h"));
+  return names.sort().map((name) => path.join(sourceDir, name));
+}
+
+/** Each file's name and length before its bytes: moving code between files changes the hash too. */
+async function sourceHash(files: string[]) {
+  const hash = createHash("sha256");
+  for (const file of files) {
+    const content = await readFile(file);
+    hash.update(`${path.basename(file)}\n${content.length}\n`).update(content);
+  }
+  return hash.digest("hex").slice(0, 12);
 }
 
 export interface HolderBinary {
   /** Path of the compiled binary on this host. */
   binary: string;
-  /** Hash of holder.c: names the volume, so a new holder never mixes with an old one. */
+  /** Hash of the holder's .c and .h files: names the volume, so a new holder never mixes with an old one. */
   version: string;
 }
 
-/** Compiles holder.c (once per source version) and returns the binary's path. */
+/** Compiles the holder's C files (once per source version) and returns the binary's path. */
 export async function compileHolder(outputDir = path.join(projectRoot, ".data", "holder")): Promise<HolderBinary> {
-  const version = await sourceHash();
+  const files = await sourceFiles();
+  const version = await sourceHash(files);
   const binary = path.join(outputDir, `shellroom-holder-${version}`);
   if (existsSync(binary)) return { binary, version };
   await mkdir(outputDir, { recursive: true });
   const partial = `${binary}.${process.pid}.tmp`;
   try {
-    await run("cc", ["-static", "-O2", "-o", partial, source]);
+    // holder.h is found beside the .c files that include it.
+    const sources = files.filter((file) => file.endsWith(".c"));
+    await run("cc", ["-static", "-O2", "-o", partial, ...sources]);
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim().slice(-400) ?? String(error);
     throw new Error(`cannot compile the PTY holder (needs cc and a static libc: Debian's gcc and libc6-dev): ${detail}`, { cause: error });
