@@ -1,5 +1,5 @@
 /**
- * The PTY holder's frames (holder.c), for the worker speaking to a holder through its
+ * The PTY holder's frames (holder.h), for the worker speaking to a holder through its
  * relay: a type byte, a big-endian u32 length, the payload. The holder is inside the
  * student's container, so what it sends is untrusted: every length is bounded, and
  * anything that is not a frame the holder sends ends the attach.

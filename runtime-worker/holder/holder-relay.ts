@@ -14,7 +14,7 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { HolderFrameDecoder, inputFrames, resizeFrame, type HolderEvent } from "./holder-frames";
 
-/** relay's exit status when no holder listens under the name (holder.c EXIT_NO_HOLDER). */
+/** relay's exit status when no holder listens under the name (holder.h EXIT_NO_HOLDER). */
 const EXIT_NO_HOLDER = 3;
 /** nobody: the relay needs no rights once inside the namespace. */
 const NOBODY = "65534";
