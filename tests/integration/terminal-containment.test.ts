@@ -158,7 +158,8 @@ describe("a screen larger than a message", () => {
     // Every worker message, as it leaves: none may come near socket.io's 1 MB limit.
     let largestWorkerPacket = 0;
     const measure = (packet: { data?: unknown }) => {
-      const size = typeof packet.data === "string" ? packet.data.length : 0;
+      // MessagePack frames are bytes (a string only for engine.io's own packets).
+      const size = typeof packet.data === "string" ? packet.data.length : ArrayBuffer.isView(packet.data) ? packet.data.byteLength : 0;
       largestWorkerPacket = Math.max(largestWorkerPacket, size);
     };
     harness.worker.socket.io.engine.on("packetCreate", measure);
