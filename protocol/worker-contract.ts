@@ -18,6 +18,7 @@ import {
   Heartbeat,
   ListEnvironmentsRequest,
   OpenTerminalRequest,
+  OutputAcked,
   RemoveEnvironmentRequest,
   ResizeTerminal,
   SNAPSHOT_PART_CHARS,
@@ -102,6 +103,11 @@ export type WorkerRequestName = keyof typeof WorkerRequests;
 export type WorkerReplyOf<K extends WorkerRequestName> = ReplyOf<(typeof WorkerRequests)[K]>;
 /** A snapshot's successful reply (open or snapshot), as the server reads it. */
 export type SnapshotReply = Extract<WorkerReplyOf<"snapshotTerminal">, { ok: true }>;
+
+/** What the server pushes to a worker (no reply). */
+export const ServerToWorkerMessages = {
+  outputAcked: message(ServerToWorker.outputAcked, OutputAcked),
+} as const;
 
 /**
  * What a worker pushes. Output is the one with an acknowledgement, and it carries nothing:

@@ -97,6 +97,8 @@ export const ServerToWorker = {
   listTerminals: "terminal:list",
   /** Ends every process in an environment (a runaway), keeping its files: the container restarts. */
   killProcesses: "environment:kill-processes",
+  /** Output handed over, cumulatively per terminal (no reply): moves the worker's output windows. */
+  outputAcked: "terminal:output-acked",
 } as const;
 
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
@@ -209,6 +211,11 @@ export const WorkerToServer = {
   terminalTabs: "terminal:tabs",
   buildLog: "image:build-log",
 } as const;
+
+/** Per terminal, the output offset the server has handed over up to. */
+export const OutputAck = TerminalRef.extend({ offset: z.number().int().min(0) });
+export type OutputAck = z.infer<typeof OutputAck>;
+export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
 
 /**
  * Output is acknowledged by the server; a terminal with this many bytes unacknowledged

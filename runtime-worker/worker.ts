@@ -15,8 +15,9 @@ import {
   WorkerToServer,
   type WorkerHandshake,
 } from "../protocol/worker-messages";
-import { readRequest, type ParsedRequestOf, type ReplyInputOf, type RequestContract, type SuccessOf } from "../protocol/contract";
-import { WorkerRequests } from "../protocol/worker-contract";
+import { readMessage, readRequest, throttledReport, type ParsedRequestOf, type ReplyInputOf, type RequestContract, type SuccessOf } from "../protocol/contract";
+import { ServerToWorkerMessages, WorkerRequests } from "../protocol/worker-contract";
+import { OutputAcks } from "./terminals/output-acks";
 import { WIRE_PARSER } from "../protocol/wire-parser";
 import { WorkerRequestError } from "./request-error";
 import type { RuntimeDriver } from "./driver";
@@ -84,6 +85,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   });
 
   const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
+  /** Sent output waiting for the server's cumulative acknowledgement (output-acks.ts). */
+  const outputAcks = new OutputAcks();
+  const malformedFromServer = throttledReport((fields) => log.warn(fields, "dropped a server message that did not match its contract"));
   const environments = new EnvironmentManager(
     options.driver,
     {
@@ -91,9 +95,15 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         get connected() {
           return socket.connected;
         },
-        send: (data, offset, acked) => socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset }, acked),
+        send: (data, offset, acked) => {
+          outputAcks.wait(ref, offset + data.byteLength, acked);
+          socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset });
+        },
       }),
-      exit: (ref: TerminalRef, exitCode) => socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode }),
+      exit: (ref: TerminalRef, exitCode) => {
+        outputAcks.forget(ref);
+        socket.emit(WorkerToServer.terminalExit, { ...ref, exitCode });
+      },
       tabs: (environmentId, terminalIds) => {
         if (socket.connected) socket.emit(WorkerToServer.terminalTabs, { environmentId, terminalIds });
       },
@@ -204,8 +214,14 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const heartbeat = setInterval(sendHeartbeat, options.heartbeatMs ?? 5000);
   heartbeat.unref();
 
+  socket.on(ServerToWorkerMessages.outputAcked.event, (payload: unknown) => {
+    const message = readMessage(ServerToWorkerMessages.outputAcked, payload, malformedFromServer);
+    if (message) for (const ack of message.acks) outputAcks.acked(ack, ack.offset);
+  });
+
   socket.on("connect", () => {
     log.info({ serverUrl: options.serverUrl }, "connected to server");
+    outputAcks.clear();
     environments.resetLinks();
     void sendHeartbeat();
   });
@@ -230,6 +246,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   });
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
+    outputAcks.clear();
     // The server let another connection with our id keep it: try again, as after a refusal.
     if (reason === "io server disconnect")
       setTimeout(() => {

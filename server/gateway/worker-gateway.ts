@@ -8,7 +8,8 @@ import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
-import { WorkerMessages } from "../../protocol/worker-contract";
+import { ServerToWorkerMessages, WorkerMessages } from "../../protocol/worker-contract";
+import { OutputAckBatcher } from "./output-acks";
 import { readMessage, throttledReport } from "../../protocol/contract";
 import { ServerToBrowser } from "../../protocol/browser-messages";
 import { type TerminalTabs as BrowserTabs } from "../../protocol/browser-contract";
@@ -166,12 +167,17 @@ export function attachWorkerGateway(options: {
       }
     });
 
+    // Output is acknowledged cumulatively and in batches (output-acks.ts), once handed over to the bus.
+    const outputAcks = new OutputAckBatcher((acks) => socket.emit(ServerToWorkerMessages.outputAcked.event, { acks }));
+    socket.once("disconnect", () => outputAcks.close());
     socket.on(WorkerMessages.terminalOutput.event, (payload: unknown, ack?: unknown) => {
+      const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
       const done = () => {
+        if (output) outputAcks.handed(output, output.offset + output.data.byteLength, output.data.byteLength);
+        // A worker of the previous protocol asks for a reply per message: it gets one too.
         if (typeof ack === "function") (ack as () => void)();
       };
-      const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
-      // Acknowledged even when malformed: the worker's window must not stall on it.
+      // Acknowledged even when malformed (as far as it can be): the worker's window must not stall on it.
       if (!output) return done();
       // Acknowledged once handed over: the worker's window then bounds what is in flight.
       // (Chunks of one terminal wait on the same placement answer, so they keep their order.)

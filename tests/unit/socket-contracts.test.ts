@@ -15,7 +15,7 @@ import { readReplyTo } from "../../app/components/terminal-messages";
 import { BrowserMessages, BrowserRequests, ServerPushes } from "../../protocol/browser-contract";
 import { BrowserToServer, ServerToBrowser } from "../../protocol/browser-messages";
 import { MALFORMED_REPLY, readReply, type RequestContract } from "../../protocol/contract";
-import { WorkerMessages, WorkerRequests } from "../../protocol/worker-contract";
+import { ServerToWorkerMessages, WorkerMessages, WorkerRequests } from "../../protocol/worker-contract";
 import { ServerToWorker, WorkerToServer } from "../../protocol/worker-messages";
 import { WorkerLink, workerRoom } from "../../server/workers/worker-link";
 import { WIRE_PARSER } from "../../protocol/wire-parser";
@@ -30,7 +30,7 @@ const eventsOf = (table: Record<string, { event: string }>) => Object.values(tab
 
 describe("every socket event has a contract", () => {
   it("server -> worker requests and worker -> server messages", () => {
-    expect(eventsOf(WorkerRequests).sort()).toEqual(Object.values(ServerToWorker).sort());
+    expect([...eventsOf(WorkerRequests), ...eventsOf(ServerToWorkerMessages)].sort()).toEqual(Object.values(ServerToWorker).sort());
     expect(eventsOf(WorkerMessages).sort()).toEqual(Object.values(WorkerToServer).sort());
   });
 
