@@ -85,6 +85,9 @@ function decode(frame: Buffer): { origin: string; message: BusMessage } | null {
   return { origin, message: header.kind === "output" ? { ...header, data } : header };
 }
 
+/** How often a replica asks Redis how many replicas listen for output (PUBSUB NUMSUB). */
+export const LISTENERS_REFRESH_MS = 1000;
+
 export async function redisOutputBus(terminals: Namespace, redis: RedisClient, prefix: string, log: Logger): Promise<TerminalOutputBus> {
   const channel = `${prefix}:terminal-output`;
   const replicaId = randomUUID();
@@ -105,12 +108,30 @@ export async function redisOutputBus(terminals: Namespace, redis: RedisClient, p
     },
     true,
   );
+  // A replica alone on the channel has nobody to publish to: each chunk would cost an encode, a
+  // round trip and its own echo back, for nothing. Replicas are counted every LISTENERS_REFRESH_MS;
+  // one that starts subscribes before it takes browsers, and a browser that still misses a chunk
+  // sees the gap in the offsets and is repainted.
+  let othersListen = true;
+  const countListeners = async () => {
+    const counts = await redis.pubSubNumSub([channel]);
+    othersListen = Number(counts[channel] ?? 0) > 1;
+  };
+  await countListeners().catch((error: Error) => log.warn({ err: error.message }, "could not count the replicas listening for terminal output"));
+  const counter = setInterval(() => {
+    countListeners().catch((error: Error) => {
+      othersListen = true;
+      log.warn({ err: error.message }, "could not count the replicas listening for terminal output");
+    });
+  }, LISTENERS_REFRESH_MS);
+  counter.unref();
   return {
     publish: async (message) => {
       deliver(message);
-      await redis.publish(channel, encode(replicaId, message));
+      if (othersListen) await redis.publish(channel, encode(replicaId, message));
     },
     close: async () => {
+      clearInterval(counter);
       await subscriber.quit().catch(() => undefined);
     },
   };
