@@ -41,17 +41,24 @@ function localDelivery(terminals: Namespace) {
         .emit(ServerToBrowser.exit, { environmentId, terminalId, exitCode: message.exitCode });
       return;
     }
-    let filter = filters.get(key);
-    if (!filter) filters.set(key, (filter = new ViewerEscapeFilter()));
     const lagging = laggingRoom(environmentId, terminalId);
     const { data, offset } = message;
     local
       .to(terminalRoom(environmentId, terminalId))
       .except(lagging)
       .emit(ServerToBrowser.output, { environmentId, terminalId, data, offset } satisfies BrowserOutput);
-    // Viewers get the same bytes at the same offsets, minus what could act on their browser.
+    // Viewers get the same bytes at the same offsets, minus what could act on their browser. The
+    // filter walks every byte, so it runs only while someone here watches; a watcher who arrives
+    // starts from a repaint and a fresh filter (a sequence begun before reaches them as plain text).
+    const room = watcherRoom(environmentId, terminalId);
+    if (!terminals.adapter.rooms.get(room)?.size) {
+      filters.delete(key);
+      return;
+    }
+    let filter = filters.get(key);
+    if (!filter) filters.set(key, (filter = new ViewerEscapeFilter()));
     local
-      .to(watcherRoom(environmentId, terminalId))
+      .to(room)
       .except(lagging)
       .emit(ServerToBrowser.output, { environmentId, terminalId, data: filter.push(data), offset } satisfies BrowserOutput);
   };
