@@ -17,6 +17,7 @@ import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import type Docker from "dockerode";
 import { formatMs, percentile } from "./measure";
+import { load1 } from "./terminal-load-context";
 import { startPlatformProcesses } from "./platform-processes";
 import { containerIdOf, deleteEnvironments, removeRawContainers, startEnvironments, startRawContainers, wireStudents } from "./wire-setup";
 import { startWireClient, type WireClient } from "./wire-client";
@@ -65,6 +66,7 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 export async function runWireBench(ctx: WireContext, options: WireOptions): Promise<WireResult> {
   const { docker, say } = ctx;
   const anomalies: string[] = [];
+  const loadBefore = load1();
   const workerId = `bench-wire-${ctx.runId}`;
   ctx.addWorkerId(workerId);
   const processes = await startPlatformProcesses({
@@ -247,6 +249,7 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
       throughput,
       bystander,
       active,
+      load: [loadBefore, load1()],
       anomalies,
     });
   } finally {

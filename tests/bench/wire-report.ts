@@ -1,4 +1,5 @@
 /** The wire bench's figures (tests/bench/wire-bench.ts) as a table and lines, and what goes to .data/bench-results.json. */
+import os from "node:os";
 import { formatMs, formatRate, formatRatio, percentile, renderRows, summarize } from "./measure";
 import type { ActiveRun, BystanderRun, EchoRun, SideName, ThroughputRuns } from "./wire-figures";
 import type { WireOptions } from "./wire-bench";
@@ -45,6 +46,8 @@ export function wireReport(measured: {
   throughput: Record<string, ThroughputRuns>;
   bystander: Record<string, BystanderRun>;
   active: Record<string, ActiveRun>;
+  /** The host's 1-minute load average when the phase began and ended (other work on the host shows in dockerd's share too). */
+  load: [number, number];
   anomalies: string[];
 }): WireResult {
   const { options, echo, throughput, bystander, active } = measured;
@@ -106,7 +109,7 @@ export function wireReport(measured: {
         .map((run) => run.result.samples.length)
         .join("+")}, bystander ${Object.values(bystander)
         .map((run) => `${run.quiet.length}/${run.flooded.length}`)
-        .join(", ")} (quiet/under flood)`,
+        .join(", ")} (quiet/under flood); host load ${measured.load.join(" -> ")} (${os.cpus().length} CPUs)`,
   ];
   return {
     figures,
@@ -117,6 +120,7 @@ export function wireReport(measured: {
     anomalies: measured.anomalies,
     details: {
       options,
+      load: measured.load,
       echo: Object.fromEntries(
         sideNames.map((side) => [side, { ...summarize(echo[side]!.samples), cpuMs: echo[side]!.cpu, keystrokes: echo[side]!.keystrokes }]),
       ),
