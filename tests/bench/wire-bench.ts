@@ -19,7 +19,7 @@ import type Docker from "dockerode";
 import { formatMs, percentile } from "./measure";
 import { load1 } from "./terminal-load-context";
 import { startPlatformProcesses } from "./platform-processes";
-import { containerIdOf, deleteEnvironments, removeRawContainers, startEnvironments, startRawContainers, wireStudents } from "./wire-setup";
+import { containerIdOf, deleteEnvironments, removeRawContainers, startEnvironments, startRawContainers, wireStudents, type WireStudents } from "./wire-setup";
 import { startWireClient, type WireClient } from "./wire-client";
 import { startPeer, type Peer } from "./wire-peer";
 import { HOLDER_BINARY } from "../../runtime-worker/holder/holder-volume";
@@ -91,27 +91,29 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
     await which.stop();
   };
   const terminals = Math.max(2, options.terminals);
-  const students = await wireStudents(processes.databaseUrl, terminals);
   const rawIds = Array.from({ length: terminals }, (_, index) => `${ctx.rawWorkerId}-wire-${index}`);
+  let students: WireStudents | undefined;
   let platformStarted = 0;
   let peer: Peer | undefined;
   try {
+    const roster = await wireStudents(processes.databaseUrl, terminals);
+    students = roster;
     // The two terminals of (1), (2), (4) and (5) on each side: link 0 types, the second floods.
-    const environmentIds = await startEnvironments(url, students.labId, students.cookies.slice(0, 2));
+    const environmentIds = await startEnvironments(url, roster.labId, roster.cookies.slice(0, 2));
     platformStarted = 2;
-    await startRawContainers(docker, students, ctx.rawWorkerId, rawIds.slice(0, 2), ctx.track);
+    await startRawContainers(docker, roster, ctx.rawWorkerId, rawIds.slice(0, 2), ctx.track);
     const peerId = `${ctx.rawWorkerId}-wire-peer`;
     ctx.track(peerId);
     peer = await startPeer({
       docker,
-      spec: students.rawSpec(peerId),
+      spec: roster.rawSpec(peerId),
       workerId: ctx.rawWorkerId,
       logFile: path.join(ctx.logDir, "bench-wire-peer.log"),
       onSpawn: ctx.addProcess,
     });
     say(`  wetty pid ${peer.pid} at ${peer.url}`);
 
-    const platformLinks = environmentIds.map((environmentId, index) => ({ kind: "platform" as const, url, cookie: students.cookies[index]!, environmentId }));
+    const platformLinks = environmentIds.map((environmentId, index) => ({ kind: "platform" as const, url, cookie: roster.cookies[index]!, environmentId }));
     const rawLinks = rawIds.slice(0, 2).map((environmentId) => ({ kind: "raw" as const, environmentId }));
     const peerLink = { kind: "peer" as const, url: peer.url };
     const [platformClient, rawClient, peerClient, platformFlooder, rawFlooder, peerFlooder] = await Promise.all([
@@ -203,12 +205,12 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
 
     say(`(3) echo with ${terminals} terminals typing at once (${options.activeSamples} each, 10-50 ms think time): platform, then raw docker`);
     const active: Record<string, ActiveRun> = {};
-    const allEnvironments = [...environmentIds, ...(await startEnvironments(url, students.labId, students.cookies.slice(2)))];
+    const allEnvironments = [...environmentIds, ...(await startEnvironments(url, roster.labId, roster.cookies.slice(2)))];
     platformStarted = terminals;
     const platformActive = await client(`platform browser of ${terminals} terminals`);
     await platformActive.call({
       op: "open",
-      links: allEnvironments.map((environmentId, index) => ({ kind: "platform" as const, url, cookie: students.cookies[index]!, environmentId })),
+      links: allEnvironments.map((environmentId, index) => ({ kind: "platform" as const, url, cookie: roster.cookies[index]!, environmentId })),
     });
     const platformShims = shimPids(await Promise.all(allEnvironments.map((id) => containerIdOf(docker, id))));
     active.platform = await activeRun(
@@ -227,9 +229,9 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
       options.activeSamples,
     );
     await stopClient(platformActive);
-    anomalies.push(...(await deleteEnvironments(url, students.labId, students.cookies)).map((failure) => `(3) environment.delete: ${failure}`));
+    anomalies.push(...(await deleteEnvironments(url, roster.labId, roster.cookies)).map((failure) => `(3) environment.delete: ${failure}`));
     platformStarted = 0;
-    await startRawContainers(docker, students, ctx.rawWorkerId, rawIds.slice(2), ctx.track);
+    await startRawContainers(docker, roster, ctx.rawWorkerId, rawIds.slice(2), ctx.track);
     const rawActive = await client(`raw docker client of ${terminals} shells`);
     await rawActive.call({ op: "open", links: rawIds.map((environmentId) => ({ kind: "raw" as const, environmentId })) });
     const rawShims = shimPids(await Promise.all(rawIds.map((id) => containerIdOf(docker, id))));
@@ -255,7 +257,7 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
   } finally {
     await Promise.all([...clients].map((which) => which.stop().catch(() => undefined)));
     await peer?.stop().catch(() => undefined);
-    if (platformStarted)
+    if (students && platformStarted)
       anomalies.push(...(await deleteEnvironments(url, students.labId, students.cookies)).map((failure) => `cleanup: environment.delete: ${failure}`));
     await removeRawContainers(docker, [...rawIds, `${ctx.rawWorkerId}-wire-peer`]).catch((error) => anomalies.push(`cleanup: ${errorText(error)}`));
     await processes.stop();
