@@ -24,7 +24,8 @@
  * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
  * BENCH_WIRE_ECHO_SAMPLES (1000 per side), BENCH_WIRE_THROUGHPUT_BYTES (16000000), BENCH_WIRE_THROUGHPUT_RUNS (2),
  * BENCH_WIRE_TERMINALS (100), BENCH_WIRE_ACTIVE_SAMPLES (20 per terminal), BENCH_WIRE_BYSTANDER_SAMPLES (300),
- * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side),
+ * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side), BENCH_WIRE_ACK_EVERY_MESSAGE (1: the wire phase's platform browsers ack every
+ * output message at once instead of as the page paces its acks, to tell that pacing from the rest),
  * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class,wire": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
  * for a class burst, the class on one host, the terminal at the speed of the wire), BENCH_LOG_LEVEL (error),

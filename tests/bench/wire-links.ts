@@ -58,7 +58,7 @@ async function platformLink(url: string, cookie: string, environmentId: string):
   const terminalId = "main";
   const socket = terminalSocket(url, cookie);
   const output = listenerSet();
-  let acks: RenderedOffsetAcks | undefined;
+  let acks: Pick<RenderedOffsetAcks, "rendered" | "dispose"> | undefined;
   /** Output below this offset is on the screen already (the attach reply's or a repaint's). */
   let shownUpTo = 0;
   let repaints = 0;
@@ -97,7 +97,9 @@ async function platformLink(url: string, cookie: string, environmentId: string):
   ).then(readAttachReply);
   if (!reply.ok) throw new Error(`attach refused: ${reply.error}`);
   shownUpTo = reply.offset;
-  acks = new RenderedOffsetAcks((offset) => socket.emit(BrowserToServer.ack, { environmentId, terminalId, offset }));
+  const sendAck = (offset: number) => socket.emit(BrowserToServer.ack, { environmentId, terminalId, offset });
+  // BENCH_WIRE_ACK_EVERY_MESSAGE=1: every message acked at once (as the other phases' client does), to tell the page's ack pacing from the rest.
+  acks = process.env.BENCH_WIRE_ACK_EVERY_MESSAGE === "1" ? { rendered: sendAck, dispose: () => undefined } : new RenderedOffsetAcks(sendAck);
   if (!reply.screen.includes("$ ")) await prompt;
   const sender = new TerminalInputSender(
     (piece, answer) => {
