@@ -69,9 +69,9 @@ async function perform(order: ClientOrder): Promise<unknown> {
       return links.reduce(
         (sum, link) => {
           const stats = link.stats();
-          return { repaints: sum.repaints + stats.repaints, inputDropped: sum.inputDropped + stats.inputDropped };
+          return { messages: sum.messages + stats.messages, repaints: sum.repaints + stats.repaints, inputDropped: sum.inputDropped + stats.inputDropped };
         },
-        { repaints: 0, inputDropped: 0 },
+        { messages: 0, repaints: 0, inputDropped: 0 },
       );
   }
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { ActiveEchoResult } from "./terminal-load-echo";
 import type { ThroughputResult } from "./terminal-link";
-import type { LinkOrder } from "./wire-links";
+import type { LinkOrder, LinkStats } from "./wire-links";
 
 export type ClientOrder =
   | { op: "open"; links: LinkOrder[] }
@@ -28,10 +28,8 @@ export interface FloodCount {
   bytesPerSecond: number;
 }
 
-export interface ClientStats {
-  repaints: number;
-  inputDropped: number;
-}
+/** Its links' stats, added up. */
+export type ClientStats = LinkStats;
 
 /** What each order answers. */
 export interface ClientAnswers {

@@ -55,6 +55,8 @@ export interface ThroughputRuns {
   /** CPU ms per process over every run. */
   cpu: Record<string, number>;
   bytes: number;
+  /** Output messages the client got over every run (socket.io events; chunks of the raw stream). */
+  messages: number;
 }
 
 /** `head -c <zeroBytes> /dev/zero | base64` on link 0 of each side, `runs` times, the sides taking turns. */
@@ -64,15 +66,17 @@ export async function throughputRuns(
   runs: number,
   say: (message: string) => void,
 ): Promise<Record<string, ThroughputRuns>> {
-  const results: Record<string, ThroughputRuns> = Object.fromEntries(sides.map((side) => [side.name, { runs: [], cpu: {}, bytes: 0 }]));
+  const results: Record<string, ThroughputRuns> = Object.fromEntries(sides.map((side) => [side.name, { runs: [], cpu: {}, bytes: 0, messages: 0 }]));
   for (let run = 0; run < runs; run++) {
     const said: string[] = [];
     for (const side of sides) {
       const result = results[side.name]!;
+      const messagesBefore = (await side.client.call({ op: "stats" })).messages;
       const meter = cpuMeter(side.groups);
       meter.start();
       const measured = await side.client.call({ op: "throughput", link: 0, bytes: zeroBytes });
       addCpu(result.cpu, meter.read());
+      result.messages += (await side.client.call({ op: "stats" })).messages - messagesBefore;
       result.runs.push(measured);
       result.bytes += measured.bytes;
       said.push(`${side.name} ${(measured.bytesPerSecond / 1e6).toFixed(1)} MB/s`);

@@ -22,9 +22,15 @@ import { withTimeout } from "./platform-shell";
 import { execShell } from "./raw-docker";
 import { waitForOutput, type TerminalLink } from "./terminal-link";
 
+/** What a client saw beyond the bytes: output messages (socket.io events; chunks of a raw stream), repaints, dropped input. */
+export interface LinkStats {
+  messages: number;
+  repaints: number;
+  inputDropped: number;
+}
+
 export interface WireLink extends TerminalLink {
-  /** What the client saw beyond the bytes (repaints, dropped input). */
-  stats(): { repaints: number; inputDropped: number };
+  stats(): LinkStats;
   close(): void;
 }
 
@@ -61,11 +67,13 @@ async function platformLink(url: string, cookie: string, environmentId: string):
   let acks: Pick<RenderedOffsetAcks, "rendered" | "dispose"> | undefined;
   /** Output below this offset is on the screen already (the attach reply's or a repaint's). */
   let shownUpTo = 0;
+  let messages = 0;
   let repaints = 0;
   let inputDropped = 0;
   socket.on(ServerToBrowser.output, (raw: unknown) => {
     const message = readOutput(raw);
     if (!message || message.environmentId !== environmentId || message.terminalId !== terminalId) return;
+    messages += 1;
     const end = message.offset + message.data.byteLength;
     const fresh = message.offset < shownUpTo ? message.data.subarray(Math.min(message.data.byteLength, shownUpTo - message.offset)) : message.data;
     shownUpTo = Math.max(shownUpTo, end);
@@ -113,7 +121,7 @@ async function platformLink(url: string, cookie: string, environmentId: string):
   return {
     write: (data) => sender.send(data),
     onData: output.onData,
-    stats: () => ({ repaints, inputDropped }),
+    stats: () => ({ messages, repaints, inputDropped }),
     close: () => {
       acks?.dispose();
       socket.close();
@@ -124,7 +132,11 @@ async function platformLink(url: string, cookie: string, environmentId: string):
 async function rawLink(docker: Docker, environmentId: string): Promise<WireLink> {
   const shell = await execShell(docker.getContainer(containerName(environmentId)));
   await withTimeout(shell.prompt, 30_000, "raw prompt");
-  return { write: shell.write, onData: shell.onData, stats: () => ({ repaints: 0, inputDropped: 0 }), close: shell.close };
+  let chunks = 0;
+  shell.onData(() => {
+    chunks += 1;
+  });
+  return { write: shell.write, onData: shell.onData, stats: () => ({ messages: chunks, repaints: 0, inputDropped: 0 }), close: shell.close };
 }
 
 /** wetty's page acks in steps of this many characters written to its screen (FlowControlClient.ackBytes). */
@@ -134,7 +146,9 @@ async function peerLink(url: string): Promise<WireLink> {
   const socket = io(url, { path: "/socket.io", transports: ["websocket"], forceNew: true, reconnection: false });
   const output = listenerSet();
   let uncommitted = 0;
+  let messages = 0;
   socket.on("data", (data: string) => {
+    messages += 1;
     output.emit(Buffer.from(data, "utf8"));
     // As wetty's page does: a commit once each step's worth is on the screen.
     uncommitted += data.length;
@@ -160,7 +174,7 @@ async function peerLink(url: string): Promise<WireLink> {
       socket.emit("input", data);
     },
     onData: output.onData,
-    stats: () => ({ repaints: 0, inputDropped: 0 }),
+    stats: () => ({ messages, repaints: 0, inputDropped: 0 }),
     close: () => {
       socket.close();
     },

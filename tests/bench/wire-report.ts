@@ -94,6 +94,9 @@ export function wireReport(measured: {
   ];
   const lines = [
     ...cpuLines(sideNames, cpuPerEcho, cpuPerMb),
+    `(2) output messages per MB received (socket.io events; chunks of the raw stream): ${sideNames
+      .map((side) => `${SIDE_LABEL[side]} ${Math.round(throughput[side]!.messages / (throughput[side]!.bytes / 1e6))}`)
+      .join(", ")}`,
     `(3) CPU per echo with ${n} terminals typing: ${Object.entries(activeCpu)
       .map(([side, cpu]) => `${SIDE_LABEL[side as SideName]} ${processList(cpu)}`)
       .join(" | ")}`,
