@@ -51,7 +51,7 @@ function allProcesses(): Array<{ pid: number; argv: string[] }> {
 const programOf = (argv: string[]) => argv[0]?.split("/").pop() ?? "";
 
 /** The hosts a dockerd listens on (its -H / --host flags; /var/run/docker.sock when none). */
-function dockerdHosts(argv: string[]): string[] {
+export function dockerdHosts(argv: string[]): string[] {
   const hosts = argv.flatMap((arg, index) => {
     if (arg === "-H" || arg === "--host") return [argv[index + 1] ?? ""];
     const inline = /^(?:-H|--host)=(.*)$/.exec(arg);
