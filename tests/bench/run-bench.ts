@@ -24,7 +24,8 @@
  * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
  * BENCH_WIRE_ECHO_SAMPLES (1000 per side), BENCH_WIRE_THROUGHPUT_BYTES (16000000), BENCH_WIRE_THROUGHPUT_RUNS (2),
  * BENCH_WIRE_TERMINALS (100), BENCH_WIRE_ACTIVE_SAMPLES (20 per terminal), BENCH_WIRE_BYSTANDER_SAMPLES (300),
- * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side), BENCH_WIRE_ACK_EVERY_MESSAGE (1: the wire phase's platform browsers ack every
+ * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side), BENCH_WIRE_OUTPUT_RATE (the wire phase's worker's
+ * SHELLROOM_TERMINAL_OUTPUT_RATE: each terminal's output budget after its burst; unset: as deployed), BENCH_WIRE_ACK_EVERY_MESSAGE (1: the wire phase's platform browsers ack every
  * output message at once instead of as the page paces its acks, to tell that pacing from the rest),
  * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class,wire": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
@@ -72,6 +73,7 @@ import {
   WIRE_BYSTANDER_SAMPLES,
   WIRE_ECHO_SAMPLES,
   WIRE_FLOOD_SECONDS,
+  WIRE_OUTPUT_RATE,
   WIRE_TERMINALS,
   WIRE_THROUGHPUT_BYTES,
   WIRE_THROUGHPUT_RUNS,
@@ -288,6 +290,7 @@ async function main() {
           activeSamples: WIRE_ACTIVE_SAMPLES,
           bystanderSamples: WIRE_BYSTANDER_SAMPLES,
           floodSeconds: WIRE_FLOOD_SECONDS,
+          outputRate: WIRE_OUTPUT_RATE,
         },
       ),
     );

@@ -50,6 +50,8 @@ export interface WireOptions {
   activeSamples: number;
   bystanderSamples: number;
   floodSeconds: number;
+  /** The worker's SHELLROOM_TERMINAL_OUTPUT_RATE (bytes/s after the burst); undefined: its default, as deployed. */
+  outputRate?: number;
 }
 
 /**
@@ -77,6 +79,8 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
     logDir: ctx.logDir,
     logName: "bench-wire",
     onSpawn: ctx.addProcess,
+    // As deployed unless told: each terminal's output budget (runtime-worker/terminals/output-budget.ts) applies.
+    workerEnv: options.outputRate ? { SHELLROOM_TERMINAL_OUTPUT_RATE: String(options.outputRate) } : {},
   });
   const { url } = processes;
   say(`  server pid ${processes.serverPid}, worker pid ${processes.workerPid} at ${url}`);

@@ -3,6 +3,7 @@ import os from "node:os";
 import { formatMs, formatRate, formatRatio, percentile, renderRows, summarize } from "./measure";
 import type { ActiveRun, BystanderRun, EchoRun, SideName, ThroughputRuns } from "./wire-figures";
 import type { WireOptions } from "./wire-bench";
+import { outputBudgetFromEnv } from "../../runtime-worker/terminals/output-budget";
 
 export interface WireFigure {
   figure: string;
@@ -97,6 +98,7 @@ export function wireReport(measured: {
     `(2) output messages per MB received (socket.io events; chunks of the raw stream): ${sideNames
       .map((side) => `${SIDE_LABEL[side]} ${Math.round(throughput[side]!.messages / (throughput[side]!.bytes / 1e6))}`)
       .join(", ")}`,
+    budgetLine(options, throughput.platform?.runs[0]?.bytes ?? 0),
     `(3) CPU per echo with ${n} terminals typing: ${Object.entries(activeCpu)
       .map(([side, cpu]) => `${SIDE_LABEL[side as SideName]} ${processList(cpu)}`)
       .join(" | ")}`,
@@ -136,6 +138,17 @@ export function wireReport(measured: {
       ),
     },
   };
+}
+
+/** The worker's per-terminal output budget in effect: past its burst, the platform's throughput is the budget's, not the wire's. */
+function budgetLine(options: WireOptions, bytesPerRun: number) {
+  const budget = outputBudgetFromEnv({ SHELLROOM_TERMINAL_OUTPUT_RATE: options.outputRate ? String(options.outputRate) : undefined });
+  const MiB = 1024 * 1024;
+  return (
+    `(2)(5) each platform terminal's output budget on the worker: ${(budget.burstBytes / MiB).toFixed(0)} MiB at once, then ${(budget.bytesPerSecond / MiB).toFixed(1)} MiB/s ` +
+    `(${options.outputRate ? "BENCH_WIRE_OUTPUT_RATE" : "the default, as deployed"}); the runs print ${(bytesPerRun / MiB).toFixed(1)} MiB each on one terminal` +
+    (bytesPerRun * options.throughputRuns > budget.burstBytes ? ", past the burst: the platform's throughput and flood are held to the budget" : "")
+  );
 }
 
 const processList = (cpu: Record<string, number>) =>
