@@ -12,6 +12,7 @@ import { runtimeLines, type RuntimeBenchResult } from "./runtime-bench";
 import type { ClassBenchResult } from "./class-bench-common";
 import { classLines } from "./class-report";
 import type { RawComparisonResult } from "./raw-comparison";
+import { renderWireTable, type WireResult } from "./wire-report";
 import { projectRoot, RESULTS_FILE } from "./bench-settings";
 
 export interface BenchResults {
@@ -21,6 +22,7 @@ export interface BenchResults {
   containment: ContainmentResult | undefined;
   runtime: RuntimeBenchResult | undefined;
   classroom: ClassBenchResult | undefined;
+  wire: WireResult | undefined;
 }
 
 /** Prints every phase's figures and lines, then writes them all to RESULTS_FILE. */
@@ -28,7 +30,7 @@ export async function reportBench(
   results: BenchResults,
   run: { wallSeconds: number; phaseSeconds: string[]; dockerVersion: Docker.DockerVersion; say(message: string): void },
 ) {
-  const { raw, terminals, pool, containment, runtime, classroom } = results;
+  const { raw, terminals, pool, containment, runtime, classroom, wire } = results;
   const { wallSeconds, phaseSeconds, dockerVersion, say } = run;
   const againstRaw = [...(raw?.figures ?? []), ...(terminals?.figures ?? [])];
 
@@ -75,6 +77,15 @@ export async function reportBench(
     for (const anomaly of classroom.anomalies) console.log(`  - ${anomaly}`);
     console.log("");
   }
+  if (wire) {
+    console.log("The terminal at the speed of the wire (server, worker and each browser as separate processes; raw docker and wetty in the same run):");
+    console.log(renderWireTable(wire.figures));
+    console.log("");
+    for (const line of wire.lines) console.log(line);
+    console.log(wire.anomalies.length ? `wire anomalies (${wire.anomalies.length}):` : "wire anomalies: none");
+    for (const anomaly of wire.anomalies) console.log(`  - ${anomaly}`);
+    console.log("");
+  }
   console.log(`bench took ${wallSeconds.toFixed(1)} s (${phaseSeconds.join(", ")})`);
 
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -87,15 +98,23 @@ export async function reportBench(
         note:
           "figures: ratio = platform / baseline; baseline = raw dockerode with the platform's containerCreateOptions, same run. " +
           "poolFigures: ratio = pool / cold; cold = the lab's template at warm pool size 0, pool = started from a filled warm pool. " +
-          "serverUnderFlood: a separate server process's RSS while one terminal floods to an acking and a never-acking socket",
+          "serverUnderFlood: a separate server process's RSS while one terminal floods to an acking and a never-acking socket. " +
+          "wire: ratioRaw = platform / raw docker, ratioPeer = platform / wetty; CPU in ms per echo and per MB of output, per process",
         figures: againstRaw,
         poolFigures: pool?.figures ?? [],
         serverUnderFlood: terminals?.serverRss ? { ...terminals.serverRss, samples: undefined, lines: serverRssLines(terminals.serverRss) } : null,
         containment: containment ? { ...containment, lines: containmentLines(containment) } : null,
         runtime: runtime ? { missing: runtime.missing, bursts: runtime.bursts, lines: runtimeLines(runtime) } : null,
         class: classroom ? { figures: classroom.figures, lines: classroom.lines, anomalies: classroom.anomalies, details: classroom.details } : null,
+        wire: wire ?? null,
         details: { ...raw?.details, ...terminals?.details, ...pool?.details },
-        anomalies: [...(terminals?.anomalies ?? []), ...(pool?.anomalies ?? []), ...(containment?.anomalies ?? []), ...(classroom?.anomalies ?? [])],
+        anomalies: [
+          ...(terminals?.anomalies ?? []),
+          ...(pool?.anomalies ?? []),
+          ...(containment?.anomalies ?? []),
+          ...(classroom?.anomalies ?? []),
+          ...(wire?.anomalies ?? []),
+        ],
         leftoversAfterPlatformCleanup: pool?.leftovers ?? null,
         wallSeconds,
       },

@@ -32,6 +32,15 @@ export const CLASS_ROUNDS = intFromEnv("BENCH_CLASS_ROUNDS", 4);
 export const IDLE_CONCURRENCY = intFromEnv("BENCH_IDLE_CONCURRENCY", 10);
 export const IDLE_ECHO_SAMPLES = intFromEnv("BENCH_IDLE_ECHO_SAMPLES", 300);
 export const IDLE_SETTLE_SECONDS = intFromEnv("BENCH_IDLE_SETTLE_SECONDS", 20);
-export const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment,runtime,class").split(",").map((phase) => phase.trim()));
+export const WIRE_ECHO_SAMPLES = intFromEnv("BENCH_WIRE_ECHO_SAMPLES", 1000);
+export const WIRE_THROUGHPUT_BYTES = intFromEnv("BENCH_WIRE_THROUGHPUT_BYTES", 16_000_000);
+export const WIRE_THROUGHPUT_RUNS = intFromEnv("BENCH_WIRE_THROUGHPUT_RUNS", 2);
+export const WIRE_TERMINALS = intFromEnv("BENCH_WIRE_TERMINALS", 100);
+export const WIRE_ACTIVE_SAMPLES = intFromEnv("BENCH_WIRE_ACTIVE_SAMPLES", 20);
+export const WIRE_BYSTANDER_SAMPLES = intFromEnv("BENCH_WIRE_BYSTANDER_SAMPLES", 300);
+export const WIRE_FLOOD_SECONDS = intFromEnv("BENCH_WIRE_FLOOD_SECONDS", 4);
+/** The wire phase's worker's SHELLROOM_TERMINAL_OUTPUT_RATE; unset: the product's default. */
+export const WIRE_OUTPUT_RATE = process.env.BENCH_WIRE_OUTPUT_RATE ? intFromEnv("BENCH_WIRE_OUTPUT_RATE", 0) || undefined : undefined;
+export const PHASES = new Set((process.env.BENCH_PHASES ?? "raw,terminals,pool,containment,runtime,class,wire").split(",").map((phase) => phase.trim()));
 /** Phases that use the platform in this process (containment and class run their own processes). */
 export const IN_PROCESS_PHASES = ["raw", "terminals", "pool", "runtime"];

@@ -60,13 +60,7 @@ function terminalState(state: SocketState, environmentId: string, terminalId: st
  * as output, and output the repaint already covers is dropped.
  */
 export function openTerminalSocket(url: string, cookie: string, options: { acks?: boolean } = {}): Promise<Socket> {
-  const socket = io(`${url}${TERMINAL_NAMESPACE}`, {
-    forceNew: true,
-    transports: ["websocket"],
-    reconnection: false,
-    parser: WIRE_PARSER,
-    extraHeaders: { cookie, origin: url },
-  });
+  const socket = terminalSocket(url, cookie);
   const state: SocketState = { acks: options.acks ?? true, terminals: new Map() };
   socketStates.set(socket, state);
   socket.on(ServerToBrowser.output, (message: BrowserOutput) => {
@@ -91,6 +85,17 @@ export function openTerminalSocket(url: string, cookie: string, options: { acks?
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);
+  });
+}
+
+/** A /terminal socket as the page's io() opens it (websocket only), with the student's session cookie; not yet listened to. */
+export function terminalSocket(url: string, cookie: string): Socket {
+  return io(`${url}${TERMINAL_NAMESPACE}`, {
+    forceNew: true,
+    transports: ["websocket"],
+    reconnection: false,
+    parser: WIRE_PARSER,
+    extraHeaders: { cookie, origin: url },
   });
 }
 

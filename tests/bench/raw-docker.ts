@@ -33,13 +33,18 @@ export interface RawShell extends TerminalLink {
  * `runtime` names the OCI runtime (runc, crun); by default, the one the platform's containers get.
  */
 export async function startRawShell(docker: Docker, spec: EnvironmentSpec, workerId: string, runtime?: string): Promise<RawShell> {
+  return execShell(await startRawContainer(docker, spec, workerId, runtime));
+}
+
+/** The workspace volume and the container with the platform's create options, started (no shell yet). */
+export async function startRawContainer(docker: Docker, spec: EnvironmentSpec, workerId: string, runtime?: string): Promise<Docker.Container> {
   await docker.createVolume({
     Name: volumeName(spec.environmentId),
     Labels: { [LABEL_MANAGED]: "true", [LABEL_ENVIRONMENT]: spec.environmentId, [LABEL_OWNER]: spec.ownerId },
   });
   const container = await docker.createContainer(containerCreateOptions(spec, workerId, runtime));
   await container.start();
-  return execShell(container);
+  return container;
 }
 
 /** `bash -l` with a TTY in a running container; the hijacked stream is raw bytes. */

@@ -8,7 +8,9 @@
  * (tests/bench/pool-bench.ts). The class on one host (k, l, m: tests/bench/class-bench.ts) runs
  * server and worker as separate processes and students over HTTP from the join link on: a class
  * of N cold beside a raw Docker burst of N, a class of N from a full pool, M environments idle
- * with host memory per environment and a bystander's echo among them.
+ * with host memory per environment and a bystander's echo among them. The wire phase
+ * (tests/bench/wire-bench.ts) is the terminal hop by hop: server, worker and each browser as
+ * separate processes, beside raw Docker and a peer web terminal (wetty), with each process's CPU.
  *
  * Env: DATABASE_URL (a migrated database; scripts/bench.sh prepares shellroom_bench),
  * REDIS_URL, and optionally BENCH_COLD_SAMPLES (5), BENCH_ECHO_SAMPLES (300),
@@ -20,10 +22,15 @@
  * BENCH_CLASS_SIZE (100: students in the class bursts k and l), BENCH_IDLE_ENVIRONMENTS (300: m),
  * BENCH_CLASS_ROUNDS (4: k's rounds, raw and platform alternating which goes first),
  * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
- * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class": the figures against raw docker, terminals under
+ * BENCH_WIRE_ECHO_SAMPLES (1000 per side), BENCH_WIRE_THROUGHPUT_BYTES (16000000), BENCH_WIRE_THROUGHPUT_RUNS (2),
+ * BENCH_WIRE_TERMINALS (100), BENCH_WIRE_ACTIVE_SAMPLES (20 per terminal), BENCH_WIRE_BYSTANDER_SAMPLES (300),
+ * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side), BENCH_WIRE_OUTPUT_RATE (the wire phase's worker's
+ * SHELLROOM_TERMINAL_OUTPUT_RATE: each terminal's output budget after its burst; unset: as deployed), BENCH_WIRE_ACK_EVERY_MESSAGE (1: the wire phase's platform browsers ack every
+ * output message at once instead of as the page paces its acks, to tell that pacing from the rest),
+ * BENCH_PHASES ("raw,terminals,pool,containment,runtime,class,wire": the figures against raw docker, terminals under
  * load, the warm-pool figures, a bystander's echo under abuse against its quiet value, runc vs crun
- * for a class burst, the class on one host), BENCH_LOG_LEVEL (error), BENCH_PROCESS_LOG_LEVEL (warn: the
- * separate server and worker processes of (h), (i) and the class).
+ * for a class burst, the class on one host, the terminal at the speed of the wire), BENCH_LOG_LEVEL (error),
+ * BENCH_PROCESS_LOG_LEVEL (warn: the separate server and worker processes of (h), (i), the class and wire).
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -39,6 +46,8 @@ import { runClassBench } from "./class-bench";
 import type { ClassBenchResult } from "./class-bench-common";
 import { benchRunResources } from "./bench-run-resources";
 import { rawComparisonPhase } from "./raw-comparison";
+import { runWireBench } from "./wire-bench";
+import type { WireResult } from "./wire-report";
 import { reportBench } from "./bench-report";
 import {
   BURST_SIZE,
@@ -60,6 +69,15 @@ import {
   RUNTIME_ROUNDS,
   RUNTIME_SIZES,
   WARM_POOL_SIZE,
+  WIRE_ACTIVE_SAMPLES,
+  WIRE_BYSTANDER_SAMPLES,
+  WIRE_ECHO_SAMPLES,
+  WIRE_FLOOD_SECONDS,
+  WIRE_OUTPUT_RATE,
+  WIRE_TERMINALS,
+  WIRE_THROUGHPUT_BYTES,
+  WIRE_THROUGHPUT_RUNS,
+  ECHO_BLOCKS,
 } from "./bench-settings";
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -243,8 +261,42 @@ async function main() {
       ),
     );
   }
+  let wire: WireResult | undefined;
+  if (PHASES.has("wire")) {
+    wire = await timed("wire", () =>
+      runWireBench(
+        {
+          docker,
+          say,
+          runId,
+          benchDatabaseUrl: databaseUrl!,
+          redisUrl: process.env.REDIS_URL,
+          logDir: path.dirname(RESULTS_FILE),
+          rawWorkerId,
+          track,
+          addWorkerId: (workerId) => {
+            extraWorkerIds.add(workerId);
+          },
+          addProcess: (child) => {
+            startedProcesses.add(child);
+          },
+        },
+        {
+          echoSamples: WIRE_ECHO_SAMPLES,
+          echoBlocks: ECHO_BLOCKS,
+          throughputBytes: WIRE_THROUGHPUT_BYTES,
+          throughputRuns: WIRE_THROUGHPUT_RUNS,
+          terminals: WIRE_TERMINALS,
+          activeSamples: WIRE_ACTIVE_SAMPLES,
+          bystanderSamples: WIRE_BYSTANDER_SAMPLES,
+          floodSeconds: WIRE_FLOOD_SECONDS,
+          outputRate: WIRE_OUTPUT_RATE,
+        },
+      ),
+    );
+  }
   const wallSeconds = (now() - benchStarted) / 1000;
-  await reportBench({ raw, terminals, pool, containment, runtime, classroom }, { wallSeconds, phaseSeconds, dockerVersion, say });
+  await reportBench({ raw, terminals, pool, containment, runtime, classroom, wire }, { wallSeconds, phaseSeconds, dockerVersion, say });
 }
 
 let exitCode = 0;

@@ -20,7 +20,7 @@ const LOOP_DELAY_RESOLUTION_MS = 5;
 // ---------------------------------------------------------------------------------------
 // (f) echo with N active terminals
 
-interface ActiveEchoResult {
+export interface ActiveEchoResult {
   terminals: number;
   samples: number[];
   failures: number;
@@ -39,7 +39,7 @@ interface ActiveEchoResult {
 }
 
 /** Every link in echo mode; then all type markers at once, `samplesPer` each with 10-50 ms think time. */
-async function activeEcho(links: readonly TerminalLink[], samplesPer: number): Promise<ActiveEchoResult> {
+export async function activeEcho(links: readonly TerminalLink[], samplesPer: number): Promise<ActiveEchoResult> {
   await Promise.all(links.map((link) => enterEchoMode(link)));
   const loadBefore = load1();
   const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
