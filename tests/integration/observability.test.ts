@@ -1,6 +1,7 @@
 /** Operators can scrape both processes (the server's /metrics behind its token) and ask whether they are ready. */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWorkerHttp } from "../../runtime-worker/observability";
+import { until } from "../support/until";
 import { startHarness, type Harness } from "../support/platform-harness";
 
 const METRICS_TOKEN = "observability-test-token-0123456789";
@@ -56,10 +57,14 @@ it("the server exposes environments by state, starts and their latency by result
 });
 
 it("/readyz/workers says not ready while no worker beats (the launcher waits for it before printing the URL)", async () => {
-  await harness.db.worker.updateMany({ data: { status: "OFFLINE" } });
   try {
-    const none = await fetch(`${harness.url}/readyz/workers`);
-    expect([none.status, await none.text()]).toEqual([503, "not ready: no live worker\n"]);
+    // A heartbeat that reports a change of load records the worker ONLINE again: mark it again until the answer is read.
+    const none = await until("/readyz/workers with no worker online", async () => {
+      await harness.db.worker.updateMany({ data: { status: "OFFLINE" } });
+      const answer = await fetch(`${harness.url}/readyz/workers`);
+      return answer.status === 503 ? [answer.status, await answer.text()] : null;
+    });
+    expect(none).toEqual([503, "not ready: no live worker\n"]);
   } finally {
     await harness.db.worker.updateMany({ data: { status: "ONLINE" } });
   }

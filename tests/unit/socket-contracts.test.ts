@@ -169,8 +169,15 @@ describe("a hostile frame on the wire", () => {
     const port = new URL(hop.url).port;
     try {
       // Engine.io message frames whose MessagePack claims far more than they carry (an array of
-      // 2^32-1 items, a 4 GiB string), then bytes that are no MessagePack at all.
-      for (const payload of [Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdb, 0xff, 0xff, 0xff, 0xff, 0x41]), Buffer.from([0xc1, 0xc1, 0xc1])]) {
+      // 2^32-1 items, a 4 GiB string), 100,000 arrays nested in each other (a parser that
+      // recurses runs out of stack), then bytes that are no MessagePack at all.
+      const hostile = [
+        Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]),
+        Buffer.from([0xdb, 0xff, 0xff, 0xff, 0xff, 0x41]),
+        Buffer.alloc(100_000, 0x91),
+        Buffer.from([0xc1, 0xc1, 0xc1]),
+      ];
+      for (const payload of hostile) {
         const raw = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
         const closed = new Promise<void>((resolve) => raw.once("close", () => resolve()));
         await new Promise<void>((resolve, reject) => raw.once("message", () => resolve()).once("error", reject));
