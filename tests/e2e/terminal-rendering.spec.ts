@@ -115,3 +115,40 @@ test("screen-reader mode puts the terminal's rows in the accessibility tree, and
       .toBe(false);
   }
 });
+
+test("typing and its echo re-render nothing in React: the keystroke path goes socket to xterm and back", async ({ page }) => {
+  // React reports every commit to a DevTools hook, production builds included: this one counts them.
+  await page.addInitScript(() => {
+    const counter = window as unknown as { __reactCommits: number; __REACT_DEVTOOLS_GLOBAL_HOOK__: unknown };
+    counter.__reactCommits = 0;
+    counter.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
+      supportsFiber: true,
+      isDisabled: false,
+      renderers: new Map(),
+      inject: () => 1,
+      onCommitFiberRoot: () => void (counter.__reactCommits += 1),
+      onCommitFiberUnmount: () => undefined,
+      onPostCommitFiberRoot: () => undefined,
+      checkDCE: () => undefined,
+    };
+  });
+  await openLab(page);
+  const commits = () => page.evaluate(() => (window as unknown as { __reactCommits: number }).__reactCommits);
+  expect(await commits()).toBeGreaterThan(0);
+
+  const typed = `keystroke-path-${Date.now() % 100_000}`;
+  await activeTerminal(page).locator(".xterm-helper-textarea").focus();
+  const before = await commits();
+  // One key at a time, each echoed by the shell before the next.
+  for (const key of typed) {
+    const shown = (await screenText(page)).length;
+    await page.keyboard.type(key);
+    await expect.poll(async () => (await screenText(page)).length).toBeGreaterThan(shown);
+  }
+  await expect.poll(() => screenText(page)).toContain(typed);
+  const during = (await commits()) - before;
+  // The page's own timers (a query refetching, a hint fading) may commit now and then; a render
+  // per keystroke would be at least one per character.
+  expect(during).toBeLessThan(typed.length / 4);
+  await page.keyboard.press("Control+U");
+});
