@@ -8,13 +8,13 @@ import { BROWSER_OUTPUT_WINDOW } from "../../protocol/browser-messages";
 import { WORKER_OUTPUT_WINDOW } from "../../protocol/worker-messages";
 import { DEMO_LAB_SLUG, DEMO_LOGINS } from "../../server/database/seed";
 import { createDatabase } from "../../server/database/client";
-import { SESSION_COOKIE } from "../../server/auth/cookies";
 import { attachTerminal, openTerminalSocket, terminalLink } from "./browser-socket";
 import { formatMiB, formatMs, formatRate, MiB, now, percentile, sleep } from "./measure";
 import { withTimeout } from "./platform-shell";
 import { readRss, startPlatformProcesses, type PlatformProcesses } from "./platform-processes";
 import { measureFlood } from "./terminal-link";
 import { errorText, type TerminalLoadContext } from "./terminal-load-context";
+import { signInOverHttp, trpcMutation } from "./bench-http";
 
 /** The bound (h) states: far above what flow control should let the server hold for one flood. */
 export const SERVER_RSS_GROWTH_BOUND = 64 * MiB;
@@ -64,38 +64,6 @@ function sampleRss(serverPid: number, workerPid: number): RssSampler {
   return sampler;
 }
 
-/** Signs in through tRPC auth.signIn against `url`; returns the Cookie header value. */
-async function signIn(url: string, email: string, password: string) {
-  const response = await fetch(`${url}/api/trpc/auth.signIn`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: url },
-    body: JSON.stringify({ email, password }),
-  });
-  const session = response.headers
-    .getSetCookie()
-    .map((cookie) => cookie.split(";")[0]!)
-    .find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
-  if (!response.ok || !session) throw new Error(`auth.signIn failed (${response.status}): ${(await response.text()).slice(0, 300)}`);
-  return session;
-}
-
-async function mutate<T>(url: string, cookie: string, procedure: string, input: unknown): Promise<T> {
-  const response = await fetch(`${url}/api/trpc/${procedure}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", cookie, origin: url },
-    body: JSON.stringify(input),
-  });
-  const text = await response.text();
-  let body: { result?: { data?: T } } | undefined;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* reported below */
-  }
-  if (!response.ok || !body?.result) throw new Error(`${procedure} failed (${response.status}): ${text.slice(0, 300)}`);
-  return body.result.data as T;
-}
-
 export async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number, anomalies: string[]): Promise<ServerRssResult> {
   const workerId = `bench-proc-${ctx.runId}`;
   ctx.addWorkerId(workerId);
@@ -124,12 +92,12 @@ export async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number
       await db.$disconnect();
     }
     const student = DEMO_LOGINS.find((login) => login.role === "STUDENT")!;
-    cookie = await signIn(url, student.email, student.password);
+    cookie = await signInOverHttp(url, student.email, student.password);
     // The worker dials in a few seconds after its start: until then no machine has room.
     const deadline = now() + 120_000;
     for (;;) {
       try {
-        environmentId = (await mutate<{ environmentId: string }>(url, cookie, "environment.startForLab", { labId })).environmentId;
+        environmentId = (await trpcMutation<{ environmentId: string }>(url, { cookie }, "environment.startForLab", { labId })).environmentId;
         break;
       } catch (error) {
         if (now() > deadline || !/SERVICE_UNAVAILABLE|503|No machine/.test(errorText(error))) throw error;
@@ -212,7 +180,7 @@ export async function serverUnderFlood(ctx: TerminalLoadContext, seconds: number
     for (const socket of sockets) socket.close();
     if (cookie && labId && environmentId) {
       // Through the platform, as the student deletes it: the worker removes container and volume.
-      await mutate(url, cookie, "environment.delete", { labId }).catch((error) => anomalies.push(`(h) environment.delete: ${errorText(error)}`));
+      await trpcMutation(url, { cookie }, "environment.delete", { labId }).catch((error) => anomalies.push(`(h) environment.delete: ${errorText(error)}`));
     }
     await processes.stop();
     ctx.say(`  server and worker processes stopped`);

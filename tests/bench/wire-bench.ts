@@ -13,9 +13,7 @@
  * It reports; it asserts nothing. Everything it starts is stopped by its pid, every container
  * removed (the bench's sweep catches what is left under this phase's worker ids).
  */
-import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import type Docker from "dockerode";
 import { formatMs, percentile } from "./measure";
 import { load1 } from "./terminal-load-context";
 import { startPlatformProcesses } from "./platform-processes";
@@ -26,20 +24,10 @@ import { HOLDER_BINARY } from "../../runtime-worker/holder/holder-volume";
 import { descendantPids, descendantsRunning, dockerdPids, shimPids } from "./proc-cpu";
 import { activeRun, bystanderUnderFlood, echoBlocks, throughputRuns, type ActiveRun, type BystanderRun, type Side } from "./wire-figures";
 import { wireReport, type WireResult } from "./wire-report";
+import type { ClassBenchContext } from "./class-bench-common";
 
-export interface WireContext {
-  docker: Docker;
-  say(message: string): void;
-  runId: string;
-  benchDatabaseUrl: string;
-  redisUrl: string | undefined;
-  logDir: string;
-  /** The raw baseline's worker id (the bench's sweep removes its containers). */
-  rawWorkerId: string;
-  track(environmentId: string): void;
-  addWorkerId(workerId: string): void;
-  addProcess(child: ChildProcess): void;
-}
+/** What the wire phase needs from the run: the same as the class phase. */
+export type WireContext = ClassBenchContext;
 
 export interface WireOptions {
   echoSamples: number;
