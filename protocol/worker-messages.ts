@@ -46,6 +46,14 @@ export const ContainerLimits = z.object({
 });
 export type ContainerLimits = z.infer<typeof ContainerLimits>;
 
+/** A workspace volume's name (or none): only the platform's own names are accepted. */
+const VolumeName = z
+  .string()
+  .regex(/^shellroom-[\w.-]+$/)
+  .max(128)
+  .nullable()
+  .default(null);
+
 /** Everything a worker needs to create or resume one student's environment. */
 export const EnvironmentSpec = z.object({
   environmentId: EntityId,
@@ -62,12 +70,7 @@ export const EnvironmentSpec = z.object({
     .nullable()
     .default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
-  volumeName: z
-    .string()
-    .regex(/^shellroom-[\w.-]+$/)
-    .max(128)
-    .nullable()
-    .default(null),
+  volumeName: VolumeName,
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -132,12 +135,7 @@ export const SNAPSHOT_PART_CHARS = 32 * 1024;
 
 export const RemoveEnvironmentRequest = EnvironmentRef.extend({
   removeVolume: z.boolean(),
-  volumeName: z
-    .string()
-    .regex(/^shellroom-[\w.-]+$/)
-    .max(128)
-    .nullable()
-    .default(null),
+  volumeName: VolumeName,
 });
 
 /** What a pooled container must match to serve an environment: everything but identity. */
