@@ -20,20 +20,35 @@ function exactBytes(view: ArrayBufferView): Uint8Array | ArrayBuffer {
   return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
 }
 
-/** A packet's data with every byte view made exact (plain objects and arrays are walked; nothing else is touched). */
+/**
+ * A packet's data with every byte view made exact (plain objects and arrays are walked; nothing
+ * else is touched). On the hot path most packets hold no inexact view: they come back as they are,
+ * with nothing copied.
+ */
 export function exactViews(value: unknown, depth = 0): unknown {
   if (depth > 32 || value === null || typeof value !== "object") return value;
   if (ArrayBuffer.isView(value)) return exactBytes(value);
-  if (Array.isArray(value)) return value.map((item) => exactViews(item, depth + 1));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const exact = exactViews(item, depth + 1);
+      if (exact !== item) (copy ??= value.slice())[index] = exact;
+    });
+    return copy ?? value;
+  }
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[key] = exactViews(item, depth + 1);
-  return copy;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const exact = exactViews(item, depth + 1);
+    if (exact !== item) (copy ??= { ...value })[key] = exact;
+  }
+  return copy ?? value;
 }
 
 class ExactEncoder extends msgpackParser.Encoder {
   override encode(packet: { type: number; nsp: string; data?: unknown; id?: number }) {
-    return super.encode({ ...packet, data: exactViews(packet.data) });
+    const data = exactViews(packet.data);
+    return super.encode(data === packet.data ? packet : { ...packet, data });
   }
 }
 
