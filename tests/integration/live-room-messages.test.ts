@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserReply, CourseBroadcast } from "../../protocol/browser-contract";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
-import { nextEvent, startHarness, type Harness } from "../support/platform-harness";
-import { collect, errorOf, INSTRUCTOR_NAME, liveRoomApi, type Overview } from "../support/live-room-api";
+import { nextEvent, type Harness } from "../support/platform-harness";
+import { collect, errorOf, INSTRUCTOR_NAME, liveRoomApi, startLiveRoom, type Overview } from "../support/live-room-api";
 import { request } from "../support/socket-request";
 
 let harness: Harness;
@@ -17,9 +17,7 @@ let instructorCookie: string;
 let courseId: string;
 
 beforeAll(async () => {
-  harness = await startHarness();
-  courseId = harness.courseId;
-  instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
+  ({ harness, courseId, instructorCookie } = await startLiveRoom());
 });
 
 afterAll(async () => {

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentNotice } from "../../protocol/browser-contract";
-import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
-import { errorOf, liveRoomApi } from "../support/live-room-api";
+import { nextEvent, waitForOutput, type Harness } from "../support/platform-harness";
+import { errorOf, liveRoomApi, startLiveRoom } from "../support/live-room-api";
 import { runInEnvironment } from "../support/run-in-environment";
 
 let harness: Harness;
@@ -18,9 +18,7 @@ let courseId: string;
 let runner: { userId: string; cookie: string; environmentId: string } | undefined;
 
 beforeAll(async () => {
-  harness = await startHarness();
-  courseId = harness.courseId;
-  instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
+  ({ harness, courseId, instructorCookie } = await startLiveRoom());
 });
 
 afterAll(async () => {

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserError, BrowserReply, TerminalTabs } from "../../protocol/browser-contract";
-import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { nextEvent, waitForOutput, type Harness } from "../support/platform-harness";
 import { runArgvInEnvironment } from "../support/run-in-environment";
-import { sharedTerminalSockets } from "../support/shared-terminal-sockets";
+import { sharedTerminalSockets, startSharedTerminal } from "../support/shared-terminal-sockets";
 import { request } from "../support/socket-request";
 
 let harness: Harness;
@@ -17,12 +17,7 @@ let student: { userId: string; cookie: string };
 let environmentId: string;
 
 beforeAll(async () => {
-  harness = await startHarness();
-  instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
-  student = await harness.newStudent("Shared Student");
-  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
-  environmentId = started.body.result.data.environmentId;
+  ({ harness, instructorCookie, student, environmentId } = await startSharedTerminal());
 });
 
 afterAll(async () => {

@@ -10,9 +10,9 @@ import type { Socket } from "socket.io-client";
 import type { BrowserError, BrowserReply, ControlChange } from "../../protocol/browser-contract";
 import { createSession, generateSessionToken } from "../../server/auth/sessions";
 import { SESSION_COOKIE } from "../../server/auth/cookies";
-import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { nextEvent, waitForOutput, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
-import { sharedTerminalSockets } from "../support/shared-terminal-sockets";
+import { sharedTerminalSockets, startSharedTerminal } from "../support/shared-terminal-sockets";
 import { request } from "../support/socket-request";
 
 const INSTRUCTOR_NAME = "Ines Instructor";
@@ -23,12 +23,7 @@ let student: { userId: string; cookie: string };
 let environmentId: string;
 
 beforeAll(async () => {
-  harness = await startHarness();
-  instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
-  student = await harness.newStudent("Shared Student");
-  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
-  environmentId = started.body.result.data.environmentId;
+  ({ harness, instructorCookie, student, environmentId } = await startSharedTerminal());
 });
 
 afterAll(async () => {

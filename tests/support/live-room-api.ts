@@ -5,7 +5,7 @@
 import { expect } from "vitest";
 import type { Socket } from "socket.io-client";
 import type { AttachReply } from "../../protocol/browser-contract";
-import type { Harness } from "./platform-harness";
+import { startHarness, type Harness } from "./platform-harness";
 import { request } from "./socket-request";
 
 export const INSTRUCTOR_NAME = "Ines Instructor";
@@ -83,4 +83,11 @@ export function liveRoomApi(context: () => { harness: Harness; courseId: string;
   }
 
   return { overview, cardOf, attachedOwner, finished };
+}
+
+/** The files' common start: a harness and its course's instructor signed in. */
+export async function startLiveRoom() {
+  const harness = await startHarness();
+  const instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
+  return { harness, courseId: harness.courseId, instructorCookie };
 }

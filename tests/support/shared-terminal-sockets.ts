@@ -4,7 +4,8 @@
  */
 import type { Socket } from "socket.io-client";
 import type { AttachReply } from "../../protocol/browser-contract";
-import type { Harness } from "./platform-harness";
+import { expect } from "vitest";
+import { startHarness, type Harness } from "./platform-harness";
 import { request } from "./socket-request";
 
 /** `context` is read at each call: the harness and the environment only exist once the file's beforeAll has run. */
@@ -20,4 +21,14 @@ export function sharedTerminalSockets(context: () => { harness: Harness; environ
   }
 
   return { attach, attached };
+}
+
+/** The files' common start: a harness, the instructor signed in, and one student whose environment runs. */
+export async function startSharedTerminal() {
+  const harness = await startHarness();
+  const instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
+  const student = await harness.newStudent("Shared Student");
+  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+  expect(started.status).toBe(200);
+  return { harness, instructorCookie, student, environmentId: started.body.result.data.environmentId as string };
 }
