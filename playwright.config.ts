@@ -34,6 +34,9 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/readyz/workers`,
     timeout: 180_000,
     reuseExistingServer: false,
+    // Not the default SIGKILL: the worker must get to discard its spare workspace images (loop
+    // mounts) and the server to close; a killed worker left them mounted after every run.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 60_000 },
     stdout: "pipe",
     stderr: "pipe",
     env: {
