@@ -1,0 +1,106 @@
+/**
+ * A worker host that is another machine as far as the network goes: its own network namespace
+ * reaching the server over a veth, its own dockerd and data root (tests/support/worker-host.ts).
+ * A student's environment placed there runs on that host's engine; when the host disappears
+ * (its processes killed, its netns deleted) the sweep marks it lost and the student is told.
+ */
+import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
+import { WORKSPACE_OFFLINE } from "../../server/environments/start-path";
+import { namespacePids } from "../support/host-network";
+import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { until } from "../support/until";
+import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
+
+let harness: Harness;
+let host: TestWorkerHost;
+let worker: ChildProcess;
+const hostWorkerId = `netns-host-${Date.now().toString(36)}`;
+let student: { userId: string; cookie: string };
+let environmentId: string;
+
+beforeAll(async () => {
+  host = await startWorkerHost({ name: "host-b" });
+  // The harness's own worker has no room for a 64 MiB reservation, so placement must choose the host.
+  harness = await startHarness({ redis: false, worker: { capacity: { maxEnvironments: 20, memoryBytes: 32 * 1024 ** 2 } } });
+  // The server also listens on the host's side of the veth: the only way the host can reach it.
+  await harness.listenOn(host.serverAddress);
+  worker = host.startWorker({
+    SHELLROOM_SERVER_URL: host.serverUrl(Number(new URL(harness.url).port)),
+    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(hostWorkerId),
+    SHELLROOM_WORKER_ID: hostWorkerId,
+    SHELLROOM_WORKER_NAME: "host B (own netns)",
+    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+    SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
+  });
+  await until(
+    "the netns host's worker to be online",
+    async () => {
+      if (worker.exitCode !== null) throw new Error(`the netns host's worker ended (exit code ${worker.exitCode})`);
+      return (await harness.db.worker.findUnique({ where: { id: hostWorkerId } }))?.status === "ONLINE";
+    },
+    120_000,
+    200,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await host?.close();
+  await harness?.close();
+}, 120_000);
+
+it("a worker in a host of its own joins over the veth, and a student's environment runs on that host's engine", { timeout: 180_000 }, async () => {
+  expect(await namespacePids(host.name)).toContain(worker.pid);
+
+  student = await harness.newStudent("Student on host B");
+  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+  expect(started.status).toBe(200);
+  environmentId = started.body.result.data.environmentId;
+  const record = await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+  expect(record).toMatchObject({ state: "RUNNING", workerId: hostWorkerId });
+
+  // Its container is on the host's engine, and not on the machine's default one.
+  const onHost = await host.docker.listContainers({ filters: { label: [`${LABEL_ENVIRONMENT}=${environmentId}`] } });
+  expect(onHost.map((container) => container.State)).toEqual(["running"]);
+  expect(await harness.driver.state(environmentId)).toBe("missing");
+
+  // The student's shell works through the host's worker, over the veth.
+  const socket = await harness.terminalSocket(student.cookie);
+  const reply = await new Promise<{ ok: boolean }>((resolve) => socket.emit("terminal:attach", { environmentId, cols: 80, rows: 24 }, resolve));
+  expect(reply).toMatchObject({ ok: true });
+  const seen = waitForOutput(socket, /[\r\n]42\r\n/, 30_000);
+  socket.emit("terminal:input", { environmentId, data: "echo $((6*7))\r" });
+  await seen;
+  socket.close();
+});
+
+it("a host that vanishes is marked lost within the heartbeat window, and its student is told in plain words", { timeout: 180_000 }, async () => {
+  expect(environmentId).toBeDefined();
+  await host.vanish();
+  expect(await namespacePids(host.name)).toEqual([]);
+
+  // The sweep (run here by hand; every 15 s in production) finds no heartbeat for 20 s.
+  await until(
+    "the vanished host to be marked lost",
+    async () => {
+      await harness.server.sweeper.sweep();
+      return (await harness.db.worker.findUniqueOrThrow({ where: { id: hostWorkerId } })).status === "LOST";
+    },
+    90_000,
+    1000,
+  );
+
+  // What the lab page reads: the environment was interrupted because its machine was lost, said in words.
+  const mine = await harness.trpc("environment.mine", { labId: harness.labId }, { cookie: student.cookie, method: "GET" });
+  expect(mine.body.result.data).toMatchObject({
+    id: environmentId,
+    state: "INTERRUPTED",
+    stopReason: "WORKER_LOST",
+    error: expect.stringMatching(/stopped answering/),
+  });
+
+  // Starting again cannot move the workspace (it is on the lost host's disk): the student is told to wait, not shown a stack trace.
+  const again = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+  expect(JSON.stringify(again.body)).toContain(WORKSPACE_OFFLINE);
+});
