@@ -5,10 +5,11 @@
  * (its processes killed, its netns deleted) the sweep marks it lost and the student is told.
  */
 import type { ChildProcess } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
 import { WORKSPACE_OFFLINE } from "../../server/environments/start-path";
-import { namespacePids } from "../support/host-network";
+import { ip, namespacePids } from "../support/host-network";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { until } from "../support/until";
 import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
@@ -72,6 +73,14 @@ it("a worker in a host of its own joins over the veth, and a student's environme
   const seen = waitForOutput(socket, /[\r\n]42\r\n/, 30_000);
   socket.emit("terminal:input", { environmentId, data: "echo $((6*7))\r" });
   await seen;
+
+  // Its workspace is the size-limited image the host's worker mounted, seen by the host's engine
+  // (they share the host's mount namespace): about the template's 1 GiB, not this machine's disk.
+  const sized = waitForOutput(socket, /size=(\d+)k/, 30_000);
+  socket.emit("terminal:input", { environmentId, data: 'df -k . | awk \'NR==2 { print "size=" $2 "k" }\'\r' });
+  const kib = Number(/size=(\d+)k/.exec(await sized)![1]);
+  expect(kib).toBeGreaterThan(512 * 1024);
+  expect(kib).toBeLessThan(1100 * 1024);
   socket.close();
 });
 
@@ -103,4 +112,20 @@ it("a host that vanishes is marked lost within the heartbeat window, and its stu
   // Starting again cannot move the workspace (it is on the lost host's disk): the student is told to wait, not shown a stack trace.
   const again = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
   expect(JSON.stringify(again.body)).toContain(WORKSPACE_OFFLINE);
+});
+
+it("a host that cannot start leaves no namespace or directory behind", { timeout: 60_000 }, async () => {
+  const leftovers = async () => [
+    ...(await ip("netns", "list")).stdout.split("\n").filter((line) => line.startsWith("shr-doomed-")),
+    ...(await readdir("/var/lib")).filter((entry) => entry.startsWith("shr-doomed-")),
+    ...(await readdir("/run")).filter((entry) => entry.startsWith("shr-doomed-")),
+  ];
+  // An engine runtime that does not exist: the host fails after its netns, veth and directories were made.
+  process.env.SHELLROOM_DOCKER_RUNTIME = "no-such-runtime";
+  try {
+    await expect(startWorkerHost({ name: "doomed" })).rejects.toThrow(/SHELLROOM_DOCKER_RUNTIME/);
+  } finally {
+    delete process.env.SHELLROOM_DOCKER_RUNTIME;
+  }
+  expect(await leftovers()).toEqual([]);
 });
