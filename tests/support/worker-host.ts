@@ -21,7 +21,7 @@ import { promisify } from "node:util";
 import { execFile } from "node:child_process";
 import Docker from "dockerode";
 import { DEFAULT_IMAGE } from "../../runtime-worker/images/base-image";
-import { createHostNetwork, namespacePids, type HostNetwork } from "./host-network";
+import { createHostNetwork, ip, namespacePids, type HostNetwork } from "./host-network";
 import { isRunning } from "./processes";
 import { until } from "./until";
 
@@ -95,6 +95,59 @@ async function cgroupPids(parent: string): Promise<{ pids: number[]; directories
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 const waitExit = (child: ChildProcess) => (exited(child) ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve())));
 
+/** Every host this module makes is named so; its state is /var/lib/<name>, /run/<name>*, its netns and cgroups <name>. */
+const HOST_PREFIX = "shr-";
+/** In a host's state directory: the test process that made it (pid and start time, so a reused pid does not count). */
+const OWNER_FILE = "owner";
+
+const processIdentity = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The start time is field 22; the command name (field 2) may hold spaces, so count from its closing parenthesis.
+  return `${pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "?"}`;
+};
+
+/** Kills, by pid, every process host `name` ran (its netns's, its containers' cgroups', and `own`) until none is left. */
+async function killHostProcesses(name: string, own: () => number[]) {
+  await until(
+    `every process of host ${name} to end`,
+    async () => {
+      const { pids: contained } = await cgroupPids(`/${name}`);
+      const alive = [...new Set([...(await namespacePids(name)), ...contained, ...own()])].filter((pid) => pid !== process.pid && isRunning(pid));
+      for (const pid of alive) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* ended meanwhile */
+        }
+      }
+      return alive.length === 0;
+    },
+    30_000,
+    100,
+  );
+}
+
+/** Removes what is left of host `name`: its processes, cgroups, netns (its veth goes with it) and files. */
+async function removeHost(name: string, own: () => number[]) {
+  await killHostProcesses(name, own);
+  // Deepest first: a cgroup is removable once its children are.
+  const { directories } = await cgroupPids(`/${name}`);
+  for (const directory of directories.sort((a, b) => b.length - a.length)) await rmdir(directory).catch(() => undefined);
+  await ip("netns", "del", name).catch(() => undefined);
+  for (const target of [`/var/lib/${name}`, `/run/${name}`, `/run/${name}.sock`, `/run/${name}.pid`]) await rm(target, { recursive: true, force: true });
+}
+
+/** Hosts whose test process ended without closing them (killed, or crashed): removed before a new one is made. */
+export async function removeAbandonedHosts() {
+  for (const entry of await readdir("/var/lib")) {
+    if (!entry.startsWith(HOST_PREFIX)) continue;
+    const owner = await readFile(`/var/lib/${entry}/${OWNER_FILE}`, "utf8").catch(() => null);
+    if (owner === null || owner === (await processIdentity(Number(owner.split(" ")[0])))) continue;
+    const engine = Number((await readFile(`/run/${entry}.pid`, "utf8").catch(() => "")).trim());
+    await removeHost(entry, () => (engine > 0 ? [engine] : []));
+  }
+}
+
 /** Copies the default student image from the machine's engine (no registry: save, then load). */
 async function copyDefaultImage(to: Docker) {
   const saved = await new Docker().getImage(DEFAULT_IMAGE).get();
@@ -107,12 +160,11 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .slice(0, 16);
-  const name = `shr-${slug}-${randomBytes(3).toString("hex")}`;
+  const name = `${HOST_PREFIX}${slug}-${randomBytes(3).toString("hex")}`;
   const stateDir = `/var/lib/${name}`;
   const execRoot = `/run/${name}`;
   const socketPath = `/run/${name}.sock`;
   const pidFile = `/run/${name}.pid`;
-  const cgroupParent = `/${name}`;
   const dockerHost = `unix://${socketPath}`;
   const docker = new Docker({ socketPath });
   const workers: ChildProcess[] = [];
@@ -121,41 +173,18 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
   let vanished = false;
   let closed = false;
 
-  /** Kills, by pid, every process the host ran (its netns's, its containers' cgroups', its workers and engine) until none is left. */
-  const killEverything = async () => {
-    await until(
-      `every process of host ${name} to end`,
-      async () => {
-        const netns = network ? await namespacePids(network.namespace) : [];
-        const { pids: contained } = await cgroupPids(cgroupParent);
-        const own = [dockerd, ...workers].flatMap((child) => (child?.pid && !exited(child) ? [child.pid] : []));
-        const alive = [...new Set([...netns, ...contained, ...own])].filter((pid) => pid !== process.pid && isRunning(pid));
-        for (const pid of alive) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            /* ended meanwhile */
-          }
-        }
-        return alive.length === 0;
-      },
-      30_000,
-      100,
-    );
-  };
-
+  const ownPids = () => [dockerd, ...workers].flatMap((child) => (child?.pid && !exited(child) ? [child.pid] : []));
+  const killEverything = () => killHostProcesses(name, ownPids);
   const removeEverything = async () => {
-    await killEverything();
-    // Deepest first: a cgroup is removable once its children are.
-    const { directories } = await cgroupPids(cgroupParent);
-    for (const directory of directories.sort((a, b) => b.length - a.length)) await rmdir(directory).catch(() => undefined);
+    await removeHost(name, ownPids);
     await network?.remove();
-    for (const target of [stateDir, execRoot, socketPath, pidFile]) await rm(target, { recursive: true, force: true });
   };
 
   try {
+    await removeAbandonedHosts();
     network = await createHostNetwork(name);
     await mkdir(path.join(stateDir, "docker"), { recursive: true });
+    await writeFile(path.join(stateDir, OWNER_FILE), await processIdentity(process.pid));
     await mkdir(path.join(stateDir, "shellroom"), { recursive: true });
     // The mount point the host's own directory is bound over (inside its namespace only).
     await mkdir("/var/lib/shellroom", { recursive: true });
@@ -168,7 +197,7 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
       `--exec-root=${execRoot}`,
       `--pidfile=${pidFile}`,
       `--config-file=${stateDir}/daemon.json`,
-      `--cgroup-parent=${cgroupParent}`,
+      `--cgroup-parent=/${name}`,
       "--bridge=none",
       "--iptables=false",
       "--ip-masq=false",
