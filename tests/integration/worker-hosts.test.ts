@@ -1,8 +1,10 @@
 /**
  * A worker host that is another machine as far as the network goes: its own network namespace
  * reaching the server over a veth, its own dockerd and data root (tests/support/worker-host.ts).
- * A student's environment placed there runs on that host's engine; when the host disappears
- * (its processes killed, its netns deleted) the sweep marks it lost and the student is told.
+ * A student's environment placed there runs on that host's engine; a third host joins the
+ * running platform later on a network of its own; when host B disappears (its processes
+ * killed, its netns deleted) the sweep marks it lost and its student is told, and host C's
+ * student carries on.
  */
 import type { ChildProcess } from "node:child_process";
 import { readdir } from "node:fs/promises";
@@ -20,6 +22,32 @@ let worker: ChildProcess;
 const hostWorkerId = `netns-host-${Date.now().toString(36)}`;
 let student: { userId: string; cookie: string };
 let environmentId: string;
+let hostC: TestWorkerHost | undefined;
+const hostCWorkerId = `netns-host-c-${Date.now().toString(36)}`;
+let studentOnC: { userId: string; cookie: string };
+let environmentOnC: string;
+
+/** Starts a worker on `on` with its id's token, and waits until the server has it online. */
+async function joinWorker(on: TestWorkerHost, workerId: string, name: string) {
+  const child = on.startWorker({
+    SHELLROOM_SERVER_URL: on.serverUrl(Number(new URL(harness.url).port)),
+    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
+    SHELLROOM_WORKER_ID: workerId,
+    SHELLROOM_WORKER_NAME: name,
+    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+    SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
+  });
+  await until(
+    `${name}'s worker to be online`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name}'s worker ended (exit code ${child.exitCode})`);
+      return (await harness.db.worker.findUnique({ where: { id: workerId } }))?.status === "ONLINE";
+    },
+    120_000,
+    200,
+  );
+  return child;
+}
 
 beforeAll(async () => {
   host = await startWorkerHost({ name: "host-b" });
@@ -27,26 +55,11 @@ beforeAll(async () => {
   harness = await startHarness({ redis: false, worker: { capacity: { maxEnvironments: 20, memoryBytes: 32 * 1024 ** 2 } } });
   // The server also listens on the host's side of the veth: the only way the host can reach it.
   await harness.listenOn(host.serverAddress);
-  worker = host.startWorker({
-    SHELLROOM_SERVER_URL: host.serverUrl(Number(new URL(harness.url).port)),
-    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(hostWorkerId),
-    SHELLROOM_WORKER_ID: hostWorkerId,
-    SHELLROOM_WORKER_NAME: "host B (own netns)",
-    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-    SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
-  });
-  await until(
-    "the netns host's worker to be online",
-    async () => {
-      if (worker.exitCode !== null) throw new Error(`the netns host's worker ended (exit code ${worker.exitCode})`);
-      return (await harness.db.worker.findUnique({ where: { id: hostWorkerId } }))?.status === "ONLINE";
-    },
-    120_000,
-    200,
-  );
+  worker = await joinWorker(host, hostWorkerId, "host B (own netns)");
 }, 300_000);
 
 afterAll(async () => {
+  await hostC?.close();
   await host?.close();
   await harness?.close();
 }, 120_000);
@@ -84,6 +97,24 @@ it("a worker in a host of its own joins over the veth, and a student's environme
   socket.close();
 });
 
+it("a third host joins the running platform later, on a network of its own, and the next student lands there", { timeout: 240_000 }, async () => {
+  hostC = await startWorkerHost({ name: "host-c" });
+  await harness.listenOn(hostC.serverAddress);
+  await joinWorker(hostC, hostCWorkerId, "host C (own netns)");
+
+  // Each host reaches the server over its own veth, and not the other host: there is no route.
+  await expect(ip("-n", hostC.name, "route", "get", host.address)).rejects.toThrow(/unreachable/i);
+  expect((await ip("-n", hostC.name, "route", "get", hostC.serverAddress)).stdout).toContain(hostC.serverAddress);
+
+  // Host C is the emptiest: the next student is placed there, on its engine.
+  studentOnC = await harness.newStudent("Student on host C");
+  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: studentOnC.cookie });
+  environmentOnC = started.body.result.data.environmentId;
+  expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentOnC } })).toMatchObject({ state: "RUNNING", workerId: hostCWorkerId });
+  const onC = await hostC.docker.listContainers({ filters: { label: [`${LABEL_ENVIRONMENT}=${environmentOnC}`] } });
+  expect(onC.map((container) => container.State)).toEqual(["running"]);
+});
+
 it("a host that vanishes is marked lost within the heartbeat window, and its student is told in plain words", { timeout: 180_000 }, async () => {
   expect(environmentId).toBeDefined();
   await host.vanish();
@@ -99,6 +130,10 @@ it("a host that vanishes is marked lost within the heartbeat window, and its stu
     90_000,
     1000,
   );
+
+  // Only host B's students: host C and its student carry on.
+  expect(await harness.db.worker.findUniqueOrThrow({ where: { id: hostCWorkerId } })).toMatchObject({ status: "ONLINE" });
+  expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentOnC } })).toMatchObject({ state: "RUNNING" });
 
   // What the lab page reads: the environment was interrupted because its machine was lost, said in words.
   const mine = await harness.trpc("environment.mine", { labId: harness.labId }, { cookie: student.cookie, method: "GET" });
