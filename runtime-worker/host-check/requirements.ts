@@ -286,7 +286,7 @@ export function checkHost(facts: HostFacts): CheckResult[] {
   ];
 }
 
-const MARK: Record<Verdict, string> = { ok: "ok  ", warning: "warn", missing: "MISS" };
+const MARK: Record<Verdict, string> = { ok: "[ok]", warning: "[warn]", missing: "[MISS]" };
 
 /** The report as printed: each item with what it needs and what was found, then a one-line verdict. */
 export function formatReport(results: CheckResult[]): string {
@@ -294,7 +294,7 @@ export function formatReport(results: CheckResult[]): string {
   const lines = ["What a Shellroom worker host needs, and what this one has:", ""];
   for (const result of results) {
     const pad = " ".repeat(width + 9);
-    lines.push(`[${MARK[result.verdict]}] ${result.item.padEnd(width)}  ${result.detail}`);
+    lines.push(`${MARK[result.verdict].padEnd(7)}${result.item.padEnd(width)}  ${result.detail}`);
     lines.push(`${pad}needs: ${result.needs}`);
     if (result.fix && result.verdict !== "ok") lines.push(`${pad}fix:   ${result.fix}`);
   }

@@ -27,16 +27,19 @@ const hostCWorkerId = `netns-host-c-${Date.now().toString(36)}`;
 let studentOnC: { userId: string; cookie: string };
 let environmentOnC: string;
 
+/** A worker's settings on host `on`, as its /etc/shellroom/worker.env would hold them. */
+const workerSettings = (on: TestWorkerHost, workerId: string, name: string) => ({
+  SHELLROOM_SERVER_URL: on.serverUrl(Number(new URL(harness.url).port)),
+  SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
+  SHELLROOM_WORKER_ID: workerId,
+  SHELLROOM_WORKER_NAME: name,
+  SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+  SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
+});
+
 /** Starts a worker on `on` with its id's token, and waits until the server has it online. */
 async function joinWorker(on: TestWorkerHost, workerId: string, name: string) {
-  const child = on.startWorker({
-    SHELLROOM_SERVER_URL: on.serverUrl(Number(new URL(harness.url).port)),
-    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
-    SHELLROOM_WORKER_ID: workerId,
-    SHELLROOM_WORKER_NAME: name,
-    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-    SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
-  });
+  const child = on.startWorker(workerSettings(on, workerId, name));
   await until(
     `${name}'s worker to be online`,
     async () => {
@@ -100,6 +103,11 @@ it("a worker in a host of its own joins over the veth, and a student's environme
 it("a third host joins the running platform later, on a network of its own, and the next student lands there", { timeout: 240_000 }, async () => {
   hostC = await startWorkerHost({ name: "host-c" });
   await harness.listenOn(hostC.serverAddress);
+  // The operator's check, run on the host with the worker's settings, finds nothing missing.
+  const check = await hostC.runScript("runtime-worker/cli.ts", ["check"], workerSettings(hostC, hostCWorkerId, "host C"));
+  expect(check.output).toMatch(/\[(ok|warn)\] +Server +http:\/\/10\.231\./);
+  expect(check.output).toMatch(/\[ok\] +Default image +present/);
+  expect({ code: check.code, verdict: check.output.trim().split("\n").at(-1) }).toEqual({ code: 0, verdict: expect.stringMatching(/^Ready/) });
   await joinWorker(hostC, hostCWorkerId, "host C (own netns)");
 
   // Each host reaches the server over its own veth, and not the other host: there is no route.

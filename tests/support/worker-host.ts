@@ -47,6 +47,8 @@ export interface TestWorkerHost extends WorkerHost {
   address: string;
   /** The host's engine, for looking at what the worker made there. */
   docker: Docker;
+  /** Runs `node --import tsx <script> ...args` on the host (as startWorker does) and collects its output. */
+  runScript(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }>;
 }
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -244,6 +246,17 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
   const hostNetwork = network;
   const engine = dockerd;
 
+  /** `node --import tsx <argv>` in the engine's namespaces (network and mounts: the host's), DOCKER_HOST set. */
+  const spawnInHost = (argv: string[], env: Record<string, string>, output: "inherit" | "pipe") => {
+    if (vanished || closed) throw new Error(`host ${name} is gone`);
+    return spawn("nsenter", [`--target=${engine.pid}`, "--mount", "--net", `--wd=${projectRoot}`, "--", process.execPath, "--import", "tsx", ...argv], {
+      cwd: projectRoot,
+      // A few spare workspaces, not the production stock: many hosts share this machine's loop devices.
+      env: { ...process.env, LOG_LEVEL: "warn", SHELLROOM_SPARE_WORKSPACES: "2", ...env, DOCKER_HOST: dockerHost },
+      stdio: ["ignore", output, output],
+    });
+  };
+
   return {
     name,
     dockerHost,
@@ -253,20 +266,18 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
     serverUrl: (port) => `http://${hostNetwork.hostSideAddress}:${port}`,
 
     startWorker(env) {
-      if (vanished || closed) throw new Error(`host ${name} is gone`);
-      // The engine's namespaces (network and mounts) are the host's: the worker joins both.
-      const worker = spawn(
-        "nsenter",
-        [`--target=${engine.pid}`, "--mount", "--net", `--wd=${projectRoot}`, "--", process.execPath, "--import", "tsx", "runtime-worker/main.ts"],
-        {
-          cwd: projectRoot,
-          // A few spare workspaces, not the production stock: many hosts share this machine's loop devices.
-          env: { ...process.env, LOG_LEVEL: "warn", SHELLROOM_SPARE_WORKSPACES: "2", ...env, DOCKER_HOST: dockerHost },
-          stdio: ["ignore", "inherit", "inherit"],
-        },
-      );
+      const worker = spawnInHost(["runtime-worker/main.ts"], env, "inherit");
       workers.push(worker);
       return worker;
+    },
+
+    runScript(script, args, env) {
+      const child = spawnInHost([script, ...args], env, "pipe");
+      workers.push(child);
+      let output = "";
+      child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
+      child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
+      return new Promise((resolve) => child.once("exit", (code) => resolve({ code, output })));
     },
 
     async vanish() {
