@@ -12,13 +12,12 @@
  * dockerd cannot run containers without it. A host's containers go under the cgroup parent
  * /<name>, so a host that vanishes can have every process it ran killed by pid.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { openSync, closeSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { execFile } from "node:child_process";
 import Docker from "dockerode";
 import { DEFAULT_IMAGE } from "../../runtime-worker/images/base-image";
 import { createHostNetwork, ip, namespacePids, type HostNetwork } from "./host-network";
@@ -96,6 +95,12 @@ async function cgroupPids(parent: string): Promise<{ pids: number[]; directories
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 const waitExit = (child: ChildProcess) => (exited(child) ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve())));
+/** Waits for `children` to end, at most `ms` (what is still running then is killed by pid afterwards). */
+async function exitWithin(children: ChildProcess[], ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(children.map(waitExit)), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Every host this module makes is named so; its state is /var/lib/<name>, /run/<name>*, its netns and cgroups <name>. */
 const HOST_PREFIX = "shr-";
@@ -295,7 +300,7 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
       if (!vanished) {
         // In order, as an operator would: workers first, then the students' containers, then the engine.
         for (const worker of workers) if (!exited(worker)) worker.kill("SIGTERM");
-        await Promise.race([Promise.all(workers.map(waitExit)), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+        await exitWithin(workers, 15_000);
         const containers = await docker.listContainers({ all: true }).catch(() => []);
         for (const container of containers)
           await docker
@@ -303,7 +308,7 @@ export async function startWorkerHost(options: { name: string; copyDefaultImage?
             .remove({ force: true, v: true })
             .catch(() => undefined);
         if (!exited(engine)) engine.kill("SIGTERM");
-        await Promise.race([waitExit(engine), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+        await exitWithin([engine], 30_000);
       }
       await removeEverything();
     },
