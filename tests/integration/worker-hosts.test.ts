@@ -10,9 +10,10 @@ import type { ChildProcess } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
+import { WORKER_LOST_MESSAGE } from "../../server/environments/lifecycle-sweeper";
 import { WORKSPACE_OFFLINE } from "../../server/environments/start-path";
 import { ip, namespacePids } from "../support/host-network";
-import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { until } from "../support/until";
 import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
 
@@ -125,6 +126,17 @@ it("a third host joins the running platform later, on a network of its own, and 
 
 it("a host that vanishes is marked lost within the heartbeat window, and its student is told in plain words", { timeout: 180_000 }, async () => {
   expect(environmentId).toBeDefined();
+  // The student has their terminal open when the machine goes.
+  const socket = await harness.terminalSocket(student.cookie);
+  const reply = await new Promise<{ ok: boolean }>((resolve) => socket.emit("terminal:attach", { environmentId, cols: 80, rows: 24 }, resolve));
+  expect(reply).toMatchObject({ ok: true });
+  const told = nextEvent<{ environmentId: string; kind: string; message: string }>(
+    socket,
+    "environment:notice",
+    (notice) => notice.kind === "stopped",
+    120_000,
+  );
+
   await host.vanish();
   expect(await namespacePids(host.name)).toEqual([]);
 
@@ -143,14 +155,11 @@ it("a host that vanishes is marked lost within the heartbeat window, and its stu
   expect(await harness.db.worker.findUniqueOrThrow({ where: { id: hostCWorkerId } })).toMatchObject({ status: "ONLINE" });
   expect(await harness.db.environment.findUniqueOrThrow({ where: { id: environmentOnC } })).toMatchObject({ state: "RUNNING" });
 
-  // What the lab page reads: the environment was interrupted because its machine was lost, said in words.
+  // The open terminal is told at once, in words; the environment's record says the same.
+  expect(await told).toEqual({ environmentId, kind: "stopped", message: WORKER_LOST_MESSAGE });
+  socket.close();
   const mine = await harness.trpc("environment.mine", { labId: harness.labId }, { cookie: student.cookie, method: "GET" });
-  expect(mine.body.result.data).toMatchObject({
-    id: environmentId,
-    state: "INTERRUPTED",
-    stopReason: "WORKER_LOST",
-    error: expect.stringMatching(/stopped answering/),
-  });
+  expect(mine.body.result.data).toMatchObject({ id: environmentId, state: "INTERRUPTED", stopReason: "WORKER_LOST", error: WORKER_LOST_MESSAGE });
 
   // Starting again cannot move the workspace (it is on the lost host's disk): the student is told to wait, not shown a stack trace.
   const again = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
