@@ -82,7 +82,10 @@ export function oidcRouteHandler(options: OidcRouteOptions) {
       callbackUrl.search = url.search;
       claims = await clients.complete(provider, callbackUrl, flow);
     } catch (error) {
-      const reason = (error as Error).message.slice(0, 200);
+      // openid-client's code and the check that failed (e.g. the `iss` that did not match) say why.
+      const { message, code, cause } = error as Error & { code?: string; cause?: unknown };
+      const detail = cause instanceof Error ? cause.message : typeof cause === "object" && cause ? JSON.stringify(cause) : "";
+      const reason = [code, message, detail].filter(Boolean).join(": ").slice(0, 300);
       log.warn({ provider: provider.id, err: reason }, "single sign-on refused");
       await failed(reason);
       return refuse(res, "refused", flow.next);
