@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sameOriginPath } from "../../server/auth/oidc/oidc-routes";
+import { sameOriginPath } from "../../common/same-origin-path";
 
 describe("the return path after single sign-on", () => {
   it("keeps a path on this site with its query and fragment", () => {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../../common/logger";
+import { sameOriginPath } from "../../../common/same-origin-path";
 import type { AuditLog } from "../../audit";
 import type { Database } from "../../database/client";
 import type { ClientAddress } from "../client-address";
@@ -29,13 +30,6 @@ export interface OidcRouteOptions {
   publicUrl?: string;
   secureCookies: boolean;
   log: Logger;
-}
-
-/** Only a path on this site: never `//elsewhere`, `/\elsewhere` or an absolute URL. */
-export function sameOriginPath(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  const parsed = new URL(next, "http://same.invalid");
-  return parsed.origin === "http://same.invalid" ? `${parsed.pathname}${parsed.search}${parsed.hash}` : "/";
 }
 
 export function oidcRouteHandler(options: OidcRouteOptions) {
@@ -73,8 +67,7 @@ export function oidcRouteHandler(options: OidcRouteOptions) {
     if (!provider) return refuse(res, "unknown_provider");
     // No flow (expired, another browser) or one started for another provider: nothing to check the answer against.
     if (!flow || flow.provider !== provider.id) return refuse(res, "flow_expired", flow?.next);
-    const failed = (reason: string) =>
-      options.audit.record({ action: "auth.sign_in_failed", ip, details: { method: "oidc", provider: provider.id, reason } });
+    const failed = (reason: string) => options.audit.record({ action: "auth.sign_in_failed", ip, details: { method: "oidc", provider: provider.id, reason } });
 
     let claims;
     try {
