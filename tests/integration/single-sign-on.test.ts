@@ -126,9 +126,11 @@ describe("single sign-on through an OpenID Provider", () => {
   it("a verified email links the existing account; an unverified one is refused", async () => {
     const linked = await signInThrough("anyone", "verified-instructor");
     expect((await me(linked.cookie)).id).toBe("demo-instructor");
-    expect(await harness.db.externalIdentity.findUnique({ where: { provider_subject: { provider: "anyone", subject: "verified-instructor" } } })).toMatchObject({
-      userId: "demo-instructor",
-    });
+    expect(await harness.db.externalIdentity.findUnique({ where: { provider_subject: { provider: "anyone", subject: "verified-instructor" } } })).toMatchObject(
+      {
+        userId: "demo-instructor",
+      },
+    );
 
     const refused = await signInThrough("anyone", "unverified-student");
     expect(refused.location.pathname).toBe("/sign-in");

@@ -59,12 +59,7 @@ function ResetForm({ token }: { token: string }) {
       </div>
     );
   return (
-    <form
-      className="card form"
-      onSubmit={handleSubmit(({ password }) => reset.mutate({ token, password }))}
-      noValidate
-      aria-busy={reset.isPending}
-    >
+    <form className="card form" onSubmit={handleSubmit(({ password }) => reset.mutate({ token, password }))} noValidate aria-busy={reset.isPending}>
       <Field label="New password" error={errors.password?.message}>
         <input {...register("password")} type="password" autoComplete="new-password" required autoFocus />
       </Field>

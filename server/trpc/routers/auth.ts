@@ -14,14 +14,7 @@ import {
 } from "../../auth/rate-limit";
 import { invalidateAllSessions, invalidateSession } from "../../auth/sessions";
 import { startSession as startSessionCookie } from "../../auth/start-session";
-import {
-  CredentialsInput,
-  PasswordResetInput,
-  PasswordResetRequestInput,
-  PasswordResetToken,
-  SignInInput,
-  SignUpInput,
-} from "../../../common/forms/accounts";
+import { CredentialsInput, PasswordResetInput, PasswordResetRequestInput, PasswordResetToken, SignInInput, SignUpInput } from "../../../common/forms/accounts";
 import { enforceRateLimit, enforceRateLimits, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
 
 // Verified against when the email is unknown, so both paths take an argon2 verify's time
@@ -43,7 +36,8 @@ export const authRouter = router({
   /** Mails a reset link if the email has an account; answers the same either way. */
   requestPasswordReset: publicProcedure.input(PasswordResetRequestInput).mutation(async ({ ctx, input }) => {
     const { mailPasswordReset } = ctx.accounts;
-    if (!mailPasswordReset) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Resetting by email is not available here. Ask an administrator for a reset link." });
+    if (!mailPasswordReset)
+      throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Resetting by email is not available here. Ask an administrator for a reset link." });
     await enforceRateLimits(ctx, [
       [RESET_MAILS_PER_ADDRESS, ctx.ip],
       [RESET_MAILS_PER_ACCOUNT, input.email],
