@@ -42,7 +42,7 @@ export default defineConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
       SHELLROOM_WORKER_ID: process.env.SHELLROOM_E2E_WORKER_ID ?? "e2e-worker",
-      // The test OpenID Provider sso.spec.ts runs on the next port (contacted only at a sign-in through it).
+      // The test OpenID Provider sso.spec.ts runs (contacted only at a sign-in through it).
       SHELLROOM_OIDC_PROVIDERS: JSON.stringify([e2eOpenIdProvider(port)]),
     },
   },

@@ -75,10 +75,12 @@ test("a student with the join link signs in through the provider, comes back to 
 test("an answer from another provider is refused", async ({ page }) => {
   const login = unique("mallory");
   otherIdp.accounts.set(login, { email: `${login}@campus.test`, email_verified: true, name: "Mallory" });
-  // The way to the configured provider's authorization page is bent to the other provider.
-  await page.route(`${settings.issuer}/auth?**`, (route) => {
-    const url = new URL(route.request().url());
-    return route.fulfill({ status: 302, headers: { location: `${otherIdp.issuer}${url.pathname}${url.search}` } });
+  // The platform's way to the configured provider is bent to the other provider (its flow cookie kept).
+  await page.route(`**/api/auth/oidc/${settings.id}/start**`, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    const location = new URL(response.headers().location!);
+    const bent = `${otherIdp.issuer}${location.pathname}${location.search}`;
+    return route.fulfill({ response, headers: { ...response.headers(), location: bent } });
   });
 
   await page.goto("/sign-in");

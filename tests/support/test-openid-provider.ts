@@ -104,6 +104,8 @@ export async function startTestOpenIdProvider(options: { port?: number; name?: s
         interactions: { url: (_ctx, found) => `/interaction/${found.uid}` },
         cookies: { keys: ["shellroom-test-openid-provider"] },
         pkce: { required: () => true },
+        // Set, so the provider does not warn that its defaults are in use.
+        ttl: { Interaction: 600, Grant: 600, Session: 600, AccessToken: 600, IdToken: 600 },
       });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
