@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { e2eOpenIdProvider } from "./tests/e2e/sso-provider";
 
 const port = Number(process.env.SHELLROOM_E2E_PORT ?? 3210);
 
@@ -44,6 +45,8 @@ export default defineConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
       SHELLROOM_WORKER_ID: process.env.SHELLROOM_E2E_WORKER_ID ?? "e2e-worker",
+      // The test OpenID Provider sso.spec.ts runs (contacted only at a sign-in through it).
+      SHELLROOM_OIDC_PROVIDERS: JSON.stringify([e2eOpenIdProvider(port)]),
     },
   },
 });

@@ -5,6 +5,7 @@
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 import { LogLevel } from "../common/logger";
+import { OidcProvidersSetting } from "./auth/oidc/provider-config";
 
 /** "1"/"true" or "0"/"false"; anything else is a mistake worth failing on. */
 const Flag = z
@@ -98,6 +99,15 @@ export const ServerConfig = z.object({
     .max(3600)
     .default(60)
     .describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
+  SHELLROOM_OIDC_PROVIDERS: OidcProvidersSetting.describe(
+    'single sign-on: a JSON array of OpenID Providers, each {"id","name","issuer","clientId","clientSecret", optional "allowedDomains":[...], "claims":{"name","email","groups"}, "groupCourses":{"<group>":"<course slug>"}}; the redirect URI to register is <public URL>/api/auth/oidc/<id>/callback',
+  ),
+  SHELLROOM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "an smtp:// or smtps:// URL")
+    .optional()
+    .describe("mail server for password reset links, e.g. smtps://user:pass@mail.example.edu:465; unset: only administrators make reset links"),
+  SHELLROOM_SMTP_FROM: z.string().default("Shellroom <no-reply@localhost>").describe("the From of the mail Shellroom sends"),
   NODE_ENV: z
     .enum(["development", "production", "test"])
     .default("development")
@@ -132,5 +142,7 @@ export function serverOptionsFrom(config: ServerConfig) {
     admissionQueue: { abandonAfterMs: config.SHELLROOM_QUEUE_ABANDON_SECONDS * 1000 },
     trustedProxies: config.SHELLROOM_TRUSTED_PROXIES,
     metricsToken: config.SHELLROOM_METRICS_TOKEN,
+    oidcProviders: config.SHELLROOM_OIDC_PROVIDERS,
+    smtp: config.SHELLROOM_SMTP_URL ? { url: config.SHELLROOM_SMTP_URL, from: config.SHELLROOM_SMTP_FROM } : undefined,
   };
 }

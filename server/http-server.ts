@@ -46,6 +46,12 @@ import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
 import { WorkerStreams } from "./workers/worker-streams";
+import { FlowCookies } from "./auth/oidc/flow-cookie";
+import { OidcClients } from "./auth/oidc/oidc-client";
+import { oidcRouteHandler } from "./auth/oidc/oidc-routes";
+import type { OidcProviderConfig } from "./auth/oidc/provider-config";
+import { mailPasswordReset } from "./auth/password-reset-mail";
+import { smtpMailer } from "./mail/mailer";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -76,6 +82,10 @@ export interface ShellroomServerOptions {
   preparationIntervalMs?: number;
   /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
   sweepIntervalMs?: number;
+  /** OpenID Providers people may sign in with (SHELLROOM_OIDC_PROVIDERS). */
+  oidcProviders?: readonly OidcProviderConfig[];
+  /** Where reset links are mailed from (SHELLROOM_SMTP_URL, SHELLROOM_SMTP_FROM); unset: only admins make links. */
+  smtp?: { url: string; from: string };
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
 }
@@ -195,6 +205,23 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
+  const oidcClients = new OidcClients(options.oidcProviders ?? [], log);
+  const oidcRoutes = oidcRouteHandler({
+    db,
+    clients: oidcClients,
+    flows: new FlowCookies(options.workerSecret, secureCookies),
+    audit,
+    clientAddress,
+    publicUrl: options.publicUrl,
+    secureCookies,
+    log,
+  });
+  const mailer = options.smtp ? smtpMailer(options.smtp) : undefined;
+  const accounts = {
+    providers: oidcClients.list(),
+    publicUrl: options.publicUrl,
+    mailPasswordReset: mailer && ((email: string, baseUrl: string) => mailPasswordReset(db, mailer, baseUrl, email, log)),
+  };
   // One handler per body limit: tRPC counts the bytes as they arrive and stops at its limit.
   const trpcHandlers = new Map<number, ReturnType<typeof createHTTPHandler>>();
   const trpcFor = (maxBodySize: number) => {
@@ -226,6 +253,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
               bulk,
               secureCookies,
               clientAddress,
+              accounts,
             },
             req,
             res,
@@ -309,6 +337,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       );
       return;
     }
+    if (oidcRoutes(req, res)) return;
     if (options.pages) return options.pages(req, res);
     res.writeHead(404);
     res.end();
@@ -337,6 +366,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       await imageBuilds.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();
+      mailer?.close();
       await outputBus.close();
       await sockets.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -96,7 +96,16 @@ export async function startHarness(
     redis?: boolean;
     server?: Pick<
       ShellroomServerOptions,
-      "trustedProxies" | "metricsToken" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue"
+      | "trustedProxies"
+      | "metricsToken"
+      | "sessionRecheckMs"
+      | "runaway"
+      | "bulkConcurrency"
+      | "prepareLeadMinutes"
+      | "preparationIntervalMs"
+      | "admissionQueue"
+      | "oidcProviders"
+      | "smtp"
     >;
     worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
     /** Each terminal's output budget on the harness worker (the worker's default when unset). */
