@@ -7,6 +7,9 @@
  * The mirror's work (parsing, reflow on resize, serializing a snapshot) is queued and run a
  * slice at a time by the worker's shared MirrorScheduler, so one terminal cannot take the
  * worker's thread from the others. Its memory is capped by cells, not only by lines.
+ * Output is parsed lazily: when a snapshot or a resize needs it, when the terminal has been
+ * quiet a moment, or when PARSE_AT bytes wait; and plain text that would scroll out of the
+ * mirror's buffer before anyone could see it is not parsed at all (scrolled-away.ts).
  */
 import xtermHeadless from "@xterm/headless";
 import serializeAddon from "@xterm/addon-serialize";
@@ -15,6 +18,7 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
+import { CRLF, ScrollRegionWatch, linesThatHide, outputPiece, scrolledAwayPart, type OutputPiece } from "./scrolled-away";
 import { WorkerRequestError } from "../request-error";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
@@ -42,6 +46,16 @@ export const MAX_SNAPSHOT_CHARS = 512 * 1024;
  */
 const MIRROR_HIGH_WATER = 2 * 1024 * 1024;
 const MIRROR_LOW_WATER = 256 * 1024;
+/**
+ * Unparsed output up to this much waits for a reason to parse it (a snapshot, a resize, a quiet
+ * moment): a typing student's echoes are parsed together, and a flood is parsed only past what
+ * scrolls away. Over it, the mirror works through it (in the scheduler's fair slices).
+ */
+const PARSE_AT = 256 * 1024;
+/** Output waiting this long after the terminal went quiet is parsed, so a repaint finds it ready. */
+const QUIET_PARSE_MS = 50;
+/** A look for a run to leave out that found none is repeated only once this much more output came. */
+const LEAVE_OUT_RETRY_BYTES = 64 * 1024;
 /** A terminal reflows (and its shell gets SIGWINCH) at most once per this interval; the last size wins. */
 export const RESIZE_INTERVAL_MS = 200;
 /** Input not taken by the shell for this long means its terminal's input queue is full. */
@@ -64,7 +78,11 @@ export class InputBusyError extends WorkerRequestError {
 }
 
 type MirrorWork =
-  { kind: "output"; bytes: Uint8Array } | { kind: "resize"; size: TerminalSize } | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
+  | ({ kind: "output" } & OutputPiece)
+  /** Output that scrolls away unseen: replaced by CR LF when its turn comes (scrolled-away.ts). */
+  | { kind: "leave-out"; bytes: Uint8Array }
+  | { kind: "resize"; size: TerminalSize }
+  | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
 
 const scrollbackFor = (size: TerminalSize) => Math.max(0, Math.min(SCROLLBACK_LINES, Math.floor(MIRROR_CELLS / size.cols) - size.rows));
 
@@ -79,6 +97,14 @@ export class TerminalSession implements MirrorQueue {
   private parsedBytes = 0;
   private pendingMirrorBytes = 0;
   private readonly work: MirrorWork[] = [];
+  /** Resizes and snapshots in `work`: output ahead of them must be parsed now. */
+  private controlItems = 0;
+  /** Output up to this offset is parsed now (the terminal went quiet). */
+  private parseUntil = 0;
+  private quietTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where the last look for a run to leave out ended (emitted offset). */
+  private leaveOutTriedAt = -Infinity;
+  private readonly scrollRegion: ScrollRegionWatch;
   /** Runs this terminal's mirror work, fairly with every other terminal's (one per worker). */
   private readonly scheduler: MirrorScheduler;
   /** Resolves the mirror write in flight when the shell ends (xterm may never call back). */
@@ -113,6 +139,7 @@ export class TerminalSession implements MirrorQueue {
     // The same character widths as the browsers' xterm, so a repainted screen lines up.
     this.mirror.loadAddon(new Unicode11Addon());
     this.mirror.unicode.activeVersion = "11";
+    this.scrollRegion = new ScrollRegionWatch(this.mirror);
     // A shell reattached through the PTY holder: offsets go on from where the shell is, and
     // the mirror is rebuilt from its recent output, so a repaint shows what was on screen.
     if (shell.history) {
@@ -125,6 +152,7 @@ export class TerminalSession implements MirrorQueue {
       this.closed = true;
       clearTimeout(this.resizeTimer);
       clearTimeout(this.budgetTimer);
+      clearTimeout(this.quietTimer);
       for (const waiter of this.resizeWaiters.splice(0)) waiter.resolve();
       for (const item of this.work.splice(0)) if (item.kind === "snapshot") item.resolve({ screen: "", offset: this.emittedBytes });
       this.abandonSlice?.();
@@ -140,6 +168,9 @@ export class TerminalSession implements MirrorQueue {
   get pendingInputBytes() {
     return this.closed ? 0 : this.shell.stream.writableLength;
   }
+
+  /** Output bytes the mirror left out because they scrolled away unseen (for tests and metrics). */
+  leftOutBytes = 0;
 
   /** Output bytes waiting for the mirror (for tests and metrics). */
   get unparsedBytes() {
@@ -199,7 +230,8 @@ export class TerminalSession implements MirrorQueue {
   // ---- The mirror's queue (run by the scheduler) ----
 
   get hasWork() {
-    return !this.closed && this.work.length > 0;
+    if (this.closed || this.work.length === 0) return false;
+    return this.controlItems > 0 || this.pendingMirrorBytes >= PARSE_AT || this.parsedBytes < this.parseUntil;
   }
 
   async runSlice(budgetBytes = SLICE_BYTES): Promise<void> {
@@ -207,6 +239,7 @@ export class TerminalSession implements MirrorQueue {
     if (!head || this.closed) return;
     if (head.kind === "resize") {
       this.work.shift();
+      this.controlItems -= 1;
       this.mirror.resize(head.size.cols, head.size.rows);
       this.mirror.options.scrollback = scrollbackFor(head.size);
       this.lastSnapshot = null;
@@ -214,9 +247,24 @@ export class TerminalSession implements MirrorQueue {
     }
     if (head.kind === "snapshot") {
       this.work.shift();
+      this.controlItems -= 1;
       head.resolve(this.serialize());
       return;
     }
+    if (head.kind === "leave-out") {
+      this.work.shift();
+      const leave = this.scrollRegion.whole;
+      this.work.unshift({ kind: "output", ...(leave ? { bytes: CRLF, plainTo: CRLF.length, plainFrom: 0 } : outputPiece(head.bytes)) });
+      if (leave) {
+        // Counted as parsed: offsets and the backlog stay those of the shell's output.
+        const removed = head.bytes.byteLength - CRLF.length;
+        this.parsedBytes += removed;
+        this.pendingMirrorBytes -= removed;
+        this.leftOutBytes += removed;
+      }
+      return;
+    }
+    this.findScrolledAway();
     const slice = this.takeOutputSlice(budgetBytes);
     await new Promise<void>((resolve) => {
       this.abandonSlice = resolve;
@@ -254,8 +302,34 @@ export class TerminalSession implements MirrorQueue {
     const last = this.work.at(-1);
     // Resizes queued back to back: only the last one reflows.
     if (item.kind === "resize" && last?.kind === "resize") last.size = item.size;
-    else this.work.push(item);
-    this.scheduler.wake(this);
+    else {
+      this.work.push(item);
+      if (item.kind !== "output") this.controlItems += 1;
+    }
+    if (this.hasWork) this.scheduler.wake(this);
+  }
+
+  /** Marks output at the head of the queue that would scroll away unseen, to be left out in its turn. */
+  private findScrolledAway() {
+    if (this.emittedBytes - this.leaveOutTriedAt < LEAVE_OUT_RETRY_BYTES) return;
+    this.leaveOutTriedAt = this.emittedBytes;
+    let length = 0;
+    while (this.work[length]?.kind === "output") length++;
+    const run = this.work.slice(0, length) as OutputPiece[];
+    const found = scrolledAwayPart(run, linesThatHide(this.mirror.rows, this.mirror.options.scrollback ?? SCROLLBACK_LINES));
+    if (!found) return;
+    const output = (piece: OutputPiece): MirrorWork => ({ kind: "output", ...piece });
+    this.work.splice(0, length, ...found.before.map(output), { kind: "leave-out", bytes: found.part }, ...found.after.map(output));
+  }
+
+  /** The terminal went quiet: what it printed is parsed now, in the scheduler's slices. */
+  private parseWhenQuiet() {
+    if (this.quietTimer) this.quietTimer.refresh();
+    else
+      this.quietTimer = setTimeout(() => {
+        this.parseUntil = this.emittedBytes;
+        if (this.hasWork) this.scheduler.wake(this);
+      }, QUIET_PARSE_MS);
   }
 
   private async applyResize() {
@@ -309,7 +383,8 @@ export class TerminalSession implements MirrorQueue {
     this.lastActivityAt = Date.now();
     this.pendingMirrorBytes += chunk.length;
     if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
-    this.enqueue({ kind: "output", bytes: chunk });
+    this.enqueue({ kind: "output", ...outputPiece(chunk) });
+    this.parseWhenQuiet();
     if (mirrorOnly) return;
     this.onOutput(chunk, offset);
     const waitMs = this.budget.spend(chunk.length);
