@@ -54,9 +54,9 @@ export function scrolledAwaySpan(text: Uint8Array, lines: number): { start: numb
   if (start > text.length) return null;
   // Back from the end: past `lines` line feeds, to the first CR LF.
   let end = text.length;
-  let feeds = 0;
-  while (end > start && feeds < lines) if (text[--end] === LF) feeds++;
-  while (end > start && !(text[end] === LF && text[end - 1] === CR)) end--;
+  for (let feeds = 0; feeds < lines && end > start; feeds++) end = text.lastIndexOf(LF, end - 1);
+  if (end <= start) return null;
+  while (end > start && text[end - 1] !== CR) end = text.lastIndexOf(LF, end - 1);
   end += 1; // just after that LF
   return end - start > CRLF.length ? { start, end } : null;
 }

@@ -261,6 +261,7 @@ export class TerminalSession implements MirrorQueue {
         this.parsedBytes += removed;
         this.pendingMirrorBytes -= removed;
         this.leftOutBytes += removed;
+        if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
       }
       return;
     }
