@@ -218,8 +218,10 @@ export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
 /**
  * Output is acknowledged by the server; a terminal with this many bytes unacknowledged
  * is paused (the shell blocks on write), so neither side buffers a flood without bound.
+ * It covers the acknowledgement's round trip at full speed on a loaded host (256 KiB held
+ * a flood to ~10 MB/s when that took 20 ms).
  */
-export const WORKER_OUTPUT_WINDOW = 256 * 1024;
+export const WORKER_OUTPUT_WINDOW = 1024 * 1024;
 
 /** One environment's resource use, as the worker last measured it. */
 export const EnvironmentUsage = z.object({
