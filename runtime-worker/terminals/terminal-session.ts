@@ -18,6 +18,7 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
+import { serializeCapped } from "./capped-screen";
 import { CRLF, ScrollRegionWatch, linesThatHide, outputPiece, scrolledAwayPart, type OutputPiece } from "./scrolled-away";
 import { WorkerRequestError } from "../request-error";
 
@@ -26,19 +27,14 @@ const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
 const { Unicode11Addon } = unicode11Addon;
 
+export { MAX_SNAPSHOT_CHARS } from "./capped-screen";
+
 const SCROLLBACK_LINES = 1000;
 /**
  * The mirror's buffer (screen + scrollback) holds at most this many cells (xterm keeps
  * 12 bytes per cell: about 5 MB): a wide terminal keeps fewer lines of scrollback.
  */
 const MIRROR_CELLS = 400_000;
-/**
- * A snapshot is at most about this many characters: past it, older scrollback is left out
- * (truecolour text costs ~40 characters per cell). Serializing is one synchronous call on
- * the worker's thread (~20 ms for this much), so this also bounds how long a repaint holds
- * everyone else up. The screen itself is always included (cols x rows is capped).
- */
-export const MAX_SNAPSHOT_CHARS = 512 * 1024;
 /**
  * Backpressure: while the mirror has this much output still to parse, the shell's stream
  * is paused (the kernel then blocks the writing process). xterm drops data and throws
@@ -350,29 +346,10 @@ export class TerminalSession implements MirrorQueue {
     }
   }
 
-  /**
-   * The mirror as escape sequences, older scrollback left out past MAX_SNAPSHOT_CHARS.
-   * The screen alone and the newest scrollback lines are serialized first (cheap) to
-   * estimate what a line costs, so the whole is serialized once, not cut down by trial.
-   */
+  /** The mirror as escape sequences (capped-screen.ts), reused while nothing more was parsed. */
   private serialize(): TerminalSnapshot {
     if (this.lastSnapshot?.offset === this.parsedBytes) return this.lastSnapshot;
-    const available = Math.max(0, this.mirror.buffer.active.length - this.mirror.rows);
-    let screen = this.serializer.serialize({ scrollback: 0 });
-    if (available > 0 && screen.length < MAX_SNAPSHOT_CHARS) {
-      // The newest scrollback lines as a sample too: a cleared screen says little about them.
-      const sampled = Math.min(available, 100);
-      const sample = this.serializer.serialize({ range: { start: available - sampled, end: available - 1 } });
-      const perLine = Math.max(1, screen.length / this.mirror.rows, sample.length / sampled);
-      let lines = Math.min(available, Math.floor((MAX_SNAPSHOT_CHARS - screen.length) / perLine));
-      screen = this.serializer.serialize({ scrollback: lines });
-      // The screen was lighter than the scrollback: one cut, in proportion.
-      if (screen.length > MAX_SNAPSHOT_CHARS * 1.25 && lines > 0) {
-        lines = Math.floor(lines * (MAX_SNAPSHOT_CHARS / screen.length) * 0.9);
-        screen = this.serializer.serialize({ scrollback: lines });
-      }
-    }
-    this.lastSnapshot = { screen, offset: this.parsedBytes };
+    this.lastSnapshot = { screen: serializeCapped(this.mirror, this.serializer), offset: this.parsedBytes };
     return this.lastSnapshot;
   }
 
