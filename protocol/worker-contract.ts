@@ -16,6 +16,7 @@ import {
   EnvironmentRef,
   EnvironmentSpec,
   Heartbeat,
+  InputId,
   ListEnvironmentsRequest,
   OpenTerminalRequest,
   OutputAcked,
@@ -56,6 +57,10 @@ export type WorkerErrorCode = z.infer<typeof WorkerErrorCode>;
 const WorkerFailure = failure(WorkerErrorCode, "failed");
 const reply = <Shape extends z.ZodRawShape>(shape: Shape) => replyOf(shape, WorkerFailure);
 const Done = reply({});
+
+/** terminal:input's answer for an input sent with an inputId (runtime-worker/terminals/input-answers.ts). */
+export const InputAnswer = z.object({ inputId: InputId, reply: Done });
+export type InputAnswer = z.input<typeof InputAnswer>;
 
 /** A terminal's screen now: the first piece, and how to fetch the rest (see SnapshotPart). */
 const Snapshot = reply({
@@ -119,4 +124,5 @@ export const WorkerMessages = {
   terminalExit: message(WorkerToServer.terminalExit, TerminalExit),
   terminalTabs: message(WorkerToServer.terminalTabs, TerminalTabs),
   buildLog: message(WorkerToServer.buildLog, BuildLogLine),
+  inputsAnswered: message(WorkerToServer.inputsAnswered, z.object({ answers: z.array(InputAnswer).max(10_000) })),
 } as const;

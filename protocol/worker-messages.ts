@@ -107,7 +107,14 @@ export const ServerToWorker = {
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;
 
-export const TerminalInput = TerminalRef.extend({ data: z.string().max(64 * 1024) });
+/** Names one input to the worker, so its answer can come inside output (runtime-worker/terminals/input-answers.ts). */
+export const InputId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const TerminalInput = TerminalRef.extend({
+  data: z.string().max(64 * 1024),
+  /** Set by the server the worker is connected to: answered in output or terminal:inputs-answered, not by acknowledgement. */
+  inputId: InputId.optional(),
+});
 export type TerminalInput = z.infer<typeof TerminalInput>;
 
 export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
@@ -208,6 +215,8 @@ export const WorkerToServer = {
   /** An environment's set of open terminals changed (a tab opened or its shell ended). */
   terminalTabs: "terminal:tabs",
   buildLog: "image:build-log",
+  /** Answers to inputs sent with an inputId that no output carried (refusals, input that printed nothing). */
+  inputsAnswered: "terminal:inputs-answered",
 } as const;
 
 /** Per terminal, the output offset the server has handed over up to. */
@@ -218,8 +227,10 @@ export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
 /**
  * Output is acknowledged by the server; a terminal with this many bytes unacknowledged
  * is paused (the shell blocks on write), so neither side buffers a flood without bound.
+ * It covers the acknowledgement's round trip at full speed on a loaded host (256 KiB held
+ * a flood to ~10 MB/s when that took 20 ms).
  */
-export const WORKER_OUTPUT_WINDOW = 256 * 1024;
+export const WORKER_OUTPUT_WINDOW = 1024 * 1024;
 
 /** One environment's resource use, as the worker last measured it. */
 export const EnvironmentUsage = z.object({
@@ -270,7 +281,12 @@ export const Heartbeat = z.object({
 export type Heartbeat = z.input<typeof Heartbeat>;
 
 /** `offset` is the byte position of `data` in the terminal's output since the shell started. */
-export const TerminalOutput = TerminalRef.extend({ data: Bytes, offset: z.number().int().min(0) });
+export const TerminalOutput = TerminalRef.extend({
+  data: Bytes,
+  offset: z.number().int().min(0),
+  /** Inputs to this terminal (their inputId) the shell has taken: their answer rides here. */
+  taken: z.array(InputId).max(4096).optional(),
+});
 export type TerminalOutput = z.output<typeof TerminalOutput>;
 
 export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });

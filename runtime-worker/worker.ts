@@ -26,6 +26,7 @@ import type { RuntimeDriver } from "./driver";
 import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
 import type { OutputBudgetOptions } from "./terminals/output-budget";
 import { InputBusyError } from "./terminals/terminal-session";
+import { InputAnswers } from "./terminals/input-answers";
 import { BuildQueue } from "./images/build-queue";
 import { createWorkerMetrics, type WorkerMetrics, type WorkerRequestResult } from "./observability";
 import { WarmPool } from "./pool/warm-pool";
@@ -90,6 +91,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
   /** Sent output waiting for the server's cumulative acknowledgement (output-acks.ts). */
   const outputAcks = new OutputAcks();
+  /** Answers to input that ride with the terminal's output when it comes soon (input-answers.ts). */
+  const inputAnswers = new InputAnswers((answers) => socket.emit(WorkerToServer.inputsAnswered, { answers }));
   const malformedFromServer = throttledReport((fields) => log.warn(fields, "dropped a server message that did not match its contract"));
   const environments = new EnvironmentManager(
     options.driver,
@@ -100,7 +103,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         },
         send: (data, offset, acked) => {
           outputAcks.wait(ref, offset + data.byteLength, acked);
-          socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset });
+          socket.emit(WorkerToServer.terminalOutput, { ...ref, data, offset, ...inputAnswers.takenWith(ref) });
         },
       }),
       exit: (ref: TerminalRef, exitCode) => {
@@ -169,7 +172,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.cancelBuild, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(WorkerRequests.listEnvironments, async () => ({ environments: await environments.list() }));
   serve(WorkerRequests.openTerminal, (request) => environments.openTerminal(request));
-  serve(WorkerRequests.terminalInput, async ({ data, ...ref }) => environments.input(ref, data));
+  serve(WorkerRequests.terminalInput, async ({ data, inputId, ...ref }) =>
+    inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data)),
+  );
   serve(WorkerRequests.resizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(WorkerRequests.snapshotTerminal, (ref) => environments.snapshot(ref));
   serve(WorkerRequests.snapshotPart, async (request) => environments.snapshotPart(request));
@@ -252,6 +257,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   socket.on("disconnect", (reason) => {
     log.warn({ reason }, "disconnected from server");
     outputAcks.clear();
+    inputAnswers.clear();
     // The server let another connection with our id keep it: try again, as after a refusal.
     if (reason === "io server disconnect")
       setTimeout(() => {

@@ -12,10 +12,11 @@
 /** Output parsed per turn while others wait: a few milliseconds of dense output. */
 export const SLICE_BYTES = 32 * 1024;
 /**
- * Per turn when no other terminal is waiting: a flood alone parses at xterm's own pace
- * (xterm still yields to the event loop every 12 ms inside a write), not a slice per hop.
+ * Per turn when no other terminal's mirror is waiting: a little more, but still a couple of
+ * milliseconds. xterm parses one write without yielding, and other students' keystrokes and
+ * echoes (which are not mirror work) wait behind it: a 512 KiB slice held them ~15 ms.
  */
-export const ALONE_SLICE_BYTES = 512 * 1024;
+export const ALONE_SLICE_BYTES = 64 * 1024;
 
 /** One terminal's mirror work, run a slice at a time by the scheduler. */
 export interface MirrorQueue {

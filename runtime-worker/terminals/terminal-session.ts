@@ -7,6 +7,9 @@
  * The mirror's work (parsing, reflow on resize, serializing a snapshot) is queued and run a
  * slice at a time by the worker's shared MirrorScheduler, so one terminal cannot take the
  * worker's thread from the others. Its memory is capped by cells, not only by lines.
+ * Output is parsed lazily: when a snapshot or a resize needs it, when the terminal has been
+ * quiet a moment, or when PARSE_AT bytes wait; and plain text that would scroll out of the
+ * mirror's buffer before anyone could see it is not parsed at all (scrolled-away.ts).
  */
 import xtermHeadless from "@xterm/headless";
 import serializeAddon from "@xterm/addon-serialize";
@@ -15,12 +18,16 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
+import { serializeCapped } from "./capped-screen";
+import { CRLF, ScrollRegionWatch, linesThatHide, outputPiece, scrolledAwayPart, type OutputPiece } from "./scrolled-away";
 import { WorkerRequestError } from "../request-error";
 
 // Both packages ship CommonJS only; named imports fail under Node's ESM loader.
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
 const { Unicode11Addon } = unicode11Addon;
+
+export { MAX_SNAPSHOT_CHARS } from "./capped-screen";
 
 const SCROLLBACK_LINES = 1000;
 /**
@@ -29,19 +36,22 @@ const SCROLLBACK_LINES = 1000;
  */
 const MIRROR_CELLS = 400_000;
 /**
- * A snapshot is at most about this many characters: past it, older scrollback is left out
- * (truecolour text costs ~40 characters per cell). Serializing is one synchronous call on
- * the worker's thread (~20 ms for this much), so this also bounds how long a repaint holds
- * everyone else up. The screen itself is always included (cols x rows is capped).
- */
-export const MAX_SNAPSHOT_CHARS = 512 * 1024;
-/**
  * Backpressure: while the mirror has this much output still to parse, the shell's stream
  * is paused (the kernel then blocks the writing process). xterm drops data and throws
  * past 50 MB pending, so a flood must never get near that.
  */
 const MIRROR_HIGH_WATER = 2 * 1024 * 1024;
 const MIRROR_LOW_WATER = 256 * 1024;
+/**
+ * Unparsed output up to this much waits for a reason to parse it (a snapshot, a resize, a quiet
+ * moment): a typing student's echoes are parsed together, and a flood is parsed only past what
+ * scrolls away. Over it, the mirror works through it (in the scheduler's fair slices).
+ */
+const PARSE_AT = 256 * 1024;
+/** Output waiting this long after the terminal went quiet is parsed, so a repaint finds it ready. */
+const QUIET_PARSE_MS = 50;
+/** A look for a run to leave out that found none is repeated only once this much more output came. */
+const LEAVE_OUT_RETRY_BYTES = 64 * 1024;
 /** A terminal reflows (and its shell gets SIGWINCH) at most once per this interval; the last size wins. */
 export const RESIZE_INTERVAL_MS = 200;
 /** Input not taken by the shell for this long means its terminal's input queue is full. */
@@ -64,7 +74,11 @@ export class InputBusyError extends WorkerRequestError {
 }
 
 type MirrorWork =
-  { kind: "output"; bytes: Uint8Array } | { kind: "resize"; size: TerminalSize } | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
+  | ({ kind: "output" } & OutputPiece)
+  /** Output that scrolls away unseen: replaced by CR LF when its turn comes (scrolled-away.ts). */
+  | { kind: "leave-out"; bytes: Uint8Array }
+  | { kind: "resize"; size: TerminalSize }
+  | { kind: "snapshot"; resolve: (snapshot: TerminalSnapshot) => void };
 
 const scrollbackFor = (size: TerminalSize) => Math.max(0, Math.min(SCROLLBACK_LINES, Math.floor(MIRROR_CELLS / size.cols) - size.rows));
 
@@ -79,6 +93,14 @@ export class TerminalSession implements MirrorQueue {
   private parsedBytes = 0;
   private pendingMirrorBytes = 0;
   private readonly work: MirrorWork[] = [];
+  /** Resizes and snapshots in `work`: output ahead of them must be parsed now. */
+  private controlItems = 0;
+  /** Output up to this offset is parsed now (the terminal went quiet). */
+  private parseUntil = 0;
+  private quietTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where the last look for a run to leave out ended (emitted offset). */
+  private leaveOutTriedAt = -Infinity;
+  private readonly scrollRegion: ScrollRegionWatch;
   /** Runs this terminal's mirror work, fairly with every other terminal's (one per worker). */
   private readonly scheduler: MirrorScheduler;
   /** Resolves the mirror write in flight when the shell ends (xterm may never call back). */
@@ -113,6 +135,7 @@ export class TerminalSession implements MirrorQueue {
     // The same character widths as the browsers' xterm, so a repainted screen lines up.
     this.mirror.loadAddon(new Unicode11Addon());
     this.mirror.unicode.activeVersion = "11";
+    this.scrollRegion = new ScrollRegionWatch(this.mirror);
     // A shell reattached through the PTY holder: offsets go on from where the shell is, and
     // the mirror is rebuilt from its recent output, so a repaint shows what was on screen.
     if (shell.history) {
@@ -125,6 +148,7 @@ export class TerminalSession implements MirrorQueue {
       this.closed = true;
       clearTimeout(this.resizeTimer);
       clearTimeout(this.budgetTimer);
+      clearTimeout(this.quietTimer);
       for (const waiter of this.resizeWaiters.splice(0)) waiter.resolve();
       for (const item of this.work.splice(0)) if (item.kind === "snapshot") item.resolve({ screen: "", offset: this.emittedBytes });
       this.abandonSlice?.();
@@ -140,6 +164,9 @@ export class TerminalSession implements MirrorQueue {
   get pendingInputBytes() {
     return this.closed ? 0 : this.shell.stream.writableLength;
   }
+
+  /** Output bytes the mirror left out because they scrolled away unseen (for tests and metrics). */
+  leftOutBytes = 0;
 
   /** Output bytes waiting for the mirror (for tests and metrics). */
   get unparsedBytes() {
@@ -199,7 +226,8 @@ export class TerminalSession implements MirrorQueue {
   // ---- The mirror's queue (run by the scheduler) ----
 
   get hasWork() {
-    return !this.closed && this.work.length > 0;
+    if (this.closed || this.work.length === 0) return false;
+    return this.controlItems > 0 || this.pendingMirrorBytes >= PARSE_AT || this.parsedBytes < this.parseUntil;
   }
 
   async runSlice(budgetBytes = SLICE_BYTES): Promise<void> {
@@ -207,6 +235,7 @@ export class TerminalSession implements MirrorQueue {
     if (!head || this.closed) return;
     if (head.kind === "resize") {
       this.work.shift();
+      this.controlItems -= 1;
       this.mirror.resize(head.size.cols, head.size.rows);
       this.mirror.options.scrollback = scrollbackFor(head.size);
       this.lastSnapshot = null;
@@ -214,9 +243,25 @@ export class TerminalSession implements MirrorQueue {
     }
     if (head.kind === "snapshot") {
       this.work.shift();
+      this.controlItems -= 1;
       head.resolve(this.serialize());
       return;
     }
+    if (head.kind === "leave-out") {
+      this.work.shift();
+      const leave = this.scrollRegion.whole;
+      this.work.unshift({ kind: "output", ...(leave ? { bytes: CRLF, plainTo: CRLF.length, plainFrom: 0 } : outputPiece(head.bytes)) });
+      if (leave) {
+        // Counted as parsed: offsets and the backlog stay those of the shell's output.
+        const removed = head.bytes.byteLength - CRLF.length;
+        this.parsedBytes += removed;
+        this.pendingMirrorBytes -= removed;
+        this.leftOutBytes += removed;
+        if (this.pendingMirrorBytes < MIRROR_LOW_WATER) this.hold("mirror", false);
+      }
+      return;
+    }
+    this.findScrolledAway();
     const slice = this.takeOutputSlice(budgetBytes);
     await new Promise<void>((resolve) => {
       this.abandonSlice = resolve;
@@ -254,8 +299,34 @@ export class TerminalSession implements MirrorQueue {
     const last = this.work.at(-1);
     // Resizes queued back to back: only the last one reflows.
     if (item.kind === "resize" && last?.kind === "resize") last.size = item.size;
-    else this.work.push(item);
-    this.scheduler.wake(this);
+    else {
+      this.work.push(item);
+      if (item.kind !== "output") this.controlItems += 1;
+    }
+    if (this.hasWork) this.scheduler.wake(this);
+  }
+
+  /** Marks output at the head of the queue that would scroll away unseen, to be left out in its turn. */
+  private findScrolledAway() {
+    if (this.emittedBytes - this.leaveOutTriedAt < LEAVE_OUT_RETRY_BYTES) return;
+    this.leaveOutTriedAt = this.emittedBytes;
+    let length = 0;
+    while (this.work[length]?.kind === "output") length++;
+    const run = this.work.slice(0, length) as OutputPiece[];
+    const found = scrolledAwayPart(run, linesThatHide(this.mirror.rows, this.mirror.options.scrollback ?? SCROLLBACK_LINES));
+    if (!found) return;
+    const output = (piece: OutputPiece): MirrorWork => ({ kind: "output", ...piece });
+    this.work.splice(0, length, ...found.before.map(output), { kind: "leave-out", bytes: found.part }, ...found.after.map(output));
+  }
+
+  /** The terminal went quiet: what it printed is parsed now, in the scheduler's slices. */
+  private parseWhenQuiet() {
+    if (this.quietTimer) this.quietTimer.refresh();
+    else
+      this.quietTimer = setTimeout(() => {
+        this.parseUntil = this.emittedBytes;
+        if (this.hasWork) this.scheduler.wake(this);
+      }, QUIET_PARSE_MS);
   }
 
   private async applyResize() {
@@ -275,29 +346,10 @@ export class TerminalSession implements MirrorQueue {
     }
   }
 
-  /**
-   * The mirror as escape sequences, older scrollback left out past MAX_SNAPSHOT_CHARS.
-   * The screen alone and the newest scrollback lines are serialized first (cheap) to
-   * estimate what a line costs, so the whole is serialized once, not cut down by trial.
-   */
+  /** The mirror as escape sequences (capped-screen.ts), reused while nothing more was parsed. */
   private serialize(): TerminalSnapshot {
     if (this.lastSnapshot?.offset === this.parsedBytes) return this.lastSnapshot;
-    const available = Math.max(0, this.mirror.buffer.active.length - this.mirror.rows);
-    let screen = this.serializer.serialize({ scrollback: 0 });
-    if (available > 0 && screen.length < MAX_SNAPSHOT_CHARS) {
-      // The newest scrollback lines as a sample too: a cleared screen says little about them.
-      const sampled = Math.min(available, 100);
-      const sample = this.serializer.serialize({ range: { start: available - sampled, end: available - 1 } });
-      const perLine = Math.max(1, screen.length / this.mirror.rows, sample.length / sampled);
-      let lines = Math.min(available, Math.floor((MAX_SNAPSHOT_CHARS - screen.length) / perLine));
-      screen = this.serializer.serialize({ scrollback: lines });
-      // The screen was lighter than the scrollback: one cut, in proportion.
-      if (screen.length > MAX_SNAPSHOT_CHARS * 1.25 && lines > 0) {
-        lines = Math.floor(lines * (MAX_SNAPSHOT_CHARS / screen.length) * 0.9);
-        screen = this.serializer.serialize({ scrollback: lines });
-      }
-    }
-    this.lastSnapshot = { screen, offset: this.parsedBytes };
+    this.lastSnapshot = { screen: serializeCapped(this.mirror, this.serializer), offset: this.parsedBytes };
     return this.lastSnapshot;
   }
 
@@ -309,7 +361,8 @@ export class TerminalSession implements MirrorQueue {
     this.lastActivityAt = Date.now();
     this.pendingMirrorBytes += chunk.length;
     if (this.pendingMirrorBytes > MIRROR_HIGH_WATER) this.hold("mirror", true);
-    this.enqueue({ kind: "output", bytes: chunk });
+    this.enqueue({ kind: "output", ...outputPiece(chunk) });
+    this.parseWhenQuiet();
     if (mirrorOnly) return;
     this.onOutput(chunk, offset);
     const waitMs = this.budget.spend(chunk.length);

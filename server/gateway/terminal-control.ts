@@ -64,7 +64,7 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
     const reply = replyTo(inputRequest, ack);
     // The worker answers once the shell's stream took the input: that moves the window.
     workers
-      .requestDirect(rights.workerId, WorkerRequests.terminalInput, input, INPUT_ACK_TIMEOUT_MS)
+      .input(rights.workerId, input, INPUT_ACK_TIMEOUT_MS)
       .then((taken) => {
         if (taken.ok) return reply({ ok: true });
         refuse(inputRequest.event, browserCodeOf(taken.code), taken.error, ack);

@@ -10,6 +10,7 @@ import type { Logger } from "../../common/logger";
 import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
 import { ServerToWorkerMessages, WorkerMessages } from "../../protocol/worker-contract";
 import { OutputAckBatcher } from "./output-acks";
+import { inputAnswered } from "../workers/pending-inputs";
 import { readMessage, throttledReport } from "../../protocol/contract";
 import { ServerToBrowser } from "../../protocol/browser-messages";
 import { type TerminalTabs as BrowserTabs } from "../../protocol/browser-contract";
@@ -183,11 +184,14 @@ export function attachWorkerGateway(options: {
       };
       // Acknowledged even when malformed (as far as it can be): the worker's window must not stall on it.
       if (!output) return done();
+      // Input the shell took, answered with this output (server/workers/pending-inputs.ts).
+      const { taken, ...chunk } = output;
+      for (const inputId of taken ?? []) inputAnswered(socket, inputId, { ok: true });
       // Acknowledged once handed over: the worker's window then bounds what is in flight.
       // (Chunks of one terminal wait on the same placement answer, so they keep their order.)
       placed
         .environment(output.environmentId)
-        .then((ok) => (ok ? options.output.publish({ kind: "output", ...output }) : refused("terminal output", output.environmentId)))
+        .then((ok) => (ok ? options.output.publish({ kind: "output", ...chunk }) : refused("terminal output", output.environmentId)))
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not relay terminal output"))
         .finally(done);
     });

@@ -8,13 +8,14 @@
  */
 import type { Namespace } from "socket.io";
 import { readReply, type MalformedReport, type ReplyOf, type RequestContract, type RequestOf } from "../../protocol/contract";
+import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contract";
+import type { TerminalInput } from "../../protocol/worker-messages";
+import { sendInput } from "./pending-inputs";
+import { WorkerUnavailableError } from "./worker-unavailable";
 
 export const workerRoom = (workerId: string) => `worker:${workerId}`;
 
-export class WorkerUnavailableError extends Error {
-  override name = "WorkerUnavailableError";
-  readonly code = "worker_unavailable";
-}
+export { WorkerUnavailableError };
 
 export class WorkerLink {
   constructor(
@@ -45,17 +46,14 @@ export class WorkerLink {
     else this.namespace.to(workerRoom(workerId)).emit(contract.event, payload);
   }
 
-  /** A request on the keystroke path (input with its acknowledgement): direct when the worker is local. */
-  async requestDirect<C extends RequestContract>(workerId: string, contract: C, payload: RequestOf<C>, timeoutMs: number): Promise<ReplyOf<C>> {
+  /**
+   * Input on the keystroke path. A worker connected to this replica gets it directly and answers
+   * inside the terminal's output when the shell echoes soon (pending-inputs.ts); one connected
+   * to another replica gets a request through the adapter, answered by acknowledgement.
+   */
+  async input(workerId: string, input: TerminalInput, timeoutMs: number): Promise<WorkerReplyOf<"terminalInput">> {
     const local = this.localSocket(workerId);
-    if (!local) return this.request(workerId, contract, payload, timeoutMs);
-    let raw: unknown;
-    try {
-      raw = await local.timeout(timeoutMs).emitWithAck(contract.event, payload);
-    } catch {
-      throw new WorkerUnavailableError(`Worker ${workerId} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
-    }
-    return readReply(contract, raw, this.report);
+    return local ? sendInput(local, input, timeoutMs, this.report) : this.request(workerId, WorkerRequests.terminalInput, input, timeoutMs);
   }
 
   /** The worker's socket when it is connected to this replica (byte streams need it: worker-streams.ts). */

@@ -50,3 +50,34 @@ it("a browser on a replica that joined later gets the terminal's output, shell p
   }
   remote.close();
 });
+
+it("input is answered on either replica, whether the shell echoes it or not", { timeout: 120_000 }, async () => {
+  const student = await harness.newStudent("Typist On Two Replicas");
+  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
+  const environmentId = started.body.result.data.environmentId as string;
+  const replica = await harness.startReplica();
+  // One browser on the worker's replica (answered inside the output), one on the other (by acknowledgement).
+  const local = await harness.terminalSocket(student.cookie);
+  const remote = await harness.terminalSocket(student.cookie, { url: replica.url });
+  for (const socket of [local, remote]) {
+    const attached = await new Promise<AttachReply>((resolve) => socket.emit("terminal:attach", { environmentId, cols: 80, rows: 24 }, resolve));
+    expect(attached).toMatchObject({ ok: true });
+  }
+  const type = (socket: typeof local, data: string) => new Promise<unknown>((resolve) => socket.emit("terminal:input", { environmentId, data }, resolve));
+
+  const echoed = waitForOutput(local, /typed-here-7/, 15_000);
+  expect(await type(local, "echo typed-here-$((3+4))\r")).toEqual({ ok: true });
+  await echoed;
+  expect(await type(remote, "echo typed-there\r")).toEqual({ ok: true });
+
+  // A silent read prints nothing for the keys typed into it: they are answered all the same.
+  const asked = waitForOutput(local, /secret\?/, 15_000);
+  await type(local, "read -s -p 'secret?' answer; echo; echo got-$answer\r");
+  await asked;
+  expect(await type(local, "hunter2")).toEqual({ ok: true });
+  const got = waitForOutput(local, /got-hunter2/, 15_000);
+  expect(await type(local, "\r")).toEqual({ ok: true });
+  await got;
+  local.close();
+  remote.close();
+});

@@ -97,15 +97,18 @@ describe("the server reading a worker's malformed replies", () => {
     }
   });
 
-  it("the keystroke path (a direct request) reads its reply the same way", async () => {
+  it("the keystroke path (input answered in its own message, not acknowledged) reads its answer the same way", async () => {
+    const answerAlone = (payload: { inputId?: number }) =>
+      worker.emit(WorkerToServer.inputsAnswered, { answers: [{ inputId: payload.inputId, reply: garbage }] });
+    worker.on(ServerToWorker.terminalInput, answerAlone);
     garbage = { ok: 1 };
-    expect(await link.requestDirect("w1", WorkerRequests.terminalInput, { environmentId: "e1", terminalId: "main", data: "x" }, 5000)).toMatchObject({
-      ok: false,
-      code: MALFORMED_REPLY,
-    });
-    // A well-formed reply still reads as itself afterwards.
+    reported.length = 0;
+    expect(await link.input("w1", { environmentId: "e1", terminalId: "main", data: "x" }, 5000)).toMatchObject({ ok: false, code: MALFORMED_REPLY });
+    expect(reported).toEqual([WorkerToServer.inputsAnswered]);
+    // A well-formed answer still reads as itself afterwards.
     garbage = { ok: true };
-    expect(await link.requestDirect("w1", WorkerRequests.terminalInput, { environmentId: "e1", terminalId: "main", data: "x" }, 5000)).toEqual({ ok: true });
+    expect(await link.input("w1", { environmentId: "e1", terminalId: "main", data: "x" }, 5000)).toEqual({ ok: true });
+    worker.off(ServerToWorker.terminalInput, answerAlone);
   });
 });
 
