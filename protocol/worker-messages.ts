@@ -24,6 +24,11 @@ export const ImageTag = z
   .min(1)
   .max(256)
   .regex(/^[a-z0-9][a-z0-9._/-]*:[\w.-]+$/, "must be repository:tag");
+/**
+ * The image a template gets when its instructor picks nothing else. Every worker needs it
+ * (instructors' Dockerfiles build FROM it); a host that lacks it gets a copy from one that has it.
+ */
+export const DEFAULT_IMAGE = "shellroom/default:1";
 /** The most image names one report carries. */
 export const MAX_REPORTED_IMAGES = 2000;
 /** The images a worker holds (tags), as it reports them at hello and with its heartbeats. */

@@ -74,9 +74,17 @@ function refusalCodeOf(error: Error): unknown {
 export function startWorker(options: WorkerOptions): RunningWorker {
   const log = options.log.child({ workerId: options.handshake.workerId });
   const metrics = createWorkerMetrics();
+  /** What this host holds, for the hello and each heartbeat; undefined (not reported) when the runtime cannot say. */
+  const heldImages = () =>
+    options.driver.listImages().catch((error: unknown) => {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not list this host's images");
+      return undefined;
+    });
   const socket = io(`${options.serverUrl}${WORKER_NAMESPACE}`, {
     path: WORKER_SOCKET_PATH,
-    auth: options.handshake,
+    // Read at each (re)connect: the hello says which images this host holds, so a host without
+    // them (a new one) is never placed on before the server has heard what it lacks.
+    auth: (send) => void heldImages().then((images) => send({ ...options.handshake, images })),
     // The server vets these before it reads any message (the worker link allows large ones).
     extraHeaders: { [WORKER_ID_HEADER]: options.handshake.workerId, [WORKER_TOKEN_HEADER]: options.handshake.token },
     transports: ["websocket"],
@@ -190,6 +198,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     beating = true;
     try {
       const runningEnvironments = await environments.runningCount();
+      const images = await heldImages();
       const availableBytes = await readAvailableMemory();
       const memory = availableBytes === null ? undefined : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
@@ -202,6 +211,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
         usage: usage.take(),
+        images,
       };
       lastBeatAt = sentAt - 1; // overlap by a millisecond: reporting twice is harmless, missing is not
       socket.emit(WorkerToServer.heartbeat, beat);
