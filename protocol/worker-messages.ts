@@ -4,6 +4,7 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
+import { StreamId } from "./byte-stream";
 import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
 
 export const WORKER_NAMESPACE = "/worker";
@@ -224,7 +225,7 @@ export type BuildImageRequest = z.input<typeof BuildImageRequest>;
 export const CancelBuildRequest = z.object({ buildId: EntityId, reason: z.string().max(500) });
 
 /** Asks for an image's bytes (image:save) or hands them over (image:load); `streamId` names the byte stream. */
-export const ImageTransferRequest = z.object({ streamId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/), tag: ImageTag });
+export const ImageTransferRequest = z.object({ streamId: StreamId, tag: ImageTag });
 export type ImageTransferRequest = z.infer<typeof ImageTransferRequest>;
 
 export const BuildLogLine = z.object({ buildId: EntityId, line: z.string().max(8 * 1024) });

@@ -186,6 +186,13 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
   /** Requests that carry bytes (workspace tarballs, image archives) register through this: worker-streams.ts. */
   const streams = workerStreams(socket, serve, malformedFromServer, log);
+  // Images for a host that lacks them (no registry): this host's copy out, or another's in.
+  streams.serveDownload(WorkerRequests.saveImage, ({ tag }) => options.driver.saveImage(tag));
+  streams.serveUpload(WorkerRequests.loadImage, async ({ tag }, source) => {
+    await options.driver.loadImage(tag, source, (line) => log.debug({ tag, line }, "image load"));
+    log.info({ tag }, "loaded an image copied from another worker");
+    void sendHeartbeat(); // the server hears at once that this host holds it now
+  });
 
   const usage = new UsageSampler(
     () => environments.usage(),

@@ -158,7 +158,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workerImages = new WorkerImages(db, log);
   const imageBuilds = new ImageBuilds(db, workers, directory, log, workerImages);
   // Every worker gets the images it lacks (a new host: all of them), copied or built there.
-  const imageSync = new ImageSync(db, workerImages, imageBuilds, directory, () => workersConnectedHere(workerNamespace), log);
+  const imageSync = new ImageSync(db, workerImages, imageBuilds, directory, () => workersConnectedHere(workerNamespace), log, streams);
   // Durable jobs (image builds, the sweep once across replicas): pg-boss in its own schema.
   const jobs = await startJobQueue(db, log);
   await imageBuilds.attach(jobs);

@@ -95,7 +95,13 @@ export const authoringRouter = router({
   image: courseStaffProcedure.input(z.object({ imageId: EntityId })).query(async ({ ctx, input }) => {
     const image = await ctx.db.image.findFirst({ where: { id: input.imageId, courseId: ctx.course.id } });
     if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "No such image in this course." });
-    return image;
+    // Where it stands on each worker: built there, being built or copied there (a worker that joined later), or failed.
+    const workers = await ctx.db.workerImage.findMany({
+      where: { tag: image.tag },
+      orderBy: { workerId: "asc" },
+      select: { workerId: true, status: true, log: true, error: true, retryAt: true, updatedAt: true, worker: { select: { name: true, status: true } } },
+    });
+    return { ...image, workers };
   }),
 
   /** Queues a build on every live worker (a Dockerfile the build policy refuses never gets there); follow it with `image`. */
