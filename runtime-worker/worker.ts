@@ -189,8 +189,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   // Images for a host that lacks them (no registry): this host's copy out, or another's in.
   streams.serveDownload(WorkerRequests.saveImage, ({ tag }) => options.driver.saveImage(tag));
   streams.serveUpload(WorkerRequests.loadImage, async ({ tag }, source) => {
-    await options.driver.loadImage(tag, source, (line) => log.debug({ tag, line }, "image load"));
-    log.info({ tag }, "loaded an image copied from another worker");
+    const began = performance.now();
+    await options.driver.loadImage(tag, source, (line) => log.info({ tag, line, seconds: Math.round(performance.now() - began) / 1000 }, "image load"));
+    log.info({ tag, seconds: Math.round(performance.now() - began) / 1000 }, "loaded an image copied from another worker");
     void sendHeartbeat(); // the server hears at once that this host holds it now
   });
 

@@ -3,8 +3,11 @@
  * connected here without a job, the first image it should hold and does not, and how to get it
  * there. Every worker should hold the default image and every READY instructor image. A copy
  * (`docker save` on a worker that holds it, streamed through this server, `docker load` on the
- * one that lacks it) works for any image; an instructor image can also be built again from its
- * stored Dockerfile, which needs the default image there first (Dockerfiles build FROM it).
+ * one that lacks it) works for any image. An instructor image is first built again from its
+ * stored Dockerfile once the default image is there (Dockerfiles build FROM it): that moves a
+ * few lines instead of the whole image with its base layers again. When that fails (a host
+ * that cannot reach the package mirrors the build needs), the next attempt copies it, and so on
+ * in turn.
  */
 import type { WorkerImageStatus } from "../../generated/prisma/client";
 import { DEFAULT_IMAGE } from "../../protocol/worker-messages";
@@ -23,7 +26,7 @@ export interface SyncFacts {
   /** In the order they are brought: the default image first. */
   wanted: WantedImage[];
   /** Each worker's images as recorded (worker-images.ts). */
-  rows: Array<{ workerId: string; tag: string; status: WorkerImageStatus; retryAt: Date | null }>;
+  rows: Array<{ workerId: string; tag: string; status: WorkerImageStatus; retryAt: Date | null; attempts: number }>;
   /** Workers with a job of this replica under way (one at a time each). */
   busy: ReadonlySet<string>;
   /** Whether this server can stream bytes between workers (a copy needs it). */
@@ -62,15 +65,18 @@ export function planImageSync(facts: SyncFacts): { jobs: SyncJob[]; waits: SyncW
       // Failed a moment ago: its backoff holds this image back, not the others.
       if (row?.status === "FAILED" && row.retryAt && row.retryAt.getTime() > facts.now) continue;
       const sources = facts.workers.filter((other) => other !== workerId && holds(other, image.tag));
-      if (facts.canCopy && sources.length > 0) {
+      const canCopy = facts.canCopy && sources.length > 0;
+      const canBuild = image.imageId !== null && image.dockerfile !== null && holds(workerId, DEFAULT_IMAGE);
+      // Build on even attempts, copy on odd ones, when both can be done.
+      if (canBuild && (!canCopy || (row?.attempts ?? 0) % 2 === 0)) {
+        jobs.push({ kind: "build", workerId, image: { ...image, imageId: image.imageId!, dockerfile: image.dockerfile! } });
+        break;
+      }
+      if (canCopy) {
         jobs.push({ kind: "copy", workerId, image, sources });
         break;
       }
       if (image.imageId && image.dockerfile) {
-        if (holds(workerId, DEFAULT_IMAGE)) {
-          jobs.push({ kind: "build", workerId, image: { ...image, imageId: image.imageId, dockerfile: image.dockerfile } });
-          break;
-        }
         waits.push({ workerId, tag: image.tag, reason: `waits for ${DEFAULT_IMAGE} there (its Dockerfile builds on it), or a worker to copy it from` });
         continue;
       }

@@ -21,7 +21,12 @@ let builtTag: string | undefined;
 
 beforeAll(async () => {
   // Host A (the harness worker) has one place: a second student must go to host B.
-  harness = await startHarness({ redis: false, worker: { capacity: { maxEnvironments: 1, memoryBytes: 8 * 1024 ** 3 } } });
+  harness = await startHarness({
+    redis: false,
+    worker: { capacity: { maxEnvironments: 1, memoryBytes: 8 * 1024 ** 3 } },
+    // Nobody plays the lab page asking for its place: the queued student must not leave.
+    server: { admissionQueue: { abandonAfterMs: 30 * 60_000 } },
+  });
   instructor = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
 });
 afterAll(async () => {
@@ -44,7 +49,7 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   // An instructor's image, built while host A is the only worker.
   const started = await harness.trpc(
     "authoring.buildImage",
-    { courseId: harness.courseId, name: "fleet", dockerfile: `FROM ${DEFAULT_IMAGE}\nRUN echo built-for-the-fleet > /etc/fleet-marker\n` },
+    { courseId: harness.courseId, name: "fleet", dockerfile: `FROM ${DEFAULT_IMAGE}\nRUN echo built-for-the-fleet > /home/student/fleet-marker.txt\n` },
     { cookie: instructor },
   );
   expect(started.status).toBe(200);
@@ -60,7 +65,7 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   expect((await harness.db.environment.findUniqueOrThrow({ where: { id: first } })).workerId).toBe(harness.workerId);
 
   // Host B joins with nothing on it.
-  hostB = await startSecondHost(harness, { engine: `shr-fleet-img-${suffix}`, workerId: `host-b-${suffix}`, empty: true, maxEnvironments: 4 });
+  hostB = await startSecondHost(harness, { engine: `shr-fleet-img-${suffix}`, workerId: `host-b-${suffix}`, empty: true, maxEnvironments: 4, env: { LOG_LEVEL: "info" } });
   const joinedAt = Date.now();
   expect(hostB.imagesAtStart).toEqual([]);
   const workerB = hostB.workerId;
@@ -72,8 +77,10 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
 
   // Without anyone acting, B gets both images and the student's environment runs there.
   const heldOnB = async (image: string) => (await harness.db.workerImage.findUnique({ where: { workerId_tag: { workerId: workerB, tag: image } } }))?.status;
+  console.log(`[fleet-images] the second student's environment is ${state} on ${workerId}`);
   await until(`${DEFAULT_IMAGE} READY on host B`, async () => (await heldOnB(DEFAULT_IMAGE)) === "READY", 180_000, 250);
   await until(`${tag} READY on host B`, async () => (await heldOnB(tag)) === "READY", 180_000, 250);
+  console.log(`[fleet-images] host B joined -> both images READY there: ${((Date.now() - joinedAt) / 1000).toFixed(1)} s`);
   const running = await until(
     "the second student's environment RUNNING on host B",
     async () => {
@@ -82,7 +89,10 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
     },
     60_000,
     250,
-  );
+  ).catch(async (error: Error) => {
+    const environment = await harness.db.environment.findUniqueOrThrow({ where: { id: second } });
+    throw new Error(`${error.message}: it is ${environment.state} on ${environment.workerId} (${environment.error ?? "no error"})`);
+  });
   console.log(`[fleet-images] host B joined -> student running there: ${((Date.now() - joinedAt) / 1000).toFixed(1)} s`);
 
   // B's engine holds both images now, and the container runs from the instructor's.
@@ -90,7 +100,7 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   expect(tagsOnB).toEqual(expect.arrayContaining([DEFAULT_IMAGE, tag]));
   const [container] = await hostB.docker.listContainers({ filters: { label: [`${LABEL_ENVIRONMENT}=${running.id}`] } });
   expect(container?.Image).toBe(tag);
-  const exec = await hostB.docker.getContainer(container!.Id).exec({ Cmd: ["cat", "/etc/fleet-marker"], AttachStdout: true, AttachStderr: true });
+  const exec = await hostB.docker.getContainer(container!.Id).exec({ Cmd: ["cat", "/home/student/fleet-marker.txt"], AttachStdout: true, AttachStderr: true });
   const output = await new Promise<string>((resolve, reject) => {
     void exec.start({}).then((stream) => {
       const chunks: Buffer[] = [];

@@ -5,7 +5,7 @@ const DEFAULT = "shellroom/default:1";
 const COURSE = "shellroom/c-course-python:1";
 const wanted = wantedInOrder([{ id: "image-1", tag: COURSE, dockerfile: `FROM ${DEFAULT}\nRUN true\n` }]);
 const now = Date.parse("2026-12-01T16:00:00Z");
-const ready = (workerId: string, tag: string) => ({ workerId, tag, status: "READY" as const, retryAt: null });
+const ready = (workerId: string, tag: string) => ({ workerId, tag, status: "READY" as const, retryAt: null, attempts: 0 });
 const facts = (over: Partial<SyncFacts>): SyncFacts => ({ now, workers: ["old", "new"], wanted, rows: [], busy: new Set(), canCopy: true, ...over });
 
 describe("the fleet's image sync", () => {
@@ -14,12 +14,23 @@ describe("the fleet's image sync", () => {
     expect(plan.jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[0], sources: ["old"] }]);
   });
 
-  it("then the instructor's image: copied when a holder is connected here, else built from its Dockerfile", () => {
+  it("then the instructor's image: built from its Dockerfile on the default image there; after a failed build, copied", () => {
     const rows = [ready("old", DEFAULT), ready("old", COURSE), ready("new", DEFAULT)];
+    const build = { kind: "build", workerId: "new", image: { tag: COURSE, imageId: "image-1", dockerfile: wanted[1]!.dockerfile } };
+    expect(planImageSync(facts({ rows })).jobs).toEqual([build]);
+    const failedBuild = { workerId: "new", tag: COURSE, status: "FAILED" as const, retryAt: new Date(now - 1), attempts: 1 };
+    expect(planImageSync(facts({ rows: [...rows, failedBuild] })).jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[1], sources: ["old"] }]);
+    // With nowhere to copy from, the build is tried again.
+    expect(planImageSync(facts({ rows: [...rows, failedBuild], canCopy: false })).jobs).toEqual([build]);
+  });
+
+  it("copies an instructor's image with its base layers when the default image is not there to build on", () => {
+    const rows = [
+      ready("old", DEFAULT),
+      ready("old", COURSE),
+      { workerId: "new", tag: DEFAULT, status: "FAILED" as const, retryAt: new Date(now + 60_000), attempts: 3 },
+    ];
     expect(planImageSync(facts({ rows })).jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[1], sources: ["old"] }]);
-    expect(planImageSync(facts({ rows, canCopy: false })).jobs).toEqual([
-      { kind: "build", workerId: "new", image: { tag: COURSE, imageId: "image-1", dockerfile: wanted[1]!.dockerfile } },
-    ]);
   });
 
   it("one job at a time per worker: a busy worker gets nothing more until its job ends", () => {
@@ -35,14 +46,14 @@ describe("the fleet's image sync", () => {
   });
 
   it("leaves a failed image alone until its retry time, and goes on with the next", () => {
-    const failed = { workerId: "new", tag: DEFAULT, status: "FAILED" as const, retryAt: new Date(now + 10_000) };
+    const failed = { workerId: "new", tag: DEFAULT, status: "FAILED" as const, retryAt: new Date(now + 10_000), attempts: 1 };
     const rows = [ready("old", DEFAULT), ready("old", COURSE), failed];
     expect(planImageSync(facts({ rows })).jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[1], sources: ["old"] }]);
     expect(planImageSync(facts({ rows, now: now + 10_001 })).jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[0], sources: ["old"] }]);
   });
 
   it("takes a copy or build left BUILDING or TRANSFERRING by work that is gone (no job here) up again", () => {
-    const rows = [ready("old", DEFAULT), ready("old", COURSE), { workerId: "new", tag: DEFAULT, status: "TRANSFERRING" as const, retryAt: null }];
+    const rows = [ready("old", DEFAULT), ready("old", COURSE), { workerId: "new", tag: DEFAULT, status: "TRANSFERRING" as const, retryAt: null, attempts: 0 }];
     expect(planImageSync(facts({ rows })).jobs).toMatchObject([{ kind: "copy", workerId: "new", image: { tag: DEFAULT } }]);
   });
 
