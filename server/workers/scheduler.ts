@@ -96,6 +96,11 @@ export class WorkerDirectory {
     return [...rooms.values()];
   }
 
+  /** For each image, those of these workers that hold it (READY). */
+  async holdersOf(workerIds: string[], images: string[]): Promise<Map<string, Set<string>>> {
+    return new Map(await Promise.all(images.map(async (image) => [image, new Set(await this.store.holding(workerIds, image))] as const)));
+  }
+
   /**
    * The live worker with the most room for the request (see placement.ts: reservations must
    * fit and the host must not be short of memory), or a PlacementRefusedError saying why not.
