@@ -65,7 +65,7 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   expect((await harness.db.environment.findUniqueOrThrow({ where: { id: first } })).workerId).toBe(harness.workerId);
 
   // Host B joins with nothing on it.
-  hostB = await startSecondHost(harness, { engine: `shr-fleet-img-${suffix}`, workerId: `host-b-${suffix}`, empty: true, maxEnvironments: 4, env: { LOG_LEVEL: "info" } });
+  hostB = await startSecondHost(harness, { engine: `shr-fleet-img-${suffix}`, workerId: `host-b-${suffix}`, empty: true, maxEnvironments: 4 });
   const joinedAt = Date.now();
   expect(hostB.imagesAtStart).toEqual([]);
   const workerB = hostB.workerId;
