@@ -153,7 +153,8 @@ export function attachWorkerGateway(options: {
     void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
     let lastLoad = { runningEnvironments: -1, openTerminals: -1 };
-    let lastImages = (worker.images ?? []).join("\n");
+    /** The images last recorded from a beat; the first beat is recorded whatever the hello said (a cheap read when unchanged). */
+    let lastImages: string | null = null;
     socket.on(WorkerMessages.heartbeat.event, async (payload: unknown) => {
       const beat = readMessage(WorkerMessages.heartbeat, payload, malformed);
       if (!beat) return;
@@ -274,7 +275,12 @@ export function attachWorkerGateway(options: {
     };
     await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
     // Before its first beat makes it live: placement then knows what it can start (a new host: nothing yet).
-    if (worker.images) await options.onImagesReported(worker.workerId, worker.images);
+    if (worker.images) {
+      // Not recorded: placement keeps its last record, and the next heartbeat's change tries again.
+      await options
+        .onImagesReported(worker.workerId, worker.images)
+        .catch((error: Error) => log.error({ workerId: worker.workerId, err: error.message }, "could not record images"));
+    }
     await options.heartbeats.beat(worker.workerId);
   }
 }
