@@ -37,7 +37,7 @@ export function ImageWorkers({ workers }: { workers: ImageOnWorker[] }) {
                   {row.worker.status !== "ONLINE" && <span className="muted small"> ({row.worker.status.toLowerCase()})</span>}
                 </td>
                 <td>
-                  <ImageStatusBadge status={row.status} />
+                  <ImageStatusBadge status={row.status} testId="worker-image-status" />
                 </td>
                 <td className="small">
                   {formatWhen(row.updatedAt)}
