@@ -58,6 +58,9 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** A heartbeat carries the host's images when they changed, and at least this often. */
+const IMAGES_RESEND_MS = 60_000;
+
 /** CPU and memory are sampled at most this often (each is a Docker call per container). */
 const USAGE_INTERVAL_MS = 3000;
 
@@ -204,6 +207,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   const memoryFloorBytes = options.memoryFloorBytes ?? defaultMemoryFloor();
   let lastBeatAt = 0;
+  /** The images last reported in a beat (reset on connect: a new connection's first beat carries them). */
+  let lastImages: { text: string | undefined; at: number } = { text: undefined, at: 0 };
   let beating = false;
   const sendHeartbeat = async () => {
     // A slow runtime must not stack beats up: the next one starts when this one is sent.
@@ -211,7 +216,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     beating = true;
     try {
       const runningEnvironments = await environments.runningCount();
-      const images = await heldImages();
+      const held = await heldImages();
+      // Sent when it changed, on a new connection, and once a minute anyway (a beat stays small).
+      const heldText = held?.join("\n");
+      const images = heldText !== lastImages.text || Date.now() - lastImages.at > IMAGES_RESEND_MS ? held : undefined;
+      if (images) lastImages = { text: heldText, at: Date.now() };
       const availableBytes = await readAvailableMemory();
       const memory = availableBytes === null ? undefined : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
@@ -244,6 +253,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   socket.on("connect", () => {
     log.info({ serverUrl: options.serverUrl }, "connected to server");
+    lastImages = { text: undefined, at: 0 };
     outputAcks.clear();
     environments.resetLinks();
     void sendHeartbeat();
