@@ -114,6 +114,20 @@ export const authoringRouter = router({
     ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } }),
   ),
 
+  /** For each of the course's templates' images: on how many of the online workers it is ready, and on how many it is on its way. */
+  templateImagesOnWorkers: courseStaffProcedure.query(async ({ ctx }) => {
+    const templates = await ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, select: { image: true } });
+    const online = (await ctx.db.worker.findMany({ where: { status: "ONLINE" }, select: { id: true } })).map((worker) => worker.id);
+    const images = [...new Set(templates.map((template) => template.image))];
+    const rows = await ctx.db.workerImage.findMany({ where: { tag: { in: images }, workerId: { in: online } }, select: { tag: true, status: true } });
+    return images.map((image) => ({
+      image,
+      online: online.length,
+      ready: rows.filter((row) => row.tag === image && row.status === "READY").length,
+      coming: rows.filter((row) => row.tag === image && (row.status === "BUILDING" || row.status === "TRANSFERRING")).length,
+    }));
+  }),
+
   saveTemplate: courseStaffProcedure.input(SaveTemplateInput).mutation(async ({ ctx, input }) => {
     const { templateId, ...fields } = input;
     if (templateId) {
