@@ -16,6 +16,7 @@ import {
   EnvironmentRef,
   EnvironmentSpec,
   Heartbeat,
+  ImageTransferRequest,
   InputId,
   ListEnvironmentsRequest,
   OpenTerminalRequest,
@@ -87,6 +88,10 @@ export const WorkerRequests = {
   ),
   buildImage: request(ServerToWorker.buildImage, BuildImageRequest, Done),
   cancelBuild: request(ServerToWorker.cancelBuild, CancelBuildRequest, Done),
+  /** A download: the worker streams `docker save` of the image (protocol/byte-stream.ts), then answers. */
+  saveImage: request(ServerToWorker.saveImage, ImageTransferRequest, Done),
+  /** An upload: the worker loads the streamed archive and answers once the tag is there. */
+  loadImage: request(ServerToWorker.loadImage, ImageTransferRequest, Done),
   /** What a worker holds (by label), for reconcile after a (re)connect. */
   listEnvironments: request(
     ServerToWorker.listEnvironments,

@@ -4,6 +4,7 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
+import { StreamId } from "./byte-stream";
 import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
 
 export const WORKER_NAMESPACE = "/worker";
@@ -14,6 +15,25 @@ export const WORKER_MESSAGE_LIMIT = 16 * 1024 * 1024;
 /** HTTP headers a worker sends with its connection, vetted before any message is read. */
 export const WORKER_ID_HEADER = "x-shellroom-worker-id";
 export const WORKER_TOKEN_HEADER = "x-shellroom-worker-token";
+
+/**
+ * An image's name as workers report and move it (repository:tag). Bounded: a worker lists
+ * what it holds with every heartbeat.
+ */
+export const ImageTag = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[a-z0-9][a-z0-9._/-]*:[\w.-]+$/, "must be repository:tag");
+/**
+ * The image a template gets when its instructor picks nothing else. Every worker needs it
+ * (instructors' Dockerfiles build FROM it); a host that lacks it gets a copy from one that has it.
+ */
+export const DEFAULT_IMAGE = "shellroom/default:1";
+/** The most image names one report carries. */
+export const MAX_REPORTED_IMAGES = 2000;
+/** The images a worker holds (tags), as it reports them at hello and with its heartbeats. */
+export const HeldImages = z.array(ImageTag).max(MAX_REPORTED_IMAGES);
 
 export const WorkerHandshake = z.object({
   token: z.string().min(16).max(256),
@@ -27,6 +47,8 @@ export const WorkerHandshake = z.object({
     maxEnvironments: z.number().int().positive(),
     memoryBytes: z.number().int().positive(),
   }),
+  /** The images this host holds when it connects (absent: a worker that does not report them). */
+  images: HeldImages.optional(),
 });
 export type WorkerHandshake = z.infer<typeof WorkerHandshake>;
 
@@ -87,6 +109,10 @@ export const ServerToWorker = {
   runCheck: "environment:check",
   buildImage: "image:build",
   cancelBuild: "image:cancel-build",
+  /** The bytes of `docker save` of one image (a byte stream to the server: another worker lacks it). */
+  saveImage: "image:save",
+  /** Loads an image from the bytes of a `docker save` (a byte stream from the server). */
+  loadImage: "image:load",
   listEnvironments: "environment:list",
   configurePools: "pool:configure",
   openTerminal: "terminal:open",
@@ -205,6 +231,10 @@ export type BuildImageRequest = z.input<typeof BuildImageRequest>;
 /** The server gave up on a build (interrupted, or past its deadline): the worker stops it. */
 export const CancelBuildRequest = z.object({ buildId: EntityId, reason: z.string().max(500) });
 
+/** Asks for an image's bytes (image:save) or hands them over (image:load); `streamId` names the byte stream. */
+export const ImageTransferRequest = z.object({ streamId: StreamId, tag: ImageTag });
+export type ImageTransferRequest = z.infer<typeof ImageTransferRequest>;
+
 export const BuildLogLine = z.object({ buildId: EntityId, line: z.string().max(8 * 1024) });
 
 /** Worker -> server events. */
@@ -277,6 +307,8 @@ export const Heartbeat = z.object({
   activity: z.record(z.string().max(64), z.number().int().min(0)).default({}),
   /** environmentId -> CPU and memory, for the running environments the worker could measure. */
   usage: z.record(z.string().max(64), EnvironmentUsage).default({}),
+  /** The images this host holds now (absent: not reported this beat; the last report stands). */
+  images: HeldImages.optional(),
 });
 export type Heartbeat = z.input<typeof Heartbeat>;
 

@@ -109,4 +109,10 @@ export interface RuntimeDriver {
   killProcesses(environmentId: string): Promise<void>;
   /** Builds a Dockerfile into `tag` within `limits`, relaying the build's log lines; `signal` stops it. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }): Promise<void>;
+  /** The tagged images this host holds (repository:tag), reported to the server so placement knows who can start what. */
+  listImages(): Promise<string[]>;
+  /** An image as an archive (`docker save`), for a host that lacks it; refused when it is not here. */
+  saveImage(tag: string): Promise<Readable>;
+  /** Loads an archive that must hold exactly `tag`; resolves once the image is here. */
+  loadImage(tag: string, source: Readable, log?: (line: string) => void): Promise<void>;
 }

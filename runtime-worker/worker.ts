@@ -59,6 +59,9 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** A heartbeat carries the host's images when they changed, and at least this often. */
+const IMAGES_RESEND_MS = 60_000;
+
 /** CPU and memory are sampled at most this often (each is a Docker call per container). */
 const USAGE_INTERVAL_MS = 3000;
 
@@ -78,9 +81,17 @@ function refusalCodeOf(error: Error): unknown {
 export function startWorker(options: WorkerOptions): RunningWorker {
   const log = options.log.child({ workerId: options.handshake.workerId });
   const metrics = createWorkerMetrics();
+  /** What this host holds, for the hello and each heartbeat; undefined (not reported) when the runtime cannot say. */
+  const heldImages = () =>
+    options.driver.listImages().catch((error: unknown) => {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not list this host's images");
+      return undefined;
+    });
   const socket = io(`${options.serverUrl}${WORKER_NAMESPACE}`, {
     path: WORKER_SOCKET_PATH,
-    auth: options.handshake,
+    // Read at each (re)connect: the hello says which images this host holds, so a host without
+    // them (a new one) is never placed on before the server has heard what it lacks.
+    auth: (send) => void heldImages().then((images) => send({ ...options.handshake, images })),
     // The server vets these before it reads any message (the worker link allows large ones).
     extraHeaders: { [WORKER_ID_HEADER]: options.handshake.workerId, [WORKER_TOKEN_HEADER]: options.handshake.token },
     transports: ["websocket"],
@@ -183,6 +194,14 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
   /** Requests that carry bytes (workspace tarballs, image archives) register through this: worker-streams.ts. */
   const streams = workerStreams(socket, serve, malformedFromServer, log);
+  // Images for a host that lacks them (no registry): this host's copy out, or another's in.
+  streams.serveDownload(WorkerRequests.saveImage, ({ tag }) => options.driver.saveImage(tag));
+  streams.serveUpload(WorkerRequests.loadImage, async ({ tag }, source) => {
+    const began = performance.now();
+    await options.driver.loadImage(tag, source, (line) => log.info({ tag, line, seconds: Math.round(performance.now() - began) / 1000 }, "image load"));
+    log.info({ tag, seconds: Math.round(performance.now() - began) / 1000 }, "loaded an image copied from another worker");
+    void sendHeartbeat(); // the server hears at once that this host holds it now
+  });
 
   const usage = new UsageSampler(
     () => environments.usage(),
@@ -193,6 +212,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   const memoryFloorBytes = options.memoryFloorBytes ?? defaultMemoryFloor();
   let lastBeatAt = 0;
+  /** The images last reported in a beat (reset on connect: a new connection's first beat carries them). */
+  let lastImages: { text: string | undefined; at: number } = { text: undefined, at: 0 };
   let beating = false;
   const sendHeartbeat = async () => {
     // A slow runtime must not stack beats up: the next one starts when this one is sent.
@@ -200,6 +221,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     beating = true;
     try {
       const runningEnvironments = await environments.runningCount();
+      const held = await heldImages();
+      // Sent when it changed, on a new connection, and once a minute anyway (a beat stays small).
+      const heldText = held?.join("\n");
+      const images = heldText !== lastImages.text || Date.now() - lastImages.at > IMAGES_RESEND_MS ? held : undefined;
+      if (images) lastImages = { text: heldText, at: Date.now() };
       const availableBytes = await readAvailableMemory();
       const memory = availableBytes === null ? undefined : { availableBytes, floorBytes: memoryFloorBytes, environmentsBytes: usage.environmentsMemoryBytes };
       // Activity is read at the last moment, so what the server gets is never stale.
@@ -212,6 +238,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         openTerminals: environments.openTerminalCount,
         activity: environments.activitySince(lastBeatAt),
         usage: usage.take(),
+        images,
       };
       lastBeatAt = sentAt - 1; // overlap by a millisecond: reporting twice is harmless, missing is not
       socket.emit(WorkerToServer.heartbeat, beat);
@@ -231,6 +258,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   socket.on("connect", () => {
     log.info({ serverUrl: options.serverUrl }, "connected to server");
+    lastImages = { text: undefined, at: 0 };
     outputAcks.clear();
     environments.resetLinks();
     void sendHeartbeat();

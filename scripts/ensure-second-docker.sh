@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A second Docker engine on this machine, standing in for a second worker host in tests:
 # its own data root, exec root and socket, default bridge disabled. Prints its DOCKER_HOST.
-# It gets the default student image from the first engine (no registry: save | load).
+# It gets the default student image from the first engine (no registry: save | load), unless
+# SHELLROOM_SECOND_DOCKER_EMPTY=1: a fresh host with nothing on it (the platform brings it images).
 # SHELLROOM_SECOND_DOCKER names it (socket /run/NAME.sock, pid /run/NAME.pid, data root
 # /var/lib/NAME): several can run side by side. User namespaces stay off here unless
 # SHELLROOM_USERNS_REMAP says otherwise (see lib/engine-flags.sh), so a test can ask for them.
@@ -29,7 +30,7 @@ if ! answers; then
   answers || { tail -20 "$here/.data/$name.log" >&2; exit 1; }
 fi
 image=shellroom/default:1
-if ! DOCKER_HOST="unix://$socket" docker image inspect "$image" >/dev/null 2>&1; then
+if [ "${SHELLROOM_SECOND_DOCKER_EMPTY:-0}" != 1 ] && ! DOCKER_HOST="unix://$socket" docker image inspect "$image" >/dev/null 2>&1; then
   log "copying $image to the second engine"
   docker save "$image" | DOCKER_HOST="unix://$socket" docker load >/dev/null
 fi

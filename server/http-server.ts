@@ -20,6 +20,8 @@ import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
 import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueueOptions } from "./environments/admission-queue";
 import { ImageBuilds } from "./images/image-builds";
+import { ImageSync } from "./images/image-sync";
+import { WorkerImages } from "./images/worker-images";
 import { startJobQueue, stopJobQueue } from "./jobs/job-queue";
 import { createSocketServer } from "./gateway/socket-server";
 import { environmentRoom } from "./gateway/rooms";
@@ -40,7 +42,7 @@ import { PrismaDirectoryStore } from "./workers/directory-store";
 import { ServerToBrowser } from "../protocol/browser-messages";
 import { attachTerminalGateway } from "./gateway/terminal-gateway";
 import { resumeTerminals } from "./gateway/terminal-resume";
-import { attachWorkerGateway, workerRequestAllowed } from "./gateway/worker-gateway";
+import { attachWorkerGateway, workerRequestAllowed, workersConnectedHere } from "./gateway/worker-gateway";
 import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
@@ -163,10 +165,14 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     log,
     options.bulkConcurrency,
   );
-  const imageBuilds = new ImageBuilds(db, workers, directory, log);
+  const workerImages = new WorkerImages(db, log);
+  const imageBuilds = new ImageBuilds(db, workers, directory, log, workerImages);
+  // Every worker gets the images it lacks (a new host: all of them), copied or built there.
+  const imageSync = new ImageSync(db, workerImages, imageBuilds, directory, () => workersConnectedHere(workerNamespace), log, streams);
   // Durable jobs (image builds, the sweep once across replicas): pg-boss in its own schema.
   const jobs = await startJobQueue(db, log);
   await imageBuilds.attach(jobs);
+  imageSync.start();
   await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
@@ -191,7 +197,12 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     db,
     workerSecret: options.workerSecret,
     log,
-    onBuildLog: (buildId, line) => imageBuilds.appendLog(buildId, line),
+    onBuildLog: (buildId, line, workerId) => imageBuilds.appendLog(buildId, line, workerId),
+    onImagesReported: async (workerId, tags) => {
+      const { lost } = await workerImages.recordHeld(workerId, tags);
+      // A worker that lost an image (or joined without them) is brought what it lacks.
+      if (lost.length > 0) imageSync.nudge();
+    },
     heartbeats,
     usage,
     output: outputBus,
@@ -200,6 +211,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       await reconcileWorker(new PrismaReconcileStore(db), environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
       await preparation.refresh([workerId]);
+      imageSync.nudge();
     },
   });
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
@@ -363,7 +375,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       sweeper.stop();
       preparation.stop();
       await environments.queue.stop();
+      await imageSync.stop();
       await imageBuilds.stop();
+      await workerImages.flush();
       await stopJobQueue(jobs);
       sessionGuard.stop();
       mailer?.close();

@@ -4,11 +4,13 @@
  * (docker-shells.ts) and the warm pool's containers DockerPool's (docker-pool.ts); the driver
  * composes both so the worker sees one RuntimeDriver.
  */
+import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess, ShellToStart } from "../driver";
 import { buildInstructorImage } from "../images/instructor-build";
+import { listImageTags, loadImage, saveImage } from "../images/image-archive";
 import type { WorkspaceVolumes } from "./workspace-volumes";
 import { HOLDER_BINARY, HOLDER_MOUNT, ensureHolderVolume, type HolderBinary } from "../holder/holder-volume";
 import {
@@ -283,6 +285,18 @@ export class DockerDriver implements RuntimeDriver {
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
     await buildInstructorImage(this.docker, dockerfile, tag, log, { ...options, workerId: this.workerId });
+  }
+
+  listImages() {
+    return listImageTags(this.docker);
+  }
+
+  saveImage(tag: string) {
+    return saveImage(this.docker, tag);
+  }
+
+  loadImage(tag: string, source: Readable, log?: (line: string) => void) {
+    return loadImage(this.docker, tag, source, log);
   }
 
   /**

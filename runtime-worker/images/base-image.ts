@@ -5,11 +5,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import tar from "tar-fs";
+import { DEFAULT_IMAGE } from "../../protocol/worker-messages";
 
 /** The Debian rootfs imported with `docker import`: the root of every local image. */
 export const BASE_IMAGE = "shellroom/debian-base:bookworm";
-/** The image a template gets when its instructor picks nothing else. */
-export const DEFAULT_IMAGE = "shellroom/default:1";
+
+/** The image a template gets when its instructor picks nothing else (defined with the protocol: the server copies it to new hosts). */
+export { DEFAULT_IMAGE };
 
 /** Packages debootstrap puts into the rootfs, so no Dockerfile step needs the network. */
 const ROOTFS_PACKAGES = ["bash", "python3", "git", "nano", "vim", "less", "procps", "iproute2", "ca-certificates", "curl", "file", "tree", "bc", "man-db"];

@@ -14,6 +14,7 @@
 import type { Logger } from "../../common/logger";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
+import { placementNeedsOf } from "./template-spec";
 import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
 import type { QueueStore } from "./queue-store";
 
@@ -244,13 +245,11 @@ export class AdmissionQueue {
       if (entry.workerId && fullWorkers.has(entry.workerId)) continue;
       let workerId: string;
       try {
-        workerId = await this.directory.pick({
-          reservationBytes: entry.template.memoryReservationMb * 1024 * 1024,
-          environmentId: entry.id,
-          workerId: entry.workerId ?? undefined,
-        });
+        workerId = await this.directory.pick({ ...placementNeedsOf(entry.template), environmentId: entry.id, workerId: entry.workerId ?? undefined });
       } catch (error) {
         if (!(error instanceof PlacementRefusedError)) throw error;
+        // No live worker holds its image yet (one is being copied there): it waits, holding back nobody.
+        if (error.code === "NO_IMAGE") continue;
         if (entry.workerId) {
           fullWorkers.add(entry.workerId);
           continue;

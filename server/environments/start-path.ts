@@ -11,7 +11,8 @@ import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contra
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
-import { containerShapeOf } from "./template-spec";
+import { containerShapeOf, placementNeedsOf } from "./template-spec";
+import { refusalMayWait } from "../workers/placement";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { LifecycleError, type EnvironmentLifecycle, type Transition } from "./lifecycle";
 import { AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
@@ -143,10 +144,10 @@ export class StartPath {
    */
   private async place(template: EnvironmentTemplate, environmentId: string, workerId: string | null, mayQueue: boolean, log: Logger): Promise<string | null> {
     try {
-      return await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId, workerId: workerId ?? undefined });
+      return await this.directory.pick({ ...placementNeedsOf(template), environmentId, workerId: workerId ?? undefined });
     } catch (error) {
       if (!(error instanceof PlacementRefusedError)) throw error;
-      if (mayQueue && error.code !== "NO_LIVE_WORKER") return null;
+      if (mayQueue && refusalMayWait(error.code)) return null;
       log.warn({ code: error.code, details: error.details, workerId }, "start refused: no room");
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
     }

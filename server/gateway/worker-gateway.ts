@@ -35,6 +35,14 @@ interface WorkerSocketData {
   worker: WorkerHandshake;
 }
 
+/** The workers connected to this replica (not through the adapter): the ones it can stream bytes with. */
+export function workersConnectedHere(workers: Namespace): string[] {
+  return [...workers.sockets.values()].flatMap((socket) => {
+    const { worker } = socket.data as Partial<WorkerSocketData>;
+    return worker ? [worker.workerId] : [];
+  });
+}
+
 const refusal = (code: string, message: string) => Object.assign(new Error(message), { data: { code } });
 
 /**
@@ -59,7 +67,9 @@ export function attachWorkerGateway(options: {
   /** The server's secret that each worker's token is derived from. */
   workerSecret: string;
   log: Logger;
-  onBuildLog(buildId: string, line: string): void;
+  onBuildLog(buildId: string, line: string, workerId: string): void;
+  /** A worker said which images it holds (at hello, and in a heartbeat when that changed). */
+  onImagesReported(workerId: string, tags: string[]): Promise<unknown>;
   /** Called once a worker is registered, to reconcile its containers with the records. */
   onWorkerConnected(workerId: string): Promise<unknown>;
   heartbeats: HeartbeatStore;
@@ -144,6 +154,8 @@ export function attachWorkerGateway(options: {
     void options.onWorkerConnected(worker.workerId).catch((error: Error) => workerLog.error({ err: error.message }, "reconcile failed"));
 
     let lastLoad = { runningEnvironments: -1, openTerminals: -1 };
+    /** The images last recorded from a beat; the first beat is recorded whatever the hello said (a cheap read when unchanged). */
+    let lastImages: string | null = null;
     socket.on(WorkerMessages.heartbeat.event, async (payload: unknown) => {
       const beat = readMessage(WorkerMessages.heartbeat, payload, malformed);
       if (!beat) return;
@@ -163,6 +175,13 @@ export function attachWorkerGateway(options: {
           .only(beat.usage)
           .then((usage) => options.usage.record(usage))
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record usage"));
+      }
+      // The images it holds: recorded when they changed (a copy or build finished, or one was removed).
+      if (beat.images && beat.images.join("\n") !== lastImages) {
+        lastImages = beat.images.join("\n");
+        await options
+          .onImagesReported(worker.workerId, beat.images)
+          .catch((error: Error) => workerLog.error({ err: error.message }, "could not record images"));
       }
       // Terminal activity keeps environments from being culled as idle.
       for (const [environmentId, at] of Object.entries(beat.activity)) {
@@ -225,7 +244,7 @@ export function attachWorkerGateway(options: {
       void placed
         .build(entry.buildId)
         .then((ok) => {
-          if (ok) options.onBuildLog(entry.buildId, entry.line);
+          if (ok) options.onBuildLog(entry.buildId, entry.line, worker.workerId);
           else refused("a build log line", entry.buildId);
         })
         .catch((error: Error) => workerLog.error({ err: error.message }, "could not record a build log line"));
@@ -259,6 +278,13 @@ export function attachWorkerGateway(options: {
       lastHeartbeatAt: new Date(),
     };
     await db.worker.upsert({ where: { id: worker.workerId }, create: { id: worker.workerId, ...record }, update: record });
+    // Before its first beat makes it live: placement then knows what it can start (a new host: nothing yet).
+    if (worker.images) {
+      // Not recorded: placement keeps its last record, and the next heartbeat's change tries again.
+      await options
+        .onImagesReported(worker.workerId, worker.images)
+        .catch((error: Error) => log.error({ workerId: worker.workerId, err: error.message }, "could not record images"));
+    }
     await options.heartbeats.beat(worker.workerId);
   }
 }

@@ -16,6 +16,7 @@ import { JOB_SCHEMA, type JobQueue } from "../jobs/job-queue";
 import type { WorkerDirectory } from "../workers/scheduler";
 import type { WorkerLink } from "../workers/worker-link";
 import { buildLimitsFrom } from "./build-config";
+import type { WorkerImages } from "./worker-images";
 
 export const BUILD_QUEUE = "image-build";
 /** pg-boss moves a build job here when it failed outside our handler (server stopped, expired). */
@@ -48,6 +49,7 @@ export class ImageBuilds {
     private readonly workers: WorkerLink,
     private readonly directory: WorkerDirectory,
     private readonly log: Logger,
+    private readonly workerImages: WorkerImages,
     readonly limits: BuildLimits = buildLimitsFrom(),
   ) {
     this.deadlineMs = limits.timeoutMs * 4 + 5 * 60_000;
@@ -93,8 +95,9 @@ export class ImageBuilds {
     return image;
   }
 
-  /** A worker's log line for a build (arrives over the worker gateway). */
-  appendLog(buildId: string, line: string) {
+  /** A worker's log line for a build (arrives over the worker gateway): the image's log while it builds, and that worker's tail. */
+  appendLog(buildId: string, line: string, workerId?: string) {
+    if (workerId) this.workerImages.appendBuildLog(workerId, buildId, line);
     const lines = this.pending.get(buildId) ?? [];
     lines.push(line);
     this.pending.set(buildId, lines);
@@ -151,11 +154,28 @@ export class ImageBuilds {
   }
 
   /**
+   * A READY image built again on a worker that lacks it (one that joined later): the same
+   * request, limits and policy checks as its first build; `retryAt` is recorded if it fails.
+   */
+  buildCopy(workerId: string, image: { id: string; tag: string; dockerfile: string }, signal: AbortSignal, retryAt: Date) {
+    return this.buildOn(workerId, { buildId: image.id, tag: image.tag, dockerfile: image.dockerfile, limits: this.limits }, signal, retryAt);
+  }
+
+  /**
    * One worker's build; resolves to its error, if any. It ends early (and the worker is told
    * to stop) when this server stops, the worker's connection drops (its reply would be lost
    * with it), or the deadline passes.
    */
-  private async buildOn(workerId: string, request: BuildImageRequest, signal: AbortSignal): Promise<string | null> {
+  async buildOn(workerId: string, request: BuildImageRequest, signal: AbortSignal, retryAt: Date | null = null): Promise<string | null> {
+    await this.workerImages.begin(workerId, request.tag, request.buildId, "BUILDING", `Building ${request.tag} on this worker.`);
+    const error = await this.requestBuild(workerId, request, signal);
+    if (error) await this.workerImages.failed(workerId, request.tag, error, retryAt);
+    else await this.workerImages.succeeded(workerId, request.tag);
+    return error;
+  }
+
+  /** The build request itself and its watch (buildOn records where it stands on the worker). */
+  private async requestBuild(workerId: string, request: BuildImageRequest, signal: AbortSignal): Promise<string | null> {
     const startedAt = new Date();
     let watch: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -219,7 +239,9 @@ export class ImageBuilds {
     this.pending.clear();
     for (const [imageId, lines] of batches) {
       // Appended in SQL (no read-modify-write), keeping the newest LOG_LIMIT characters.
-      await this.db.$executeRaw`UPDATE "Image" SET "log" = right("log" || ${`${lines.join("\n")}\n`}, ${LOG_LIMIT}) WHERE "id" = ${imageId}`.catch(
+      // A READY image's log stays as its build left it: a later copy's build on a new worker logs on that worker's row.
+      await this.db
+        .$executeRaw`UPDATE "Image" SET "log" = right("log" || ${`${lines.join("\n")}\n`}, ${LOG_LIMIT}) WHERE "id" = ${imageId} AND "status" = 'BUILDING'`.catch(
         (error: Error) => this.log.error({ imageId, err: error.message }, "could not store build log"),
       );
     }

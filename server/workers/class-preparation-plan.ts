@@ -52,7 +52,12 @@ export interface WorkerPoolRoom {
   /** Reservations of environments still STARTING (their memory may not show yet). */
   startingBytes: number;
   memory?: HostMemory;
+  /** The images it holds; a shape whose image it lacks gets no pool there (absent: not considered). */
+  images?: ReadonlySet<string>;
 }
+
+/** Whether the worker can start containers of the shape (it holds its image, or nobody said). */
+const canHold = (worker: WorkerPoolRoom, shape: PoolShape) => !worker.images || worker.images.has(shape.template.image);
 
 export interface PreparationWindow {
   /** Null for a window opened by hand. */
@@ -137,7 +142,10 @@ export function planPools(input: PlanInput): Map<string, ConfigurePools["pools"]
   for (const shape of shapes) {
     let wanted = demand.get(shape.key) ?? 0;
     const rooms = new Map(
-      input.workers.map((worker) => [worker.id, roomFor(left.get(worker.id)!, shape.reservationBytes, input.pooled?.get(worker.id)?.get(shape.key) ?? 0)]),
+      input.workers.map((worker) => [
+        worker.id,
+        canHold(worker, shape) ? roomFor(left.get(worker.id)!, shape.reservationBytes, input.pooled?.get(worker.id)?.get(shape.key) ?? 0) : 0,
+      ]),
     );
     // One at a time to the worker with the most room left, as placement would place them.
     while (wanted > 0) {
@@ -157,6 +165,7 @@ export function planPools(input: PlanInput): Map<string, ConfigurePools["pools"]
   for (const worker of input.workers) {
     const pools: ConfigurePools["pools"] = [];
     for (const shape of [...input.shapes].sort((a, b) => a.key.localeCompare(b.key))) {
+      if (!canHold(worker, shape)) continue; // its image comes first (server/images/image-sync.ts)
       const share = shares.get(worker.id)!.get(shape.key) ?? 0;
       const size = Math.min(MAX_POOL_SIZE, Math.max(shape.warmPoolSize, share));
       // Above the template's own size, a container taken is a seat served: not refilled.

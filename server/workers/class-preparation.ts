@@ -166,14 +166,11 @@ export class ClassPreparation {
       this.rooms(ids),
       this.db.environmentTemplate.findMany({ where: { warmPoolSize: { gt: 0 } } }),
     ]);
-    return planPools({
-      now,
-      leadMinutes: this.leadMinutes,
-      courses,
-      shapes: mergeShapes([...staticTemplates.map(shapeOf), ...shapes]),
-      workers: rooms,
-      pooled,
-    });
+    const allShapes = mergeShapes([...staticTemplates.map(shapeOf), ...shapes]);
+    // A worker gets pools only of images it holds (a new host is brought them first).
+    const holders = await this.directory.holdersOf(ids, [...new Set(allShapes.map((shape) => shape.template.image))]);
+    for (const room of rooms) room.images = new Set([...holders].filter(([, workerIds]) => workerIds.has(room.id)).map(([image]) => image));
+    return planPools({ now, leadMinutes: this.leadMinutes, courses, shapes: allShapes, workers: rooms, pooled });
   }
 
   /** A course's preparation and its progress, for the live room. */

@@ -29,6 +29,8 @@ export interface DirectoryStore {
   capacities(workerIds: string[]): Promise<WorkerCapacity[]>;
   /** STARTING and RUNNING environments on these workers, `exceptEnvironmentId` left out (a resume). */
   placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]>;
+  /** Those of these workers that hold `image` (READY: they reported it). */
+  holding(workerIds: string[], image: string): Promise<string[]>;
 }
 
 export class PrismaDirectoryStore implements DirectoryStore {
@@ -60,5 +62,10 @@ export class PrismaDirectoryStore implements DirectoryStore {
       state: environment.state,
       memoryReservationMb: environment.template.memoryReservationMb,
     }));
+  }
+
+  async holding(workerIds: string[], image: string) {
+    const held = await this.db.workerImage.findMany({ where: { workerId: { in: workerIds }, tag: image, status: "READY" }, select: { workerId: true } });
+    return held.map((row) => row.workerId);
   }
 }

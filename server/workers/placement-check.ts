@@ -32,9 +32,16 @@ export class PlacementCheck {
     );
   }
 
-  /** Whether the build is in progress (so this worker may have been asked to build it). */
+  /** Whether the build is in progress (so this worker may have been asked to build it), or its copy on this worker is. */
   build(buildId: string): Promise<boolean> {
-    return this.cached(this.builds, buildId, async () => (await this.db.image.count({ where: { id: buildId, status: "BUILDING" } })) > 0);
+    return this.cached(
+      this.builds,
+      buildId,
+      async () =>
+        (await this.db.image.count({ where: { id: buildId, status: "BUILDING" } })) > 0 ||
+        // A READY image being built again here (this worker joined after its first build).
+        (await this.db.workerImage.count({ where: { workerId: this.workerId, imageId: buildId, status: "BUILDING" } })) > 0,
+    );
   }
 
   /** The entries of `byEnvironment` that are placed on this worker (one query for them all). */

@@ -31,6 +31,10 @@ export interface PlacementRequest {
   workerId?: string;
   /** Not counted as placed already (a resume of this environment). */
   environmentId?: string;
+  /** Only a worker holding this image (READY) can start it. */
+  image?: string;
+  /** The template's warm-pool key (protocol/pool-key.ts): workers with ready containers for it come first. */
+  poolKey?: string;
 }
 
 export class WorkerDirectory {
@@ -92,13 +96,27 @@ export class WorkerDirectory {
     return [...rooms.values()];
   }
 
+  /** For each image, those of these workers that hold it (READY). */
+  async holdersOf(workerIds: string[], images: string[]): Promise<Map<string, Set<string>>> {
+    return new Map(await Promise.all(images.map(async (image) => [image, new Set(await this.store.holding(workerIds, image))] as const)));
+  }
+
   /**
    * The live worker with the most room for the request (see placement.ts: reservations must
    * fit and the host must not be short of memory), or a PlacementRefusedError saying why not.
    */
   async pick(request: PlacementRequest): Promise<string> {
     const live = (await this.liveIds()).filter((id) => !request.workerId || id === request.workerId);
-    const decision = decidePlacement(await this.rooms(live, request.environmentId), request.reservationBytes);
+    const rooms = await this.rooms(live, request.environmentId);
+    if (request.image) {
+      const holders = new Set(await this.store.holding(live, request.image));
+      for (const room of rooms) room.holdsImage = holders.has(room.id);
+    }
+    if (request.poolKey) {
+      const pools = await this.heartbeats.pools(live);
+      for (const room of rooms) room.warm = pools.get(room.id)?.get(request.poolKey) ?? 0;
+    }
+    const decision = decidePlacement(rooms, request.reservationBytes);
     if (decision.ok) return decision.workerId;
     throw new PlacementRefusedError(decision.code, decision.message, decision.details);
   }

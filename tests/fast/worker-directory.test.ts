@@ -129,4 +129,25 @@ describe("pick", () => {
     await vi.advanceTimersByTimeAsync(HEARTBEAT_STALE_MS + 1);
     expect(await refusalOf(directory.pick({ reservationBytes: 64 * MIB }))).toBe("NO_LIVE_WORKER");
   });
+
+  it("places a template only on workers that hold its image, preferring one with warm containers for it", async () => {
+    const { tables, heartbeats, directory } = setting();
+    const image = "shellroom/c-course-image:1";
+    const old = tables.addWorker({ images: ["shellroom/default:1", image] }).id;
+    const fresh = tables.addWorker({ images: [] }).id;
+    for (let i = 0; i < 5; i++) tables.addEnvironment({ workerId: old, state: "RUNNING" });
+    await heartbeats.beat(old);
+    await heartbeats.beat(fresh);
+
+    // The new worker is emptier, but holds nothing yet.
+    expect(await directory.pick({ reservationBytes: 64 * MIB })).toBe(fresh);
+    expect(await directory.pick({ reservationBytes: 64 * MIB, image })).toBe(old);
+    expect(await refusalOf(directory.pick({ reservationBytes: 64 * MIB, image: "shellroom/c-nowhere:1" }))).toBe("NO_IMAGE");
+
+    // Once it holds the image it gets the start (more room), unless the other has warm containers for the template.
+    tables.workers.get(fresh)!.images.push(image);
+    expect(await directory.pick({ reservationBytes: 64 * MIB, image, poolKey: "00000000000000aa" })).toBe(fresh);
+    await heartbeats.beat(old, Date.now(), undefined, [{ key: "00000000000000aa", ready: 2 }]);
+    expect(await directory.pick({ reservationBytes: 64 * MIB, image, poolKey: "00000000000000aa" })).toBe(old);
+  });
 });

@@ -120,8 +120,10 @@ it("a build FROM an image this host does not have fails without pulling from any
 it("a template whose image does not exist cannot be started and says why; a failing setup script says what it printed", async () => {
   const student = await harness.newStudent("Unlucky Student");
   const missing = await harness.trpc("environment.startForLab", { labId: await labWith({ image: "shellroom/never-built:1" }) }, { cookie: student.cookie });
-  expect(missing.status).toBe(500);
-  expect(missing.body.error.message).toContain('The image "shellroom/never-built:1" does not exist on this worker.');
+  // No worker holds it, so placement refuses with a code before any worker is asked.
+  expect(missing.status).toBe(503);
+  expect(missing.body.error.data.placement).toBe("NO_IMAGE");
+  expect(missing.body.error.message).toMatch(/image is not on any machine/);
 
   const failing = await harness.trpc(
     "environment.startForLab",

@@ -33,7 +33,7 @@ export interface StoresUnderContract {
   sweep: SweepStore;
   queue: QueueStore;
   /** A new worker record; its id. */
-  addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number }): Promise<string>;
+  addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number; images?: string[] }): Promise<string>;
   /** A new template; its id. */
   addTemplate(template: { idleTimeoutMinutes?: number; memoryReservationMb?: number }): Promise<string>;
   /** A new lab (of a workshop staff ended at `courseEndedAt`, when given); its id. */
@@ -159,6 +159,15 @@ export function storeContract(name: string, open: () => Promise<StoresUnderContr
         ]);
         expect(await subject.directory.placed([workerId], starting)).toEqual([{ workerId, state: "RUNNING", memoryReservationMb: 64 }]);
         expect(await subject.directory.placed([workerId], running)).toEqual([{ workerId, state: "STARTING", memoryReservationMb: 256 }]);
+      });
+
+      it("tells which of the workers asked for hold an image", async () => {
+        const holder = await subject.addWorker({ status: "ONLINE", images: ["shellroom/default:1", "shellroom/c-x:1"] });
+        const fresh = await subject.addWorker({ status: "ONLINE", images: [] });
+        const other = await subject.addWorker({ status: "ONLINE", images: ["shellroom/default:1"] });
+        expect(await subject.directory.holding([holder, fresh], "shellroom/default:1")).toEqual([holder]);
+        expect((await subject.directory.holding([holder, fresh, other], "shellroom/c-x:1")).sort()).toEqual([holder]);
+        expect(await subject.directory.holding([fresh], "shellroom/c-x:1")).toEqual([]);
       });
     });
 

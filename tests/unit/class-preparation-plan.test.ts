@@ -149,6 +149,15 @@ describe("drain", () => {
   });
 });
 
+describe("images", () => {
+  it("gives a worker no pool of a template whose image it lacks: the class's seats go to workers that hold it", () => {
+    const shapes = [shape(KEY, 2)];
+    const fresh = { ...worker("fresh"), images: new Set<string>() };
+    const holder = { ...worker("holder", 40), images: new Set([`img-${KEY}`]) };
+    expect(sizes(plan(at(30), [course()], [fresh, holder], shapes), KEY, shapes)).toEqual({ fresh: 0, holder: 30 });
+  });
+});
+
 describe("progress", () => {
   it("counts pooled containers and running students up to the seats, and says when the class is ready", () => {
     const prepared = course({ expectedSeats: 10 });

@@ -70,6 +70,40 @@ describe("placement", () => {
   });
 });
 
+describe("placement follows the images", () => {
+  it("never chooses a worker without the template's image, however empty it is", () => {
+    const busy = worker("old", { placed: 300, reservedBytes: 300 * 64 * MIB, holdsImage: true });
+    const empty = worker("new", { holdsImage: false });
+    expect(decidePlacement([busy, empty], 64 * MIB)).toEqual({ ok: true, workerId: "old" });
+  });
+
+  it("refuses with NO_IMAGE when no live worker holds the image, naming each in the details", () => {
+    const decision = decidePlacement([worker("a", { holdsImage: false }), worker("b", { holdsImage: false })], 64 * MIB);
+    expect(decision).toMatchObject({ ok: false, code: "NO_IMAGE" });
+    expect(decision.ok || decision.details).toEqual(["a: does not hold the image (yet)", "b: does not hold the image (yet)"]);
+    expect(decision.ok || decision.message).toMatch(/image/);
+  });
+
+  it("says NO_ROOM (a start may wait) when the holders are full and only workers without the image have room", () => {
+    const fullHolder = worker("old", { maxEnvironments: 2, placed: 2, holdsImage: true });
+    expect(decidePlacement([fullHolder, worker("new", { holdsImage: false })], 64 * MIB)).toMatchObject({ ok: false, code: "NO_ROOM" });
+  });
+
+  it("prefers a worker with warm containers for the template over one with more room", () => {
+    const warmButBusy = worker("warm", { placed: 200, reservedBytes: 200 * 64 * MIB, holdsImage: true, warm: 3 });
+    const coldAndEmpty = worker("cold", { holdsImage: true, warm: 0 });
+    expect(decidePlacement([coldAndEmpty, warmButBusy], 64 * MIB)).toEqual({ ok: true, workerId: "warm" });
+    // Among warm ones (or cold ones), room decides as before.
+    const warmAndEmpty = worker("warm-empty", { holdsImage: true, warm: 1 });
+    expect(decidePlacement([coldAndEmpty, warmButBusy, warmAndEmpty], 64 * MIB)).toEqual({ ok: true, workerId: "warm-empty" });
+  });
+
+  it("does not prefer a warm worker that has no room left", () => {
+    const warmButFull = worker("warm", { maxEnvironments: 1, placed: 1, holdsImage: true, warm: 2 });
+    expect(decidePlacement([warmButFull, worker("cold", { holdsImage: true })], 64 * MIB)).toEqual({ ok: true, workerId: "cold" });
+  });
+});
+
 describe("host memory", () => {
   it("reads MemAvailable from /proc/meminfo in bytes", () => {
     expect(memAvailableOf("MemTotal:       24588328 kB\nMemFree:         1000 kB\nMemAvailable:   22222222 kB\n")).toBe(22222222 * 1024);

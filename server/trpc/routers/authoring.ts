@@ -95,7 +95,13 @@ export const authoringRouter = router({
   image: courseStaffProcedure.input(z.object({ imageId: EntityId })).query(async ({ ctx, input }) => {
     const image = await ctx.db.image.findFirst({ where: { id: input.imageId, courseId: ctx.course.id } });
     if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "No such image in this course." });
-    return image;
+    // Where it stands on each worker: built there, being built or copied there (a worker that joined later), or failed.
+    const workers = await ctx.db.workerImage.findMany({
+      where: { tag: image.tag },
+      orderBy: { workerId: "asc" },
+      select: { workerId: true, status: true, log: true, error: true, retryAt: true, updatedAt: true, worker: { select: { name: true, status: true } } },
+    });
+    return { ...image, workers };
   }),
 
   /** Queues a build on every live worker (a Dockerfile the build policy refuses never gets there); follow it with `image`. */
@@ -107,6 +113,20 @@ export const authoringRouter = router({
   templates: courseStaffProcedure.query(({ ctx }) =>
     ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, orderBy: { createdAt: "asc" } }),
   ),
+
+  /** For each of the course's templates' images: on how many of the online workers it is ready, and on how many it is on its way. */
+  templateImagesOnWorkers: courseStaffProcedure.query(async ({ ctx }) => {
+    const templates = await ctx.db.environmentTemplate.findMany({ where: { OR: [{ courseId: ctx.course.id }, { courseId: null }] }, select: { image: true } });
+    const online = (await ctx.db.worker.findMany({ where: { status: "ONLINE" }, select: { id: true } })).map((worker) => worker.id);
+    const images = [...new Set(templates.map((template) => template.image))];
+    const rows = await ctx.db.workerImage.findMany({ where: { tag: { in: images }, workerId: { in: online } }, select: { tag: true, status: true } });
+    return images.map((image) => ({
+      image,
+      online: online.length,
+      ready: rows.filter((row) => row.tag === image && row.status === "READY").length,
+      coming: rows.filter((row) => row.tag === image && (row.status === "BUILDING" || row.status === "TRANSFERRING")).length,
+    }));
+  }),
 
   saveTemplate: courseStaffProcedure.input(SaveTemplateInput).mutation(async ({ ctx, input }) => {
     const { templateId, ...fields } = input;

@@ -7,7 +7,7 @@
  * host's Docker. Engine calls answer asynchronously, and faults are injected through
  * `faults` (fail the next call, hold calls until released, count calls in flight).
  */
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import type { TerminalSize } from "../../../protocol/ids";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../../protocol/worker-messages";
@@ -267,6 +267,25 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     await Promise.resolve();
     if (options.signal?.aborted) throw new Error("The build was cancelled.");
     log(`fake build of ${tag}: ${dockerfile.split("\n").length} line(s)`);
+    this.engine.images.add(tag);
+  }
+
+  async listImages() {
+    await Promise.resolve();
+    return [...this.engine.images].sort();
+  }
+
+  /** A fake archive: the tag's name as its bytes (loadImage reads it back). */
+  async saveImage(tag: string) {
+    await Promise.resolve();
+    if (!this.engine.images.has(tag)) throw new Error(`The image "${tag}" is not on this worker.`);
+    return Readable.from([Buffer.from(`fake-image ${tag}`)]);
+  }
+
+  async loadImage(tag: string, source: Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of source) chunks.push(Buffer.from(chunk as Buffer));
+    if (Buffer.concat(chunks).toString() !== `fake-image ${tag}`) throw new Error(`The archive does not hold only ${tag}: refused.`);
     this.engine.images.add(tag);
   }
 

@@ -68,6 +68,10 @@ export class FakeDirectoryStore implements DirectoryStore {
       .filter((row) => row.workerId !== null && workerIds.includes(row.workerId) && placed(row.state) && row.id !== exceptEnvironmentId)
       .map((row) => ({ workerId: row.workerId!, state: row.state, memoryReservationMb: this.tables.templateOf(row).memoryReservationMb }));
   }
+
+  async holding(workerIds: string[], image: string) {
+    return [...this.tables.workers.values()].filter((worker) => workerIds.includes(worker.id) && worker.images.includes(image)).map((worker) => worker.id);
+  }
 }
 
 export class FakeReconcileStore implements ReconcileStore {

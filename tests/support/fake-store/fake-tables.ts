@@ -11,6 +11,8 @@ export interface FakeWorker {
   status: WorkerStatus;
   maxEnvironments: number;
   memoryBytes: number;
+  /** The images it holds (READY), as its reports would have recorded them. */
+  images: string[];
 }
 
 export type FakeTemplate = EnvironmentTemplate;
@@ -62,9 +64,16 @@ export class FakeTables {
   /** The admission queue's pump lock (one pass at a time across replicas on these tables). */
   pumpLockHeld = false;
 
-  /** Defaults as the schema's: ONLINE; here 20 places and 8 GiB. */
+  /** Defaults as the schema's: ONLINE; here 20 places and 8 GiB, holding the default image. */
   addWorker(worker: Partial<FakeWorker> = {}): FakeWorker {
-    const row: FakeWorker = { id: newId("worker"), status: "ONLINE", maxEnvironments: 20, memoryBytes: 8 * GIB, ...given(worker) };
+    const row: FakeWorker = {
+      id: newId("worker"),
+      status: "ONLINE",
+      maxEnvironments: 20,
+      memoryBytes: 8 * GIB,
+      images: ["shellroom/default:1"],
+      ...given(worker),
+    };
     this.workers.set(row.id, row);
     return copyOf(row);
   }

@@ -23,6 +23,13 @@ function Templates({ course }: { course: { id: string; title: string } }) {
   const trpc = useTRPC();
   const courseId = course.id;
   const templates = useQuery(trpc.authoring.templates.queryOptions({ courseId }));
+  // Refreshed while a worker that joined is being brought an image.
+  const imagesOnWorkers = useQuery(
+    trpc.authoring.templateImagesOnWorkers.queryOptions(
+      { courseId },
+      { refetchInterval: (query) => (query.state.data?.some((entry) => entry.coming > 0) ? 3000 : 30_000) },
+    ),
+  );
   const [editing, setEditing] = useState<TemplateDraft | null>(null);
   const [formKey, setFormKey] = useState(0);
   const [saved, setSaved] = useState<string | null>(null);
@@ -59,7 +66,12 @@ function Templates({ course }: { course: { id: string; title: string } }) {
             {loadError}
           </p>
         )}
-        <TemplatesTable templates={templates.data} loading={templates.isLoading} onEdit={(template) => open(draftOf(template))} />
+        <TemplatesTable
+          templates={templates.data}
+          loading={templates.isLoading}
+          onEdit={(template) => open(draftOf(template))}
+          imagesOnWorkers={imagesOnWorkers.data}
+        />
       </section>
 
       {editing && (

@@ -5,7 +5,26 @@ import type { Template } from "../authoring-types";
 const cpuText = (millis: number) => `${Number((millis / 1000).toFixed(2))} CPU${millis === 1000 ? "" : "s"}`;
 const minutesText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`);
 
-export function TemplatesTable({ templates, loading, onEdit }: { templates: Template[] | undefined; loading: boolean; onEdit: (template: Template) => void }) {
+/** Where a template's image is: ready on how many of the online workers, and coming to how many. */
+export interface ImageOnWorkers {
+  image: string;
+  online: number;
+  ready: number;
+  coming: number;
+}
+
+export function TemplatesTable({
+  templates,
+  loading,
+  onEdit,
+  imagesOnWorkers = [],
+}: {
+  templates: Template[] | undefined;
+  loading: boolean;
+  onEdit: (template: Template) => void;
+  imagesOnWorkers?: ImageOnWorkers[];
+}) {
+  const onWorkers = new Map(imagesOnWorkers.map((entry) => [entry.image, entry]));
   return (
     <div className="table-wrap">
       <table className="table" data-testid="templates-table">
@@ -45,6 +64,7 @@ export function TemplatesTable({ templates, loading, onEdit }: { templates: Temp
               </td>
               <td>
                 <code className="tag">{template.image}</code>
+                <ImageReach entry={onWorkers.get(template.image)} />
               </td>
               <td className="nowrap">{cpuText(template.cpuMillis)}</td>
               <td className="nowrap">
@@ -68,5 +88,16 @@ export function TemplatesTable({ templates, loading, onEdit }: { templates: Temp
         </tbody>
       </table>
     </div>
+  );
+}
+
+function ImageReach({ entry }: { entry: ImageOnWorkers | undefined }) {
+  if (!entry || entry.online === 0) return null;
+  return (
+    <span className="muted small nowrap" data-testid="image-on-workers">
+      {" "}
+      ready on {entry.ready} of {entry.online} worker{entry.online === 1 ? "" : "s"}
+      {entry.coming > 0 && <>, coming to {entry.coming}</>}
+    </span>
   );
 }

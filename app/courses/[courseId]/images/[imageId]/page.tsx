@@ -9,6 +9,7 @@ import { QueryFallback } from "../../../../components/query-fallback";
 import { Crumbs, StaffGate } from "../../staff-gate";
 import { ImageStatusBadge } from "../../image-status";
 import { formatWhen } from "../../authoring-utils";
+import { ImageWorkers } from "../image-workers";
 
 export default function ImagePage() {
   const { courseId, imageId } = useParams<{ courseId: string; imageId: string }>();
@@ -25,7 +26,12 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
     trpc.authoring.image.queryOptions(
       { courseId: course.id, imageId },
       {
-        refetchInterval: (query) => (query.state.data?.status === "BUILDING" || !query.state.data ? 1000 : false),
+        // Followed while it builds, and while a worker that joined later is being brought it.
+        refetchInterval: (query) => {
+          const data = query.state.data;
+          if (!data || data.status === "BUILDING") return 1000;
+          return data.workers.some((row) => row.status === "BUILDING" || row.status === "TRANSFERRING" || row.status === "FAILED") ? 3000 : false;
+        },
         refetchIntervalInBackground: true,
       },
     ),
@@ -88,7 +94,7 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
       )}
       {status === "BUILDING" && (
         <p className="notice building build-outcome" role="status" data-testid="build-outcome">
-          <span className="spinner dark" aria-hidden="true" /> Building on every worker… this page follows the log.
+          <span className="spinner dark" aria-hidden="true" /> Building on every worker… this page follows the log, and each worker’s progress below.
         </p>
       )}
 
@@ -105,6 +111,8 @@ function ImageBuild({ course, imageId }: { course: { id: string; title: string }
           {log || (status === "BUILDING" ? "Waiting for the first lines…" : "(no output)")}
         </pre>
       </section>
+
+      <ImageWorkers workers={image.data.workers} />
 
       <details className="card section-gap dockerfile-card">
         <summary>Dockerfile</summary>
