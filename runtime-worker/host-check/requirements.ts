@@ -201,12 +201,13 @@ export function checkDefaultImage(facts: Pick<HostFacts, "defaultImage" | "defau
   const item = "Default image";
   if (facts.defaultImagePresent === undefined) return { item, needs, verdict: "missing", detail: "cannot tell until Docker answers" };
   if (facts.defaultImagePresent) return { item, needs, verdict: "ok", detail: "present" };
+  // Not a blocker: once this worker joins, the server copies it from a worker that has it.
   return {
     item,
     needs,
-    verdict: "missing",
-    detail: "not on this engine: starts of the default template placed here would fail",
-    fix: `node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts builds it (debootstrap and a Debian mirror), or copy it from a host that has it: docker save ${facts.defaultImage} | ssh <this host> docker load`,
+    verdict: "warning",
+    detail: "not on this engine yet: the server copies it from another worker when this one joins (no start is placed here until it has it)",
+    fix: `on the fleet's first host, node_modules/.bin/tsx runtime-worker/images/ensure-default-image.ts builds it (debootstrap and a Debian mirror)`,
   };
 }
 
