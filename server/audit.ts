@@ -11,6 +11,7 @@ export type AuditAction =
   | "auth.sign_up"
   | "auth.sign_out_everywhere"
   | "auth.password_set"
+  | "auth.lti_launch"
   | "course.created"
   | "course.join"
   | "course.join_link_changed"

@@ -45,6 +45,11 @@ import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
+import { LtiGrades } from "./lti/grades";
+import { LtiRoster } from "./lti/roster";
+import { LTI_PATH, ltiRoutes } from "./lti/lti-routes";
+import { frameAncestorsPolicy } from "./lti/platforms";
+import { PlatformTokens } from "./lti/service-token";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -151,6 +156,12 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const jobs = await startJobQueue(db, log);
   await imageBuilds.attach(jobs);
   await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
+  // LTI: scores to LMS gradebooks and LMS rosters into courses, both as retried jobs.
+  const platformTokens = new PlatformTokens(db);
+  const ltiGrades = new LtiGrades(db, platformTokens, log);
+  await ltiGrades.attach(jobs);
+  const ltiRoster = new LtiRoster(db, platformTokens, log, () => void preparation.refresh());
+  await ltiRoster.attach(jobs);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
   const mayReadMetrics = metricsAccess(options.metricsToken);
@@ -218,6 +229,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
               bulk,
               secureCookies,
               clientAddress,
+              ltiGrades,
             },
             req,
             res,
@@ -238,6 +250,22 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     return handler;
   };
 
+  // Pages may be framed by the registered LMS platforms only (an LTI launch opens in their iframe).
+  const framedBy = (res: ServerResponse, serve: () => unknown) =>
+    void frameAncestorsPolicy(db).then((policy) => {
+      res.setHeader("Content-Security-Policy", policy);
+      serve();
+    });
+  const lti = ltiRoutes({
+    db,
+    log,
+    audit,
+    publicUrl: options.publicUrl,
+    secureCookies,
+    clientAddress,
+    onStaffLaunch: (contextId) => ltiRoster.requestSync(contextId),
+  });
+
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
@@ -254,6 +282,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       if (refusedByDeclaredLength(req, res, limit, paths)) return;
       return trpcFor(limit)(req, res);
     }
+    if (url.startsWith(LTI_PATH)) return framedBy(res, () => lti(req, res));
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
@@ -301,7 +330,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       );
       return;
     }
-    if (options.pages) return options.pages(req, res);
+    if (options.pages) return framedBy(res, () => options.pages!(req, res));
     res.writeHead(404);
     res.end();
   });
@@ -326,6 +355,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       preparation.stop();
       await environments.queue.stop();
       await imageBuilds.stop();
+      ltiGrades.stop();
+      ltiRoster.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();
       await outputBus.close();
