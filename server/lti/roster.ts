@@ -47,7 +47,11 @@ export class LtiRoster {
   async attach(jobs: JobQueue) {
     await jobs.createQueue(ROSTER_QUEUE, { name: ROSTER_QUEUE, retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 300 });
     await jobs.work<{ contextId: string }>(ROSTER_QUEUE, { pollingIntervalSeconds: 2, batchSize: 1 }, async ([job]) => {
-      await this.sync(job!.data.contextId);
+      const { contextId } = job!.data;
+      await this.sync(contextId).catch((error: Error) => {
+        this.log.warn({ err: error.message, contextId }, "an LMS roster was not fetched; it will be retried");
+        throw error;
+      });
     });
     this.jobs = jobs;
   }
