@@ -69,6 +69,8 @@ export interface LtiPlatformFixture {
   /** Line item URLs answer 503 this many times before accepting scores. */
   failScores: number;
   lineItemUrl(id: string): string;
+  /** The LMS's course page framing the tool's launch of `spec`. */
+  coursePageUrl(spec: LaunchSpec): string;
   /** The URL a browser opens to start a launch (the LMS's link): the tool's login initiation. */
   loginUrl(spec: LaunchSpec): string;
   /** Drives a launch as a browser would, up to the tool's answer to the id_token. */
@@ -139,6 +141,7 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
     rosters: new Map(),
     failScores: 0,
     lineItemUrl: (id) => `${issuer}/lineitems/${id}`,
+    coursePageUrl: (spec) => `${issuer}/course-page?launch=${encodeURIComponent(fixture.loginUrl(spec))}`,
 
     loginUrl(spec) {
       const hint = `launch-${++hintCounter}`;
@@ -229,6 +232,15 @@ export async function startLtiPlatform(options: { clientId?: string; deploymentI
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", issuer);
     if (url.pathname === "/jwks") return json(res, 200, { keys: [publicJwk] });
+
+    if (url.pathname === "/course-page") {
+      // The LMS's course page: the tool opens in an iframe, as LMSs place LTI links.
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(
+        `<!doctype html><html><body><h1>LMS course page</h1><iframe title="Shellroom" src="${escape(url.searchParams.get("launch") ?? "")}" style="width:1400px;height:850px"></iframe></body></html>`,
+      );
+      return;
+    }
 
     if (url.pathname === "/auth") {
       // The OIDC authentication request (Security Framework 5.1.1.2): checked as a platform does.
