@@ -1,11 +1,12 @@
 /**
- * `npm run admin -- lti <command>`: registering LMS platforms, rotating the tool's keys,
- * fetching a course's LMS roster.
+ * `npm run admin -- lti <command>`: registering LMS platforms, linking an LMS course to an
+ * existing course, rotating the tool's keys, fetching a course's LMS roster.
  */
 import { parseArgs } from "node:util";
 import { rootLogger } from "../../common/logger";
 import type { Database } from "../database/client";
 import { registerPlatform, removePlatform } from "../lti/platforms";
+import { linkContext } from "../lti/provisioning";
 import { LtiRoster } from "../lti/roster";
 import { PlatformTokens } from "../lti/service-token";
 import { rotateToolKey } from "../lti/tool-keys";
@@ -15,6 +16,8 @@ export const LTI_USAGE = `  lti add --name <name> --issuer <url> --client-id <id
                                                                     registers an LMS (or updates it: same issuer and client id)
   lti list                                                          the registered LMS platforms, and the URLs to give an LMS
   lti remove --issuer <url> --client-id <id>                        forgets an LMS (its courses and accounts stay)
+  lti link --issuer <url> --client-id <id> --context <LMS course id> --course <course id>
+                                                                    makes an LMS course that Shellroom course (its next launches enrol there)
   lti rotate-keys                                                   a new signing key; the previous stays published until the next rotation
   lti roster --course <course id>                                   fetches the course's members from its LMS now`;
 
@@ -52,6 +55,7 @@ export async function ltiCommand(args: string[], openDatabase: () => Promise<{ d
       deployment: { type: "string", multiple: true },
       "frame-origin": { type: "string", multiple: true },
       course: { type: "string" },
+      context: { type: "string" },
     },
   });
   const [command] = positionals;
@@ -85,6 +89,15 @@ export async function ltiCommand(args: string[], openDatabase: () => Promise<{ d
       if (!(await removePlatform(db, values.issuer ?? "", values["client-id"] ?? "")))
         throw new LtiCommandError("No LMS is registered with that issuer and client id.");
       console.log("Removed.");
+    },
+    link: async (db) => {
+      const platform = await db.ltiPlatform.findUnique({ where: { issuer_clientId: { issuer: values.issuer ?? "", clientId: values["client-id"] ?? "" } } });
+      if (!platform) throw new LtiCommandError("No LMS is registered with that issuer and client id.");
+      const course = await db.course.findUnique({ where: { id: values.course ?? "" }, select: { id: true, title: true } });
+      if (!course || !values.context)
+        throw new LtiCommandError("Name the LMS course (--context, its LTI context id) and an existing Shellroom course (--course).");
+      await linkContext(db, platform.id, values.context, course.id);
+      console.log(`LMS course ${values.context} of ${platform.name} is now "${course.title}".`);
     },
     "rotate-keys": async (db) => {
       console.log(`The tool now signs with key ${await rotateToolKey(db)}.`);

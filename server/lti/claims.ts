@@ -41,10 +41,12 @@ export const MEDIA_TYPE = {
   memberships: "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
 } as const;
 
-/** The custom parameter naming the Shellroom lab a link opens (set by deep linking, or by hand in the LMS). */
+/**
+ * The custom parameter naming the Shellroom lab a link opens (set by deep linking, or by hand
+ * in the LMS). Only a lab of the LMS course's own Shellroom course is opened: LMS instructors
+ * can edit custom parameters, and must not reach other courses through them.
+ */
 export const CUSTOM_LAB = "shellroom_lab";
-/** The custom parameter naming the Shellroom course an LMS course is (for a context's first launch). */
-export const CUSTOM_COURSE = "shellroom_course";
 
 const Text = z.string().max(1000);
 const Id = z.string().min(1).max(255);

@@ -13,6 +13,7 @@ const DEEP_LINKING_LIFETIME_MS = 30 * 60_000;
 export async function beginDeepLinking(db: Database, platformId: string, contextId: string, userId: string, claims: LaunchClaims): Promise<string> {
   const settings = claims[CLAIM.deepLinkingSettings]!;
   const id = crypto.randomUUID();
+  await db.ltiDeepLinking.deleteMany({ where: { expiresAt: { lt: new Date() } } });
   await db.ltiDeepLinking.create({
     data: {
       id,

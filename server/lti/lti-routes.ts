@@ -80,7 +80,7 @@ export function ltiRoutes(options: LtiRouteOptions) {
       actorId: provisioned.userId,
       courseId: provisioned.courseId,
       ip,
-      details: { issuer: platform.issuer, role: provisioned.role, messageType: claims[CLAIM.messageType] },
+      details: { issuer: platform.issuer, context: claims[CLAIM.context].id, role: provisioned.role, messageType: claims[CLAIM.messageType] },
     });
     const deepLinking = claims[CLAIM.messageType] === DEEP_LINKING_REQUEST;
     if (deepLinking && !isCourseStaff(provisioned.role)) throw new LtiRefusal("unsupported_message", "Only the course's instructors can add Shellroom labs.");

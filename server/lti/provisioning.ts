@@ -1,14 +1,14 @@
 /**
  * What a verified launch makes true in Shellroom: the LMS user is an account (found by
  * platform and `sub`, never by email), the LMS course is a Shellroom course (created on its
- * first launch, or the one a custom parameter names), the person is a member with the role
+ * first launch, or the one an operator linked it to), the person is a member with the role
  * the LMS gives them, and the resource link knows its lab and its gradebook column.
  */
 import type { Database } from "../database/client";
 import { slugFrom } from "../courses/course-slugs";
 import { isCourseStudent, type CourseRole } from "../auth/access";
 import { Bounds } from "../../common/input-bounds";
-import { CLAIM, CUSTOM_COURSE, CUSTOM_LAB, SCOPE, courseRoleForLtiRoles, displayNameOf, type LaunchClaims } from "./claims";
+import { CLAIM, CUSTOM_LAB, SCOPE, courseRoleForLtiRoles, displayNameOf, type LaunchClaims } from "./claims";
 
 export interface ProvisionedLaunch {
   userId: string;
@@ -55,7 +55,12 @@ function courseTitle(context: LaunchClaims[typeof CLAIM.context]): string {
   return title.length >= Bounds.courseTitle.min ? title : "LMS course";
 }
 
-/** The Shellroom course of an LMS context: linked before, named by a custom parameter, or new. */
+/**
+ * The Shellroom course of an LMS context: the one it was linked to (by its first launch, or
+ * by an operator: `npm run admin -- lti link`), or a new course with the LMS course's title.
+ * A launch never links an existing course by itself: its Instructor would become that
+ * course's instructor.
+ */
 async function courseForContext(db: Database, platformId: string, claims: LaunchClaims): Promise<{ contextId: string; courseId: string; created: boolean }> {
   const context = claims[CLAIM.context];
   const membershipsUrl = claims[CLAIM.nrps]?.context_memberships_url;
@@ -67,28 +72,27 @@ async function courseForContext(db: Database, platformId: string, claims: Launch
     });
     return { contextId: existing.id, courseId: existing.courseId, created: false };
   }
-  const custom = claims[CLAIM.custom];
-  const labId = customText(custom, CUSTOM_LAB);
-  const named = customText(custom, CUSTOM_COURSE);
-  let courseId =
-    (labId && (await db.lab.findUnique({ where: { id: labId }, select: { courseId: true } }))?.courseId) ||
-    (named && (await db.course.findUnique({ where: { id: named }, select: { id: true } }))?.id) ||
-    undefined;
-  const created = !courseId;
-  if (!courseId) {
-    const title = courseTitle(context);
-    courseId = (await db.course.create({ data: { title, slug: slugFrom(title), description: "Created from the LMS." } })).id;
-  }
+  const title = courseTitle(context);
+  const course = await db.course.create({ data: { title, slug: slugFrom(title), description: "Created from the LMS." } });
   try {
-    const row = await db.ltiContext.create({ data: { platformId, contextId: context.id, courseId, title: context.title ?? "", membershipsUrl } });
-    return { contextId: row.id, courseId, created };
+    const row = await db.ltiContext.create({ data: { platformId, contextId: context.id, courseId: course.id, title: context.title ?? "", membershipsUrl } });
+    return { contextId: row.id, courseId: course.id, created: true };
   } catch (error) {
-    // Two first launches at once: keep the other's link (and drop the course made here).
+    // Two first launches at once: keep the other's course (and drop the one made here).
     if (!isUniqueViolation(error)) throw error;
-    if (created) await db.course.delete({ where: { id: courseId } });
+    await db.course.delete({ where: { id: course.id } });
     const row = await db.ltiContext.findUniqueOrThrow({ where: { platformId_contextId: { platformId, contextId: context.id } } });
     return { contextId: row.id, courseId: row.courseId, created: false };
   }
+}
+
+/** Links an LMS course to an existing Shellroom course (an operator's decision), before or after its first launch. */
+export async function linkContext(db: Database, platformId: string, contextId: string, courseId: string) {
+  return db.ltiContext.upsert({
+    where: { platformId_contextId: { platformId, contextId } },
+    create: { platformId, contextId, courseId },
+    update: { courseId },
+  });
 }
 
 /** Enrols the user with the role the LMS gives (the LMS is the truth for its members' roles). */

@@ -3,7 +3,8 @@
  * which frames the tool as an LMS does: a Learner's launch opens the lab with a terminal,
  * and passing both checks posts 2/2 to the LMS line item; an Instructor's launch opens the
  * course's live room; deep linking returns the chosen lab to the LMS. The platform is
- * registered with the real command line (`npm run admin -- lti add`).
+ * registered, and its course linked to the demo course, with the real command line
+ * (`npm run admin -- lti add`, `lti link`).
  */
 import { execFileSync } from "node:child_process";
 import { expect, test, type FrameLocator, type Page } from "@playwright/test";
@@ -30,30 +31,23 @@ async function withDatabase<T>(use: (client: pg.Client) => Promise<T>): Promise<
 test.beforeAll(async () => {
   platform = await startLtiPlatform({ clientId: `e2e-${Date.now()}` });
   platform.toolUrl = toolUrl;
-  execFileSync(
-    "node",
-    [
-      "--import",
-      "tsx",
-      "server/cli/admin.ts",
-      "lti",
-      "add",
-      "--name",
-      "E2E LMS",
-      "--issuer",
-      platform.issuer,
-      "--client-id",
-      platform.clientId,
-      "--auth-url",
-      platform.authUrl,
-      "--token-url",
-      platform.tokenUrl,
-      "--jwks-url",
-      platform.jwksUrl,
-      "--deployment",
-      platform.deploymentId,
-    ],
-    { env: process.env, stdio: "pipe" },
+  const admin = (...args: string[]) => execFileSync("node", ["--import", "tsx", "server/cli/admin.ts", "lti", ...args], { env: process.env, stdio: "pipe" });
+  admin(
+    "add",
+    "--name",
+    "E2E LMS",
+    "--issuer",
+    platform.issuer,
+    "--client-id",
+    platform.clientId,
+    "--auth-url",
+    platform.authUrl,
+    "--token-url",
+    platform.tokenUrl,
+    "--jwks-url",
+    platform.jwksUrl,
+    "--deployment",
+    platform.deploymentId,
   );
   lab = await withDatabase(async (client) => {
     const { rows } = await client.query<{ id: string; courseId: string }>(`SELECT id, "courseId" FROM "Lab" WHERE slug = 'first-steps'`);
@@ -65,6 +59,8 @@ test.beforeAll(async () => {
     );
     return rows[0]!;
   });
+  // The LMS course is the demo course, as an operator links it.
+  admin("link", "--issuer", platform.issuer, "--client-id", platform.clientId, "--context", "e2e-course", "--course", lab.courseId);
 });
 test.afterAll(async () => {
   await withDatabase((client) => client.query(`DELETE FROM "LabStep" WHERE id = 'lti-e2e-step'`));

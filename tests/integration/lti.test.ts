@@ -9,6 +9,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAIM, CUSTOM_LAB, DEEP_LINKING_RESPONSE } from "../../server/lti/claims";
 import { registerPlatform } from "../../server/lti/platforms";
+import { linkContext } from "../../server/lti/provisioning";
 import { KEY_ACTIVATION_MS, rotateToolKey } from "../../server/lti/tool-keys";
 import { ROLE, formFields, startLtiPlatform, type LtiPlatformFixture } from "../support/lti-platform";
 import { startHarness, type Harness } from "../support/platform-harness";
@@ -24,7 +25,7 @@ beforeAll(async () => {
   harness = await startHarness();
   platform = await startLtiPlatform();
   platform.toolUrl = harness.url;
-  await registerPlatform(harness.db, {
+  const registered = await registerPlatform(harness.db, {
     name: "Test LMS",
     issuer: platform.issuer,
     clientId: platform.clientId,
@@ -34,6 +35,8 @@ beforeAll(async () => {
     deploymentIds: [platform.deploymentId],
     frameOrigins: ["https://lms.example.edu"],
   });
+  // The operator makes the LMS course "course-101" the demo course (npm run admin -- lti link).
+  await linkContext(harness.db, registered.id, "course-101", harness.courseId);
   const template = await harness.db.environmentTemplate.findFirstOrThrow({ where: { courseId: harness.courseId } });
   const lab = await harness.db.lab.create({
     data: {
@@ -117,6 +120,20 @@ describe("LTI launch", () => {
     expect(context.course.title).toBe("Networks 202");
     expect(context.courseId).not.toBe(harness.courseId);
     expect(response.headers.get("location")).toBe(`/courses/${context.courseId}/live`);
+  });
+
+  it("a link cannot open a lab of another course, nor make its LMS course that course", async () => {
+    // An LMS instructor may write custom parameters; naming another course's lab reaches nothing.
+    const { response } = await platform.launch(
+      instructor("teacher-3", { context: { id: "course-505", title: "Elsewhere 505" }, resourceLink: { id: "link-505" } }),
+    );
+    const context = await harness.db.ltiContext.findFirstOrThrow({ where: { contextId: "course-505" } });
+    expect(context.courseId).not.toBe(harness.courseId);
+    expect(response.headers.get("location")).toBe(`/courses/${context.courseId}/live`);
+    const link = await harness.db.ltiResourceLink.findFirstOrThrow({ where: { linkId: "link-505" } });
+    expect(link.labId).toBeNull();
+    const student = await platform.launch(learner("learner-505", { context: { id: "course-505" }, resourceLink: { id: "link-505" } }));
+    expect(await refusal(student.response)).toEqual({ status: 400, code: "invalid_request" });
   });
 
   it("a Learner's link that names no lab is refused with words for the student", async () => {
