@@ -13,6 +13,7 @@ export type AuditAction =
   | "auth.password_set"
   | "auth.password_reset_link_created"
   | "auth.password_reset"
+  | "auth.lti_launch"
   | "course.created"
   | "course.join"
   | "course.join_link_changed"

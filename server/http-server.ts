@@ -54,6 +54,11 @@ import { oidcRouteHandler } from "./auth/oidc/oidc-routes";
 import type { OidcProviderConfig } from "./auth/oidc/provider-config";
 import { mailPasswordReset } from "./auth/password-reset-mail";
 import { smtpMailer } from "./mail/mailer";
+import { LtiGrades } from "./lti/grades";
+import { LtiRoster } from "./lti/roster";
+import { LTI_PATH, ltiRoutes } from "./lti/lti-routes";
+import { frameAncestorsPolicy } from "./lti/platforms";
+import { PlatformTokens } from "./lti/service-token";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -174,6 +179,12 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   await imageBuilds.attach(jobs);
   imageSync.start();
   await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
+  // LTI: scores to LMS gradebooks and LMS rosters into courses, both as retried jobs.
+  const platformTokens = new PlatformTokens(db);
+  const ltiGrades = new LtiGrades(db, platformTokens, log);
+  await ltiGrades.attach(jobs);
+  const ltiRoster = new LtiRoster(db, platformTokens, log, () => void preparation.refresh());
+  await ltiRoster.attach(jobs);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
   const mayReadMetrics = metricsAccess(options.metricsToken);
@@ -266,6 +277,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
               secureCookies,
               clientAddress,
               accounts,
+              ltiGrades,
             },
             req,
             res,
@@ -286,6 +298,22 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     return handler;
   };
 
+  // Pages may be framed by the registered LMS platforms only (an LTI launch opens in their iframe).
+  const framedBy = (res: ServerResponse, serve: () => unknown) =>
+    void frameAncestorsPolicy(db).then((policy) => {
+      res.setHeader("Content-Security-Policy", policy);
+      serve();
+    });
+  const lti = ltiRoutes({
+    db,
+    log,
+    audit,
+    publicUrl: options.publicUrl,
+    secureCookies,
+    clientAddress,
+    onStaffLaunch: (contextId) => ltiRoster.requestSync(contextId),
+  });
+
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
@@ -302,6 +330,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       if (refusedByDeclaredLength(req, res, limit, paths)) return;
       return trpcFor(limit)(req, res);
     }
+    if (url.startsWith(LTI_PATH)) return framedBy(res, () => lti(req, res));
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
@@ -350,7 +379,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       return;
     }
     if (oidcRoutes(req, res)) return;
-    if (options.pages) return options.pages(req, res);
+    if (options.pages) return framedBy(res, () => options.pages!(req, res));
     res.writeHead(404);
     res.end();
   });
@@ -378,6 +407,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       await imageSync.stop();
       await imageBuilds.stop();
       await workerImages.flush();
+      ltiGrades.stop();
+      ltiRoster.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();
       mailer?.close();

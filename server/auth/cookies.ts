@@ -28,3 +28,15 @@ export function blankSessionCookie(secure: boolean): string {
   if (secure) attributes.push("Secure");
   return attributes.join("; ");
 }
+
+/**
+ * The session cookie of an LTI launch, which opens inside the LMS's iframe: a SameSite=Lax
+ * cookie would not be sent there (the LMS is another site), so over HTTPS it is
+ * SameSite=None; Secure; Partitioned (kept apart per embedding site, which browsers that
+ * block third-party cookies still allow). Over plain HTTP (development) browsers refuse
+ * SameSite=None, so it is the ordinary cookie and the lab works in a new window.
+ */
+export function embeddedSessionCookie(token: string, expiresAt: Date, secure: boolean): string {
+  if (!secure) return sessionCookie(token, expiresAt, false);
+  return [`${SESSION_COOKIE}=${token}`, "HttpOnly", "SameSite=None", "Secure", "Partitioned", "Path=/", `Expires=${expiresAt.toUTCString()}`].join("; ");
+}

@@ -4,6 +4,7 @@
  *   create-admin --email <email> [--name <name>] [--password-stdin]
  *   set-password --email <email> [--password-stdin]
  *   retire-demo
+ *   lti add|list|remove|rotate-keys|roster ...   (server/cli/lti-commands.ts)
  *
  * Without --password-stdin a password is generated and printed once. The database is
  * DATABASE_URL, or the embedded Postgres under SHELLROOM_DATA_DIR (the running one, or
@@ -23,12 +24,14 @@ import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../database/seed";
 import { knownCredentials } from "../database/startup-data";
 import { DisplayName, Email, NewPassword } from "../../common/forms/accounts";
 import { workerTokenCommand } from "./worker-token";
+import { LTI_USAGE, LtiCommandError, ltiCommand } from "./lti-commands";
 
 const USAGE = `usage: npm run admin -- <command>
   create-admin --email <email> [--name <name>] [--password-stdin]   a new administrator
   set-password --email <email> [--password-stdin]                   a new password (signs the account out everywhere)
   retire-demo                                                       removes demo passwords, turns the demo join link off
   worker-token <worker id>                                          the token that worker presents (needs SHELLROOM_WORKER_SECRET)
+${LTI_USAGE}
 Without --password-stdin a password is generated and printed once.`;
 
 class CommandError extends Error {}
@@ -123,6 +126,7 @@ async function openDatabase(): Promise<{ db: Database; close(): Promise<void> }>
 }
 
 async function main() {
+  if (process.argv[2] === "lti") return ltiCommand(process.argv.slice(3), openDatabase); // its own options
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { email: { type: "string" }, name: { type: "string" }, "password-stdin": { type: "boolean" }, help: { type: "boolean" } },
@@ -148,6 +152,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof CommandError ? error.message : `admin command failed: ${(error as Error).message}`);
+  console.error(error instanceof CommandError || error instanceof LtiCommandError ? error.message : `admin command failed: ${(error as Error).message}`);
   process.exit(1);
 });

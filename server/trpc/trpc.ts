@@ -17,6 +17,7 @@ import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
 import type { ImageBuilds } from "../images/image-builds";
+import type { LtiGrades } from "../lti/grades";
 import type { LiveRoomChannel } from "../live/live-room-channel";
 import type { BulkActions } from "../live/bulk-actions";
 import type { RunawayWatch } from "../live/runaway-watch";
@@ -56,6 +57,8 @@ export interface ServerServices {
   clientAddress: ClientAddress;
   /** Single sign-on providers (for the sign-in page); reset links by mail (absent without SMTP). */
   accounts: { providers: { id: string; name: string }[]; publicUrl?: string; mailPasswordReset?: (email: string, baseUrl: string) => void };
+  /** LMS gradebooks: a checked step's score goes to the LTI line items waiting for it. */
+  ltiGrades: Pick<LtiGrades, "stepChecked">;
 }
 
 export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse) {

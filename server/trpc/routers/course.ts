@@ -4,18 +4,8 @@ import { CourseDetailsInput, NewCourseInput } from "../../../common/forms/course
 import { JoinLinkSettings } from "../../../common/forms/join-links";
 import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
+import { slugFrom } from "../../courses/course-slugs";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
-
-function slugFrom(title: string) {
-  const base =
-    title
-      .toLowerCase()
-      .normalize("NFKD")
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "")
-      .slice(0, 40) || "course";
-  return `${base}-${generateJoinCode().slice(0, 4)}`;
-}
 
 export const courseRouter = router({
   /** The courses the signed-in user belongs to, with the labs they may open. */

@@ -38,6 +38,7 @@ export const stepRouter = router({
       },
     });
     ctx.live.changed(ctx.lab.courseId);
+    await ctx.ltiGrades.stepChecked(ctx.auth.user.id, ctx.lab.id);
     return {
       stepId: step.id,
       passed,
