@@ -45,6 +45,11 @@ import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
+import { bearerTokenOf } from "./auth/api-tokens";
+import { REST_BASE_PATH } from "./api/openapi-document";
+import { restApi } from "./api/rest-api";
+import { WebhookEvents } from "./webhooks/webhook-events";
+import { attachWebhookDelivery, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from "./webhooks/webhook-delivery";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -75,6 +80,8 @@ export interface ShellroomServerOptions {
   preparationIntervalMs?: number;
   /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
   sweepIntervalMs?: number;
+  /** Webhook retries and timeouts (tests shorten them). */
+  webhookDelivery?: Partial<DeliveryPolicy>;
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
 }
@@ -151,6 +158,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const jobs = await startJobQueue(db, log);
   await imageBuilds.attach(jobs);
   await sweeper.attach(jobs, options.sweepIntervalMs || 15_000);
+  // Signed events to the courses' webhooks, sent from the job queue with retries.
+  const webhooks = new WebhookEvents(db, log);
+  webhooks.attach(await attachWebhookDelivery(jobs, db, log, { ...DEFAULT_DELIVERY_POLICY, ...options.webhookDelivery }));
+  environments.lifecycle.onChange(webhooks.onEnvironmentChange);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
   const mayReadMetrics = metricsAccess(options.metricsToken);
@@ -187,6 +198,32 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
+  const services = {
+    db,
+    environments,
+    imageBuilds,
+    pools: {
+      push: () => preparation.refresh(),
+      status: (courseId: string) => preparation.status(courseId),
+      prepare: (courseId: string, seats: number) => preparation.prepare(courseId, seats),
+      stopPreparing: (courseId: string) => preparation.stopPreparing(courseId),
+    },
+    rateLimiter,
+    audit,
+    sockets: sessionSockets,
+    live,
+    usage,
+    runaway: usage,
+    bulk,
+    webhooks,
+    secureCookies,
+    clientAddress,
+  };
+  const rest = restApi(
+    (req, res) => createContext(services, req, res, { cookies: false }),
+    options.publicUrl,
+    (path, message) => log.error({ path, err: message }, "REST procedure failed"),
+  );
   // One handler per body limit: tRPC counts the bytes as they arrive and stops at its limit.
   const trpcHandlers = new Map<number, ReturnType<typeof createHTTPHandler>>();
   const trpcFor = (maxBodySize: number) => {
@@ -197,31 +234,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         basePath: "/api/trpc/",
         maxBodySize,
         maxBatchSize: MAX_BATCH_CALLS,
-        createContext: ({ req, res }) =>
-          createContext(
-            {
-              db,
-              environments,
-              imageBuilds,
-              pools: {
-                push: () => preparation.refresh(),
-                status: (courseId) => preparation.status(courseId),
-                prepare: (courseId, seats) => preparation.prepare(courseId, seats),
-                stopPreparing: (courseId) => preparation.stopPreparing(courseId),
-              },
-              rateLimiter,
-              audit,
-              sockets: sessionSockets,
-              live,
-              usage,
-              runaway: usage,
-              bulk,
-              secureCookies,
-              clientAddress,
-            },
-            req,
-            res,
-          ),
+        createContext: ({ req, res }) => createContext(services, req, res),
         responseMeta: ({ errors }) => {
           // A body cut off midway leaves the rest of it on the wire: close rather than read it.
           if (errors.some((error) => error.code === "PAYLOAD_TOO_LARGE")) return { headers: new Headers({ connection: "close" }) };
@@ -243,8 +256,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     // socket.io answers its own path; every other request is ours.
     if (url.startsWith("/socket.io/") || url.startsWith(`${WORKER_SOCKET_PATH}/`)) return;
     if (url.startsWith("/api/trpc/")) {
-      // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
-      if (req.method !== "GET" && !mutationOriginAllowed(req.headers, options.publicUrl)) {
+      // Every mutation is a POST (tRPC refuses them over GET): this covers them all. A request
+      // with an API token carries no cookie's authority (the token's alone), so no CSRF to stop.
+      if (req.method !== "GET" && bearerTokenOf(req.headers.authorization) === null && !mutationOriginAllowed(req.headers, options.publicUrl)) {
         res.writeHead(403, { "content-type": "application/json", connection: "close" });
         res.end(JSON.stringify({ error: { code: "FORBIDDEN", message: "Cross-origin request refused." } }));
         return;
@@ -254,6 +268,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       if (refusedByDeclaredLength(req, res, limit, paths)) return;
       return trpcFor(limit)(req, res);
     }
+    if (url === REST_BASE_PATH || url.startsWith(`${REST_BASE_PATH}/`)) return rest(req, res);
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");

@@ -38,6 +38,14 @@ export const stepRouter = router({
       },
     });
     ctx.live.changed(ctx.lab.courseId);
+    await ctx.webhooks.stepChecked({
+      courseId: ctx.lab.courseId,
+      labId: ctx.lab.id,
+      stepId: step.id,
+      userId: ctx.auth.user.id,
+      passed,
+      passedBefore: previous?.passed ?? false,
+    });
     return {
       stepId: step.id,
       passed,
