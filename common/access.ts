@@ -116,8 +116,8 @@ export function tokenMayCall(granted: readonly string[], required: ApiScope | un
 /** A token is revoked by the person it acts as, or by an administrator (any token, service tokens included). */
 export const canRevokeToken = (actor: Actor, token: { userId: string }) => token.userId === actor.id || isAdmin(actor);
 
-/** Service tokens act as a service account of their own: administrators make them. */
-export const canMakeServiceTokens = (actor: Pick<Actor, "role">) => isAdmin(actor);
+/** A service account acts as an administrator (every course) or an instructor (the courses it creates or is added to). */
+export const SERVICE_ACCOUNT_ROLES = ["ADMIN", "INSTRUCTOR"] as const satisfies readonly GlobalRole[];
 
 /** A course's webhooks: its staff; webhooks for every course: administrators. */
 export const canManageWebhooks = (actor: Pick<Actor, "role">, courseRole: CourseRole | null | undefined, everyCourse: boolean) =>

@@ -6,7 +6,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { EntityId } from "../../../protocol/ids";
-import { API_SCOPES, canRevokeToken } from "../../auth/access";
+import { API_SCOPES, SERVICE_ACCOUNT_ROLES, canRevokeToken } from "../../auth/access";
 import { MAX_TOKEN_DAYS, createApiToken, type NewApiToken } from "../../auth/api-tokens";
 import { adminProcedure, protectedProcedure, router, type Context } from "../trpc";
 
@@ -58,7 +58,7 @@ export const apiTokenRouter = router({
   ),
 
   /** A service account (no email, no password) with the given global role, and its token. */
-  createService: adminProcedure.input(TokenFields.extend({ role: z.enum(["ADMIN", "INSTRUCTOR"]) })).mutation(async ({ ctx, input }) => {
+  createService: adminProcedure.input(TokenFields.extend({ role: z.enum(SERVICE_ACCOUNT_ROLES) })).mutation(async ({ ctx, input }) => {
     const account = await ctx.db.user.create({ data: { displayName: `${input.name} (service)`, role: input.role }, select: { id: true } });
     return issue(ctx, { name: input.name, scopes: input.scopes, days: input.days, kind: "SERVICE", userId: account.id, createdById: ctx.auth.user.id });
   }),
