@@ -7,18 +7,8 @@ import { COURSE_ROLES, canChangeMemberRoles, canSeeLab, isCourseStudent } from "
 import { courseProgressExport } from "../../labs/progress-table";
 import { AddedMember, CourseMembers, CreatedCourse, MyCourses, ProgressExport } from "../api-outputs";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
+import { createCourse } from "../../courses/new-course";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
-
-function slugFrom(title: string) {
-  const base =
-    title
-      .toLowerCase()
-      .normalize("NFKD")
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "")
-      .slice(0, 40) || "course";
-  return `${base}-${generateJoinCode().slice(0, 4)}`;
-}
 
 export const courseRouter = router({
   /** The courses the signed-in user belongs to, with the labs they may open. */
@@ -81,18 +71,7 @@ export const courseRouter = router({
     .input(NewCourseInput)
     .output(CreatedCourse)
     .mutation(async ({ ctx, input }) => {
-      const course = await ctx.db.course.create({
-        data: {
-          title: input.title,
-          description: input.description,
-          kind: input.kind,
-          startsAt: input.startsAt,
-          endsAt: input.endsAt,
-          slug: slugFrom(input.title),
-          joinCode: generateJoinCode(),
-          members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
-        },
-      });
+      const course = await createCourse(ctx.db, { ...input, instructorId: ctx.auth.user.id });
       await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
       return { id: course.id };
     }),
