@@ -4,7 +4,7 @@
  * It takes API tokens only: cookies are ignored, so no page can be made to call it (no CSRF).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createOpenApiHttpHandler } from "trpc-to-openapi";
+import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { DEFAULT_BODY_LIMIT, PROCEDURE_BODY_LIMITS, refusedByDeclaredLength } from "../auth/request-limits";
 import { appRouter } from "../trpc/root";
 import type { Context } from "../trpc/trpc";
@@ -19,12 +19,12 @@ export function restApi(
   onError: (path: string | undefined, message: string) => void,
 ) {
   const handlerFor = (maxBodySize: number) =>
-    createOpenApiHttpHandler({
+    createOpenApiNodeHttpHandler<typeof appRouter, IncomingMessage, ServerResponse>({
       router: appRouter,
       maxBodySize,
       createContext: ({ req, res }) => createContext(req, res),
       onError: ({ error, path }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") onError(path, error.message);
+        if (error.code === "INTERNAL_SERVER_ERROR") onError(path, error.cause?.message ?? error.message);
       },
     });
   const small = handlerFor(DEFAULT_BODY_LIMIT);

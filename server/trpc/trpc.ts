@@ -139,7 +139,7 @@ export async function enforceRateLimits(ctx: Pick<Context, "rateLimiter">, limit
 }
 
 /** Signed in: `ctx.auth` is non-null downstream. */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });

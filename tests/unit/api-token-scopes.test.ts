@@ -46,6 +46,25 @@ describe("the routers' scopes", () => {
     expect(unscoped).toEqual([]);
   });
 
+  it("every procedure refuses an invalid token before it does anything", async () => {
+    const caller = appRouter.createCaller({ apiToken: "invalid", auth: null } as never) as unknown as Record<
+      string,
+      Record<string, (input: unknown) => Promise<unknown>>
+    >;
+    const answers = await Promise.all(
+      procedures.map(async ([path]) => {
+        const [group, name] = path.split(".") as [string, string];
+        try {
+          await caller[group]![name]!({});
+          return `${path}: answered`;
+        } catch (error) {
+          return (error as Error).message === "This API token is unknown, revoked or expired." ? null : `${path}: ${(error as Error).message}`;
+        }
+      }),
+    );
+    expect(answers.filter(Boolean)).toEqual([]);
+  });
+
   it("making tokens, webhooks and credentials is for people only", () => {
     const reachable = procedures
       .filter(([path, procedure]) => /^(apiToken|webhook|auth|admin)\./.test(path) && procedure._def.meta?.scope)
