@@ -9,7 +9,11 @@ const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY$/;
 /** URLs keep their host but lose any password; secrets show only that they are set. */
 export function maskedValue(name: string, value: unknown): string {
   if (value === undefined) return "(unset)";
-  const text = Array.isArray(value) ? value.join(",") : String(value);
+  const text = Array.isArray(value)
+    ? value.join(",")
+    : typeof value === "object" && value !== null
+      ? JSON.stringify(value)
+      : String(value as string | number | boolean);
   if (SECRET_NAME.test(name)) return text ? "******** (set)" : "(empty)";
   if (/^[a-z]+:\/\//.test(text)) {
     try {

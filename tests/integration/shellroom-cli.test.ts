@@ -31,7 +31,7 @@ function shellroom(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrlOf(harness.db)!, ...options.env } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", DATABASE_URL: databaseUrlOf(harness.db)!, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
