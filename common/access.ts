@@ -89,3 +89,36 @@ export const canCloseTerminal = (access: EnvironmentAccess | null) => access ===
 
 /** Taking the keyboard is for staff who watch (the owner has it already). */
 export const canTakeKeyboard = (access: EnvironmentAccess | null) => access === "watch";
+
+/**
+ * What an API token may be granted. `read` covers every read (courses, members, environments,
+ * progress); `progress:read` only the progress export; each `:write` one kind of change. No
+ * scope implies a write.
+ */
+export const API_SCOPES = ["read", "progress:read", "courses:write", "labs:write", "environments:write"] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Whether a scope lets its holder change anything (the policy test holds every mutation to one). */
+export const isWriteScope = (scope: ApiScope) => scope.endsWith(":write");
+
+/**
+ * A token calls only procedures that name the scope they need (tRPC meta `scope`), and only
+ * with that scope (or `read` for a read); what the token's person may do is decided as for
+ * them, by the rules above. So its rights are the intersection of its scopes and its person's.
+ * Procedures that name no scope (sign-in, passwords, tokens themselves) are for people only.
+ */
+export function tokenMayCall(granted: readonly string[], required: ApiScope | undefined): boolean {
+  if (!required) return false;
+  if (granted.includes(required)) return true;
+  return !isWriteScope(required) && granted.includes("read");
+}
+
+/** A token is revoked by the person it acts as, or by an administrator (any token, service tokens included). */
+export const canRevokeToken = (actor: Actor, token: { userId: string }) => token.userId === actor.id || isAdmin(actor);
+
+/** A service account acts as an administrator (every course) or an instructor (the courses it creates or is added to). */
+export const SERVICE_ACCOUNT_ROLES = ["ADMIN", "INSTRUCTOR"] as const satisfies readonly GlobalRole[];
+
+/** A course's webhooks: its staff; webhooks for every course: administrators. */
+export const canManageWebhooks = (actor: Pick<Actor, "role">, courseRole: CourseRole | null | undefined, everyCourse: boolean) =>
+  everyCourse ? isAdmin(actor) : isCourseStaff(courseRole);

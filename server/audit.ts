@@ -26,7 +26,11 @@ export type AuditAction =
   | "course.broadcast"
   | "course.workshop_ended"
   | "course.workshop_reopened"
-  | "course.prepare";
+  | "course.prepare"
+  | "api_token.created"
+  | "api_token.revoked"
+  | "webhook.created"
+  | "webhook.removed";
 
 export interface AuditEntry {
   action: AuditAction;

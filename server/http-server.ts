@@ -59,6 +59,11 @@ import { LtiRoster } from "./lti/roster";
 import { LTI_PATH, ltiRoutes } from "./lti/lti-routes";
 import { frameAncestorsPolicy } from "./lti/platforms";
 import { PlatformTokens } from "./lti/service-token";
+import { bearerTokenOf } from "./auth/api-tokens";
+import { REST_BASE_PATH } from "./api/openapi-document";
+import { restApi } from "./api/rest-api";
+import { WebhookEvents } from "./webhooks/webhook-events";
+import { attachWebhookDelivery, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from "./webhooks/webhook-delivery";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -93,6 +98,8 @@ export interface ShellroomServerOptions {
   oidcProviders?: readonly OidcProviderConfig[];
   /** Where reset links are mailed from (SHELLROOM_SMTP_URL, SHELLROOM_SMTP_FROM); unset: only admins make links. */
   smtp?: { url: string; from: string };
+  /** Webhook retries and timeouts (tests shorten them). */
+  webhookDelivery?: Partial<DeliveryPolicy>;
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
 }
@@ -185,6 +192,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   await ltiGrades.attach(jobs);
   const ltiRoster = new LtiRoster(db, platformTokens, log, () => void preparation.refresh());
   await ltiRoster.attach(jobs);
+  // Signed events to the courses' webhooks, sent from the job queue with retries.
+  const webhooks = new WebhookEvents(db, log);
+  webhooks.attach(await attachWebhookDelivery(jobs, db, log, { ...DEFAULT_DELIVERY_POLICY, ...options.webhookDelivery }));
+  environments.lifecycle.onChange(webhooks.onEnvironmentChange);
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
   const mayReadMetrics = metricsAccess(options.metricsToken);
@@ -245,6 +256,34 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     publicUrl: options.publicUrl,
     mailPasswordReset: mailer && ((email: string, baseUrl: string) => mailPasswordReset(db, mailer, baseUrl, email, log)),
   };
+  const services = {
+    db,
+    environments,
+    imageBuilds,
+    pools: {
+      push: () => preparation.refresh(),
+      status: (courseId: string) => preparation.status(courseId),
+      prepare: (courseId: string, seats: number) => preparation.prepare(courseId, seats),
+      stopPreparing: (courseId: string) => preparation.stopPreparing(courseId),
+    },
+    rateLimiter,
+    audit,
+    sockets: sessionSockets,
+    live,
+    usage,
+    runaway: usage,
+    bulk,
+    webhooks,
+    secureCookies,
+    clientAddress,
+    accounts,
+    ltiGrades,
+  };
+  const rest = restApi(
+    (req, res) => createContext(services, req, res, { cookies: false }),
+    options.publicUrl,
+    (path, message) => log.error({ path, err: message }, "REST procedure failed"),
+  );
   // One handler per body limit: tRPC counts the bytes as they arrive and stops at its limit.
   const trpcHandlers = new Map<number, ReturnType<typeof createHTTPHandler>>();
   const trpcFor = (maxBodySize: number) => {
@@ -255,33 +294,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         basePath: "/api/trpc/",
         maxBodySize,
         maxBatchSize: MAX_BATCH_CALLS,
-        createContext: ({ req, res }) =>
-          createContext(
-            {
-              db,
-              environments,
-              imageBuilds,
-              pools: {
-                push: () => preparation.refresh(),
-                status: (courseId) => preparation.status(courseId),
-                prepare: (courseId, seats) => preparation.prepare(courseId, seats),
-                stopPreparing: (courseId) => preparation.stopPreparing(courseId),
-              },
-              rateLimiter,
-              audit,
-              sockets: sessionSockets,
-              live,
-              usage,
-              runaway: usage,
-              bulk,
-              secureCookies,
-              clientAddress,
-              accounts,
-              ltiGrades,
-            },
-            req,
-            res,
-          ),
+        createContext: ({ req, res }) => createContext(services, req, res),
         responseMeta: ({ errors }) => {
           // A body cut off midway leaves the rest of it on the wire: close rather than read it.
           if (errors.some((error) => error.code === "PAYLOAD_TOO_LARGE")) return { headers: new Headers({ connection: "close" }) };
@@ -319,8 +332,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     // socket.io answers its own path; every other request is ours.
     if (url.startsWith("/socket.io/") || url.startsWith(`${WORKER_SOCKET_PATH}/`)) return;
     if (url.startsWith("/api/trpc/")) {
-      // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
-      if (req.method !== "GET" && !mutationOriginAllowed(req.headers, options.publicUrl)) {
+      // Every mutation is a POST (tRPC refuses them over GET): this covers them all. A request
+      // with an API token carries no cookie's authority (the token's alone), so no CSRF to stop.
+      if (req.method !== "GET" && bearerTokenOf(req.headers.authorization) === null && !mutationOriginAllowed(req.headers, options.publicUrl)) {
         res.writeHead(403, { "content-type": "application/json", connection: "close" });
         res.end(JSON.stringify({ error: { code: "FORBIDDEN", message: "Cross-origin request refused." } }));
         return;
@@ -331,6 +345,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       return trpcFor(limit)(req, res);
     }
     if (url.startsWith(LTI_PATH)) return framedBy(res, () => lti(req, res));
+    if (url === REST_BASE_PATH || url.startsWith(`${REST_BASE_PATH}/`)) return rest(req, res);
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");

@@ -11,6 +11,7 @@ import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
 import { QueryFallback } from "../components/query-fallback";
 import { showServerFieldErrors } from "../components/server-field-errors";
+import { ApiTokens } from "./api-tokens";
 
 const ROLE_NAMES = { ADMIN: "Administrator", INSTRUCTOR: "Instructor", STUDENT: "Student" } as const;
 
@@ -78,6 +79,8 @@ export default function AccountPage() {
           </p>
         )}
       </section>
+
+      <ApiTokens />
 
       <section className="card section">
         <h2>Sessions</h2>

@@ -30,8 +30,13 @@ export function generateSessionToken(): string {
   return encodeBase32LowerCaseNoPadding(bytes);
 }
 
+/** SHA-256 (hex) of a secret: what is stored in place of a session's or an API token's secret. */
+export function secretDigest(secret: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(secret)));
+}
+
 export function sessionIdOf(token: string): string {
-  return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+  return secretDigest(token);
 }
 
 export async function createSession(db: Database, token: string, userId: string) {

@@ -12,6 +12,7 @@
  * fresh install before the server's first start.
  */
 import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { hashPassword, verifyPassword } from "../auth/passwords";
@@ -34,7 +35,7 @@ const USAGE = `usage: npm run admin -- <command>
 ${LTI_USAGE}
 Without --password-stdin a password is generated and printed once.`;
 
-class CommandError extends Error {}
+export class CommandError extends Error {}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -58,7 +59,7 @@ function parsedEmail(value: string | undefined): string {
   return parsed.data;
 }
 
-async function createAdmin(db: Database, options: { email?: string; name?: string; "password-stdin"?: boolean }) {
+export async function createAdmin(db: Database, options: { email?: string; name?: string; "password-stdin"?: boolean }) {
   const email = parsedEmail(options.email);
   const name = DisplayName.safeParse(options.name ?? "Administrator");
   if (!name.success) throw new CommandError(`--name: ${name.error.issues[0]?.message}`);
@@ -71,7 +72,7 @@ async function createAdmin(db: Database, options: { email?: string; name?: strin
   if (generated) console.log(`Password (shown once, keep it safe): ${password}`);
 }
 
-async function setPassword(db: Database, options: { email?: string; "password-stdin"?: boolean }) {
+export async function setPassword(db: Database, options: { email?: string; "password-stdin"?: boolean }) {
   const email = parsedEmail(options.email);
   const user = await db.user.findUnique({ where: { email } });
   if (!user) throw new CommandError(`No account uses ${email}.`);
@@ -105,7 +106,7 @@ async function retireDemo(db: Database) {
 }
 
 /** DATABASE_URL, the embedded Postgres the server runs, or one started for this command. */
-async function openDatabase(): Promise<{ db: Database; close(): Promise<void> }> {
+export async function openDatabase(): Promise<{ db: Database; close(): Promise<void> }> {
   const env = z.object({ DATABASE_URL: z.string().startsWith("postgres").optional(), SHELLROOM_DATA_DIR: z.string().default(".data") }).parse(process.env);
   let url = env.DATABASE_URL ?? (await runningEmbeddedPostgres(env.SHELLROOM_DATA_DIR));
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -151,7 +152,10 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof CommandError || error instanceof LtiCommandError ? error.message : `admin command failed: ${(error as Error).message}`);
-  process.exit(1);
-});
+// Run as `npm run admin`; the `shellroom` command line imports the commands instead.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof CommandError || error instanceof LtiCommandError ? error.message : `admin command failed: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

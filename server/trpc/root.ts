@@ -1,4 +1,5 @@
 import { adminRouter } from "./routers/admin";
+import { apiTokenRouter } from "./routers/api-token";
 import { authRouter } from "./routers/auth";
 import { authoringRouter } from "./routers/authoring";
 import { courseRouter } from "./routers/course";
@@ -8,6 +9,7 @@ import { labRouter } from "./routers/lab";
 import { liveRouter } from "./routers/live";
 import { preferencesRouter } from "./routers/preferences";
 import { stepRouter } from "./routers/step";
+import { webhookRouter } from "./routers/webhook";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -21,6 +23,8 @@ export const appRouter = router({
   authoring: authoringRouter,
   live: liveRouter,
   preferences: preferencesRouter,
+  apiToken: apiTokenRouter,
+  webhook: webhookRouter,
 });
 
 /** The client imports only this type. */

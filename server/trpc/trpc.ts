@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError, z } from "zod";
 import { EntityId } from "../../protocol/ids";
 import type { AuditLog } from "../audit";
@@ -14,6 +15,7 @@ import type { ClientAddress } from "../auth/client-address";
 import { SESSION_COOKIE, readCookie } from "../auth/cookies";
 import { hitAll, type RateLimiter, type RateLimitResult, type RateLimitRule } from "../auth/rate-limit";
 import { validateSessionToken, type ValidSession } from "../auth/sessions";
+import { bearerTokenOf, validateApiToken } from "../auth/api-tokens";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
 import type { ImageBuilds } from "../images/image-builds";
@@ -24,7 +26,8 @@ import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
 import { PlacementRefusedError } from "../workers/scheduler";
 import type { ClassPreparation } from "../workers/class-preparation";
-import { canCreateCourses, canSeeLab, courseRoleOf, isAdmin, isCourseStaff, loadCourseRole } from "../auth/access";
+import type { WebhookEvents } from "../webhooks/webhook-events";
+import { canCreateCourses, canSeeLab, courseRoleOf, isAdmin, isCourseStaff, loadCourseRole, tokenMayCall, type ApiScope } from "../auth/access";
 
 /** Live connections that must end with the session they were opened under. */
 export interface SessionSockets {
@@ -51,6 +54,8 @@ export interface ServerServices {
   runaway: RunawayWatch;
   /** Actions on every environment of a course, a bounded number at a time, with progress. */
   bulk: BulkActions;
+  /** Signed events to the courses' webhooks (student joined, step passed, lab completed). */
+  webhooks: Pick<WebhookEvents, "studentJoined" | "stepChecked">;
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
   /** The client's IP: the socket's peer, or what a trusted proxy says it is. */
@@ -61,35 +66,65 @@ export interface ServerServices {
   ltiGrades: Pick<LtiGrades, "stepChecked">;
 }
 
-export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse) {
-  const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+/** The API token a request came with: its id and scopes, or "invalid" (unknown, revoked, expired). */
+export type RequestToken = { id: string; scopes: string[] } | "invalid";
+
+/**
+ * Who is calling: an `Authorization: Bearer` API token when the request carries one (a cookie
+ * riding along is then ignored), else the session cookie unless `cookies` is false (the REST
+ * surface takes tokens only). A token's `auth.session` is the token's, not a browser session.
+ */
+export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse, { cookies = true } = {}) {
+  const ip = services.clientAddress(req);
+  const bearer = bearerTokenOf(req.headers.authorization);
+  if (bearer !== null) {
+    const token = await validateApiToken(services.db, bearer);
+    const auth: ValidSession | null = token && { session: { id: `api-token:${token.tokenId}`, expiresAt: token.expiresAt }, user: token.user };
+    const apiToken: RequestToken | null = token ? { id: token.tokenId, scopes: token.scopes } : "invalid";
+    return { ...services, req, res, auth, apiToken, ip };
+  }
+  const token = cookies ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined;
   const auth: ValidSession | null = token ? await validateSessionToken(services.db, token) : null;
-  return { ...services, req, res, auth, ip: services.clientAddress(req) };
+  return { ...services, req, res, auth, apiToken: null as RequestToken | null, ip };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 
-const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
-    // Flattened for simple forms, plus every issue with its full path (e.g. steps.2.title).
-    const zodError =
-      error.cause instanceof ZodError
-        ? {
-            ...z.flattenError(error.cause),
-            issues: error.cause.issues.map((issue) => ({
-              path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
-              message: issue.message,
-            })),
-          }
-        : null;
-    // A refused placement says why as a code (no room, memory pressure, no live worker): pages decide on it.
-    const placement = error.cause instanceof PlacementRefusedError ? error.cause.code : null;
-    return { ...shape, data: { ...shape.data, zodError, placement, stack: undefined } };
-  },
-});
+/** `scope`: what an API token needs to call the procedure (none: people only); `openapi`: its REST route under /api/v1. */
+export type ProcedureMeta = OpenApiMeta<{ scope?: ApiScope }>;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      // Flattened for simple forms, plus every issue with its full path (e.g. steps.2.title).
+      const zodError =
+        error.cause instanceof ZodError
+          ? {
+              ...z.flattenError(error.cause),
+              issues: error.cause.issues.map((issue) => ({
+                path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
+                message: issue.message,
+              })),
+            }
+          : null;
+      // A refused placement says why as a code (no room, memory pressure, no live worker): pages decide on it.
+      const placement = error.cause instanceof PlacementRefusedError ? error.cause.code : null;
+      return { ...shape, data: { ...shape.data, zodError, placement, stack: undefined } };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/** The bottom rung: a request with an API token reaches only what its scopes allow (common/access.ts). */
+export const publicProcedure = t.procedure.use(({ ctx, meta, next }) => {
+  if (ctx.apiToken === "invalid") throw new TRPCError({ code: "UNAUTHORIZED", message: "This API token is unknown, revoked or expired." });
+  if (ctx.apiToken && !tokenMayCall(ctx.apiToken.scopes, meta?.scope)) {
+    const needs = meta?.scope ? `the ${meta.scope} scope` : "a person signed in, not an API token";
+    throw new TRPCError({ code: "FORBIDDEN", message: `This API token may not do this: it needs ${needs}.` });
+  }
+  return next();
+});
 
 function refuseWhenLimited(result: RateLimitResult) {
   if (!result.allowed) {
@@ -109,7 +144,7 @@ export async function enforceRateLimits(ctx: Pick<Context, "rateLimiter">, limit
 }
 
 /** Signed in: `ctx.auth` is non-null downstream. */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });

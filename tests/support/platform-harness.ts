@@ -106,6 +106,7 @@ export async function startHarness(
       | "admissionQueue"
       | "oidcProviders"
       | "smtp"
+      | "webhookDelivery"
     >;
     worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
     /** Each terminal's output budget on the harness worker (the worker's default when unset). */

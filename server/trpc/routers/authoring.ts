@@ -11,6 +11,7 @@ import { RESERVATION_CHECK, TemplateFields, reservationFits } from "../../../com
 import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
 import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
+import { PushedLab } from "../api-outputs";
 import { courseStaffProcedure, router } from "../trpc";
 
 const SaveTemplateInput = TemplateFields.extend({ templateId: EntityId.optional() }).refine(reservationFits, RESERVATION_CHECK);
@@ -81,6 +82,26 @@ async function labInCourse(db: Database, courseId: string, labId: string) {
   });
   if (!lab) throw new TRPCError({ code: "NOT_FOUND", message: "No such lab in this course." });
   return lab;
+}
+
+function draftOf(files: Record<string, string>): LabDraft {
+  try {
+    return folderToLab(files);
+  } catch (error) {
+    if (error instanceof LabFolderError) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
+    throw error;
+  }
+}
+
+/** The template a pushed lab uses when none is named: the lab's own, else the course's first, else the first shared one. */
+async function defaultTemplateId(db: Database, courseId: string, existingLabTemplateId: string | undefined) {
+  if (existingLabTemplateId) return existingLabTemplateId;
+  const template = await db.environmentTemplate.findFirst({
+    where: { OR: [{ courseId }, { courseId: null }] },
+    orderBy: [{ courseId: { sort: "asc", nulls: "last" } }, { createdAt: "asc" }],
+  });
+  if (!template) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "This course has no environment template yet: create one first." });
+  return template.id;
 }
 
 export const authoringRouter = router({
@@ -162,17 +183,44 @@ export const authoringRouter = router({
     return { folderName: slugOf(lab.title), files: labToFolder(lab) };
   }),
 
+  /**
+   * A lab folder from git (the command line's `lab push`): creates the lab, or updates the
+   * course's lab of the same title; steps keep their ids (and students' results) by title.
+   */
+  pushLab: courseStaffProcedure
+    .meta({
+      scope: "labs:write",
+      openapi: {
+        method: "POST",
+        path: "/courses/{courseId}/labs",
+        tags: ["labs"],
+        summary: "Create or update a lab from a lab folder (lab.yaml, instructions.md, steps/, checks/)",
+      },
+    })
+    .input(z.object({ files: ImportLabInput.shape.files, templateId: EntityId.optional() }))
+    .output(PushedLab)
+    .mutation(async ({ ctx, input }) => {
+      const draft = draftOf(input.files);
+      const existing = await ctx.db.lab.findUnique({
+        where: { courseId_slug: { courseId: ctx.course.id, slug: slugOf(draft.title) } },
+        select: { id: true, templateId: true, steps: { select: { id: true, title: true } } },
+      });
+      const templateId = input.templateId ?? (await defaultTemplateId(ctx.db, ctx.course.id, existing?.templateId));
+      await ensureTemplateInCourse(ctx.db, ctx.course.id, templateId);
+      const unclaimed = [...(existing?.steps ?? [])];
+      const steps = draft.steps.map((step) => {
+        const match = unclaimed.findIndex((old) => old.title === step.title);
+        return match >= 0 ? { ...step, stepId: unclaimed.splice(match, 1)[0]!.id } : step;
+      });
+      const lab = await saveLab(ctx.db, ctx.course.id, { ...draft, steps, templateId, labId: existing?.id });
+      return { labId: lab.id, steps: draft.steps.length, created: !existing };
+    }),
+
   importLab: courseStaffProcedure
     .input(ImportLabInput.extend({ templateId: ImportLabInput.shape.templateId.pipe(EntityId) }))
     .mutation(async ({ ctx, input }) => {
       await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
-      let draft: LabDraft;
-      try {
-        draft = folderToLab(input.files);
-      } catch (error) {
-        if (error instanceof LabFolderError) throw new TRPCError({ code: "BAD_REQUEST", message: error.message });
-        throw error;
-      }
+      const draft = draftOf(input.files);
       const lab = await saveLab(ctx.db, ctx.course.id, { ...draft, templateId: input.templateId });
       return { labId: lab.id, steps: draft.steps.length };
     }),

@@ -2,35 +2,45 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { CourseDetailsInput, NewCourseInput } from "../../../common/forms/courses";
 import { JoinLinkSettings } from "../../../common/forms/join-links";
-import { COURSE_ROLES, canChangeMemberRoles, canSeeLab } from "../../auth/access";
+import { Email } from "../../../common/forms/accounts";
+import { COURSE_ROLES, canChangeMemberRoles, canSeeLab, isCourseStudent } from "../../auth/access";
+import { courseProgressExport } from "../../labs/progress-table";
+import { AddedMember, CourseMembers, CreatedCourse, MyCourses, ProgressExport } from "../api-outputs";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
 import { slugFrom } from "../../courses/course-slugs";
+import { createCourse } from "../../courses/new-course";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
 export const courseRouter = router({
   /** The courses the signed-in user belongs to, with the labs they may open. */
-  mine: protectedProcedure.query(async ({ ctx }) => {
-    const memberships = await ctx.db.courseMember.findMany({
-      where: { userId: ctx.auth.user.id },
-      orderBy: { createdAt: "asc" },
-      select: {
-        role: true,
-        course: {
-          select: {
-            id: true,
-            title: true,
-            description: true,
-            labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
+  mine: protectedProcedure
+    .meta({
+      scope: "read",
+      openapi: { method: "GET", path: "/courses", tags: ["courses"], summary: "The courses the caller belongs to, with the labs they may open" },
+    })
+    .output(MyCourses)
+    .query(async ({ ctx }) => {
+      const memberships = await ctx.db.courseMember.findMany({
+        where: { userId: ctx.auth.user.id },
+        orderBy: { createdAt: "asc" },
+        select: {
+          role: true,
+          course: {
+            select: {
+              id: true,
+              title: true,
+              description: true,
+              labs: { orderBy: { position: "asc" }, select: { id: true, title: true, published: true } },
+            },
           },
         },
-      },
-    });
-    return memberships.map(({ role, course }) => ({
-      ...course,
-      role,
-      labs: course.labs.filter((lab) => canSeeLab(role, lab)),
-    }));
-  }),
+      });
+      return memberships.map(({ role, course }) => ({
+        ...course,
+        role,
+        labs: course.labs.filter((lab) => canSeeLab(role, lab)),
+      }));
+    }),
 
   /** Every course, for administrators (who act as instructors of any course). */
   all: adminProcedure.query(({ ctx }) =>
@@ -54,22 +64,18 @@ export const courseRouter = router({
     return { ...course, role: ctx.course.role, labs: course.labs.filter((lab) => canSeeLab(ctx.course.role, lab)) };
   }),
 
-  create: instructorProcedure.input(NewCourseInput).mutation(async ({ ctx, input }) => {
-    const course = await ctx.db.course.create({
-      data: {
-        title: input.title,
-        description: input.description,
-        kind: input.kind,
-        startsAt: input.startsAt,
-        endsAt: input.endsAt,
-        slug: slugFrom(input.title),
-        joinCode: generateJoinCode(),
-        members: { create: { userId: ctx.auth.user.id, role: "INSTRUCTOR" } },
-      },
-    });
-    await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
-    return { id: course.id };
-  }),
+  create: instructorProcedure
+    .meta({
+      scope: "courses:write",
+      openapi: { method: "POST", path: "/courses", tags: ["courses"], summary: "Create a course; the caller becomes its instructor" },
+    })
+    .input(NewCourseInput)
+    .output(CreatedCourse)
+    .mutation(async ({ ctx, input }) => {
+      const course = await createCourse(ctx.db, { ...input, instructorId: ctx.auth.user.id });
+      await ctx.audit.record({ action: "course.created", actorId: ctx.auth.user.id, courseId: course.id, ip: ctx.ip });
+      return { id: course.id };
+    }),
 
   update: courseStaffProcedure.input(CourseDetailsInput).mutation(async ({ ctx, input }) => {
     const { courseId: _courseId, ...fields } = input as typeof input & { courseId?: string };
@@ -119,14 +125,61 @@ export const courseRouter = router({
     return { code: joinCode };
   }),
 
-  members: courseStaffProcedure.query(async ({ ctx }) => {
-    const members = await ctx.db.courseMember.findMany({
-      where: { courseId: ctx.course.id },
-      orderBy: [{ role: "asc" }, { createdAt: "asc" }],
-      select: { role: true, createdAt: true, user: { select: { id: true, displayName: true, email: true } } },
-    });
-    return members.map((member) => ({ ...member.user, role: member.role, joinedAt: member.createdAt }));
-  }),
+  members: courseStaffProcedure
+    .meta({
+      scope: "read",
+      openapi: { method: "GET", path: "/courses/{courseId}/members", tags: ["members"], summary: "The course's members and their roles" },
+    })
+    .output(CourseMembers)
+    .query(async ({ ctx }) => {
+      const members = await ctx.db.courseMember.findMany({
+        where: { courseId: ctx.course.id },
+        orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+        select: { role: true, createdAt: true, user: { select: { id: true, displayName: true, email: true } } },
+      });
+      return members.map((member) => ({ ...member.user, role: member.role, joinedAt: member.createdAt }));
+    }),
+
+  /** Enrols an existing account by email; only instructors add staff. */
+  addMember: courseStaffProcedure
+    .meta({
+      scope: "courses:write",
+      openapi: { method: "POST", path: "/courses/{courseId}/members", tags: ["members"], summary: "Add an existing account to the course" },
+    })
+    .input(z.object({ email: Email, role: z.enum(COURSE_ROLES).default("STUDENT") }))
+    .output(AddedMember)
+    .mutation(async ({ ctx, input }) => {
+      if (!isCourseStudent(input.role) && !canChangeMemberRoles(ctx.course.role)) {
+        throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can add instructors and assistants." });
+      }
+      const user = await ctx.db.user.findUnique({ where: { email: input.email }, select: { id: true } });
+      if (!user) throw new TRPCError({ code: "NOT_FOUND", message: "No account uses this email: the person signs up first." });
+      const existing = await ctx.db.courseMember.findUnique({
+        where: { courseId_userId: { courseId: ctx.course.id, userId: user.id } },
+        select: { role: true },
+      });
+      if (existing) return { userId: user.id, role: existing.role, created: false };
+      await ctx.db.courseMember.create({ data: { courseId: ctx.course.id, userId: user.id, role: input.role } });
+      await ctx.audit.record({
+        action: "course.join",
+        actorId: ctx.auth.user.id,
+        subjectType: "User",
+        subjectId: user.id,
+        courseId: ctx.course.id,
+        ip: ctx.ip,
+      });
+      if (isCourseStudent(input.role)) await ctx.webhooks.studentJoined(ctx.course.id, user.id);
+      return { userId: user.id, role: input.role, created: true };
+    }),
+
+  /** Every lab's progress in one CSV (a row per student and lab). */
+  progressCsv: courseStaffProcedure
+    .meta({
+      scope: "progress:read",
+      openapi: { method: "GET", path: "/courses/{courseId}/progress", tags: ["progress"], summary: "The course's progress as CSV (students x labs)" },
+    })
+    .output(ProgressExport)
+    .query(({ ctx }) => courseProgressExport(ctx.db, ctx.course.id)),
 
   setMemberRole: courseStaffProcedure.input(z.object({ userId: z.string().min(1).max(64), role: z.enum(COURSE_ROLES) })).mutation(async ({ ctx, input }) => {
     if (!canChangeMemberRoles(ctx.course.role)) throw new TRPCError({ code: "FORBIDDEN", message: "Only the course's instructors can change roles." });

@@ -4,6 +4,7 @@ import { EntityId } from "../../../protocol/ids";
 import { canStartAfterWorkshopEnded, type CourseRole } from "../../auth/access";
 import { ExtendMinutes } from "../../../common/forms/live-room";
 import type { EnvironmentSummary } from "../../environments/environment-service";
+import { CourseEnvironments, StoppedEnvironment } from "../api-outputs";
 import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
 
 /** The environment, when it belongs to a lab of the course the caller is staff of. */
@@ -80,12 +81,51 @@ export const environmentRouter = router({
   }),
 
   /** Staff: stop a student's environment (files kept). */
-  stopForStudent: courseStaffProcedure.input(z.object({ environmentId: EntityId })).mutation(async ({ ctx, input }) => {
-    await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
-    return noticed(
-      ctx,
-      ctx.course.id,
-      ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept."),
-    );
-  }),
+  stopForStudent: courseStaffProcedure
+    .meta({
+      scope: "environments:write",
+      openapi: {
+        method: "POST",
+        path: "/courses/{courseId}/environments/{environmentId}/stop",
+        tags: ["environments"],
+        summary: "Stop a student's environment (files kept)",
+      },
+    })
+    .input(z.object({ environmentId: EntityId }))
+    .output(StoppedEnvironment)
+    .mutation(async ({ ctx, input }) => {
+      await environmentInCourse(ctx.db, ctx.course.id, input.environmentId);
+      return noticed(
+        ctx,
+        ctx.course.id,
+        ctx.environments.stopById(input.environmentId, "STAFF", "Your instructor stopped this environment. Your files are kept."),
+      );
+    }),
+
+  /** Staff: every environment of the course, newest first. */
+  forCourse: courseStaffProcedure
+    .meta({
+      scope: "read",
+      openapi: { method: "GET", path: "/courses/{courseId}/environments", tags: ["environments"], summary: "The course's environments and their states" },
+    })
+    .output(CourseEnvironments)
+    .query(async ({ ctx }) => {
+      const environments = await ctx.db.environment.findMany({
+        where: { lab: { courseId: ctx.course.id } },
+        orderBy: { createdAt: "desc" },
+        take: 5000,
+        select: {
+          id: true,
+          state: true,
+          stopReason: true,
+          userId: true,
+          labId: true,
+          startedAt: true,
+          stoppedAt: true,
+          user: { select: { displayName: true } },
+          lab: { select: { title: true } },
+        },
+      });
+      return environments.map(({ user, lab, ...environment }) => ({ ...environment, displayName: user.displayName, labTitle: lab.title }));
+    }),
 });

@@ -84,6 +84,7 @@ export const joinRouter = router({
       ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
     }
     await ctx.audit.record({ action: "course.join", actorId: userId, courseId: course.id, ip: ctx.ip });
+    await ctx.webhooks.studentJoined(course.id, userId);
     return { courseId: course.id, firstLabId };
   }),
 });

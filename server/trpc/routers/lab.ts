@@ -1,31 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { canSeeEveryonesProgress, type CourseRole } from "../../auth/access";
-import { progressCsv, type ProgressRow } from "../../labs/progress-csv";
-import { labMemberProcedure, router, type Context } from "../trpc";
-
-async function progressTable(db: Context["db"], labId: string) {
-  const lab = await db.lab.findUniqueOrThrow({
-    where: { id: labId },
-    select: { title: true, courseId: true, steps: { orderBy: { position: "asc" }, select: { id: true, title: true, checkScript: true } } },
-  });
-  const students = await db.courseMember.findMany({
-    where: { courseId: lab.courseId, role: "STUDENT" },
-    orderBy: { createdAt: "asc" },
-    select: { user: { select: { id: true, displayName: true, email: true } } },
-  });
-  const results = await db.stepResult.findMany({ where: { labId } });
-  const byKey = new Map(results.map((result) => [`${result.userId}/${result.stepId}`, result]));
-  const rows = students.map(({ user }) => ({
-    userId: user.id,
-    displayName: user.displayName,
-    email: user.email,
-    steps: lab.steps.map((step) => {
-      const result = byKey.get(`${user.id}/${step.id}`);
-      return result ? { passed: result.passed, attempts: result.attempts, firstPassedAt: result.firstPassedAt } : null;
-    }),
-  }));
-  return { title: lab.title, steps: lab.steps.map(({ checkScript, ...step }) => ({ ...step, hasCheck: Boolean(checkScript) })), rows };
-}
+import { labProgressExport, progressTable } from "../../labs/progress-table";
+import { ProgressExport } from "../api-outputs";
+import { labMemberProcedure, router } from "../trpc";
 
 const staffOnly = (courseRole: CourseRole) => {
   if (!canSeeEveryonesProgress(courseRole))
@@ -76,22 +53,14 @@ export const labRouter = router({
     return progressTable(ctx.db, ctx.lab.id);
   }),
 
-  progressCsv: labMemberProcedure.query(async ({ ctx }) => {
-    staffOnly(ctx.courseRole);
-    const table = await progressTable(ctx.db, ctx.lab.id);
-    const rows: ProgressRow[] = table.rows;
-    const filename = `${
-      table.title
-        .replace(/[^A-Za-z0-9]+/g, "-")
-        .replace(/^-|-$/g, "")
-        .toLowerCase() || "lab"
-    }-progress.csv`;
-    return {
-      filename,
-      csv: progressCsv(
-        table.steps.map((step) => step.title),
-        rows,
-      ),
-    };
-  }),
+  progressCsv: labMemberProcedure
+    .meta({
+      scope: "progress:read",
+      openapi: { method: "GET", path: "/labs/{labId}/progress", tags: ["progress"], summary: "A lab's progress as CSV (students x steps)" },
+    })
+    .output(ProgressExport)
+    .query(async ({ ctx }) => {
+      staffOnly(ctx.courseRole);
+      return labProgressExport(ctx.db, ctx.lab.id);
+    }),
 });

@@ -39,6 +39,14 @@ export const stepRouter = router({
     });
     ctx.live.changed(ctx.lab.courseId);
     await ctx.ltiGrades.stepChecked(ctx.auth.user.id, ctx.lab.id);
+    await ctx.webhooks.stepChecked({
+      courseId: ctx.lab.courseId,
+      labId: ctx.lab.id,
+      stepId: step.id,
+      userId: ctx.auth.user.id,
+      passed,
+      passedBefore: previous?.passed ?? false,
+    });
     return {
       stepId: step.id,
       passed,

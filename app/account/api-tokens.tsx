@@ -1,0 +1,123 @@
+"use client";
+/**
+ * The account page's API tokens: make one (its secret is shown once, here), see when each was
+ * last used, revoke it. A token acts as this account, within the scopes chosen.
+ */
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { API_SCOPES, type ApiScope } from "../../common/access";
+import { formErrorText } from "../components/errors";
+import { Field } from "../components/field";
+import { useTRPC } from "../trpc";
+
+const SCOPE_HELP: Record<ApiScope, string> = {
+  read: "read courses, members, environments and progress",
+  "progress:read": "export progress only",
+  "courses:write": "create courses, add members",
+  "labs:write": "push labs",
+  "environments:write": "stop environments",
+};
+
+const when = (date: string | Date | null) => (date ? new Date(date).toLocaleString() : "never");
+
+export function ApiTokens() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tokens = useQuery(trpc.apiToken.mine.queryOptions());
+  const [name, setName] = useState("");
+  const [days, setDays] = useState(90);
+  const [scopes, setScopes] = useState<ApiScope[]>(["read"]);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.apiToken.mine.queryKey() });
+  const create = useMutation(trpc.apiToken.create.mutationOptions({ onSuccess: refresh }));
+  const revoke = useMutation(trpc.apiToken.revoke.mutationOptions({ onSuccess: refresh }));
+  const error = formErrorText(create.error ?? revoke.error);
+
+  return (
+    <section className="card section">
+      <h2>API tokens</h2>
+      <p className="muted small">
+        For scripts and the <code>shellroom</code> command line: send <code>Authorization: Bearer &lt;token&gt;</code> to <code>/api/v1</code>. A token can do
+        only what you can, within its scopes.
+      </p>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          create.mutate({ name, scopes, days });
+        }}
+        aria-busy={create.isPending}
+      >
+        <Field label="Name">
+          <input value={name} onChange={(event) => setName(event.target.value)} maxLength={80} required data-testid="token-name" />
+        </Field>
+        <fieldset>
+          <legend>Scopes</legend>
+          {API_SCOPES.map((scope) => (
+            <label key={scope} className="switch">
+              <input
+                type="checkbox"
+                checked={scopes.includes(scope)}
+                onChange={(event) => setScopes(event.target.checked ? [...scopes, scope] : scopes.filter((held) => held !== scope))}
+              />
+              <span>
+                <code>{scope}</code> <span className="muted small">{SCOPE_HELP[scope]}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <Field label="Expires after (days)">
+          <input type="number" min={1} max={366} value={days} onChange={(event) => setDays(Number(event.target.value))} />
+        </Field>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? "Making…" : "Make a token"}
+        </button>
+      </form>
+      {create.data && (
+        <p className="success" role="status" data-testid="token-secret">
+          Copy it now, it is not shown again: <code>{create.data.secret}</code>
+        </p>
+      )}
+      {tokens.data && tokens.data.length > 0 && (
+        <div className="table-wrap">
+          <table className="table small">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Scopes</th>
+                <th>Expires</th>
+                <th>Last used</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.data.map((token) => (
+                <tr key={token.id}>
+                  <td>
+                    {token.name} <code className="muted">{token.prefix}…</code>
+                  </td>
+                  <td>{token.scopes.join(", ")}</td>
+                  <td>{when(token.expiresAt)}</td>
+                  <td>{when(token.lastUsedAt)}</td>
+                  <td>
+                    {token.revokedAt ? (
+                      <span className="muted">revoked</span>
+                    ) : (
+                      <button type="button" className="danger" disabled={revoke.isPending} onClick={() => revoke.mutate({ tokenId: token.id })}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
