@@ -7,7 +7,6 @@ import { COURSE_ROLES, canChangeMemberRoles, canSeeLab, isCourseStudent } from "
 import { courseProgressExport } from "../../labs/progress-table";
 import { AddedMember, CourseMembers, CreatedCourse, MyCourses, ProgressExport } from "../api-outputs";
 import { JOIN_REFUSALS, generateJoinCode, joinStatus } from "../../courses/join-codes";
-import { slugFrom } from "../../courses/course-slugs";
 import { createCourse } from "../../courses/new-course";
 import { adminProcedure, courseMemberProcedure, courseStaffProcedure, instructorProcedure, protectedProcedure, router } from "../trpc";
 
