@@ -178,6 +178,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
   /** Requests that carry bytes (workspace tarballs, image archives) register through this: worker-streams.ts. */
   const streams = workerStreams(socket, serve, malformedFromServer, log);
+  serve(WorkerRequests.serviceLogs, (request) => environments.serviceLogs(request));
+  streams.serveTunnel(WorkerRequests.openPreview, ({ environmentId, port }, input) => environments.openPreview(environmentId, port, input));
 
   const usage = new UsageSampler(
     () => environments.usage(),
