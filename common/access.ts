@@ -89,3 +89,9 @@ export const canCloseTerminal = (access: EnvironmentAccess | null) => access ===
 
 /** Taking the keyboard is for staff who watch (the owner has it already). */
 export const canTakeKeyboard = (access: EnvironmentAccess | null) => access === "watch";
+
+/**
+ * What runs inside an environment, seen from the browser (a preview of its web server, its
+ * services' logs): the owner and whoever may watch it (course staff); nobody else.
+ */
+export const canSeeEnvironmentApps = (access: EnvironmentAccess | null) => access !== null;

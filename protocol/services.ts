@@ -50,16 +50,16 @@ export const ServiceSpec = z.object({
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 export type ServiceSpecInput = z.input<typeof ServiceSpec>;
 
-export const ServiceSpecs = z
+/** A template's services as staff give them (no default: a save without them leaves them as they are). */
+export const ServiceList = z
   .array(ServiceSpec)
   .max(MAX_SERVICES)
-  .default([])
   .refine((services) => new Set(services.map((service) => service.name)).size === services.length, "service names must differ");
+export const ServiceSpecs = ServiceList.default([]);
 
-export const PreviewPorts = z
+export const PreviewPortList = z
   .array(LoopbackPort)
   .max(MAX_PREVIEW_PORTS)
-  .default([])
   .refine((ports) => new Set(ports).size === ports.length, "ports must differ");
 
 /** A service's log is read back this many lines at most. */

@@ -183,7 +183,10 @@ export class EnvironmentManager {
     input.pipe(connection.input);
     // Either side breaking ends both: no relay outlives its tunnel.
     input.once("error", () => connection.close());
-    connection.output.once("close", () => input.destroy());
+    connection.output.once("close", () => {
+      input.destroy();
+      connection.close();
+    });
     return connection.output;
   }
 

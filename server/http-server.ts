@@ -18,6 +18,7 @@ import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength 
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
+import { EnvironmentApps } from "./environments/environment-apps";
 import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueueOptions } from "./environments/admission-queue";
 import { ImageBuilds } from "./images/image-builds";
 import { startJobQueue, stopJobQueue } from "./jobs/job-queue";
@@ -141,6 +142,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   // Admits queued starts as places free (and on its timer, for frees on other replicas).
   environments.queue.start();
   const audit = new AuditLog(db, log);
+  const apps = new EnvironmentApps(db, workers, streams);
   const preparation = new ClassPreparation(db, workers, directory, log, options.prepareLeadMinutes);
   if (options.preparationIntervalMs !== 0) preparation.start(options.preparationIntervalMs ?? 10_000);
   // A start served from a class's pool changes its plan (that seat is served).
@@ -210,6 +212,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
             {
               db,
               environments,
+              apps,
               imageBuilds,
               pools: {
                 push: () => preparation.refresh(),

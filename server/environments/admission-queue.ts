@@ -16,6 +16,7 @@ import type { EnvironmentState, EnvironmentTemplate } from "../../generated/pris
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
 import type { QueueStore } from "./queue-store";
+import { reservationBytesOf } from "./template-spec";
 
 /** The recent window the estimate measures places freeing in. */
 export const ESTIMATE_WINDOW_MS = 5 * 60_000;
@@ -245,7 +246,7 @@ export class AdmissionQueue {
       let workerId: string;
       try {
         workerId = await this.directory.pick({
-          reservationBytes: entry.template.memoryReservationMb * 1024 * 1024,
+          reservationBytes: reservationBytesOf(entry.template),
           environmentId: entry.id,
           workerId: entry.workerId ?? undefined,
         });

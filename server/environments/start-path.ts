@@ -11,7 +11,7 @@ import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contra
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
-import { containerShapeOf } from "./template-spec";
+import { containerShapeOf, reservationBytesOf, servicesOf } from "./template-spec";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { LifecycleError, type EnvironmentLifecycle, type Transition } from "./lifecycle";
 import { AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
@@ -143,7 +143,7 @@ export class StartPath {
    */
   private async place(template: EnvironmentTemplate, environmentId: string, workerId: string | null, mayQueue: boolean, log: Logger): Promise<string | null> {
     try {
-      return await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId, workerId: workerId ?? undefined });
+      return await this.directory.pick({ reservationBytes: reservationBytesOf(template), environmentId, workerId: workerId ?? undefined });
     } catch (error) {
       if (!(error instanceof PlacementRefusedError)) throw error;
       if (mayQueue && error.code !== "NO_LIVE_WORKER") return null;
@@ -206,6 +206,7 @@ export class StartPath {
       environmentId: environment.id,
       ownerId: environment.userId,
       setupScript: template.setupScript,
+      services: servicesOf(template),
       volumeName: environment.volumeName,
     };
     let reply: WorkerReplyOf<"startEnvironment">;

@@ -1,6 +1,7 @@
-/** How a template becomes the container shape a worker builds (and pools by). */
+/** How a template becomes the container shape a worker builds (and pools by), its services and what placement counts. */
 import type { EnvironmentTemplate } from "../../generated/prisma/client";
 import type { PoolTemplate } from "../../protocol/worker-messages";
+import { ServiceSpecs, type ServiceSpec } from "../../protocol/services";
 
 const MB = 1024 * 1024;
 
@@ -12,4 +13,14 @@ export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
     workingDir: template.workingDir,
     user: template.user,
   };
+}
+
+/** The template's sidecar services (validated when saved; a record that no longer parses has none rather than failing every start). */
+export function servicesOf(template: Pick<EnvironmentTemplate, "services">): ServiceSpec[] {
+  return ServiceSpecs.safeParse(template.services).data ?? [];
+}
+
+/** What placement reserves for one environment: its own reservation and its services'. */
+export function reservationBytesOf(template: Pick<EnvironmentTemplate, "memoryReservationMb" | "services">): number {
+  return template.memoryReservationMb * MB + servicesOf(template).reduce((sum, service) => sum + service.memoryReservationBytes, 0);
 }

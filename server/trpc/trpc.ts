@@ -16,6 +16,7 @@ import { hitAll, type RateLimiter, type RateLimitResult, type RateLimitRule } fr
 import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
+import type { EnvironmentApps } from "../environments/environment-apps";
 import type { ImageBuilds } from "../images/image-builds";
 import type { LiveRoomChannel } from "../live/live-room-channel";
 import type { BulkActions } from "../live/bulk-actions";
@@ -36,6 +37,8 @@ export interface SessionSockets {
 export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
+  /** What runs inside an environment, for its owner and staff: services' logs, previews. */
+  apps: EnvironmentApps;
   imageBuilds: ImageBuilds;
   /** Re-plans warm-pool sizes and sends changes to live workers (after a template, a course's dates or a preparation change); a course's preparation progress. */
   pools: Pick<ClassPreparation, "status" | "prepare" | "stopPreparing"> & { push(): Promise<void> };
