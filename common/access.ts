@@ -94,4 +94,4 @@ export const canTakeKeyboard = (access: EnvironmentAccess | null) => access === 
  * What runs inside an environment, seen from the browser (a preview of its web server, its
  * services' logs): the owner and whoever may watch it (course staff); nobody else.
  */
-export const canSeeEnvironmentApps = (access: EnvironmentAccess | null) => access !== null;
+export const canSeeEnvironmentApps = (access: EnvironmentAccess | null): access is EnvironmentAccess => access !== null;

@@ -47,6 +47,8 @@ import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
 import { WorkerStreams } from "./workers/worker-streams";
+import { isPreviewUrl, previewProxy } from "./preview/preview-proxy";
+import type { Duplex } from "node:stream";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -249,10 +251,17 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     return handler;
   };
 
+  // Previews carry websockets, which a Next.js route cannot: they are served here (preview-proxy.ts).
+  const preview = previewProxy({ db, apps, rateLimiter, publicUrl: options.publicUrl, log });
+  httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isPreviewUrl(req.url ?? "")) void preview.upgrade(req, socket, head);
+  });
+
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
     if (url.startsWith("/socket.io/") || url.startsWith(`${WORKER_SOCKET_PATH}/`)) return;
+    if (isPreviewUrl(url)) return void preview.request(req, res);
     if (url.startsWith("/api/trpc/")) {
       // Every mutation is a POST (tRPC refuses them over GET): this covers them all.
       if (req.method !== "GET" && !mutationOriginAllowed(req.headers, options.publicUrl)) {

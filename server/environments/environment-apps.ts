@@ -4,7 +4,7 @@
  * staff only (the access policy's canSeeEnvironmentApps), and only while it runs.
  */
 import type { Readable } from "node:stream";
-import type { Actor } from "../../common/access";
+import type { Actor, EnvironmentAccess } from "../../common/access";
 import { canSeeEnvironmentApps, environmentAccess, loadCourseRole } from "../auth/access";
 import type { Database } from "../database/client";
 import { WorkerRequests } from "../../protocol/worker-contract";
@@ -42,11 +42,12 @@ export class EnvironmentApps {
       select: { id: true, userId: true, state: true, workerId: true, lab: { select: { courseId: true } }, template: { select: { services: true, previewPorts: true } } },
     });
     const role = environment ? await loadCourseRole(this.db, actor, environment.lab.courseId) : null;
-    if (!environment || !canSeeEnvironmentApps(environmentAccess(actor, environment, role))) {
+    const access = environment ? environmentAccess(actor, environment, role) : null;
+    if (!environment || !canSeeEnvironmentApps(access)) {
       throw new AppAccessError("not_found", "No such environment, or it is not yours to see.");
     }
     if (environment.state !== "RUNNING" || !environment.workerId) throw new AppAccessError("not_running", "This environment is not running.");
-    return { ...environment, workerId: environment.workerId };
+    return { ...environment, workerId: environment.workerId, access };
   }
 
   /** The declared services and preview ports, for the lab page's tabs. */
@@ -69,11 +70,11 @@ export class EnvironmentApps {
    * A tunnel to a declared port on the environment's loopback: `input` goes there, the answer
    * comes back. Needs the environment's worker connected to this replica (byte streams do).
    */
-  async openPreview(actor: Actor, environmentId: string, port: number, input: Readable): Promise<Readable> {
+  async openPreview(actor: Actor, environmentId: string, port: number, input: Readable): Promise<{ output: Readable; access: EnvironmentAccess }> {
     const environment = await this.reachable(actor, environmentId);
     if (!environment.template.previewPorts.includes(port)) throw new AppAccessError("not_previewable", `Port ${port} is not previewable in this lab.`);
     try {
-      return await this.streams.tunnel(environment.workerId, WorkerRequests.openPreview, { environmentId, port }, input);
+      return { output: await this.streams.tunnel(environment.workerId, WorkerRequests.openPreview, { environmentId, port }, input), access: environment.access };
     } catch (error) {
       throw new AppAccessError("unavailable", `The preview could not be opened: ${(error as Error).message}`);
     }
