@@ -9,6 +9,7 @@ import type { ServiceSpec } from "../../protocol/services";
 import { LABEL_MANAGED, LABEL_WORKER, containerName } from "./container-config";
 import { LABEL_SERVICE, LABEL_SERVICE_OF, LABEL_SERVICE_SPEC, sidecarCreateOptions, sidecarName } from "./sidecar-config";
 import { RuntimeError, statusOf } from "./docker-support";
+import { ImageUsers } from "./image-users";
 
 const PROBE_INTERVAL_MS = 250;
 /** Lines of a failed service's log quoted in the error the student and staff read. */
@@ -30,10 +31,14 @@ export function demultiplexLog(raw: Buffer): string {
 }
 
 export class DockerSidecars {
+  private readonly users: ImageUsers;
+
   constructor(
     private readonly docker: Docker,
     private readonly workerId: string,
-  ) {}
+  ) {
+    this.users = new ImageUsers(docker);
+  }
 
   /**
    * Every declared service running and ready beside the environment's running container. A
@@ -51,7 +56,8 @@ export class DockerSidecars {
         if (current && current.State === "running" && current.Labels[LABEL_SERVICE_SPEC] === specHash) return;
         if (current) await this.removeContainer(current.Id);
         try {
-          const container = await this.docker.createContainer(sidecarCreateOptions(environmentId, service, { workerId: this.workerId, specHash }));
+          const owner = service.writable.length > 0 ? await this.users.idsOf(service.image, service.user) : undefined;
+          const container = await this.docker.createContainer(sidecarCreateOptions(environmentId, service, { workerId: this.workerId, specHash, owner }));
           await container.start();
         } catch (error) {
           if (statusOf(error) === 404) throw new RuntimeError(`The service "${service.name}" needs the image "${service.image}", which is not on this worker.`);

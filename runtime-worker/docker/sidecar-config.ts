@@ -29,10 +29,12 @@ const SIDECAR_LOGS = { Type: "json-file", Config: { "max-size": "1m", "max-file"
 export function sidecarCreateOptions(
   environmentId: string,
   service: ServiceSpec,
-  identity: { workerId: string; specHash: string },
+  identity: { workerId: string; specHash: string; owner?: { uid: number; gid: number } },
   runtime = configuredRuntime(),
 ): Docker.ContainerCreateOptions {
-  const writable = Object.fromEntries(service.writable.map((place) => [place.path, `rw,nosuid,nodev,size=${place.sizeMb}m,mode=1777`]));
+  // Owned by the service's user (the engine here ignores a tmpfs's mode, not its owner).
+  const owner = identity.owner ? `,uid=${identity.owner.uid},gid=${identity.owner.gid}` : "";
+  const writable = Object.fromEntries(service.writable.map((place) => [place.path, `rw,nosuid,nodev,size=${place.sizeMb}m,mode=700${owner}`]));
   return {
     name: sidecarName(environmentId, service.name),
     Image: service.image,

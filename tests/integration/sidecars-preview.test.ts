@@ -166,6 +166,9 @@ while True:
     reply = b"echo:" + bytes(payload); client.sendall(bytes([0x81, len(reply)]) + reply); client.close()
 `;
 
+/** A server that outlives the exec that started it (its own session, away from the exec's terminal). */
+const inBackground = (command: string) => `setsid -f ${command} >/dev/null 2>&1 < /dev/null; sleep 1`;
+
 it("a web server the student runs on a declared port is previewed for them, websockets too; others are refused", async () => {
   const { labId } = await labWith({ previewPorts: [8000, 8001] });
   const student = await harness.newStudent("Web Student");
@@ -173,8 +176,8 @@ it("a web server the student runs on a declared port is previewed for them, webs
   expect(started.status).toBe(200);
   const environmentId = started.body.result.data.environmentId as string;
   await runInEnvironment(harness.driver, environmentId, "echo hi > index-me.txt");
-  await runInEnvironment(harness.driver, environmentId, "setsid nohup python3 -m http.server 8000 --bind 127.0.0.1 >/tmp/http.log 2>&1 < /dev/null &");
-  await runInEnvironment(harness.driver, environmentId, `cat > /tmp/ws.py <<'EOF'\n${WEBSOCKET_ECHO}\nEOF\nsetsid nohup python3 /tmp/ws.py >/tmp/ws.log 2>&1 < /dev/null &`);
+  await runInEnvironment(harness.driver, environmentId, `${inBackground("python3 -m http.server 8000 --bind 127.0.0.1")}`);
+  await runInEnvironment(harness.driver, environmentId, `cat > /tmp/ws.py <<'EOF'\n${WEBSOCKET_ECHO}\nEOF\n${inBackground("python3 /tmp/ws.py")}`);
 
   const preview = `${harness.url}/preview/${environmentId}/8000/`;
   const listing = await until(
