@@ -26,7 +26,7 @@ const postgresService = (image: string) => ({
   command: [
     "bash",
     "-c",
-    `initdb -D ${POSTGRES_DATA}/data -U postgres --auth=trust >/dev/null && exec postgres -D ${POSTGRES_DATA}/data -c listen_addresses=localhost -k /tmp`,
+    `initdb -D ${POSTGRES_DATA}/data -U postgres --auth=trust >/dev/null && exec postgres -D ${POSTGRES_DATA}/data -c listen_addresses=127.0.0.1 -k /tmp`,
   ],
   env: { PATH: "/usr/lib/postgresql/15/bin:/usr/bin:/bin" },
   memoryBytes: 256 * 1024 * 1024,
