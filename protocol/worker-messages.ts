@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
-import { LoopbackPort, MAX_LOG_LINES, ServiceName, ServiceSpecs } from "./services";
+import { LoopbackPort, MAX_LOG_LINES, ServiceName, ServiceSpecs } from "../common/services";
 import { StreamId } from "./byte-stream";
 
 export const WORKER_NAMESPACE = "/worker";

@@ -5,7 +5,7 @@
  * lifecycle code never calls dockerode directly.
  */
 import type { Duplex, Readable, Writable } from "node:stream";
-import type { ServiceSpec } from "../protocol/services";
+import type { ServiceSpec } from "../common/services";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
 import type { ShellHistory } from "./holder/holder-preamble";

@@ -6,15 +6,8 @@
  */
 import type { Readable } from "node:stream";
 import pLimit, { type LimitFunction } from "p-limit";
-import type {
-  CheckRequest,
-  EnvironmentSpec,
-  EnvironmentUsage,
-  OpenTerminalRequest,
-  SnapshotPartRequest,
-  TerminalRef,
-} from "../protocol/worker-messages";
-import { ServiceSpecs } from "../protocol/services";
+import type { CheckRequest, EnvironmentSpec, EnvironmentUsage, OpenTerminalRequest, SnapshotPartRequest, TerminalRef } from "../protocol/worker-messages";
+import { ServiceSpecs } from "../common/services";
 import type { ServiceLogsRequest } from "../protocol/worker-messages";
 import type { z } from "zod";
 import { runCheck, runScript } from "./checks/run-check";

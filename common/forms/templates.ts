@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { Bounds } from "../input-bounds";
 import { numberExpected } from "./fields";
-import { PreviewPortList, ServiceList } from "../../protocol/services";
+import { PreviewPortList, ServiceList } from "../services";
 
 const WHOLE = numberExpected("Enter a whole number");
 const whole = () => z.number(WHOLE).int("Enter a whole number");

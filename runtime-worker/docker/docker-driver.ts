@@ -29,7 +29,7 @@ import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
 import { DockerSidecars } from "./docker-sidecars";
 import { openLoopbackRelay } from "./loopback-relay";
-import type { ServiceSpec } from "../../protocol/services";
+import type { ServiceSpec } from "../../common/services";
 
 export { RuntimeError } from "./docker-support";
 

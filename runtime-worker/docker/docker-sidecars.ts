@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
-import type { ServiceSpec } from "../../protocol/services";
+import type { ServiceSpec } from "../../common/services";
 import { LABEL_MANAGED, LABEL_WORKER, containerName } from "./container-config";
 import { LABEL_SERVICE, LABEL_SERVICE_OF, LABEL_SERVICE_SPEC, sidecarCreateOptions, sidecarName } from "./sidecar-config";
 import { RuntimeError, statusOf } from "./docker-support";
@@ -48,7 +48,9 @@ export class DockerSidecars {
   async ensureRunning(environmentId: string, services: ServiceSpec[]) {
     const existing = await this.listOf(environmentId);
     // Services the template no longer lists go.
-    await Promise.all(existing.filter((info) => !services.some((service) => service.name === info.Labels[LABEL_SERVICE])).map((info) => this.removeContainer(info.Id)));
+    await Promise.all(
+      existing.filter((info) => !services.some((service) => service.name === info.Labels[LABEL_SERVICE])).map((info) => this.removeContainer(info.Id)),
+    );
     await Promise.all(
       services.map(async (service) => {
         const specHash = specHashOf(service);
@@ -97,7 +99,10 @@ export class DockerSidecars {
       const exec = await this.docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
       const stream = await exec.start({});
       await new Promise<void>((resolve) => {
-        stream.on("end", resolve).on("close", resolve).on("error", () => resolve());
+        stream
+          .on("end", resolve)
+          .on("close", resolve)
+          .on("error", () => resolve());
         stream.resume();
       });
       return (await exec.inspect()).ExitCode === 0;
@@ -110,7 +115,9 @@ export class DockerSidecars {
   /** The service's last `lines` lines of output (stdout and stderr interleaved). */
   async logs(environmentId: string, service: string, lines: number): Promise<string> {
     try {
-      const raw = (await this.docker.getContainer(sidecarName(environmentId, service)).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+      const raw = (await this.docker
+        .getContainer(sidecarName(environmentId, service))
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
       return demultiplexLog(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError(`This environment has no service "${service}" running.`);

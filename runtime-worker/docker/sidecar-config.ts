@@ -5,7 +5,7 @@
  * nothing else, so the student reaches the service at localhost and the service reaches nobody.
  */
 import type Docker from "dockerode";
-import type { ServiceSpec } from "../../protocol/services";
+import type { ServiceSpec } from "../../common/services";
 import { LABEL_MANAGED, LABEL_POLICY, LABEL_WORKER, POLICY_VERSION, RuntimeName, SHM_BYTES, configuredRuntime, containerName } from "./container-config";
 
 /** On a sidecar: the environment it serves, and its name in the template. */
@@ -56,7 +56,7 @@ export function sidecarCreateOptions(
       Init: true,
       Privileged: false,
       CapDrop: ["ALL"],
-      // Only what the template lists for it (protocol/services.ts bounds the choice).
+      // Only what the template lists for it (common/services.ts bounds the choice).
       CapAdd: service.capabilities,
       SecurityOpt: ["no-new-privileges:true"],
       Memory: service.memoryBytes,

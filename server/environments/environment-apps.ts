@@ -39,7 +39,14 @@ export class EnvironmentApps {
   private async reachable(actor: Actor, environmentId: string) {
     const environment = await this.db.environment.findUnique({
       where: { id: environmentId },
-      select: { id: true, userId: true, state: true, workerId: true, lab: { select: { courseId: true } }, template: { select: { services: true, previewPorts: true } } },
+      select: {
+        id: true,
+        userId: true,
+        state: true,
+        workerId: true,
+        lab: { select: { courseId: true } },
+        template: { select: { services: true, previewPorts: true } },
+      },
     });
     const role = environment ? await loadCourseRole(this.db, actor, environment.lab.courseId) : null;
     const access = environment ? environmentAccess(actor, environment, role) : null;
@@ -74,7 +81,10 @@ export class EnvironmentApps {
     const environment = await this.reachable(actor, environmentId);
     if (!environment.template.previewPorts.includes(port)) throw new AppAccessError("not_previewable", `Port ${port} is not previewable in this lab.`);
     try {
-      return { output: await this.streams.tunnel(environment.workerId, WorkerRequests.openPreview, { environmentId, port }, input), access: environment.access };
+      return {
+        output: await this.streams.tunnel(environment.workerId, WorkerRequests.openPreview, { environmentId, port }, input),
+        access: environment.access,
+      };
     } catch (error) {
       throw new AppAccessError("unavailable", `The preview could not be opened: ${(error as Error).message}`);
     }

@@ -1,7 +1,7 @@
 /** How a template becomes the container shape a worker builds (and pools by), its services and what placement counts. */
 import type { EnvironmentTemplate } from "../../generated/prisma/client";
 import type { PoolTemplate } from "../../protocol/worker-messages";
-import { ServiceSpecs, type ServiceSpec } from "../../protocol/services";
+import { ServiceSpecs, type ServiceSpec } from "../../common/services";
 
 const MB = 1024 * 1024;
 

@@ -5,13 +5,13 @@
  *   steps/NN-name.md    each step's text
  *   checks/NN-name.sh   each step's check script (optional)
  * lab.yaml may also declare the lab's infrastructure: `services` (sidecars beside each
- * student's environment, protocol/services.ts) and `preview` (ports a browser may preview);
+ * student's environment, common/services.ts) and `preview` (ports a browser may preview);
  * an import gives them to the lab's template.
  */
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { Bounds } from "../../common/input-bounds";
-import { PreviewPortList, ServiceList, type ServiceSpecInput } from "../../protocol/services";
+import { PreviewPortList, ServiceList, type ServiceSpecInput } from "../../common/services";
 
 export interface LabDraft {
   title: string;

@@ -98,7 +98,9 @@ export function previewProxy(options: { db: Database; apps: EnvironmentApps; rat
   }
 
   const refusalOf = (error: unknown) =>
-    error instanceof AppAccessError ? { status: REFUSAL_STATUS[error.code], message: error.message } : { status: 502, message: "The preview could not be opened." };
+    error instanceof AppAccessError
+      ? { status: REFUSAL_STATUS[error.code], message: error.message }
+      : { status: 502, message: "The preview could not be opened." };
 
   return {
     async request(req: IncomingMessage, res: ServerResponse) {
@@ -130,7 +132,12 @@ export function previewProxy(options: { db: Database; apps: EnvironmentApps; rat
       }
       const download = opened.output.pipe(new ByteRate());
       const connection = DuplexStream.from({ readable: download, writable: upload });
-      const proxied = http.request({ method: req.method, path: admitted.target.path, headers: forwardedHeaders(req.headers, admitted.target), createConnection: () => connection as never });
+      const proxied = http.request({
+        method: req.method,
+        path: admitted.target.path,
+        headers: forwardedHeaders(req.headers, admitted.target),
+        createConnection: () => connection as never,
+      });
       const body = new ByteRate(undefined, undefined, PREVIEW_BODY_BYTES);
       const finish = () => {
         release();

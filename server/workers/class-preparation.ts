@@ -27,7 +27,6 @@ import type { WorkerDirectory } from "./scheduler";
 import type { WorkerLink } from "./worker-link";
 
 const MINUTE = 60_000;
-const MIB = 1024 * 1024;
 export const DEFAULT_PREPARE_LEAD_MINUTES = 15;
 /** A burst of starts is re-planned once, this long after its first. */
 const NUDGE_DELAY_MS = 1000;

@@ -12,7 +12,7 @@ import { remappedRoot } from "../../runtime-worker/docker/workspace-volumes";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
 import { EnvironmentSpec } from "../../protocol/worker-messages";
 import { runInEnvironment } from "../support/run-in-environment";
-import { ServiceSpec } from "../../protocol/services";
+import { ServiceSpec } from "../../common/services";
 import { LABEL_SERVICE_OF, sidecarName } from "../../runtime-worker/docker/sidecar-config";
 import { demultiplexLog } from "../../runtime-worker/docker/docker-sidecars";
 
@@ -212,7 +212,12 @@ describe("a sidecar service beside a student's container", () => {
     const exec = await sidecar().exec({ Cmd: ["bash", "-c", command], AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({});
     const chunks: Buffer[] = [];
-    await new Promise<void>((resolve) => stream.on("data", (chunk: Buffer) => chunks.push(chunk)).on("end", resolve).on("close", resolve));
+    await new Promise<void>((resolve) =>
+      stream
+        .on("data", (chunk: Buffer) => chunks.push(chunk))
+        .on("end", resolve)
+        .on("close", resolve),
+    );
     return { output: demultiplexLog(Buffer.concat(chunks)), exitCode: (await exec.inspect()).ExitCode };
   }
 
@@ -238,7 +243,9 @@ describe("a sidecar service beside a student's container", () => {
   });
 
   it("a sidecar runs as its image's non-root user with no capabilities, no new privileges and a read-only root", async () => {
-    const { output } = await inService("id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; touch /etc/probe 2>&1; touch /var/lib/web/ok && echo writable");
+    const { output } = await inService(
+      "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; touch /etc/probe 2>&1; touch /var/lib/web/ok && echo writable",
+    );
     expect(output).toMatch(/^1000$/m);
     expect(output).toMatch(/^CapEff:\s+0000000000000000$/m);
     expect(output).toMatch(/^CapBnd:\s+0000000000000000$/m);

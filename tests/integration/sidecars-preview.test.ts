@@ -46,7 +46,8 @@ beforeAll(async () => {
     {
       courseId: harness.courseId,
       name: "Postgres",
-      dockerfile: "FROM shellroom/default:1\nUSER root\nRUN apt-get update && apt-get install -y --no-install-recommends postgresql && rm -rf /var/lib/apt/lists/*\nUSER student\n",
+      dockerfile:
+        "FROM shellroom/default:1\nUSER root\nRUN apt-get update && apt-get install -y --no-install-recommends postgresql && rm -rf /var/lib/apt/lists/*\nUSER student\n",
     },
     { cookie: instructor },
   );

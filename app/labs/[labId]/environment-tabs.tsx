@@ -35,7 +35,14 @@ export function EnvironmentTabs({ environmentId, children }: { environmentId: st
   const terminalShown = !hasTabs || tab.kind === "terminal";
   const shown = tab.kind === "terminal" ? "terminal" : tab.kind === "preview" ? `preview-${tab.port}` : `logs-${tab.service}`;
   const tabButton = (key: string, label: string, next: Tab) => (
-    <button key={key} type="button" role="tab" aria-selected={shown === key} className={`environment-tab${shown === key ? " active" : ""}`} onClick={() => setTab(next)}>
+    <button
+      key={key}
+      type="button"
+      role="tab"
+      aria-selected={shown === key}
+      className={`environment-tab${shown === key ? " active" : ""}`}
+      onClick={() => setTab(next)}
+    >
       {label}
     </button>
   );

@@ -10,7 +10,7 @@ import { ImportLabInput, LabInput, StepInput, labSteps } from "../../../common/f
 import { RESERVATION_CHECK, TemplateFields, reservationFits } from "../../../common/forms/templates";
 import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
 import { servicesOf } from "../../environments/template-spec";
-import { ServiceSpecs } from "../../../protocol/services";
+import { ServiceSpecs } from "../../../common/services";
 import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
 import { courseStaffProcedure, router } from "../trpc";
@@ -158,7 +158,11 @@ export const authoringRouter = router({
       if (draft.infrastructure) {
         // The lab's infrastructure lives on its template: only a template of this course takes it.
         const owned = await ctx.db.environmentTemplate.count({ where: { id: input.templateId, courseId: ctx.course.id } });
-        if (!owned) throw new TRPCError({ code: "BAD_REQUEST", message: "This folder declares services or preview ports: choose a template of this course to give them to." });
+        if (!owned)
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: "This folder declares services or preview ports: choose a template of this course to give them to.",
+          });
         const { services, previewPorts } = draft.infrastructure;
         await ctx.db.environmentTemplate.update({
           where: { id: input.templateId },

@@ -6,7 +6,7 @@ import { ExtendMinutes } from "../../../common/forms/live-room";
 import type { EnvironmentSummary } from "../../environments/environment-service";
 import { courseStaffProcedure, labMemberProcedure, protectedProcedure, router, type Context } from "../trpc";
 import { AppAccessError, type AppRefusal } from "../../environments/environment-apps";
-import { ServiceName } from "../../../protocol/services";
+import { ServiceName } from "../../../common/services";
 
 const APP_REFUSALS: Record<AppRefusal, TRPCError["code"]> = {
   not_found: "NOT_FOUND",
@@ -71,7 +71,9 @@ export const environmentRouter = router({
   ),
 
   /** The services and preview ports of a running environment (its owner and course staff). */
-  apps: protectedProcedure.input(z.object({ environmentId: EntityId })).query(({ ctx, input }) => asTrpc(ctx.apps.describe(ctx.auth.user, input.environmentId))),
+  apps: protectedProcedure
+    .input(z.object({ environmentId: EntityId }))
+    .query(({ ctx, input }) => asTrpc(ctx.apps.describe(ctx.auth.user, input.environmentId))),
 
   /** A service's last lines of output (its owner and course staff). */
   serviceLogs: protectedProcedure

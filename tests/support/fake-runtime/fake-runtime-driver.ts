@@ -13,7 +13,7 @@ import type { TerminalSize } from "../../../protocol/ids";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../../protocol/worker-messages";
 import { homeVolumeName, pooledVolumeName, studentVolumes, volumeName } from "../../../runtime-worker/docker/container-config";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess, ShellToStart } from "../../../runtime-worker/driver";
-import type { ServiceSpec } from "../../../protocol/services";
+import type { ServiceSpec } from "../../../common/services";
 import { EngineFaults } from "./faults";
 import { FakeShell } from "./fake-shell";
 import { runScriptText } from "./mini-shell";

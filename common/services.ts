@@ -33,15 +33,33 @@ export const ServiceSpec = z.object({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).default({}),
   /** "uid[:gid]" or a user name of the image; the image's own user when null. */
   user: z.string().min(1).max(64).nullable().default(null),
-  memoryBytes: z.number().int().min(16 * MB).max(64 * 1024 * MB).default(256 * MB),
+  memoryBytes: z
+    .number()
+    .int()
+    .min(16 * MB)
+    .max(64 * 1024 * MB)
+    .default(256 * MB),
   /** What placement counts for it, added to the environment's own reservation. */
-  memoryReservationBytes: z.number().int().min(0).max(64 * 1024 * MB).default(64 * MB),
+  memoryReservationBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * MB)
+    .default(64 * MB),
   nanoCpus: z.number().int().min(10_000_000).max(64_000_000_000).default(500_000_000),
   pidsLimit: z.number().int().min(16).max(100_000).default(128),
   capabilities: z.array(ServiceCapability).max(8).default([]),
   /** Size-limited writable places (tmpfs, charged to its memory): the root filesystem is read-only. Fresh on every start. */
   writable: z
-    .array(z.object({ path: z.string().regex(/^\/[\w./-]*$/).max(256), sizeMb: z.number().int().min(1).max(4096) }))
+    .array(
+      z.object({
+        path: z
+          .string()
+          .regex(/^\/[\w./-]*$/)
+          .max(256),
+        sizeMb: z.number().int().min(1).max(4096),
+      }),
+    )
     .max(8)
     .default([]),
   readiness: ReadinessProbe.nullable().default(null),
