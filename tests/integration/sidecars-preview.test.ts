@@ -11,6 +11,8 @@ import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 import { LABEL_SERVICE_OF } from "../../runtime-worker/docker/sidecar-config";
 import { until } from "../support/until";
+import { closeBuildEgresses } from "../../runtime-worker/images/instructor-build";
+import { removeBuildEgress } from "../../runtime-worker/images/build-egress";
 
 let harness: Harness;
 let instructor: string;
@@ -67,7 +69,11 @@ beforeAll(async () => {
 }, 660_000);
 
 afterAll(async () => {
+  const workerId = harness?.workerId;
   await harness?.close();
+  // The build's egress (its proxy and relay container) goes with the test's worker.
+  await closeBuildEgresses();
+  if (workerId) await removeBuildEgress(docker, workerId);
   if (tag)
     await docker
       .getImage(tag)
