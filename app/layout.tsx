@@ -23,6 +23,7 @@ import "./components/markdown.css";
 import "./labs/lab-terminal.css";
 import "./labs/reset-dialog.css";
 import "./labs/[labId]/raise-hand.css";
+import "./labs/[labId]/environment-tabs.css";
 import "./components/terminal-panel.css";
 import "./courses/authoring-frame.css";
 import "./courses/authoring-markdown-field.css";

@@ -122,3 +122,9 @@ export const SERVICE_ACCOUNT_ROLES = ["ADMIN", "INSTRUCTOR"] as const satisfies 
 /** A course's webhooks: its staff; webhooks for every course: administrators. */
 export const canManageWebhooks = (actor: Pick<Actor, "role">, courseRole: CourseRole | null | undefined, everyCourse: boolean) =>
   everyCourse ? isAdmin(actor) : isCourseStaff(courseRole);
+
+/**
+ * What runs inside an environment, seen from the browser (a preview of its web server, its
+ * services' logs): the owner and whoever may watch it (course staff); nobody else.
+ */
+export const canSeeEnvironmentApps = (access: EnvironmentAccess | null): access is EnvironmentAccess => access !== null;

@@ -21,6 +21,8 @@ export const STREAM_CHUNK_BYTES = 256 * 1024;
 export const STREAM_WINDOW = 4;
 /** A stream that hears nothing for this long has lost its peer. */
 export const STREAM_IDLE_MS = 60_000;
+/** A tunnel (a preview's websocket) may rest this long between bytes. */
+export const TUNNEL_IDLE_MS = 10 * 60_000;
 
 export const StreamErrorCode = z.enum(["cancelled", "unknown_stream", "out_of_order", "timeout", "worker_unavailable", "failed", "malformed_reply"]);
 export type StreamErrorCode = z.infer<typeof StreamErrorCode>;

@@ -51,9 +51,9 @@ export class StreamLink {
     });
   }
 
-  /** Opens a stream to receive (before asking the peer for it). */
-  receive(streamId: string): StreamReceiver {
-    return this.receivers.open(streamId);
+  /** Opens a stream to receive (before asking the peer for it); `idleMs` for streams that may rest longer (a tunnel). */
+  receive(streamId: string, idleMs?: number): StreamReceiver {
+    return this.receivers.open(streamId, idleMs);
   }
 
   /** Sends `source` as the stream `streamId`; rejects with a StreamError when it could not all arrive. */

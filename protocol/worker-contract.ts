@@ -19,12 +19,14 @@ import {
   ImageTransferRequest,
   InputId,
   ListEnvironmentsRequest,
+  OpenPreviewRequest,
   OpenTerminalRequest,
   OutputAcked,
   RemoveEnvironmentRequest,
   ResizeTerminal,
   SNAPSHOT_PART_CHARS,
   ServerToWorker,
+  ServiceLogsRequest,
   SnapshotPartRequest,
   TerminalExit,
   TerminalInput,
@@ -107,6 +109,8 @@ export const WorkerRequests = {
   closeTerminal: request(ServerToWorker.closeTerminal, TerminalRef, Done),
   listTerminals: request(ServerToWorker.listTerminals, EnvironmentRef, reply({ terminalIds: z.array(TerminalId).max(64) })),
   killProcesses: request(ServerToWorker.killProcesses, EnvironmentRef, Done),
+  serviceLogs: request(ServerToWorker.serviceLogs, ServiceLogsRequest, reply({ log: z.string().max(1024 * 1024) })),
+  openPreview: request(ServerToWorker.openPreview, OpenPreviewRequest, Done),
 } as const satisfies Record<string, RequestContract>;
 
 export type WorkerRequestName = keyof typeof WorkerRequests;

@@ -4,8 +4,9 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
-import { StreamId } from "./byte-stream";
 import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
+import { LoopbackPort, MAX_LOG_LINES, ServiceName, ServiceSpecs } from "../common/services";
+import { StreamId } from "./byte-stream";
 
 export const WORKER_NAMESPACE = "/worker";
 /** Workers dial a socket.io server of their own (not the browsers'), with its own message limit. */
@@ -93,6 +94,8 @@ export const EnvironmentSpec = z.object({
     .default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
   volumeName: VolumeName,
+  /** Sidecar services sharing its network namespace (protocol/services.ts). */
+  services: ServiceSpecs,
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
 
@@ -126,6 +129,10 @@ export const ServerToWorker = {
   listTerminals: "terminal:list",
   /** Ends every process in an environment (a runaway), keeping its files: the container restarts. */
   killProcesses: "environment:kill-processes",
+  /** The last lines a sidecar service logged. */
+  serviceLogs: "environment:service-logs",
+  /** A byte tunnel to a port on the environment's loopback (a preview): a download and an upload paired. */
+  openPreview: "preview:open",
   /** Output handed over, cumulatively per terminal (no reply): moves the worker's output windows. */
   outputAcked: "terminal:output-acked",
 } as const;
@@ -165,6 +172,11 @@ export const WORKER_INPUT_LIMIT = 512 * 1024;
 
 /** A snapshot piece is at most this many characters (every worker message stays far under 1 MB). */
 export const SNAPSHOT_PART_CHARS = 32 * 1024;
+
+export const ServiceLogsRequest = EnvironmentRef.extend({ service: ServiceName, lines: z.number().int().min(1).max(MAX_LOG_LINES) });
+
+/** The worker sends the port's bytes as `streamId` and reads what the browser sends from `uploadStreamId`. */
+export const OpenPreviewRequest = EnvironmentRef.extend({ port: LoopbackPort, streamId: StreamId, uploadStreamId: StreamId });
 
 export const RemoveEnvironmentRequest = EnvironmentRef.extend({
   removeVolume: z.boolean(),

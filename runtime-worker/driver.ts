@@ -4,7 +4,8 @@
  * Kubernetes driver (a pod per environment) implements the same interface later. The
  * lifecycle code never calls dockerode directly.
  */
-import type { Duplex, Readable } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
+import type { ServiceSpec } from "../common/services";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../protocol/worker-messages";
 import type { TerminalSize } from "../protocol/ids";
 import type { ShellHistory } from "./holder/holder-preamble";
@@ -54,6 +55,15 @@ export interface ResourceSample {
   pidsLimit: number;
   /** The CPU limit in billionths of a core (0 when unlimited or unknown). */
   nanoCpus: number;
+}
+
+/** A byte pipe to a port on an environment's loopback (the preview's relay). */
+export interface LoopbackConnection {
+  /** Bytes for the port; ending it half-closes (the answer still comes). */
+  readonly input: Writable;
+  /** Bytes from the port; ends when the connection does. */
+  readonly output: Readable;
+  close(): void;
 }
 
 export interface RuntimeDriver {
@@ -107,6 +117,16 @@ export interface RuntimeDriver {
    * start then): the container restarts, keeping its filesystem and workspace.
    */
   killProcesses(environmentId: string): Promise<void>;
+  /**
+   * Starts the environment's sidecar services in its network namespace (the environment runs)
+   * and resolves once each passes its readiness probe; keeps services already running as
+   * declared. `stop`, `remove` and `killProcesses` take the services with the environment.
+   */
+  startServices(environmentId: string, services: ServiceSpec[]): Promise<void>;
+  /** A service's last `lines` lines of output. */
+  serviceLogs(environmentId: string, service: string, lines: number): Promise<string>;
+  /** A connection to `port` on the environment's own loopback, made from inside it. */
+  openLoopback(environmentId: string, port: number): Promise<LoopbackConnection>;
   /** Builds a Dockerfile into `tag` within `limits`, relaying the build's log lines; `signal` stops it. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }): Promise<void>;
   /** The tagged images this host holds (repository:tag), reported to the server so placement knows who can start what. */

@@ -4,8 +4,12 @@
  * (runtime-worker/terminals/terminal-host.ts); the manager hands it the terminal calls so the
  * worker keeps one object to speak to. It speaks only to the RuntimeDriver interface, never to dockerode.
  */
+import type { Readable } from "node:stream";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { CheckRequest, EnvironmentSpec, EnvironmentUsage, OpenTerminalRequest, SnapshotPartRequest, TerminalRef } from "../protocol/worker-messages";
+import { ServiceSpecs } from "../common/services";
+import type { ServiceLogsRequest } from "../protocol/worker-messages";
+import type { z } from "zod";
 import { runCheck, runScript } from "./checks/run-check";
 import type { WarmPool } from "./pool/warm-pool";
 import type { TerminalSize } from "../protocol/ids";
@@ -74,6 +78,8 @@ export class EnvironmentManager {
       if (slotId) {
         try {
           const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
+          // Pooled containers have no services yet: they start here, at claim time.
+          await this.startServices(spec);
           if (spec.setupScript?.trim()) {
             // The pool's shell predates the setup (its dotfiles, PATH, files): it goes first,
             // and the student's first attach starts a shell that sees what the setup made.
@@ -96,6 +102,13 @@ export class EnvironmentManager {
       if ((await this.driver.state(spec.environmentId)) !== "running") await this.driver.start(spec.environmentId);
       return made;
     });
+    try {
+      await this.startServices(spec);
+    } catch (error) {
+      // No environment without its services: the next start tries again (the workspace stays).
+      await this.driver.remove(spec.environmentId, { removeVolume: false });
+      throw error;
+    }
     if (created && spec.setupScript?.trim()) {
       try {
         await this.runSetup(spec.environmentId, spec.setupScript);
@@ -139,6 +152,35 @@ export class EnvironmentManager {
     if (outcome.exitCode === 0) return;
     const why = outcome.timedOut ? `ran longer than ${SETUP_TIMEOUT_SECONDS} s` : `exited with ${outcome.exitCode}`;
     throw new Error(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
+  }
+
+  /** Before the setup script, so it can fill a database the template provides. */
+  private async startServices(spec: EnvironmentSpec) {
+    if (!spec.services?.length) return;
+    await this.driver.startServices(spec.environmentId, ServiceSpecs.parse(spec.services));
+    this.log.info({ environmentId: spec.environmentId, services: spec.services.map((service) => service.name) }, "services ready");
+  }
+
+  async serviceLogs(request: z.infer<typeof ServiceLogsRequest>) {
+    if ((await this.driver.state(request.environmentId)) === "missing") throw new WorkerRequestError("not_running", "This environment is not running.");
+    return { log: (await this.driver.serviceLogs(request.environmentId, request.service, request.lines)).slice(-1024 * 1024) };
+  }
+
+  /**
+   * A preview's tunnel: `input` (the browser's bytes) to a port on the environment's loopback,
+   * its answer back (the server checked the port is previewable and the person may see it).
+   */
+  async openPreview(environmentId: string, port: number, input: Readable): Promise<Readable> {
+    if ((await this.driver.state(environmentId)) !== "running") throw new WorkerRequestError("not_running", "This environment is not running.");
+    const connection = await this.driver.openLoopback(environmentId, port);
+    input.pipe(connection.input);
+    // Either side breaking ends both: no relay outlives its tunnel.
+    input.once("error", () => connection.close());
+    connection.output.once("close", () => {
+      input.destroy();
+      connection.close();
+    });
+    return connection.output;
   }
 
   async stop(environmentId: string) {

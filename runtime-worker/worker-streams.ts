@@ -5,7 +5,7 @@
  * the same codes.
  */
 import type { Readable } from "node:stream";
-import { StreamError, type StreamId } from "../protocol/byte-stream";
+import { StreamError, TUNNEL_IDLE_MS, type StreamId } from "../protocol/byte-stream";
 import type { MalformedReport, ParsedRequestOf, RequestContract, SuccessOf } from "../protocol/contract";
 import { StreamLink, type StreamSocket } from "../protocol/stream-link";
 import type { Logger } from "../common/logger";
@@ -13,6 +13,8 @@ import type { z } from "zod";
 
 /** A request that opens a stream carries its id. */
 type StreamRequest = RequestContract<z.ZodType<{ streamId: z.infer<typeof StreamId> }>>;
+/** A tunnel's request carries both: the worker sends on `streamId` and reads `uploadStreamId`. */
+type TunnelRequest = RequestContract<z.ZodType<{ streamId: z.infer<typeof StreamId>; uploadStreamId: z.infer<typeof StreamId> }>>;
 type Serve = <C extends RequestContract>(contract: C, handler: (input: ParsedRequestOf<C>) => Promise<SuccessOf<C> | void>) => void;
 
 export function workerStreams(socket: StreamSocket, serve: Serve, report: MalformedReport, log: Logger) {
@@ -26,6 +28,29 @@ export function workerStreams(socket: StreamSocket, serve: Serve, report: Malfor
         setImmediate(() => {
           link.send(request.streamId, source).catch((error: StreamError) => {
             if (error.code !== "cancelled") log.warn({ event: contract.event, code: error.code, err: error.message }, "a stream to the server broke off");
+          });
+        });
+      });
+    },
+
+    /**
+     * A tunnel: a download and an upload paired. `handler` gets what the server sends (which
+     * starts once the reply is out) and returns what goes back; either side may rest for up to
+     * TUNNEL_IDLE_MS.
+     */
+    serveTunnel<C extends TunnelRequest>(contract: C, handler: (request: ParsedRequestOf<C>, input: Readable) => Promise<Readable>) {
+      serve(contract, async (request) => {
+        const receiver = link.receive(request.uploadStreamId, TUNNEL_IDLE_MS);
+        let output: Readable;
+        try {
+          output = await handler(request, receiver.readable);
+        } catch (error) {
+          receiver.fail(new StreamError("cancelled", "the worker refused the tunnel"));
+          throw error;
+        }
+        setImmediate(() => {
+          link.send(request.streamId, output).catch((error: StreamError) => {
+            if (error.code !== "cancelled") log.warn({ event: contract.event, code: error.code, err: error.message }, "a tunnel to the server broke off");
           });
         });
       });

@@ -202,6 +202,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     log.info({ tag, seconds: Math.round(performance.now() - began) / 1000 }, "loaded an image copied from another worker");
     void sendHeartbeat(); // the server hears at once that this host holds it now
   });
+  serve(WorkerRequests.serviceLogs, (request) => environments.serviceLogs(request));
+  streams.serveTunnel(WorkerRequests.openPreview, ({ environmentId, port }, input) => environments.openPreview(environmentId, port, input));
 
   const usage = new UsageSampler(
     () => environments.usage(),

@@ -18,6 +18,7 @@ import { MAX_BATCH_CALLS, bodyLimitFor, procedurePaths, refusedByDeclaredLength 
 import { MemoryRateLimiter, RedisRateLimiter } from "./auth/rate-limit";
 import type { Database } from "./database/client";
 import { EnvironmentService } from "./environments/environment-service";
+import { EnvironmentApps } from "./environments/environment-apps";
 import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueueOptions } from "./environments/admission-queue";
 import { ImageBuilds } from "./images/image-builds";
 import { ImageSync } from "./images/image-sync";
@@ -64,6 +65,8 @@ import { REST_BASE_PATH } from "./api/openapi-document";
 import { restApi } from "./api/rest-api";
 import { WebhookEvents } from "./webhooks/webhook-events";
 import { attachWebhookDelivery, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from "./webhooks/webhook-delivery";
+import { isPreviewUrl, previewProxy } from "./preview/preview-proxy";
+import type { Duplex } from "node:stream";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -165,6 +168,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   // Admits queued starts as places free (and on its timer, for frees on other replicas).
   environments.queue.start();
   const audit = new AuditLog(db, log);
+  const apps = new EnvironmentApps(db, workers, streams);
   const preparation = new ClassPreparation(db, workers, directory, log, options.prepareLeadMinutes);
   if (options.preparationIntervalMs !== 0) preparation.start(options.preparationIntervalMs ?? 10_000);
   // A start served from a class's pool changes its plan (that seat is served).
@@ -278,6 +282,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     clientAddress,
     accounts,
     ltiGrades,
+    apps,
   };
   const rest = restApi(
     (req, res) => createContext(services, req, res, { cookies: false }),
@@ -327,10 +332,17 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     onStaffLaunch: (contextId) => ltiRoster.requestSync(contextId),
   });
 
+  // Previews carry websockets, which a Next.js route cannot: they are served here (preview-proxy.ts).
+  const preview = previewProxy({ db, apps, rateLimiter, publicUrl: options.publicUrl, log });
+  httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isPreviewUrl(req.url ?? "")) void preview.upgrade(req, socket, head);
+  });
+
   httpServer.on("request", (req, res) => {
     const url = req.url ?? "/";
     // socket.io answers its own path; every other request is ours.
     if (url.startsWith("/socket.io/") || url.startsWith(`${WORKER_SOCKET_PATH}/`)) return;
+    if (isPreviewUrl(url)) return void preview.request(req, res);
     if (url.startsWith("/api/trpc/")) {
       // Every mutation is a POST (tRPC refuses them over GET): this covers them all. A request
       // with an API token carries no cookie's authority (the token's alone), so no CSRF to stop.

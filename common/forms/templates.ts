@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { Bounds } from "../input-bounds";
 import { numberExpected } from "./fields";
+import { PreviewPortList, ServiceList } from "../services";
 
 const WHOLE = numberExpected("Enter a whole number");
 const whole = () => z.number(WHOLE).int("Enter a whole number");
@@ -56,8 +57,11 @@ export const RESERVATION_CHECK = {
     !payload.issues.some((issue) => issue.path?.[0] === "memoryMb" || issue.path?.[0] === "memoryReservationMb"),
 };
 
-/** Without its id (the router adds `templateId` from protocol/ids) and without the reservation check (`reservationFits`). */
-export const TemplateFields = z.object({ ...templateFields, cpuMillis: CpuMillis });
+/**
+ * Without its id (the router adds `templateId` from protocol/ids) and without the reservation check (`reservationFits`).
+ * Services and preview ports come through the API and lab folders (absent: left as they are).
+ */
+export const TemplateFields = z.object({ ...templateFields, cpuMillis: CpuMillis, services: ServiceList.optional(), previewPorts: PreviewPortList.optional() });
 
 export const TemplateInput = TemplateFields.refine(reservationFits, RESERVATION_CHECK);
 

@@ -135,7 +135,8 @@ function isolatedContainer(
     Env: ["TERM=xterm-256color", "LANG=C.UTF-8", `HOME=/home/${spec.user}`],
     Hostname: "shellroom",
     Labels: { [LABEL_MANAGED]: "true", [LABEL_POLICY]: POLICY_VERSION, ...identity.labels },
-    NetworkDisabled: spec.network === "none",
+    // Network "none" (below) leaves only loopback. Not NetworkDisabled: with it the engine writes
+    // no /etc/hosts, and `localhost` (a sidecar's address for the student) would not resolve.
     HostConfig: {
       ...(runtime ? { Runtime: RuntimeName.parse(runtime) } : {}),
       NetworkMode: "none",

@@ -29,6 +29,9 @@ import {
 import { RuntimeError, inspectContainer, outdated, statusOf } from "./docker-support";
 import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
+import { DockerSidecars } from "./docker-sidecars";
+import { openLoopbackRelay } from "./loopback-relay";
+import type { ServiceSpec } from "../../common/services";
 
 export { RuntimeError } from "./docker-support";
 
@@ -45,6 +48,7 @@ const RACED_CREATE_WAIT_MS = 5_000;
 export class DockerDriver implements RuntimeDriver {
   private readonly shells: DockerShells;
   private readonly pool: DockerPool;
+  private readonly sidecars: DockerSidecars;
 
   constructor(
     private readonly docker: Docker,
@@ -57,6 +61,7 @@ export class DockerDriver implements RuntimeDriver {
     directAttach = holder !== undefined && relayPossible(docker),
   ) {
     this.shells = new DockerShells(docker, holder, directAttach);
+    this.sidecars = new DockerSidecars(docker, workerId);
     this.pool = new DockerPool(docker, workerId, {
       createVolume: (name, labels, diskBytes) => this.createVolume(name, labels, diskBytes),
       removeVolume: (name) => this.removeVolume(name),
@@ -163,7 +168,20 @@ export class DockerDriver implements RuntimeDriver {
     return info.State.Running ? "running" : "stopped";
   }
 
+  startServices(environmentId: string, services: ServiceSpec[]) {
+    return this.sidecars.ensureRunning(environmentId, services);
+  }
+
+  serviceLogs(environmentId: string, service: string, lines: number) {
+    return this.sidecars.logs(environmentId, service, lines);
+  }
+
+  openLoopback(environmentId: string, port: number) {
+    return openLoopbackRelay(this.docker, environmentId, port);
+  }
+
   async stop(environmentId: string) {
+    await this.sidecars.stopAll(environmentId);
     try {
       await this.docker.getContainer(containerName(environmentId)).stop({ t: 2 });
     } catch (error) {
@@ -174,6 +192,8 @@ export class DockerDriver implements RuntimeDriver {
   async remove(environmentId: string, options: { removeVolume: boolean; volumeName?: string | null }) {
     const existing = await this.inspect(environmentId);
     const volume = (existing && workspaceVolumeOf(existing)) ?? options.volumeName ?? volumeName(environmentId);
+    // Services first: they live in the environment's namespace and go with it.
+    await this.sidecars.removeAll(environmentId);
     try {
       await this.docker.getContainer(containerName(environmentId)).remove({ force: true });
     } catch (error) {
@@ -281,6 +301,8 @@ export class DockerDriver implements RuntimeDriver {
       if (statusOf(error) === 404) throw new RuntimeError("This environment has no container on its machine.");
       throw error;
     }
+    // Its namespace is a new one: the services join it by starting again (fresh, like a reset).
+    await this.sidecars.restartAll(environmentId);
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {

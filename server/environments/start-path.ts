@@ -11,7 +11,7 @@ import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contra
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
-import { containerShapeOf, placementNeedsOf } from "./template-spec";
+import { containerShapeOf, placementNeedsOf, servicesOf } from "./template-spec";
 import { refusalMayWait } from "../workers/placement";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { LifecycleError, type EnvironmentLifecycle, type Transition } from "./lifecycle";
@@ -207,6 +207,7 @@ export class StartPath {
       environmentId: environment.id,
       ownerId: environment.userId,
       setupScript: template.setupScript,
+      services: servicesOf(template),
       volumeName: environment.volumeName,
     };
     let reply: WorkerReplyOf<"startEnvironment">;

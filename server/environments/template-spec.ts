@@ -1,7 +1,8 @@
-/** How a template becomes the container shape a worker builds (and pools by). */
+/** How a template becomes the container shape a worker builds (and pools by), its services and what placement counts. */
 import type { EnvironmentTemplate } from "../../generated/prisma/client";
 import type { PoolTemplate } from "../../protocol/worker-messages";
 import { poolKeyOf } from "../../protocol/pool-key";
+import { ServiceSpecs, type ServiceSpec } from "../../common/services";
 
 const MB = 1024 * 1024;
 
@@ -17,5 +18,15 @@ export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
 
 /** What placement asks of a worker for a start of this template: room for its reservation, its image, and warm containers if any. */
 export function placementNeedsOf(template: EnvironmentTemplate) {
-  return { reservationBytes: template.memoryReservationMb * MB, image: template.image, poolKey: poolKeyOf(containerShapeOf(template)) };
+  return { reservationBytes: reservationBytesOf(template), image: template.image, poolKey: poolKeyOf(containerShapeOf(template)) };
+}
+
+/** The template's sidecar services (validated when saved; a record that no longer parses has none rather than failing every start). */
+export function servicesOf(template: Pick<EnvironmentTemplate, "services">): ServiceSpec[] {
+  return ServiceSpecs.safeParse(template.services).data ?? [];
+}
+
+/** What placement reserves for one environment: its own reservation and its services'. */
+export function reservationBytesOf(template: Pick<EnvironmentTemplate, "memoryReservationMb" | "services">): number {
+  return template.memoryReservationMb * MB + servicesOf(template).reduce((sum, service) => sum + service.memoryReservationBytes, 0);
 }

@@ -4,16 +4,22 @@
  *   instructions.md     the lab's introduction
  *   steps/NN-name.md    each step's text
  *   checks/NN-name.sh   each step's check script (optional)
+ * lab.yaml may also declare the lab's infrastructure: `services` (sidecars beside each
+ * student's environment, common/services.ts) and `preview` (ports a browser may preview);
+ * an import gives them to the lab's template.
  */
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { Bounds } from "../../common/input-bounds";
+import { PreviewPortList, ServiceList, type ServiceSpecInput } from "../../common/services";
 
 export interface LabDraft {
   title: string;
   instructions: string;
   published: boolean;
   steps: Array<{ title: string; body: string; hint: string | null; checkScript: string | null; checkTimeoutSeconds: number }>;
+  /** The template's services and preview ports, when the folder declares them (absent: the template's stay). */
+  infrastructure?: { services?: ServiceSpecInput[]; previewPorts?: number[] };
 }
 
 export type LabFolder = Record<string, string>;
@@ -44,6 +50,8 @@ const LabYaml = z.object({
     .regex(/^[\w.-]+\.md$/, "must name a Markdown file at the top of the folder")
     .default("instructions.md"),
   steps: z.array(StepEntry).max(Bounds.labSteps.max).default([]),
+  services: ServiceList.optional(),
+  preview: PreviewPortList.optional(),
 });
 
 const slug = (title: string) =>
@@ -66,7 +74,15 @@ export function labToFolder(lab: LabDraft): LabFolder {
       ...(step.checkScript ? { check: `checks/${name}.sh`, checkTimeoutSeconds: step.checkTimeoutSeconds } : {}),
     };
   });
-  files["lab.yaml"] = stringify({ title: lab.title, published: lab.published, instructions: "instructions.md", steps });
+  const { services, previewPorts } = lab.infrastructure ?? {};
+  files["lab.yaml"] = stringify({
+    title: lab.title,
+    published: lab.published,
+    instructions: "instructions.md",
+    steps,
+    ...(services?.length ? { services } : {}),
+    ...(previewPorts?.length ? { preview: previewPorts } : {}),
+  });
   return files;
 }
 
@@ -107,6 +123,7 @@ export function folderToLab(input: LabFolder): LabDraft {
       checkScript: step.check ? read(step.check, `steps[${index}].check`) : null,
       checkTimeoutSeconds: step.checkTimeoutSeconds,
     })),
+    ...(lab.services || lab.preview ? { infrastructure: { services: lab.services, previewPorts: lab.preview } } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import { validateSessionToken, type ValidSession } from "../auth/sessions";
 import { bearerTokenOf, validateApiToken } from "../auth/api-tokens";
 import type { Database } from "../database/client";
 import type { EnvironmentService } from "../environments/environment-service";
+import type { EnvironmentApps } from "../environments/environment-apps";
 import type { ImageBuilds } from "../images/image-builds";
 import type { LtiGrades } from "../lti/grades";
 import type { LiveRoomChannel } from "../live/live-room-channel";
@@ -40,6 +41,8 @@ export interface SessionSockets {
 export interface ServerServices {
   db: Database;
   environments: EnvironmentService;
+  /** What runs inside an environment, for its owner and staff: services' logs, previews. */
+  apps: EnvironmentApps;
   imageBuilds: ImageBuilds;
   /** Re-plans warm-pool sizes and sends changes to live workers (after a template, a course's dates or a preparation change); a course's preparation progress. */
   pools: Pick<ClassPreparation, "status" | "prepare" | "stopPreparing"> & { push(): Promise<void> };

@@ -10,7 +10,7 @@ import { poolKeyOf } from "../../protocol/pool-key";
 import type { ConfigurePools } from "../../protocol/worker-messages";
 import type { Prisma } from "../../generated/prisma/client";
 import type { Database } from "../database/client";
-import { containerShapeOf } from "../environments/template-spec";
+import { containerShapeOf, reservationBytesOf } from "../environments/template-spec";
 import {
   MANUAL_PREPARATION_MINUTES,
   MAX_SCHEDULED_SESSION_MINUTES,
@@ -27,7 +27,6 @@ import type { WorkerDirectory } from "./scheduler";
 import type { WorkerLink } from "./worker-link";
 
 const MINUTE = 60_000;
-const MIB = 1024 * 1024;
 export const DEFAULT_PREPARE_LEAD_MINUTES = 15;
 /** A burst of starts is re-planned once, this long after its first. */
 const NUDGE_DELAY_MS = 1000;
@@ -51,7 +50,7 @@ type TemplateRow = Awaited<ReturnType<Database["environmentTemplate"]["findMany"
 
 const shapeOf = (template: TemplateRow): PoolShape => {
   const shape = containerShapeOf(template);
-  return { key: poolKeyOf(shape), template: shape, warmPoolSize: template.warmPoolSize, reservationBytes: template.memoryReservationMb * MIB };
+  return { key: poolKeyOf(shape), template: shape, warmPoolSize: template.warmPoolSize, reservationBytes: reservationBytesOf(template) };
 };
 
 /** Courses with their published labs' shapes and how many of their students started on each. */

@@ -5,6 +5,7 @@
  */
 import type { EnvironmentState } from "../../generated/prisma/client";
 import type { Database } from "../database/client";
+import { reservationBytesOf } from "../environments/template-spec";
 
 /** A worker's recorded capacity: how many environments, and how much memory reservations may add up to. */
 export interface WorkerCapacity {
@@ -54,13 +55,14 @@ export class PrismaDirectoryStore implements DirectoryStore {
   async placed(workerIds: string[], exceptEnvironmentId?: string) {
     const placed = await this.db.environment.findMany({
       where: { workerId: { in: workerIds }, state: { in: ["STARTING", "RUNNING"] }, ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}) },
-      select: { workerId: true, state: true, template: { select: { memoryReservationMb: true } } },
+      select: { workerId: true, state: true, template: { select: { memoryReservationMb: true, services: true } } },
     });
     // workerId is set: the query matched on it.
     return placed.map((environment) => ({
       workerId: environment.workerId!,
       state: environment.state,
-      memoryReservationMb: environment.template.memoryReservationMb,
+      // Services count with their environment (template-spec.ts).
+      memoryReservationMb: reservationBytesOf(environment.template) / (1024 * 1024),
     }));
   }
 

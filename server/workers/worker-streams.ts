@@ -5,7 +5,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Socket } from "socket.io";
-import { newStreamId, StreamError } from "../../protocol/byte-stream";
+import { newStreamId, StreamError, TUNNEL_IDLE_MS } from "../../protocol/byte-stream";
 import { readReply, type MalformedReport, type ReplyOf, type RequestContract, type RequestOf } from "../../protocol/contract";
 import { StreamLink } from "../../protocol/stream-link";
 import { WorkerUnavailableError, type WorkerLink } from "./worker-link";
@@ -16,6 +16,7 @@ const OPEN_TIMEOUT_MS = 30_000;
 const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 
 type StreamPayload<C extends RequestContract> = Omit<RequestOf<C>, "streamId">;
+type TunnelPayload<C extends RequestContract> = Omit<RequestOf<C>, "streamId" | "uploadStreamId">;
 
 export class WorkerStreams {
   private readonly links = new Map<string, StreamLink>();
@@ -76,6 +77,35 @@ export class WorkerStreams {
     } finally {
       await sent;
     }
+  }
+
+  /**
+   * A tunnel: a download and an upload paired (a preview's connection). Resolves once the worker
+   * agreed, with its bytes as a Readable; `source` is sent from then on. Either direction may
+   * rest for TUNNEL_IDLE_MS; destroying the Readable or ending `source` ends the worker's side.
+   */
+  async tunnel<C extends RequestContract>(workerId: string, contract: C, payload: TunnelPayload<C>, source: Readable): Promise<Readable> {
+    const { socket, link } = this.local(workerId);
+    const streamId = newStreamId();
+    const uploadStreamId = newStreamId();
+    const receiver = link.receive(streamId, TUNNEL_IDLE_MS);
+    let reply: { ok: true } | { ok: false; code: string; error: string };
+    try {
+      reply = (await this.ask(socket, contract, { ...payload, streamId, uploadStreamId } as RequestOf<C>, OPEN_TIMEOUT_MS)) as typeof reply;
+    } catch (error) {
+      receiver.fail(new StreamError("worker_unavailable", (error as Error).message));
+      source.destroy();
+      throw error;
+    }
+    if (!reply.ok) {
+      const refused = new StreamError(reply.code, reply.error);
+      receiver.fail(refused);
+      source.destroy();
+      throw refused;
+    }
+    // The worker opened its receiver before it replied: the first chunk finds it.
+    link.send(uploadStreamId, source).catch(() => undefined);
+    return receiver.readable;
   }
 
   private local(workerId: string) {

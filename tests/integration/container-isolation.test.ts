@@ -12,6 +12,9 @@ import { remappedRoot } from "../../runtime-worker/docker/workspace-volumes";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
 import { EnvironmentSpec } from "../../protocol/worker-messages";
 import { runInEnvironment } from "../support/run-in-environment";
+import { ServiceSpec } from "../../common/services";
+import { LABEL_SERVICE_OF, sidecarName } from "../../runtime-worker/docker/sidecar-config";
+import { demultiplexLog } from "../../runtime-worker/docker/docker-sidecars";
 
 const MEMORY_BYTES = 256 * 1024 * 1024;
 const PIDS_LIMIT = 128;
@@ -187,5 +190,78 @@ describe("a student's container", () => {
     const sizeKb = Number(output.trim().split("\n").at(-1));
     expect(sizeKb).toBe(64 * 1024);
     await expectContainerAnswers();
+  });
+});
+
+describe("a sidecar service beside a student's container", () => {
+  const hostId = `iso-svc-${randomBytes(6).toString("hex")}`;
+  const service = ServiceSpec.parse({
+    name: "web",
+    image: "shellroom/default:1",
+    command: ["python3", "-m", "http.server", "7000", "--bind", "127.0.0.1"],
+    memoryBytes: 64 * 1024 * 1024,
+    pidsLimit: 32,
+    writable: [{ path: "/var/lib/web", sizeMb: 8 }],
+    readiness: { kind: "tcp", port: 7000 },
+  });
+  const sidecar = () => docker.getContainer(sidecarName(hostId, "web"));
+  const inHost = (command: string) => runInEnvironment(driver, hostId, command);
+
+  /** A command in the sidecar, as its own process would run (its user, no TTY). */
+  async function inService(command: string) {
+    const exec = await sidecar().exec({ Cmd: ["bash", "-c", command], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve) =>
+      stream
+        .on("data", (chunk: Buffer) => chunks.push(chunk))
+        .on("end", resolve)
+        .on("close", resolve),
+    );
+    return { output: demultiplexLog(Buffer.concat(chunks)), exitCode: (await exec.inspect()).ExitCode };
+  }
+
+  beforeAll(async () => {
+    await driver.create({ ...spec, environmentId: hostId });
+    await driver.start(hostId);
+    await driver.startServices(hostId, [service]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await driver.remove(hostId, { removeVolume: true });
+    // The service goes with its environment.
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_SERVICE_OF}=${hostId}`] } })).toEqual([]);
+  });
+
+  it("a sidecar shares only its environment's loopback: the student reaches it at localhost, and neither has another interface or a route", async () => {
+    const fetched = await inHost(`python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:7000/').status)"`);
+    expect(fetched.output.trim()).toBe("200");
+    for (const run of [inHost, inService]) {
+      const { output } = await run("ls -1 /sys/class/net; echo routes:; tail -n +2 /proc/net/route");
+      expect(output.trim().split("\n")).toEqual(["lo", "routes:"]);
+    }
+  });
+
+  it("a sidecar runs as its image's non-root user with no capabilities, no new privileges and a read-only root", async () => {
+    const { output } = await inService(
+      "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; touch /etc/probe 2>&1; touch /var/lib/web/ok && echo writable",
+    );
+    expect(output).toMatch(/^1000$/m);
+    expect(output).toMatch(/^CapEff:\s+0000000000000000$/m);
+    expect(output).toMatch(/^CapBnd:\s+0000000000000000$/m);
+    expect(output).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(output).toContain("Read-only file system");
+    expect(output).toContain("writable");
+  });
+
+  it("a sidecar has its own memory and process limits", async () => {
+    const info = await sidecar().inspect();
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.PidsLimit).toBe(32);
+    // Bound to the environment's container itself (Docker records its id), in no network of its own.
+    const host = await docker.getContainer(`shellroom-env-${hostId}`).inspect();
+    expect(info.HostConfig.NetworkMode).toBe(`container:${host.Id}`);
+    const { output } = await inService("df -k --output=size /var/lib/web | tail -1");
+    expect(Number(output.trim())).toBe(8 * 1024);
   });
 });

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   canChangeMemberRoles,
   canCloseTerminal,
+  canSeeEnvironmentApps,
   canCreateCourses,
   canManageCourse,
   canResize,
@@ -181,6 +182,8 @@ describe.each(people)("$who", ({ who, actor, membership }) => {
     expect(canResize(access)).toBe(want.environment === "owner");
     expect(canCloseTerminal(access)).toBe(want.environment === "owner");
     expect(canTakeKeyboard(access)).toBe(want.environment === "watch");
+    // Previews and service logs: exactly who reaches the environment at all.
+    expect(canSeeEnvironmentApps(access)).toBe(want.environment !== null);
     if (access) {
       // A watcher types only while holding the keyboard; the owner always.
       expect(canTypeIn(access, false)).toBe(access === "owner");

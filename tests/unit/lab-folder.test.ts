@@ -40,3 +40,34 @@ describe("lab folders", () => {
     );
   });
 });
+
+describe("a lab folder's infrastructure", () => {
+  const manifest = [
+    "title: SQL basics",
+    "services:",
+    "  - name: postgres",
+    "    image: shellroom/c-course-postgres:1",
+    "    user: postgres",
+    "    command: [postgres, -D, /var/lib/postgresql/data]",
+    "    writable: [{ path: /var/lib/postgresql, sizeMb: 64 }]",
+    "    readiness: { kind: tcp, port: 5432 }",
+    "preview: [8000]",
+  ].join("\n");
+
+  it("declares services and preview ports in lab.yaml, and exports them again", () => {
+    const draft = folderToLab({ "lab.yaml": manifest });
+    expect(draft.infrastructure?.previewPorts).toEqual([8000]);
+    expect(draft.infrastructure?.services?.[0]).toMatchObject({ name: "postgres", user: "postgres", readiness: { kind: "tcp", port: 5432 } });
+    const again = folderToLab(labToFolder(draft));
+    expect(again.infrastructure).toEqual(draft.infrastructure);
+  });
+
+  it("refuses a service it cannot run, naming the field", () => {
+    expect(() => folderToLab({ "lab.yaml": manifest.replace("name: postgres", "name: Postgres DB") })).toThrow(/services\.0\.name/);
+    expect(() => folderToLab({ "lab.yaml": `${manifest}\n`.replace("preview: [8000]", "preview: [70000]") })).toThrow(/preview\.0/);
+  });
+
+  it("says nothing of infrastructure when the folder declares none (the template's stays)", () => {
+    expect(folderToLab({ "lab.yaml": "title: Plain" }).infrastructure).toBeUndefined();
+  });
+});

@@ -12,6 +12,7 @@ import { ResetDialog } from "./reset-dialog";
 import { RaiseHand } from "./raise-hand";
 import { SplitHandle, useSplit } from "./split";
 import { QueueCard } from "./queue-card";
+import { EnvironmentTabs } from "./environment-tabs";
 
 /**
  * Where the student's environment is, as far as this page knows. `generation` changes
@@ -312,7 +313,7 @@ export default function LabPage() {
             </button>
           </div>
         )}
-        {terminal}
+        <EnvironmentTabs environmentId={phase.kind === "running" || phase.kind === "stopping" ? phase.environmentId : null}>{terminal}</EnvironmentTabs>
       </section>
       <ResetDialog open={resetOpen} onCancel={() => setResetOpen(false)} onConfirm={resetNow} />
     </main>

@@ -9,6 +9,8 @@ import { ImageBuildInput } from "../../../common/forms/images";
 import { ImportLabInput, LabInput, StepInput, labSteps } from "../../../common/forms/labs";
 import { RESERVATION_CHECK, TemplateFields, reservationFits } from "../../../common/forms/templates";
 import { LabFolderError, folderToLab, labToFolder, type LabDraft } from "../../labs/lab-folder";
+import { servicesOf } from "../../environments/template-spec";
+import { ServiceSpecs } from "../../../common/services";
 import type { Database } from "../../database/client";
 import { DockerfileInput } from "../../images/dockerfile-input";
 import { PushedLab } from "../api-outputs";
@@ -78,10 +80,10 @@ async function saveLab(db: Database, courseId: string, input: z.infer<typeof Sav
 async function labInCourse(db: Database, courseId: string, labId: string) {
   const lab = await db.lab.findFirst({
     where: { id: labId, courseId },
-    include: { steps: { orderBy: { position: "asc" } } },
+    include: { steps: { orderBy: { position: "asc" } }, template: { select: { services: true, previewPorts: true } } },
   });
   if (!lab) throw new TRPCError({ code: "NOT_FOUND", message: "No such lab in this course." });
-  return lab;
+  return { ...lab, infrastructure: { services: servicesOf(lab.template), previewPorts: lab.template.previewPorts } };
 }
 
 function draftOf(files: Record<string, string>): LabDraft {
@@ -221,6 +223,20 @@ export const authoringRouter = router({
     .mutation(async ({ ctx, input }) => {
       await ensureTemplateInCourse(ctx.db, ctx.course.id, input.templateId);
       const draft = draftOf(input.files);
+      if (draft.infrastructure) {
+        // The lab's infrastructure lives on its template: only a template of this course takes it.
+        const owned = await ctx.db.environmentTemplate.count({ where: { id: input.templateId, courseId: ctx.course.id } });
+        if (!owned)
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: "This folder declares services or preview ports: choose a template of this course to give them to.",
+          });
+        const { services, previewPorts } = draft.infrastructure;
+        await ctx.db.environmentTemplate.update({
+          where: { id: input.templateId },
+          data: { ...(services ? { services: ServiceSpecs.parse(services) } : {}), ...(previewPorts ? { previewPorts } : {}) },
+        });
+      }
       const lab = await saveLab(ctx.db, ctx.course.id, { ...draft, templateId: input.templateId });
       return { labId: lab.id, steps: draft.steps.length };
     }),

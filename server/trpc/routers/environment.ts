@@ -5,7 +5,27 @@ import { canStartAfterWorkshopEnded, type CourseRole } from "../../auth/access";
 import { ExtendMinutes } from "../../../common/forms/live-room";
 import type { EnvironmentSummary } from "../../environments/environment-service";
 import { CourseEnvironments, StoppedEnvironment } from "../api-outputs";
-import { courseStaffProcedure, labMemberProcedure, router, type Context } from "../trpc";
+import { courseStaffProcedure, labMemberProcedure, protectedProcedure, router, type Context } from "../trpc";
+import { AppAccessError, type AppRefusal } from "../../environments/environment-apps";
+import { ServiceName } from "../../../common/services";
+
+const APP_REFUSALS: Record<AppRefusal, TRPCError["code"]> = {
+  not_found: "NOT_FOUND",
+  not_running: "PRECONDITION_FAILED",
+  not_previewable: "FORBIDDEN",
+  no_such_service: "NOT_FOUND",
+  unavailable: "SERVICE_UNAVAILABLE",
+};
+
+/** The apps' refusals as tRPC errors (their words are for people). */
+async function asTrpc<T>(action: Promise<T>): Promise<T> {
+  try {
+    return await action;
+  } catch (error) {
+    if (error instanceof AppAccessError) throw new TRPCError({ code: APP_REFUSALS[error.code], message: error.message });
+    throw error;
+  }
+}
 
 /** The environment, when it belongs to a lab of the course the caller is staff of. */
 async function environmentInCourse(db: Context["db"], courseId: string, environmentId: string) {
@@ -50,6 +70,16 @@ export const environmentRouter = router({
       select: { id: true, state: true, stopReason: true, expiresAt: true, error: true },
     }),
   ),
+
+  /** The services and preview ports of a running environment (its owner and course staff). */
+  apps: protectedProcedure
+    .input(z.object({ environmentId: EntityId }))
+    .query(({ ctx, input }) => asTrpc(ctx.apps.describe(ctx.auth.user, input.environmentId))),
+
+  /** A service's last lines of output (its owner and course staff). */
+  serviceLogs: protectedProcedure
+    .input(z.object({ environmentId: EntityId, service: ServiceName, lines: z.number().int().min(1).max(1000).default(200) }))
+    .query(async ({ ctx, input }) => ({ log: await asTrpc(ctx.apps.serviceLogs(ctx.auth.user, input.environmentId, input.service, input.lines)) })),
 
   /**
    * Starts (or resumes) the signed-in student's environment for a lab: `{ state: "RUNNING" }`,

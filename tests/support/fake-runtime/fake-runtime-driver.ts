@@ -13,6 +13,7 @@ import type { TerminalSize } from "../../../protocol/ids";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../../protocol/worker-messages";
 import { homeVolumeName, pooledVolumeName, studentVolumes, volumeName } from "../../../runtime-worker/docker/container-config";
 import type { ManagedContainer, ResourceSample, RuntimeDriver, RuntimeState, ScriptProcess, ShellProcess, ShellToStart } from "../../../runtime-worker/driver";
+import type { ServiceSpec } from "../../../common/services";
 import { EngineFaults } from "./faults";
 import { FakeShell } from "./fake-shell";
 import { runScriptText } from "./mini-shell";
@@ -39,6 +40,8 @@ export interface FakeContainer {
   memoryBytes: number;
   /** Processes running, when a test says so (otherwise its init and its shells). */
   processes?: number;
+  /** Sidecar services started beside it, by name. */
+  services?: string[];
 }
 
 export interface ScriptRun {
@@ -261,6 +264,29 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     if (!container) throw new Error("This environment has no container on its machine.");
     this.stopContainer(container);
     this.startContainer(container);
+  }
+
+  async startServices(environmentId: string, services: ServiceSpec[]) {
+    await Promise.resolve();
+    const container = this.existing(environmentId);
+    if (!container.running) throw new Error("The environment is not running.");
+    const missing = services.find((service) => !this.engine.images.has(service.image));
+    if (missing) throw new Error(`The service "${missing.name}" needs the image "${missing.image}", which is not on this worker.`);
+    container.services = services.map((service) => service.name);
+  }
+
+  async serviceLogs(environmentId: string, service: string, lines: number) {
+    await Promise.resolve();
+    if (!this.container(environmentId)?.services?.includes(service)) throw new Error(`This environment has no service "${service}" running.`);
+    return `fake log of ${service} (last ${lines} lines)\n`;
+  }
+
+  /** The fake has no loopback: an echo stands in for the port's server. */
+  async openLoopback(environmentId: string) {
+    await Promise.resolve();
+    if (!this.container(environmentId)?.running) throw new Error("This environment is not running.");
+    const echo = new PassThrough();
+    return { input: echo, output: echo, close: () => echo.destroy() };
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {

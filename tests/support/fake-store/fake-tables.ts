@@ -98,6 +98,8 @@ export class FakeTables {
       user: "student",
       setupScript: null,
       warmPoolSize: 0,
+      services: [],
+      previewPorts: [],
       createdAt: new Date(),
       ...given(template),
     };
