@@ -17,7 +17,6 @@ import { PlacementRefusedError, type WorkerDirectory } from "../workers/schedule
 import { placementNeedsOf } from "./template-spec";
 import type { EnvironmentChange, EnvironmentLifecycle, StopReason } from "./lifecycle";
 import type { QueueStore } from "./queue-store";
-import { reservationBytesOf } from "./template-spec";
 
 /** The recent window the estimate measures places freeing in. */
 export const ESTIMATE_WINDOW_MS = 5 * 60_000;
