@@ -107,6 +107,13 @@ export interface RuntimeDriver {
    * start then): the container restarts, keeping its filesystem and workspace.
    */
   killProcesses(environmentId: string): Promise<void>;
+  /**
+   * The environment's files (its workspace and home volumes) as a tar stream, read where no
+   * hostile file can reach the host; null when this runtime holds no workspace for it.
+   */
+  exportWorkspace(spec: EnvironmentSpec): Promise<Readable | null>;
+  /** Unpacks a tar stream into the environment's volumes (made when missing), as safely; answers the workspace volume. */
+  importWorkspace(spec: EnvironmentSpec, archive: Readable): Promise<{ volumeName: string }>;
   /** Builds a Dockerfile into `tag` within `limits`, relaying the build's log lines; `signal` stops it. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * (docker-shells.ts) and the warm pool's containers DockerPool's (docker-pool.ts); the driver
  * composes both so the worker sees one RuntimeDriver.
  */
+import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { BuildLimits, EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 import type { TerminalSize } from "../../protocol/ids";
@@ -27,6 +28,7 @@ import {
 import { RuntimeError, inspectContainer, outdated, statusOf } from "./docker-support";
 import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
+import { exportArchive, importArchive } from "./workspace-archive";
 
 export { RuntimeError } from "./docker-support";
 
@@ -277,6 +279,32 @@ export class DockerDriver implements RuntimeDriver {
       await this.docker.getContainer(containerName(environmentId)).restart({ t: 0 });
     } catch (error) {
       if (statusOf(error) === 404) throw new RuntimeError("This environment has no container on its machine.");
+      throw error;
+    }
+  }
+
+  async exportWorkspace(spec: EnvironmentSpec): Promise<Readable | null> {
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    const mounts = studentVolumes(spec, volume);
+    // Only what exists is read: mounting a missing volume would make an empty one.
+    const existing = (await Promise.all(mounts.map(async (mount) => ((await this.volumeExists(mount.name)) ? mount : null)))).filter((mount) => mount !== null);
+    if (!existing.some((mount) => mount.name === volume)) return null;
+    return exportArchive(this.docker, existing);
+  }
+
+  async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    await this.createStudentVolumes(spec, volume);
+    await importArchive(this.docker, studentVolumes(spec, volume), archive);
+    return { volumeName: volume };
+  }
+
+  private async volumeExists(name: string) {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
       throw error;
     }
   }
