@@ -3,7 +3,7 @@
  * the environments placed on them. Postgres in production; an in-memory fake in the fast tier
  * (tests/support/fake-store), held to the same contract (tests/support/store-contract.ts).
  */
-import type { EnvironmentState } from "../../generated/prisma/client";
+import type { EnvironmentState, WorkerScheduling } from "../../generated/prisma/client";
 import type { Database } from "../database/client";
 
 /** A worker's recorded capacity: how many environments, and how much memory reservations may add up to. */
@@ -29,6 +29,8 @@ export interface DirectoryStore {
   capacities(workerIds: string[]): Promise<WorkerCapacity[]>;
   /** STARTING and RUNNING environments on these workers, `exceptEnvironmentId` left out (a resume). */
   placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]>;
+  /** Whether placement may choose each of these recorded workers (an administrator's cordon or drain). */
+  scheduling(workerIds: string[]): Promise<Map<string, WorkerScheduling>>;
 }
 
 export class PrismaDirectoryStore implements DirectoryStore {
@@ -47,6 +49,11 @@ export class PrismaDirectoryStore implements DirectoryStore {
   async capacities(workerIds: string[]) {
     const workers = await this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } });
     return workers.map((worker) => ({ id: worker.id, maxEnvironments: worker.maxEnvironments, memoryBytes: Number(worker.memoryBytes) }));
+  }
+
+  async scheduling(workerIds: string[]) {
+    const workers = await this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, scheduling: true } });
+    return new Map(workers.map((worker) => [worker.id, worker.scheduling]));
   }
 
   async placed(workerIds: string[], exceptEnvironmentId?: string) {

@@ -4,13 +4,14 @@
  * hands out fresh objects), so a rule cannot change a record except through a store.
  */
 import { randomBytes } from "node:crypto";
-import type { EnvironmentState, EnvironmentTemplate, WorkerStatus } from "../../../generated/prisma/client";
+import type { EnvironmentState, EnvironmentTemplate, WorkerScheduling, WorkerStatus } from "../../../generated/prisma/client";
 
 export interface FakeWorker {
   id: string;
   status: WorkerStatus;
   maxEnvironments: number;
   memoryBytes: number;
+  scheduling: WorkerScheduling;
 }
 
 export type FakeTemplate = EnvironmentTemplate;
@@ -62,9 +63,9 @@ export class FakeTables {
   /** The admission queue's pump lock (one pass at a time across replicas on these tables). */
   pumpLockHeld = false;
 
-  /** Defaults as the schema's: ONLINE; here 20 places and 8 GiB. */
+  /** Defaults as the schema's: ONLINE and OPEN; here 20 places and 8 GiB. */
   addWorker(worker: Partial<FakeWorker> = {}): FakeWorker {
-    const row: FakeWorker = { id: newId("worker"), status: "ONLINE", maxEnvironments: 20, memoryBytes: 8 * GIB, ...given(worker) };
+    const row: FakeWorker = { id: newId("worker"), status: "ONLINE", maxEnvironments: 20, memoryBytes: 8 * GIB, scheduling: "OPEN", ...given(worker) };
     this.workers.set(row.id, row);
     return copyOf(row);
   }
