@@ -4,6 +4,7 @@
  *   create-admin --email <email> [--name <name>] [--password-stdin]
  *   set-password --email <email> [--password-stdin]
  *   retire-demo
+ *   worker <list | cordon <id> | uncordon <id> | drain <id>>
  *
  * Without --password-stdin a password is generated and printed once. The database is
  * DATABASE_URL, or the embedded Postgres under SHELLROOM_DATA_DIR (the running one, or
@@ -23,12 +24,14 @@ import { DEMO_JOIN_CODE, DEMO_LOGINS } from "../database/seed";
 import { knownCredentials } from "../database/startup-data";
 import { DisplayName, Email, NewPassword } from "../../common/forms/accounts";
 import { workerTokenCommand } from "./worker-token";
+import { WORKER_USAGE, workerCommand } from "./worker-commands";
 
 const USAGE = `usage: npm run admin -- <command>
   create-admin --email <email> [--name <name>] [--password-stdin]   a new administrator
   set-password --email <email> [--password-stdin]                   a new password (signs the account out everywhere)
   retire-demo                                                       removes demo passwords, turns the demo join link off
   worker-token <worker id>                                          the token that worker presents (needs SHELLROOM_WORKER_SECRET)
+  ${WORKER_USAGE.padEnd(66)}cordon (no new placements), drain (move at next start), open again
 Without --password-stdin a password is generated and printed once.`;
 
 class CommandError extends Error {}
@@ -133,6 +136,13 @@ async function main() {
     "create-admin": (db) => createAdmin(db, values),
     "set-password": (db) => setPassword(db, values),
     "retire-demo": (db) => retireDemo(db),
+    worker: async (db) => {
+      try {
+        for (const line of await workerCommand(db, positionals.slice(1))) console.log(line);
+      } catch (error) {
+        throw new CommandError((error as Error).message);
+      }
+    },
   };
   const run = command ? commands[command] : undefined;
   if (values.help || !run) {
