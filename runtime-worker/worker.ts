@@ -20,6 +20,7 @@ import { ServerToWorkerMessages, WorkerRequests } from "../protocol/worker-contr
 import { OutputAcks } from "./terminals/output-acks";
 import { WIRE_PARSER } from "../protocol/wire-parser";
 import { WorkerRequestError } from "./request-error";
+import { workerStreams, type WorkerStreamServing } from "./worker-streams";
 import type { RuntimeDriver } from "./driver";
 
 import { EnvironmentManager, POOLED_MAIN_SHELL } from "./environments";
@@ -48,6 +49,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly socket: Socket;
+  /** Where requests that carry bytes are registered (worker-streams.ts). */
+  readonly streams: WorkerStreamServing;
   readonly pool: WarmPool;
   readonly environments: EnvironmentManager;
   readonly metrics: WorkerMetrics;
@@ -173,6 +176,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.closeTerminal, async (ref) => environments.closeTerminal(ref));
   serve(WorkerRequests.killProcesses, ({ environmentId }) => options.driver.killProcesses(environmentId));
   serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
+  /** Requests that carry bytes (workspace tarballs, image archives) register through this: worker-streams.ts. */
+  const streams = workerStreams(socket, serve, malformedFromServer, log);
 
   const usage = new UsageSampler(
     () => environments.usage(),
@@ -260,6 +265,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   return {
     socket,
+    streams,
     pool,
     environments,
     metrics,

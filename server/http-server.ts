@@ -45,6 +45,7 @@ import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
+import { WorkerStreams } from "./workers/worker-streams";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -83,6 +84,8 @@ export interface ShellroomServer {
   httpServer: http.Server;
   /** The request channel to workers (operations and tests). */
   workers: WorkerLink;
+  /** Bytes to and from workers: tarballs, image archives (worker-streams.ts). */
+  streams: WorkerStreams;
   sweeper: LifecycleSweeper;
   /** Warm pools sized for the classes about to start (operations and tests). */
   preparation: ClassPreparation;
@@ -105,6 +108,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const workers = new WorkerLink(
     workerNamespace,
     throttledReport((fields) => log.warn(fields, "a worker's reply did not match its contract")),
+  );
+  const streams = new WorkerStreams(
+    workers,
+    throttledReport((fields) => log.warn(fields, "a worker's stream message did not match its contract")),
   );
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
@@ -178,6 +185,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     heartbeats,
     usage,
     output: outputBus,
+    streams,
     onWorkerConnected: async (workerId) => {
       await reconcileWorker(new PrismaReconcileStore(db), environments.lifecycle, workers, workerId, log);
       await resumeTerminals(terminalNamespace, db, workerId);
@@ -309,6 +317,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   return {
     httpServer,
     workers,
+    streams,
     sweeper,
     preparation,
     directory,

@@ -19,6 +19,7 @@ import type { HeartbeatStore } from "../workers/heartbeats";
 import { PlacementCheck } from "../workers/placement-check";
 import { workerTokenValid } from "../workers/worker-credentials";
 import { workerRoom } from "../workers/worker-link";
+import type { WorkerStreams } from "../workers/worker-streams";
 import { environmentRoom } from "./rooms";
 import type { TerminalOutputBus } from "./terminal-output-bus";
 
@@ -64,6 +65,8 @@ export function attachWorkerGateway(options: {
   usage: UsageStore;
   /** Terminal output and exits, to browsers on every replica. */
   output: TerminalOutputBus;
+  /** Byte streams (tarballs, image archives) ride on each worker's socket. */
+  streams: WorkerStreams;
 }) {
   const { workers, terminals, db, log } = options;
 
@@ -133,6 +136,7 @@ export function attachWorkerGateway(options: {
       return socket.disconnect(true);
     }
     if (socket.disconnected) return;
+    options.streams.attach(socket);
     workerLog.info({ name: worker.name }, "worker connected");
     // A mismatched worker (another version) must not just look dead: what it sends that does not parse is logged.
     const malformed = throttledReport((fields) => workerLog.warn(fields, "dropped a worker's message that did not match its contract"));

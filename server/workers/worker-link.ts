@@ -58,6 +58,11 @@ export class WorkerLink {
     return readReply(contract, raw, this.report);
   }
 
+  /** The worker's socket when it is connected to this replica (byte streams need it: worker-streams.ts). */
+  connectedHere(workerId: string) {
+    return this.localSocket(workerId);
+  }
+
   private localSocket(workerId: string) {
     const localIds = this.namespace.adapter.rooms.get(workerRoom(workerId));
     return localIds ? [...localIds].map((id) => this.namespace.sockets.get(id)).find((socket) => socket?.connected) : undefined;
