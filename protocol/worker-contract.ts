@@ -30,6 +30,7 @@ import {
   TerminalRef,
   TerminalTabs,
   WorkerToServer,
+  WorkspaceStreamRequest,
 } from "./worker-messages";
 
 /** Why a worker refused or failed a request, for the server's code to act on (the words are for logs and people). */
@@ -46,6 +47,8 @@ export const WorkerErrorCode = z.enum([
   "too_many_terminals",
   /** A snapshot's further piece is gone (expired or never made): attach again. */
   "snapshot_gone",
+  /** The environment has no workspace on this worker (nothing to export). */
+  "no_workspace",
   /** Anything else: the words say what. */
   "failed",
   /** Made by the server's reader: the worker's reply did not match its schema. */
@@ -97,6 +100,10 @@ export const WorkerRequests = {
   closeTerminal: request(ServerToWorker.closeTerminal, TerminalRef, Done),
   listTerminals: request(ServerToWorker.listTerminals, EnvironmentRef, reply({ terminalIds: z.array(TerminalId).max(64) })),
   killProcesses: request(ServerToWorker.killProcesses, EnvironmentRef, Done),
+  /** A download: the reply says yes, then the tar's bytes follow on the stream. */
+  exportWorkspace: request(ServerToWorker.exportWorkspace, WorkspaceStreamRequest, Done),
+  /** An upload: answered once the whole tar is unpacked, with the workspace volume it went into. */
+  importWorkspace: request(ServerToWorker.importWorkspace, WorkspaceStreamRequest, reply({ volumeName: z.string().min(1).max(128) })),
 } as const satisfies Record<string, RequestContract>;
 
 export type WorkerRequestName = keyof typeof WorkerRequests;

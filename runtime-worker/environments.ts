@@ -4,6 +4,7 @@
  * (runtime-worker/terminals/terminal-host.ts); the manager hands it the terminal calls so the
  * worker keeps one object to speak to. It speaks only to the RuntimeDriver interface, never to dockerode.
  */
+import type { Readable } from "node:stream";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { CheckRequest, EnvironmentSpec, EnvironmentUsage, OpenTerminalRequest, SnapshotPartRequest, TerminalRef } from "../protocol/worker-messages";
 import { runCheck, runScript } from "./checks/run-check";
@@ -149,6 +150,21 @@ export class EnvironmentManager {
   async remove(environmentId: string, removeVolume: boolean, volumeName: string | null = null) {
     this.terminals.closeTerminalsOf(environmentId);
     await this.driver.remove(environmentId, { removeVolume, volumeName });
+  }
+
+  /** The environment's files as a tar stream (a download, a snapshot, a move's first half). */
+  async exportWorkspace(spec: EnvironmentSpec): Promise<Readable> {
+    const archive = await this.driver.exportWorkspace(spec);
+    if (!archive) throw new WorkerRequestError("no_workspace", "This environment has no workspace on this worker.");
+    this.log.info({ environmentId: spec.environmentId }, "workspace export started");
+    return archive;
+  }
+
+  /** Unpacks a tar stream into the environment's volumes (a move's second half, a restore). */
+  async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
+    const imported = await this.driver.importWorkspace(spec, archive);
+    this.log.info({ environmentId: spec.environmentId, volumeName: imported.volumeName }, "workspace imported");
+    return imported;
   }
 
   async check(request: CheckRequest) {

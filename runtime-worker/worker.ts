@@ -178,6 +178,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.listTerminals, async ({ environmentId }) => ({ terminalIds: environments.terminalIds(environmentId) }));
   /** Requests that carry bytes (workspace tarballs, image archives) register through this: worker-streams.ts. */
   const streams = workerStreams(socket, serve, malformedFromServer, log);
+  streams.serveDownload(WorkerRequests.exportWorkspace, ({ streamId: _stream, ...spec }) => environments.exportWorkspace(spec));
+  streams.serveUpload(WorkerRequests.importWorkspace, ({ streamId: _stream, ...spec }, archive) => environments.importWorkspace(spec, archive));
 
   const usage = new UsageSampler(
     () => environments.usage(),

@@ -23,7 +23,10 @@ export type AuditAction =
   | "course.broadcast"
   | "course.workshop_ended"
   | "course.workshop_reopened"
-  | "course.prepare";
+  | "course.prepare"
+  | "workspace.downloaded"
+  | "workspace.restored"
+  | "worker.scheduling_changed";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -1,6 +1,6 @@
 /** How a template becomes the container shape a worker builds (and pools by). */
 import type { EnvironmentTemplate } from "../../generated/prisma/client";
-import type { PoolTemplate } from "../../protocol/worker-messages";
+import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 
 const MB = 1024 * 1024;
 
@@ -11,5 +11,16 @@ export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
     network: "none",
     workingDir: template.workingDir,
     user: template.user,
+  };
+}
+
+/** What a worker is told to start (or export, or import into) for this environment. */
+export function environmentSpecOf(template: EnvironmentTemplate, environment: { id: string; userId: string; volumeName: string | null }): EnvironmentSpec {
+  return {
+    ...containerShapeOf(template),
+    environmentId: environment.id,
+    ownerId: environment.userId,
+    setupScript: template.setupScript,
+    volumeName: environment.volumeName,
   };
 }

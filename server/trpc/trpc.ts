@@ -23,6 +23,8 @@ import type { RunawayWatch } from "../live/runaway-watch";
 import type { UsageStore } from "../workers/environment-usage";
 import { PlacementRefusedError } from "../workers/scheduler";
 import type { ClassPreparation } from "../workers/class-preparation";
+import type { WorkspaceTransfers } from "../workspaces/workspace-transfers";
+import type { WorkspaceSnapshots } from "../workspaces/workspace-snapshots";
 import { canCreateCourses, canSeeLab, courseRoleOf, isAdmin, isCourseStaff, loadCourseRole } from "../auth/access";
 
 /** Live connections that must end with the session they were opened under. */
@@ -50,6 +52,8 @@ export interface ServerServices {
   runaway: RunawayWatch;
   /** Actions on every environment of a course, a bounded number at a time, with progress. */
   bulk: BulkActions;
+  /** Workspace exports and restores (admin), snapshots of a worker's workspaces. */
+  workspaces: { transfers: WorkspaceTransfers; snapshots: WorkspaceSnapshots };
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
   /** The client's IP: the socket's peer, or what a trusted proxy says it is. */
