@@ -90,7 +90,15 @@ export async function startHarness(
     redis?: boolean;
     server?: Pick<
       ShellroomServerOptions,
-      "trustedProxies" | "metricsToken" | "sessionRecheckMs" | "runaway" | "bulkConcurrency" | "prepareLeadMinutes" | "preparationIntervalMs" | "admissionQueue"
+      | "trustedProxies"
+      | "metricsToken"
+      | "sessionRecheckMs"
+      | "runaway"
+      | "bulkConcurrency"
+      | "prepareLeadMinutes"
+      | "preparationIntervalMs"
+      | "admissionQueue"
+      | "exports"
     >;
     worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
     /** Each terminal's output budget on the harness worker (the worker's default when unset). */
