@@ -190,15 +190,16 @@ export class StartPath {
     }
     if (!(await this.claimStart(environment, from))) return "claim lost";
     const spec = environmentSpecOf(template, environment);
+    let volumeName: string;
     try {
-      await this.mover!.copy(spec, from, target);
+      volumeName = await this.mover!.copy(spec, from, target);
     } catch (error) {
       await this.fail(environment.id, WORKSPACE_NOT_MOVED);
       log.warn({ from, to: target, err: (error as Error).message }, "draining worker: the workspace could not be moved");
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: WORKSPACE_NOT_MOVED });
     }
     // Not a state write: the claim stays; only where the files live changes, and only under this claim.
-    await this.db.environment.updateMany({ where: { id: environment.id, state: "STARTING", workerId: from }, data: { workerId: target } });
+    await this.db.environment.updateMany({ where: { id: environment.id, state: "STARTING", workerId: from }, data: { workerId: target, volumeName } });
     log.info({ from, to: target }, "workspace moved off a draining worker");
     // The old copy goes (best effort: a drained host is about to go anyway).
     void this.workers
@@ -207,7 +208,7 @@ export class StartPath {
         if (!reply.ok) log.warn({ workerId: from, err: reply.error }, "the moved workspace's old copy was not removed");
       })
       .catch((error: Error) => log.warn({ workerId: from, err: error.message }, "the moved workspace's old copy was not removed"));
-    return this.sendStart(template, { ...environment, workerId: target }, false, log);
+    return this.sendStart(template, { ...environment, workerId: target, volumeName }, false, log);
   }
 
   /** Into the queue, then one pump pass (a place may have freed meanwhile); the caller reads where it stands. */

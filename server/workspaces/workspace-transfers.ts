@@ -36,6 +36,12 @@ const IMPORT_TIMEOUT_MS = 30 * 60_000;
 /** States with no container to keep in step: a workspace may be put elsewhere under them. */
 const AT_REST: EnvironmentState[] = ["PENDING", "STOPPED", "FAILED", "INTERRUPTED"];
 
+/**
+ * The name a workspace takes where it lands: new each time, so it never meets a volume (or a
+ * host's image file) of the same name left behind, e.g. by a lost host that comes back.
+ */
+export const landingVolumeName = (environmentId: string) => `shellroom-ws-${environmentId}-${Date.now().toString(36)}`;
+
 /** A stream's or a worker's failure, in the transfer's codes. */
 function refusalOf(error: unknown): WorkspaceTransferError {
   if (error instanceof WorkspaceTransferError) return error;
@@ -81,11 +87,12 @@ export class WorkspaceTransfers {
     }
   }
 
-  /** Copies a workspace from one worker to another, straight through; the target's volume name. */
+  /** Copies a workspace from one worker to another, straight through; the target's (new) volume name. */
   async copy(spec: EnvironmentSpec, from: string, to: string): Promise<string> {
     try {
       const archive = await this.streams.download(from, WorkerRequests.exportWorkspace, spec);
-      const reply = await this.streams.upload(to, WorkerRequests.importWorkspace, spec, archive, IMPORT_TIMEOUT_MS);
+      const landing = { ...spec, volumeName: landingVolumeName(spec.environmentId) };
+      const reply = await this.streams.upload(to, WorkerRequests.importWorkspace, landing, archive, IMPORT_TIMEOUT_MS);
       if (!reply.ok) throw new WorkspaceTransferError("failed", reply.error);
       this.log.info({ environmentId: spec.environmentId, from, to }, "workspace copied to another worker");
       return reply.volumeName;
@@ -111,7 +118,7 @@ export class WorkspaceTransfers {
       const reply = await this.streams.upload(
         workerId,
         WorkerRequests.importWorkspace,
-        environmentSpecOf(environment.template, environment),
+        environmentSpecOf(environment.template, { ...environment, volumeName: landingVolumeName(environment.id) }),
         this.store.open(stored),
         IMPORT_TIMEOUT_MS,
       );
