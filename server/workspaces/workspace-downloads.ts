@@ -1,6 +1,7 @@
 /**
  * Downloads of students' files over plain HTTP (a tar is a file to save, not a tRPC answer):
- *   GET /api/environments/<id>/workspace.tar   one workspace: its owner ("Download my work"), or course staff
+ *   GET /api/labs/<labId>/my-workspace.tar    the caller's own workspace for a lab ("Download my work")
+ *   GET /api/environments/<id>/workspace.tar   one workspace: its owner, or course staff
  *   GET /api/labs/<labId>/workspaces.tar      a lab's workspaces, a folder per student: course staff
  * Both are read live from the workers (streamed, never held whole); a workspace whose worker is
  * not reachable from this replica comes from its newest stored export when there is one. Access
@@ -21,6 +22,7 @@ import { WorkspaceTransferError, type WorkspaceTransfers } from "./workspace-tra
 
 const ONE = /^\/api\/environments\/([A-Za-z0-9_-]{1,64})\/workspace\.tar$/;
 const CLASS = /^\/api\/labs\/([A-Za-z0-9_-]{1,64})\/workspaces\.tar$/;
+const MINE = /^\/api\/labs\/([A-Za-z0-9_-]{1,64})\/my-workspace\.tar$/;
 
 export interface WorkspaceDownloadServices {
   db: Database;
@@ -49,8 +51,16 @@ export function workspaceDownloads(services: WorkspaceDownloadServices) {
     const pathname = (req.url ?? "/").split("?")[0]!;
     const one = ONE.exec(pathname);
     const all = CLASS.exec(pathname);
-    if (!one && !all) return false;
-    const answer = req.method !== "GET" ? Promise.reject(new Refusal(405, "Use GET.")) : one ? downloadOne(services, req, one[1]!) : downloadClass(services, req, all![1]!);
+    const mine = MINE.exec(pathname);
+    if (!one && !all && !mine) return false;
+    const answer =
+      req.method !== "GET"
+        ? Promise.reject(new Refusal(405, "Use GET."))
+        : one
+          ? downloadOne(services, req, { id: one[1]! })
+          : mine
+            ? downloadOne(services, req, { labId: mine[1]! })
+            : downloadClass(services, req, all![1]!);
     void answer
       .then(({ filename, source, headers }) => {
         res.writeHead(200, {
@@ -92,16 +102,18 @@ async function filesOf(transfers: WorkspaceTransfers, environmentId: string): Pr
     if (!(error instanceof WorkspaceTransferError)) throw error;
     if (error.code === "no_workspace") throw new Refusal(404, error.message);
     const stored = await transfers.store.latest(environmentId);
-    if (!stored) throw new Refusal(503, "The machine that holds this workspace is not reachable right now, and it has no stored copy. Try again in a few minutes.");
+    if (!stored)
+      throw new Refusal(503, "The machine that holds this workspace is not reachable right now, and it has no stored copy. Try again in a few minutes.");
     return { source: transfers.store.open(stored), headers: { "x-shellroom-workspace-source": `export ${stored.createdAt.toISOString()}` } };
   }
 }
 
-async function downloadOne(services: WorkspaceDownloadServices, req: IncomingMessage, environmentId: string) {
+/** An environment by its id, or the caller's own for a lab. */
+async function downloadOne(services: WorkspaceDownloadServices, req: IncomingMessage, which: { id: string } | { labId: string }) {
   const { db } = services;
   const actor = await signedIn(db, req);
   const environment = await db.environment.findUnique({
-    where: { id: environmentId },
+    where: "id" in which ? { id: which.id } : { userId_labId: { userId: actor.id, labId: which.labId } },
     select: { id: true, userId: true, lab: { select: { slug: true, courseId: true } }, user: { select: { displayName: true } } },
   });
   if (!environment) throw new Refusal(404, NOT_FOUND);
