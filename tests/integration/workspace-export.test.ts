@@ -54,6 +54,14 @@ it("a student downloads their own workspace as a tar, live from the worker, with
   const entries = await filesIn(response);
   expect(namesIn(entries)).toEqual(expect.arrayContaining(["workspace/notes/plan.txt", "workspace/main.c", ".bashrc"]));
   expect(entries.find((entry) => entry.name === "./workspace/notes/plan.txt")?.body).toBe("finish lab 1");
+
+  // The lab page's link names the lab, not the environment: the caller's own, stopped or running.
+  await harness.trpc("environment.stop", { labId: harness.labId }, { cookie: ada.cookie });
+  const mine = await download(`/api/labs/${harness.labId}/my-workspace.tar`, ada.cookie);
+  expect(mine.status).toBe(200);
+  expect((await filesIn(mine)).find((entry) => entry.name === "./workspace/main.c")?.body).toBe("int main(){}");
+  const stranger = await harness.newStudent("No Environment Yet");
+  expect((await download(`/api/labs/${harness.labId}/my-workspace.tar`, stranger.cookie)).status).toBe(404);
 });
 
 it("another student may not download it, nor may anyone signed out; staff of the course may", async () => {

@@ -10,6 +10,8 @@ import {
   canChangeMemberRoles,
   canCloseTerminal,
   canCreateCourses,
+  canDownloadClassWorkspaces,
+  canDownloadWorkspace,
   canManageCourse,
   canResize,
   canSeeEveryonesProgress,
@@ -186,6 +188,10 @@ describe.each(people)("$who", ({ who, actor, membership }) => {
       expect(canTypeIn(access, false)).toBe(access === "owner");
       expect(canTypeIn(access, true)).toBe(true);
     }
+  });
+  it("downloads the owner's workspace (its owner, course staff) and a lab's class archive (staff) or not", () => {
+    expect(canDownloadWorkspace(actor, { userId: OWNER_ID }, courseRole)).toBe(want.environment === "owner" || want.staff);
+    expect(canDownloadClassWorkspaces(courseRole)).toBe(want.staff);
   });
   it("watches the course's students (the live room's socket) or not", () => {
     expect(canWatchStudents(actor, courseRole)).toBe(want.environment === "watch" || (want.staff && want.environment === "owner"));
