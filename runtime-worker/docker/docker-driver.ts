@@ -294,8 +294,15 @@ export class DockerDriver implements RuntimeDriver {
 
   async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    const existed = await this.volumeExists(volume);
     await this.createStudentVolumes(spec, volume);
-    await importArchive(this.docker, studentVolumes(spec, volume), archive);
+    try {
+      await importArchive(this.docker, studentVolumes(spec, volume), archive);
+    } catch (error) {
+      // A workspace made for this import and not filled is nobody's: it goes (one that existed stays as it is).
+      if (!existed) for (const { name } of studentVolumes(spec, volume)) await this.removeVolume(name).catch(() => undefined);
+      throw error;
+    }
     return { volumeName: volume };
   }
 

@@ -87,6 +87,8 @@ it("a hostile archive writes only inside the student's volumes: no escape, no de
   const plain = newEnvironment();
   const spec = { ...plain, limits: { ...plain.limits, diskBytes: 64 * 1024 * 1024 } };
   const marker = `shellroom-escape-${randomBytes(4).toString("hex")}`;
+  // Into a workspace that exists (a new one whose import fails is removed again).
+  await driver.prepareVolumes(spec);
   const archive = tarball([
     { name: "workspace/ok.txt", body: "fine\n" },
     { name: `../../../../tmp/${marker}`, body: "escaped\n" },
