@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { e2eOpenIdProvider } from "./tests/e2e/sso-provider";
 
 const port = Number(process.env.SHELLROOM_E2E_PORT ?? 3210);
 
@@ -34,6 +35,9 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/readyz/workers`,
     timeout: 180_000,
     reuseExistingServer: false,
+    // Not the default SIGKILL: the worker must get to discard its spare workspace images (loop
+    // mounts) and the server to close; a killed worker left them mounted after every run.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 60_000 },
     stdout: "pipe",
     stderr: "pipe",
     env: {
@@ -41,6 +45,8 @@ export default defineConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
       SHELLROOM_WORKER_ID: process.env.SHELLROOM_E2E_WORKER_ID ?? "e2e-worker",
+      // The test OpenID Provider sso.spec.ts runs (contacted only at a sign-in through it).
+      SHELLROOM_OIDC_PROVIDERS: JSON.stringify([e2eOpenIdProvider(port)]),
     },
   },
 });

@@ -17,7 +17,7 @@ export function wantsConfigHelp(argv: readonly string[] = process.argv.slice(2))
 /** Hides a secret variable's value and the password inside a URL's credentials. */
 export function maskValue(name: string, value: string): string {
   if (SECRET_NAME.test(name)) return value === "" ? "" : "********";
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, "$1:********@");
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, "$1:********@").replace(/("clientSecret"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"********"'); // inside SHELLROOM_OIDC_PROVIDERS
 }
 
 interface SchemaDef {

@@ -9,6 +9,7 @@ import { HOME_DISK_BYTES } from "./docker/container-config";
 import { DockerDriver } from "./docker/docker-driver";
 import { WorkspaceVolumes } from "./docker/workspace-volumes";
 import { compileHolder } from "./holder/holder-volume";
+import { keyQuotaTooLow } from "./host-check/requirements";
 import { startWorker } from "./worker";
 import { startWorkerHttp } from "./observability";
 
@@ -43,11 +44,10 @@ rootLogger.info(
     : "workspace disk limits: none on this host (needs root and loop devices); /tmp stays capped by tmpfs",
 );
 
-// With user namespaces remapped every container's root is one host uid, and runc gives each
-// container a session keyring: the kernel's per-uid key quota then caps running containers.
+// The kernel's per-uid key quota can cap running containers (host-check/requirements.ts says why).
 const keyQuota = Number((await readFile("/proc/sys/kernel/keys/maxkeys", "utf8").catch(() => "0")).trim());
 const remapped = ((await docker.info().catch(() => ({}))) as { SecurityOptions?: string[] }).SecurityOptions?.some((option) => option.includes("name=userns"));
-if (remapped && keyQuota > 0 && keyQuota < env.SHELLROOM_WORKER_MAX_ENVIRONMENTS + 50) {
+if (keyQuotaTooLow(keyQuota, Boolean(remapped), env.SHELLROOM_WORKER_MAX_ENVIRONMENTS)) {
   rootLogger.warn(
     { maxkeys: keyQuota, maxEnvironments: env.SHELLROOM_WORKER_MAX_ENVIRONMENTS },
     "kernel.keys.maxkeys caps this host's running containers below its capacity (starts fail with 'unable to create session key: disk quota exceeded'): raise kernel.keys.maxkeys and kernel.keys.maxbytes (scripts/ensure-docker.sh does)",

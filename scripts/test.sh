@@ -22,12 +22,8 @@ if [ -z "${TEST_POSTGRES_URL:-}" ]; then ensure_postgres 54330 test; TEST_POSTGR
 export TEST_POSTGRES_URL
 ensure_redis test
 
-# A second Docker engine stands in for a second worker host (tests/integration/two-worker-hosts).
-second_was_running=0
-[ -S /run/shellroom-docker-b.sock ] && curl -fsS --unix-socket /run/shellroom-docker-b.sock http://localhost/_ping >/dev/null 2>&1 && second_was_running=1
-SHELLROOM_SECOND_DOCKER_HOST="$(bash scripts/ensure-second-docker.sh)"
-export SHELLROOM_SECOND_DOCKER_HOST
-if [ "$second_was_running" = 0 ] && [ -f /run/shellroom-docker-b.pid ]; then started_pids+=("$(cat /run/shellroom-docker-b.pid)"); fi
+# Further worker hosts are made by the tests themselves, each in a network namespace with its
+# own dockerd (tests/support/worker-host.ts); they need root, iproute2, nsenter and unshare.
 
 echo "[test] type check"
 node_modules/.bin/tsc --noEmit -p tsconfig.json

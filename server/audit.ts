@@ -11,6 +11,8 @@ export type AuditAction =
   | "auth.sign_up"
   | "auth.sign_out_everywhere"
   | "auth.password_set"
+  | "auth.password_reset_link_created"
+  | "auth.password_reset"
   | "course.created"
   | "course.join"
   | "course.join_link_changed"

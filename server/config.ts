@@ -6,6 +6,7 @@ import path from "node:path";
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 import { LogLevel } from "../common/logger";
+import { OidcProvidersSetting } from "./auth/oidc/provider-config";
 
 /** "1"/"true" or "0"/"false"; anything else is a mistake worth failing on. */
 const Flag = z
@@ -112,6 +113,15 @@ export const ServerConfig = z.object({
     .max(7 * 24 * 60)
     .default(0)
     .describe("export each workspace used since its last export this often, so a lost host's workspaces can be restored; 0 (default): never"),
+  SHELLROOM_OIDC_PROVIDERS: OidcProvidersSetting.describe(
+    'single sign-on: a JSON array of OpenID Providers, each {"id","name","issuer","clientId","clientSecret", optional "allowedDomains":[...], "claims":{"name","email","groups"}, "groupCourses":{"<group>":"<course slug>"}}; the redirect URI to register is <public URL>/api/auth/oidc/<id>/callback',
+  ),
+  SHELLROOM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "an smtp:// or smtps:// URL")
+    .optional()
+    .describe("mail server for password reset links, e.g. smtps://user:pass@mail.example.edu:465; unset: only administrators make reset links"),
+  SHELLROOM_SMTP_FROM: z.string().default("Shellroom <no-reply@localhost>").describe("the From of the mail Shellroom sends"),
   NODE_ENV: z
     .enum(["development", "production", "test"])
     .default("development")
@@ -151,5 +161,7 @@ export function serverOptionsFrom(config: ServerConfig) {
       keep: config.SHELLROOM_EXPORT_KEEP,
       snapshotMinutes: config.SHELLROOM_SNAPSHOT_MINUTES,
     },
+    oidcProviders: config.SHELLROOM_OIDC_PROVIDERS,
+    smtp: config.SHELLROOM_SMTP_URL ? { url: config.SHELLROOM_SMTP_URL, from: config.SHELLROOM_SMTP_FROM } : undefined,
   };
 }

@@ -51,6 +51,12 @@ import { ExportStore } from "./workspaces/export-store";
 import { WorkspaceTransfers } from "./workspaces/workspace-transfers";
 import { WorkspaceSnapshots } from "./workspaces/workspace-snapshots";
 import { workspaceDownloads } from "./workspaces/workspace-downloads";
+import { FlowCookies } from "./auth/oidc/flow-cookie";
+import { OidcClients } from "./auth/oidc/oidc-client";
+import { oidcRouteHandler } from "./auth/oidc/oidc-routes";
+import type { OidcProviderConfig } from "./auth/oidc/provider-config";
+import { mailPasswordReset } from "./auth/password-reset-mail";
+import { smtpMailer } from "./mail/mailer";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -81,6 +87,10 @@ export interface ShellroomServerOptions {
   preparationIntervalMs?: number;
   /** How often the lifecycle sweep runs (idle, lifetime, lost workers); 0 turns it off (tests call it). */
   sweepIntervalMs?: number;
+  /** OpenID Providers people may sign in with (SHELLROOM_OIDC_PROVIDERS). */
+  oidcProviders?: readonly OidcProviderConfig[];
+  /** Where reset links are mailed from (SHELLROOM_SMTP_URL, SHELLROOM_SMTP_FROM); unset: only admins make links. */
+  smtp?: { url: string; from: string };
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
   /** Workspace exports: where they are kept (default .data/exports), how many per environment, and how often snapshots are taken (minutes; 0: never). */
@@ -210,6 +220,23 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   attachTerminalGateway({ terminals: terminalNamespace, db, workers, audit, publicUrl: options.publicUrl, log });
 
   const secureCookies = options.publicUrl?.startsWith("https://") ?? false;
+  const oidcClients = new OidcClients(options.oidcProviders ?? [], log);
+  const oidcRoutes = oidcRouteHandler({
+    db,
+    clients: oidcClients,
+    flows: new FlowCookies(options.workerSecret, secureCookies),
+    audit,
+    clientAddress,
+    publicUrl: options.publicUrl,
+    secureCookies,
+    log,
+  });
+  const mailer = options.smtp ? smtpMailer(options.smtp) : undefined;
+  const accounts = {
+    providers: oidcClients.list(),
+    publicUrl: options.publicUrl,
+    mailPasswordReset: mailer && ((email: string, baseUrl: string) => mailPasswordReset(db, mailer, baseUrl, email, log)),
+  };
   // One handler per body limit: tRPC counts the bytes as they arrive and stops at its limit.
   const trpcHandlers = new Map<number, ReturnType<typeof createHTTPHandler>>();
   const trpcFor = (maxBodySize: number) => {
@@ -242,6 +269,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
               workspaces: { transfers, snapshots },
               secureCookies,
               clientAddress,
+              accounts,
             },
             req,
             res,
@@ -326,6 +354,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       );
       return;
     }
+    if (oidcRoutes(req, res)) return;
     if (options.pages) return options.pages(req, res);
     res.writeHead(404);
     res.end();
@@ -356,6 +385,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       await imageBuilds.stop();
       await stopJobQueue(jobs);
       sessionGuard.stop();
+      mailer?.close();
       await outputBus.close();
       await sockets.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

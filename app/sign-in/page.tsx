@@ -1,21 +1,37 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../trpc";
-import { SignInInput } from "../../common/forms/accounts";
+import { PasswordResetRequestInput, SignInInput } from "../../common/forms/accounts";
+import { sameOriginPath } from "../../common/same-origin-path";
 import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
 import { showServerFieldErrors } from "../components/server-field-errors";
+import { SingleSignOn, SSO_ERROR_TEXT } from "../components/single-sign-on";
 
 const FIELDS = ["email", "password"] as const;
 
 export default function SignInPage() {
+  return (
+    <Suspense>
+      <SignIn />
+    </Suspense>
+  );
+}
+
+function SignIn() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
+  const params = useSearchParams();
+  // Where single sign-on or a join link sent the person from; only a path on this site.
+  const next = sameOriginPath(params.get("next"));
+  const ssoError = params.get("sso_error");
+  const options = useQuery(trpc.auth.signInOptions.queryOptions(undefined, { staleTime: Infinity }));
   const {
     register,
     handleSubmit,
@@ -26,7 +42,7 @@ export default function SignInPage() {
     trpc.auth.signIn.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries();
-        router.push("/");
+        router.push(next);
       },
       onError: (error) => showServerFieldErrors(setError, error, FIELDS),
     }),
@@ -36,6 +52,12 @@ export default function SignInPage() {
   return (
     <main className="page narrow">
       <h1>Sign in</h1>
+      {ssoError && (
+        <p className="notice warn" role="alert">
+          {SSO_ERROR_TEXT[ssoError] ?? SSO_ERROR_TEXT.refused}
+        </p>
+      )}
+      <SingleSignOn next={next} />
       <form className="card form" onSubmit={handleSubmit((values) => signIn.mutate(values))} noValidate aria-busy={signIn.isPending}>
         <Field label="Email" error={errors.email?.message}>
           <input {...register("email")} type="email" autoComplete="username" required />
@@ -52,9 +74,54 @@ export default function SignInPage() {
           {signIn.isPending ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      {options.data?.passwordResetByEmail && <ForgotPassword />}
       <p className="auth-switch">
         New here? <Link href="/sign-up">Create an account</Link>
       </p>
     </main>
+  );
+}
+
+/** Asks for a reset link by email; the answer is the same whether or not the email has an account. */
+function ForgotPassword() {
+  const trpc = useTRPC();
+  const [open, setOpen] = useState(false);
+  const {
+    register,
+    handleSubmit,
+    setError,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(PasswordResetRequestInput), defaultValues: { email: "" } });
+  const request = useMutation(trpc.auth.requestPasswordReset.mutationOptions({ onError: (error) => showServerFieldErrors(setError, error, ["email"]) }));
+  const general = formErrorText(request.error, ["email"]);
+
+  if (!open)
+    return (
+      <p className="auth-switch">
+        <button type="button" className="secondary" onClick={() => setOpen(true)}>
+          Forgot your password?
+        </button>
+      </p>
+    );
+  if (request.isSuccess)
+    return (
+      <p className="notice info" role="status">
+        If an account uses that email, a link to choose a new password is on its way. It works once, for an hour.
+      </p>
+    );
+  return (
+    <form className="card form" onSubmit={handleSubmit((values) => request.mutate(values))} noValidate aria-busy={request.isPending}>
+      <Field label="Email for the reset link" error={errors.email?.message}>
+        <input {...register("email")} type="email" autoComplete="email" required autoFocus />
+      </Field>
+      {general && (
+        <p className="error" role="alert">
+          {general}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={request.isPending}>
+        {request.isPending ? "Sending…" : "Send me a reset link"}
+      </button>
+    </form>
   );
 }

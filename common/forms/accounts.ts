@@ -28,3 +28,16 @@ export const CredentialsForm = CredentialsInput.extend({ confirm: z.string() }).
   path: ["confirm"],
   message: "The two passwords are not the same",
 });
+
+/** "Forgot your password?": the email a reset link is sent to (if it has an account). */
+export const PasswordResetRequestInput = z.object({ email: Email });
+
+/** The token of a one-time reset link (as /reset-password/<token> carries it). */
+export const PasswordResetToken = z.string().regex(/^[a-z2-7]{32}$/, "This reset link is not complete. Copy the whole link.");
+
+/** The reset page: a new password under the same rules as sign-up, typed twice. */
+export const PasswordResetInput = z.object({ token: PasswordResetToken, password: NewPassword });
+export const PasswordResetForm = PasswordResetInput.extend({ confirm: z.string() }).refine((form) => form.password === form.confirm, {
+  path: ["confirm"],
+  message: "The two passwords are not the same",
+});

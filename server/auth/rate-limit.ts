@@ -39,6 +39,11 @@ export const SIGN_IN_FAILURES_PER_ADDRESS: RateLimitRule = { name: "sign-in:ip",
 export const JOIN_PER_ADDRESS: RateLimitRule = { name: "join:ip", limit: 200, windowMs: 10 * 60_000 };
 /** A class creating accounts behind one NAT stays well inside this. */
 export const SIGN_UP_PER_ADDRESS: RateLimitRule = { name: "sign-up:ip", limit: 200, windowMs: 60 * 60_000 };
+/** Reset mails: a few per account (no inbox flooding), more per address (a class forgetting at once). */
+export const RESET_MAILS_PER_ACCOUNT: RateLimitRule = { name: "reset-mail:email", limit: 3, windowMs: 60 * 60_000 };
+export const RESET_MAILS_PER_ADDRESS: RateLimitRule = { name: "reset-mail:ip", limit: 50, windowMs: 60 * 60_000 };
+/** Uses of reset links: tokens are unguessable, this only stops hammering. */
+export const RESET_ATTEMPTS_PER_ADDRESS: RateLimitRule = { name: "reset:ip", limit: 50, windowMs: 10 * 60_000 };
 
 /**
  * Counts one use against every (rule, key) in order; if one refuses, the uses already

@@ -124,6 +124,11 @@ export class EnvironmentService {
     this.notify({ environmentId, kind: "warning", message });
   }
 
+  /** Tells the environment's viewers it ended without a stop (its machine was lost): their panel shows it ended, and why. */
+  tellEnded(environmentId: string, message: string) {
+    this.notify({ environmentId, kind: "stopped", message });
+  }
+
   /** Deletes the environment for good: container and workspace volume. */
   async delete(userId: string, labId: string) {
     const environment = await this.db.environment.findUnique({ where: { userId_labId: { userId, labId } } });

@@ -17,6 +17,9 @@ import type { SweepStore } from "./sweep-store";
 const MINUTE_MS = 60_000;
 export const LIFETIME_WARNING_MS = 5 * MINUTE_MS;
 export const SWEEP_QUEUE = "lifecycle-sweep";
+/** What a student whose machine was lost reads: on the lab page (the environment's error) and in the open terminal. */
+export const WORKER_LOST_MESSAGE =
+  "The machine running this environment stopped answering. Your files are kept on it: try again in a few minutes, or ask your instructor.";
 
 export class LifecycleSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -29,7 +32,7 @@ export class LifecycleSweeper {
   constructor(
     private readonly store: SweepStore,
     /** What the sweep asks of the environments: transitions, stops and warnings. */
-    private readonly environments: Pick<EnvironmentService, "lifecycle" | "stopById" | "warn">,
+    private readonly environments: Pick<EnvironmentService, "lifecycle" | "stopById" | "warn" | "tellEnded">,
     private readonly directory: Pick<WorkerDirectory, "staleIds">,
     private readonly log: Logger,
   ) {}
@@ -93,10 +96,13 @@ export class LifecycleSweeper {
         const change = await this.environments.lifecycle.transition(environment.id, environment.state, {
           to: "INTERRUPTED",
           reason: "WORKER_LOST",
-          data: { error: "The machine running this environment stopped answering." },
+          data: { error: WORKER_LOST_MESSAGE },
           also: { workerId: id },
         });
-        if (change) interrupted++;
+        if (!change) continue;
+        interrupted++;
+        // A student at the terminal is told now, not at their next click.
+        this.environments.tellEnded(environment.id, WORKER_LOST_MESSAGE);
       }
       this.log.warn({ workerId: id, interrupted }, "worker lost: no heartbeat");
     }

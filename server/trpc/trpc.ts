@@ -58,6 +58,8 @@ export interface ServerServices {
   secureCookies: boolean;
   /** The client's IP: the socket's peer, or what a trusted proxy says it is. */
   clientAddress: ClientAddress;
+  /** Single sign-on providers (for the sign-in page); reset links by mail (absent without SMTP). */
+  accounts: { providers: { id: string; name: string }[]; publicUrl?: string; mailPasswordReset?: (email: string, baseUrl: string) => void };
 }
 
 export async function createContext(services: ServerServices, req: IncomingMessage, res: ServerResponse) {

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { EnvironmentLifecycle, type StopReason } from "../../server/environments/lifecycle";
-import { LifecycleSweeper } from "../../server/environments/lifecycle-sweeper";
+import { LifecycleSweeper, WORKER_LOST_MESSAGE } from "../../server/environments/lifecycle-sweeper";
 import type { SweepStore } from "../../server/environments/sweep-store";
 import { MemoryHeartbeats } from "../../server/workers/heartbeats";
 import { HEARTBEAT_STALE_MS, WorkerDirectory } from "../../server/workers/scheduler";
@@ -30,6 +30,7 @@ function replica(tables: FakeTables, heartbeats: MemoryHeartbeats, sweepStore?: 
   const lifecycle = new EnvironmentLifecycle(stores.states);
   const stops: Array<{ environmentId: string; reason: StopReason; notice?: string }> = [];
   const warnings: Array<{ environmentId: string; message: string }> = [];
+  const ended: Array<{ environmentId: string; message: string }> = [];
   const environments = {
     lifecycle,
     // The sweep's part ends at asking; what a stop does (the worker, the notice) is the service's.
@@ -39,9 +40,10 @@ function replica(tables: FakeTables, heartbeats: MemoryHeartbeats, sweepStore?: 
       return { state: "STOPPED" as const };
     },
     warn: (environmentId: string, message: string) => warnings.push({ environmentId, message }),
+    tellEnded: (environmentId: string, message: string) => ended.push({ environmentId, message }),
   };
   const sweeper = new LifecycleSweeper(sweepStore ?? stores.sweep, environments, new WorkerDirectory(stores.directory, heartbeats), quietLog());
-  return { sweeper, stops, warnings };
+  return { sweeper, stops, warnings, ended };
 }
 
 /** Records, heartbeats, one replica, and a worker that beats every few seconds (on the fake clock). */
@@ -54,8 +56,8 @@ function setting() {
   return { tables, heartbeats, workerId, ...replica(tables, heartbeats) };
 }
 
-it("marks a worker that stopped heartbeating LOST and interrupts its starting and running environments", async () => {
-  const { tables, heartbeats, workerId: beating, sweeper } = setting();
+it("marks a worker that stopped heartbeating LOST, interrupts its starting and running environments, and tells their viewers why", async () => {
+  const { tables, heartbeats, workerId: beating, sweeper, ended } = setting();
   const silent = tables.addWorker().id;
   await heartbeats.beat(silent);
   const running = tables.addEnvironment({ workerId: silent, state: "RUNNING" }).id;
@@ -73,6 +75,7 @@ it("marks a worker that stopped heartbeating LOST and interrupts its starting an
   for (const id of [running, starting]) {
     expect(tables.environment(id)).toMatchObject({ state: "INTERRUPTED", stopReason: "WORKER_LOST", error: expect.stringContaining("stopped answering") });
   }
+  expect(ended).toEqual([running, starting].map((environmentId) => ({ environmentId, message: WORKER_LOST_MESSAGE })));
   expect(tables.environment(stopped)).toMatchObject({ state: "STOPPED", stopReason: "USER" });
   expect(tables.worker(beating)!.status).toBe("ONLINE");
   expect(tables.environment(onBeating)!.state).toBe("RUNNING");

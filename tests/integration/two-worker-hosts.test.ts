@@ -1,58 +1,55 @@
 /**
- * Two worker hosts: the harness worker on the default engine, and a second worker process
- * on a second dockerd (its own data root and socket). New environments go where there is
- * the most room, so a class spreads across both by capacity.
+ * Two worker hosts: the harness worker on the default engine, and a second worker on a host of
+ * its own (tests/support/worker-host.ts: its own network namespace, reaching the server over a
+ * veth, and its own dockerd and data root). New environments go where there is the most room,
+ * so a class spreads across both by capacity.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import Docker from "dockerode";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
-import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
+import { until } from "../support/until";
+import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
 
-const secondHost = process.env.SHELLROOM_SECOND_DOCKER_HOST;
 let harness: Harness;
+let hostB: TestWorkerHost;
 let secondWorker: ChildProcess;
 let secondDriver: DockerDriver;
 const secondWorkerId = `host-b-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  if (!secondHost) throw new Error("SHELLROOM_SECOND_DOCKER_HOST is not set: scripts/test.sh starts the second engine (scripts/ensure-second-docker.sh)");
+  hostB = await startWorkerHost({ name: "host-b" });
   harness = await startHarness({ redis: false });
+  await harness.listenOn(hostB.serverAddress);
   // Reservations as large as the limits (512 MiB), so memory binds on host A as well as slots.
   const { templateId } = await harness.db.lab.findUniqueOrThrow({ where: { id: harness.labId } });
   await harness.db.environmentTemplate.update({ where: { id: templateId }, data: { memoryReservationMb: 512 } });
-  // Used by the test only to look at host B (and clean it up); the worker process drives it.
-  const dockerB = new Docker({ socketPath: secondHost.replace("unix://", "") });
-  secondDriver = new DockerDriver(dockerB, secondWorkerId, await WorkspaceVolumes.open(dockerB));
-  secondWorker = spawn(process.execPath, ["--import", "tsx", "runtime-worker/main.ts"], {
-    env: {
-      ...process.env,
-      DOCKER_HOST: secondHost,
-      SHELLROOM_SERVER_URL: harness.url,
-      SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(secondWorkerId),
-      SHELLROOM_WORKER_ID: secondWorkerId,
-      SHELLROOM_WORKER_NAME: "host B",
-      SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-      SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
+  // Used by the test only to look into host B's containers (no workspace volumes: its worker owns those).
+  secondDriver = new DockerDriver(hostB.docker, secondWorkerId);
+  secondWorker = hostB.startWorker({
+    SHELLROOM_SERVER_URL: hostB.serverUrl(Number(new URL(harness.url).port)),
+    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(secondWorkerId),
+    SHELLROOM_WORKER_ID: secondWorkerId,
+    SHELLROOM_WORKER_NAME: "host B",
+    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
+    SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3),
   });
-  for (let attempt = 0; attempt < 300 && (await harness.db.worker.findUnique({ where: { id: secondWorkerId } }))?.status !== "ONLINE"; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-});
+  await until(
+    "host B's worker to be online",
+    async () => {
+      if (secondWorker.exitCode !== null) throw new Error(`host B's worker ended (exit code ${secondWorker.exitCode})`);
+      return (await harness.db.worker.findUnique({ where: { id: secondWorkerId } }))?.status === "ONLINE";
+    },
+    120_000,
+    200,
+  );
+}, 300_000);
 afterAll(async () => {
-  const onB = (await harness?.db.environment.findMany({ where: { workerId: secondWorkerId } })) ?? [];
-  for (const environment of onB) await secondDriver.remove(environment.id, { removeVolume: true, volumeName: environment.volumeName }).catch(() => undefined);
-  if (secondWorker && secondWorker.exitCode === null) {
-    secondWorker.kill("SIGTERM");
-    await new Promise((resolve) => secondWorker.once("exit", resolve));
-  }
+  // Host B's containers, workspaces and engine go with it.
+  await hostB?.close();
   await harness?.close();
-});
+}, 120_000);
 
 it("20 environments spread across both hosts by capacity, each running on the host it was placed on", { timeout: 180_000 }, async () => {
   // Host A (harness worker): 20 slots but 8 GiB, i.e. room for 16 reservations of 512 MiB;

@@ -5,6 +5,7 @@
  * fetch, speaking the same protocol a page does.
  */
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import Docker from "dockerode";
 import pg from "pg";
 import { io, type Socket } from "socket.io-client";
@@ -58,6 +59,11 @@ export interface Harness {
   terminalSocket(cookie?: string, options?: { acks?: boolean; url?: string; listen?: (socket: Socket) => void }): Promise<Socket>;
   /** Stops the server and starts a new one on the same port (the worker reconnects by itself). */
   restartServer(): Promise<void>;
+  /**
+   * Accepts connections on `host` as well, on the same port (a worker host's side of its veth,
+   * tests/support/worker-host.ts): for a host that joins after the harness started.
+   */
+  listenOn(host: string): Promise<void>;
   /** Another server replica on the same database and Redis channel (closed with the harness). */
   startReplica(): Promise<{ url: string; server: ShellroomServer }>;
   close(): Promise<void>;
@@ -99,12 +105,16 @@ export async function startHarness(
       | "preparationIntervalMs"
       | "admissionQueue"
       | "exports"
+      | "oidcProviders"
+      | "smtp"
     >;
     worker?: { capacity?: WorkerHandshake["capacity"]; memoryFloorBytes?: number };
     /** Each terminal's output budget on the harness worker (the worker's default when unset). */
     terminalOutput?: OutputBudgetOptions;
     /** Where the server and worker log (a test that reads the log passes its own). */
     log?: Logger;
+    /** The address the server listens on (default 127.0.0.1); a worker host's `serverAddress` lets that host reach it. */
+    listenHost?: string;
   } = {},
 ): Promise<Harness> {
   const database = await cloneTestDatabase();
@@ -127,8 +137,10 @@ export async function startHarness(
       ...options.server,
     });
   const server = await newServer();
-  const url = await server.listen(0, "127.0.0.1");
+  const listenHost = options.listenHost ?? "127.0.0.1";
+  const url = await server.listen(0, listenHost);
   const replicas: ShellroomServer[] = [];
+  const extraListeners: net.Server[] = [];
 
   const workerId = `it-${name.slice(-10)}`;
   const workerToken = workerTokenFor(workerSecret, workerId);
@@ -229,13 +241,23 @@ export async function startHarness(
       const port = Number(new URL(url).port);
       await harness.server.close();
       harness.server = await newServer();
-      await harness.server.listen(port, "127.0.0.1");
+      await harness.server.listen(port, listenHost);
+    },
+
+    async listenOn(host) {
+      // Connections accepted here are handed to whichever server is current (it survives restartServer).
+      const listener = net.createServer((socket) => harness.server.httpServer.emit("connection", socket));
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", reject);
+        listener.listen(Number(new URL(url).port), host, () => resolve());
+      });
+      extraListeners.push(listener);
     },
 
     async startReplica() {
       const replica = await newServer();
       replicas.push(replica);
-      return { url: await replica.listen(0, "127.0.0.1"), server: replica };
+      return { url: await replica.listen(0, listenHost), server: replica };
     },
 
     async close() {
@@ -250,6 +272,7 @@ export async function startHarness(
       const { Volumes: left } = await docker.listVolumes({ filters: { label: [`${LABEL_WORKER}=${workerId}`] } });
       for (const volume of left ?? []) await volumes.remove(volume.Name).catch(() => undefined);
       for (const replica of replicas) await replica.close();
+      for (const listener of extraListeners) listener.close();
       await harness.server.close();
       await db.$disconnect();
       await database.drop();

@@ -89,6 +89,7 @@ function UserDirectory({ myId }: { myId: string }) {
               <th>Email</th>
               <th>Role</th>
               <th>Since</th>
+              <th>Password</th>
             </tr>
           </thead>
           <tbody>
@@ -97,14 +98,14 @@ function UserDirectory({ myId }: { myId: string }) {
             ))}
             {users.data?.length === 0 && (
               <tr>
-                <td colSpan={4} className="empty">
+                <td colSpan={5} className="empty">
                   {deferred ? `Nobody matches “${deferred}”.` : "No users yet."}
                 </td>
               </tr>
             )}
             {!users.data && users.isLoading && (
               <tr>
-                <td colSpan={4} className="empty">
+                <td colSpan={5} className="empty">
                   Loading users…
                 </td>
               </tr>
@@ -170,6 +171,45 @@ function UserRow({ user, isMe }: { user: UserSummary; isMe: boolean }) {
         )}
       </td>
       <td className="muted nowrap">{new Date(user.createdAt).toLocaleDateString(undefined, { dateStyle: "medium" })}</td>
+      <td>
+        <ResetLink user={user} />
+      </td>
     </tr>
+  );
+}
+
+/** A one-time reset link for the user: shown here once (only its hash is kept), to pass on to them. */
+function ResetLink({ user }: { user: UserSummary }) {
+  const trpc = useTRPC();
+  const make = useMutation(trpc.admin.createPasswordResetLink.mutationOptions());
+  const error = formErrorText(make.error);
+  if (make.data) {
+    const link = `${window.location.origin}${make.data.path}`;
+    return (
+      <div className="stack">
+        <input
+          readOnly
+          value={link}
+          aria-label={`Reset link for ${user.displayName}`}
+          onFocus={(event) => event.currentTarget.select()}
+          data-testid="reset-link"
+        />
+        <span className="muted small" role="status">
+          Shown once. Works once, until {new Date(make.data.expiresAt).toLocaleTimeString(undefined, { timeStyle: "short" })}.
+        </span>
+      </div>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="secondary small-button" disabled={make.isPending} onClick={() => make.mutate({ userId: user.id })}>
+        {make.isPending ? "Making…" : "Make a reset link"}
+      </button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
   );
 }

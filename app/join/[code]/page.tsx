@@ -14,6 +14,7 @@ import { JoinInput } from "../../../common/forms/join-links";
 import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
 import { showServerFieldErrors } from "../../components/server-field-errors";
+import { SingleSignOn } from "../../components/single-sign-on";
 
 const FIELDS = ["displayName", "email"] as const;
 const labPath = (labId: string | null) => (labId ? `/labs/${labId}` : "/");
@@ -103,6 +104,7 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
   );
   const error = join.error;
   const general = formErrorText(error, signedInAs ? [] : FIELDS);
+  const joinPath = `/join/${encodeURIComponent(code)}`;
 
   if (signedInAs) {
     // Already signed in: join with this account, no new student is created.
@@ -156,8 +158,10 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
         {join.isPending ? "Joining…" : "Join and open the lab"}
       </button>
       <p className="muted small">
-        Have an account? <Link href="/sign-in">Sign in</Link> first, then open this link again.
+        Have an account? <Link href={`/sign-in?next=${encodeURIComponent(joinPath)}`}>Sign in</Link> first, and you come back here.
       </p>
+      {/* Single sign-on brings the student back to this link, signed in, to join with that account. */}
+      <SingleSignOn next={joinPath} />
     </form>
   );
 }

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { Bounds } from "../../../common/input-bounds";
 import { GLOBAL_ROLES } from "../../auth/access";
+import { createPasswordReset } from "../../auth/password-reset";
 import { adminProcedure, router } from "../trpc";
 import { EntityId } from "../../../protocol/ids";
 import { WorkerHandshake } from "../../../protocol/worker-messages";
@@ -101,6 +102,15 @@ export const adminRouter = router({
       if (!(error instanceof WorkspaceTransferError)) throw error;
       throw new TRPCError({ code: TRANSFER_REFUSALS[error.code], message: error.message, cause: error });
     }
+  }),
+
+  /** A one-time link that sets the user's password: shown to the administrator once, only its hash is kept. */
+  createPasswordResetLink: adminProcedure.input(z.object({ userId: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
+    const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { id: true } });
+    if (!user) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
+    const reset = await createPasswordReset(ctx.db, user.id, ctx.auth.user.id);
+    await ctx.audit.record({ action: "auth.password_reset_link_created", actorId: ctx.auth.user.id, subjectType: "User", subjectId: user.id, ip: ctx.ip });
+    return { path: reset.path, expiresAt: reset.expiresAt };
   }),
 });
 

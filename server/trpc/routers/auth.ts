@@ -1,14 +1,20 @@
 import { TRPCError } from "@trpc/server";
-import { blankSessionCookie, sessionCookie } from "../../auth/cookies";
+import { z } from "zod";
+import { blankSessionCookie } from "../../auth/cookies";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
+import { passwordResetUsable, usePasswordReset } from "../../auth/password-reset";
 import {
+  RESET_ATTEMPTS_PER_ADDRESS,
+  RESET_MAILS_PER_ACCOUNT,
+  RESET_MAILS_PER_ADDRESS,
   SIGN_IN_FAILURES_PER_ACCOUNT,
   SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   SIGN_IN_FAILURES_PER_ADDRESS,
   SIGN_UP_PER_ADDRESS,
 } from "../../auth/rate-limit";
-import { createSession, generateSessionToken, invalidateAllSessions, invalidateSession } from "../../auth/sessions";
-import { CredentialsInput, SignInInput, SignUpInput } from "../../../common/forms/accounts";
+import { invalidateAllSessions, invalidateSession } from "../../auth/sessions";
+import { startSession as startSessionCookie } from "../../auth/start-session";
+import { CredentialsInput, PasswordResetInput, PasswordResetRequestInput, PasswordResetToken, SignInInput, SignUpInput } from "../../../common/forms/accounts";
 import { enforceRateLimit, enforceRateLimits, protectedProcedure, publicProcedure, router, type Context } from "../trpc";
 
 // Verified against when the email is unknown, so both paths take an argon2 verify's time
@@ -17,12 +23,45 @@ let decoyHash: Promise<string> | undefined;
 const decoy = () => (decoyHash ??= hashPassword(crypto.randomUUID()));
 
 async function startSession(ctx: Context, userId: string) {
-  const token = generateSessionToken();
-  const session = await createSession(ctx.db, token, userId);
-  ctx.res.appendHeader("Set-Cookie", sessionCookie(token, session.expiresAt, ctx.secureCookies));
+  ctx.res.appendHeader("Set-Cookie", await startSessionCookie(ctx.db, userId, ctx.secureCookies));
 }
 
 export const authRouter = router({
+  /** What the sign-in page offers besides a password: single sign-on providers, reset by email. */
+  signInOptions: publicProcedure.query(({ ctx }) => ({
+    providers: ctx.accounts.providers,
+    passwordResetByEmail: Boolean(ctx.accounts.mailPasswordReset),
+  })),
+
+  /** Mails a reset link if the email has an account; answers the same either way. */
+  requestPasswordReset: publicProcedure.input(PasswordResetRequestInput).mutation(async ({ ctx, input }) => {
+    const { mailPasswordReset } = ctx.accounts;
+    if (!mailPasswordReset)
+      throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Resetting by email is not available here. Ask an administrator for a reset link." });
+    await enforceRateLimits(ctx, [
+      [RESET_MAILS_PER_ADDRESS, ctx.ip],
+      [RESET_MAILS_PER_ACCOUNT, input.email],
+    ]);
+    // The mutation's Origin was checked against the site's, so it is this site's address.
+    const baseUrl = (ctx.accounts.publicUrl ?? ctx.req.headers.origin ?? "").replace(/\/$/, "");
+    mailPasswordReset(input.email, baseUrl);
+    return { ok: true };
+  }),
+
+  passwordResetStatus: publicProcedure.input(z.object({ token: PasswordResetToken })).query(async ({ ctx, input }) => ({
+    usable: await passwordResetUsable(ctx.db, input.token),
+  })),
+
+  /** Sets a new password through a one-time link; every session of the account ends. */
+  resetPassword: publicProcedure.input(PasswordResetInput).mutation(async ({ ctx, input }) => {
+    await enforceRateLimit(ctx, RESET_ATTEMPTS_PER_ADDRESS, ctx.ip);
+    const userId = await usePasswordReset(ctx.db, input.token, await hashPassword(input.password));
+    if (!userId) throw new TRPCError({ code: "BAD_REQUEST", message: "This reset link has expired or was used already. Ask for a new one." });
+    ctx.sockets.disconnectUser(userId);
+    await ctx.audit.record({ action: "auth.password_reset", actorId: userId, ip: ctx.ip });
+    return { ok: true };
+  }),
+
   me: publicProcedure.query(({ ctx }) => {
     if (!ctx.auth) return null;
     return ctx.db.user
