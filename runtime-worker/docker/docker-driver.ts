@@ -28,7 +28,7 @@ import {
 import { RuntimeError, inspectContainer, outdated, statusOf } from "./docker-support";
 import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
-import { exportArchive, importArchive } from "./workspace-archive";
+import { exportArchive, importArchive, removeLeftoverTransfers } from "./workspace-archive";
 
 export { RuntimeError } from "./docker-support";
 
@@ -289,7 +289,8 @@ export class DockerDriver implements RuntimeDriver {
     // Only what exists is read: mounting a missing volume would make an empty one.
     const existing = (await Promise.all(mounts.map(async (mount) => ((await this.volumeExists(mount.name)) ? mount : null)))).filter((mount) => mount !== null);
     if (!existing.some((mount) => mount.name === volume)) return null;
-    return exportArchive(this.docker, existing);
+    await this.transfersCleared();
+    return exportArchive(this.docker, existing, this.workerId);
   }
 
   async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
@@ -297,13 +298,21 @@ export class DockerDriver implements RuntimeDriver {
     const existed = await this.volumeExists(volume);
     await this.createStudentVolumes(spec, volume);
     try {
-      await importArchive(this.docker, studentVolumes(spec, volume), archive);
+      await this.transfersCleared();
+      await importArchive(this.docker, studentVolumes(spec, volume), archive, this.workerId);
     } catch (error) {
       // A workspace made for this import and not filled is nobody's: it goes (one that existed stays as it is).
       if (!existed) for (const { name } of studentVolumes(spec, volume)) await this.removeVolume(name).catch(() => undefined);
       throw error;
     }
     return { volumeName: volume };
+  }
+
+  /** Before this process's first transfer: what a killed predecessor left (once, shared by all transfers). */
+  private leftoversRemoved?: Promise<void>;
+  private transfersCleared() {
+    this.leftoversRemoved ??= removeLeftoverTransfers(this.docker, this.workerId).catch(() => undefined);
+    return this.leftoversRemoved;
   }
 
   private async volumeExists(name: string) {

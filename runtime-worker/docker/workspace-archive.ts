@@ -11,7 +11,7 @@ import { Transform, type Duplex, type Readable, type TransformCallback } from "n
 import { pipeline } from "node:stream/promises";
 import type Docker from "dockerode";
 import { DEFAULT_IMAGE } from "../images/base-image";
-import { LABEL_MANAGED, STUDENT_GID, STUDENT_UID, type StudentVolume } from "./container-config";
+import { LABEL_MANAGED, LABEL_WORKER, STUDENT_GID, STUDENT_UID, type StudentVolume } from "./container-config";
 
 /** On the throwaway containers: which way they carry a workspace (for finding leftovers). */
 export const LABEL_TRANSFER = "dev.shellroom.transfer";
@@ -52,7 +52,16 @@ const IMPORT_SCRIPT = [
   'exit "$status"',
 ].join("\n");
 
-function transferContainer(volumes: StudentVolume[], direction: "export" | "import", cmd: string[]): Docker.ContainerCreateOptions {
+/**
+ * Transfer containers a previous process of this worker left behind (it was killed mid-way):
+ * none of them is in flight now, since a worker id runs once.
+ */
+export async function removeLeftoverTransfers(docker: Docker, workerId: string) {
+  const left = await docker.listContainers({ all: true, filters: { label: [LABEL_TRANSFER, `${LABEL_WORKER}=${workerId}`] } });
+  for (const container of left) await removeQuietly(docker.getContainer(container.Id));
+}
+
+function transferContainer(volumes: StudentVolume[], direction: "export" | "import", cmd: string[], workerId: string): Docker.ContainerCreateOptions {
   return {
     name: `${TRANSFER_PREFIX}${direction}-${randomBytes(6).toString("hex")}`,
     Image: DEFAULT_IMAGE,
@@ -61,7 +70,7 @@ function transferContainer(volumes: StudentVolume[], direction: "export" | "impo
     User: `${STUDENT_UID}:${STUDENT_GID}`,
     WorkingDir: "/",
     Env: ["LANG=C.UTF-8"],
-    Labels: { [LABEL_MANAGED]: "true", [LABEL_TRANSFER]: direction },
+    Labels: { [LABEL_MANAGED]: "true", [LABEL_TRANSFER]: direction, [LABEL_WORKER]: workerId },
     NetworkDisabled: true,
     AttachStdin: direction === "import",
     OpenStdin: direction === "import",
@@ -140,10 +149,10 @@ async function outcomeOf(container: Docker.Container, demux: DockerDemux, okCode
  * The volumes' files as a tar stream. It ends once tar has finished well and errors when it
  * did not; destroying it stops tar. `volumes`: those that exist (a missing one is not made).
  */
-export async function exportArchive(docker: Docker, volumes: StudentVolume[]): Promise<Readable> {
+export async function exportArchive(docker: Docker, volumes: StudentVolume[], workerId: string): Promise<Readable> {
   const layout = archiveLayout(volumes.map((volume) => volume.target));
   const container = await docker.createContainer(
-    transferContainer(volumes, "export", ["tar", "--create", "--file=-", `--directory=${layout.root}`, "--", ...layout.members]),
+    transferContainer(volumes, "export", ["tar", "--create", "--file=-", `--directory=${layout.root}`, "--", ...layout.members], workerId),
   );
   try {
     const attached = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
@@ -164,9 +173,9 @@ export async function exportArchive(docker: Docker, volumes: StudentVolume[]): P
 }
 
 /** Unpacks `archive` into the volumes (which exist); rejects with tar's words when it could not unpack all of it. */
-export async function importArchive(docker: Docker, volumes: StudentVolume[], archive: Readable): Promise<void> {
+export async function importArchive(docker: Docker, volumes: StudentVolume[], archive: Readable, workerId: string): Promise<void> {
   const layout = archiveLayout(volumes.map((volume) => volume.target));
-  const container = await docker.createContainer(transferContainer(volumes, "import", ["sh", "-c", IMPORT_SCRIPT, "import", layout.root]));
+  const container = await docker.createContainer(transferContainer(volumes, "import", ["sh", "-c", IMPORT_SCRIPT, "import", layout.root], workerId));
   try {
     const attached = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as unknown as Duplex;
     const demux: DockerDemux = new DockerDemux(() => outcomeOf(container, demux, [0], "The archive could not be unpacked"));

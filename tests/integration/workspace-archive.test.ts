@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { homeVolumeName, volumeName, LABEL_MANAGED } from "../../runtime-worker/docker/container-config";
+import { homeVolumeName, volumeName, LABEL_MANAGED, LABEL_WORKER } from "../../runtime-worker/docker/container-config";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { WorkspaceVolumes } from "../../runtime-worker/docker/workspace-volumes";
 import { LABEL_TRANSFER, archiveLayout } from "../../runtime-worker/docker/workspace-archive";
@@ -50,6 +50,12 @@ it("an archive is the student's home as they see it: the workspace inside it, th
 });
 
 it("a workspace exported from one environment and imported into a new one has its files, with the student as owner", async () => {
+  // What a killed predecessor of this worker left mid-transfer goes before the first transfer.
+  const leftover = await docker.createContainer({
+    Image: "shellroom/default:1",
+    Cmd: ["true"],
+    Labels: { [LABEL_MANAGED]: "true", [LABEL_TRANSFER]: "export", [LABEL_WORKER]: workerId },
+  });
   const source = newEnvironment();
   await driver.create(source);
   await driver.start(source.environmentId);
@@ -62,6 +68,7 @@ it("a workspace exported from one environment and imported into a new one has it
 
   const exported = await driver.exportWorkspace(source);
   expect(exported).not.toBeNull();
+  await expect(leftover.inspect()).rejects.toMatchObject({ statusCode: 404 });
   const entries = await readTarball(exported!);
   expect(namesIn(entries)).toEqual(expect.arrayContaining(["workspace/", "workspace/notes/a.txt", "workspace/link", ".bashrc"]));
   expect(entries.find((entry) => entry.name === "./workspace/notes/a.txt")?.body).toBe("hello\n");
