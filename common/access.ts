@@ -54,6 +54,16 @@ export const canStartAfterWorkshopEnded = (role: CourseRole | null | undefined) 
 /** Everyone's progress in a lab (the table, the CSV): course staff. */
 export const canSeeEveryonesProgress = (role: CourseRole | null | undefined) => isCourseStaff(role);
 
+/**
+ * A workspace's files (a .tar): its owner, and staff of its course (an administrator counts).
+ * `courseRole` is the person's membership in the environment's course, if any.
+ */
+export const canDownloadWorkspace = (actor: Actor, environment: { userId: string }, courseRole: CourseRole | null | undefined) =>
+  environment.userId === actor.id || isCourseStaff(courseRoleOf(actor, courseRole, true));
+
+/** A lab's workspaces as one archive: course staff, as for everyone's progress. */
+export const canDownloadClassWorkspaces = (role: CourseRole | null | undefined) => isCourseStaff(role);
+
 /** The live room, bulk actions, templates, labs, join links: course staff (the tRPC staff rung). */
 export const canManageCourse = (role: CourseRole | null | undefined) => isCourseStaff(role);
 

@@ -34,6 +34,7 @@ import {
   TerminalRef,
   TerminalTabs,
   WorkerToServer,
+  WorkspaceStreamRequest,
 } from "./worker-messages";
 
 /** Why a worker refused or failed a request, for the server's code to act on (the words are for logs and people). */
@@ -50,6 +51,8 @@ export const WorkerErrorCode = z.enum([
   "too_many_terminals",
   /** A snapshot's further piece is gone (expired or never made): attach again. */
   "snapshot_gone",
+  /** The environment has no workspace on this worker (nothing to export). */
+  "no_workspace",
   /** Anything else: the words say what. */
   "failed",
   /** Made by the server's reader: the worker's reply did not match its schema. */
@@ -111,6 +114,10 @@ export const WorkerRequests = {
   killProcesses: request(ServerToWorker.killProcesses, EnvironmentRef, Done),
   serviceLogs: request(ServerToWorker.serviceLogs, ServiceLogsRequest, reply({ log: z.string().max(1024 * 1024) })),
   openPreview: request(ServerToWorker.openPreview, OpenPreviewRequest, Done),
+  /** A download: the reply says yes, then the tar's bytes follow on the stream. */
+  exportWorkspace: request(ServerToWorker.exportWorkspace, WorkspaceStreamRequest, Done),
+  /** An upload: answered once the whole tar is unpacked, with the workspace volume it went into. */
+  importWorkspace: request(ServerToWorker.importWorkspace, WorkspaceStreamRequest, reply({ volumeName: z.string().min(1).max(128) })),
 } as const satisfies Record<string, RequestContract>;
 
 export type WorkerRequestName = keyof typeof WorkerRequests;

@@ -135,7 +135,15 @@ export const ServerToWorker = {
   openPreview: "preview:open",
   /** Output handed over, cumulatively per terminal (no reply): moves the worker's output windows. */
   outputAcked: "terminal:output-acked",
+  /** The environment's files as a tar byte stream to the server (protocol/byte-stream.ts). */
+  exportWorkspace: "workspace:export",
+  /** A tar byte stream from the server unpacked into the environment's volumes (made when missing). */
+  importWorkspace: "workspace:import",
 } as const;
+
+/** A workspace carried as a byte stream: the environment's spec says which volumes and where they mount. */
+export const WorkspaceStreamRequest = EnvironmentSpec.extend({ streamId: StreamId });
+export type WorkspaceStreamRequest = z.input<typeof WorkspaceStreamRequest>;
 
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;

@@ -127,6 +127,13 @@ export interface RuntimeDriver {
   serviceLogs(environmentId: string, service: string, lines: number): Promise<string>;
   /** A connection to `port` on the environment's own loopback, made from inside it. */
   openLoopback(environmentId: string, port: number): Promise<LoopbackConnection>;
+  /**
+   * The environment's files (its workspace and home volumes) as a tar stream, read where no
+   * hostile file can reach the host; null when this runtime holds no workspace for it.
+   */
+  exportWorkspace(spec: EnvironmentSpec): Promise<Readable | null>;
+  /** Unpacks a tar stream into the environment's volumes (made when missing), as safely; answers the workspace volume. */
+  importWorkspace(spec: EnvironmentSpec, archive: Readable): Promise<{ volumeName: string }>;
   /** Builds a Dockerfile into `tag` within `limits`, relaying the build's log lines; `signal` stops it. */
   buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }): Promise<void>;
   /** The tagged images this host holds (repository:tag), reported to the server so placement knows who can start what. */

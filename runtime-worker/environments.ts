@@ -193,6 +193,21 @@ export class EnvironmentManager {
     await this.driver.remove(environmentId, { removeVolume, volumeName });
   }
 
+  /** The environment's files as a tar stream (a download, a snapshot, a move's first half). */
+  async exportWorkspace(spec: EnvironmentSpec): Promise<Readable> {
+    const archive = await this.driver.exportWorkspace(spec);
+    if (!archive) throw new WorkerRequestError("no_workspace", "This environment has no workspace on this worker.");
+    this.log.info({ environmentId: spec.environmentId }, "workspace export started");
+    return archive;
+  }
+
+  /** Unpacks a tar stream into the environment's volumes (a move's second half, a restore). */
+  async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
+    const imported = await this.driver.importWorkspace(spec, archive);
+    this.log.info({ environmentId: spec.environmentId, volumeName: imported.volumeName }, "workspace imported");
+    return imported;
+  }
+
   async check(request: CheckRequest) {
     if ((await this.driver.state(request.environmentId)) !== "running") {
       throw new WorkerRequestError("not_running", "This environment is not running. Start it again from the lab page, then check.");

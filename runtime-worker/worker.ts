@@ -204,6 +204,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   });
   serve(WorkerRequests.serviceLogs, (request) => environments.serviceLogs(request));
   streams.serveTunnel(WorkerRequests.openPreview, ({ environmentId, port }, input) => environments.openPreview(environmentId, port, input));
+  streams.serveDownload(WorkerRequests.exportWorkspace, ({ streamId: _stream, ...spec }) => environments.exportWorkspace(spec));
+  streams.serveUpload(WorkerRequests.importWorkspace, ({ streamId: _stream, ...spec }, archive) => environments.importWorkspace(spec, archive));
 
   const usage = new UsageSampler(
     () => environments.usage(),

@@ -30,7 +30,10 @@ export type AuditAction =
   | "api_token.created"
   | "api_token.revoked"
   | "webhook.created"
-  | "webhook.removed";
+  | "webhook.removed"
+  | "workspace.downloaded"
+  | "workspace.restored"
+  | "worker.scheduling_changed";
 
 export interface AuditEntry {
   action: AuditAction;

@@ -2,6 +2,7 @@
  * Server configuration, validated once at boot: a missing or malformed variable fails
  * fast with its name instead of surfacing later as `undefined`.
  */
+import path from "node:path";
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
 import { LogLevel } from "../common/logger";
@@ -99,6 +100,19 @@ export const ServerConfig = z.object({
     .max(3600)
     .default(60)
     .describe("a student waiting in the admission queue whose page has not asked for its place this long leaves the queue (the page was closed)"),
+  SHELLROOM_EXPORT_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("where workspace exports are kept (students' files: a folder only the server reads); unset: exports/ under SHELLROOM_DATA_DIR"),
+  SHELLROOM_EXPORT_KEEP: z.coerce.number().int().min(1).max(100).default(3).describe("exports kept per environment (older ones are deleted)"),
+  SHELLROOM_SNAPSHOT_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(0)
+    .describe("export each workspace used since its last export this often, so a lost host's workspaces can be restored; 0 (default): never"),
   SHELLROOM_OIDC_PROVIDERS: OidcProvidersSetting.describe(
     'single sign-on: a JSON array of OpenID Providers, each {"id","name","issuer","clientId","clientSecret", optional "allowedDomains":[...], "claims":{"name","email","groups"}, "groupCourses":{"<group>":"<course slug>"}}; the redirect URI to register is <public URL>/api/auth/oidc/<id>/callback',
   ),
@@ -142,6 +156,11 @@ export function serverOptionsFrom(config: ServerConfig) {
     admissionQueue: { abandonAfterMs: config.SHELLROOM_QUEUE_ABANDON_SECONDS * 1000 },
     trustedProxies: config.SHELLROOM_TRUSTED_PROXIES,
     metricsToken: config.SHELLROOM_METRICS_TOKEN,
+    exports: {
+      dir: config.SHELLROOM_EXPORT_DIR ?? path.join(config.SHELLROOM_DATA_DIR, "exports"),
+      keep: config.SHELLROOM_EXPORT_KEEP,
+      snapshotMinutes: config.SHELLROOM_SNAPSHOT_MINUTES,
+    },
     oidcProviders: config.SHELLROOM_OIDC_PROVIDERS,
     smtp: config.SHELLROOM_SMTP_URL ? { url: config.SHELLROOM_SMTP_URL, from: config.SHELLROOM_SMTP_FROM } : undefined,
   };

@@ -3,6 +3,7 @@
  * /socket.io, health at /healthz, and Next.js for every other path.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "../common/logger";
@@ -49,6 +50,10 @@ import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
 import { WorkerStreams } from "./workers/worker-streams";
+import { ExportStore } from "./workspaces/export-store";
+import { WorkspaceTransfers } from "./workspaces/workspace-transfers";
+import { WorkspaceSnapshots } from "./workspaces/workspace-snapshots";
+import { workspaceDownloads } from "./workspaces/workspace-downloads";
 import { FlowCookies } from "./auth/oidc/flow-cookie";
 import { OidcClients } from "./auth/oidc/oidc-client";
 import { oidcRouteHandler } from "./auth/oidc/oidc-routes";
@@ -105,6 +110,8 @@ export interface ShellroomServerOptions {
   webhookDelivery?: Partial<DeliveryPolicy>;
   /** Next.js's request handler; absent in API-only tests. */
   pages?: RequestHandler;
+  /** Workspace exports: where they are kept (default .data/exports), how many per environment, and how often snapshots are taken (minutes; 0: never). */
+  exports?: { dir?: string; keep?: number; snapshotMinutes?: number };
 }
 
 export interface ShellroomServer {
@@ -113,6 +120,8 @@ export interface ShellroomServer {
   workers: WorkerLink;
   /** Bytes to and from workers: tarballs, image archives (worker-streams.ts). */
   streams: WorkerStreams;
+  /** Workspace downloads, exports, moves and restores; snapshots (operations and tests). */
+  workspaces: { transfers: WorkspaceTransfers; snapshots: WorkspaceSnapshots };
   sweeper: LifecycleSweeper;
   /** Warm pools sized for the classes about to start (operations and tests). */
   preparation: ClassPreparation;
@@ -140,6 +149,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     workers,
     throttledReport((fields) => log.warn(fields, "a worker's stream message did not match its contract")),
   );
+  const transfers = new WorkspaceTransfers(db, streams, new ExportStore(options.exports?.dir ?? path.join(".data", "exports"), options.exports?.keep), log);
+  const snapshots = new WorkspaceSnapshots(db, transfers, log, options.exports?.snapshotMinutes);
+  snapshots.start();
   const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
   const runawayPolicy = { ...DEFAULT_RUNAWAY_POLICY, ...options.runaway };
@@ -161,6 +173,8 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     undefined,
     { ...DEFAULT_ADMISSION_QUEUE, ...options.admissionQueue },
   );
+  // A start on a draining worker moves its workspace first.
+  environments.useWorkspaceMover(transfers);
   environments.lifecycle.onChange((change) => metrics.recordTransition(change));
   environments.lifecycle.onChange(nudgeOnEnvironmentChange(db, live));
   const sweeper = new LifecycleSweeper(new PrismaSweepStore(db), environments, directory, log);
@@ -203,6 +217,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const rateLimiter = sockets.redis ? new RedisRateLimiter(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryRateLimiter();
   const clientAddress = clientAddressResolver(options.trustedProxies);
   const mayReadMetrics = metricsAccess(options.metricsToken);
+  const downloads = workspaceDownloads({ db, transfers, audit, clientAddress, log });
   // Before the gateways' own handshakes: every use of handshake.address (audit) is the client's.
   for (const namespace of [terminalNamespace, workerNamespace]) {
     namespace.use((socket, next) => {
@@ -283,6 +298,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     accounts,
     ltiGrades,
     apps,
+    workspaces: { transfers, snapshots },
   };
   const rest = restApi(
     (req, res) => createContext(services, req, res, { cookies: false }),
@@ -358,6 +374,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     }
     if (url.startsWith(LTI_PATH)) return framedBy(res, () => lti(req, res));
     if (url === REST_BASE_PATH || url.startsWith(`${REST_BASE_PATH}/`)) return rest(req, res);
+    if (url.startsWith("/api/") && downloads(req, res)) return;
     if (url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
@@ -415,6 +432,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     httpServer,
     workers,
     streams,
+    workspaces: { transfers, snapshots },
     sweeper,
     preparation,
     directory,
@@ -429,6 +447,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
       }),
     close: async () => {
       sweeper.stop();
+      snapshots.stop();
       preparation.stop();
       await environments.queue.stop();
       await imageSync.stop();

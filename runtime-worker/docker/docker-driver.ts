@@ -32,6 +32,7 @@ import { DockerPool } from "./docker-pool";
 import { DockerSidecars } from "./docker-sidecars";
 import { openLoopbackRelay } from "./loopback-relay";
 import type { ServiceSpec } from "../../common/services";
+import { exportArchive, importArchive, removeLeftoverTransfers } from "./workspace-archive";
 
 export { RuntimeError } from "./docker-support";
 
@@ -303,6 +304,48 @@ export class DockerDriver implements RuntimeDriver {
     }
     // Its namespace is a new one: the services join it by starting again (fresh, like a reset).
     await this.sidecars.restartAll(environmentId);
+  }
+
+  async exportWorkspace(spec: EnvironmentSpec): Promise<Readable | null> {
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    const mounts = studentVolumes(spec, volume);
+    // Only what exists is read: mounting a missing volume would make an empty one.
+    const existing = (await Promise.all(mounts.map(async (mount) => ((await this.volumeExists(mount.name)) ? mount : null)))).filter((mount) => mount !== null);
+    if (!existing.some((mount) => mount.name === volume)) return null;
+    await this.transfersCleared();
+    return exportArchive(this.docker, existing, this.workerId);
+  }
+
+  async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    const existed = await this.volumeExists(volume);
+    await this.createStudentVolumes(spec, volume);
+    try {
+      await this.transfersCleared();
+      await importArchive(this.docker, studentVolumes(spec, volume), archive, this.workerId);
+    } catch (error) {
+      // A workspace made for this import and not filled is nobody's: it goes (one that existed stays as it is).
+      if (!existed) for (const { name } of studentVolumes(spec, volume)) await this.removeVolume(name).catch(() => undefined);
+      throw error;
+    }
+    return { volumeName: volume };
+  }
+
+  /** Before this process's first transfer: what a killed predecessor left (once, shared by all transfers). */
+  private leftoversRemoved?: Promise<void>;
+  private transfersCleared() {
+    this.leftoversRemoved ??= removeLeftoverTransfers(this.docker, this.workerId).catch(() => undefined);
+    return this.leftoversRemoved;
+  }
+
+  private async volumeExists(name: string) {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {

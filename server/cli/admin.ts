@@ -5,6 +5,7 @@
  *   set-password --email <email> [--password-stdin]
  *   retire-demo
  *   lti add|list|remove|rotate-keys|roster ...   (server/cli/lti-commands.ts)
+ *   worker <list | cordon <id> | uncordon <id> | drain <id>>
  *
  * Without --password-stdin a password is generated and printed once. The database is
  * DATABASE_URL, or the embedded Postgres under SHELLROOM_DATA_DIR (the running one, or
@@ -26,6 +27,7 @@ import { knownCredentials } from "../database/startup-data";
 import { DisplayName, Email, NewPassword } from "../../common/forms/accounts";
 import { workerTokenCommand } from "./worker-token";
 import { LTI_USAGE, LtiCommandError, ltiCommand } from "./lti-commands";
+import { WORKER_USAGE, workerCommand } from "./worker-commands";
 
 const USAGE = `usage: npm run admin -- <command>
   create-admin --email <email> [--name <name>] [--password-stdin]   a new administrator
@@ -33,6 +35,7 @@ const USAGE = `usage: npm run admin -- <command>
   retire-demo                                                       removes demo passwords, turns the demo join link off
   worker-token <worker id>                                          the token that worker presents (needs SHELLROOM_WORKER_SECRET)
 ${LTI_USAGE}
+  ${WORKER_USAGE.padEnd(66)}cordon (no new placements), drain (move at next start), open again
 Without --password-stdin a password is generated and printed once.`;
 
 export class CommandError extends Error {}
@@ -138,6 +141,13 @@ async function main() {
     "create-admin": (db) => createAdmin(db, values),
     "set-password": (db) => setPassword(db, values),
     "retire-demo": (db) => retireDemo(db),
+    worker: async (db) => {
+      try {
+        for (const line of await workerCommand(db, positionals.slice(1))) console.log(line);
+      } catch (error) {
+        throw new CommandError((error as Error).message);
+      }
+    },
   };
   const run = command ? commands[command] : undefined;
   if (values.help || !run) {

@@ -12,14 +12,16 @@ import type { Database } from "../database/client";
 import { CommandError, createAdmin, openDatabase, setPassword } from "./admin";
 import { apiTarget, callApi, readLabFolder } from "./api-client";
 import { configLines } from "./show-config";
+import { workerCommand } from "./worker-commands";
+import { createPasswordReset } from "../auth/password-reset";
 
 const USAGE = `usage: shellroom <command>
 
 On the server (database: DATABASE_URL, or the embedded one under SHELLROOM_DATA_DIR):
   admin create --email <email> [--name <name>] [--password-stdin]   the first (or another) administrator
-  password reset <email> [--password-stdin]                         a new password, printed once unless read from stdin
+  password reset <email> [--password-stdin]                         a one-time reset link (1 hour); or the new password from stdin
   course create <title> [--instructor <email>]                      a course; prints its join link
-  worker cordon|drain|uncordon <worker id>                          (not available in this version)
+  worker list | cordon|drain|uncordon <worker id>                   placement's view of workers; cordon or drain one
   config                                                            the effective configuration, secrets masked
 
 From anywhere (SHELLROOM_URL and SHELLROOM_TOKEN, or --url and --token):
@@ -92,6 +94,14 @@ async function progressExport(courseId: string, flags: Flags) {
   process.stdout.write(exported.csv);
 }
 
+async function resetLink(db: Database, email: string) {
+  const user = await db.user.findUnique({ where: { email: Email.parse(email) }, select: { id: true } });
+  if (!user) throw new CommandError(`No account uses ${email}.`);
+  const link = await createPasswordReset(db, user.id, null);
+  const publicUrl = process.env.SHELLROOM_PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
+  console.log(`Reset link for ${email} (works once, until ${link.expiresAt.toISOString()}): ${new URL(link.path, publicUrl).href}`);
+}
+
 function showConfig() {
   const { lines, problems } = configLines();
   for (const line of lines) console.log(line);
@@ -104,19 +114,25 @@ async function run(positionals: string[], flags: Flags) {
   switch (command === "config" ? "config" : key) {
     case "admin create":
       return onDatabase((db) => createAdmin(db, flags));
-    case "password reset":
-      // One-time reset links come with the password reset feature; until then the password is set here.
-      return onDatabase((db) => setPassword(db, { email: required(argument ?? flags.email, "<email>"), "password-stdin": flags["password-stdin"] }));
+    case "password reset": {
+      const email = required(argument ?? flags.email, "<email>");
+      // With --password-stdin the password is set here; otherwise the person sets it through a one-time link.
+      if (flags["password-stdin"]) return onDatabase((db) => setPassword(db, { email, "password-stdin": true }));
+      return onDatabase((db) => resetLink(db, email));
+    }
     case "course create":
       return courseCreate(required(positionals.slice(2).join(" ") || undefined, "<title>"), flags);
     case "lab push":
       return labPush(required(argument, "<folder>"), flags);
     case "progress export":
       return progressExport(required(argument ?? flags.course, "<course id>"), flags);
+    case "worker list":
     case "worker cordon":
     case "worker drain":
     case "worker uncordon":
-      throw new CommandError(`shellroom worker ${sub} is not available in this version: workers cannot be cordoned yet.`);
+      return onDatabase(async (db) => {
+        for (const line of await workerCommand(db, [sub!, ...(argument ? [argument] : [])])) console.log(line);
+      });
     case "config":
       return showConfig();
     default:

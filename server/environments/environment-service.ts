@@ -14,7 +14,7 @@ import type { WorkerDirectory } from "../workers/scheduler";
 import { EnvironmentLifecycle, PrismaEnvironmentStates, type StopReason, type Transition } from "./lifecycle";
 import { DEFAULT_ADMISSION_QUEUE, type AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
 import { WorkerUnavailableError, type WorkerLink } from "../workers/worker-link";
-import { StartPath, type EnvironmentSummary } from "./start-path";
+import { StartPath, type EnvironmentSummary, type WorkspaceMover } from "./start-path";
 import { moveOrRefuse } from "./transition-refusal";
 
 export type { EnvironmentSummary } from "./start-path";
@@ -41,6 +41,11 @@ export class EnvironmentService {
   ) {
     this.starts = new StartPath(db, workers, directory, log, lifecycle, metrics, queueOptions);
     this.queue = this.starts.queue;
+  }
+
+  /** From now on a start on a draining worker moves the workspace first (start-path.ts). */
+  useWorkspaceMover(mover: WorkspaceMover) {
+    this.starts.mover = mover;
   }
 
   startForLab(request: { userId: string; labId: string }): Promise<EnvironmentSummary> {

@@ -6,13 +6,13 @@
  */
 import { TRPCError } from "@trpc/server";
 import type { Logger } from "../../common/logger";
-import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contract";
 import type { Database } from "../database/client";
 import type { EnvironmentState, EnvironmentTemplate } from "../../generated/prisma/client";
 import type { ServerMetrics } from "../observability";
-import { containerShapeOf, placementNeedsOf, servicesOf } from "./template-spec";
+import { environmentSpecOf, placementNeedsOf } from "./template-spec";
 import { refusalMayWait } from "../workers/placement";
+import type { EnvironmentSpec } from "../../protocol/worker-messages";
 import { PlacementRefusedError, type WorkerDirectory } from "../workers/scheduler";
 import { LifecycleError, type EnvironmentLifecycle, type Transition } from "./lifecycle";
 import { AdmissionQueue, type AdmissionQueueOptions } from "./admission-queue";
@@ -38,9 +38,19 @@ export type EnvironmentSummary =
 export const WORKSPACE_OFFLINE =
   "Your workspace is on a machine that is offline right now. It is kept safe there: try again in a few minutes, or ask your instructor.";
 
+/** Copies a workspace from one worker to another (server/workspaces/workspace-transfers.ts); the target's volume name. */
+export interface WorkspaceMover {
+  copy(spec: EnvironmentSpec, from: string, to: string): Promise<string>;
+}
+
+/** What a student whose workspace could not leave a draining worker reads. */
+export const WORKSPACE_NOT_MOVED = "Your workspace could not be moved to another machine just now. Try again in a minute, or ask your instructor.";
+
 export class StartPath {
   /** Starts placement refused for want of room wait here; the server admits them in order. */
   readonly queue: AdmissionQueue;
+  /** Moves workspaces off draining workers at their next start; without it they stay where they are. */
+  mover?: WorkspaceMover;
 
   constructor(
     private readonly db: Database,
@@ -120,6 +130,12 @@ export class StartPath {
       }
       // A page reload finds it running: the worker's start is idempotent, so no claim is needed.
       const wasRunning = environment.state === "RUNNING" && workerId !== null;
+      // A draining worker keeps what runs there; the next start takes the workspace elsewhere first.
+      if (!wasRunning && workerId && this.mover && (await this.directory.isDraining(workerId))) {
+        const moved = await this.moveThenStart(lab.template, environment, workerId, log);
+        if (moved === "claim lost") continue;
+        if (moved) return moved;
+      }
       // A stale claim's environment (its server died mid-start) is not queued: STARTING does not go back to QUEUED.
       const mayQueue = !wasRunning && environment.state !== "STARTING";
       if (mayQueue && (await this.queue.anyoneWaiting())) {
@@ -151,6 +167,49 @@ export class StartPath {
       log.warn({ code: error.code, details: error.details, workerId }, "start refused: no room");
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
     }
+  }
+
+  /**
+   * Moves a draining worker's environment: placed as a new one would be (never on a cordoned
+   * worker), claimed while its record still names the old worker (a failed copy leaves the files
+   * and the record where they were), copied, re-pointed, then started there; the old copy goes.
+   * Null when no other worker has room: it starts where it is, as before the drain.
+   */
+  private async moveThenStart(
+    template: EnvironmentTemplate,
+    environment: { id: string; userId: string; state: EnvironmentState; startClaimedAt: Date | null; volumeName: string | null },
+    from: string,
+    log: Logger,
+  ): Promise<EnvironmentSummary | "claim lost" | null> {
+    let target: string;
+    try {
+      target = await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId: environment.id });
+    } catch (error) {
+      if (!(error instanceof PlacementRefusedError)) throw error;
+      log.warn({ workerId: from, code: error.code }, "draining worker: no room elsewhere, starting where the workspace is");
+      return null;
+    }
+    if (!(await this.claimStart(environment, from))) return "claim lost";
+    const spec = environmentSpecOf(template, environment);
+    let volumeName: string;
+    try {
+      volumeName = await this.mover!.copy(spec, from, target);
+    } catch (error) {
+      await this.fail(environment.id, WORKSPACE_NOT_MOVED);
+      log.warn({ from, to: target, err: (error as Error).message }, "draining worker: the workspace could not be moved");
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: WORKSPACE_NOT_MOVED });
+    }
+    // Not a state write: the claim stays; only where the files live changes, and only under this claim.
+    await this.db.environment.updateMany({ where: { id: environment.id, state: "STARTING", workerId: from }, data: { workerId: target, volumeName } });
+    log.info({ from, to: target }, "workspace moved off a draining worker");
+    // The old copy goes (best effort: a drained host is about to go anyway).
+    void this.workers
+      .request(from, WorkerRequests.removeEnvironment, { environmentId: environment.id, removeVolume: true, volumeName: environment.volumeName })
+      .then((reply) => {
+        if (!reply.ok) log.warn({ workerId: from, err: reply.error }, "the moved workspace's old copy was not removed");
+      })
+      .catch((error: Error) => log.warn({ workerId: from, err: error.message }, "the moved workspace's old copy was not removed"));
+    return this.sendStart(template, { ...environment, workerId: target, volumeName }, false, log);
   }
 
   /** Into the queue, then one pump pass (a place may have freed meanwhile); the caller reads where it stands. */
@@ -202,14 +261,7 @@ export class StartPath {
     log: Logger,
   ): Promise<EnvironmentSummary> {
     const { workerId } = environment;
-    const spec: EnvironmentSpec = {
-      ...containerShapeOf(template),
-      environmentId: environment.id,
-      ownerId: environment.userId,
-      setupScript: template.setupScript,
-      services: servicesOf(template),
-      volumeName: environment.volumeName,
-    };
+    const spec = environmentSpecOf(template, environment);
     let reply: WorkerReplyOf<"startEnvironment">;
     const began = performance.now();
     try {

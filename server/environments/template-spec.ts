@@ -1,8 +1,8 @@
 /** How a template becomes the container shape a worker builds (and pools by), its services and what placement counts. */
 import type { EnvironmentTemplate } from "../../generated/prisma/client";
-import type { PoolTemplate } from "../../protocol/worker-messages";
 import { poolKeyOf } from "../../protocol/pool-key";
 import { ServiceSpecs, type ServiceSpec } from "../../common/services";
+import type { EnvironmentSpec, PoolTemplate } from "../../protocol/worker-messages";
 
 const MB = 1024 * 1024;
 
@@ -29,4 +29,16 @@ export function servicesOf(template: Pick<EnvironmentTemplate, "services">): Ser
 /** What placement reserves for one environment: its own reservation and its services'. */
 export function reservationBytesOf(template: Pick<EnvironmentTemplate, "memoryReservationMb" | "services">): number {
   return template.memoryReservationMb * MB + servicesOf(template).reduce((sum, service) => sum + service.memoryReservationBytes, 0);
+}
+
+/** What a worker is told to start (or export, or import into) for this environment. */
+export function environmentSpecOf(template: EnvironmentTemplate, environment: { id: string; userId: string; volumeName: string | null }): EnvironmentSpec {
+  return {
+    ...containerShapeOf(template),
+    environmentId: environment.id,
+    ownerId: environment.userId,
+    setupScript: template.setupScript,
+    services: servicesOf(template),
+    volumeName: environment.volumeName,
+  };
 }

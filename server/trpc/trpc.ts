@@ -28,6 +28,8 @@ import type { UsageStore } from "../workers/environment-usage";
 import { PlacementRefusedError } from "../workers/scheduler";
 import type { ClassPreparation } from "../workers/class-preparation";
 import type { WebhookEvents } from "../webhooks/webhook-events";
+import type { WorkspaceTransfers } from "../workspaces/workspace-transfers";
+import type { WorkspaceSnapshots } from "../workspaces/workspace-snapshots";
 import { canCreateCourses, canSeeLab, courseRoleOf, isAdmin, isCourseStaff, loadCourseRole, tokenMayCall, type ApiScope } from "../auth/access";
 
 /** Live connections that must end with the session they were opened under. */
@@ -59,6 +61,8 @@ export interface ServerServices {
   bulk: BulkActions;
   /** Signed events to the courses' webhooks (student joined, step passed, lab completed). */
   webhooks: Pick<WebhookEvents, "studentJoined" | "stepChecked">;
+  /** Workspace exports and restores (admin), snapshots of a worker's workspaces. */
+  workspaces: { transfers: WorkspaceTransfers; snapshots: WorkspaceSnapshots };
   /** Cookies get `Secure` when the site is served over HTTPS. */
   secureCookies: boolean;
   /** The client's IP: the socket's peer, or what a trusted proxy says it is. */

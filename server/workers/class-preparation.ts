@@ -243,7 +243,8 @@ export class ClassPreparation {
   private async rooms(ids: string[]): Promise<WorkerPoolRoom[]> {
     return (await this.directory.rooms(ids)).map((room) => ({
       id: room.id,
-      freeSlots: room.maxEnvironments - room.placed,
+      // A cordoned worker gets no pools: nothing new will be placed there.
+      freeSlots: room.cordoned ? 0 : room.maxEnvironments - room.placed,
       freeBytes: room.allocatableBytes - room.reservedBytes,
       startingBytes: room.startingBytes,
       memory: room.memory,

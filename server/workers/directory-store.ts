@@ -3,7 +3,7 @@
  * the environments placed on them. Postgres in production; an in-memory fake in the fast tier
  * (tests/support/fake-store), held to the same contract (tests/support/store-contract.ts).
  */
-import type { EnvironmentState } from "../../generated/prisma/client";
+import type { EnvironmentState, WorkerScheduling } from "../../generated/prisma/client";
 import type { Database } from "../database/client";
 import { reservationBytesOf } from "../environments/template-spec";
 
@@ -32,6 +32,8 @@ export interface DirectoryStore {
   placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]>;
   /** Those of these workers that hold `image` (READY: they reported it). */
   holding(workerIds: string[], image: string): Promise<string[]>;
+  /** Whether placement may choose each of these recorded workers (an administrator's cordon or drain). */
+  scheduling(workerIds: string[]): Promise<Map<string, WorkerScheduling>>;
 }
 
 export class PrismaDirectoryStore implements DirectoryStore {
@@ -50,6 +52,11 @@ export class PrismaDirectoryStore implements DirectoryStore {
   async capacities(workerIds: string[]) {
     const workers = await this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, maxEnvironments: true, memoryBytes: true } });
     return workers.map((worker) => ({ id: worker.id, maxEnvironments: worker.maxEnvironments, memoryBytes: Number(worker.memoryBytes) }));
+  }
+
+  async scheduling(workerIds: string[]) {
+    const workers = await this.db.worker.findMany({ where: { id: { in: workerIds } }, select: { id: true, scheduling: true } });
+    return new Map(workers.map((worker) => [worker.id, worker.scheduling]));
   }
 
   async placed(workerIds: string[], exceptEnvironmentId?: string) {

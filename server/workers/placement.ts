@@ -30,6 +30,8 @@ export interface WorkerRoom {
   holdsImage?: boolean;
   /** Warm containers ready for the template's shape there: a start taking one skips the cold start. */
   warm?: number;
+  /** An administrator cordoned or is draining it: no new environment goes there. */
+  cordoned?: boolean;
 }
 
 export type PlacementDecision = { ok: true; workerId: string } | { ok: false; code: PlacementRefusal; message: string; details: string[] };
@@ -52,6 +54,7 @@ function judge(worker: WorkerRoom, reservationBytes: number): Verdict {
   const freeBytes = worker.allocatableBytes - worker.reservedBytes;
   // Room is the smaller of the free shares of slots and reservable memory, so neither runs out first.
   const room = Math.min(freeSlots / worker.maxEnvironments, freeBytes / worker.allocatableBytes);
+  if (worker.cordoned) return { id: worker.id, room, refusal: "NO_ROOM", detail: `${worker.id}: cordoned` };
   if (freeSlots <= 0) return { id: worker.id, room, refusal: "NO_ROOM", detail: `${worker.id}: all ${worker.maxEnvironments} places taken` };
   if (freeBytes < reservationBytes) {
     return {

@@ -53,6 +53,11 @@ export class WorkerDirectory {
     return (await this.liveIds()).includes(workerId);
   }
 
+  /** Whether an administrator is draining this worker: its environments move at their next start. */
+  async isDraining(workerId: string): Promise<boolean> {
+    return (await this.store.scheduling([workerId])).get(workerId) === "DRAINING";
+  }
+
   /** Workers still recorded as up whose heartbeat is older than the window. */
   async staleIds(now = Date.now()): Promise<string[]> {
     const recorded = await this.store.upWorkerIds();
@@ -66,10 +71,11 @@ export class WorkerDirectory {
    * host memory of its last heartbeat. Placement and class preparation both read rooms here.
    */
   async rooms(workerIds: string[], exceptEnvironmentId?: string): Promise<WorkerRoom[]> {
-    const [workers, placed, memory] = await Promise.all([
+    const [workers, placed, memory, scheduling] = await Promise.all([
       this.store.capacities(workerIds),
       this.store.placed(workerIds, exceptEnvironmentId),
       this.heartbeats.memory(workerIds),
+      this.store.scheduling(workerIds),
     ]);
     const rooms = new Map<string, WorkerRoom>(
       workers.map((worker) => [
@@ -82,6 +88,7 @@ export class WorkerDirectory {
           reservedBytes: 0,
           startingBytes: 0,
           memory: memory.get(worker.id),
+          cordoned: (scheduling.get(worker.id) ?? "OPEN") !== "OPEN",
         },
       ]),
     );
@@ -116,6 +123,8 @@ export class WorkerDirectory {
       const pools = await this.heartbeats.pools(live);
       for (const room of rooms) room.warm = pools.get(room.id)?.get(request.poolKey) ?? 0;
     }
+    // A cordon keeps new environments away; one bound to its workspace's worker still goes there.
+    if (request.workerId) for (const room of rooms) room.cordoned = false;
     const decision = decidePlacement(rooms, request.reservationBytes);
     if (decision.ok) return decision.workerId;
     throw new PlacementRefusedError(decision.code, decision.message, decision.details);

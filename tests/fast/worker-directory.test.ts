@@ -77,7 +77,7 @@ describe("rooms", () => {
     await heartbeats.beat(workerId, Date.now(), memory);
 
     expect(await directory.rooms([workerId])).toEqual([
-      { id: workerId, maxEnvironments: 10, allocatableBytes: 4 * GIB, placed: 2, reservedBytes: 320 * MIB, startingBytes: 256 * MIB, memory },
+      { id: workerId, maxEnvironments: 10, allocatableBytes: 4 * GIB, placed: 2, reservedBytes: 320 * MIB, startingBytes: 256 * MIB, memory, cordoned: false },
     ]);
   });
 
@@ -119,6 +119,25 @@ describe("pick", () => {
 
     expect(await refusalOf(directory.pick({ reservationBytes: 64 * MIB }))).toBe("NO_ROOM");
     expect(await directory.pick({ reservationBytes: 64 * MIB, workerId, environmentId: resuming })).toBe(workerId);
+  });
+
+  it("never places a new environment on a cordoned or draining worker, but a resume bound to one still goes there", async () => {
+    const { tables, heartbeats, directory } = setting();
+    const open = tables.addWorker({ maxEnvironments: 4 }).id;
+    const cordoned = tables.addWorker({ maxEnvironments: 40, scheduling: "CORDONED" }).id;
+    const draining = tables.addWorker({ maxEnvironments: 40, scheduling: "DRAINING" }).id;
+    for (let i = 0; i < 3; i++) tables.addEnvironment({ workerId: open, state: "RUNNING" });
+    for (const id of [open, cordoned, draining]) await heartbeats.beat(id);
+
+    // The emptiest workers are the cordoned ones: the one open worker is chosen all the same.
+    expect(await directory.pick({ reservationBytes: 64 * MIB })).toBe(open);
+    expect(await directory.pick({ reservationBytes: 64 * MIB, workerId: cordoned })).toBe(cordoned);
+    expect(await directory.isDraining(draining)).toBe(true);
+    expect(await directory.isDraining(cordoned)).toBe(false);
+    // Once the open worker is full, a new start waits (the queue) rather than going to a cordoned one.
+    tables.addEnvironment({ workerId: open, state: "RUNNING" });
+    expect(await refusalOf(directory.pick({ reservationBytes: 64 * MIB }))).toBe("NO_ROOM");
+    expect((await directory.rooms([cordoned, draining])).map((room) => room.cordoned)).toEqual([true, true]);
   });
 
   it("refuses with NO_LIVE_WORKER once the only worker's heartbeat is stale", async () => {

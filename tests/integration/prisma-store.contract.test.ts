@@ -24,9 +24,9 @@ storeContract("Prisma on Postgres", async () => {
     reconcile: new PrismaReconcileStore(db),
     sweep: new PrismaSweepStore(db),
     queue: new PrismaQueueStore(db),
-    addWorker: async ({ status, maxEnvironments = 20, memoryBytes = 8 * 1024 ** 3, images = ["shellroom/default:1"] }) => {
+    addWorker: async ({ status, maxEnvironments = 20, memoryBytes = 8 * 1024 ** 3, images = ["shellroom/default:1"], scheduling }) => {
       const id = uniqueId("worker");
-      await db.worker.create({ data: { id, name: id, status, maxEnvironments, memoryBytes: BigInt(memoryBytes) } });
+      await db.worker.create({ data: { id, name: id, status, maxEnvironments, memoryBytes: BigInt(memoryBytes), scheduling } });
       await db.workerImage.createMany({ data: images.map((tag) => ({ workerId: id, tag, status: "READY" as const })) });
       return id;
     },

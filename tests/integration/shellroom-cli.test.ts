@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { passwordResetUsable } from "../../server/auth/password-reset";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrlOf } from "../../server/database/client";
 import { startHarness, type Harness } from "../support/platform-harness";
@@ -58,12 +59,13 @@ describe("shellroom on the server", { timeout: 240_000 }, () => {
     expect((await shellroom(["admin", "create", "--email", "ops@example.test"])).code).toBe(1);
   });
 
-  it("password reset sets a new password, printed once", async () => {
-    const reset = await shellroom(["password", "reset", "student@shellroom.local"]);
+  it("password reset prints a one-time link that works", async () => {
+    const reset = await shellroom(["password", "reset", "student@shellroom.local"], { env: { SHELLROOM_PUBLIC_URL: "https://shellroom.example.edu" } });
     expect(reset.code).toBe(0);
-    const password = /Password \(shown once, keep it safe\): (\S+)/.exec(reset.stdout)?.[1];
-    expect(password).toBeTruthy();
-    expect(await harness.signIn("student@shellroom.local", password!)).toMatch(/^shellroom_session=/);
+    const token = /https:\/\/shellroom\.example\.edu\/reset-password\/(\S+)/.exec(reset.stdout)?.[1];
+    expect(token).toBeTruthy();
+    expect(await passwordResetUsable(harness.db, token!)).toBe(true);
+    expect((await shellroom(["password", "reset", "nobody@example.test"])).code).toBe(1);
   });
 
   it("course create prints the join link", async () => {
@@ -77,7 +79,7 @@ describe("shellroom on the server", { timeout: 240_000 }, () => {
     expect(course.members).toHaveLength(1);
   });
 
-  it("config masks secrets; worker cordon says it is not available", async () => {
+  it("config masks secrets; worker cordon and uncordon change placement's record", async () => {
     const config = await shellroom(["config"], {
       env: { SHELLROOM_WORKER_SECRET: "s".repeat(40), DATABASE_URL: "postgres://shellroom:hunter2hunter2@db:5432/shellroom" },
     });
@@ -86,9 +88,12 @@ describe("shellroom on the server", { timeout: 240_000 }, () => {
     expect(config.stdout).toContain("DATABASE_URL=postgres://shellroom:********@db:5432/shellroom");
     expect(config.stdout).not.toContain("hunter2");
     expect(config.stdout).not.toContain("s".repeat(40));
-    const cordon = await shellroom(["worker", "cordon", "w1"]);
-    expect(cordon.code).toBe(1);
-    expect(cordon.stderr).toContain("not available in this version");
+    const cordon = await shellroom(["worker", "cordon", harness.workerId]);
+    expect(cordon.code).toBe(0);
+    expect((await harness.db.worker.findUniqueOrThrow({ where: { id: harness.workerId } })).scheduling).toBe("CORDONED");
+    expect((await shellroom(["worker", "list"])).stdout).toContain(`${harness.workerId}  ONLINE  CORDONED`);
+    expect((await shellroom(["worker", "uncordon", harness.workerId])).code).toBe(0);
+    expect((await harness.db.worker.findUniqueOrThrow({ where: { id: harness.workerId } })).scheduling).toBe("OPEN");
   });
 });
 

@@ -104,6 +104,7 @@ export async function startHarness(
       | "prepareLeadMinutes"
       | "preparationIntervalMs"
       | "admissionQueue"
+      | "exports"
       | "oidcProviders"
       | "smtp"
       | "webhookDelivery"

@@ -7,7 +7,7 @@
  * looks only at those.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { EnvironmentState, WorkerStatus } from "../../generated/prisma/client";
+import type { EnvironmentState, WorkerScheduling, WorkerStatus } from "../../generated/prisma/client";
 import { EnvironmentLifecycle, type EnvironmentStateStore, type TransitionData } from "../../server/environments/lifecycle";
 import type { QueueStore } from "../../server/environments/queue-store";
 import type { SweepStore } from "../../server/environments/sweep-store";
@@ -33,7 +33,7 @@ export interface StoresUnderContract {
   sweep: SweepStore;
   queue: QueueStore;
   /** A new worker record; its id. */
-  addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number; images?: string[] }): Promise<string>;
+  addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number; images?: string[]; scheduling?: WorkerScheduling }): Promise<string>;
   /** A new template; its id. */
   addTemplate(template: { idleTimeoutMinutes?: number; memoryReservationMb?: number }): Promise<string>;
   /** A new lab (of a workshop staff ended at `courseEndedAt`, when given); its id. */
@@ -130,6 +130,13 @@ export function storeContract(name: string, open: () => Promise<StoresUnderContr
         const mine = (ids: string[]) => ids.filter((id) => [online, offline, lost].includes(id)).sort();
         expect(mine(await subject.directory.onlineWorkerIds())).toEqual([online]);
         expect(mine(await subject.directory.upWorkerIds())).toEqual([online, offline].sort());
+      });
+
+      it("tells whether placement may choose each worker asked for: OPEN when recorded, as an administrator set it", async () => {
+        const open = await subject.addWorker({ status: "ONLINE" });
+        const draining = await subject.addWorker({ status: "ONLINE", scheduling: "DRAINING" });
+        const scheduling = await subject.directory.scheduling([open, draining, "no-such-worker"]);
+        expect([scheduling.get(open), scheduling.get(draining), scheduling.has("no-such-worker")]).toEqual(["OPEN", "DRAINING", false]);
       });
 
       it("gives the recorded capacities of the workers asked for (memory beyond 32 bits intact)", async () => {

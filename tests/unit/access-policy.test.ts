@@ -11,6 +11,8 @@ import {
   canCloseTerminal,
   canSeeEnvironmentApps,
   canCreateCourses,
+  canDownloadClassWorkspaces,
+  canDownloadWorkspace,
   canManageCourse,
   canResize,
   canSeeEveryonesProgress,
@@ -189,6 +191,10 @@ describe.each(people)("$who", ({ who, actor, membership }) => {
       expect(canTypeIn(access, false)).toBe(access === "owner");
       expect(canTypeIn(access, true)).toBe(true);
     }
+  });
+  it("downloads the owner's workspace (its owner, course staff) and a lab's class archive (staff) or not", () => {
+    expect(canDownloadWorkspace(actor, { userId: OWNER_ID }, courseRole)).toBe(want.environment === "owner" || want.staff);
+    expect(canDownloadClassWorkspaces(courseRole)).toBe(want.staff);
   });
   it("watches the course's students (the live room's socket) or not", () => {
     expect(canWatchStudents(actor, courseRole)).toBe(want.environment === "watch" || (want.staff && want.environment === "owner"));

@@ -16,6 +16,15 @@ const worker = (id: string, room: Partial<WorkerRoom> = {}): WorkerRoom => ({
 });
 
 describe("placement", () => {
+  it("a cordoned worker takes nothing new, however much room it has; its refusal says so", () => {
+    const cordoned = worker("empty-but-cordoned", { cordoned: true });
+    const busy = worker("busy", { placed: 300, reservedBytes: 300 * 64 * MIB });
+    expect(decidePlacement([cordoned, busy], 64 * MIB)).toEqual({ ok: true, workerId: "busy" });
+    const refused = decidePlacement([cordoned], 64 * MIB);
+    expect(refused).toMatchObject({ ok: false, code: "NO_ROOM" });
+    expect(refused.ok || refused.details).toEqual(["empty-but-cordoned: cordoned"]);
+  });
+
   it("counts reservations, not limits: 352 idle 64 MiB environments fit where 512 MiB limits would allow 44", () => {
     // 351 placed: 351 x 64 MiB = 21.9 GiB reserved of 22 GiB; their limits would add up to 175 GiB.
     const nearlyFull = worker("host", { placed: 351, reservedBytes: 351 * 64 * MIB });

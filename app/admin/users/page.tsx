@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useDeferredValue, useEffect, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -54,7 +55,9 @@ function UserDirectory({ myId }: { myId: string }) {
     <main className="page wide">
       <div className="page-title">
         <h1>Users</h1>
-        <p className="muted">Grant the instructor role to people who create courses; administrators manage everyone.</p>
+        <p className="muted">
+          Grant the instructor role to people who create courses; administrators manage everyone. <Link href="/admin/workers">Workers</Link>
+        </p>
       </div>
       <div className="toolbar">
         <input

@@ -192,6 +192,14 @@ export default function LabPage() {
       <button type="button" className="terminal-button" onClick={() => setResetOpen(true)} disabled={busy} title="Replace the container with a fresh one.">
         {phase.kind === "resetting" ? "Resetting…" : "Reset environment"}
       </button>
+      <a
+        className="terminal-button"
+        href={`/api/labs/${labId}/my-workspace.tar`}
+        download
+        title="A .tar of your files (your home folder, ~/workspace included)"
+      >
+        Download my work
+      </a>
     </>
   );
 

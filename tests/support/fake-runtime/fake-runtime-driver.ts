@@ -62,6 +62,8 @@ const TAGGED_HANG_UP = /shellroom-tab=([a-z0-9-]+)\$.*kill -HUP/s;
 export class FakeEngine {
   readonly containers = new Map<string, FakeContainer>();
   readonly volumes = new Map<string, Record<string, string>>();
+  /** A workspace volume's files, as the archive last imported into it (empty when none was). */
+  readonly archives = new Map<string, Buffer>();
   readonly images = new Set<string>(["shellroom/default:1"]);
   readonly faults = new EngineFaults();
   /** Every script run, in order (setup scripts, checks, hang-ups). */
@@ -287,6 +289,22 @@ export class FakeRuntimeDriver implements RuntimeDriver {
     if (!this.container(environmentId)?.running) throw new Error("This environment is not running.");
     const echo = new PassThrough();
     return { input: echo, output: echo, close: () => echo.destroy() };
+  }
+
+  async exportWorkspace(spec: EnvironmentSpec) {
+    await Promise.resolve();
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    if (!this.engine.volumes.has(volume)) return null;
+    return Readable.from([this.engine.archives.get(volume) ?? Buffer.alloc(0)]);
+  }
+
+  async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
+    const volume = spec.volumeName ?? volumeName(spec.environmentId);
+    this.createVolumes(spec, volume, { environment: spec.environmentId });
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive) chunks.push(chunk as Buffer);
+    this.engine.archives.set(volume, Buffer.concat(chunks));
+    return { volumeName: volume };
   }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {

@@ -63,6 +63,10 @@ export class FakeDirectoryStore implements DirectoryStore {
       .map((worker) => ({ id: worker.id, maxEnvironments: worker.maxEnvironments, memoryBytes: worker.memoryBytes }));
   }
 
+  async scheduling(workerIds: string[]) {
+    return new Map([...this.tables.workers.values()].filter((worker) => workerIds.includes(worker.id)).map((worker) => [worker.id, worker.scheduling]));
+  }
+
   async placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]> {
     return [...this.tables.environments.values()]
       .filter((row) => row.workerId !== null && workerIds.includes(row.workerId) && placed(row.state) && row.id !== exceptEnvironmentId)

@@ -4,7 +4,7 @@
  * hands out fresh objects), so a rule cannot change a record except through a store.
  */
 import { randomBytes } from "node:crypto";
-import type { EnvironmentState, EnvironmentTemplate, WorkerStatus } from "../../../generated/prisma/client";
+import type { EnvironmentState, EnvironmentTemplate, WorkerScheduling, WorkerStatus } from "../../../generated/prisma/client";
 
 export interface FakeWorker {
   id: string;
@@ -13,6 +13,7 @@ export interface FakeWorker {
   memoryBytes: number;
   /** The images it holds (READY), as its reports would have recorded them. */
   images: string[];
+  scheduling: WorkerScheduling;
 }
 
 export type FakeTemplate = EnvironmentTemplate;
@@ -64,7 +65,7 @@ export class FakeTables {
   /** The admission queue's pump lock (one pass at a time across replicas on these tables). */
   pumpLockHeld = false;
 
-  /** Defaults as the schema's: ONLINE; here 20 places and 8 GiB, holding the default image. */
+  /** Defaults as the schema's: ONLINE and OPEN; here 20 places and 8 GiB, holding the default image. */
   addWorker(worker: Partial<FakeWorker> = {}): FakeWorker {
     const row: FakeWorker = {
       id: newId("worker"),
@@ -72,6 +73,7 @@ export class FakeTables {
       maxEnvironments: 20,
       memoryBytes: 8 * GIB,
       images: ["shellroom/default:1"],
+      scheduling: "OPEN",
       ...given(worker),
     };
     this.workers.set(row.id, row);

@@ -76,6 +76,9 @@ function LabProgress({ course, labId }: { course: { id: string; title: string };
           <Link href={`/courses/${course.id}/labs/${labId}/edit`} className="button secondary">
             Edit lab
           </Link>
+          <a className="button secondary" href={`/api/labs/${labId}/workspaces.tar`} download title="Every student's files as one .tar, a folder per student">
+            Download workspaces
+          </a>
           <button type="button" className="primary" onClick={downloadCsv} disabled={csvState.busy}>
             {csvState.busy ? "Preparing…" : "Download CSV"}
           </button>
