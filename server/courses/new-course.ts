@@ -4,7 +4,6 @@ import type { CourseKind } from "../../generated/prisma/client";
 import { slugFrom } from "./course-slugs";
 import { generateJoinCode } from "./join-codes";
 
-
 export interface NewCourse {
   title: string;
   description?: string;

@@ -33,7 +33,13 @@ export interface StoresUnderContract {
   sweep: SweepStore;
   queue: QueueStore;
   /** A new worker record; its id. */
-  addWorker(worker: { status: WorkerStatus; maxEnvironments?: number; memoryBytes?: number; images?: string[]; scheduling?: WorkerScheduling }): Promise<string>;
+  addWorker(worker: {
+    status: WorkerStatus;
+    maxEnvironments?: number;
+    memoryBytes?: number;
+    images?: string[];
+    scheduling?: WorkerScheduling;
+  }): Promise<string>;
   /** A new template; its id. */
   addTemplate(template: { idleTimeoutMinutes?: number; memoryReservationMb?: number }): Promise<string>;
   /** A new lab (of a workshop staff ended at `courseEndedAt`, when given); its id. */
