@@ -16,9 +16,9 @@ import { Bytes } from "./ids";
 export const StreamId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "must be a stream id");
 
 /** What one chunk carries at most: well under the link's message limit. */
-export const STREAM_CHUNK_BYTES = 256 * 1024;
+export const STREAM_CHUNK_BYTES = 512 * 1024;
 /** Chunks sent and not yet acknowledged: bounds what one stream holds in memory on each side. */
-export const STREAM_WINDOW = 4;
+export const STREAM_WINDOW = 8;
 /** A stream that hears nothing for this long has lost its peer. */
 export const STREAM_IDLE_MS = 60_000;
 /** A tunnel (a preview's websocket) may rest this long between bytes. */
