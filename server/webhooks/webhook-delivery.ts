@@ -7,6 +7,7 @@ import type { Logger } from "../../common/logger";
 import type { Database } from "../database/client";
 import type { JobQueue } from "../jobs/job-queue";
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
+import { postOutbound } from "./outbound-request";
 import type { DeliveryQueue } from "./webhook-events";
 
 export const WEBHOOK_QUEUE = "webhook-delivery";
@@ -18,9 +19,16 @@ export interface DeliveryPolicy {
   retryDelaySeconds: number;
   /** How long one attempt may take. */
   timeoutMs: number;
+  /** Whether a webhook may reach loopback and private addresses (SHELLROOM_WEBHOOK_INTERNAL=allow); off: no SSRF into the server's network. */
+  allowInternal: boolean;
 }
 
-export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { retryLimit: 8, retryDelaySeconds: 15, timeoutMs: 10_000 };
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  retryLimit: 8,
+  retryDelaySeconds: 15,
+  timeoutMs: 10_000,
+  allowInternal: process.env.SHELLROOM_WEBHOOK_INTERNAL === "allow",
+};
 
 interface DeliveryJob {
   deliveryId: string;
@@ -62,8 +70,9 @@ async function deliver(db: Database, deliveryId: string, policy: DeliveryPolicy,
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const response = await fetch(delivery.webhook.url, {
-      method: "POST",
+    // Redirects are not followed (one could point anywhere): a 3xx counts as a failure.
+    statusCode = await postOutbound({
+      url: delivery.webhook.url,
       headers: {
         "content-type": "application/json",
         "user-agent": "Shellroom-Webhooks",
@@ -72,12 +81,10 @@ async function deliver(db: Database, deliveryId: string, policy: DeliveryPolicy,
         [DELIVERY_HEADER]: delivery.id,
       },
       body,
-      redirect: "manual", // a redirect could point anywhere: it counts as a failure
-      signal: AbortSignal.timeout(policy.timeoutMs),
+      timeoutMs: policy.timeoutMs,
+      allowInternal: policy.allowInternal,
     });
-    statusCode = response.status;
-    await response.body?.cancel();
-    if (!response.ok) error = `the receiver answered ${response.status}`;
+    if (statusCode < 200 || statusCode >= 300) error = `the receiver answered ${statusCode}`;
   } catch (cause) {
     error = (cause as Error).message;
   }

@@ -55,7 +55,7 @@ let instructorCookie: string;
 const receivers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  harness = await startHarness({ server: { webhookDelivery: { retryLimit: 3, retryDelaySeconds: 1, timeoutMs: 5000 } } });
+  harness = await startHarness({ server: { webhookDelivery: { retryLimit: 3, retryDelaySeconds: 1, timeoutMs: 5000, allowInternal: true } } });
   instructorCookie = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
 });
 afterAll(async () => {
