@@ -1,13 +1,11 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useDeferredValue, useEffect, useState } from "react";
+import { useDeferredValue, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
-import { isAdmin } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
-import { QueryFallback } from "../../components/query-fallback";
+import { AdminOnly } from "../admin-only";
 
 const ROLES = [
   { value: "ADMIN", label: "Administrator" },
@@ -17,31 +15,11 @@ const ROLES = [
 type Role = (typeof ROLES)[number]["value"];
 
 export default function AdminUsersPage() {
-  const trpc = useTRPC();
-  const router = useRouter();
-  const me = useQuery(trpc.auth.me.queryOptions());
-
-  useEffect(() => {
-    if (me.isSuccess && !me.data) router.replace("/sign-in");
-  }, [me.isSuccess, me.data, router]);
-
-  if (!me.data)
-    return (
-      <main className="page">
-        <QueryFallback query={me} loading="Loading…" />
-      </main>
-    );
-  if (!isAdmin(me.data)) {
-    return (
-      <main className="page narrow">
-        <h1>Users</h1>
-        <p className="notice warn" role="alert">
-          Only administrators can manage users and their roles.
-        </p>
-      </main>
-    );
-  }
-  return <UserDirectory myId={me.data.id} />;
+  return (
+    <AdminOnly title="Users" refusal="Only administrators can manage users and their roles.">
+      {(me) => <UserDirectory myId={me.id} />}
+    </AdminOnly>
+  );
 }
 
 function UserDirectory({ myId }: { myId: string }) {

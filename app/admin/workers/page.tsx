@@ -1,12 +1,10 @@
 "use client";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
-import { isAdmin } from "../../../common/access";
 import { formErrorText } from "../../components/errors";
-import { QueryFallback } from "../../components/query-fallback";
+import { AdminOnly } from "../admin-only";
 
 const SCHEDULING_WORDS = {
   OPEN: "Open",
@@ -17,42 +15,22 @@ type Scheduling = keyof typeof SCHEDULING_WORDS;
 
 /** The fleet for administrators: cordon, drain and open workers; export their workspaces; restore a lost host's. */
 export default function AdminWorkersPage() {
-  const trpc = useTRPC();
-  const router = useRouter();
-  const me = useQuery(trpc.auth.me.queryOptions());
-
-  useEffect(() => {
-    if (me.isSuccess && !me.data) router.replace("/sign-in");
-  }, [me.isSuccess, me.data, router]);
-
-  if (!me.data)
-    return (
-      <main className="page">
-        <QueryFallback query={me} loading="Loading…" />
-      </main>
-    );
-  if (!isAdmin(me.data)) {
-    return (
-      <main className="page narrow">
-        <h1>Workers</h1>
-        <p className="notice warn" role="alert">
-          Only administrators can manage workers.
-        </p>
-      </main>
-    );
-  }
   return (
-    <main className="page wide">
-      <div className="page-title">
-        <h1>Workers</h1>
-        <p className="muted">
-          Cordon a worker to place nothing new there; drain it to also move each of its environments, files included, to another worker at its next start.{" "}
-          <Link href="/admin/users">Users</Link>
-        </p>
-      </div>
-      <WorkerTable />
-      <StrandedWorkspaces />
-    </main>
+    <AdminOnly title="Workers" refusal="Only administrators can manage workers.">
+      {() => (
+        <main className="page wide">
+          <div className="page-title">
+            <h1>Workers</h1>
+            <p className="muted">
+              Cordon a worker to place nothing new there; drain it to also move each of its environments, files included, to another worker at its next start.{" "}
+              <Link href="/admin/users">Users</Link>
+            </p>
+          </div>
+          <WorkerTable />
+          <StrandedWorkspaces />
+        </main>
+      )}
+    </AdminOnly>
   );
 }
 
