@@ -26,7 +26,7 @@ import {
   studentVolumes,
   volumeName,
 } from "./container-config";
-import { RuntimeError, inspectContainer, outdated, statusOf } from "./docker-support";
+import { RuntimeError, inspectContainer, outdated, statusOf, volumeExists } from "./docker-support";
 import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
 import { DockerSidecars } from "./docker-sidecars";
@@ -310,7 +310,7 @@ export class DockerDriver implements RuntimeDriver {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
     const mounts = studentVolumes(spec, volume);
     // Only what exists is read: mounting a missing volume would make an empty one.
-    const existing = (await Promise.all(mounts.map(async (mount) => ((await this.volumeExists(mount.name)) ? mount : null)))).filter((mount) => mount !== null);
+    const existing = (await Promise.all(mounts.map(async (mount) => ((await volumeExists(this.docker, mount.name)) ? mount : null)))).filter((mount) => mount !== null);
     if (!existing.some((mount) => mount.name === volume)) return null;
     await this.transfersCleared();
     return exportArchive(this.docker, existing, this.workerId);
@@ -318,7 +318,7 @@ export class DockerDriver implements RuntimeDriver {
 
   async importWorkspace(spec: EnvironmentSpec, archive: Readable) {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
-    const existed = await this.volumeExists(volume);
+    const existed = await volumeExists(this.docker, volume);
     await this.createStudentVolumes(spec, volume);
     try {
       await this.transfersCleared();
@@ -338,15 +338,6 @@ export class DockerDriver implements RuntimeDriver {
     return this.leftoversRemoved;
   }
 
-  private async volumeExists(name: string) {
-    try {
-      await this.docker.getVolume(name).inspect();
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 404) return false;
-      throw error;
-    }
-  }
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
     await buildInstructorImage(this.docker, dockerfile, tag, log, { ...options, workerId: this.workerId });

@@ -25,3 +25,14 @@ export async function inspectContainer(docker: Docker, environmentId: string) {
     throw error;
   }
 }
+
+/** Whether the engine has a volume of this name. */
+export async function volumeExists(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await docker.getVolume(name).inspect();
+    return true;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw error;
+  }
+}

@@ -14,11 +14,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { STUDENT_GID, STUDENT_UID } from "./container-config";
+import { statusOf, volumeExists } from "./docker-support";
 import { ownerHolds } from "./spare-owner";
 import { SPARE_PREFIX, SpareWorkspaces } from "./spare-workspaces";
 
 const run = promisify(execFile);
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 
 /**
  * The host uid/gid that container uid/gid 0 maps to: 0 without user namespaces; with
@@ -134,7 +134,7 @@ export class WorkspaceVolumes {
   }
 
   private async prepare(name: string, labels: Record<string, string>, diskBytes?: number) {
-    if (await this.exists(name)) return;
+    if (await volumeExists(this.docker, name)) return;
     if (this.mechanism === "none" || !diskBytes) {
       await this.docker.createVolume({ Name: name, Labels: labels });
       return;
@@ -226,7 +226,7 @@ export class WorkspaceVolumes {
       if (!entry.endsWith(".img")) continue;
       const name = entry.slice(0, -".img".length);
       try {
-        if (!(await this.exists(name))) continue;
+        if (!(await volumeExists(this.docker, name))) continue;
         const mountPoint = this.mountPath(name);
         await mkdir(mountPoint, { recursive: true });
         if (!(await this.isMounted(mountPoint))) await this.mount(this.imagePath(name), mountPoint);
@@ -236,15 +236,6 @@ export class WorkspaceVolumes {
     }
   }
 
-  private async exists(name: string) {
-    try {
-      await this.docker.getVolume(name).inspect();
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 404) return false;
-      throw error;
-    }
-  }
 
   private mount(image: string, mountPoint: string) {
     const attempt = this.mounting.then(() => mountWithRetries(image, mountPoint));
