@@ -310,7 +310,9 @@ export class DockerDriver implements RuntimeDriver {
     const volume = spec.volumeName ?? volumeName(spec.environmentId);
     const mounts = studentVolumes(spec, volume);
     // Only what exists is read: mounting a missing volume would make an empty one.
-    const existing = (await Promise.all(mounts.map(async (mount) => ((await volumeExists(this.docker, mount.name)) ? mount : null)))).filter((mount) => mount !== null);
+    const existing = (await Promise.all(mounts.map(async (mount) => ((await volumeExists(this.docker, mount.name)) ? mount : null)))).filter(
+      (mount) => mount !== null,
+    );
     if (!existing.some((mount) => mount.name === volume)) return null;
     await this.transfersCleared();
     return exportArchive(this.docker, existing, this.workerId);
@@ -337,7 +339,6 @@ export class DockerDriver implements RuntimeDriver {
     this.leftoversRemoved ??= removeLeftoverTransfers(this.docker, this.workerId).catch(() => undefined);
     return this.leftoversRemoved;
   }
-
 
   async buildImage(dockerfile: string, tag: string, log: (line: string) => void, options: { limits: BuildLimits; signal?: AbortSignal }) {
     await buildInstructorImage(this.docker, dockerfile, tag, log, { ...options, workerId: this.workerId });

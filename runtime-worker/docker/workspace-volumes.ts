@@ -236,7 +236,6 @@ export class WorkspaceVolumes {
     }
   }
 
-
   private mount(image: string, mountPoint: string) {
     const attempt = this.mounting.then(() => mountWithRetries(image, mountPoint));
     this.mounting = attempt.catch(() => undefined);
