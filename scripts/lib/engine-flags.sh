@@ -1,5 +1,6 @@
-# Sourced by ensure-docker.sh and ensure-second-docker.sh: the isolation and runtime flags of
-# a dockerd this project starts (never applied to an engine that is already running).
+# Sourced by ensure-docker.sh, and by tests/support/worker-host.ts for its hosts' engines: the
+# isolation and runtime flags of a dockerd this project starts (never applied to an engine that
+# is already running).
 #   SHELLROOM_USERNS_REMAP    "default" (dockremap, created by dockerd), "user[:group]" with
 #                             /etc/subuid and /etc/subgid entries, or "off"
 #   SHELLROOM_DOCKER_RUNTIME  the OCI runtime containers run under by default: "runc" (the

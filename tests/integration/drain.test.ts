@@ -1,34 +1,49 @@
 /**
  * Cordon, drain and restore across two worker hosts: the harness worker (host A, the default
- * engine) and a worker process on a second dockerd (host B). A drained host keeps what runs
- * there until it stops; the next start moves the student, files included. A host that dies
- * leaves its students with the plain message until an administrator restores their workspace
- * from its export onto another host.
+ * engine) and a worker on a host of its own (host B, tests/support/worker-host.ts: its own
+ * network namespace reaching the server over a veth, its own dockerd and data root). A drained
+ * host keeps what runs there until it stops; the next start moves the student, files included.
+ * A host that vanishes (its netns gone) leaves its students with the plain message until an
+ * administrator restores their workspace from its export onto another host.
  */
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
 import { workerCommand } from "../../server/cli/worker-commands";
+import { WORKER_LOST_MESSAGE } from "../../server/environments/lifecycle-sweeper";
 import { WORKSPACE_OFFLINE } from "../../server/environments/start-path";
-import { startHarness, type Harness } from "../support/platform-harness";
+import { ip, namespacePids } from "../support/host-network";
+import { joinHostWorker } from "../support/host-worker";
+import { nextEvent, startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
-import { startSecondWorkerHost, type SecondWorkerHost } from "../support/second-worker-host";
 import { until } from "../support/until";
+import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
 
 let harness: Harness;
-let hostB: SecondWorkerHost;
+let host: TestWorkerHost;
+let worker: ChildProcess;
+const hostBWorkerId = `host-b-${Date.now().toString(36)}`;
+/** Host B's worker id, and a driver on its engine for looking into its containers (its worker owns the workspaces). */
+let hostB: { workerId: string; driver: DockerDriver };
 let admin: string;
 
 beforeAll(async () => {
+  host = await startWorkerHost({ name: "drain-b" });
   harness = await startHarness({ redis: false });
-  hostB = await startSecondWorkerHost(harness, { dockerName: "shellroom-docker-workspaces", workerId: `host-b-${Date.now().toString(36)}` });
+  // The server also listens on the host's side of the veth: the only way host B reaches it.
+  await harness.listenOn(host.serverAddress);
+  worker = await joinHostWorker(harness, host, { workerId: hostBWorkerId, name: "host B (own netns)" });
+  hostB = { workerId: hostBWorkerId, driver: new DockerDriver(host.docker, hostBWorkerId) };
   admin = await harness.signIn("admin@shellroom.local", "shellroom-admin");
 }, 300_000);
 afterAll(async () => {
   try {
-    await hostB?.close();
+    // Host B's containers, workspaces, engine and netns go with it (what is left once it vanished).
+    await host?.close();
   } finally {
     await harness?.close();
   }
-});
+}, 120_000);
 
 const setScheduling = async (workerId: string, scheduling: "OPEN" | "CORDONED" | "DRAINING") => {
   const response = await harness.trpc("admin.setWorkerScheduling", { workerId, scheduling }, { cookie: admin });
@@ -104,17 +119,37 @@ it(
     expect(exported.status).toBe(200);
     expect(exported.body.result.data.exported).toBeGreaterThanOrEqual(1);
 
-    // The host dies; once its heartbeat is stale the sweep marks it lost and the student is told, plainly.
-    await hostB.kill();
+    // The student has their terminal open when the machine goes.
+    const socket = await harness.terminalSocket(student.cookie);
+    const attached = await new Promise<{ ok: boolean }>((resolve) => socket.emit("terminal:attach", { environmentId: placed.id, cols: 80, rows: 24 }, resolve));
+    expect(attached).toMatchObject({ ok: true });
+    const told = nextEvent<{ environmentId: string; kind: string; message: string }>(
+      socket,
+      "environment:notice",
+      (notice) => notice.kind === "stopped",
+      120_000,
+    );
+
+    // The host vanishes (its processes killed, its veth and netns deleted); once its heartbeat is
+    // stale the sweep marks it lost and the student is told, plainly.
+    expect(await namespacePids(host.name)).toContain(worker.pid);
+    await host.vanish();
+    expect(await namespacePids(host.name)).toEqual([]);
+    expect((await ip("netns", "list")).stdout).not.toContain(host.name);
     await until(
       "host B marked lost",
       async () => {
         await harness.server.sweeper.sweep();
         return (await harness.db.worker.findUniqueOrThrow({ where: { id: hostB.workerId } })).status === "LOST";
       },
-      60_000,
+      90_000,
       1000,
     );
+    expect(await told).toEqual({ environmentId: placed.id, kind: "stopped", message: WORKER_LOST_MESSAGE });
+    socket.close();
+    const mine = await harness.trpc("environment.mine", { labId: harness.labId }, { cookie: student.cookie, method: "GET" });
+    expect(mine.body.result.data).toMatchObject({ id: placed.id, state: "INTERRUPTED", stopReason: "WORKER_LOST", error: WORKER_LOST_MESSAGE });
+    // Starting again cannot move the workspace (it was on the vanished host's disk): the student is told to wait.
     const refused = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
     expect(refused.status).toBe(503);
     expect(refused.body.error.message).toBe(WORKSPACE_OFFLINE);

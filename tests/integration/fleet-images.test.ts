@@ -1,21 +1,24 @@
 /**
- * Images follow the fleet: a fresh worker host (an engine with an empty data root) joins a
+ * Images follow the fleet: a fresh worker host (tests/support/worker-host.ts: its own network
+ * namespace reaching the server over a veth, its own dockerd with an empty data root) joins a
  * running platform; without anyone acting it gets the default image and the instructor's
- * image built before it joined, copied from the worker that has them, and a student placed
- * there starts from the instructor's image. Until it holds the image, placement never
- * chooses it, however empty it is.
+ * image built before it joined, copied from the worker that has them (over the veth) or built
+ * there, and a student placed there starts from the instructor's image. Until it holds the
+ * image, placement never chooses it, however empty it is.
  */
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DEFAULT_IMAGE } from "../../protocol/worker-messages";
 import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config";
+import { ip, namespacePids } from "../support/host-network";
+import { joinHostWorker } from "../support/host-worker";
 import { startHarness, type Harness } from "../support/platform-harness";
-import { startSecondHost, type SecondHost } from "../support/second-host";
 import { until } from "../support/until";
+import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
 
 const suffix = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 let harness: Harness;
-let hostB: SecondHost | undefined;
+let hostB: TestWorkerHost | undefined;
 let instructor: string;
 let builtTag: string | undefined;
 
@@ -30,14 +33,21 @@ beforeAll(async () => {
   instructor = await harness.signIn("instructor@shellroom.local", "shellroom-instructor");
 });
 afterAll(async () => {
-  await hostB?.stop();
+  // Host B's containers, engine, data root and netns go with it.
+  await hostB?.close();
   await harness?.close();
   if (builtTag)
     await new Docker()
       .getImage(builtTag)
       .remove({ force: true })
       .catch(() => undefined);
-});
+}, 120_000);
+
+/** Bytes the host's namespace received on its veth (every link but loopback). */
+async function bytesReceivedBy(host: TestWorkerHost) {
+  const links = JSON.parse((await ip("-n", host.name, "-j", "-s", "link", "show")).stdout) as { ifname: string; stats64?: { rx?: { bytes?: number } } }[];
+  return links.filter((link) => link.ifname !== "lo").reduce((sum, link) => sum + (link.stats64?.rx?.bytes ?? 0), 0);
+}
 
 const environmentOf = (cookie: string) =>
   harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie }).then((started) => {
@@ -64,11 +74,16 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   const first = await environmentOf((await harness.newStudent("On host A")).cookie);
   expect((await harness.db.environment.findUniqueOrThrow({ where: { id: first } })).workerId).toBe(harness.workerId);
 
-  // Host B joins with nothing on it.
-  hostB = await startSecondHost(harness, { engine: `shr-fleet-img-${suffix}`, workerId: `host-b-${suffix}`, empty: true, maxEnvironments: 4 });
+  // Host B joins with nothing on it: a machine of its own, reaching the server only over its veth.
+  hostB = await startWorkerHost({ name: "fleet-b", copyDefaultImage: false });
+  const imagesAtStart = (await hostB.docker.listImages()).flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>");
+  expect(imagesAtStart).toEqual([]);
+  await harness.listenOn(hostB.serverAddress);
+  const workerB = `host-b-${suffix}`;
+  const receivedBeforeJoining = await bytesReceivedBy(hostB);
+  const workerProcess = await joinHostWorker(harness, hostB, { workerId: workerB, name: "host B (own netns, empty)", maxEnvironments: 4 });
   const joinedAt = Date.now();
-  expect(hostB.imagesAtStart).toEqual([]);
-  const workerB = hostB.workerId;
+  expect(await namespacePids(hostB.name)).toContain(workerProcess.pid);
 
   // A second student: A is full and B cannot start the template yet, so they wait (never a failed start on B).
   const second = await environmentOf((await harness.newStudent("On host B")).cookie);
@@ -95,9 +110,13 @@ it("a fresh host gets the default and the instructor's image by itself, and a st
   });
   console.log(`[fleet-images] host B joined -> student running there: ${((Date.now() - joinedAt) / 1000).toFixed(1)} s`);
 
-  // B's engine holds both images now, and the container runs from the instructor's.
+  // B's engine holds both images now, and the container runs from the instructor's, there and not on the machine's engine.
   const tagsOnB = (await hostB.docker.listImages()).flatMap((image) => image.RepoTags ?? []);
   expect(tagsOnB).toEqual(expect.arrayContaining([DEFAULT_IMAGE, tag]));
+  expect(await harness.driver.state(running.id)).toBe("missing");
+  // The default image came to B over its veth (the only way in): at least its size crossed it.
+  const { Size: defaultImageBytes } = await hostB.docker.getImage(DEFAULT_IMAGE).inspect();
+  expect((await bytesReceivedBy(hostB)) - receivedBeforeJoining).toBeGreaterThan(defaultImageBytes * 0.9);
   const [container] = await hostB.docker.listContainers({ filters: { label: [`${LABEL_ENVIRONMENT}=${running.id}`] } });
   expect(container?.Image).toBe(tag);
   const exec = await hostB.docker.getContainer(container!.Id).exec({ Cmd: ["cat", "/home/student/fleet-marker.txt"], AttachStdout: true, AttachStderr: true });

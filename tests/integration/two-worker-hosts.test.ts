@@ -4,17 +4,15 @@
  * veth, and its own dockerd and data root). New environments go where there is the most room,
  * so a class spreads across both by capacity.
  */
-import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DockerDriver } from "../../runtime-worker/docker/docker-driver";
+import { joinHostWorker } from "../support/host-worker";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
-import { until } from "../support/until";
 import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
 
 let harness: Harness;
 let hostB: TestWorkerHost;
-let secondWorker: ChildProcess;
 let secondDriver: DockerDriver;
 const secondWorkerId = `host-b-${Date.now().toString(36)}`;
 
@@ -27,23 +25,7 @@ beforeAll(async () => {
   await harness.db.environmentTemplate.update({ where: { id: templateId }, data: { memoryReservationMb: 512 } });
   // Used by the test only to look into host B's containers (no workspace volumes: its worker owns those).
   secondDriver = new DockerDriver(hostB.docker, secondWorkerId);
-  secondWorker = hostB.startWorker({
-    SHELLROOM_SERVER_URL: hostB.serverUrl(Number(new URL(harness.url).port)),
-    SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(secondWorkerId),
-    SHELLROOM_WORKER_ID: secondWorkerId,
-    SHELLROOM_WORKER_NAME: "host B",
-    SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-    SHELLROOM_WORKER_MEMORY_BYTES: String(8 * 1024 ** 3),
-  });
-  await until(
-    "host B's worker to be online",
-    async () => {
-      if (secondWorker.exitCode !== null) throw new Error(`host B's worker ended (exit code ${secondWorker.exitCode})`);
-      return (await harness.db.worker.findUnique({ where: { id: secondWorkerId } }))?.status === "ONLINE";
-    },
-    120_000,
-    200,
-  );
+  await joinHostWorker(harness, hostB, { workerId: secondWorkerId, name: "host B", maxEnvironments: 8, memoryBytes: 8 * 1024 ** 3 });
 }, 300_000);
 afterAll(async () => {
   // Host B's containers, workspaces and engine go with it.

@@ -13,6 +13,7 @@ import { LABEL_ENVIRONMENT } from "../../runtime-worker/docker/container-config"
 import { WORKER_LOST_MESSAGE } from "../../server/environments/lifecycle-sweeper";
 import { WORKSPACE_OFFLINE } from "../../server/environments/start-path";
 import { ip, namespacePids } from "../support/host-network";
+import { hostWorkerSettings, joinHostWorker } from "../support/host-worker";
 import { nextEvent, startHarness, waitForOutput, type Harness } from "../support/platform-harness";
 import { until } from "../support/until";
 import { startWorkerHost, type TestWorkerHost } from "../support/worker-host";
@@ -28,30 +29,8 @@ const hostCWorkerId = `netns-host-c-${Date.now().toString(36)}`;
 let studentOnC: { userId: string; cookie: string };
 let environmentOnC: string;
 
-/** A worker's settings on host `on`, as its /etc/shellroom/worker.env would hold them. */
-const workerSettings = (on: TestWorkerHost, workerId: string, name: string) => ({
-  SHELLROOM_SERVER_URL: on.serverUrl(Number(new URL(harness.url).port)),
-  SHELLROOM_WORKER_TOKEN: harness.workerTokenFor(workerId),
-  SHELLROOM_WORKER_ID: workerId,
-  SHELLROOM_WORKER_NAME: name,
-  SHELLROOM_WORKER_MAX_ENVIRONMENTS: "8",
-  SHELLROOM_WORKER_MEMORY_BYTES: String(4 * 1024 ** 3),
-});
-
-/** Starts a worker on `on` with its id's token, and waits until the server has it online. */
-async function joinWorker(on: TestWorkerHost, workerId: string, name: string) {
-  const child = on.startWorker(workerSettings(on, workerId, name));
-  await until(
-    `${name}'s worker to be online`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name}'s worker ended (exit code ${child.exitCode})`);
-      return (await harness.db.worker.findUnique({ where: { id: workerId } }))?.status === "ONLINE";
-    },
-    120_000,
-    200,
-  );
-  return child;
-}
+/** A worker on host `on`: 8 places, 4 GiB. */
+const workerOn = (workerId: string, name: string) => ({ workerId, name, maxEnvironments: 8, memoryBytes: 4 * 1024 ** 3 });
 
 beforeAll(async () => {
   host = await startWorkerHost({ name: "host-b" });
@@ -59,7 +38,7 @@ beforeAll(async () => {
   harness = await startHarness({ redis: false, worker: { capacity: { maxEnvironments: 20, memoryBytes: 32 * 1024 ** 2 } } });
   // The server also listens on the host's side of the veth: the only way the host can reach it.
   await harness.listenOn(host.serverAddress);
-  worker = await joinWorker(host, hostWorkerId, "host B (own netns)");
+  worker = await joinHostWorker(harness, host, workerOn(hostWorkerId, "host B (own netns)"));
 }, 300_000);
 
 afterAll(async () => {
@@ -105,11 +84,11 @@ it("a third host joins the running platform later, on a network of its own, and 
   hostC = await startWorkerHost({ name: "host-c" });
   await harness.listenOn(hostC.serverAddress);
   // The operator's check, run on the host with the worker's settings, finds nothing missing.
-  const check = await hostC.runScript("runtime-worker/cli.ts", ["check"], workerSettings(hostC, hostCWorkerId, "host C"));
+  const check = await hostC.runScript("runtime-worker/cli.ts", ["check"], hostWorkerSettings(harness, hostC, workerOn(hostCWorkerId, "host C")));
   expect(check.output).toMatch(/\[(ok|warn)\] +Server +http:\/\/10\.231\./);
   expect(check.output).toMatch(/\[ok\] +Default image +present/);
   expect({ code: check.code, verdict: check.output.trim().split("\n").at(-1) }).toEqual({ code: 0, verdict: expect.stringMatching(/^Ready/) });
-  await joinWorker(hostC, hostCWorkerId, "host C (own netns)");
+  await joinHostWorker(harness, hostC, workerOn(hostCWorkerId, "host C (own netns)"));
 
   // Each host reaches the server over its own veth, and not the other host: there is no route.
   await expect(ip("-n", hostC.name, "route", "get", host.address)).rejects.toThrow(/unreachable/i);

@@ -2,7 +2,7 @@
  * A worker host for integration tests that is a different machine as far as the network and
  * the filesystem's mounts go: its own network namespace and veth (host-network.ts), its own
  * dockerd (data root, exec root, pidfile, socket; default bridge, iptables and masquerading
- * off, as scripts/ensure-second-docker.sh starts one), and its own mount namespace, shared
+ * off; the isolation flags of scripts/lib/engine-flags.sh), and its own mount namespace, shared
  * by that dockerd and the workers started on the host, in which /var/lib/shellroom is the
  * host's own directory. So a worker there reaches the server only over the veth, and its
  * loop-mounted workspaces are seen by its engine and by nobody else.
@@ -11,6 +11,7 @@
  * the latter remounts /sys, which leaves /sys/fs/cgroup empty on this machine (cgroup v1), and
  * dockerd cannot run containers without it. A host's containers go under the cgroup parent
  * /<name>, so a host that vanishes can have every process it ran killed by pid.
+ * host-worker.ts joins a worker on such a host to a test's server.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
