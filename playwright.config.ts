@@ -47,6 +47,9 @@ export default defineConfig({
       SHELLROOM_WORKER_ID: process.env.SHELLROOM_E2E_WORKER_ID ?? "e2e-worker",
       // The test OpenID Provider sso.spec.ts runs (contacted only at a sign-in through it).
       SHELLROOM_OIDC_PROVIDERS: JSON.stringify([e2eOpenIdProvider(port)]),
+      // Debian's archive for instructors' RUN steps (sidecar-database.spec.ts installs postgresql),
+      // through the worker's allowlisting proxy; nothing else is reachable from a build.
+      SHELLROOM_BUILD_MIRRORS: process.env.SHELLROOM_BUILD_MIRRORS || "deb.debian.org,security.debian.org",
     },
   },
 });

@@ -68,3 +68,22 @@ export async function createAndPublishLab(page: Page, courseUrl: string, lab: Pa
   await expect(page.getByTestId("publish-state")).toHaveText("Published");
   return /\/labs\/([^/]+)\/edit/.exec(page.url())![1]!;
 }
+
+/** Builds an image from a Dockerfile on the course's Images page, waits for READY and returns its tag. */
+export async function buildImage(page: Page, courseUrl: string, image: { name: string; dockerfile: string; timeout: number }) {
+  await page.goto(`${courseUrl}/images`);
+  await page.getByRole("button", { name: "New image" }).click();
+  await page.getByLabel("Image name").fill(image.name);
+  await page.getByLabel("Dockerfile").fill(image.dockerfile);
+  await page.getByRole("button", { name: "Build image" }).click();
+  await expect(page).toHaveURL(/\/images\/[^/]+$/);
+  await expect(page.getByRole("heading", { name: image.name })).toBeVisible();
+  const status = page.getByTestId("image-status");
+  await expect(status).toBeVisible();
+  // A failed build ends the wait at once and says why (its log).
+  await expect(status).not.toHaveAttribute("data-status", "BUILDING", { timeout: image.timeout });
+  expect(await status.getAttribute("data-status"), await page.getByTestId("build-log").innerText()).toBe("READY");
+  const tag = (await page.locator("code.tag").first().innerText()).trim();
+  expect(tag).toMatch(/^shellroom\/c-/);
+  return tag;
+}

@@ -1,5 +1,5 @@
 /** What every browser test needs: the demo logins and the terminal as a person uses it. */
-import { expect, type Locator, type Page } from "@playwright/test";
+import { expect, type Browser, type Locator, type Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@shellroom.local", password: "shellroom-admin" };
 export const INSTRUCTOR = { email: "instructor@shellroom.local", password: "shellroom-instructor" };
@@ -41,4 +41,15 @@ export async function signIn(page: Page, login: { email: string; password: strin
   await page.getByLabel("Password").fill(login.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Your courses" })).toBeVisible();
+}
+
+/** A new guest of the demo workshop (own context, own cookies), on the lab the join opens. */
+export async function joinAsGuest(browser: Browser, label: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/join/demo-workshop");
+  await page.getByLabel("Your name").fill(`${label} ${Date.now() % 100000}`);
+  await page.getByRole("button", { name: "Join and open the lab" }).click();
+  await expect(page).toHaveURL(/\/labs\/[^/]+$/);
+  return { context, page };
 }

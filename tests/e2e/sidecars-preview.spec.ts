@@ -2,12 +2,11 @@
  * The Preview tab in Chromium: a lab whose template declares port 8000; the student starts
  * `python3 -m http.server 8000` in the terminal and sees its listing in the tab. Another
  * student opening the same address is refused, and so is a signed-out visitor.
- * (The Postgres sidecar is proved through the API in tests/integration/sidecars-preview.test.ts:
- * its image needs a build through the package mirror proxy.)
+ * (The Postgres sidecar, in the browser, is tests/e2e/sidecar-database.spec.ts.)
  */
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { freshPage, openDemoCourse, unique } from "./authoring-helpers";
-import { expectConnectedTerminal, typeInTerminal } from "./helpers";
+import { expectConnectedTerminal, joinAsGuest, typeInTerminal } from "./helpers";
 
 /** A tRPC mutation as the signed-in page (same cookies, same origin). */
 async function mutate(page: Page, path: string, input: unknown) {
@@ -15,15 +14,6 @@ async function mutate(page: Page, path: string, input: unknown) {
   const response = await page.request.post(`${origin}/api/trpc/${path}`, { data: input, headers: { origin } });
   expect(response.status(), await response.text()).toBe(200);
   return (await response.json()).result.data;
-}
-
-async function joinAsGuest(browser: Browser, label: string) {
-  const { context, page } = await freshPage(browser);
-  await page.goto("/join/demo-workshop");
-  await page.getByLabel("Your name").fill(`${label} ${Date.now() % 100000}`);
-  await page.getByRole("button", { name: "Join and open the lab" }).click();
-  await expect(page).toHaveURL(/\/labs\/[^/]+$/);
-  return { context, page };
 }
 
 test("a student previews the web server they run on a declared port; another student and a signed-out visitor are refused", async ({ browser }) => {
