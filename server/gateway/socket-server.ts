@@ -85,7 +85,12 @@ export async function createSocketServer(
     redis: publisher,
     close: async () => {
       await closeBoth(io, workerIo);
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      // The subscriber first: a request from another replica that arrived just before the close
+      // is answered through the publisher (the adapter does not catch a publish on a closed
+      // client, an unhandled rejection); once the subscriber has quit, none can arrive.
+      await subscriber.quit().catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      await publisher.quit().catch(() => undefined);
     },
   };
 }
