@@ -4,6 +4,7 @@
  * (which plans pool sizes per template shape and reads that readiness back).
  */
 import { createHash } from "node:crypto";
+import { ServiceSpecs } from "../common/services";
 import type { PoolTemplate } from "./worker-messages";
 
 export function poolKeyOf(template: PoolTemplate): string {
@@ -16,6 +17,8 @@ export function poolKeyOf(template: PoolTemplate): string {
     template.network,
     template.workingDir,
     template.user,
+    // Services as the worker runs them (defaults filled in); none leaves the key as it was before services existed.
+    ...(template.services?.length ? [ServiceSpecs.parse(template.services)] : []),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

@@ -94,7 +94,7 @@ export const EnvironmentSpec = z.object({
     .default(null),
   /** The workspace volume when one exists already (it may have come from the warm pool). */
   volumeName: VolumeName,
-  /** Sidecar services sharing its network namespace (protocol/services.ts). */
+  /** Sidecar services sharing its network namespace (common/services.ts). */
   services: ServiceSpecs,
 });
 export type EnvironmentSpec = z.input<typeof EnvironmentSpec>;
@@ -191,9 +191,9 @@ export const RemoveEnvironmentRequest = EnvironmentRef.extend({
   volumeName: VolumeName,
 });
 
-/** What a pooled container must match to serve an environment: everything but identity. */
-export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true });
-export type PoolTemplate = z.infer<typeof PoolTemplate>;
+/** What a pooled container must match to serve an environment: everything but identity (its sidecar services too: the pool starts them). */
+export const PoolTemplate = EnvironmentSpec.pick({ image: true, limits: true, network: true, workingDir: true, user: true, services: true });
+export type PoolTemplate = z.input<typeof PoolTemplate>;
 
 /** The most containers one pool may hold on one worker (a class prepared on a single large host). */
 export const MAX_POOL_SIZE = 1000;

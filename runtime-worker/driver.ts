@@ -101,13 +101,14 @@ export interface RuntimeDriver {
   list(): Promise<ManagedContainer[]>;
   /**
    * Warm pool: creates and starts a container (with a fresh volume) for a template shape,
-   * and, where shells can outlive their attach, starts `shell` in it: the first attach of
-   * that terminal then finds it running and gets its prompt from the replay.
+   * with the template's sidecar services started and ready beside it, and, where shells can
+   * outlive their attach, starts `shell` in it: the first attach of that terminal then finds
+   * it running and gets its prompt from the replay.
    */
   createPooled(template: PoolTemplate, slotId: string, poolKey: string, shell?: ShellToStart): Promise<void>;
   /** Warm-pool containers on this worker. */
   listPooled(): Promise<Array<{ slotId: string; poolKey: string; running: boolean }>>;
-  /** Hands a pooled container to an environment: it takes the environment's name. */
+  /** Hands a pooled container (and its services) to an environment: it takes the environment's name. */
   assignPooled(slotId: string, environmentId: string): Promise<{ containerId: string; volumeName: string }>;
   removePooled(slotId: string): Promise<void>;
   /** The environment's CPU time and memory now; null when it is not running. */

@@ -78,7 +78,7 @@ export class EnvironmentManager {
       if (slotId) {
         try {
           const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
-          // Pooled containers have no services yet: they start here, at claim time.
+          // The pool started its services and waited for them: this finds them running as declared.
           await this.startServices(spec);
           if (spec.setupScript?.trim()) {
             // The pool's shell predates the setup (its dotfiles, PATH, files): it goes first,

@@ -30,6 +30,7 @@ import { RuntimeError, inspectContainer, outdated, statusOf, volumeExists } from
 import { DockerShells, relayPossible } from "./docker-shells";
 import { DockerPool } from "./docker-pool";
 import { DockerSidecars } from "./docker-sidecars";
+import { environmentOwner } from "./sidecar-config";
 import { openLoopbackRelay } from "./loopback-relay";
 import type { ServiceSpec } from "../../common/services";
 import { exportArchive, importArchive, removeLeftoverTransfers } from "./workspace-archive";
@@ -63,7 +64,7 @@ export class DockerDriver implements RuntimeDriver {
   ) {
     this.shells = new DockerShells(docker, holder, directAttach);
     this.sidecars = new DockerSidecars(docker, workerId);
-    this.pool = new DockerPool(docker, workerId, {
+    this.pool = new DockerPool(docker, workerId, this.sidecars, {
       createVolume: (name, labels, diskBytes) => this.createVolume(name, labels, diskBytes),
       removeVolume: (name) => this.removeVolume(name),
       withHolder: (options, shell) => this.withHolder(options, shell),
@@ -170,7 +171,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   startServices(environmentId: string, services: ServiceSpec[]) {
-    return this.sidecars.ensureRunning(environmentId, services);
+    return this.sidecars.ensureRunning(environmentOwner(environmentId), services);
   }
 
   serviceLogs(environmentId: string, service: string, lines: number) {

@@ -1,6 +1,7 @@
 /**
- * The Docker driver's warm pool: ready containers made ahead of time under a slot name, listed,
- * handed to an environment by renaming, and removed with their volumes.
+ * The Docker driver's warm pool: ready containers made ahead of time under a slot name, with
+ * their template's sidecar services started and ready beside them, listed, handed to an
+ * environment by renaming (services first), and removed with their volumes and services.
  */
 import type Docker from "dockerode";
 import type { PoolTemplate } from "../../protocol/worker-messages";
@@ -18,6 +19,9 @@ import {
   studentVolumes,
 } from "./container-config";
 import { RuntimeError, outdated, statusOf } from "./docker-support";
+import type { DockerSidecars } from "./docker-sidecars";
+import { pooledOwner } from "./sidecar-config";
+import { ServiceSpecs } from "../../common/services";
 
 /** What pooled containers need from the driver: its volumes and its PTY holder mount. */
 export interface ContainerMaking {
@@ -30,6 +34,7 @@ export class DockerPool {
   constructor(
     private readonly docker: Docker,
     private readonly workerId: string,
+    private readonly sidecars: DockerSidecars,
     private readonly making: ContainerMaking,
   ) {}
 
@@ -47,6 +52,15 @@ export class DockerPool {
       if (statusOf(error) === 404) throw new RuntimeError(`The image "${template.image}" does not exist on this worker.`);
       throw error;
     }
+    // Its services too, off the students' path: a student who takes it finds them ready.
+    const services = ServiceSpecs.parse(template.services ?? []);
+    if (services.length === 0) return;
+    try {
+      await this.sidecars.ensureRunning(pooledOwner(slotId), services);
+    } catch (error) {
+      await this.removePooled(slotId);
+      throw error;
+    }
   }
 
   async listPooled() {
@@ -54,26 +68,30 @@ export class DockerPool {
       all: true,
       filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_WORKER}=${this.workerId}`, LABEL_POOL] },
     });
-    return (
-      containers
-        .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
-        .filter(({ name }) => name.startsWith(POOL_PREFIX))
-        // An older policy's pooled container counts as not ready: the pool replaces it.
-        .map(({ name, container }) => ({
-          slotId: name.slice(POOL_PREFIX.length),
-          poolKey: container.Labels[LABEL_POOL] ?? "",
-          running: container.State === "running" && !outdated(container.Labels),
-        }))
-    );
+    const pooled = containers
+      .map((container) => ({ name: container.Names[0]?.replace(/^\//, "") ?? "", container }))
+      .filter(({ name }) => name.startsWith(POOL_PREFIX))
+      // An older policy's pooled container counts as not ready: the pool replaces it.
+      .map(({ name, container }) => ({
+        slotId: name.slice(POOL_PREFIX.length),
+        poolKey: container.Labels[LABEL_POOL] ?? "",
+        running: container.State === "running" && !outdated(container.Labels),
+      }));
+    // Services whose pooled container is gone (a crash between the two) have nothing to serve.
+    await this.sidecars.removeOrphanedPooled(new Set(pooled.map((slot) => slot.slotId)));
+    return pooled;
   }
 
   async assignPooled(slotId: string, environmentId: string) {
+    // Services first: a failure after them leaves them under the environment's name, removed with it.
+    await this.sidecars.handOver(pooledOwner(slotId), environmentId);
     await this.docker.getContainer(pooledContainerName(slotId)).rename({ name: containerName(environmentId) });
     const info = await this.docker.getContainer(containerName(environmentId)).inspect();
     return { containerId: info.Id, volumeName: pooledVolumeName(slotId) };
   }
 
   async removePooled(slotId: string) {
+    await this.sidecars.removeAll(pooledOwner(slotId).key);
     try {
       await this.docker.getContainer(pooledContainerName(slotId)).remove({ force: true });
     } catch (error) {

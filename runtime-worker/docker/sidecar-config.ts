@@ -6,16 +6,37 @@
  */
 import type Docker from "dockerode";
 import type { ServiceSpec } from "../../common/services";
-import { LABEL_MANAGED, LABEL_POLICY, LABEL_WORKER, POLICY_VERSION, RuntimeName, SHM_BYTES, configuredRuntime, containerName } from "./container-config";
+import {
+  LABEL_MANAGED,
+  LABEL_POLICY,
+  LABEL_WORKER,
+  POLICY_VERSION,
+  RuntimeName,
+  SHM_BYTES,
+  configuredRuntime,
+  containerName,
+  pooledContainerName,
+} from "./container-config";
 
-/** On a sidecar: the environment it serves, and its name in the template. */
+/**
+ * On a sidecar: whom it was made for (an environment's id, or `pool-<slot>` for a warm pool's:
+ * labels cannot change, so a pooled service keeps its slot here and is found by name), and its
+ * name in the template.
+ */
 export const LABEL_SERVICE_OF = "dev.shellroom.service-of";
 export const LABEL_SERVICE = "dev.shellroom.service";
 /** A hash of the service's spec: a container made from another spec is replaced, not reused. */
 export const LABEL_SERVICE_SPEC = "dev.shellroom.service-spec";
 
 export const SIDECAR_PREFIX = "shellroom-svc-";
-export const sidecarName = (environmentId: string, service: string) => `${SIDECAR_PREFIX}${environmentId}-${service}`;
+/** A sidecar's container name: its owner's key (see SidecarOwner) and the service's name. */
+export const sidecarName = (ownerKey: string, service: string) => `${SIDECAR_PREFIX}${ownerKey}-${service}`;
+
+/** Whose services: the key their names carry, and the container whose network namespace they join. */
+export type SidecarOwner = { key: string; container: string };
+export const POOLED_OWNER_PREFIX = "pool-";
+export const environmentOwner = (environmentId: string): SidecarOwner => ({ key: environmentId, container: containerName(environmentId) });
+export const pooledOwner = (slotId: string): SidecarOwner => ({ key: `${POOLED_OWNER_PREFIX}${slotId}`, container: pooledContainerName(slotId) });
 
 /** Scratch every service gets besides its declared writable places (all tmpfs, charged to its memory). */
 const SIDECAR_SCRATCH: Record<string, string> = {
@@ -27,7 +48,7 @@ const SIDECAR_SCRATCH: Record<string, string> = {
 const SIDECAR_LOGS = { Type: "json-file", Config: { "max-size": "1m", "max-file": "1" } };
 
 export function sidecarCreateOptions(
-  environmentId: string,
+  of: { key: string; containerId: string },
   service: ServiceSpec,
   identity: { workerId: string; specHash: string; owner?: { uid: number; gid: number } },
   runtime = configuredRuntime(),
@@ -36,7 +57,7 @@ export function sidecarCreateOptions(
   const owner = identity.owner ? `,uid=${identity.owner.uid},gid=${identity.owner.gid}` : "";
   const writable = Object.fromEntries(service.writable.map((place) => [place.path, `rw,nosuid,nodev,size=${place.sizeMb}m,mode=700${owner}`]));
   return {
-    name: sidecarName(environmentId, service.name),
+    name: sidecarName(of.key, service.name),
     Image: service.image,
     ...(service.command ? { Cmd: service.command } : {}),
     ...(service.user ? { User: service.user } : {}),
@@ -45,14 +66,15 @@ export function sidecarCreateOptions(
       [LABEL_MANAGED]: "true",
       [LABEL_POLICY]: POLICY_VERSION,
       [LABEL_WORKER]: identity.workerId,
-      [LABEL_SERVICE_OF]: environmentId,
+      [LABEL_SERVICE_OF]: of.key,
       [LABEL_SERVICE]: service.name,
       [LABEL_SERVICE_SPEC]: identity.specHash,
     },
     HostConfig: {
       ...(runtime ? { Runtime: RuntimeName.parse(runtime) } : {}),
-      // The environment's namespace: its loopback, and (network "none") no other interface.
-      NetworkMode: `container:${containerName(environmentId)}`,
+      // The environment's namespace: its loopback, and (network "none") no other interface. By id:
+      // a pooled container is renamed when a student takes it, and its services must still find it.
+      NetworkMode: `container:${of.containerId}`,
       Init: true,
       Privileged: false,
       CapDrop: ["ALL"],

@@ -13,6 +13,8 @@ export function containerShapeOf(template: EnvironmentTemplate): PoolTemplate {
     network: "none",
     workingDir: template.workingDir,
     user: template.user,
+    // The warm pool starts them with the container (protocol/pool-key.ts keys pools by them).
+    services: servicesOf(template),
   };
 }
 
@@ -38,7 +40,6 @@ export function environmentSpecOf(template: EnvironmentTemplate, environment: { 
     environmentId: environment.id,
     ownerId: environment.userId,
     setupScript: template.setupScript,
-    services: servicesOf(template),
     volumeName: environment.volumeName,
   };
 }

@@ -5,6 +5,7 @@
  * behind; two starts at once take one container; a restarted worker adopts what it had.
  */
 import { describe, expect, it, vi } from "vitest";
+import { ConfigurePools } from "../../protocol/worker-messages";
 import { pooledVolumeName, volumeName } from "../../runtime-worker/docker/container-config";
 import { POOLED_MAIN_SHELL } from "../../runtime-worker/environments";
 import { WarmPool, poolKeyOf } from "../../runtime-worker/pool/warm-pool";
@@ -87,6 +88,22 @@ describe("a first start from the warm pool", () => {
     expect(driver.faults.count("assignPooled")).toBe(1);
     await pool.filled();
     expect(pool.size).toBe(3);
+  });
+  it("serves a template with services only from containers pooled with those services (as the wire carries both)", async () => {
+    const services = [{ name: "db", image: template.image }];
+    const worker = fakeWorker({ pooled: true });
+    const pool = worker.pool!;
+    // What the server sends and the worker parses: the pool's template and the start's spec, defaults filled in on each side.
+    await pool.configure(ConfigurePools.parse({ pools: [{ template: { ...template, services }, size: 1 }] }));
+    await pool.filled();
+    const [pooledWithServices] = await pooledSlots(worker.driver);
+
+    const plain = await worker.manager.start(freshSpec());
+    expect(plain.fromPool).toBe(false);
+    const spec = freshSpec({ services });
+    const started = await worker.manager.start(spec);
+    expect(started).toMatchObject({ fromPool: true, volumeName: pooledVolumeName(pooledWithServices!) });
+    expect(worker.driver.container(spec.environmentId)!.services).toEqual(["db"]);
   });
 });
 

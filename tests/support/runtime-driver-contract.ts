@@ -180,6 +180,38 @@ export function runtimeDriverContract(name: string, open: () => Promise<DriverUn
       expect(await subject.volumeExists(pooledVolumeName(unused))).toBe(false);
     });
 
+    it("starts a pooled container's services ahead of time and hands them over with it", async () => {
+      // Ready only a moment after it starts: the pool must wait for the probe, not just the start.
+      const cache = {
+        name: "cache",
+        image: template.image,
+        command: ["bash", "-c", "sleep 1; echo cache-up; touch /tmp/up; exec sleep infinity"],
+        readiness: { kind: "command" as const, command: ["test", "-e", "/tmp/up"] },
+      };
+      const withServices: PoolTemplate = { ...template, services: [cache] };
+      expect(poolKeyOf(withServices)).not.toBe(poolKeyOf(template));
+      const slotId = randomBytes(6).toString("hex");
+      const environmentId = uniqueId("pooled-services");
+      await driver.createPooled(withServices, slotId, poolKeyOf(withServices));
+      await driver.assignPooled(slotId, environmentId);
+      // No startServices: the service came with the container, already past its probe (on Docker
+      // its log is empty until the line printed just before the probe's file appears).
+      expect(await driver.serviceLogs(environmentId, "cache", 10)).toMatch(/cache/);
+      await driver.startServices(environmentId, EnvironmentSpec.parse({ ...specOf(environmentId), services: [cache] }).services);
+      await driver.remove(environmentId, { removeVolume: true });
+      await expect(driver.serviceLogs(environmentId, "cache", 10)).rejects.toThrow(/no service "cache"/);
+
+      // One never taken goes with its services; one whose service needs a missing image is never pooled.
+      const unused = randomBytes(6).toString("hex");
+      await driver.createPooled(withServices, unused, poolKeyOf(withServices));
+      await driver.removePooled(unused);
+      const broken = randomBytes(6).toString("hex");
+      const missingImage: PoolTemplate = { ...template, services: [{ ...cache, image: "shellroom/no-such-image:1" }] };
+      await expect(driver.createPooled(missingImage, broken, poolKeyOf(missingImage))).rejects.toThrow(/no-such-image/);
+      expect((await driver.listPooled()).map((pooled) => pooled.slotId)).not.toContain(broken);
+      expect(await subject.volumeExists(pooledVolumeName(broken))).toBe(false);
+    });
+
     it("lists only its own worker's containers", async () => {
       const mine = uniqueId("mine");
       const theirs = uniqueId("theirs");

@@ -214,6 +214,14 @@ export class FakeRuntimeDriver implements RuntimeDriver {
       const container = this.newContainer(poolName(slotId), template, volume, shell);
       container.poolKey = poolKey;
       this.startContainer(container);
+      const services = template.services ?? [];
+      const missing = services.find((service) => !this.engine.images.has(service.image));
+      if (missing) {
+        this.removeContainer(container);
+        for (const { name } of studentVolumes(template, volume)) this.engine.volumes.delete(name);
+        throw new Error(`The service "${missing.name}" needs the image "${missing.image}", which is not on this worker.`);
+      }
+      container.services = services.map((service) => service.name);
     });
   }
 
