@@ -3,16 +3,18 @@
  * Markdown as instructors write it (GitHub-flavoured: tables, task lists, strikethrough,
  * autolinks), rendered safely for a student's page:
  *  - raw HTML in the text is never rendered (react-markdown drops it; no rehype-raw here),
- *  - links keep only http(s), mailto and relative addresses; images only http(s) and
- *    relative ones; anything else (javascript:, data:, vbscript:, …) is dropped,
+ *  - links keep only http(s), mailto, preview (the student's own app, preview-links.tsx) and
+ *    relative addresses; images only http(s) and relative ones; anything else (javascript:,
+ *    data:, vbscript:, …) is dropped,
  *  - links open in a new tab with no access back to this page.
  * Nothing here uses dangerouslySetInnerHTML.
  */
 import { useEffect, useRef, useState, type ComponentPropsWithoutRef, type ReactNode } from "react";
 import ReactMarkdown, { type Components, type UrlTransform } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { PreviewLink, parsePreviewLink } from "./preview-links";
 
-const LINK_SCHEMES = new Set(["http", "https", "mailto"]);
+const LINK_SCHEMES = new Set(["http", "https", "mailto", "preview"]);
 const IMAGE_SCHEMES = new Set(["http", "https"]);
 
 /**
@@ -103,6 +105,10 @@ function components(headingOffset: number): Components {
     a({ node: _node, href, children, ...props }) {
       // A link whose address was dropped as unsafe stays as its text.
       if (!href) return <span className="md-dropped-link">{children}</span>;
+      if (urlScheme(href) === "preview") {
+        const target = parsePreviewLink(href);
+        return target ? <PreviewLink target={target}>{children}</PreviewLink> : <span className="md-dropped-link">{children}</span>;
+      }
       // Footnote and in-page links stay in the page.
       if (href.startsWith("#"))
         return (

@@ -1,7 +1,8 @@
 /**
  * The Preview tab in Chromium: a lab whose template declares port 8000; the student starts
  * `python3 -m http.server 8000` in the terminal and sees its listing in the tab. Another
- * student opening the same address is refused, and so is a signed-out visitor.
+ * student opening the same address is refused, and so is a signed-out visitor. A link in the
+ * lab's step (`preview:8000/page.txt`) opens that page in the Preview tab.
  * (The Postgres sidecar, in the browser, is tests/e2e/sidecar-database.spec.ts.)
  */
 import { expect, test, type Page } from "@playwright/test";
@@ -36,7 +37,14 @@ test("a student previews the web server they run on a declared port; another stu
     previewPorts: [8000],
   });
   const title = unique("Serve a page");
-  const { labId } = await mutate(staff.page, "authoring.saveLab", { courseId, templateId: template.id, title, instructions: "", published: true, steps: [] });
+  const { labId } = await mutate(staff.page, "authoring.saveLab", {
+    courseId,
+    templateId: template.id,
+    title,
+    instructions: "",
+    published: true,
+    steps: [{ title: "See your page", body: "Then [open the app](preview:8000/page.txt).", hint: null, checkScript: null, checkTimeoutSeconds: 30 }],
+  });
   await staff.context.close();
 
   const student = await joinAsGuest(browser, "Web");
@@ -55,6 +63,12 @@ test("a student previews the web server they run on a declared port; another stu
       await expect(frame.getByRole("heading", { name: "Directory listing for /" })).toBeVisible({ timeout: 3000 });
     }).toPass({ timeout: 30_000 });
     await expect(frame.getByRole("link", { name: "page.txt" })).toBeVisible();
+
+    // The step's link leads to a page of that preview, shown in the same tab.
+    await student.page.getByRole("tab", { name: "Terminal" }).click();
+    await student.page.getByRole("link", { name: "open the app" }).click();
+    await expect(student.page.getByRole("tab", { name: "Preview :8000" })).toHaveAttribute("aria-selected", "true");
+    await expect(frame.locator("body")).toHaveText("hello");
 
     const address = await student.page.locator('iframe[title="Preview of port 8000"]').getAttribute("src");
     expect((await other.page.goto(address!))?.status()).toBe(404);

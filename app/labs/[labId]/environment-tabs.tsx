@@ -2,17 +2,19 @@
 /**
  * The lab page's tabs beside the terminal when the template declares more than a shell: a
  * Preview per previewable port (the student's web server, through /preview/<environment>/<port>/)
- * and a log per sidecar service. The terminal stays mounted while another tab shows.
+ * and a log per sidecar service. The terminal stays mounted while another tab shows. The page
+ * owns which tab shows (useEnvironmentTabs): a link in the lab's text can open a preview.
  */
-import { useState, type ReactNode } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import type { PreviewLinkHost, PreviewTarget } from "../../components/preview-links";
 
-type Tab = { kind: "terminal" } | { kind: "preview"; port: number } | { kind: "logs"; service: string };
+type Tab = { kind: "terminal" } | { kind: "preview"; port: number; path: string } | { kind: "logs"; service: string };
 
 const LOG_REFRESH_MS = 3000;
 
-export const previewPath = (environmentId: string, port: number) => `/preview/${environmentId}/${port}/`;
+export const previewPath = (environmentId: string, port: number, path = "/") => `/preview/${environmentId}/${port}${path}`;
 
 function ServiceLog({ environmentId, service }: { environmentId: string; service: string }) {
   const trpc = useTRPC();
@@ -24,12 +26,27 @@ function ServiceLog({ environmentId, service }: { environmentId: string; service
   );
 }
 
-export function EnvironmentTabs({ environmentId, children }: { environmentId: string | null; children: ReactNode }) {
+export type EnvironmentTabsState = ReturnType<typeof useEnvironmentTabs>;
+
+/** The tabs an environment offers (its previewable ports and services), which one shows, and what links in the lab's text may open. */
+export function useEnvironmentTabs(environmentId: string | null) {
   const trpc = useTRPC();
   const [tab, setTab] = useState<Tab>({ kind: "terminal" });
   const apps = useQuery({ ...trpc.environment.apps.queryOptions({ environmentId: environmentId ?? "" }), enabled: environmentId !== null, retry: false });
-  const ports = environmentId ? (apps.data?.previewPorts ?? []) : [];
+  const ports = useMemo(() => (environmentId ? (apps.data?.previewPorts ?? []) : []), [environmentId, apps.data]);
   const services = environmentId ? (apps.data?.services ?? []) : [];
+  const links = useMemo<PreviewLinkHost>(
+    () => ({
+      href: ({ port, path }: PreviewTarget) => (environmentId && ports.includes(port) ? previewPath(environmentId, port, path) : null),
+      open: ({ port, path }: PreviewTarget) => setTab({ kind: "preview", port, path }),
+    }),
+    [environmentId, ports],
+  );
+  return { environmentId, tab, setTab, ports, services, links };
+}
+
+export function EnvironmentTabs({ tabs, children }: { tabs: EnvironmentTabsState; children: ReactNode }) {
+  const { environmentId, tab, setTab, ports, services } = tabs;
   const hasTabs = ports.length > 0 || services.length > 0;
   // The terminal keeps its place in the tree whatever shows: moving it would restart its panel.
   const terminalShown = !hasTabs || tab.kind === "terminal";
@@ -51,7 +68,7 @@ export function EnvironmentTabs({ environmentId, children }: { environmentId: st
       {hasTabs && (
         <div className="environment-tabs" role="tablist" aria-label="What runs in your environment">
           {tabButton("terminal", "Terminal", { kind: "terminal" })}
-          {ports.map((port) => tabButton(`preview-${port}`, `Preview :${port}`, { kind: "preview", port }))}
+          {ports.map((port) => tabButton(`preview-${port}`, `Preview :${port}`, { kind: "preview", port, path: "/" }))}
           {services.map((service) => tabButton(`logs-${service}`, `Logs: ${service}`, { kind: "logs", service }))}
         </div>
       )}
@@ -62,11 +79,11 @@ export function EnvironmentTabs({ environmentId, children }: { environmentId: st
         <div className="environment-tab-body preview-frame">
           <p className="preview-address">
             Port {tab.port} of your environment.{" "}
-            <a href={previewPath(environmentId, tab.port)} target="_blank" rel="noreferrer">
+            <a href={previewPath(environmentId, tab.port, tab.path)} target="_blank" rel="noreferrer">
               Open in a new tab
             </a>
           </p>
-          <iframe title={`Preview of port ${tab.port}`} src={previewPath(environmentId, tab.port)} />
+          <iframe title={`Preview of port ${tab.port}`} src={previewPath(environmentId, tab.port, tab.path)} />
         </div>
       )}
       {hasTabs && environmentId && tab.kind === "logs" && (

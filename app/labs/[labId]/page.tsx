@@ -12,7 +12,8 @@ import { ResetDialog } from "./reset-dialog";
 import { RaiseHand } from "./raise-hand";
 import { SplitHandle, useSplit } from "./split";
 import { QueueCard } from "./queue-card";
-import { EnvironmentTabs } from "./environment-tabs";
+import { EnvironmentTabs, useEnvironmentTabs } from "./environment-tabs";
+import { PreviewLinks } from "../../components/preview-links";
 
 /**
  * Where the student's environment is, as far as this page knows. `generation` changes
@@ -60,6 +61,7 @@ export default function LabPage() {
   const generation = useRef(0);
   const requested = useRef(false);
   const split = useSplit();
+  const environmentTabs = useEnvironmentTabs(phase.kind === "running" || phase.kind === "stopping" ? phase.environmentId : null);
 
   const running = (environmentId: string): Phase => ({ kind: "running", environmentId, generation: ++generation.current });
   const failedWith = (error: Parameters<typeof formErrorText>[0], fallback: string): Phase => ({ kind: "failed", message: formErrorText(error) ?? fallback });
@@ -303,13 +305,15 @@ export default function LabPage() {
         </div>
         <h1 className="lab-heading">{title}</h1>
         <LabProgress steps={steps} />
-        <LabInstructions
-          labId={labId}
-          instructions={withoutLeadingTitle(instructions, title)}
-          steps={steps}
-          canCheck={canCheck}
-          cannotCheckReason={cannotCheckReason}
-        />
+        <PreviewLinks.Provider value={environmentTabs.links}>
+          <LabInstructions
+            labId={labId}
+            instructions={withoutLeadingTitle(instructions, title)}
+            steps={steps}
+            canCheck={canCheck}
+            cannotCheckReason={cannotCheckReason}
+          />
+        </PreviewLinks.Provider>
       </aside>
       <SplitHandle split={split} controls="lab-instructions" />
       <section className="lab-terminal" aria-label="Terminal">
@@ -321,7 +325,7 @@ export default function LabPage() {
             </button>
           </div>
         )}
-        <EnvironmentTabs environmentId={phase.kind === "running" || phase.kind === "stopping" ? phase.environmentId : null}>{terminal}</EnvironmentTabs>
+        <EnvironmentTabs tabs={environmentTabs}>{terminal}</EnvironmentTabs>
       </section>
       <ResetDialog open={resetOpen} onCancel={() => setResetOpen(false)} onConfirm={resetNow} />
     </main>
