@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
-import { LABEL_SERVICE_OF } from "../../runtime-worker/docker/sidecar-config";
+import { LABEL_SERVICE_OF, sidecarName } from "../../runtime-worker/docker/sidecar-config";
 import { until } from "../support/until";
 import { closeBuildEgresses } from "../../runtime-worker/images/instructor-build";
 import { removeBuildEgress } from "../../runtime-worker/images/build-egress";
@@ -155,6 +155,34 @@ it("a Postgres sidecar is at localhost:5432 for the student and the step's check
   // A stop takes the sidecar with the environment.
   expect((await harness.trpc("environment.stop", { labId }, { cookie: student.cookie })).status).toBe(200);
   expect(await sidecarsOf(environmentId)).toEqual([]);
+}, 240_000);
+
+it("a warm pool prepares the services with its containers: a student who takes one finds Postgres ready, under their environment's name", async () => {
+  const { labId } = await labWith({ image: tag, services: [postgresService(tag)], warmPoolSize: 1 });
+  // The pooled container and its service, past its probe, before the student comes.
+  await expect.poll(() => harness.worker.pool.size, { timeout: 120_000 }).toBe(1);
+  await harness.worker.pool.filled();
+  const student = await harness.newStudent("Pooled Database Student");
+  const started = await harness.trpc("environment.startForLab", { labId }, { cookie: student.cookie });
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  const environmentId = started.body.result.data.environmentId as string;
+  expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).volumeName).toMatch(/^shellroom-pool-ws-/);
+  // Made for the pool (its label keeps the slot), now named for the environment.
+  const service = await docker.getContainer(sidecarName(environmentId, "postgres")).inspect();
+  expect(service.Config.Labels[LABEL_SERVICE_OF]).toMatch(/^pool-/);
+  expect(service.State.Running).toBe(true);
+  const answered = await runInEnvironment(harness.driver, environmentId, psql("select 40 + 2"));
+  expect(answered.output.trim()).toMatch(/^42$/m);
+  const logs = await harness.trpc("environment.serviceLogs", { environmentId, service: "postgres", lines: 50 }, { cookie: student.cookie, method: "GET" });
+  expect(logs.body.result.data.log).toContain("database system is ready to accept connections");
+
+  // A reset after a pooled start gives a fresh database too, and a stop takes the service along.
+  await runInEnvironment(harness.driver, environmentId, psql("create table kept (x int)"));
+  expect((await harness.trpc("environment.reset", { labId, wipeWorkspace: false }, { cookie: student.cookie })).status).toBe(200);
+  const fresh = await runInEnvironment(harness.driver, environmentId, psql("select count(*) from pg_tables where tablename = 'kept'"));
+  expect(fresh.output.trim()).toMatch(/^0$/m);
+  expect((await harness.trpc("environment.stop", { labId }, { cookie: student.cookie })).status).toBe(200);
+  await expect.poll(async () => (await docker.listContainers({ all: true, filters: { name: [sidecarName(environmentId, "")] } })).length).toBe(0);
 }, 240_000);
 
 /** A websocket server in a dozen lines of the image's Python: answers one message with "echo:" before it. */
