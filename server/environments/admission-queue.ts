@@ -96,8 +96,17 @@ export function freesPlace(change: Pick<EnvironmentChange, "from" | "to">): bool
 
 /** What the queue needs from the environment service: its one start path, and today's answer to an offline workspace. */
 export interface AdmissionHooks {
-  /** Sends the start of an environment the pump just claimed (the service's own start path). */
-  sendStart(entry: { id: string; userId: string; volumeName: string | null; template: EnvironmentTemplate }, workerId: string): Promise<unknown>;
+  /**
+   * Sends the start of an environment the pump just claimed (the service's own start path). When
+   * `workerId` is not the entry's own (a resume leaving a draining worker), the record still names
+   * the old one and the start path moves the workspace first.
+   */
+  sendStart(
+    entry: { id: string; userId: string; volumeName: string | null; workerId: string | null; template: EnvironmentTemplate },
+    workerId: string,
+  ): Promise<unknown>;
+  /** Whether a resume bound to this worker leaves it at its start (an administrator is draining it and workspaces can move). */
+  movesOff?(workerId: string): Promise<boolean>;
   /** A queued resume whose workspace's worker is not live: interrupted, as a direct start would be. */
   workspaceOffline(environmentId: string, from: EnvironmentState): Promise<unknown>;
 }
@@ -216,6 +225,16 @@ export class AdmissionQueue {
     });
   }
 
+  /** A worker other than the entry's own with room for it, or null (then it starts where its files are, as before the drain). */
+  private async elsewhere(entry: { id: string; template: EnvironmentTemplate }): Promise<string | null> {
+    try {
+      return await this.directory.pick({ ...placementNeedsOf(entry.template), environmentId: entry.id });
+    } catch (error) {
+      if (error instanceof PlacementRefusedError) return null;
+      throw error;
+    }
+  }
+
   /** Entries whose page stopped asking for their place leave the queue (the page was closed). */
   private async dropAbandoned(now: Date) {
     for (const id of await this.store.abandonedBefore(new Date(now.getTime() - this.options.abandonAfterMs))) await this.leave(id, "LEFT_QUEUE");
@@ -243,9 +262,13 @@ export class AdmissionQueue {
         continue;
       }
       if (entry.workerId && fullWorkers.has(entry.workerId)) continue;
+      // A resume bound to a draining worker goes where a new start would, its files moved first.
+      const leaving = entry.workerId !== null && (await this.hooks.movesOff?.(entry.workerId)) === true;
       let workerId: string;
       try {
-        workerId = await this.directory.pick({ ...placementNeedsOf(entry.template), environmentId: entry.id, workerId: entry.workerId ?? undefined });
+        workerId =
+          (leaving ? await this.elsewhere(entry) : null) ??
+          (await this.directory.pick({ ...placementNeedsOf(entry.template), environmentId: entry.id, workerId: entry.workerId ?? undefined }));
       } catch (error) {
         if (!(error instanceof PlacementRefusedError)) throw error;
         // No live worker holds its image yet (one is being copied there): it waits, holding back nobody.
@@ -256,9 +279,18 @@ export class AdmissionQueue {
         }
         return;
       }
+      // A move is claimed while the record still names the old worker (a failed copy leaves files and
+      // record together) and names where it goes, so placement counts it there from now on.
       const claimed = await this.lifecycle.transition(entry.id, "QUEUED", {
         to: "STARTING",
-        data: { workerId, error: null, startClaimedAt: new Date(), queuedAt: null, queueSeenAt: null },
+        data: {
+          workerId: entry.workerId ?? workerId,
+          movingToWorkerId: entry.workerId && entry.workerId !== workerId ? workerId : null,
+          error: null,
+          startClaimedAt: new Date(),
+          queuedAt: null,
+          queueSeenAt: null,
+        },
       });
       if (!claimed) continue; // it left the queue meanwhile
       this.log.info({ environmentId: entry.id, workerId }, "admitted from the queue");

@@ -160,6 +160,7 @@ export type TransitionData = Partial<
     | "startClaimedAt"
     | "queuedAt"
     | "queueSeenAt"
+    | "movingToWorkerId"
   >
 >;
 

@@ -66,9 +66,14 @@ export class StartPath {
       directory,
       lifecycle,
       {
-        // The one start path: a start the pump admitted is sent exactly as a direct one.
-        sendStart: (entry, workerId) =>
-          this.sendStart(entry.template, { ...entry, workerId }, false, log.child({ environmentId: entry.id, userId: entry.userId })),
+        // The one start path: a start the pump admitted is sent exactly as a direct one (moved first when it leaves a draining worker).
+        sendStart: (entry, workerId) => {
+          const startLog = log.child({ environmentId: entry.id, userId: entry.userId });
+          return entry.workerId && entry.workerId !== workerId && this.mover
+            ? this.moveClaimedThenStart(entry.template, entry, entry.workerId, workerId, startLog)
+            : this.sendStart(entry.template, { ...entry, workerId }, false, startLog);
+        },
+        movesOff: async (workerId) => this.mover !== undefined && (await this.directory.isDraining(workerId)),
         workspaceOffline: (environmentId, from) =>
           this.lifecycle.transition(environmentId, from, { to: "INTERRUPTED", data: { error: WORKSPACE_OFFLINE, queuedAt: null, queueSeenAt: null } }),
       },
@@ -183,13 +188,30 @@ export class StartPath {
   ): Promise<EnvironmentSummary | "claim lost" | null> {
     let target: string;
     try {
-      target = await this.directory.pick({ reservationBytes: template.memoryReservationMb * 1024 * 1024, environmentId: environment.id });
+      // Where a new start would go (room for it and its services, its image there), never back to `from`.
+      const { reservationBytes, image } = placementNeedsOf(template);
+      target = await this.directory.pick({ reservationBytes, image, environmentId: environment.id });
     } catch (error) {
       if (!(error instanceof PlacementRefusedError)) throw error;
       log.warn({ workerId: from, code: error.code }, "draining worker: no room elsewhere, starting where the workspace is");
       return null;
     }
-    if (!(await this.claimStart(environment, from))) return "claim lost";
+    if (!(await this.claimStart(environment, from, target))) return "claim lost";
+    return this.moveClaimedThenStart(template, environment, from, target, log);
+  }
+
+  /**
+   * A move whose start is claimed (the record names `from`, and `target` as where it is moving,
+   * so placement counts it there already): the copy, the re-pointing, the old copy's removal,
+   * the start on `target`.
+   */
+  private async moveClaimedThenStart(
+    template: EnvironmentTemplate,
+    environment: { id: string; userId: string; volumeName: string | null },
+    from: string,
+    target: string,
+    log: Logger,
+  ): Promise<EnvironmentSummary> {
     const spec = environmentSpecOf(template, environment);
     let volumeName: string;
     try {
@@ -200,7 +222,10 @@ export class StartPath {
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: WORKSPACE_NOT_MOVED });
     }
     // Not a state write: the claim stays; only where the files live changes, and only under this claim.
-    await this.db.environment.updateMany({ where: { id: environment.id, state: "STARTING", workerId: from }, data: { workerId: target, volumeName } });
+    await this.db.environment.updateMany({
+      where: { id: environment.id, state: "STARTING", workerId: from },
+      data: { workerId: target, volumeName, movingToWorkerId: null },
+    });
     log.info({ from, to: target }, "workspace moved off a draining worker");
     // The old copy goes (best effort: a drained host is about to go anyway).
     void this.workers
@@ -227,11 +252,15 @@ export class StartPath {
    * previous claim is stale). Postgres re-checks the condition on a row another update just
    * changed, so of two racing claims one updates the row and the other updates nothing.
    */
-  private async claimStart(environment: { id: string; state: EnvironmentState; startClaimedAt: Date | null }, workerId: string) {
+  private async claimStart(
+    environment: { id: string; state: EnvironmentState; startClaimedAt: Date | null },
+    workerId: string,
+    movingTo: string | null = null,
+  ) {
     try {
       const claimed = await this.lifecycle.transition(environment.id, environment.state, {
         to: "STARTING",
-        data: { workerId, error: null, startClaimedAt: new Date() },
+        data: { workerId, error: null, startClaimedAt: new Date(), movingToWorkerId: movingTo },
         also: environment.state === "STARTING" ? { startClaimedAt: environment.startClaimedAt } : undefined,
       });
       return claimed !== null;

@@ -28,12 +28,17 @@ export interface DirectoryStore {
   upWorkerIds(): Promise<string[]>;
   /** The capacities of those of these workers that are recorded. */
   capacities(workerIds: string[]): Promise<WorkerCapacity[]>;
-  /** STARTING and RUNNING environments on these workers, `exceptEnvironmentId` left out (a resume). */
+  /** STARTING and RUNNING environments on these workers (a move counts on both ends), `exceptEnvironmentId` left out (a resume). */
   placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]>;
   /** Those of these workers that hold `image` (READY: they reported it). */
   holding(workerIds: string[], image: string): Promise<string[]>;
   /** Whether placement may choose each of these recorded workers (an administrator's cordon or drain). */
   scheduling(workerIds: string[]): Promise<Map<string, WorkerScheduling>>;
+}
+
+/** The workers among `workerIds` an environment holds a place on: its own, and during a move the one it goes to as well. */
+export function placesHeld(environment: { workerId: string | null; movingToWorkerId: string | null }, workerIds: readonly string[]): string[] {
+  return [...new Set([environment.workerId, environment.movingToWorkerId])].filter((id): id is string => id !== null && workerIds.includes(id));
 }
 
 export class PrismaDirectoryStore implements DirectoryStore {
@@ -61,16 +66,21 @@ export class PrismaDirectoryStore implements DirectoryStore {
 
   async placed(workerIds: string[], exceptEnvironmentId?: string) {
     const placed = await this.db.environment.findMany({
-      where: { workerId: { in: workerIds }, state: { in: ["STARTING", "RUNNING"] }, ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}) },
-      select: { workerId: true, state: true, template: { select: { memoryReservationMb: true, services: true } } },
+      where: {
+        OR: [{ workerId: { in: workerIds } }, { movingToWorkerId: { in: workerIds } }],
+        state: { in: ["STARTING", "RUNNING"] },
+        ...(exceptEnvironmentId ? { id: { not: exceptEnvironmentId } } : {}),
+      },
+      select: { workerId: true, movingToWorkerId: true, state: true, template: { select: { memoryReservationMb: true, services: true } } },
     });
-    // workerId is set: the query matched on it.
-    return placed.map((environment) => ({
-      workerId: environment.workerId!,
-      state: environment.state,
-      // Services count with their environment (template-spec.ts).
-      memoryReservationMb: reservationBytesOf(environment.template) / (1024 * 1024),
-    }));
+    return placed.flatMap((environment) =>
+      placesHeld(environment, workerIds).map((workerId) => ({
+        workerId,
+        state: environment.state,
+        // Services count with their environment (template-spec.ts).
+        memoryReservationMb: reservationBytesOf(environment.template) / (1024 * 1024),
+      })),
+    );
   }
 
   async holding(workerIds: string[], image: string) {

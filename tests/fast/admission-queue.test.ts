@@ -30,13 +30,16 @@ afterEach(() => {
 function replica(tables: FakeTables, heartbeats: MemoryHeartbeats, options: Partial<AdmissionQueueOptions> = {}) {
   const stores = fakeStores(tables);
   const lifecycle = new EnvironmentLifecycle(stores.states);
-  const sent: Array<{ environmentId: string; workerId: string }> = [];
+  const sent: Array<{ environmentId: string; workerId: string; from?: string }> = [];
+  const directory = new WorkerDirectory(stores.directory, heartbeats);
   const hooks: AdmissionHooks = {
-    sendStart: async (entry, workerId) => sent.push({ environmentId: entry.id, workerId }),
+    // A start that leaves its workspace's worker says where from (the start path moves the files first).
+    sendStart: async (entry, workerId) =>
+      sent.push({ environmentId: entry.id, workerId, ...(entry.workerId && entry.workerId !== workerId ? { from: entry.workerId } : {}) }),
     workspaceOffline: (environmentId, from) =>
       lifecycle.transition(environmentId, from, { to: "INTERRUPTED", data: { error: OFFLINE, queuedAt: null, queueSeenAt: null } }),
+    movesOff: (workerId) => directory.isDraining(workerId),
   };
-  const directory = new WorkerDirectory(stores.directory, heartbeats);
   const queue = new AdmissionQueue(stores.queue, directory, lifecycle, hooks, quietLog(), { ...DEFAULT_ADMISSION_QUEUE, ...options });
   return { queue, lifecycle, sent };
 }
@@ -95,6 +98,26 @@ describe("admission", () => {
     expect([stateOf(large), stateOf(small)]).toEqual(["QUEUED", "QUEUED"]);
     // A new start queues behind them: nobody overtakes.
     expect(await queue.anyoneWaiting()).toBe(true);
+  });
+
+  it("sends a resume bound to a draining worker where a new start would go, claimed under its old worker until its files move; with no room elsewhere it starts where it is", async () => {
+    const { tables, liveWorker, join, queue, sent } = setting();
+    const draining = liveWorker({ maxEnvironments: 5, scheduling: "DRAINING" });
+    const open = liveWorker({ maxEnvironments: 1 });
+    const leaving = await join({ workerId: draining });
+    await vi.advanceTimersByTimeAsync(SECOND_MS);
+    const staying = await join({ workerId: draining });
+
+    await queue.pump();
+    expect(sent).toEqual([
+      { environmentId: leaving, workerId: open, from: draining },
+      // The open worker is full now: the next one starts beside its files, as before the drain.
+      { environmentId: staying, workerId: draining },
+    ]);
+    // The record names the old worker until the copy re-points it (a failed copy leaves both where
+    // they were), and where it goes: placement counted it there, so the second did not fit.
+    expect(tables.environment(leaving)).toMatchObject({ state: "STARTING", workerId: draining, movingToWorkerId: open });
+    expect(tables.environment(staying)).toMatchObject({ state: "STARTING", workerId: draining, movingToWorkerId: null });
   });
 
   it("holds a resume bound to a full worker back without holding others; one bound to a worker that is not live is interrupted", async () => {

@@ -82,7 +82,8 @@ it("a student's next start after a drain lands on another worker with their file
   // Stopped, then started again: it moves to host B, files and all, and the record follows.
   await harness.trpc("environment.stop", { labId: harness.labId }, { cookie: student.cookie });
   const moved = await start(student.cookie);
-  expect(moved).toMatchObject({ id: first.id, workerId: hostB.workerId, state: "RUNNING" });
+  // Counted on host B from its claim (movingToWorkerId) until the copy re-pointed it.
+  expect(moved).toMatchObject({ id: first.id, workerId: hostB.workerId, state: "RUNNING", movingToWorkerId: null });
   expect(moved.volumeName).not.toBe(first.volumeName);
   expect(await hostB.driver.state(first.id)).toBe("running");
   expect(

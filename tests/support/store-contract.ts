@@ -174,6 +174,18 @@ export function storeContract(name: string, open: () => Promise<StoresUnderContr
         expect(await subject.directory.placed([workerId], running)).toEqual([{ workerId, state: "STARTING", memoryReservationMb: 256 }]);
       });
 
+      it("counts a start moving off a draining worker on both ends, once on each", async () => {
+        const from = await subject.addWorker({ status: "ONLINE", scheduling: "DRAINING" });
+        const to = await subject.addWorker({ status: "ONLINE" });
+        await environmentIn("STARTING", { workerId: from, movingToWorkerId: to });
+        expect(await subject.directory.placed([to])).toEqual([{ workerId: to, state: "STARTING", memoryReservationMb: 64 }]);
+        expect(await subject.directory.placed([from])).toEqual([{ workerId: from, state: "STARTING", memoryReservationMb: 64 }]);
+        expect((await subject.directory.placed([from, to])).map((row) => row.workerId).sort()).toEqual([from, to].sort());
+        // Only while it is placed: a failed move holds nothing anywhere.
+        await environmentIn("FAILED", { workerId: from, movingToWorkerId: to });
+        expect(await subject.directory.placed([to])).toHaveLength(1);
+      });
+
       it("tells which of the workers asked for hold an image", async () => {
         const holder = await subject.addWorker({ status: "ONLINE", images: ["shellroom/default:1", "shellroom/c-x:1"] });
         const fresh = await subject.addWorker({ status: "ONLINE", images: [] });

@@ -7,7 +7,7 @@ import type { EnvironmentState } from "../../../generated/prisma/client";
 import { guardedUpdate, type EnvironmentStateStore, type Transition } from "../../../server/environments/lifecycle";
 import type { QueueStore, QueuedStart } from "../../../server/environments/queue-store";
 import type { EndingEnvironment, IdleCandidate, SweepStore } from "../../../server/environments/sweep-store";
-import type { DirectoryStore, PlacedEnvironment, WorkerCapacity } from "../../../server/workers/directory-store";
+import { placesHeld, type DirectoryStore, type PlacedEnvironment, type WorkerCapacity } from "../../../server/workers/directory-store";
 import type { EnvironmentRecord, ReconcileStore } from "../../../server/workers/reconcile-store";
 import { copyOf, type FakeEnvironment, type FakeTables } from "./fake-tables";
 
@@ -69,8 +69,10 @@ export class FakeDirectoryStore implements DirectoryStore {
 
   async placed(workerIds: string[], exceptEnvironmentId?: string): Promise<PlacedEnvironment[]> {
     return [...this.tables.environments.values()]
-      .filter((row) => row.workerId !== null && workerIds.includes(row.workerId) && placed(row.state) && row.id !== exceptEnvironmentId)
-      .map((row) => ({ workerId: row.workerId!, state: row.state, memoryReservationMb: this.tables.templateOf(row).memoryReservationMb }));
+      .filter((row) => placed(row.state) && row.id !== exceptEnvironmentId)
+      .flatMap((row) =>
+        placesHeld(row, workerIds).map((workerId) => ({ workerId, state: row.state, memoryReservationMb: this.tables.templateOf(row).memoryReservationMb })),
+      );
   }
 
   async holding(workerIds: string[], image: string) {

@@ -43,6 +43,7 @@ export interface FakeEnvironment {
   startClaimedAt: Date | null;
   queuedAt: Date | null;
   queueSeenAt: Date | null;
+  movingToWorkerId: string | null;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -137,6 +138,7 @@ export class FakeTables {
       startClaimedAt: null,
       queuedAt: null,
       queueSeenAt: null,
+      movingToWorkerId: null,
       ...given(environment),
     };
     this.environments.set(row.id, row);
