@@ -20,6 +20,7 @@ import "./labs/lab-split.css";
 import "./labs/lab-steps.css";
 import "./labs/lab-checks.css";
 import "./components/markdown.css";
+import "./components/webhooks-panel.css";
 import "./labs/lab-terminal.css";
 import "./labs/reset-dialog.css";
 import "./labs/[labId]/raise-hand.css";

@@ -9,8 +9,8 @@ import type { Logger } from "../../common/logger";
 import type { Database } from "../database/client";
 import type { EnvironmentChange } from "../environments/lifecycle";
 
-export const WEBHOOK_EVENTS = ["student.joined", "step.passed", "lab.completed", "environment.stopped"] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+import type { WebhookEvent } from "../../common/webhook-events";
+export { WEBHOOK_EVENTS, type WebhookEvent } from "../../common/webhook-events";
 
 /** The body every delivery carries: `data` depends on the event. */
 export interface WebhookPayload {

@@ -152,4 +152,7 @@ test("the authoring, account and admin pages", async ({ page }) => {
   await page.goto("/admin/users");
   await expect(page.getByRole("heading", { name: "Users", level: 1 })).toBeVisible();
   await expectNoSeriousViolations(page, "admin users");
+  await page.goto("/admin/webhooks");
+  await expect(page.getByRole("heading", { name: "Webhooks", level: 1 })).toBeVisible();
+  await expectNoSeriousViolations(page, "admin webhooks");
 });

@@ -8,6 +8,7 @@ import { isCourseStaff } from "../../../common/access";
 import { QueryFallback } from "../../components/query-fallback";
 import { JoinLinkPanel } from "./join-link-panel";
 import { MembersTable } from "./members-table";
+import { WebhooksPanel } from "../../components/webhooks-panel";
 import { CourseDetailsForm } from "./course-details-form";
 import { ImportLab } from "./import-lab";
 
@@ -109,6 +110,7 @@ export default function CoursePage() {
       {staff && <JoinLinkPanel courseId={courseId} />}
       {staff && <MembersTable courseId={courseId} />}
       {staff && <CourseDetailsForm courseId={courseId} course={course.data} />}
+      {staff && <WebhooksPanel courseId={courseId} />}
     </main>
   );
 }
