@@ -8,6 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { API_SCOPES, type ApiScope } from "../../common/access";
 import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { FormSubmit } from "../components/form-submit";
 import { useTRPC } from "../trpc";
 
 const SCOPE_HELP: Record<ApiScope, string> = {
@@ -68,14 +69,7 @@ export function ApiTokens() {
         <Field label="Expires after (days)">
           <input type="number" min={1} max={366} value={days} onChange={(event) => setDays(Number(event.target.value))} />
         </Field>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Making…" : "Make a token"}
-        </button>
+        <FormSubmit error={error} pending={create.isPending} label="Make a token" pendingLabel="Making…" />
       </form>
       {create.data && (
         <p className="success" role="status" data-testid="token-secret">
