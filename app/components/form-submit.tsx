@@ -1,7 +1,7 @@
 /**
  * The end of a form: the problem no field shows (see `formErrorText`), then the submit button,
- * which is disabled and says what is happening while the form is sent. Other buttons given in
- * `beside` share one row with it.
+ * which is disabled and says what is happening while the form is sent. Other actions given as
+ * children share one row with it (the row stays while they are hidden, so nothing jumps).
  */
 import type { ReactNode } from "react";
 import { ErrorAlert } from "./error-alert";
@@ -11,13 +11,13 @@ export function FormSubmit({
   pending,
   label,
   pendingLabel,
-  beside,
+  children,
 }: {
   error: string | null | undefined;
   pending: boolean;
   label: string;
   pendingLabel: string;
-  beside?: ReactNode;
+  children?: ReactNode;
 }) {
   const button = (
     <button type="submit" className="primary" disabled={pending}>
@@ -27,12 +27,12 @@ export function FormSubmit({
   return (
     <>
       <ErrorAlert text={error} />
-      {beside === undefined ? (
+      {children === undefined ? (
         button
       ) : (
         <div className="form-actions">
           {button}
-          {beside}
+          {children}
         </div>
       )}
     </>
