@@ -8,6 +8,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { API_SCOPES, type ApiScope } from "../../common/access";
 import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { FormSubmit } from "../components/form-submit";
+import { TableOfRows } from "../components/table-of-rows";
 import { useTRPC } from "../trpc";
 
 const SCOPE_HELP: Record<ApiScope, string> = {
@@ -68,14 +70,7 @@ export function ApiTokens() {
         <Field label="Expires after (days)">
           <input type="number" min={1} max={366} value={days} onChange={(event) => setDays(Number(event.target.value))} />
         </Field>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Making…" : "Make a token"}
-        </button>
+        <FormSubmit error={error} pending={create.isPending} label="Make a token" pendingLabel="Making…" />
       </form>
       {create.data && (
         <p className="success" role="status" data-testid="token-secret">
@@ -83,40 +78,27 @@ export function ApiTokens() {
         </p>
       )}
       {tokens.data && tokens.data.length > 0 && (
-        <div className="table-wrap">
-          <table className="table small">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Scopes</th>
-                <th>Expires</th>
-                <th>Last used</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.map((token) => (
-                <tr key={token.id}>
-                  <td>
-                    {token.name} <code className="muted">{token.prefix}…</code>
-                  </td>
-                  <td>{token.scopes.join(", ")}</td>
-                  <td>{when(token.expiresAt)}</td>
-                  <td>{when(token.lastUsedAt)}</td>
-                  <td>
-                    {token.revokedAt ? (
-                      <span className="muted">revoked</span>
-                    ) : (
-                      <button type="button" className="danger" disabled={revoke.isPending} onClick={() => revoke.mutate({ tokenId: token.id })}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <TableOfRows className="table small" headings={["Name", "Scopes", "Expires", "Last used", null]}>
+          {tokens.data.map((token) => (
+            <tr key={token.id}>
+              <td>
+                {token.name} <code className="muted">{token.prefix}…</code>
+              </td>
+              <td>{token.scopes.join(", ")}</td>
+              <td>{when(token.expiresAt)}</td>
+              <td>{when(token.lastUsedAt)}</td>
+              <td>
+                {token.revokedAt ? (
+                  <span className="muted">revoked</span>
+                ) : (
+                  <button type="button" className="danger" disabled={revoke.isPending} onClick={() => revoke.mutate({ tokenId: token.id })}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </TableOfRows>
       )}
     </section>
   );

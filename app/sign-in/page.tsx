@@ -10,6 +10,7 @@ import { PasswordResetRequestInput, SignInInput } from "../../common/forms/accou
 import { sameOriginPath } from "../../common/same-origin-path";
 import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { FormSubmit } from "../components/form-submit";
 import { showServerFieldErrors } from "../components/server-field-errors";
 import { SingleSignOn, SSO_ERROR_TEXT } from "../components/single-sign-on";
 
@@ -65,14 +66,7 @@ function SignIn() {
         <Field label="Password" error={errors.password?.message}>
           <input {...register("password")} type="password" autoComplete="current-password" required />
         </Field>
-        {general && (
-          <p className="error" role="alert">
-            {general}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={signIn.isPending}>
-          {signIn.isPending ? "Signing in…" : "Sign in"}
-        </button>
+        <FormSubmit error={general} pending={signIn.isPending} label="Sign in" pendingLabel="Signing in…" />
       </form>
       {options.data?.passwordResetByEmail && <ForgotPassword />}
       <p className="auth-switch">
@@ -114,14 +108,7 @@ function ForgotPassword() {
       <Field label="Email for the reset link" error={errors.email?.message}>
         <input {...register("email")} type="email" autoComplete="email" required autoFocus />
       </Field>
-      {general && (
-        <p className="error" role="alert">
-          {general}
-        </p>
-      )}
-      <button type="submit" className="primary" disabled={request.isPending}>
-        {request.isPending ? "Sending…" : "Send me a reset link"}
-      </button>
+      <FormSubmit error={general} pending={request.isPending} label="Send me a reset link" pendingLabel="Sending…" />
     </form>
   );
 }

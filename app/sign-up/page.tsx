@@ -9,6 +9,7 @@ import { Bounds } from "../../common/input-bounds";
 import { SignUpInput } from "../../common/forms/accounts";
 import { formErrorText } from "../components/errors";
 import { Field } from "../components/field";
+import { FormSubmit } from "../components/form-submit";
 import { showServerFieldErrors } from "../components/server-field-errors";
 
 const FIELDS = ["displayName", "email", "password"] as const;
@@ -47,14 +48,7 @@ export default function SignUpPage() {
         <Field label="Password" error={errors.password?.message} hint="At least 10 characters.">
           <input {...register("password")} type="password" autoComplete="new-password" required minLength={Bounds.password.min} />
         </Field>
-        {general && (
-          <p className="error" role="alert">
-            {general}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={signUp.isPending}>
-          {signUp.isPending ? "Creating your account…" : "Create account"}
-        </button>
+        <FormSubmit error={general} pending={signUp.isPending} label="Create account" pendingLabel="Creating your account…" />
       </form>
       <p className="auth-switch">
         Already have an account? <Link href="/sign-in">Sign in</Link>

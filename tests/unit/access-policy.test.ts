@@ -51,110 +51,42 @@ const people: Person[] = [
 ];
 
 /** What each person may do, in the course and with the owner's environment. */
-const expected: Record<
-  string,
-  {
-    courseRole: CourseRole | null;
-    staff: boolean;
-    changeRoles: boolean;
-    seeDraftLab: boolean;
-    startAfterEnd: boolean;
-    environment: "owner" | "watch" | null;
-    createCourses: boolean;
-    admin: boolean;
-  }
-> = {
-  "the student who owns the environment": {
-    courseRole: "STUDENT",
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: "owner",
-    createCourses: false,
-    admin: false,
-  },
-  "another student of the course": {
-    courseRole: "STUDENT",
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: null,
-    createCourses: false,
-    admin: false,
-  },
-  "an assistant": {
-    courseRole: "ASSISTANT",
-    staff: true,
-    changeRoles: false,
-    seeDraftLab: true,
-    startAfterEnd: true,
-    environment: "watch",
-    createCourses: false,
-    admin: false,
-  },
-  "an assistant demoted to student": {
-    courseRole: "STUDENT",
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: null,
-    createCourses: false,
-    admin: false,
-  },
-  "an instructor of the course": {
-    courseRole: "INSTRUCTOR",
-    staff: true,
-    changeRoles: true,
-    seeDraftLab: true,
-    startAfterEnd: true,
-    environment: "watch",
-    createCourses: true,
-    admin: false,
-  },
-  "an instructor of another course": {
-    courseRole: null,
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: null,
-    createCourses: true,
-    admin: false,
-  },
-  "a student of another course": {
-    courseRole: null,
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: null,
-    createCourses: false,
-    admin: false,
-  },
-  "an administrator": {
-    courseRole: "INSTRUCTOR",
-    staff: true,
-    changeRoles: true,
-    seeDraftLab: true,
-    startAfterEnd: true,
-    environment: "watch",
-    createCourses: true,
-    admin: true,
-  },
+interface Expectation {
+  courseRole: CourseRole | null;
+  staff: boolean;
+  changeRoles: boolean;
+  seeDraftLab: boolean;
+  startAfterEnd: boolean;
+  environment: "owner" | "watch" | null;
+  createCourses: boolean;
+  admin: boolean;
+}
+
+/** Someone outside the course may do none of it; each person below says only where they differ. */
+const OUTSIDER: Expectation = {
+  courseRole: null,
+  staff: false,
+  changeRoles: false,
+  seeDraftLab: false,
+  startAfterEnd: false,
+  environment: null,
+  createCourses: false,
+  admin: false,
+};
+/** What course staff (assistants and up) may do beyond a student. */
+const STAFF = { staff: true, seeDraftLab: true, startAfterEnd: true, environment: "watch" } as const;
+
+const expected: Record<string, Expectation> = {
+  "the student who owns the environment": { ...OUTSIDER, courseRole: "STUDENT", environment: "owner" },
+  "another student of the course": { ...OUTSIDER, courseRole: "STUDENT" },
+  "an assistant": { ...OUTSIDER, ...STAFF, courseRole: "ASSISTANT" },
+  "an assistant demoted to student": { ...OUTSIDER, courseRole: "STUDENT" },
+  "an instructor of the course": { ...OUTSIDER, ...STAFF, courseRole: "INSTRUCTOR", changeRoles: true, createCourses: true },
+  "an instructor of another course": { ...OUTSIDER, createCourses: true },
+  "a student of another course": OUTSIDER,
+  "an administrator": { ...OUTSIDER, ...STAFF, courseRole: "INSTRUCTOR", changeRoles: true, createCourses: true, admin: true },
   // Their membership decides in the tRPC rungs; the terminal gateway lets any administrator watch (as before).
-  "an administrator enrolled as a student": {
-    courseRole: "STUDENT",
-    staff: false,
-    changeRoles: false,
-    seeDraftLab: false,
-    startAfterEnd: false,
-    environment: "watch",
-    createCourses: true,
-    admin: true,
-  },
+  "an administrator enrolled as a student": { ...OUTSIDER, courseRole: "STUDENT", environment: "watch", createCourses: true, admin: true },
 };
 
 describe.each(people)("$who", ({ who, actor, membership }) => {

@@ -4,7 +4,9 @@ import { useDeferredValue, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
 import { Bounds } from "../../../common/input-bounds";
+import { ErrorAlert } from "../../components/error-alert";
 import { formErrorText } from "../../components/errors";
+import { TableOfRows } from "../../components/table-of-rows";
 import { AdminOnly } from "../admin-only";
 
 const ROLES = [
@@ -28,6 +30,8 @@ function UserDirectory({ myId }: { myId: string }) {
   const deferred = useDeferredValue(search.trim());
   const users = useQuery(trpc.admin.users.queryOptions({ search: deferred }, { placeholderData: keepPreviousData }));
   const error = formErrorText(users.error);
+  const notice =
+    users.data?.length === 0 ? (deferred ? `Nobody matches “${deferred}”.` : "No users yet.") : !users.data && users.isLoading ? "Loading users…" : null;
 
   return (
     <main className="page wide">
@@ -54,43 +58,12 @@ function UserDirectory({ myId }: { myId: string }) {
           </span>
         )}
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="table-wrap card flush">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Since</th>
-              <th>Password</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data?.map((user) => (
-              <UserRow key={user.id} user={user} isMe={user.id === myId} />
-            ))}
-            {users.data?.length === 0 && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  {deferred ? `Nobody matches “${deferred}”.` : "No users yet."}
-                </td>
-              </tr>
-            )}
-            {!users.data && users.isLoading && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  Loading users…
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ErrorAlert text={error} />
+      <TableOfRows inCard headings={["Name", "Email", "Role", "Since", "Password"]} notice={notice}>
+        {users.data?.map((user) => (
+          <UserRow key={user.id} user={user} isMe={user.id === myId} />
+        ))}
+      </TableOfRows>
     </main>
   );
 }

@@ -3,7 +3,9 @@ import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
+import { ErrorAlert } from "../../components/error-alert";
 import { formErrorText } from "../../components/errors";
+import { TableOfRows } from "../../components/table-of-rows";
 import { AdminOnly } from "../admin-only";
 
 const SCHEDULING_WORDS = {
@@ -51,11 +53,7 @@ function WorkerTable() {
   return (
     <section aria-labelledby="workers-heading">
       <h2 id="workers-heading">Fleet</h2>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert text={error} />
       {exportNow.data && (
         <p className="notice" role="status">
           Exported {exportNow.data.exported} workspace{exportNow.data.exported === 1 ? "" : "s"}
@@ -63,66 +61,49 @@ function WorkerTable() {
           {exportNow.data.elsewhere > 0 && `; ${exportNow.data.elsewhere} not reachable from this server`}.
         </p>
       )}
-      <div className="table-wrap card flush">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Worker</th>
-              <th>Status</th>
-              <th>Placement</th>
-              <th>Running</th>
-              <th>Workspaces held</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {workers.data?.map((worker) => (
-              <tr key={worker.id} data-testid="worker-row" data-worker={worker.id}>
-                <td>
-                  {worker.name} <span className="muted small">{worker.id}</span>
-                </td>
-                <td>{worker.status}</td>
-                <td>{SCHEDULING_WORDS[worker.scheduling]}</td>
-                <td>
-                  {worker.runningEnvironments} of {worker.maxEnvironments}
-                </td>
-                <td>{worker.environments}</td>
-                <td className="nowrap">
-                  {actions
-                    .filter((action) => action.to !== worker.scheduling)
-                    .map((action) => (
-                      <button
-                        key={action.to}
-                        type="button"
-                        className="secondary small-button"
-                        disabled={setScheduling.isPending}
-                        onClick={() => setScheduling.mutate({ workerId: worker.id, scheduling: action.to })}
-                      >
-                        {action.label}
-                      </button>
-                    ))}
+      <TableOfRows
+        inCard
+        headings={["Worker", "Status", "Placement", "Running", "Workspaces held", "Actions"]}
+        notice={workers.data?.length === 0 && "No worker has connected yet."}
+      >
+        {workers.data?.map((worker) => (
+          <tr key={worker.id} data-testid="worker-row" data-worker={worker.id}>
+            <td>
+              {worker.name} <span className="muted small">{worker.id}</span>
+            </td>
+            <td>{worker.status}</td>
+            <td>{SCHEDULING_WORDS[worker.scheduling]}</td>
+            <td>
+              {worker.runningEnvironments} of {worker.maxEnvironments}
+            </td>
+            <td>{worker.environments}</td>
+            <td className="nowrap">
+              {actions
+                .filter((action) => action.to !== worker.scheduling)
+                .map((action) => (
                   <button
+                    key={action.to}
                     type="button"
                     className="secondary small-button"
-                    disabled={exportNow.isPending || worker.status !== "ONLINE"}
-                    title="Keep a copy of every workspace on this worker in the export store now"
-                    onClick={() => exportNow.mutate({ workerId: worker.id })}
+                    disabled={setScheduling.isPending}
+                    onClick={() => setScheduling.mutate({ workerId: worker.id, scheduling: action.to })}
                   >
-                    {exportNow.isPending && exportNow.variables?.workerId === worker.id ? "Exporting…" : "Export all now"}
+                    {action.label}
                   </button>
-                </td>
-              </tr>
-            ))}
-            {workers.data?.length === 0 && (
-              <tr>
-                <td colSpan={6} className="empty">
-                  No worker has connected yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+                ))}
+              <button
+                type="button"
+                className="secondary small-button"
+                disabled={exportNow.isPending || worker.status !== "ONLINE"}
+                title="Keep a copy of every workspace on this worker in the export store now"
+                onClick={() => exportNow.mutate({ workerId: worker.id })}
+              >
+                {exportNow.isPending && exportNow.variables?.workerId === worker.id ? "Exporting…" : "Export all now"}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </TableOfRows>
     </section>
   );
 }
@@ -146,70 +127,50 @@ function StrandedWorkspaces() {
     <section aria-labelledby="stranded-heading">
       <h2 id="stranded-heading">Workspaces on workers that are not online</h2>
       <p className="muted">Their students are told to wait. Restoring puts the last export on another worker: the student's next start runs there.</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert text={error} />
       {restore.isSuccess && (
         <p className="notice" role="status">
           Restored from the export of {new Date(restore.data.restoredFrom).toLocaleString()}.
         </p>
       )}
-      <div className="table-wrap card flush">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Student</th>
-              <th>Lab</th>
-              <th>Worker</th>
-              <th>Last export</th>
-              <th>Restore onto</th>
+      <TableOfRows
+        inCard
+        headings={["Student", "Lab", "Worker", "Last export", "Restore onto"]}
+        notice={stranded.data?.length === 0 && "Every workspace is on an online worker."}
+      >
+        {stranded.data?.map((environment) => {
+          const target = targets[environment.id] ?? online[0]?.id ?? "";
+          return (
+            <tr key={environment.id} data-testid="stranded-row">
+              <td>{environment.user.displayName}</td>
+              <td>{environment.lab.title}</td>
+              <td className="muted">{environment.workerId}</td>
+              <td>{environment.latestExport ? new Date(environment.latestExport.createdAt).toLocaleString() : <span className="muted">none</span>}</td>
+              <td className="nowrap">
+                <select
+                  aria-label={`Worker to restore ${environment.user.displayName}'s workspace onto`}
+                  value={target}
+                  onChange={(e) => setTargets({ ...targets, [environment.id]: e.target.value })}
+                >
+                  {online.map((worker) => (
+                    <option key={worker.id} value={worker.id}>
+                      {worker.name}
+                    </option>
+                  ))}
+                </select>
+                <button
+                  type="button"
+                  className="primary small-button"
+                  disabled={!environment.latestExport || !target || restore.isPending}
+                  onClick={() => restore.mutate({ environmentId: environment.id, workerId: target })}
+                >
+                  {restore.isPending && restore.variables?.environmentId === environment.id ? "Restoring…" : "Restore"}
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {stranded.data?.map((environment) => {
-              const target = targets[environment.id] ?? online[0]?.id ?? "";
-              return (
-                <tr key={environment.id} data-testid="stranded-row">
-                  <td>{environment.user.displayName}</td>
-                  <td>{environment.lab.title}</td>
-                  <td className="muted">{environment.workerId}</td>
-                  <td>{environment.latestExport ? new Date(environment.latestExport.createdAt).toLocaleString() : <span className="muted">none</span>}</td>
-                  <td className="nowrap">
-                    <select
-                      aria-label={`Worker to restore ${environment.user.displayName}'s workspace onto`}
-                      value={target}
-                      onChange={(e) => setTargets({ ...targets, [environment.id]: e.target.value })}
-                    >
-                      {online.map((worker) => (
-                        <option key={worker.id} value={worker.id}>
-                          {worker.name}
-                        </option>
-                      ))}
-                    </select>
-                    <button
-                      type="button"
-                      className="primary small-button"
-                      disabled={!environment.latestExport || !target || restore.isPending}
-                      onClick={() => restore.mutate({ environmentId: environment.id, workerId: target })}
-                    >
-                      {restore.isPending && restore.variables?.environmentId === environment.id ? "Restoring…" : "Restore"}
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-            {stranded.data?.length === 0 && (
-              <tr>
-                <td colSpan={5} className="empty">
-                  Every workspace is on an online worker.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </TableOfRows>
     </section>
   );
 }

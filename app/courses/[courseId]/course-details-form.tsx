@@ -9,6 +9,7 @@ import { Bounds } from "../../../common/input-bounds";
 import { CourseDetailsInput } from "../../../common/forms/courses";
 import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { FormSubmit } from "../../components/form-submit";
 import { showServerFieldErrors } from "../../components/server-field-errors";
 import { optionalNumber, toLocalInput } from "./authoring-utils";
 
@@ -122,21 +123,13 @@ export function CourseDetailsForm({ courseId, course }: { courseId: string; cour
             />
           </Field>
         </div>
-        {general && (
-          <p className="error" role="alert">
-            {general}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="primary" disabled={update.isPending}>
-            {update.isPending ? "Saving…" : "Save details"}
-          </button>
+        <FormSubmit error={general} pending={update.isPending} label="Save details" pendingLabel="Saving…">
           {saved && (
             <span className="saved" role="status">
               Saved ✓
             </span>
           )}
-        </div>
+        </FormSubmit>
       </form>
     </section>
   );

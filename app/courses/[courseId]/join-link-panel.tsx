@@ -9,6 +9,7 @@ import { Bounds } from "../../../common/input-bounds";
 import { JoinLinkSettings } from "../../../common/forms/join-links";
 import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { FormSubmit } from "../../components/form-submit";
 import { showServerFieldErrors } from "../../components/server-field-errors";
 import { formatWhen, optionalNumber, toLocalInput } from "./authoring-utils";
 
@@ -217,15 +218,7 @@ function JoinLinkForm({
           />
         </Field>
       </div>
-      {general && (
-        <p className="error" role="alert">
-          {general}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save link settings"}
-        </button>
+      <FormSubmit error={general} pending={save.isPending} label="Save link settings" pendingLabel="Saving…">
         {Boolean(expiry) && (
           <button
             type="button"
@@ -238,7 +231,7 @@ function JoinLinkForm({
             Clear expiry
           </button>
         )}
-      </div>
+      </FormSubmit>
     </form>
   );
 }

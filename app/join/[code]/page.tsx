@@ -13,6 +13,7 @@ import { Bounds } from "../../../common/input-bounds";
 import { JoinInput } from "../../../common/forms/join-links";
 import { fieldError, formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { FormSubmit } from "../../components/form-submit";
 import { showServerFieldErrors } from "../../components/server-field-errors";
 import { SingleSignOn } from "../../components/single-sign-on";
 
@@ -120,14 +121,7 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
         <p>
           You are signed in as <strong>{signedInAs}</strong>. Join this workshop with your account?
         </p>
-        {general && (
-          <p className="error" role="alert">
-            {general}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={join.isPending}>
-          {join.isPending ? "Joining…" : `Join as ${signedInAs}`}
-        </button>
+        <FormSubmit error={general} pending={join.isPending} label={`Join as ${signedInAs}`} pendingLabel="Joining…" />
       </form>
     );
   }
@@ -149,14 +143,7 @@ function JoinForm({ code, firstLabId, signedInAs }: { code: string; firstLabId: 
       >
         <input {...register("email")} type="email" autoComplete="email" />
       </Field>
-      {general && (
-        <p className="error" role="alert">
-          {general}
-        </p>
-      )}
-      <button type="submit" className="primary" disabled={join.isPending}>
-        {join.isPending ? "Joining…" : "Join and open the lab"}
-      </button>
+      <FormSubmit error={general} pending={join.isPending} label="Join and open the lab" pendingLabel="Joining…" />
       <p className="muted small">
         Have an account? <Link href={`/sign-in?next=${encodeURIComponent(joinPath)}`}>Sign in</Link> first, and you come back here.
       </p>

@@ -9,6 +9,7 @@ import { useTRPC } from "../../trpc";
 import { PasswordResetForm } from "../../../common/forms/accounts";
 import { formErrorText } from "../../components/errors";
 import { Field } from "../../components/field";
+import { FormSubmit } from "../../components/form-submit";
 import { QueryFallback } from "../../components/query-fallback";
 import { showServerFieldErrors } from "../../components/server-field-errors";
 
@@ -66,14 +67,7 @@ function ResetForm({ token }: { token: string }) {
       <Field label="The same password again" error={errors.confirm?.message}>
         <input {...register("confirm")} type="password" autoComplete="new-password" required />
       </Field>
-      {general && (
-        <p className="error" role="alert">
-          {general}
-        </p>
-      )}
-      <button type="submit" className="primary" disabled={reset.isPending}>
-        {reset.isPending ? "Saving…" : "Set the new password"}
-      </button>
+      <FormSubmit error={general} pending={reset.isPending} label="Set the new password" pendingLabel="Saving…" />
     </form>
   );
 }

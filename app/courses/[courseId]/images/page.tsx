@@ -11,6 +11,7 @@ import { Bounds } from "../../../../common/input-bounds";
 import { ImageBuildInput } from "../../../../common/forms/images";
 import { formErrorText } from "../../../components/errors";
 import { Field } from "../../../components/field";
+import { FormSubmit } from "../../../components/form-submit";
 import { showServerFieldErrors } from "../../../components/server-field-errors";
 import { Crumbs, StaffGate } from "../staff-gate";
 import { ImageStatusBadge } from "../image-status";
@@ -172,19 +173,11 @@ function NewImageForm({ courseId, onCancel }: { courseId: string; onCancel: () =
       >
         <textarea {...register("dockerfile", { onChange: edited })} rows={10} className="code-input" spellCheck={false} />
       </Field>
-      {general && (
-        <p className="error" role="alert">
-          {general}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={build.isPending}>
-          {build.isPending ? "Starting…" : "Build image"}
-        </button>
+      <FormSubmit error={general} pending={build.isPending} label="Build image" pendingLabel="Starting…">
         <button type="button" className="link-button subtle" onClick={onCancel}>
           Cancel
         </button>
-      </div>
+      </FormSubmit>
     </form>
   );
 }
