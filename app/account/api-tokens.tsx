@@ -7,6 +7,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { API_SCOPES, type ApiScope } from "../../common/access";
 import { formErrorText } from "../components/errors";
+import { CodeChoices } from "../components/code-choices";
 import { Field } from "../components/field";
 import { FormSubmit } from "../components/form-submit";
 import { TableOfRows } from "../components/table-of-rows";
@@ -52,21 +53,7 @@ export function ApiTokens() {
         <Field label="Name">
           <input value={name} onChange={(event) => setName(event.target.value)} maxLength={80} required data-testid="token-name" />
         </Field>
-        <fieldset>
-          <legend>Scopes</legend>
-          {API_SCOPES.map((scope) => (
-            <label key={scope} className="switch">
-              <input
-                type="checkbox"
-                checked={scopes.includes(scope)}
-                onChange={(event) => setScopes(event.target.checked ? [...scopes, scope] : scopes.filter((held) => held !== scope))}
-              />
-              <span>
-                <code>{scope}</code> <span className="muted small">{SCOPE_HELP[scope]}</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
+        <CodeChoices legend="Scopes" codes={API_SCOPES} help={SCOPE_HELP} chosen={scopes} onChange={setScopes} />
         <Field label="Expires after (days)">
           <input type="number" min={1} max={366} value={days} onChange={(event) => setDays(Number(event.target.value))} />
         </Field>

@@ -10,9 +10,12 @@ export function TableOfRows({
   notice,
   inCard = false,
   className = "table",
+  label,
   children,
 }: {
   headings: readonly ReactNode[];
+  /** Its accessible name, where the page shows more than one table. */
+  label?: string;
   notice?: ReactNode;
   /** A card of its own, edge to edge, rather than a table inside one. */
   inCard?: boolean;
@@ -21,7 +24,7 @@ export function TableOfRows({
 }) {
   return (
     <div className={inCard ? "table-wrap card flush" : "table-wrap"}>
-      <table className={className}>
+      <table className={className} aria-label={label}>
         <thead>
           <tr>
             {headings.map((heading, column) => (

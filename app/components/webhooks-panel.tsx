@@ -8,7 +8,11 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { WEBHOOK_EVENTS, type WebhookEvent } from "../../common/webhook-events";
 import { formErrorText } from "./errors";
+import { CodeChoices } from "./code-choices";
+import { ErrorAlert } from "./error-alert";
 import { Field } from "./field";
+import { FormSubmit } from "./form-submit";
+import { TableOfRows } from "./table-of-rows";
 import { useTRPC } from "../trpc";
 
 const EVENT_HELP: Record<WebhookEvent, string> = {
@@ -23,36 +27,23 @@ const when = (date: string | Date | null) => (date ? new Date(date).toLocaleStri
 function Deliveries({ webhookId }: { webhookId: string }) {
   const trpc = useTRPC();
   const deliveries = useQuery(trpc.webhook.deliveries.queryOptions({ webhookId }));
-  if (deliveries.error) return <p className="error">{formErrorText(deliveries.error)}</p>;
+  if (deliveries.error) return <ErrorAlert text={formErrorText(deliveries.error)} />;
   if (!deliveries.data) return <p className="muted small">Reading deliveries…</p>;
   if (deliveries.data.length === 0) return <p className="muted small">Nothing sent yet.</p>;
   return (
-    <div className="table-wrap">
-      <table className="table small" aria-label="Latest deliveries">
-        <thead>
-          <tr>
-            <th>Event</th>
-            <th>Status</th>
-            <th>Tries</th>
-            <th>Last answer</th>
-            <th>Last try</th>
-          </tr>
-        </thead>
-        <tbody>
-          {deliveries.data.map((delivery) => (
-            <tr key={delivery.id}>
-              <td>
-                <code>{delivery.event}</code>
-              </td>
-              <td>{delivery.status.toLowerCase()}</td>
-              <td>{delivery.attempts}</td>
-              <td>{delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : (delivery.lastError ?? "-")}</td>
-              <td>{when(delivery.lastAttemptAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <TableOfRows className="table small" label="Latest deliveries" headings={["Event", "Status", "Tries", "Last answer", "Last try"]}>
+      {deliveries.data.map((delivery) => (
+        <tr key={delivery.id}>
+          <td>
+            <code>{delivery.event}</code>
+          </td>
+          <td>{delivery.status.toLowerCase()}</td>
+          <td>{delivery.attempts}</td>
+          <td>{delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : (delivery.lastError ?? "-")}</td>
+          <td>{when(delivery.lastAttemptAt)}</td>
+        </tr>
+      ))}
+    </TableOfRows>
   );
 }
 
@@ -95,29 +86,8 @@ export function WebhooksPanel({ courseId }: { courseId: string | null }) {
         <Field label="Receiver's address">
           <input type="url" value={url} onChange={(event) => setUrl(event.target.value)} placeholder="https://lms.example.edu/hooks/shellroom" required />
         </Field>
-        <fieldset>
-          <legend>Events (none chosen: all of them)</legend>
-          {WEBHOOK_EVENTS.map((name) => (
-            <label key={name} className="switch">
-              <input
-                type="checkbox"
-                checked={events.includes(name)}
-                onChange={(event) => setEvents(event.target.checked ? [...events, name] : events.filter((held) => held !== name))}
-              />
-              <span>
-                <code>{name}</code> <span className="muted small">{EVENT_HELP[name]}</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Adding…" : "Add the webhook"}
-        </button>
+        <CodeChoices legend="Events (none chosen: all of them)" codes={WEBHOOK_EVENTS} help={EVENT_HELP} chosen={events} onChange={setEvents} />
+        <FormSubmit error={error} pending={create.isPending} label="Add the webhook" pendingLabel="Adding…" />
       </form>
       {create.data && (
         <p className="success" role="status" data-testid="webhook-secret">

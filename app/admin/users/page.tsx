@@ -38,7 +38,8 @@ function UserDirectory({ myId }: { myId: string }) {
       <div className="page-title">
         <h1>Users</h1>
         <p className="muted">
-          Grant the instructor role to people who create courses; administrators manage everyone. <Link href="/admin/workers">Workers</Link>
+          Grant the instructor role to people who create courses; administrators manage everyone. <Link href="/admin/workers">Workers</Link>{" "}
+          <Link href="/admin/webhooks">Webhooks</Link>
         </p>
       </div>
       <div className="toolbar">

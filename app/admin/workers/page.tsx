@@ -25,7 +25,7 @@ export default function AdminWorkersPage() {
             <h1>Workers</h1>
             <p className="muted">
               Cordon a worker to place nothing new there; drain it to also move each of its environments, files included, to another worker at its next start.{" "}
-              <Link href="/admin/users">Users</Link>
+              <Link href="/admin/users">Users</Link> <Link href="/admin/webhooks">Webhooks</Link>
             </p>
           </div>
           <WorkerTable />
