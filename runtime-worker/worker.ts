@@ -183,9 +183,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.cancelBuild, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(WorkerRequests.listEnvironments, async () => ({ environments: await environments.list() }));
   serve(WorkerRequests.openTerminal, (request) => environments.openTerminal(request));
-  serve(WorkerRequests.terminalInput, async ({ data, inputId, ...ref }) =>
-    inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data)),
-  );
+  serve(WorkerRequests.terminalInput, async ({ data, inputId, acks, ...ref }) => {
+    // Output acknowledgements that rode on this input (the server's output-acks.ts), before anything can refuse it.
+    if (acks) for (const ack of acks) outputAcks.acked(ack, ack.offset);
+    return inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data));
+  });
   serve(WorkerRequests.resizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(WorkerRequests.snapshotTerminal, (ref) => environments.snapshot(ref));
   serve(WorkerRequests.snapshotPart, async (request) => environments.snapshotPart(request));
