@@ -40,3 +40,18 @@ export function coalesceWrites(connection: { flush(): void }, rawSocket: () => C
     setImmediate(flushCorked);
   };
 }
+
+/** The parts of a socket.io-client Manager this uses: its engine (a new one per connection) and its "open". */
+interface ClientManager {
+  on(event: "open", listener: () => void): unknown;
+  readonly engine: unknown;
+}
+
+/** A socket.io client's link (the worker's): what it sends in one turn leaves in one write, on every (re)connection. */
+export function coalesceClientWrites(manager: ClientManager) {
+  manager.on("open", () => {
+    // engine.io-client's Socket; its websocket transport's `ws` is a ws WebSocket, whose own socket is the TCP one.
+    const engine = manager.engine as { flush(): void; transport?: { ws?: { _socket?: Corkable } } };
+    coalesceWrites(engine, () => engine.transport?.ws?._socket);
+  });
+}

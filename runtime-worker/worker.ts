@@ -19,6 +19,7 @@ import { readMessage, readRequest, throttledReport, type ParsedRequestOf, type R
 import { ServerToWorkerMessages, WorkerRequests } from "../protocol/worker-contract";
 import { OutputAcks } from "./terminals/output-acks";
 import { WIRE_PARSER } from "../protocol/wire-parser";
+import { coalesceClientWrites } from "../protocol/write-coalescing";
 import { WorkerRequestError } from "./request-error";
 import { workerStreams, type WorkerStreamServing } from "./worker-streams";
 import type { RuntimeDriver } from "./driver";
@@ -98,6 +99,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     parser: WIRE_PARSER,
     reconnectionDelayMax: 2000,
   });
+
+  // What the worker sends in one turn (many terminals' output) leaves in one write.
+  coalesceClientWrites(socket.io);
 
   const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
   /** Sent output waiting for the server's cumulative acknowledgement (output-acks.ts). */

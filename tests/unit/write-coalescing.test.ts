@@ -9,6 +9,7 @@ import { Server, type Socket } from "socket.io";
 import { io as connect } from "socket.io-client";
 import { afterEach, expect, it } from "vitest";
 import { WIRE_PARSER } from "../../protocol/wire-parser";
+import { coalesceClientWrites } from "../../protocol/write-coalescing";
 import { coalesceServerWrites } from "../../server/gateway/write-coalescing";
 
 const closers: Array<() => Promise<void>> = [];
@@ -71,4 +72,32 @@ it("many messages of one turn still arrive, all of them, in order", async () => 
   expect(indexes).toEqual([...Array(200).keys()]);
   await expect.poll(() => writes.length, { timeout: 5000 }).toBe(1);
   expect(writes[0]).toBe(1);
+});
+
+it("a worker's output of many terminals, sent in one turn, leaves it in one write, whole and in order", async () => {
+  const http = createServer();
+  const server = new Server(http, { parser: WIRE_PARSER, transports: ["websocket"] });
+  const received: number[] = [];
+  server.on("connection", (socket: Socket) => socket.on("output", (message: { index: number }) => received.push(message.index)));
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"], parser: WIRE_PARSER, forceNew: true });
+  coalesceClientWrites(client.io);
+  closers.push(async () => {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+  const raw = (client.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }).transport.ws._socket;
+  let writes = 0;
+  for (const method of ["_write", "_writev"] as const) {
+    const original = raw[method] as (...args: unknown[]) => void;
+    raw[method] = ((...args: unknown[]) => {
+      writes += 1;
+      return original.apply(raw, args);
+    }) as never;
+  }
+  for (let index = 0; index < 100; index++) client.emit("output", { data: Buffer.alloc(100, index), index });
+  await expect.poll(() => received.length, { timeout: 5000 }).toBe(100);
+  expect(received).toEqual([...Array(100).keys()]);
+  expect(writes).toBe(1);
 });
