@@ -4,7 +4,17 @@
  * signed-in user before anything reaches a worker. Replies and pushes: browser-contract.ts.
  */
 import { z } from "zod";
-import { CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
+import {
+  CELL_LIMIT_MESSAGE,
+  ENTITY_ID_PATTERN,
+  EntityId,
+  MAX_ENTITY_ID,
+  MAX_TERMINAL_ID,
+  TERMINAL_ID_PATTERN,
+  TerminalId,
+  TerminalSize,
+  withinCellLimit,
+} from "./ids";
 
 export const TERMINAL_NAMESPACE = "/terminal";
 
@@ -94,6 +104,37 @@ export const BrowserInput = z.object({
   data: z.string().min(1).max(MAX_INPUT_MESSAGE),
 });
 export type BrowserInput = z.input<typeof BrowserInput>;
+
+/**
+ * BrowserInput's schema written out by hand, for the hottest message there is (every keystroke):
+ * it accepts exactly what the schema accepts and returns what the schema returns (unknown fields
+ * dropped, `terminalId` defaulted; lengths in code points, as zod counts them), or null where the
+ * schema would refuse. The caller parses a
+ * refused one with the schema to say why, so the refusal and its words are the schema's.
+ * `tests/unit/browser-input-guard.test.ts` runs both over valid and hostile messages.
+ */
+export function guardBrowserInput(payload: unknown): z.output<typeof BrowserInput> | null {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  // Plain reads, as the schema's: an inherited field counts, an undefined terminalId is "main".
+  const { environmentId, terminalId = "main", data } = payload as { environmentId?: unknown; terminalId?: unknown; data?: unknown };
+  if (typeof environmentId !== "string" || environmentId.length < 1 || environmentId.length > MAX_ENTITY_ID || !ENTITY_ID_PATTERN.test(environmentId))
+    return null;
+  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (typeof data !== "string" || data.length < 1 || (data.length > MAX_INPUT_MESSAGE && codePoints(data) > MAX_INPUT_MESSAGE)) return null;
+  return { environmentId, terminalId, data };
+}
+
+/** A string's length as zod measures it: in code points (a surrogate pair is one; a lone surrogate is one too). */
+function codePoints(text: string) {
+  let count = text.length;
+  for (let index = 0; index < text.length - 1; index++) {
+    if ((text.charCodeAt(index) & 0xfc00) === 0xd800 && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      index++;
+    }
+  }
+  return count;
+}
 
 export const BrowserResize = z
   .object({

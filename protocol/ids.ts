@@ -1,18 +1,16 @@
 import { z } from "zod";
 
+/** What an entity id and a terminal id may be made of (shared with the hand-written guards of the hottest messages). */
+export const ENTITY_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const MAX_ENTITY_ID = 64;
+export const TERMINAL_ID_PATTERN = /^[a-z0-9-]+$/;
+export const MAX_TERMINAL_ID = 32;
+
 /** Database ids are cuid-like strings; bounded so a client cannot send megabytes as an id. */
-export const EntityId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, "must be an id");
+export const EntityId = z.string().min(1).max(MAX_ENTITY_ID).regex(ENTITY_ID_PATTERN, "must be an id");
 
 /** A terminal inside an environment (several tabs per environment later). */
-export const TerminalId = z
-  .string()
-  .min(1)
-  .max(32)
-  .regex(/^[a-z0-9-]+$/, "must be a terminal id");
+export const TerminalId = z.string().min(1).max(MAX_TERMINAL_ID).regex(TERMINAL_ID_PATTERN, "must be a terminal id");
 
 /**
  * A terminal's size. Every cell costs the worker memory (its screen mirror) and time

@@ -148,6 +148,11 @@ export type WorkspaceStreamRequest = z.input<typeof WorkspaceStreamRequest>;
 export const OpenTerminalRequest = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;
 
+/** Per terminal, the output offset the server has handed over up to. */
+export const OutputAck = TerminalRef.extend({ offset: z.number().int().min(0) });
+export type OutputAck = z.infer<typeof OutputAck>;
+export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
+
 /** Names one input to the worker, so its answer can come inside output (runtime-worker/terminals/input-answers.ts). */
 export const InputId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -155,6 +160,8 @@ export const TerminalInput = TerminalRef.extend({
   data: z.string().max(64 * 1024),
   /** Set by the server the worker is connected to: answered in output or terminal:inputs-answered, not by acknowledgement. */
   inputId: InputId.optional(),
+  /** Output acknowledgements riding along (of any terminal of the worker), as terminal:output-acked carries them. */
+  acks: OutputAcked.shape.acks.optional(),
 });
 export type TerminalInput = z.infer<typeof TerminalInput>;
 
@@ -268,11 +275,6 @@ export const WorkerToServer = {
   /** Answers to inputs sent with an inputId that no output carried (refusals, input that printed nothing). */
   inputsAnswered: "terminal:inputs-answered",
 } as const;
-
-/** Per terminal, the output offset the server has handed over up to. */
-export const OutputAck = TerminalRef.extend({ offset: z.number().int().min(0) });
-export type OutputAck = z.infer<typeof OutputAck>;
-export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
 
 /**
  * Output is acknowledged by the server; a terminal with this many bytes unacknowledged

@@ -19,6 +19,7 @@ import { readMessage, readRequest, throttledReport, type ParsedRequestOf, type R
 import { ServerToWorkerMessages, WorkerRequests } from "../protocol/worker-contract";
 import { OutputAcks } from "./terminals/output-acks";
 import { WIRE_PARSER } from "../protocol/wire-parser";
+import { coalesceClientWrites } from "../protocol/write-coalescing";
 import { WorkerRequestError } from "./request-error";
 import { workerStreams, type WorkerStreamServing } from "./worker-streams";
 import type { RuntimeDriver } from "./driver";
@@ -98,6 +99,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     parser: WIRE_PARSER,
     reconnectionDelayMax: 2000,
   });
+
+  // What the worker sends in one turn (many terminals' output) leaves in one write.
+  coalesceClientWrites(socket.io);
 
   const pool = new WarmPool(options.driver, log, POOLED_MAIN_SHELL);
   /** Sent output waiting for the server's cumulative acknowledgement (output-acks.ts). */
@@ -183,9 +187,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.cancelBuild, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(WorkerRequests.listEnvironments, async () => ({ environments: await environments.list() }));
   serve(WorkerRequests.openTerminal, (request) => environments.openTerminal(request));
-  serve(WorkerRequests.terminalInput, async ({ data, inputId, ...ref }) =>
-    inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data)),
-  );
+  serve(WorkerRequests.terminalInput, async ({ data, inputId, acks, ...ref }) => {
+    // Output acknowledgements that rode on this input (the server's output-acks.ts), before anything can refuse it.
+    if (acks) for (const ack of acks) outputAcks.acked(ack, ack.offset);
+    return inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data));
+  });
   serve(WorkerRequests.resizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(WorkerRequests.snapshotTerminal, (ref) => environments.snapshot(ref));
   serve(WorkerRequests.snapshotPart, async (request) => environments.snapshotPart(request));

@@ -20,8 +20,8 @@ export const ANSWER_WAIT_MS = 3;
 const keyOf = (ref: TerminalRef) => `${ref.environmentId}/${ref.terminalId}`;
 
 export class InputAnswers {
-  /** Per terminal, inputs the shell took whose answer waits for output. */
-  private readonly taken = new Map<string, number[]>();
+  /** Per terminal, inputs the shell took whose answer waits for output, with when each was taken. */
+  private readonly taken = new Map<string, Array<{ inputId: number; at: number }>>();
   private readonly refused: InputAnswer[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -32,16 +32,17 @@ export class InputAnswers {
     written.then(
       () => {
         const key = keyOf(ref);
-        const ids = this.taken.get(key);
-        if (ids) ids.push(inputId);
-        else this.taken.set(key, [inputId]);
-        this.timer ??= setTimeout(() => this.flush(), ANSWER_WAIT_MS);
+        const entry = { inputId, at: performance.now() };
+        const waiting = this.taken.get(key);
+        if (waiting) waiting.push(entry);
+        else this.taken.set(key, [entry]);
+        this.timer ??= setTimeout(() => this.flushDue(), ANSWER_WAIT_MS);
       },
       (error: unknown) => {
         // A refusal (input_busy: the server holds the input and retries) is told at once.
         const message = error instanceof Error ? error.message : String(error);
         this.refused.push({ inputId, reply: { ok: false, code: error instanceof WorkerRequestError ? error.code : "failed", error: message } });
-        this.flush();
+        this.flushDue();
       },
     );
   }
@@ -49,10 +50,15 @@ export class InputAnswers {
   /** What an output message of `ref` carries: the inputs it answers, if any wait. */
   takenWith(ref: TerminalRef): { taken?: number[] } {
     const key = keyOf(ref);
-    const ids = this.taken.get(key);
-    if (!ids) return {};
+    const waiting = this.taken.get(key);
+    if (!waiting) return {};
     this.taken.delete(key);
-    return { taken: ids };
+    // Nothing else waits: no timer is left to wake the worker for nothing (a typist's every echo would).
+    if (this.taken.size === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    return { taken: waiting.map((entry) => entry.inputId) };
   }
 
   /** The link dropped: the server has given up on every input it sent on it. */
@@ -63,12 +69,28 @@ export class InputAnswers {
     this.refused.length = 0;
   }
 
-  private flush() {
+  /**
+   * Sends the refusals, and the answers that waited ANSWER_WAIT_MS for output in vain; one taken
+   * since waits its own time (the timer is set again for it), so it can still ride with its echo.
+   */
+  private flushDue() {
     clearTimeout(this.timer);
     this.timer = undefined;
     const answers = this.refused.splice(0);
-    for (const ids of this.taken.values()) for (const inputId of ids) answers.push({ inputId, reply: { ok: true } });
-    this.taken.clear();
+    // A millisecond of slack: timers fire by the loop's clock, which may lag this one.
+    const dueBefore = performance.now() - ANSWER_WAIT_MS + 1;
+    let nextDue = Infinity;
+    for (const [key, waiting] of this.taken) {
+      const due = waiting.filter((entry) => entry.at <= dueBefore);
+      for (const { inputId } of due) answers.push({ inputId, reply: { ok: true } });
+      if (due.length === waiting.length) this.taken.delete(key);
+      else {
+        const left = waiting.slice(due.length);
+        this.taken.set(key, left);
+        nextDue = Math.min(nextDue, left[0]!.at + ANSWER_WAIT_MS);
+      }
+    }
+    if (nextDue !== Infinity) this.timer = setTimeout(() => this.flushDue(), Math.max(1, Math.ceil(nextDue - performance.now())));
     if (answers.length > 0) this.send(answers);
   }
 }

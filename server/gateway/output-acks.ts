@@ -1,10 +1,13 @@
 /**
  * The server's half of output acknowledgements, per worker connection: output handed over to the
- * bus is acknowledged cumulatively (per terminal, the offset handed over up to), in one message
- * for every terminal with news, sent once ACK_EVERY_BYTES have been handed over or ACK_DELAY_MS
- * after the first unacknowledged byte. A typing student's echoes share one acknowledgement; a
- * flood is acknowledged every 32 KiB, far inside the worker's 256 KiB window, so it never waits.
+ * bus is acknowledged cumulatively (per terminal, the offset handed over up to), for every
+ * terminal with news at once. They ride on the next input going to that worker (a typing
+ * student's next keystroke carries the acknowledgement of the last echo: no message of its own);
+ * when no input goes, they are sent alone once ACK_EVERY_BYTES have been handed over or
+ * ACK_DELAY_MS after the first unacknowledged byte. A flood is acknowledged every 32 KiB, far
+ * inside the worker's window, so it never waits.
  */
+import type { Socket } from "socket.io";
 import type { OutputAck } from "../../protocol/worker-messages";
 
 export const ACK_EVERY_BYTES = 32 * 1024;
@@ -28,13 +31,19 @@ export class OutputAckBatcher {
   }
 
   flush() {
+    const acks = this.take();
+    if (acks) this.send(acks);
+  }
+
+  /** The acknowledgements waiting, taken to ride on a message that goes to the worker anyway; undefined when none wait. */
+  take(): OutputAck[] | undefined {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) return undefined;
     const acks = [...this.pending.values()];
     this.pending.clear();
     this.pendingBytes = 0;
-    this.send(acks);
+    return acks;
   }
 
   /** The connection is gone: nothing more is sent. */
@@ -44,3 +53,19 @@ export class OutputAckBatcher {
     this.pending.clear();
   }
 }
+
+const batchers = new WeakMap<Socket, OutputAckBatcher>();
+
+/** The batcher of a worker's socket, made on its connection (worker-gateway.ts); it is closed when the socket drops. */
+export function outputAcksOn(socket: Socket, send: (acks: OutputAck[]) => void): OutputAckBatcher {
+  const batcher = new OutputAckBatcher(send);
+  batchers.set(socket, batcher);
+  socket.once("disconnect", () => {
+    batcher.close();
+    batchers.delete(socket);
+  });
+  return batcher;
+}
+
+/** What input to the worker on `socket` carries: the acknowledgements waiting for it, if any. */
+export const acksToCarry = (socket: Socket) => batchers.get(socket)?.take();

@@ -5,6 +5,7 @@ import { createClient } from "redis";
 import { Server } from "socket.io";
 import type { Logger } from "../../common/logger";
 import { WORKER_MESSAGE_LIMIT, WORKER_SOCKET_PATH } from "../../protocol/worker-messages";
+import { coalesceServerWrites } from "./write-coalescing";
 
 /**
  * The largest message a browser may send. A page sends input in 16 Ki-character pieces (at
@@ -62,6 +63,9 @@ export async function createSocketServer(
     maxHttpBufferSize: WORKER_MESSAGE_LIMIT,
     allowRequest: (request, callback) => callback(null, allowWorker(request)),
   });
+  // What a connection is sent in one turn leaves in one write (write-coalescing.ts).
+  coalesceServerWrites(io);
+  coalesceServerWrites(workerIo);
   if (!redisUrl)
     return {
       io,

@@ -9,7 +9,7 @@ import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
 import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
 import { ServerToWorkerMessages, WorkerMessages } from "../../protocol/worker-contract";
-import { OutputAckBatcher } from "./output-acks";
+import { outputAcksOn } from "./output-acks";
 import { inputAnswered } from "../workers/pending-inputs";
 import { readMessage, throttledReport } from "../../protocol/contract";
 import { ServerToBrowser } from "../../protocol/browser-messages";
@@ -191,9 +191,8 @@ export function attachWorkerGateway(options: {
       }
     });
 
-    // Output is acknowledged cumulatively and in batches (output-acks.ts), once handed over to the bus.
-    const outputAcks = new OutputAckBatcher((acks) => socket.emit(ServerToWorkerMessages.outputAcked.event, { acks }));
-    socket.once("disconnect", () => outputAcks.close());
+    // Output is acknowledged cumulatively, once handed over to the bus: with the next input to this worker, or alone (output-acks.ts).
+    const outputAcks = outputAcksOn(socket, (acks) => socket.emit(ServerToWorkerMessages.outputAcked.event, { acks }));
     socket.on(WorkerMessages.terminalOutput.event, (payload: unknown, ack?: unknown) => {
       const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
       const done = () => {

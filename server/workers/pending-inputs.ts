@@ -2,7 +2,9 @@
  * Input sent to a worker connected to this replica, waiting for its answer. The answer comes
  * inside the terminal's output (`taken`) when the shell echoes soon, else alone in
  * `terminal:inputs-answered` (runtime-worker/terminals/input-answers.ts): the keystroke path
- * then costs one message fewer each way than a socket.io acknowledgement. Per worker socket;
+ * then costs one message fewer each way than a socket.io acknowledgement. The other way, the input
+ * carries the output acknowledgements waiting for that worker (`acks`), so the echo of the last
+ * keystroke needs no acknowledgement message of its own. Per worker socket;
  * its disconnect fails every input still waiting on it.
  */
 import type { Socket } from "socket.io";
@@ -10,6 +12,7 @@ import { z } from "zod";
 import { MALFORMED_REPLY, readMessage, type MalformedReport } from "../../protocol/contract";
 import { WorkerMessages, WorkerRequests, type WorkerReplyOf } from "../../protocol/worker-contract";
 import { InputId, type TerminalInput } from "../../protocol/worker-messages";
+import { acksToCarry } from "../gateway/output-acks";
 import { WorkerUnavailableError } from "./worker-unavailable";
 
 type InputReply = WorkerReplyOf<"terminalInput">;
@@ -56,7 +59,9 @@ export function sendInput(socket: Socket, input: TerminalInput, timeoutMs: numbe
     }, timeoutMs);
     answers.set(inputId, { resolve, reject, timer });
   });
-  socket.emit(WorkerRequests.terminalInput.event, { ...input, inputId } satisfies TerminalInput);
+  // Output acknowledgements waiting for this worker ride along (server/gateway/output-acks.ts).
+  const acks = acksToCarry(socket);
+  socket.emit(WorkerRequests.terminalInput.event, (acks ? { ...input, inputId, acks } : { ...input, inputId }) satisfies TerminalInput);
   return answer;
 }
 

@@ -11,6 +11,10 @@
  * platform cannot mark each other's workers lost. The worker's workspace quota is off, like
  * the in-process bench worker's (plain Docker volumes). Only the processes started here are
  * ever signalled, by their pid.
+ *
+ * BENCH_CPU_PROF_DIR=<dir> runs both with `node --cpu-prof` (Node refuses it in NODE_OPTIONS): each
+ * writes its threads' .cpuprofile files under <dir>/<logName>-server and -worker when it exits on the
+ * SIGTERM of stop(), to see where a phase's CPU goes.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -110,9 +114,14 @@ export async function startPlatformProcesses(options: {
   const children: ChildProcess[] = [];
   const serverEntry = process.env.BENCH_SERVER_ENTRY ?? "tests/bench/server-process.ts";
 
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  // A folder per process and Node's own file names: tsx's loader thread writes a profile too, and a fixed name would overwrite the main thread's.
+  const profile = (name: string) => (profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir, `${logName}-${name}`)}`] : []);
+
   const run = (script: string, logFile: string, env: Record<string, string | undefined>) => {
     const fd = openSync(logFile, "w");
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
+    const name = script.startsWith("runtime-worker/") ? "worker" : "server";
+    const child = spawn(process.execPath, [...profile(name), "--import", "tsx", script], {
       cwd: projectRoot,
       env: { ...process.env, LOG_LEVEL: process.env.BENCH_PROCESS_LOG_LEVEL ?? "warn", ...env },
       stdio: ["ignore", fd, fd],

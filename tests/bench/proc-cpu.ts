@@ -116,6 +116,44 @@ export function cpuMeter(groups: ProcessGroups) {
   };
 }
 
+/**
+ * A process's read and write system calls so far (syscr and syscw of /proc/<pid>/io: read, readv,
+ * write, writev and kin, which is how Node reads and writes its sockets and pipes); zero once it is gone.
+ */
+export function syscalls(pid: number): { reads: number; writes: number } {
+  const text = read(`/proc/${pid}/io`) ?? "";
+  return { reads: Number(/^syscr:\s+(\d+)/m.exec(text)?.[1] ?? 0), writes: Number(/^syscw:\s+(\d+)/m.exec(text)?.[1] ?? 0) };
+}
+
+/**
+ * Read and write system calls per group between `start()` and each `read()`: unlike CPU time, a
+ * count that a loaded host does not inflate (each message on a socket costs a write and a read).
+ */
+export function syscallMeter(groups: ProcessGroups) {
+  const total = (pids: readonly number[]) =>
+    pids.reduce(
+      (sum, pid) => {
+        const calls = syscalls(pid);
+        return { reads: sum.reads + calls.reads, writes: sum.writes + calls.writes };
+      },
+      { reads: 0, writes: 0 },
+    );
+  let before: Record<string, { reads: number; writes: number }> = {};
+  return {
+    start() {
+      before = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, total(pids)]));
+    },
+    read(): Record<string, { reads: number; writes: number }> {
+      return Object.fromEntries(
+        Object.entries(groups).map(([name, pids]) => {
+          const now = total(pids);
+          return [name, { reads: now.reads - (before[name]?.reads ?? 0), writes: now.writes - (before[name]?.writes ?? 0) }];
+        }),
+      );
+    },
+  };
+}
+
 /** Adds per-group CPU ms into `into` (for figures measured in several blocks). */
 export function addCpu(into: Record<string, number>, more: Record<string, number>) {
   for (const [name, ms] of Object.entries(more)) into[name] = (into[name] ?? 0) + ms;

@@ -6,7 +6,7 @@
  * terminals typing at once.
  */
 import { now, sleep } from "./measure";
-import { addCpu, cpuMeter, type ProcessGroups } from "./proc-cpu";
+import { addCpu, cpuMeter, syscallMeter, type ProcessGroups } from "./proc-cpu";
 import type { ThroughputResult } from "./terminal-link";
 import type { ActiveEchoResult } from "./terminal-load-echo";
 import type { FloodCount, WireClient } from "./wire-client";
@@ -27,13 +27,15 @@ export interface EchoRun {
   samples: number[];
   /** CPU ms per process over every block. */
   cpu: Record<string, number>;
+  /** Read and write system calls per process over every block. */
+  syscalls: Record<string, { reads: number; writes: number }>;
   /** Keystrokes typed (timed and warm-up): what the CPU is divided by. */
   keystrokes: number;
 }
 
 /** `samples` echoes per side on link 0, in `blocks` blocks with the sides taking turns (drift hits all alike). */
 export async function echoBlocks(sides: readonly Side[], samples: number, blocks: number): Promise<Record<string, EchoRun>> {
-  const runs: Record<string, EchoRun> = Object.fromEntries(sides.map((side) => [side.name, { samples: [], cpu: {}, keystrokes: 0 }]));
+  const runs: Record<string, EchoRun> = Object.fromEntries(sides.map((side) => [side.name, { samples: [], cpu: {}, syscalls: {}, keystrokes: 0 }]));
   const perBlock = Math.ceil(samples / blocks);
   for (let block = 0; block < blocks; block++) {
     const count = Math.min(perBlock, samples - block * perBlock);
@@ -41,9 +43,16 @@ export async function echoBlocks(sides: readonly Side[], samples: number, blocks
     for (const side of sides) {
       const run = runs[side.name]!;
       const meter = cpuMeter(side.groups);
+      const calls = syscallMeter(side.groups);
       meter.start();
+      calls.start();
       run.samples.push(...(await side.client.call({ op: "echo", link: 0, samples: count, warmup: ECHO_WARMUP })));
       addCpu(run.cpu, meter.read());
+      for (const [name, { reads, writes }] of Object.entries(calls.read())) {
+        const sum = (run.syscalls[name] ??= { reads: 0, writes: 0 });
+        sum.reads += reads;
+        sum.writes += writes;
+      }
       run.keystrokes += count + ECHO_WARMUP;
     }
   }

@@ -95,6 +95,14 @@ export function wireReport(measured: {
   ];
   const lines = [
     ...cpuLines(sideNames, cpuPerEcho, cpuPerMb),
+    `(4) system calls per echo, reads/writes (/proc/<pid>/io; a count a loaded host does not inflate): ${sideNames
+      .map(
+        (side) =>
+          `${SIDE_LABEL[side]} ${Object.entries(echo[side]!.syscalls)
+            .map(([name, calls]) => `${name} ${(calls.reads / echo[side]!.keystrokes).toFixed(2)}/${(calls.writes / echo[side]!.keystrokes).toFixed(2)}`)
+            .join(", ")}`,
+      )
+      .join(" | ")}`,
     `(2) output messages per MB received (socket.io events; chunks of the raw stream): ${sideNames
       .map((side) => `${SIDE_LABEL[side]} ${Math.round(throughput[side]!.messages / (throughput[side]!.bytes / 1e6))}`)
       .join(", ")}`,
@@ -127,7 +135,10 @@ export function wireReport(measured: {
       options,
       load: measured.load,
       echo: Object.fromEntries(
-        sideNames.map((side) => [side, { ...summarize(echo[side]!.samples), cpuMs: echo[side]!.cpu, keystrokes: echo[side]!.keystrokes }]),
+        sideNames.map((side) => [
+          side,
+          { ...summarize(echo[side]!.samples), cpuMs: echo[side]!.cpu, syscalls: echo[side]!.syscalls, keystrokes: echo[side]!.keystrokes },
+        ]),
       ),
       throughput,
       active: Object.fromEntries(

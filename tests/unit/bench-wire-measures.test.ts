@@ -57,7 +57,12 @@ describe("the wire bench's figures", () => {
     bystanderSamples: 2,
     floodSeconds: 1,
   };
-  const echoRun = (ms: number, cpu: Record<string, number>) => ({ samples: [ms, ms, ms, ms], cpu, keystrokes: 10 });
+  const echoRun = (ms: number, cpu: Record<string, number>) => ({
+    samples: [ms, ms, ms, ms],
+    cpu,
+    syscalls: Object.fromEntries(Object.keys(cpu).map((name) => [name, { reads: 20, writes: 15 }])),
+    keystrokes: 10,
+  });
   const throughput = (bytesPerSecond: number, cpu: Record<string, number>) => ({
     runs: [{ bytes: 2e6, ms: 1, bytesPerSecond, processCpuMs: 0 }],
     cpu,
@@ -100,6 +105,12 @@ describe("the wire bench's figures", () => {
     expect(figure("(3) echo p50 with 2 active")).toMatchObject({ platform: 4, raw: 2, ratioRaw: 2 });
     expect(figure("(3) echo p50 with 2 active").peer).toBeNaN();
     expect(figure("(5) bystander")).toMatchObject({ platform: 3 });
+  });
+
+  it("count each process's reads and writes per keystroke", () => {
+    expect(report.lines.find((line) => line.startsWith("(4) system calls per echo"))).toContain(
+      "platform client 2.00/1.50, server 2.00/1.50 | raw docker client 2.00/1.50",
+    );
   });
 
   it("divide each process's CPU by the keystrokes typed and the MB received, and add them up", () => {

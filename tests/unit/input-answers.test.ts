@@ -2,9 +2,9 @@
  * The worker's answers to input: carried by the terminal's next output when it comes, sent
  * alone when none does, and a refusal told at once. No timing assertions: polled.
  */
-import { expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import type { InputAnswer } from "../../protocol/worker-contract";
-import { InputAnswers } from "../../runtime-worker/terminals/input-answers";
+import { ANSWER_WAIT_MS, InputAnswers } from "../../runtime-worker/terminals/input-answers";
 import { InputBusyError } from "../../runtime-worker/terminals/terminal-session";
 
 const main = { environmentId: "env-1", terminalId: "main" };
@@ -38,4 +38,39 @@ it("forgets every waiting answer when the link drops", async () => {
   await Promise.resolve();
   answers.clear();
   expect(answers.takenWith(main)).toEqual({});
+});
+
+afterEach(() => vi.useRealTimers());
+
+it("a typist whose every keystroke echoes sends no answer alone (no timer is left to catch the next keystroke in flight)", async () => {
+  vi.useFakeTimers();
+  const sent: InputAnswer[][] = [];
+  const answers = new InputAnswers((batch) => sent.push(batch));
+  for (let inputId = 1; inputId <= 50; inputId++) {
+    answers.settle(main, inputId, Promise.resolve());
+    await Promise.resolve();
+    // The echo comes a moment later and carries the answer.
+    vi.advanceTimersByTime(1);
+    expect(answers.takenWith(main)).toEqual({ taken: [inputId] });
+    vi.advanceTimersByTime(1);
+  }
+  vi.advanceTimersByTime(ANSWER_WAIT_MS * 10);
+  expect(sent).toEqual([]);
+});
+
+it("an answer waits its own time: the one before it going alone does not take it along", async () => {
+  vi.useFakeTimers();
+  const sent: InputAnswer[][] = [];
+  const answers = new InputAnswers((batch) => sent.push(batch));
+  answers.settle(main, 1, Promise.resolve());
+  await Promise.resolve();
+  vi.advanceTimersByTime(ANSWER_WAIT_MS - 1);
+  answers.settle(other, 2, Promise.resolve());
+  await Promise.resolve();
+  vi.advanceTimersByTime(1);
+  expect(sent.flat()).toEqual([{ inputId: 1, reply: { ok: true } }]);
+  // Input 2's echo came in its time: it rides with it.
+  expect(answers.takenWith(other)).toEqual({ taken: [2] });
+  vi.advanceTimersByTime(ANSWER_WAIT_MS * 10);
+  expect(sent.flat()).toHaveLength(1);
 });

@@ -1,11 +1,14 @@
 /**
  * Output acknowledgements on the worker link, both halves: the server batches what it handed
- * over (one message for every terminal with news, at once past 32 KiB, else a few ms later),
+ * over (riding on the next input to the worker, else one message for every terminal with news,
+ * at once past 32 KiB or a few ms later),
  * and the worker releases each sent message once an acknowledgement covers its end.
  */
+import { EventEmitter } from "node:events";
+import type { Socket } from "socket.io";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { OutputAck } from "../../protocol/worker-messages";
-import { ACK_DELAY_MS, ACK_EVERY_BYTES, OutputAckBatcher } from "../../server/gateway/output-acks";
+import { ACK_DELAY_MS, ACK_EVERY_BYTES, OutputAckBatcher, acksToCarry, outputAcksOn } from "../../server/gateway/output-acks";
 import { OutputAcks } from "../../runtime-worker/terminals/output-acks";
 
 const main = { environmentId: "e1", terminalId: "main" };
@@ -40,6 +43,31 @@ describe("the server's batched acknowledgements", () => {
     expect(sent).toHaveLength(0);
     batcher.handed(main, ACK_EVERY_BYTES, ACK_EVERY_BYTES / 2);
     expect(sent).toEqual([[{ ...main, offset: ACK_EVERY_BYTES }]]);
+  });
+
+  it("acknowledgements ride on the next input to the worker: then none is sent alone", () => {
+    const sent: OutputAck[][] = [];
+    const socket = new EventEmitter() as unknown as Socket;
+    const batcher = outputAcksOn(socket, (acks) => sent.push(acks));
+    expect(acksToCarry(socket)).toBeUndefined();
+    batcher.handed(main, 1, 1);
+    batcher.handed(second, 3, 3);
+    expect(acksToCarry(socket)).toEqual([
+      { ...main, offset: 1 },
+      { ...second, offset: 3 },
+    ]);
+    vi.advanceTimersByTime(ACK_DELAY_MS * 2);
+    expect(sent).toEqual([]);
+    // No input comes: the timer sends them.
+    batcher.handed(main, 2, 1);
+    vi.advanceTimersByTime(ACK_DELAY_MS);
+    expect(sent).toEqual([[{ ...main, offset: 2 }]]);
+    // The worker's socket dropped: nothing waits, nothing rides.
+    batcher.handed(main, 3, 1);
+    (socket as unknown as EventEmitter).emit("disconnect");
+    expect(acksToCarry(socket)).toBeUndefined();
+    vi.advanceTimersByTime(ACK_DELAY_MS * 2);
+    expect(sent).toHaveLength(1);
   });
 
   it("never goes backwards for a terminal, and sends nothing once closed", () => {
