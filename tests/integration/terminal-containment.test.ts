@@ -36,7 +36,8 @@ const roundTrip = (socket: Socket) => new Promise<BrowserReply>((resolve) => soc
 /** Types a command and waits for its marked output (the marker is split so the echo never matches). */
 async function run(socket: Socket, environmentId: string, command: string, terminalId = "main") {
   const marker = Math.random().toString(36).slice(2, 8);
-  const seen = waitForOutput(socket, new RegExp(`${marker}-done`), 30_000);
+  // Generous: the large screen below is megabytes of output, and the box may be busy with other files' floods.
+  const seen = waitForOutput(socket, new RegExp(`${marker}-done`), 120_000);
   socket.emit("terminal:input", { environmentId, terminalId, data: `${command}; echo ${marker}"-done"\r` });
   return seen;
 }
@@ -147,61 +148,65 @@ describe("sizes and rates", () => {
 });
 
 describe("a screen larger than a message", () => {
-  it("a shell that printed a screen larger than a message can still be attached, and other students on that worker keep their terminals", async () => {
-    const bystander = await harness.terminalSocket(bob.cookie);
-    await attached(bystander, bob.environmentId);
-    const bystanderEvents: string[] = [];
-    bystander.on("terminal:exit", () => bystanderEvents.push("exit"));
-    bystander.on("disconnect", () => bystanderEvents.push("disconnect"));
-    const workerSocketId = harness.worker.socket.id;
+  it(
+    "a shell that printed a screen larger than a message can still be attached, and other students on that worker keep their terminals",
+    { timeout: 240_000 },
+    async () => {
+      const bystander = await harness.terminalSocket(bob.cookie);
+      await attached(bystander, bob.environmentId);
+      const bystanderEvents: string[] = [];
+      bystander.on("terminal:exit", () => bystanderEvents.push("exit"));
+      bystander.on("disconnect", () => bystanderEvents.push("disconnect"));
+      const workerSocketId = harness.worker.socket.id;
 
-    // Every worker message, as it leaves: none may come near socket.io's 1 MB limit.
-    let largestWorkerPacket = 0;
-    const measure = (packet: { data?: unknown }) => {
-      // MessagePack frames are bytes (a string only for engine.io's own packets).
-      const size = typeof packet.data === "string" ? packet.data.length : ArrayBuffer.isView(packet.data) ? packet.data.byteLength : 0;
-      largestWorkerPacket = Math.max(largestWorkerPacket, size);
-    };
-    harness.worker.socket.io.engine.on("packetCreate", measure);
+      // Every worker message, as it leaves: none may come near socket.io's 1 MB limit.
+      let largestWorkerPacket = 0;
+      const measure = (packet: { data?: unknown }) => {
+        // MessagePack frames are bytes (a string only for engine.io's own packets).
+        const size = typeof packet.data === "string" ? packet.data.length : ArrayBuffer.isView(packet.data) ? packet.data.byteLength : 0;
+        largestWorkerPacket = Math.max(largestWorkerPacket, size);
+      };
+      harness.worker.socket.io.engine.on("packetCreate", measure);
 
-    // ~1,100 lines of truecolour text: every cell its own foreground and background colour.
-    const typist = await harness.terminalSocket(alice.cookie);
-    await attached(typist, alice.environmentId, "big");
-    const script =
-      'awk \'BEGIN{for(i=1;i<=1100;i++){s="";for(j=0;j<90;j++){s=s sprintf("\\033[38;2;%d;%d;%dm\\033[48;2;%d;%d;%dm%c",(i*7+j)%256,(j*13)%256,(i+j*3)%256,(j*5)%256,(i*11)%256,(i+j)%256,65+j%26)}print s "\\033[0m line-" i}}\'';
-    await run(typist, alice.environmentId, script, "big");
-    typist.close();
+      // ~1,100 lines of truecolour text: every cell its own foreground and background colour.
+      const typist = await harness.terminalSocket(alice.cookie);
+      await attached(typist, alice.environmentId, "big");
+      const script =
+        'awk \'BEGIN{for(i=1;i<=1100;i++){s="";for(j=0;j<90;j++){s=s sprintf("\\033[38;2;%d;%d;%dm\\033[48;2;%d;%d;%dm%c",(i*7+j)%256,(j*13)%256,(i+j*3)%256,(j*5)%256,(i*11)%256,(i+j)%256,65+j%26)}print s "\\033[0m line-" i}}\'';
+      await run(typist, alice.environmentId, script, "big");
+      typist.close();
 
-    const viewer = await harness.terminalSocket(alice.cookie);
-    const parts: ScreenPart[] = [];
-    viewer.on("terminal:screen-part", (part: ScreenPart) => parts.push(part));
-    const reply = await attach(viewer, alice.environmentId, "big");
-    harness.worker.socket.io.engine.off("packetCreate", measure);
-    if (!reply.ok) throw new Error(reply.error);
-    expect(reply.screenParts).toBeGreaterThan(1);
-    expect(parts.map((part) => part.index)).toEqual(Array.from({ length: reply.screenParts! - 1 }, (_, index) => index));
-    expect(parts.every((part) => part.screenId === reply.screenId)).toBe(true);
-    const screen = parts.map((part) => part.data).join("") + reply.screen;
-    for (const part of parts) expect(JSON.stringify(part).length).toBeLessThan(256 * 1024);
-    expect(largestWorkerPacket).toBeGreaterThan(0);
-    expect(largestWorkerPacket).toBeLessThan(256 * 1024);
+      const viewer = await harness.terminalSocket(alice.cookie);
+      const parts: ScreenPart[] = [];
+      viewer.on("terminal:screen-part", (part: ScreenPart) => parts.push(part));
+      const reply = await attach(viewer, alice.environmentId, "big");
+      harness.worker.socket.io.engine.off("packetCreate", measure);
+      if (!reply.ok) throw new Error(reply.error);
+      expect(reply.screenParts).toBeGreaterThan(1);
+      expect(parts.map((part) => part.index)).toEqual(Array.from({ length: reply.screenParts! - 1 }, (_, index) => index));
+      expect(parts.every((part) => part.screenId === reply.screenId)).toBe(true);
+      const screen = parts.map((part) => part.data).join("") + reply.screen;
+      for (const part of parts) expect(JSON.stringify(part).length).toBeLessThan(256 * 1024);
+      expect(largestWorkerPacket).toBeGreaterThan(0);
+      expect(largestWorkerPacket).toBeLessThan(256 * 1024);
 
-    // The pieces make the screen: its last lines are there, as they were printed.
-    const mirror = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
-    await new Promise<void>((resolve) => mirror.write(screen, resolve));
-    const lines = Array.from(
-      { length: mirror.rows },
-      (_, row) => mirror.buffer.active.getLine(mirror.buffer.active.viewportY + row)?.translateToString(true) ?? "",
-    );
-    expect(lines.join("\n")).toMatch(/line-1100/);
-    mirror.dispose();
+      // The pieces make the screen: its last lines are there, as they were printed.
+      const mirror = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
+      await new Promise<void>((resolve) => mirror.write(screen, resolve));
+      const lines = Array.from(
+        { length: mirror.rows },
+        (_, row) => mirror.buffer.active.getLine(mirror.buffer.active.viewportY + row)?.translateToString(true) ?? "",
+      );
+      expect(lines.join("\n")).toMatch(/line-1100/);
+      mirror.dispose();
 
-    // Nobody else on the worker noticed.
-    expect(harness.worker.socket.id).toBe(workerSocketId);
-    expect((await run(bystander, bob.environmentId, "echo still-$((6*7))")).includes("still-42")).toBe(true);
-    expect(bystanderEvents).toEqual([]);
-    await new Promise((resolve) => viewer.emit("terminal:close", { environmentId: alice.environmentId, terminalId: "big" }, resolve));
-  });
+      // Nobody else on the worker noticed.
+      expect(harness.worker.socket.id).toBe(workerSocketId);
+      expect((await run(bystander, bob.environmentId, "echo still-$((6*7))")).includes("still-42")).toBe(true);
+      expect(bystanderEvents).toEqual([]);
+      await new Promise((resolve) => viewer.emit("terminal:close", { environmentId: alice.environmentId, terminalId: "big" }, resolve));
+    },
+  );
 });
 
 describe("an input flood", () => {
