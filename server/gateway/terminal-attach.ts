@@ -96,7 +96,8 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
       data.attached.set(attachmentKey(environmentId, terminalId), { workerId: environment.workerId, mode: environment.mode, courseId: environment.courseId });
       flow.start(environmentId, terminalId, opened.offset);
       if (!owner) {
-        void audit.record({
+        // Recorded before the screen is shown: no staff access goes unaudited (record never throws).
+        await audit.record({
           action: "environment.staff_access",
           actorId: data.user.id,
           subjectType: "Environment",
