@@ -250,6 +250,12 @@ export class AdmissionQueue {
     const queued = await this.store.headOfQueue(PASS_LIMIT);
     if (queued.length === 0) return;
     const live = new Set(await this.directory.liveIds());
+    // Asked once per worker per pass, not once per queued entry bound to it (a class waits on few workers).
+    const movesOff = new Map<string, Promise<boolean>>();
+    const leavesWorker = (workerId: string) => {
+      if (!movesOff.has(workerId)) movesOff.set(workerId, this.hooks.movesOff?.(workerId) ?? Promise.resolve(false));
+      return movesOff.get(workerId)!;
+    };
     const fullWorkers = new Set<string>();
     for (const entry of queued) {
       // Its workshop ended while it waited (ending takes the queued out too; this catches one queued meanwhile).
@@ -263,7 +269,7 @@ export class AdmissionQueue {
       }
       if (entry.workerId && fullWorkers.has(entry.workerId)) continue;
       // A resume bound to a draining worker goes where a new start would, its files moved first.
-      const leaving = entry.workerId !== null && (await this.hooks.movesOff?.(entry.workerId)) === true;
+      const leaving = entry.workerId !== null && (await leavesWorker(entry.workerId));
       let workerId: string;
       try {
         workerId =
