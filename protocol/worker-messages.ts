@@ -4,7 +4,18 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
-import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, withinCellLimit } from "./ids";
+import {
+  Bytes,
+  CELL_LIMIT_MESSAGE,
+  ENTITY_ID_PATTERN,
+  EntityId,
+  MAX_ENTITY_ID,
+  MAX_TERMINAL_ID,
+  TERMINAL_ID_PATTERN,
+  TerminalId,
+  TerminalSize,
+  withinCellLimit,
+} from "./ids";
 import { LoopbackPort, MAX_LOG_LINES, ServiceName, ServiceSpecs } from "../common/services";
 import { StreamId } from "./byte-stream";
 
@@ -335,13 +346,43 @@ export const Heartbeat = z.object({
 export type Heartbeat = z.input<typeof Heartbeat>;
 
 /** `offset` is the byte position of `data` in the terminal's output since the shell started. */
+/** Inputs one output message may answer. */
+export const MAX_TAKEN_INPUTS = 4096;
+
 export const TerminalOutput = TerminalRef.extend({
   data: Bytes,
   offset: z.number().int().min(0),
   /** Inputs to this terminal (their inputId) the shell has taken: their answer rides here. */
-  taken: z.array(InputId).max(4096).optional(),
+  taken: z.array(InputId).max(MAX_TAKEN_INPUTS).optional(),
 });
 export type TerminalOutput = z.output<typeof TerminalOutput>;
+
+/**
+ * TerminalOutput's schema written out by hand, for the message every echo and every chunk of
+ * output is (the server reads it per message from each worker): it accepts exactly what the
+ * schema accepts and returns what the schema returns (unknown fields dropped, the bytes as a
+ * Uint8Array view), or null where the schema would refuse; the caller then parses with the schema,
+ * so a refusal is reported in the schema's words. `tests/unit/worker-output-guard.test.ts` runs
+ * both over valid and hostile messages.
+ */
+export function guardTerminalOutput(payload: unknown): TerminalOutput | null {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  const { environmentId, terminalId, data, offset, taken } = payload as Record<string, unknown>;
+  if (typeof environmentId !== "string" || environmentId.length < 1 || environmentId.length > MAX_ENTITY_ID || !ENTITY_ID_PATTERN.test(environmentId))
+    return null;
+  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
+  if (!isCount(offset)) return null;
+  if (taken !== undefined) {
+    if (!Array.isArray(taken) || taken.length > MAX_TAKEN_INPUTS) return null;
+    for (let index = 0; index < taken.length; index++) if (!isCount(taken[index])) return null;
+  }
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return taken === undefined ? { environmentId, terminalId, data: bytes, offset } : { environmentId, terminalId, data: bytes, offset, taken: taken.slice() };
+}
+
+/** What `z.number().int().min(0)` accepts (zod's int is a safe integer). */
+const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
 export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });
 

@@ -19,6 +19,7 @@ import { readMessage, readRequest, throttledReport, type ParsedRequestOf, type R
 import { ServerToWorkerMessages, WorkerRequests } from "../protocol/worker-contract";
 import { OutputAcks } from "./terminals/output-acks";
 import { WIRE_PARSER } from "../protocol/wire-parser";
+import { serverLinkTransports } from "./server-link-transport";
 import { coalesceClientWrites } from "../protocol/write-coalescing";
 import { WorkerRequestError } from "./request-error";
 import { workerStreams, type WorkerStreamServing } from "./worker-streams";
@@ -95,7 +96,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     auth: (send) => void heldImages().then((images) => send({ ...options.handshake, images })),
     // The server vets these before it reads any message (the worker link allows large ones).
     extraHeaders: { [WORKER_ID_HEADER]: options.handshake.workerId, [WORKER_TOKEN_HEADER]: options.handshake.token },
-    transports: ["websocket"],
+    // Websocket only; its frames unmasked where nothing in between can read them (server-link-transport.ts).
+    transports: serverLinkTransports(options.serverUrl),
     parser: WIRE_PARSER,
     reconnectionDelayMax: 2000,
   });

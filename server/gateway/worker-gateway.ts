@@ -7,7 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
-import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
+import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake, guardTerminalOutput } from "../../protocol/worker-messages";
 import { ServerToWorkerMessages, WorkerMessages } from "../../protocol/worker-contract";
 import { outputAcksOn } from "./output-acks";
 import { inputAnswered } from "../workers/pending-inputs";
@@ -183,18 +183,26 @@ export function attachWorkerGateway(options: {
           .onImagesReported(worker.workerId, beat.images)
           .catch((error: Error) => workerLog.error({ err: error.message }, "could not record images"));
       }
-      // Terminal activity keeps environments from being culled as idle.
-      for (const [environmentId, at] of Object.entries(beat.activity)) {
+      // Terminal activity keeps environments from being culled as idle. One statement per beat, not
+      // one per environment (a class typing is hundreds a beat): the beat's earliest time stands for
+      // all (a beat spans seconds, idle limits minutes), so none is recorded active later than it was.
+      const active = Object.keys(beat.activity);
+      if (active.length > 0) {
+        const at = new Date(Object.values(beat.activity).reduce((earliest, time) => Math.min(earliest, time), Date.now()));
         await db.environment
-          .updateMany({ where: { id: environmentId, workerId: worker.workerId }, data: { lastActivityAt: new Date(Math.min(at, Date.now())) } })
-          .catch((error: Error) => workerLog.error({ environmentId, err: error.message }, "could not record activity"));
+          .updateMany({
+            where: { id: { in: active }, workerId: worker.workerId, OR: [{ lastActivityAt: null }, { lastActivityAt: { lt: at } }] },
+            data: { lastActivityAt: at },
+          })
+          .catch((error: Error) => workerLog.error({ environments: active.length, err: error.message }, "could not record activity"));
       }
     });
 
     // Output is acknowledged cumulatively, once handed over to the bus: with the next input to this worker, or alone (output-acks.ts).
     const outputAcks = outputAcksOn(socket, (acks) => socket.emit(ServerToWorkerMessages.outputAcked.event, { acks }));
     socket.on(WorkerMessages.terminalOutput.event, (payload: unknown, ack?: unknown) => {
-      const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
+      // Every chunk of output: the hand-written guard reads it; only one it refuses is parsed with the schema, to say why.
+      const output = guardTerminalOutput(payload) ?? readMessage(WorkerMessages.terminalOutput, payload, malformed);
       const done = () => {
         if (output) outputAcks.handed(output, output.offset + output.data.byteLength, output.data.byteLength);
         // A worker of the previous protocol asks for a reply per message: it gets one too.

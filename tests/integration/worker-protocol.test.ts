@@ -88,3 +88,34 @@ it("logs a worker's malformed messages with their event, and keeps the worker", 
     terminalIds: [],
   });
 });
+
+it("records a heartbeat's terminal activity for this worker's environments only, and never back in time", async () => {
+  const { db } = harness;
+  const { templateId } = await db.lab.findUniqueOrThrow({ where: { id: harness.labId }, select: { templateId: true } });
+  const environmentWith = async (workerId: string | null, lastActivityAt: Date | null) => {
+    const user = await db.user.create({ data: { displayName: "Activity", role: "STUDENT" } });
+    return (await db.environment.create({ data: { userId: user.id, labId: harness.labId, templateId, workerId, lastActivityAt } })).id;
+  };
+  const hourAgo = new Date(Date.now() - 60 * 60_000);
+  const inAMinute = new Date(Date.now() + 60_000);
+  const [never, old, later, elsewhere] = [
+    await environmentWith(harness.workerId, null),
+    await environmentWith(harness.workerId, hourAgo),
+    await environmentWith(harness.workerId, inAMinute),
+    await environmentWith(null, hourAgo),
+  ];
+  const typedAt = Date.now() - 2_000;
+  harness.worker.socket.emit(WorkerMessages.heartbeat.event, {
+    runningEnvironments: 0,
+    openTerminals: 0,
+    activity: { [never]: typedAt + 500, [old]: typedAt, [later]: typedAt, [elsewhere]: typedAt },
+  });
+  const activityOf = async (id: string) => (await db.environment.findUniqueOrThrow({ where: { id } })).lastActivityAt?.getTime() ?? null;
+  await until("the activity recorded", async () => (await activityOf(old)) === typedAt);
+  // The beat's earliest time stands for all of its environments (none is recorded active later than it was).
+  expect(await activityOf(never)).toBe(typedAt);
+  // Not moved back, and not recorded for an environment placed on no (or another) worker.
+  expect(await activityOf(later)).toBe(inAMinute.getTime());
+  expect(await activityOf(elsewhere)).toBe(hourAgo.getTime());
+  await db.environment.deleteMany({ where: { id: { in: [never, old, later, elsewhere] } } });
+});
