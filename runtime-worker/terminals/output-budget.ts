@@ -8,47 +8,87 @@
  * Since the mirror stopped parsing plain text that scrolls away (scrolled-away.ts), a flood
  * costs the worker a fraction of what it did: the budget went from 8 MiB then 2 MiB/s to
  * 32 MiB then 8 MiB/s (issue #13; measured with the bench's wire phase, docs/CONTAINMENT.md).
+ *
+ * A second, tighter bucket applies only while someone else on this worker is typing
+ * (typing-watch.ts): alone, a student's output flows at the full budget; beside a class, a
+ * flood is held to what does not slow the others' echo. Held, the flooding program itself
+ * blocks on the pty and stops taking a core too.
  */
 
 /** Bytes per second, sustained (SHELLROOM_TERMINAL_OUTPUT_RATE on the worker overrides it). */
 export const DEFAULT_OUTPUT_RATE = 8 * 1024 * 1024;
 /** Bytes that pass at full speed before the rate applies. */
 export const DEFAULT_OUTPUT_BURST = 32 * 1024 * 1024;
+/**
+ * Bytes per second while another terminal of the worker is typed in (SHELLROOM_TERMINAL_CONTENDED_RATE
+ * overrides it): far more than anyone reads, and a build's log still flows.
+ */
+export const DEFAULT_CONTENDED_RATE = 1024 * 1024;
+/** What passes at once when contention begins (or between floods). */
+export const DEFAULT_CONTENDED_BURST = 2 * 1024 * 1024;
 
-export interface OutputBudgetOptions {
+export interface RateLimit {
   bytesPerSecond: number;
   burstBytes: number;
+}
+
+export interface OutputBudgetOptions extends RateLimit {
+  /** The bucket spent only while others type; absent: none. */
+  contended?: RateLimit;
   now?: () => number;
 }
 
-export class OutputBudget {
+class Bucket {
   private tokens: number;
   private updatedAt: number;
-  private readonly now: () => number;
 
-  constructor(private readonly options: OutputBudgetOptions) {
-    this.now = options.now ?? (() => performance.now());
-    this.tokens = options.burstBytes;
-    this.updatedAt = this.now();
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number,
+  ) {
+    this.tokens = limit.burstBytes;
+    this.updatedAt = now();
   }
 
-  /** Spends `bytes`; returns how long (ms) the terminal must now wait, 0 when it may go on. */
-  spend(bytes: number): number {
-    this.refill();
-    this.tokens -= bytes;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.options.bytesPerSecond) * 1000);
-  }
-
-  private refill() {
+  /** Spends `bytes` (none when `spend` is false, the bucket only refills); how long (ms) the terminal must now wait. */
+  spend(bytes: number, spend = true): number {
     const now = this.now();
-    this.tokens = Math.min(this.options.burstBytes, this.tokens + ((now - this.updatedAt) / 1000) * this.options.bytesPerSecond);
+    this.tokens = Math.min(this.limit.burstBytes, this.tokens + ((now - this.updatedAt) / 1000) * this.limit.bytesPerSecond);
     this.updatedAt = now;
+    if (spend) this.tokens -= bytes;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.bytesPerSecond) * 1000);
   }
 }
 
-/** The budget every terminal of this worker gets (the operator may change the rate). */
+export class OutputBudget {
+  private readonly bucket: Bucket;
+  private readonly contended: Bucket | null;
+
+  constructor(options: OutputBudgetOptions) {
+    const now = options.now ?? (() => performance.now());
+    this.bucket = new Bucket(options, now);
+    this.contended = options.contended ? new Bucket(options.contended, now) : null;
+  }
+
+  /** Spends `bytes` (from the contended bucket too while `othersTyping`); returns how long (ms) the terminal must now wait, 0 when it may go on. */
+  spend(bytes: number, othersTyping = false): number {
+    const wait = this.bucket.spend(bytes);
+    return this.contended ? Math.max(wait, this.contended.spend(bytes, othersTyping)) : wait;
+  }
+}
+
+const rateFrom = (value: string | undefined, fallback: number) => {
+  const rate = Number(value);
+  return Number.isFinite(rate) && rate >= 64 * 1024 ? rate : fallback;
+};
+
+/** The budget every terminal of this worker gets (the operator may change the rates). */
 export function outputBudgetFromEnv(env: Record<string, string | undefined> = process.env): OutputBudgetOptions {
-  const rate = Number(env.SHELLROOM_TERMINAL_OUTPUT_RATE);
-  const bytesPerSecond = Number.isFinite(rate) && rate >= 64 * 1024 ? rate : DEFAULT_OUTPUT_RATE;
-  return { bytesPerSecond, burstBytes: Math.max(DEFAULT_OUTPUT_BURST, bytesPerSecond * 2) };
+  const bytesPerSecond = rateFrom(env.SHELLROOM_TERMINAL_OUTPUT_RATE, DEFAULT_OUTPUT_RATE);
+  const contendedRate = Math.min(bytesPerSecond, rateFrom(env.SHELLROOM_TERMINAL_CONTENDED_RATE, DEFAULT_CONTENDED_RATE));
+  return {
+    bytesPerSecond,
+    burstBytes: Math.max(DEFAULT_OUTPUT_BURST, bytesPerSecond * 2),
+    contended: { bytesPerSecond: contendedRate, burstBytes: Math.max(DEFAULT_CONTENDED_BURST, contendedRate * 2) },
+  };
 }

@@ -18,6 +18,7 @@ import type { TerminalSize } from "../../protocol/ids";
 import type { ShellProcess } from "../driver";
 import { SLICE_BYTES, sharedMirrorScheduler, type MirrorQueue, type MirrorScheduler } from "./mirror-scheduler";
 import { OutputBudget, outputBudgetFromEnv, type OutputBudgetOptions } from "./output-budget";
+import { sharedTypingWatch, type TypingWatch } from "./typing-watch";
 import { serializeCapped } from "./capped-screen";
 import { CRLF, ScrollRegionWatch, linesThatHide, outputPiece, scrolledAwayPart, type OutputPiece } from "./scrolled-away";
 import { WorkerRequestError } from "../request-error";
@@ -103,6 +104,8 @@ export class TerminalSession implements MirrorQueue {
   private readonly scrollRegion: ScrollRegionWatch;
   /** Runs this terminal's mirror work, fairly with every other terminal's (one per worker). */
   private readonly scheduler: MirrorScheduler;
+  /** Who else on the worker is typing: this terminal's output is held tighter while someone is (output-budget.ts). */
+  private readonly typing: TypingWatch;
   /** Resolves the mirror write in flight when the shell ends (xterm may never call back). */
   private abandonSlice: (() => void) | null = null;
   /** The last snapshot, reused while nothing was parsed and the size is the same. */
@@ -125,9 +128,10 @@ export class TerminalSession implements MirrorQueue {
     private readonly shell: ShellProcess,
     size: TerminalSize,
     private readonly onOutput: OutputListener,
-    options: { scheduler?: MirrorScheduler; outputBudget?: OutputBudgetOptions } = {},
+    options: { scheduler?: MirrorScheduler; outputBudget?: OutputBudgetOptions; typing?: TypingWatch } = {},
   ) {
     this.scheduler = options.scheduler ?? sharedMirrorScheduler;
+    this.typing = options.typing ?? sharedTypingWatch;
     this.budget = new OutputBudget(options.outputBudget ?? outputBudgetFromEnv());
     this.mirror = new Terminal({ cols: size.cols, rows: size.rows, scrollback: scrollbackFor(size), allowProposedApi: true });
     this.serializer = new SerializeAddon();
@@ -146,6 +150,7 @@ export class TerminalSession implements MirrorQueue {
     shell.stream.resume(); // handed over paused (nothing is lost before this listener)
     this.exitCode = shell.exited().finally(() => {
       this.closed = true;
+      this.typing.forget(this);
       clearTimeout(this.resizeTimer);
       clearTimeout(this.budgetTimer);
       clearTimeout(this.quietTimer);
@@ -186,6 +191,7 @@ export class TerminalSession implements MirrorQueue {
   write(data: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.lastActivityAt = Date.now();
+    this.typing.typed(this);
     if (this.writesInFlight++ === 0) this.writingSince = Date.now();
     return new Promise((resolve) =>
       this.shell.stream.write(data, () => {
@@ -365,7 +371,7 @@ export class TerminalSession implements MirrorQueue {
     this.parseWhenQuiet();
     if (mirrorOnly) return;
     this.onOutput(chunk, offset);
-    const waitMs = this.budget.spend(chunk.length);
+    const waitMs = this.budget.spend(chunk.length, this.typing.othersTyping(this));
     if (waitMs > 0 && !this.budgetTimer) {
       this.hold("rate", true);
       this.budgetTimer = setTimeout(() => {

@@ -158,7 +158,10 @@ function budgetLine(options: WireOptions, bytesPerRun: number) {
   return (
     `(2)(5) each platform terminal's output budget on the worker: ${(budget.burstBytes / MiB).toFixed(0)} MiB at once, then ${(budget.bytesPerSecond / MiB).toFixed(1)} MiB/s ` +
     `(${options.outputRate ? "BENCH_WIRE_OUTPUT_RATE" : "the default, as deployed"}); the runs print ${(bytesPerRun / MiB).toFixed(1)} MiB each on one terminal` +
-    (bytesPerRun * options.throughputRuns > budget.burstBytes ? ", past the burst: the platform's throughput and flood are held to the budget" : "")
+    (bytesPerRun * options.throughputRuns > budget.burstBytes ? ", past the burst: the platform's throughput and flood are held to the budget" : "") +
+    (budget.contended
+      ? `; (5) while another terminal of the worker is typed in (the bystander), ${(budget.contended.burstBytes / MiB).toFixed(0)} MiB at once, then ${(budget.contended.bytesPerSecond / MiB).toFixed(1)} MiB/s`
+      : "")
   );
 }
 
