@@ -8,8 +8,9 @@
  */
 import { z } from "zod";
 import { MALFORMED_REPLY, failure, message, replyOf, request, type MessageInputOf, type MessageOf, type ReplyInputOf, type ReplyOf } from "./contract";
-import { Bytes, TerminalId } from "./ids";
+import { Bytes, MAX_TERMINAL_ID, TERMINAL_ID_PATTERN, TerminalId } from "./ids";
 import {
+  codePoints,
   AttachRequest,
   BrowserAck,
   BrowserInput,
@@ -62,7 +63,8 @@ export function connectRefusalOf(error: unknown): ConnectRefusal | null {
 
 const Failure = failure(TerminalErrorCode, "failed");
 const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const EnvironmentRef = { environmentId: z.string().min(1).max(64) };
+const MAX_ENVIRONMENT_REF = 64;
+const EnvironmentRef = { environmentId: z.string().min(1).max(MAX_ENVIRONMENT_REF) };
 
 /** The valid, distinct ids of a list, in order; a bad entry is skipped, not fatal. */
 const TerminalList = z
@@ -181,6 +183,29 @@ export type BrowserReply = ReplyOf<typeof BrowserRequests.close>;
 export type BrowserReplyInput = ReplyInputOf<typeof BrowserRequests.close>;
 export type ScreenPieces = { screenId?: string; screenParts?: number };
 export type BrowserOutput = MessageOf<typeof ServerPushes.output>;
+
+/**
+ * The output push's schema written out by hand, for the page's reader of every chunk of output:
+ * it accepts exactly what the schema accepts and returns what the schema returns (the bytes as a
+ * Uint8Array view), or null where the schema would refuse; the reader then parses with the schema,
+ * which drops and reports it. `tests/unit/browser-output-guard.test.ts` runs both over valid and
+ * hostile messages.
+ */
+export function guardBrowserOutput(payload: unknown): BrowserOutput | null {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  const { environmentId, terminalId, data, offset } = payload as Record<string, unknown>;
+  if (
+    typeof environmentId !== "string" ||
+    environmentId.length < 1 ||
+    (environmentId.length > MAX_ENVIRONMENT_REF && codePoints(environmentId) > MAX_ENVIRONMENT_REF)
+  )
+    return null;
+  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) return null;
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { environmentId, terminalId, data: bytes, offset };
+}
 export type BrowserRepaint = MessageOf<typeof ServerPushes.repaint>;
 export type ScreenPart = MessageOf<typeof ServerPushes.screenPart>;
 export type TerminalResume = MessageOf<typeof ServerPushes.resume>;

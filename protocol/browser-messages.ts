@@ -125,7 +125,7 @@ export function guardBrowserInput(payload: unknown): z.output<typeof BrowserInpu
 }
 
 /** A string's length as zod measures it: in code points (a surrogate pair is one; a lone surrogate is one too). */
-function codePoints(text: string) {
+export function codePoints(text: string) {
   let count = text.length;
   for (let index = 0; index < text.length - 1; index++) {
     if ((text.charCodeAt(index) & 0xfc00) === 0xd800 && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {

@@ -1,11 +1,13 @@
 /**
- * The worker's terminal output is read on the server by a hand-written guard instead of its zod
- * schema (every echo and every chunk of output is one). The guard must be the schema: over valid
- * and hostile messages alike it accepts exactly what the schema accepts and returns what the
- * schema returns (the bytes as a view of the same memory); a message it refuses goes to the
- * schema, which reports it.
+ * Terminal output is read by hand-written guards instead of its zod schemas, on both hops (every
+ * echo and every chunk of output is one): the worker's output on the server, the server's push in
+ * the page. Each guard must be its schema: over valid and hostile messages alike it accepts exactly
+ * what the schema accepts and returns what the schema returns (the bytes as a view of the same
+ * memory); a message it refuses goes to the schema, which reports it.
  */
 import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { ServerPushes, guardBrowserOutput } from "../../protocol/browser-contract";
 import { MAX_TAKEN_INPUTS, TerminalOutput, guardTerminalOutput } from "../../protocol/worker-messages";
 import { ANY_KIND, ENVIRONMENT, ENVIRONMENT_IDS, TERMINAL_IDS, describeValue } from "../support/hostile-fields";
 
@@ -71,14 +73,15 @@ function message(fields: Record<string, unknown>) {
 
 const valid = { environmentId: ENVIRONMENT, terminalId: "main", data: Buffer.from("x"), offset: 10 };
 
-function hostileMessages(): unknown[] {
+function hostileMessages(withTaken: boolean): unknown[] {
   const messages: unknown[] = [];
   for (const environmentId of ENVIRONMENT_IDS) messages.push(message({ ...valid, environmentId }));
   for (const terminalId of TERMINAL_IDS) messages.push(message({ ...valid, terminalId }));
   for (const data of DATA) messages.push(message({ ...valid, data }));
   for (const offset of COUNTS) messages.push(message({ ...valid, offset }));
-  for (const taken of TAKEN) messages.push({ ...valid, taken });
-  for (const count of COUNTS) messages.push({ ...valid, taken: [count] });
+  // `taken` is the worker's field; the page's reader drops it as any unknown field.
+  for (const taken of withTaken ? TAKEN : TAKEN.slice(0, 3)) messages.push({ ...valid, taken });
+  if (withTaken) for (const count of COUNTS) messages.push({ ...valid, taken: [count] });
   const few = (values: unknown[]) => values.filter((value) => typeof value !== "string" || value.length < 200).slice(0, 8);
   for (const environmentId of few(ENVIRONMENT_IDS))
     for (const data of few(DATA)) for (const offset of few(COUNTS)) messages.push(message({ ...valid, environmentId, data, offset }));
@@ -115,33 +118,41 @@ function hostileMessages(): unknown[] {
   return messages;
 }
 
-describe("the worker output guard is the output schema", () => {
-  const messages = hostileMessages();
+type Guarded = { data: Uint8Array };
+const guards: Array<[string, z.ZodType, (payload: unknown) => Guarded | null, boolean]> = [
+  ["the server's guard of the worker's output", TerminalOutput, guardTerminalOutput, true],
+  ["the page's guard of the output push", ServerPushes.output.message, guardBrowserOutput, false],
+];
+
+describe.each(guards)("%s is its schema", (_name, schema, guard, withTaken) => {
+  const messages = hostileMessages(withTaken);
 
   it("covers valid and hostile messages", () => {
-    const accepted = messages.filter((value) => TerminalOutput.safeParse(value).success).length;
+    const accepted = messages.filter((value) => schema.safeParse(value).success).length;
     expect(accepted).toBeGreaterThan(20);
     expect(messages.length - accepted).toBeGreaterThan(150);
   });
 
   it("accepts exactly what the schema accepts, and returns what it returns", () => {
     for (const value of messages) {
-      const schema = TerminalOutput.safeParse(value);
-      const guard = guardTerminalOutput(value);
+      const parsed = schema.safeParse(value);
+      const guarded = guard(value);
       const said = describeValue(value);
-      expect(guard !== null, said).toBe(schema.success);
-      if (!schema.success) continue;
-      expect(guard, said).toEqual(schema.data);
-      expect(
-        Object.keys(guard!).filter((key) => guard![key as keyof typeof guard] !== undefined),
-        said,
-      ).toEqual(Object.keys(schema.data).filter((key) => schema.data[key as keyof typeof schema.data] !== undefined));
+      expect(guarded !== null, said).toBe(parsed.success);
+      if (!parsed.success) continue;
+      const data = parsed.data as Guarded;
+      expect(guarded, said).toEqual(data);
+      const definedKeys = (object: object) =>
+        Object.entries(object)
+          .filter(([, field]) => field !== undefined)
+          .map(([key]) => key);
+      expect(definedKeys(guarded!), said).toEqual(definedKeys(data));
       // The bytes: a Uint8Array over the same memory as the schema's view, not a copy.
-      expect(guard!.data.constructor, said).toBe(Uint8Array);
-      expect([guard!.data.buffer, guard!.data.byteOffset, guard!.data.byteLength], said).toEqual([
-        schema.data.data.buffer,
-        schema.data.data.byteOffset,
-        schema.data.data.byteLength,
+      expect(guarded!.data.constructor, said).toBe(Uint8Array);
+      expect([guarded!.data.buffer, guarded!.data.byteOffset, guarded!.data.byteLength], said).toEqual([
+        data.data.buffer,
+        data.data.byteOffset,
+        data.data.byteLength,
       ]);
     }
   });
