@@ -31,6 +31,8 @@ export type WireContext = ClassBenchContext;
 
 export interface WireOptions {
   echoSamples: number;
+  /** Untimed echoes per side before (1), their CPU not counted: the processes' JIT warm, as a deployed server's is. */
+  echoWarmup: number;
   echoBlocks: number;
   throughputBytes: number;
   throughputRuns: number;
@@ -164,6 +166,13 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
           .map(([name, pids]) => `${name} [${pids.join(" ")}]`)
           .join(", ")}`,
       );
+    if (options.echoWarmup > 0) {
+      // A server, worker and wetty fresh from their start run their first thousand keystrokes on
+      // cold code (V8 tiers a function up after it ran a while, compiling on threads whose CPU
+      // counts): measured cold, the platform's echo p50 and CPU per echo were about twice its warm ones.
+      say(`(1) warm-up: ${options.echoWarmup} untimed echoes per side`);
+      for (const side of sides) await side.client.call({ op: "echo", link: 0, samples: options.echoWarmup, warmup: 0 });
+    }
     say(`(1) keystroke echo: ${options.echoSamples} per side in ${options.echoBlocks} blocks, platform, raw docker and wetty taking turns`);
     const echo = await echoBlocks(sides, options.echoSamples, options.echoBlocks);
     for (const side of sides) {

@@ -117,7 +117,7 @@ export function wireReport(measured: {
           `(flood ${formatRate(f.floodBytesPerSecond)})`,
       )
       .join(" | ")}`,
-    `samples: echo ${sideNames.map((side) => echo[side]!.samples.length).join("+")}, throughput ${sideNames.map((side) => throughput[side]!.runs.length).join("+")} runs of ` +
+    `samples: echo ${sideNames.map((side) => echo[side]!.samples.length).join("+")} (after ${options.echoWarmup} untimed per side), throughput ${sideNames.map((side) => throughput[side]!.runs.length).join("+")} runs of ` +
       `${((throughput.platform?.runs[0]?.bytes ?? 0) / 1e6).toFixed(1)} MB, active ${Object.values(active)
         .map((run) => run.result.samples.length)
         .join("+")}, bystander ${Object.values(bystander)

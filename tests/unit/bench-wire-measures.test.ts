@@ -49,6 +49,7 @@ describe("the wire bench's process accounting", () => {
 describe("the wire bench's figures", () => {
   const options: WireOptions = {
     echoSamples: 4,
+    echoWarmup: 0,
     echoBlocks: 1,
     throughputBytes: 1,
     throughputRuns: 1,
