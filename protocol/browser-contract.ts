@@ -8,9 +8,8 @@
  */
 import { z } from "zod";
 import { MALFORMED_REPLY, failure, message, replyOf, request, type MessageInputOf, type MessageOf, type ReplyInputOf, type ReplyOf } from "./contract";
-import { Bytes, MAX_TERMINAL_ID, TERMINAL_ID_PATTERN, TerminalId } from "./ids";
+import { Bytes, TerminalId, codePoints, isCount, isTerminalId } from "./ids";
 import {
-  codePoints,
   AttachRequest,
   BrowserAck,
   BrowserInput,
@@ -200,9 +199,9 @@ export function guardBrowserOutput(payload: unknown): BrowserOutput | null {
     (environmentId.length > MAX_ENVIRONMENT_REF && codePoints(environmentId) > MAX_ENVIRONMENT_REF)
   )
     return null;
-  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (!isTerminalId(terminalId)) return null;
   if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) return null;
+  if (!isCount(offset)) return null;
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { environmentId, terminalId, data: bytes, offset };
 }

@@ -4,17 +4,7 @@
  * signed-in user before anything reaches a worker. Replies and pushes: browser-contract.ts.
  */
 import { z } from "zod";
-import {
-  CELL_LIMIT_MESSAGE,
-  ENTITY_ID_PATTERN,
-  EntityId,
-  MAX_ENTITY_ID,
-  MAX_TERMINAL_ID,
-  TERMINAL_ID_PATTERN,
-  TerminalId,
-  TerminalSize,
-  withinCellLimit,
-} from "./ids";
+import { CELL_LIMIT_MESSAGE, codePoints, EntityId, TerminalId, TerminalSize, isEntityId, isTerminalId, withinCellLimit } from "./ids";
 
 export const TERMINAL_NAMESPACE = "/terminal";
 
@@ -117,23 +107,9 @@ export function guardBrowserInput(payload: unknown): z.output<typeof BrowserInpu
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
   // Plain reads, as the schema's: an inherited field counts, an undefined terminalId is "main".
   const { environmentId, terminalId = "main", data } = payload as { environmentId?: unknown; terminalId?: unknown; data?: unknown };
-  if (typeof environmentId !== "string" || environmentId.length < 1 || environmentId.length > MAX_ENTITY_ID || !ENTITY_ID_PATTERN.test(environmentId))
-    return null;
-  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (!isEntityId(environmentId) || !isTerminalId(terminalId)) return null;
   if (typeof data !== "string" || data.length < 1 || (data.length > MAX_INPUT_MESSAGE && codePoints(data) > MAX_INPUT_MESSAGE)) return null;
   return { environmentId, terminalId, data };
-}
-
-/** A string's length as zod measures it: in code points (a surrogate pair is one; a lone surrogate is one too). */
-export function codePoints(text: string) {
-  let count = text.length;
-  for (let index = 0; index < text.length - 1; index++) {
-    if ((text.charCodeAt(index) & 0xfc00) === 0xd800 && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
-      count--;
-      index++;
-    }
-  }
-  return count;
 }
 
 export const BrowserResize = z

@@ -4,18 +4,7 @@
  * storage. Every message is parsed on arrival, in both directions.
  */
 import { z } from "zod";
-import {
-  Bytes,
-  CELL_LIMIT_MESSAGE,
-  ENTITY_ID_PATTERN,
-  EntityId,
-  MAX_ENTITY_ID,
-  MAX_TERMINAL_ID,
-  TERMINAL_ID_PATTERN,
-  TerminalId,
-  TerminalSize,
-  withinCellLimit,
-} from "./ids";
+import { Bytes, CELL_LIMIT_MESSAGE, EntityId, TerminalId, TerminalSize, codePoints, isCount, isEntityId, isTerminalId, withinCellLimit } from "./ids";
 import { LoopbackPort, MAX_LOG_LINES, ServiceName, ServiceSpecs } from "../common/services";
 import { StreamId } from "./byte-stream";
 
@@ -162,19 +151,52 @@ export type OpenTerminalRequest = z.infer<typeof OpenTerminalRequest>;
 /** Per terminal, the output offset the server has handed over up to. */
 export const OutputAck = TerminalRef.extend({ offset: z.number().int().min(0) });
 export type OutputAck = z.infer<typeof OutputAck>;
-export const OutputAcked = z.object({ acks: z.array(OutputAck).max(10_000) });
+/** Output acknowledgements one message may carry. */
+export const MAX_OUTPUT_ACKS = 10_000;
+export const OutputAcked = z.object({ acks: z.array(OutputAck).max(MAX_OUTPUT_ACKS) });
 
 /** Names one input to the worker, so its answer can come inside output (runtime-worker/terminals/input-answers.ts). */
 export const InputId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** Characters (code points, as zod counts them) in one input message to a worker. */
+export const MAX_WORKER_INPUT = 64 * 1024;
 export const TerminalInput = TerminalRef.extend({
-  data: z.string().max(64 * 1024),
+  data: z.string().max(MAX_WORKER_INPUT),
   /** Set by the server the worker is connected to: answered in output or terminal:inputs-answered, not by acknowledgement. */
   inputId: InputId.optional(),
   /** Output acknowledgements riding along (of any terminal of the worker), as terminal:output-acked carries them. */
   acks: OutputAcked.shape.acks.optional(),
 });
 export type TerminalInput = z.infer<typeof TerminalInput>;
+
+/**
+ * TerminalInput's schema written out by hand, for the worker's reader of every keystroke: it
+ * accepts exactly what the schema accepts and returns what the schema returns (unknown fields
+ * dropped), or null where the schema would refuse; the worker then parses with the schema, so a
+ * refusal is answered in the schema's words. `tests/unit/worker-input-guard.test.ts` holds it to
+ * the schema over valid and hostile messages.
+ */
+export function guardTerminalInput(payload: unknown): z.output<typeof TerminalInput> | null {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  const { environmentId, terminalId, data, inputId, acks } = payload as Record<string, unknown>;
+  if (!isEntityId(environmentId) || !isTerminalId(terminalId)) return null;
+  if (typeof data !== "string" || (data.length > MAX_WORKER_INPUT && codePoints(data) > MAX_WORKER_INPUT)) return null;
+  if (inputId !== undefined && !isCount(inputId)) return null;
+  const input: z.output<typeof TerminalInput> = { environmentId, terminalId, data };
+  if (inputId !== undefined) input.inputId = inputId;
+  if (acks === undefined) return input;
+  if (!Array.isArray(acks) || acks.length > MAX_OUTPUT_ACKS) return null;
+  const read: OutputAck[] = [];
+  for (let index = 0; index < acks.length; index++) {
+    const ack: unknown = acks[index];
+    if (typeof ack !== "object" || ack === null || Array.isArray(ack)) return null;
+    const { environmentId: ackEnvironment, terminalId: ackTerminal, offset } = ack as Record<string, unknown>;
+    if (!isEntityId(ackEnvironment) || !isTerminalId(ackTerminal) || !isCount(offset)) return null;
+    read.push({ environmentId: ackEnvironment, terminalId: ackTerminal, offset });
+  }
+  input.acks = read;
+  return input;
+}
 
 export const ResizeTerminal = TerminalRef.extend(TerminalSize.shape).refine(withinCellLimit, CELL_LIMIT_MESSAGE);
 export type ResizeTerminal = z.infer<typeof ResizeTerminal>;
@@ -368,9 +390,7 @@ export type TerminalOutput = z.output<typeof TerminalOutput>;
 export function guardTerminalOutput(payload: unknown): TerminalOutput | null {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
   const { environmentId, terminalId, data, offset, taken } = payload as Record<string, unknown>;
-  if (typeof environmentId !== "string" || environmentId.length < 1 || environmentId.length > MAX_ENTITY_ID || !ENTITY_ID_PATTERN.test(environmentId))
-    return null;
-  if (typeof terminalId !== "string" || terminalId.length < 1 || terminalId.length > MAX_TERMINAL_ID || !TERMINAL_ID_PATTERN.test(terminalId)) return null;
+  if (!isEntityId(environmentId) || !isTerminalId(terminalId)) return null;
   if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
   if (!isCount(offset)) return null;
   if (taken !== undefined) {
@@ -380,9 +400,6 @@ export function guardTerminalOutput(payload: unknown): TerminalOutput | null {
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return taken === undefined ? { environmentId, terminalId, data: bytes, offset } : { environmentId, terminalId, data: bytes, offset, taken: taken.slice() };
 }
-
-/** What `z.number().int().min(0)` accepts (zod's int is a safe integer). */
-const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
 export const TerminalExit = TerminalRef.extend({ exitCode: z.number().int().nullable() });
 

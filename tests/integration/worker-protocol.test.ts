@@ -29,6 +29,9 @@ it("answers malformed requests with an error and keeps serving", async () => {
     [WorkerRequests.openTerminal, { environmentId: "../etc", terminalId: "main", cols: 80, rows: 24 }],
     [WorkerRequests.removeEnvironment, { environmentId: "a", removeVolume: "yes" }],
     [WorkerRequests.resizeTerminal, null],
+    // Keystrokes are read by a hand-written guard first: what it refuses is still answered in the schema's words.
+    [WorkerRequests.terminalInput, { environmentId: "x", terminalId: "main", data: 5 }],
+    [WorkerRequests.terminalInput, { environmentId: "x", terminalId: "main", data: "ls\r", acks: [{ environmentId: "x", terminalId: "main", offset: -1 }] }],
   ];
   for (const [contract, payload] of garbage) {
     // Sent as it is: the server's types would not let these through, the worker must not either.
