@@ -1,5 +1,5 @@
 /*
- * The two ways in to a holder: the attaching client (inside the container) and the relay
+ * The two ways in to a holder: the attaching client (inside the container) and the hand-over
  * (on the worker's host, in the container's network namespace).
  */
 #include "holder.h"
@@ -96,46 +96,42 @@ int run_client(int sock) {
   }
 }
 
-/* ---------------------------------------------------------------- the relay (on the worker's host) */
+/* ---------------------------------------------------------------- the hand-over (on the worker's host) */
 
 /*
- * Passes bytes both ways between stdin/stdout and the holder's abstract socket, untouched.
- * Both directions are non-blocking and buffered apart, so input (a Ctrl-C) still goes in
- * while the worker is not reading output.
+ * Connects to the holder's abstract socket (nsenter put this process in the container's network
+ * namespace, and only there) and hands the connected socket to the worker over its IPC channel
+ * (fd HANDOVER_FD), as the message Node reads a passed handle from: a JSON line with the socket
+ * in SCM_RIGHTS beside it. Node answers with a line of its own once it holds the socket; then
+ * this process leaves, and the worker talks to the holder with no process in between (before, a
+ * relay process stayed for the attach's life and copied every byte twice).
  */
-int run_relay(const char *name) {
+int run_handover(const char *name) {
   struct sockaddr_un addr;
   socklen_t len = abstract_address(&addr, name);
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0 || len == 0 || connect(sock, (struct sockaddr *)&addr, len) != 0) return EXIT_NO_HOLDER;
-  signal(SIGPIPE, SIG_IGN);
-  set_nonblocking(0);
-  set_nonblocking(1);
-  set_nonblocking(sock);
-  struct buffer to_holder = {.len = 0}, to_stdout = {.len = 0};
-  for (;;) {
-    struct pollfd fds[3] = {
-      {to_holder.len == 0 ? 0 : -1, POLLIN, 0},
-      {to_stdout.len > 0 ? 1 : -1, POLLOUT, 0},
-      {sock, (short)((to_stdout.len == 0 ? POLLIN : 0) | (to_holder.len > 0 ? POLLOUT : 0)), 0},
-    };
-    if (poll(fds, 3, -1) < 0) { if (errno == EINTR) continue; return 125; }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t got = read(0, to_holder.data, sizeof to_holder.data);
-      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return 0; /* the worker detached */
-      if (got > 0) to_holder.len = (size_t)got;
-    }
-    if ((fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) && flush(1, &to_stdout) != 0) return 0;
-    if ((fds[2].revents & POLLOUT) && flush(sock, &to_holder) != 0) return 0;
-    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t got = read(sock, to_stdout.data, sizeof to_stdout.data);
-      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-        /* The holder ended the attach (the shell exited, or a newer attach won): pass on what is left. */
-        fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
-        write_all(1, to_stdout.data, to_stdout.len);
-        return 0;
-      }
-      if (got > 0) to_stdout.len = (size_t)got;
-    }
-  }
+  static const char line[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"holder\":\"connected\"}}\n";
+  struct iovec iov = {.iov_base = (void *)line, .iov_len = sizeof line - 1};
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+  struct cmsghdr *rights = CMSG_FIRSTHDR(&message);
+  rights->cmsg_level = SOL_SOCKET;
+  rights->cmsg_type = SCM_RIGHTS;
+  rights->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(rights), &sock, sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(HANDOVER_FD, &message, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent != (ssize_t)iov.iov_len) { perror("shellroom-holder: hand-over"); return 125; }
+  /* Node's acknowledgement (or the channel's end): the socket is the worker's from here. */
+  char ack[256];
+  ssize_t got;
+  do got = read(HANDOVER_FD, ack, sizeof ack);
+  while (got < 0 && errno == EINTR);
+  return 0;
 }

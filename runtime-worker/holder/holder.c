@@ -5,7 +5,7 @@
  *
  *   shellroom-holder attach NAME COLS ROWS -- COMMAND [ARGS...]
  *   shellroom-holder start NAME COLS ROWS -- COMMAND [ARGS...]
- *   shellroom-holder relay NAME
+ *   shellroom-holder handover NAME
  *   shellroom-holder init NAME COLS ROWS -- COMMAND [ARGS...]
  *
  * The first attach for NAME starts a holder daemon (its own session, reparented to the
@@ -22,9 +22,10 @@
  * shell is running from the container's first moment, without a `docker exec`.
  *
  * The holder also listens on an abstract socket (RELAY_PREFIX NAME) in the container's
- * network namespace. `relay` runs on the worker's host, inside that namespace only (the
- * worker starts it with nsenter --net as nobody), and passes the holder's frames through
- * unchanged: the worker then reaches a running shell without a `docker exec`, and an
+ * network namespace. `handover` runs on the worker's host, inside that namespace only (the
+ * worker starts it with nsenter --net as nobody), connects, and hands the connected socket to
+ * the worker, then leaves: the worker then reaches a running shell without a `docker exec`,
+ * and no process of ours stays between it and the holder. An
  * abstract name can only lead to sockets of the student's own container, never to a path
  * the student could point at a host socket.
  *
@@ -35,7 +36,7 @@
  *
  * The parts: holder.h (what the files share: the frames, the relay's address), holder-wire.c
  * (encoding, buffers, sockets), holder-serve.c (the daemon and its replay), holder-client.c
- * (attach and relay). This file reads the arguments and picks the mode.
+ * (attach and hand-over). This file reads the arguments and picks the mode.
  */
 #include "holder.h"
 
@@ -67,13 +68,13 @@ int main(int argc, char **argv) {
     signal(SIGHUP, SIG_IGN);
     argv[1] = "start"; /* the same start, then the wait below */
   }
-  if (argc == 3 && strcmp(argv[1], "relay") == 0) {
+  if (argc == 3 && strcmp(argv[1], "handover") == 0) {
     if (!valid_name(argv[2])) { fprintf(stderr, "shellroom-holder: bad name\n"); return 2; }
-    return run_relay(argv[2]);
+    return run_handover(argv[2]);
   }
   int start_only = argc >= 2 && strcmp(argv[1], "start") == 0;
   if (argc < 7 || (!start_only && strcmp(argv[1], "attach") != 0) || strcmp(argv[5], "--") != 0) {
-    fprintf(stderr, "usage: shellroom-holder attach|start|init NAME COLS ROWS -- COMMAND [ARGS...], or relay NAME\n");
+    fprintf(stderr, "usage: shellroom-holder attach|start|init NAME COLS ROWS -- COMMAND [ARGS...], or handover NAME\n");
     return 2;
   }
   const char *name = argv[2];

@@ -22,8 +22,10 @@
 #define F_HELLO 5 /* u64 offset of the first replayed byte, u32 replay length */
 /* The abstract socket's name: its version changes with the frame format. */
 #define RELAY_PREFIX "shellroom-holder-1/"
-/* relay's exit status when no holder listens under NAME. */
+/* handover's exit status when no holder listens under NAME. */
 #define EXIT_NO_HOLDER 3
+/* Where handover finds the worker's IPC channel (Node's `stdio: [..., "ipc"]` as the fourth). */
+#define HANDOVER_FD 3
 
 struct buffer {
   unsigned char data[FRAME_MAX + 5 + 64];
@@ -66,7 +68,7 @@ void start_holder(const char *path, const char *name, unsigned short cols, unsig
 
 /* The attach: the header, then output to stdout and stdin to the shell; returns the exit status. */
 int run_client(int sock);
-/* The relay on the worker's host: bytes both ways to NAME's abstract socket; EXIT_NO_HOLDER without one. */
-int run_relay(const char *name);
+/* The hand-over on the worker's host: NAME's abstract socket, connected, passed to the worker on HANDOVER_FD; EXIT_NO_HOLDER without one. */
+int run_handover(const char *name);
 
 #endif

@@ -45,8 +45,9 @@ export interface WireOptions {
 }
 
 /**
- * The platform's processes beside the worker: its relays to the shells (its children, `nsenter`
- * then the holder binary's `relay`) and the PTY holders inside the containers (under their shims).
+ * The platform's processes beside the worker: its children (an attach's hand-over, `nsenter` then
+ * the holder binary's `handover`, which leaves once the worker holds the holder's socket: none stay)
+ * and the PTY holders inside the containers (under their shims).
  */
 const holderGroups = (workerPid: number, shims: readonly number[]) => ({
   relay: descendantPids(workerPid),

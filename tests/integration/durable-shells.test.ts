@@ -5,6 +5,7 @@
  * shell back with its recent output and the byte offset it has reached.
  */
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +26,18 @@ let driver: DockerDriver;
 let containerId: string;
 
 /** Collects a stream's output as text (the holder hands the stream over paused). */
+/** The command lines of this process's children (the driver runs in it, as in the worker). */
+function childCommands(): string[] {
+  const children = readdirSync("/proc/self/task").flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, "utf8").split(" ").filter(Boolean));
+  return children.flatMap((pid) => {
+    try {
+      return [readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ")];
+    } catch {
+      return []; // it ended meanwhile
+    }
+  });
+}
+
 function collect(stream: Duplex) {
   const text = { value: "" };
   stream.on("data", (chunk: Buffer) => {
@@ -100,7 +113,7 @@ describe("a shell kept by the PTY holder", () => {
     await shell.exited();
   });
 
-  it("a running shell is reached again without a docker exec (the holder's relay)", async () => {
+  it("a running shell is reached again without a docker exec, and no process of ours stays between (the holder's hand-over)", async () => {
     const first = await driver.attachShell(environmentId, "relayed", shellCommand, size);
     const seen = collect(first.stream);
     first.stream.write(`echo "first""-attach"\r`);
@@ -114,11 +127,13 @@ describe("a shell kept by the PTY holder", () => {
     await until("the second attach", () => text.value.includes("second-attach"));
     // The engine's own record: no exec was created in the container for the second attach.
     expect(await execsCreated(docker, containerId, since)).toEqual([]);
+    // The hand-over gave this process the holder's socket and left: no relay copies the bytes.
+    await until("the hand-over to leave", () => childCommands().every((command) => !/nsenter|shellroom-holder/.test(command)));
 
     // Input still gets in while the output is held back: Ctrl-C ends a flood nobody reads.
     second.stream.pause();
     second.stream.write("yes shellroom-relay-flood\r");
-    await untilSteady("the relay's buffers to fill", () => second.stream.readableLength);
+    await untilSteady("the socket's buffers to fill", () => second.stream.readableLength);
     second.stream.write("\x03");
     second.stream.write(`echo "after""-interrupt"\r`);
     const after = collect(second.stream);
@@ -128,7 +143,7 @@ describe("a shell kept by the PTY holder", () => {
   });
 
   it("a fake holder a student planted under a terminal's name gets them a real shell, and the worker nothing worse", async () => {
-    // Binds the relay's abstract name for "planted" first and answers every attach with junk.
+    // Binds the holder's abstract name for "planted" first and answers every attach with junk.
     const fake = [
       "import socket, os",
       "s = socket.socket(socket.AF_UNIX)",
