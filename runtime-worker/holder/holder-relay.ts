@@ -94,7 +94,13 @@ function handOver(target: RelayTarget, deadline: number): Promise<Socket> {
     child.once("error", (error: NodeJS.ErrnoException) => finish(new RelayUnavailable(`the hand-over could not start: ${error.message}`, true)));
     child.once("close", (code) => {
       if (code === EXIT_NO_HOLDER) finish(new NoHolderListening(`no PTY holder listens for ${target.terminalId}`));
-      else finish(new RelayUnavailable(`the hand-over ended (${code ?? "signal"}) before passing the holder's socket: ${stderr.trim().slice(0, 300)}`, LASTING.test(stderr)));
+      else
+        finish(
+          new RelayUnavailable(
+            `the hand-over ended (${code ?? "signal"}) before passing the holder's socket: ${stderr.trim().slice(0, 300)}`,
+            LASTING.test(stderr),
+          ),
+        );
     });
   });
 }
