@@ -116,7 +116,7 @@ describe("a production start", () => {
     expect((await call("join.preview", { code: DEMO_JOIN_CODE }, "GET")).status).toBe(404);
   });
 
-  it("refuses to run while an account has a demo password (even one whose email changed), and says how to fix it", async () => {
+  it("refuses to run while an account has a demo password (even one whose email changed), and says how to fix it", { timeout: 180_000 }, async () => {
     const { url, db } = await demoDatabase();
     // The demo admin became someone's real admin by changing only the email.
     await db.user.update({ where: { id: "demo-admin" }, data: { email: "head@school.example" } });
@@ -146,7 +146,9 @@ describe("a production start", () => {
 });
 
 describe("the admin command", () => {
-  it("creates a first admin who can sign in, with a password from stdin or one generated and printed once", async () => {
+  // Three CLI runs, each a fresh Node with tsx compiling the server's modules: on a loaded 2-core
+  // host (a fresh clone's CI, integration files in parallel) that passed 60 s once; the deadline is generous.
+  it("creates a first admin who can sign in, with a password from stdin or one generated and printed once", { timeout: 240_000 }, async () => {
     const { url, db } = await freshDatabase();
     const piped = await runScript(
       "server/cli/admin.ts",

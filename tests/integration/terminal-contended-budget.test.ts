@@ -5,9 +5,9 @@
  * worker, Docker; two students, as a class has them.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Socket } from "socket.io-client";
-import type { AttachReply, BrowserOutput } from "../../protocol/browser-contract";
+import type { BrowserOutput } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { studentAtTerminal } from "../support/student-terminal";
 
 const CONTENDED_RATE = 128 * 1024;
 const CONTENDED_BURST = 256 * 1024;
@@ -27,20 +27,9 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function attachedStudent(name: string): Promise<{ socket: Socket; environmentId: string }> {
-  const student = await harness.newStudent(name);
-  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
-  const environmentId = started.body.result.data.environmentId as string;
-  const socket = await harness.terminalSocket(student.cookie);
-  const reply = await new Promise<AttachReply>((resolve) => socket.emit("terminal:attach", { environmentId, cols: 100, rows: 30 }, resolve));
-  expect(reply.ok).toBe(true);
-  return { socket, environmentId };
-}
-
 it("a flood is held to the contended budget while another student types, and flows again once they stop", { timeout: 240_000 }, async () => {
-  const typist = await attachedStudent("Typing Student");
-  const flooder = await attachedStudent("Flooding Student");
+  const typist = await studentAtTerminal(harness, "Typing Student");
+  const flooder = await studentAtTerminal(harness, "Flooding Student");
   const typed = waitForOutput(typist.socket, /typist-ready-42/, 30_000);
   typist.socket.emit("terminal:input", { environmentId: typist.environmentId, data: "echo typist-ready-$((6*7))\r" });
   await typed;

@@ -4,8 +4,9 @@
  * the shell writes and however fast the browser acknowledges. Real server, worker, Docker.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { AttachReply, BrowserOutput } from "../../protocol/browser-contract";
+import type { BrowserOutput } from "../../protocol/browser-contract";
 import { startHarness, waitForOutput, type Harness } from "../support/platform-harness";
+import { studentAtTerminal } from "../support/student-terminal";
 
 const RATE = 256 * 1024;
 const BURST = 512 * 1024;
@@ -19,13 +20,7 @@ afterAll(async () => {
 });
 
 it("a flood is held to the terminal's output budget, and Ctrl-C still ends it", { timeout: 120_000 }, async () => {
-  const student = await harness.newStudent("Flooding Student");
-  const started = await harness.trpc("environment.startForLab", { labId: harness.labId }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
-  const environmentId = started.body.result.data.environmentId as string;
-  const socket = await harness.terminalSocket(student.cookie);
-  const reply = await new Promise<AttachReply>((resolve) => socket.emit("terminal:attach", { environmentId, cols: 100, rows: 30 }, resolve));
-  expect(reply.ok).toBe(true);
+  const { socket, environmentId } = await studentAtTerminal(harness, "Flooding Student");
 
   let bytes = 0;
   socket.on("terminal:output", (message: BrowserOutput) => {
