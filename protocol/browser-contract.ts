@@ -10,6 +10,7 @@ import { z } from "zod";
 import { MALFORMED_REPLY, failure, message, replyOf, request, type MessageInputOf, type MessageOf, type ReplyInputOf, type ReplyOf } from "./contract";
 import { Bytes, TerminalId, codePoints, isCount, isTerminalId } from "./ids";
 import {
+  guardBrowserInput,
   AttachRequest,
   BrowserAck,
   BrowserInput,
@@ -103,7 +104,7 @@ const Done = replyOf({}, Failure);
 
 export const BrowserRequests = {
   attach: request(BrowserToServer.attach, AttachRequest, AttachReply),
-  input: request(BrowserToServer.input, BrowserInput, Done),
+  input: request(BrowserToServer.input, BrowserInput, Done, guardBrowserInput),
   /** Acknowledged only when the browser asks (a window being dragged does not wait). */
   resize: request(BrowserToServer.resize, BrowserResize, Done),
   close: request(BrowserToServer.close, CloseTerminalRequest, Done),
@@ -119,9 +120,33 @@ export const BrowserMessages = {
 const BulkKind = z.enum(["extend", "reset", "stop", "end"]);
 const Timestamp = z.string().max(64);
 
+/** The output push: raw bytes (filtered for viewers, same length), written to xterm as they are. */
+const BrowserOutputMessage = z.object({ ...EnvironmentRef, terminalId: TerminalId, data: Bytes, offset: Offset });
+/**
+ * The output push's schema written out by hand, for the page's reader of every chunk of output:
+ * it accepts exactly what the schema accepts and returns what the schema returns (the bytes as a
+ * Uint8Array view), or null where the schema would refuse; the reader then parses with the schema,
+ * which drops and reports it. `tests/unit/browser-output-guard.test.ts` runs both over valid and
+ * hostile messages.
+ */
+export function guardBrowserOutput(payload: unknown): z.output<typeof BrowserOutputMessage> | null {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  const { environmentId, terminalId, data, offset } = payload as Record<string, unknown>;
+  if (
+    typeof environmentId !== "string" ||
+    environmentId.length < 1 ||
+    (environmentId.length > MAX_ENVIRONMENT_REF && codePoints(environmentId) > MAX_ENVIRONMENT_REF)
+  )
+    return null;
+  if (!isTerminalId(terminalId)) return null;
+  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
+  if (!isCount(offset)) return null;
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { environmentId, terminalId, data: bytes, offset };
+}
+
 export const ServerPushes = {
-  /** Raw bytes (filtered for viewers, same length), written to xterm as they are. */
-  output: message(ServerToBrowser.output, z.object({ ...EnvironmentRef, terminalId: TerminalId, data: Bytes, offset: Offset })),
+  output: message(ServerToBrowser.output, BrowserOutputMessage, guardBrowserOutput),
   repaint: message(ServerToBrowser.repaint, z.object({ ...EnvironmentRef, terminalId: TerminalId, screen: z.string(), offset: Offset, ...Pieces })),
   /** One piece of a long screen: `index` from 0; the reply or repaint after the pieces carries the last. */
   screenPart: message(
@@ -183,28 +208,6 @@ export type BrowserReplyInput = ReplyInputOf<typeof BrowserRequests.close>;
 export type ScreenPieces = { screenId?: string; screenParts?: number };
 export type BrowserOutput = MessageOf<typeof ServerPushes.output>;
 
-/**
- * The output push's schema written out by hand, for the page's reader of every chunk of output:
- * it accepts exactly what the schema accepts and returns what the schema returns (the bytes as a
- * Uint8Array view), or null where the schema would refuse; the reader then parses with the schema,
- * which drops and reports it. `tests/unit/browser-output-guard.test.ts` runs both over valid and
- * hostile messages.
- */
-export function guardBrowserOutput(payload: unknown): BrowserOutput | null {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
-  const { environmentId, terminalId, data, offset } = payload as Record<string, unknown>;
-  if (
-    typeof environmentId !== "string" ||
-    environmentId.length < 1 ||
-    (environmentId.length > MAX_ENVIRONMENT_REF && codePoints(environmentId) > MAX_ENVIRONMENT_REF)
-  )
-    return null;
-  if (!isTerminalId(terminalId)) return null;
-  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null;
-  if (!isCount(offset)) return null;
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return { environmentId, terminalId, data: bytes, offset };
-}
 export type BrowserRepaint = MessageOf<typeof ServerPushes.repaint>;
 export type ScreenPart = MessageOf<typeof ServerPushes.screenPart>;
 export type TerminalResume = MessageOf<typeof ServerPushes.resume>;

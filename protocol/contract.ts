@@ -7,23 +7,34 @@
  */
 import { z } from "zod";
 
+/**
+ * The schema written out by hand, for the hottest messages (every keystroke, every chunk of
+ * output): it accepts exactly what the schema accepts and returns what it returns, or null where
+ * the schema would refuse. Readers try it first; what it refuses goes to the schema, so a refusal
+ * is reported in the schema's words. A unit test holds each guard to its schema over hostile messages.
+ */
+export type Guard<Schema extends z.ZodType> = (raw: unknown) => z.output<Schema> | null;
+
 /** A request answered through the socket's acknowledgement. */
 export interface RequestContract<Request extends z.ZodType = z.ZodType, Reply extends z.ZodType = z.ZodType> {
   readonly event: string;
   readonly request: Request;
   readonly reply: Reply;
+  readonly guard?: Guard<Request>;
 }
 
 /** A message with no answer (a push, or a request sent without acknowledgement). */
 export interface MessageContract<Message extends z.ZodType = z.ZodType> {
   readonly event: string;
   readonly message: Message;
+  readonly guard?: Guard<Message>;
 }
 
-export const request = <Request extends z.ZodType, Reply extends z.ZodType>(event: string, requestSchema: Request, reply: Reply) =>
-  ({ event, request: requestSchema, reply }) as const satisfies RequestContract<Request, Reply>;
+export const request = <Request extends z.ZodType, Reply extends z.ZodType>(event: string, requestSchema: Request, reply: Reply, guard?: Guard<Request>) =>
+  ({ event, request: requestSchema, reply, ...(guard && { guard }) }) as const satisfies RequestContract<Request, Reply>;
 
-export const message = <Message extends z.ZodType>(event: string, schema: Message) => ({ event, message: schema }) as const satisfies MessageContract<Message>;
+export const message = <Message extends z.ZodType>(event: string, schema: Message, guard?: Guard<Message>) =>
+  ({ event, message: schema, ...(guard && { guard }) }) as const satisfies MessageContract<Message>;
 
 /** What is sent (before defaults): the sender's side of a request. */
 export type RequestOf<C extends RequestContract> = z.input<C["request"]>;
@@ -82,6 +93,8 @@ export function readReply<C extends RequestContract>(contract: C, raw: unknown, 
 
 /** Reads a pushed message; null (reported with its event) when it does not parse. */
 export function readMessage<C extends MessageContract>(contract: C, raw: unknown, report: MalformedReport): MessageOf<C> | null {
+  const guarded = contract.guard?.(raw);
+  if (guarded) return guarded as MessageOf<C>;
   const parsed = contract.message.safeParse(raw);
   if (parsed.success) return parsed.data as MessageOf<C>;
   report(contract.event, describe(parsed.error));
@@ -90,6 +103,8 @@ export function readMessage<C extends MessageContract>(contract: C, raw: unknown
 
 /** Reads a request's payload; the issues in words when it does not parse (the receiver answers with them). */
 export function readRequest<C extends RequestContract>(contract: C, raw: unknown): { ok: true; data: ParsedRequestOf<C> } | { ok: false; issues: string } {
+  const guarded = contract.guard?.(raw);
+  if (guarded) return { ok: true, data: guarded as ParsedRequestOf<C> };
   const parsed = contract.request.safeParse(raw);
   return parsed.success ? { ok: true, data: parsed.data as ParsedRequestOf<C> } : { ok: false, issues: describe(parsed.error) };
 }

@@ -8,6 +8,8 @@ import { z } from "zod";
 import { MALFORMED_REPLY, failure, message, replyOf, request, type ReplyOf, type RequestContract } from "./contract";
 import { EntityId, TerminalId } from "./ids";
 import {
+  guardTerminalInput,
+  guardTerminalOutput,
   BuildImageRequest,
   BuildLogLine,
   CancelBuildRequest,
@@ -105,7 +107,7 @@ export const WorkerRequests = {
   ),
   configurePools: request(ServerToWorker.configurePools, ConfigurePools, Done),
   openTerminal: request(ServerToWorker.openTerminal, OpenTerminalRequest, Snapshot),
-  terminalInput: request(ServerToWorker.terminalInput, TerminalInput, Done),
+  terminalInput: request(ServerToWorker.terminalInput, TerminalInput, Done, guardTerminalInput),
   resizeTerminal: request(ServerToWorker.resizeTerminal, ResizeTerminal, Done),
   snapshotTerminal: request(ServerToWorker.snapshotTerminal, TerminalRef, Snapshot),
   snapshotPart: request(ServerToWorker.snapshotPart, SnapshotPartRequest, reply({ data: z.string().max(SNAPSHOT_PART_CHARS * 2) })),
@@ -136,7 +138,7 @@ export const ServerToWorkerMessages = {
  */
 export const WorkerMessages = {
   heartbeat: message(WorkerToServer.heartbeat, Heartbeat),
-  terminalOutput: message(WorkerToServer.terminalOutput, TerminalOutput),
+  terminalOutput: message(WorkerToServer.terminalOutput, TerminalOutput, guardTerminalOutput),
   terminalExit: message(WorkerToServer.terminalExit, TerminalExit),
   terminalTabs: message(WorkerToServer.terminalTabs, TerminalTabs),
   buildLog: message(WorkerToServer.buildLog, BuildLogLine),

@@ -13,7 +13,6 @@ import {
   WORKER_SOCKET_PATH,
   WORKER_TOKEN_HEADER,
   WorkerToServer,
-  guardTerminalInput,
   type WorkerHandshake,
 } from "../protocol/worker-messages";
 import { readMessage, readRequest, throttledReport, type ParsedRequestOf, type ReplyInputOf, type RequestContract, type SuccessOf } from "../protocol/contract";
@@ -139,19 +138,13 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   );
 
   /** Binds a request to its handler: read against the contract, run, answer; every failure carries a code. */
-  function serve<C extends RequestContract>(
-    contract: C,
-    handler: (input: ParsedRequestOf<C>) => Promise<SuccessOf<C> | void>,
-    /** A hand-written guard held to the request's schema (the hottest requests); what it refuses goes to the schema, to say why. */
-    guard?: (payload: unknown) => ParsedRequestOf<C> | null,
-  ) {
+  function serve<C extends RequestContract>(contract: C, handler: (input: ParsedRequestOf<C>) => Promise<SuccessOf<C> | void>) {
     const { event } = contract;
     socket.on(event, async (payload: unknown, ack?: Ack) => {
       const began = performance.now();
       const answered = (result: WorkerRequestResult) => metrics.recordRequest(event, result, (performance.now() - began) / 1000);
       const reply = typeof ack === "function" ? ack : () => undefined;
-      const guarded = guard?.(payload);
-      const parsed = guarded ? { ok: true as const, data: guarded } : readRequest(contract, payload);
+      const parsed = readRequest(contract, payload);
       if (!parsed.ok) {
         log.warn({ event, issues: parsed.issues }, "rejected malformed request");
         answered("invalid");
@@ -196,15 +189,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   serve(WorkerRequests.cancelBuild, async ({ buildId, reason }) => builds.cancel(buildId, reason));
   serve(WorkerRequests.listEnvironments, async () => ({ environments: await environments.list() }));
   serve(WorkerRequests.openTerminal, (request) => environments.openTerminal(request));
-  serve(
-    WorkerRequests.terminalInput,
-    async ({ data, inputId, acks, ...ref }) => {
-      // Output acknowledgements that rode on this input (the server's output-acks.ts), before anything can refuse it.
-      if (acks) for (const ack of acks) outputAcks.acked(ack, ack.offset);
-      return inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data));
-    },
-    guardTerminalInput,
-  );
+  serve(WorkerRequests.terminalInput, async ({ data, inputId, acks, ...ref }) => {
+    // Output acknowledgements that rode on this input (the server's output-acks.ts), before anything can refuse it.
+    if (acks) for (const ack of acks) outputAcks.acked(ack, ack.offset);
+    return inputId === undefined ? environments.input(ref, data) : inputAnswers.settle(ref, inputId, environments.input(ref, data));
+  });
   serve(WorkerRequests.resizeTerminal, ({ cols, rows, ...ref }) => environments.resize(ref, { cols, rows }));
   serve(WorkerRequests.snapshotTerminal, (ref) => environments.snapshot(ref));
   serve(WorkerRequests.snapshotPart, async (request) => environments.snapshotPart(request));

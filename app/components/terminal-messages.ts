@@ -4,7 +4,7 @@
  * (or a bug): a push that does not parse is dropped, a reply that does not parse is the coded
  * failure `malformed_reply`; either is told on the console with its event, once a minute.
  */
-import { BrowserRequests, ServerPushes, guardBrowserOutput } from "../../protocol/browser-contract";
+import { BrowserRequests, ServerPushes } from "../../protocol/browser-contract";
 import { readMessage, readReply, throttledReport, type MessageContract, type RequestContract } from "../../protocol/contract";
 
 const report = throttledReport(({ event, issues, dropped }) =>
@@ -17,8 +17,7 @@ export const readPush = <C extends MessageContract>(contract: C, raw: unknown) =
 /** A reply to one of the panel's requests (a malformed one reads as a coded failure). */
 export const readReplyTo = <C extends RequestContract>(contract: C, raw: unknown) => readReply(contract, raw, report);
 
-/** Every chunk of output: the hand-written guard reads it; only one it refuses goes to the schema (dropped and told). */
-export const readOutput = (raw: unknown) => guardBrowserOutput(raw) ?? readPush(ServerPushes.output, raw);
+export const readOutput = (raw: unknown) => readPush(ServerPushes.output, raw);
 export const readRepaint = (raw: unknown) => readPush(ServerPushes.repaint, raw);
 export const readScreenPart = (raw: unknown) => readPush(ServerPushes.screenPart, raw);
 export const readExit = (raw: unknown) => readPush(ServerPushes.exit, raw);

@@ -4,7 +4,6 @@
  * staff taking or giving back an environment's keyboard.
  */
 import { BrowserRequests, type TerminalErrorCode } from "../../protocol/browser-contract";
-import { guardBrowserInput } from "../../protocol/browser-messages";
 import { WorkerRequests } from "../../protocol/worker-contract";
 import { canCloseTerminal, canResize, canTakeKeyboard, canTypeIn } from "../auth/access";
 import type { BrowserFlow } from "./browser-flow";
@@ -54,8 +53,8 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
   const { input: inputRequest, resize: resizeRequest, close: closeRequest, control: controlRequest } = BrowserRequests;
 
   socket.on(inputRequest.event, (payload: unknown, ack?: unknown) => {
-    // Every keystroke: the hand-written guard reads it; only one it refuses is parsed with the schema, to say why.
-    const input = guardBrowserInput(payload) ?? parse(inputRequest.event, inputRequest.request, payload, ack);
+    // Every keystroke: the contract's hand-written guard reads it; only one it refuses is parsed with the schema, to say why.
+    const input = inputRequest.guard?.(payload) ?? parse(inputRequest.event, inputRequest.request, payload, ack);
     if (!input) return;
     const rights = typingRights(input.environmentId, input.terminalId);
     if ("code" in rights) return refuse(inputRequest.event, rights.code, rights.error, ack);

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Namespace, Socket } from "socket.io";
 import type { Logger } from "../../common/logger";
-import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake, guardTerminalOutput } from "../../protocol/worker-messages";
+import { WORKER_ID_HEADER, WORKER_TOKEN_HEADER, WorkerHandshake } from "../../protocol/worker-messages";
 import { ServerToWorkerMessages, WorkerMessages } from "../../protocol/worker-contract";
 import { outputAcksOn } from "./output-acks";
 import { inputAnswered } from "../workers/pending-inputs";
@@ -201,8 +201,7 @@ export function attachWorkerGateway(options: {
     // Output is acknowledged cumulatively, once handed over to the bus: with the next input to this worker, or alone (output-acks.ts).
     const outputAcks = outputAcksOn(socket, (acks) => socket.emit(ServerToWorkerMessages.outputAcked.event, { acks }));
     socket.on(WorkerMessages.terminalOutput.event, (payload: unknown, ack?: unknown) => {
-      // Every chunk of output: the hand-written guard reads it; only one it refuses is parsed with the schema, to say why.
-      const output = guardTerminalOutput(payload) ?? readMessage(WorkerMessages.terminalOutput, payload, malformed);
+      const output = readMessage(WorkerMessages.terminalOutput, payload, malformed);
       const done = () => {
         if (output) outputAcks.handed(output, output.offset + output.data.byteLength, output.data.byteLength);
         // A worker of the previous protocol asks for a reply per message: it gets one too.
