@@ -44,15 +44,14 @@ class Bucket {
 
   constructor(
     private readonly limit: RateLimit,
-    private readonly now: () => number,
+    now: number,
   ) {
     this.tokens = limit.burstBytes;
-    this.updatedAt = now();
+    this.updatedAt = now;
   }
 
-  /** Spends `bytes` (none when `spend` is false, the bucket only refills); how long (ms) the terminal must now wait. */
-  spend(bytes: number, spend = true): number {
-    const now = this.now();
+  /** Spends `bytes` at time `now` (none when `spend` is false: the bucket only refills); how long (ms) the terminal must now wait. */
+  spend(bytes: number, now: number, spend = true): number {
     this.tokens = Math.min(this.limit.burstBytes, this.tokens + ((now - this.updatedAt) / 1000) * this.limit.bytesPerSecond);
     this.updatedAt = now;
     if (spend) this.tokens -= bytes;
@@ -63,17 +62,19 @@ class Bucket {
 export class OutputBudget {
   private readonly bucket: Bucket;
   private readonly contended: Bucket | null;
+  private readonly now: () => number;
 
   constructor(options: OutputBudgetOptions) {
-    const now = options.now ?? (() => performance.now());
-    this.bucket = new Bucket(options, now);
-    this.contended = options.contended ? new Bucket(options.contended, now) : null;
+    this.now = options.now ?? (() => performance.now());
+    this.bucket = new Bucket(options, this.now());
+    this.contended = options.contended ? new Bucket(options.contended, this.now()) : null;
   }
 
   /** Spends `bytes` (from the contended bucket too while `othersTyping`); returns how long (ms) the terminal must now wait, 0 when it may go on. */
   spend(bytes: number, othersTyping = false): number {
-    const wait = this.bucket.spend(bytes);
-    return this.contended ? Math.max(wait, this.contended.spend(bytes, othersTyping)) : wait;
+    const now = this.now(); // once per chunk, for both buckets
+    const wait = this.bucket.spend(bytes, now);
+    return this.contended ? Math.max(wait, this.contended.spend(bytes, now, othersTyping)) : wait;
   }
 }
 

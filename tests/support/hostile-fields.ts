@@ -3,6 +3,8 @@
  * (tests/unit/browser-input-guard.test.ts, tests/unit/worker-output-guard.test.ts): valid ids,
  * ids at and past their limits, and every kind of value a MessagePack peer can send.
  */
+import { expect } from "vitest";
+import type { z } from "zod";
 import { MAX_ENTITY_ID, MAX_TERMINAL_ID } from "../../protocol/ids";
 
 export const ENVIRONMENT = "cm1abcdefghijklmnop";
@@ -76,3 +78,39 @@ export const describeValue = (value: unknown) => {
     return String(value);
   }
 };
+
+/**
+ * Holds a hand-written guard to its schema over `messages`: the same verdict on each, and where
+ * both accept, an equal result with the same fields set. `strict`: equal as toStrictEqual says,
+ * with the very same keys (undefined ones too). Returns the accepted messages' two results, for
+ * checks of their own.
+ */
+export function expectGuardIsSchema<T extends object>(
+  messages: unknown[],
+  schema: z.ZodType,
+  guard: (payload: unknown) => T | null,
+  { strict = false } = {},
+): Array<{ said: string; guarded: T; parsed: T }> {
+  const definedKeys = (object: object) =>
+    Object.entries(object)
+      .filter(([, field]) => field !== undefined)
+      .map(([key]) => key);
+  const accepted: Array<{ said: string; guarded: T; parsed: T }> = [];
+  for (const value of messages) {
+    const parsed = schema.safeParse(value);
+    const guarded = guard(value);
+    const said = describeValue(value);
+    expect(guarded !== null, said).toBe(parsed.success);
+    if (!parsed.success || guarded === null) continue;
+    const data = parsed.data as T & object;
+    if (strict) {
+      expect(guarded, said).toStrictEqual(data);
+      expect(Object.keys(guarded), said).toEqual(Object.keys(data));
+    } else {
+      expect(guarded, said).toEqual(data);
+      expect(definedKeys(guarded), said).toEqual(definedKeys(data));
+    }
+    accepted.push({ said, guarded, parsed: data });
+  }
+  return accepted;
+}

@@ -7,9 +7,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { ServerPushes, guardBrowserOutput } from "../../protocol/browser-contract";
-import { MAX_TAKEN_INPUTS, TerminalOutput, guardTerminalOutput } from "../../protocol/worker-messages";
-import { ANY_KIND, ENVIRONMENT, ENVIRONMENT_IDS, TERMINAL_IDS, describeValue } from "../support/hostile-fields";
+import { ServerPushes } from "../../protocol/browser-contract";
+import { WorkerMessages } from "../../protocol/worker-contract";
+import { MAX_TAKEN_INPUTS, TerminalOutput } from "../../protocol/worker-messages";
+import { ANY_KIND, ENVIRONMENT, ENVIRONMENT_IDS, TERMINAL_IDS, expectGuardIsSchema } from "../support/hostile-fields";
 
 const backing = new ArrayBuffer(64);
 const DATA: unknown[] = [
@@ -119,9 +120,10 @@ function hostileMessages(withTaken: boolean): unknown[] {
 }
 
 type Guarded = { data: Uint8Array };
+// Each guard as its contract carries it: every reader of the contract (readMessage) uses it.
 const guards: Array<[string, z.ZodType, (payload: unknown) => Guarded | null, boolean]> = [
-  ["the server's guard of the worker's output", TerminalOutput, guardTerminalOutput, true],
-  ["the page's guard of the output push", ServerPushes.output.message, guardBrowserOutput, false],
+  ["the server's guard of the worker's output", TerminalOutput, WorkerMessages.terminalOutput.guard!, true],
+  ["the page's guard of the output push", ServerPushes.output.message, ServerPushes.output.guard!, false],
 ];
 
 describe.each(guards)("%s is its schema", (_name, schema, guard, withTaken) => {
@@ -134,25 +136,13 @@ describe.each(guards)("%s is its schema", (_name, schema, guard, withTaken) => {
   });
 
   it("accepts exactly what the schema accepts, and returns what it returns", () => {
-    for (const value of messages) {
-      const parsed = schema.safeParse(value);
-      const guarded = guard(value);
-      const said = describeValue(value);
-      expect(guarded !== null, said).toBe(parsed.success);
-      if (!parsed.success) continue;
-      const data = parsed.data as Guarded;
-      expect(guarded, said).toEqual(data);
-      const definedKeys = (object: object) =>
-        Object.entries(object)
-          .filter(([, field]) => field !== undefined)
-          .map(([key]) => key);
-      expect(definedKeys(guarded!), said).toEqual(definedKeys(data));
+    for (const { said, guarded, parsed } of expectGuardIsSchema(messages, schema, guard)) {
       // The bytes: a Uint8Array over the same memory as the schema's view, not a copy.
-      expect(guarded!.data.constructor, said).toBe(Uint8Array);
-      expect([guarded!.data.buffer, guarded!.data.byteOffset, guarded!.data.byteLength], said).toEqual([
-        data.data.buffer,
-        data.data.byteOffset,
-        data.data.byteLength,
+      expect(guarded.data.constructor, said).toBe(Uint8Array);
+      expect([guarded.data.buffer, guarded.data.byteOffset, guarded.data.byteLength], said).toEqual([
+        parsed.data.buffer,
+        parsed.data.byteOffset,
+        parsed.data.byteLength,
       ]);
     }
   });
