@@ -91,7 +91,10 @@ test("a guest joins by link, gets a terminal, and the same browser comes back to
   await typeInTerminal(page, "echo $((6*7))");
   await expect.poll(() => screenText(page)).toMatch(/^42\s*$/m);
   const marker = unique("joined");
-  await typeInTerminal(page, `echo ${marker} > ~/workspace/join-marker.txt`);
+  await typeInTerminal(page, `echo ${marker} > ~/workspace/join-marker.txt && echo saved-ok`);
+  // The command has run before the page goes: keys still waiting for the shell when a page
+  // unloads are the page's (flow control holds what is typed while a message is in flight).
+  await expect.poll(() => screenText(page)).toMatch(/^saved-ok\s*$/m);
   const labUrl = page.url();
 
   // Opening the link again in this browser: the same student, offered the way back.
