@@ -79,6 +79,13 @@ export const describeValue = (value: unknown) => {
   }
 };
 
+/** The messages are a test of both verdicts: at least `accepted` the schema accepts and `refused` it refuses. */
+export function expectBothVerdicts(messages: unknown[], schema: z.ZodType, least: { accepted: number; refused: number }) {
+  const accepted = messages.filter((value) => schema.safeParse(value).success).length;
+  expect(accepted).toBeGreaterThan(least.accepted);
+  expect(messages.length - accepted).toBeGreaterThan(least.refused);
+}
+
 /**
  * Holds a hand-written guard to its schema over `messages`: the same verdict on each, and where
  * both accept, an equal result with the same fields set. `strict`: equal as toStrictEqual says,
