@@ -37,7 +37,8 @@ const roundTrip = (socket: Socket) => new Promise<BrowserReply>((resolve) => soc
 async function run(socket: Socket, environmentId: string, command: string, terminalId = "main") {
   const marker = Math.random().toString(36).slice(2, 8);
   // Generous: the large screen below is megabytes of output, and the box may be busy with other files' floods.
-  const seen = waitForOutput(socket, new RegExp(`${marker}-done`), 120_000);
+  // A test process that busy falls a window behind and is repainted instead: the marker may be in the repaint.
+  const seen = waitForOutput(socket, new RegExp(`${marker}-done`), 120_000, { repaints: true });
   socket.emit("terminal:input", { environmentId, terminalId, data: `${command}; echo ${marker}"-done"\r` });
   return seen;
 }

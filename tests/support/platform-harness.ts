@@ -309,24 +309,37 @@ export async function attachAtPrompt(socket: Socket, environmentId: string, term
   return reply;
 }
 
-/** Collects a terminal's output (as text) until `pattern` appears. */
-export function waitForOutput(socket: Socket, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+/**
+ * Collects a terminal's output (as text) until `pattern` appears. With `repaints`, the screens of
+ * repaints count too: a client that falls a window behind (a test process busy on a loaded host)
+ * is sent a repaint instead of the output it missed, and what it waits for may be in that.
+ */
+export function waitForOutput(socket: Socket, pattern: RegExp, timeoutMs = 15_000, { repaints = false } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = "";
     const decoder = new TextDecoder();
-    const onOutput = (message: { data: ArrayBuffer | Uint8Array }) => {
-      text += decoder.decode(new Uint8Array(message.data as ArrayBuffer), { stream: true });
-      if (pattern.test(text)) {
-        clearTimeout(timer);
-        socket.off("terminal:output", onOutput);
-        resolve(text);
-      }
+    const events: Array<[string, (message: any) => void]> = [];
+    const seen = (more: string) => {
+      text += more;
+      if (!pattern.test(text)) return;
+      clearTimeout(timer);
+      for (const [event, listener] of events) socket.off(event, listener);
+      resolve(text);
     };
+    events.push([
+      "terminal:output",
+      (message: { data: ArrayBuffer | Uint8Array }) => seen(decoder.decode(new Uint8Array(message.data as ArrayBuffer), { stream: true })),
+    ]);
+    if (repaints) {
+      // A long screen comes in pieces, the repaint carrying the last: their text in order is the screen.
+      events.push(["terminal:screen-part", (part: { data: string }) => seen(part.data)]);
+      events.push(["terminal:repaint", (repaint: { screen: string }) => seen(repaint.screen)]);
+    }
     const timer = setTimeout(() => {
-      socket.off("terminal:output", onOutput);
+      for (const [event, listener] of events) socket.off(event, listener);
       reject(new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(text.slice(-500))}`));
     }, timeoutMs);
-    socket.on("terminal:output", onOutput);
+    for (const [event, listener] of events) socket.on(event, listener);
   });
 }
 
