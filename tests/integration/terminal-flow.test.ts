@@ -110,7 +110,7 @@ describe("a flood of output", () => {
     const { output } = await runInEnvironment(harness.driver, environmentId, "pgrep -c base64 || true");
     expect(output.trim()).toBe("0");
 
-    const prompt = waitForOutput(typist, /flood-over-42/);
+    const prompt = waitForOutput(typist, /flood-over-42/, 15_000, { repaints: true });
     typist.emit("terminal:input", { environmentId, data: "echo flood-over-$((6*7))\r" });
     await prompt;
   });
