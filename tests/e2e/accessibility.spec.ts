@@ -155,4 +155,7 @@ test("the authoring, account and admin pages", async ({ page }) => {
   await page.goto("/admin/webhooks");
   await expect(page.getByRole("heading", { name: "Webhooks", level: 1 })).toBeVisible();
   await expectNoSeriousViolations(page, "admin webhooks");
+  await page.goto("/admin/service-tokens");
+  await expect(page.getByRole("heading", { name: "Service tokens", level: 1 })).toBeVisible();
+  await expectNoSeriousViolations(page, "admin service tokens");
 });

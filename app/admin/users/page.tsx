@@ -1,5 +1,4 @@
 "use client";
-import Link from "next/link";
 import { useDeferredValue, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
@@ -8,6 +7,7 @@ import { ErrorAlert } from "../../components/error-alert";
 import { formErrorText } from "../../components/errors";
 import { TableOfRows } from "../../components/table-of-rows";
 import { AdminOnly } from "../admin-only";
+import { AdminLinks } from "../admin-links";
 
 const ROLES = [
   { value: "ADMIN", label: "Administrator" },
@@ -38,8 +38,8 @@ function UserDirectory({ myId }: { myId: string }) {
       <div className="page-title">
         <h1>Users</h1>
         <p className="muted">
-          Grant the instructor role to people who create courses; administrators manage everyone. <Link href="/admin/workers">Workers</Link>{" "}
-          <Link href="/admin/webhooks">Webhooks</Link>
+          Grant the instructor role to people who create courses; administrators manage everyone.
+          <AdminLinks current="/admin/users" />
         </p>
       </div>
       <div className="toolbar">

@@ -1,7 +1,7 @@
 "use client";
-import Link from "next/link";
 import { WebhooksPanel } from "../../components/webhooks-panel";
 import { AdminOnly } from "../admin-only";
+import { AdminLinks } from "../admin-links";
 
 /** The webhooks that receive every course's events (a course's own are on its page, for its staff). */
 export default function AdminWebhooksPage() {
@@ -12,8 +12,8 @@ export default function AdminWebhooksPage() {
           <div className="page-title">
             <h1>Webhooks</h1>
             <p className="muted">
-              Receivers of every course&apos;s events; a course&apos;s staff add their own on the course page. <Link href="/admin/users">Users</Link>{" "}
-              <Link href="/admin/workers">Workers</Link>
+              Receivers of every course&apos;s events; a course&apos;s staff add their own on the course page.
+              <AdminLinks current="/admin/webhooks" />
             </p>
           </div>
           <WebhooksPanel courseId={null} />

@@ -1,5 +1,4 @@
 "use client";
-import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc";
@@ -7,6 +6,7 @@ import { ErrorAlert } from "../../components/error-alert";
 import { formErrorText } from "../../components/errors";
 import { TableOfRows } from "../../components/table-of-rows";
 import { AdminOnly } from "../admin-only";
+import { AdminLinks } from "../admin-links";
 
 const SCHEDULING_WORDS = {
   OPEN: "Open",
@@ -24,8 +24,8 @@ export default function AdminWorkersPage() {
           <div className="page-title">
             <h1>Workers</h1>
             <p className="muted">
-              Cordon a worker to place nothing new there; drain it to also move each of its environments, files included, to another worker at its next start.{" "}
-              <Link href="/admin/users">Users</Link> <Link href="/admin/webhooks">Webhooks</Link>
+              Cordon a worker to place nothing new there; drain it to also move each of its environments, files included, to another worker at its next start.
+              <AdminLinks current="/admin/workers" />
             </p>
           </div>
           <WorkerTable />
