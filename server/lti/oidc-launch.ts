@@ -9,7 +9,7 @@ import { z } from "zod";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import type { Database } from "../database/client";
 import { CLAIM, DEEP_LINKING_REQUEST, LaunchClaims, RESOURCE_LINK_REQUEST } from "./claims";
-import { platformFor } from "./platforms";
+import { framesFrom, platformFor } from "./platforms";
 
 /** A login's state and nonce are good this long: the platform answers at once. */
 export const LOGIN_STATE_LIFETIME_MS = 10 * 60_000;
@@ -64,6 +64,7 @@ export async function beginLogin(db: Database, params: Record<string, string>, l
     throw new LtiRefusal("unknown_deployment", "This deployment of Shellroom in the LMS is not registered.");
   }
   if (new URL(login.target_link_uri).origin !== toolOrigin) throw new LtiRefusal("invalid_request", "The launch names a target outside Shellroom.");
+  await framesFrom(db, platform);
   const state = randomToken();
   const nonce = randomToken();
   await db.ltiLoginState.deleteMany({ where: { expiresAt: { lt: new Date() } } });

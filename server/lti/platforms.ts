@@ -47,35 +47,52 @@ export async function platformFor(db: Database, issuer: string, clientId: string
   return candidates.length === 1 ? candidates[0]! : null;
 }
 
-/** The origins allowed to frame Shellroom: each platform's issuer and login origins, and those it lists. */
+type FramingPlatform = { issuer: string; authLoginUrl: string; frameOrigins: string[] };
+
+/** The origins one platform frames Shellroom from: its issuer's, its login URL's, and those it lists. */
+const originsOf = (platform: FramingPlatform) => [new URL(platform.issuer).origin, new URL(platform.authLoginUrl).origin, ...platform.frameOrigins];
+
+/** The origins allowed to frame Shellroom: every registered platform's. */
 export async function frameOrigins(db: Database): Promise<string[]> {
   const platforms = await db.ltiPlatform.findMany({ select: { issuer: true, authLoginUrl: true, frameOrigins: true } });
-  const origins = new Set<string>();
-  for (const platform of platforms) {
-    origins.add(new URL(platform.issuer).origin);
-    origins.add(new URL(platform.authLoginUrl).origin);
-    for (const origin of platform.frameOrigins) origins.add(origin);
-  }
-  return [...origins].sort();
+  return [...new Set(platforms.flatMap(originsOf))].sort();
 }
 
-// Read on every page response, so it is cached briefly; a registration here refreshes it at
-// once, one on another replica (or the CLI) within the cache's life.
+// Read on every page response, so it is cached briefly. A registration in this process refreshes
+// it at once; one made elsewhere (another replica, the command line) is learnt when that platform
+// starts a login here (framesFrom), and otherwise within the cache's life.
 const FRAME_ANCESTORS_CACHE_MS = 30_000;
-let cached: { value: Promise<string>; at: number } | undefined;
+let cached: { origins: Promise<Set<string>>; at: number } | undefined;
 
 function forgetFrameAncestors() {
   cached = undefined;
 }
 
-/** The Content-Security-Policy value that lets only registered platforms frame the pages. */
-export function frameAncestorsPolicy(db: Database): Promise<string> {
+function cachedOrigins(db: Database): Promise<Set<string>> {
   if (!cached || Date.now() - cached.at > FRAME_ANCESTORS_CACHE_MS) {
-    const value = frameOrigins(db).then(
-      (origins) => `frame-ancestors 'self'${origins.map((origin) => ` ${origin}`).join("")}`,
-      () => "frame-ancestors 'self'",
-    );
-    cached = { value, at: Date.now() };
+    cached = {
+      origins: frameOrigins(db).then(
+        (origins) => new Set(origins),
+        () => new Set<string>(),
+      ),
+      at: Date.now(),
+    };
   }
-  return cached.value;
+  return cached.origins;
+}
+
+/** The Content-Security-Policy value that lets only registered platforms frame the pages. */
+export async function frameAncestorsPolicy(db: Database): Promise<string> {
+  const origins = [...(await cachedOrigins(db))].sort();
+  return `frame-ancestors 'self'${origins.map((origin) => ` ${origin}`).join("")}`;
+}
+
+/**
+ * `platform` is launching Shellroom: its pages must be allowed in its frame now. A platform
+ * registered a moment ago from the command line would otherwise see its first launch refused by
+ * the browser (the cached policy predates it) until the cache expires.
+ */
+export async function framesFrom(db: Database, platform: FramingPlatform) {
+  const origins = await cachedOrigins(db);
+  if (originsOf(platform).some((origin) => !origins.has(origin))) forgetFrameAncestors();
 }

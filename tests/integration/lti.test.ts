@@ -188,6 +188,41 @@ describe("LTI launches refused", () => {
   });
 });
 
+describe("a platform registered elsewhere", () => {
+  it("may frame Shellroom from its first login, though this server's framing policy was read before it existed", async () => {
+    const policyNow = async () => {
+      const { response } = await platform.launch(learner("policy-probe", { overrides: { aud: "another-tool" } }));
+      return response.headers.get("content-security-policy") ?? "";
+    };
+    const other = await startLtiPlatform({ clientId: "registered-by-the-command-line" });
+    other.toolUrl = harness.url;
+    try {
+      expect(await policyNow()).not.toContain(other.issuer); // read now: cached
+      // As `npm run admin -- lti add` does it from another process: this server's cache is not told.
+      await harness.db.ltiPlatform.create({
+        data: {
+          name: "LMS added from the command line",
+          issuer: other.issuer,
+          clientId: other.clientId,
+          authLoginUrl: other.authUrl,
+          accessTokenUrl: other.tokenUrl,
+          jwksUrl: other.jwksUrl,
+          deploymentIds: [other.deploymentId],
+        },
+      });
+      expect(await policyNow()).not.toContain(other.issuer); // the cached policy predates it
+
+      const login = await fetch(other.loginUrl(learner("first-launch")), { redirect: "manual" });
+      expect(login.status).toBe(302);
+      // The page its launch opens may now be framed by it.
+      expect((await policyNow()).split(" ")).toContain(other.issuer);
+    } finally {
+      await other.close();
+      await harness.db.ltiPlatform.deleteMany({ where: { clientId: "registered-by-the-command-line" } });
+    }
+  });
+});
+
 /** A login state the tool issued just now (the platform's auth request carries it). */
 async function freshState(): Promise<string> {
   const login = await fetch(platform.loginUrl(learner("state-only")), { redirect: "manual" });
