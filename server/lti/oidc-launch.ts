@@ -159,5 +159,7 @@ export async function verifyLaunch(db: Database, form: { id_token?: string; stat
   if (messageType === RESOURCE_LINK_REQUEST && !claims[CLAIM.resourceLink]) throw new LtiRefusal("invalid_token", "The launch names no resource link.");
   if (messageType === DEEP_LINKING_REQUEST && !claims[CLAIM.deepLinkingSettings])
     throw new LtiRefusal("invalid_token", "The deep linking request has no settings.");
+  // The launch may reach another replica than its login did: the page it opens is framed here.
+  await framesFrom(db, login.platform);
   return { platform: login.platform, claims };
 }
