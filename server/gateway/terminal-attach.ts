@@ -48,7 +48,7 @@ export function handleAttach(context: GatewayContext, scope: SocketScope): Brows
 
   const { attach } = BrowserRequests;
   socket.on(attach.event, async (payload: unknown, ack?: unknown) => {
-    const request = parse(attach.event, attach.request, payload, ack);
+    const request = parse(attach, payload, ack);
     if (!request) return;
     const reply = replyTo(attach, ack);
     // Before any lookup: an attach loop costs the database and the worker nothing more.

@@ -54,7 +54,7 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
 
   socket.on(inputRequest.event, (payload: unknown, ack?: unknown) => {
     // Every keystroke: the contract's hand-written guard reads it; only one it refuses is parsed with the schema, to say why.
-    const input = inputRequest.guard?.(payload) ?? parse(inputRequest.event, inputRequest.request, payload, ack);
+    const input = parse(inputRequest, payload, ack);
     if (!input) return;
     const rights = typingRights(input.environmentId, input.terminalId);
     if ("code" in rights) return refuse(inputRequest.event, rights.code, rights.error, ack);
@@ -77,7 +77,7 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
   });
 
   socket.on(resizeRequest.event, (payload: unknown, ack?: unknown) => {
-    const resize = parse(resizeRequest.event, resizeRequest.request, payload, ack);
+    const resize = parse(resizeRequest, payload, ack);
     if (!resize) return;
     const attachment = data.attached.get(attachmentKey(resize.environmentId, resize.terminalId));
     if (!attachment) return refuse(resizeRequest.event, "not_attached", "Attach to this terminal before resizing it.", ack);
@@ -89,7 +89,7 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
   });
 
   socket.on(closeRequest.event, async (payload: unknown, ack?: unknown) => {
-    const request = parse(closeRequest.event, closeRequest.request, payload, ack);
+    const request = parse(closeRequest, payload, ack);
     if (!request) return;
     const reply = replyTo(closeRequest, ack);
     // The owner may close a tab this window never opened (another window's).
@@ -112,7 +112,7 @@ export function handleControl(context: GatewayContext, scope: SocketScope, flow:
   });
 
   socket.on(controlRequest.event, async (payload: unknown, ack?: unknown) => {
-    const request = parse(controlRequest.event, controlRequest.request, payload, ack);
+    const request = parse(controlRequest, payload, ack);
     if (!request) return;
     const reply = replyTo(controlRequest, ack);
     const { environmentId, take } = request;

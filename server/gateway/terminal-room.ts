@@ -26,7 +26,7 @@ export function handleRooms({ db }: GatewayContext, scope: SocketScope) {
 
   const { joinRoom } = BrowserRequests;
   socket.on(joinRoom.event, async (payload: unknown, ack?: unknown) => {
-    const request = parse(joinRoom.event, joinRoom.request, payload, ack);
+    const request = parse(joinRoom, payload, ack);
     if (!request) return;
     const reply = replyTo(joinRoom, ack);
     if (!canWatchStudents(data.user, await loadCourseRole(db, data.user, request.courseId).catch(() => null))) {

@@ -5,11 +5,10 @@
  * The attach, control and room modules each take these instead of reaching into one another.
  */
 import type { Namespace, Socket } from "socket.io";
-import type { z } from "zod";
 import type { Logger } from "../../common/logger";
 import { ServerToBrowser } from "../../protocol/browser-messages";
 import { type BrowserError, type BrowserReplyInput, type ControlChange, type TerminalErrorCode } from "../../protocol/browser-contract";
-import { throttledReport, type ReplyInputOf, type RequestContract } from "../../protocol/contract";
+import { throttledReport, type ParsedRequestOf, type ReplyInputOf, type RequestContract } from "../../protocol/contract";
 import type { WorkerErrorCode } from "../../protocol/worker-contract";
 import { environmentAccess, type EnvironmentAccess } from "../auth/access";
 import type { SessionUser } from "../auth/sessions";
@@ -93,8 +92,8 @@ export interface SocketScope {
   socketLog: Logger;
   /** Refuses a request: through its acknowledgement when it asked for one, else as an error push. */
   refuse(this: void, event: string, code: TerminalErrorCode, error: string, ack?: unknown): void;
-  /** Parses a payload; a bad one is answered in words and dropped. */
-  parse<S extends z.ZodType>(this: void, event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null;
+  /** Reads a request's payload (its contract's guard first, where it has one); a bad one is answered in words and dropped. */
+  parse<C extends RequestContract>(this: void, contract: C, payload: unknown, ack?: unknown): ParsedRequestOf<C> | null;
 }
 
 export function socketScope(socket: Socket, socketLog: Logger): SocketScope {
@@ -104,9 +103,12 @@ export function socketScope(socket: Socket, socketLog: Logger): SocketScope {
   };
   // Logged with the event (once a minute per event and socket: a browser looping on bad messages does not flood the log).
   const malformed = throttledReport((fields) => socketLog.warn(fields, "refused a malformed message from a browser"));
-  function parse<S extends z.ZodType>(event: string, schema: S, payload: unknown, ack?: unknown): z.infer<S> | null {
-    const parsed = schema.safeParse(payload);
-    if (parsed.success) return parsed.data;
+  function parse<C extends RequestContract>(contract: C, payload: unknown, ack?: unknown): ParsedRequestOf<C> | null {
+    const guarded = contract.guard?.(payload);
+    if (guarded) return guarded as ParsedRequestOf<C>;
+    const { event } = contract;
+    const parsed = contract.request.safeParse(payload);
+    if (parsed.success) return parsed.data as ParsedRequestOf<C>;
     malformed(event, parsed.error.issues.map((issue) => `${issue.path.join(".") || "message"}: ${issue.message}`).join("; "));
     refuse(
       event,

@@ -109,15 +109,15 @@ describe("the keystroke guard is the input schema", () => {
   });
 
   it("a keystroke it refuses is answered invalid_request in the schema's words", () => {
-    const { event, request } = BrowserRequests.input;
+    const { event } = BrowserRequests.input;
     const replies: unknown[] = [];
     const socket = { data: {}, emit: () => true } as unknown as Socket;
     const log = { warn: () => undefined } as unknown as Logger;
     const scope = socketScope(socket, log);
     for (const value of messages) {
       if (guardBrowserInput(value)) continue;
-      // As the gateway reads a keystroke (server/gateway/terminal-control.ts).
-      const read = guardBrowserInput(value) ?? scope.parse(event, request, value, (reply: unknown) => replies.push(reply));
+      // As the gateway reads a keystroke (server/gateway/terminal-control.ts): the contract's guard, then its schema.
+      const read = scope.parse(BrowserRequests.input, value, (reply: unknown) => replies.push(reply));
       expect(read).toBeNull();
       const issues = BrowserInput.safeParse(value)
         .error!.issues.map((issue) => `${issue.path.join(".") || "message"} ${issue.message}`)
