@@ -62,29 +62,28 @@ export async function frameOrigins(db: Database): Promise<string[]> {
 // it at once; one made elsewhere (another replica, the command line) is learnt when that platform
 // starts a login here (framesFrom), and otherwise within the cache's life.
 const FRAME_ANCESTORS_CACHE_MS = 30_000;
-let cached: { origins: Promise<Set<string>>; at: number } | undefined;
+type Framing = { origins: Set<string>; policy: string };
+let cached: { framing: Promise<Framing>; at: number } | undefined;
 
 function forgetFrameAncestors() {
   cached = undefined;
 }
 
-function cachedOrigins(db: Database): Promise<Set<string>> {
+const framingOf = (origins: string[]): Framing => ({
+  origins: new Set(origins),
+  policy: `frame-ancestors 'self'${origins.map((origin) => ` ${origin}`).join("")}`,
+});
+
+function cachedFraming(db: Database): Promise<Framing> {
   if (!cached || Date.now() - cached.at > FRAME_ANCESTORS_CACHE_MS) {
-    cached = {
-      origins: frameOrigins(db).then(
-        (origins) => new Set(origins),
-        () => new Set<string>(),
-      ),
-      at: Date.now(),
-    };
+    cached = { framing: frameOrigins(db).then(framingOf, () => framingOf([])), at: Date.now() };
   }
-  return cached.origins;
+  return cached.framing;
 }
 
 /** The Content-Security-Policy value that lets only registered platforms frame the pages. */
 export async function frameAncestorsPolicy(db: Database): Promise<string> {
-  const origins = [...(await cachedOrigins(db))].sort();
-  return `frame-ancestors 'self'${origins.map((origin) => ` ${origin}`).join("")}`;
+  return (await cachedFraming(db)).policy;
 }
 
 /**
@@ -93,6 +92,6 @@ export async function frameAncestorsPolicy(db: Database): Promise<string> {
  * the browser (the cached policy predates it) until the cache expires.
  */
 export async function framesFrom(db: Database, platform: FramingPlatform) {
-  const origins = await cachedOrigins(db);
+  const { origins } = await cachedFraming(db);
   if (originsOf(platform).some((origin) => !origins.has(origin))) forgetFrameAncestors();
 }
