@@ -9,7 +9,9 @@
  *  (3) echo with N terminals typing at once, platform vs raw;
  *  (4) CPU per echo and per MB of output of each process on each side's path (/proc);
  *  (5) a bystander's echo p99 while another terminal of the same server floods, against its
- *      quiet p99, on each side.
+ *      quiet p99, on each side;
+ *  (6) the floor under the platform's two Node hops: echo and CPU per echo of raw Docker's path
+ *      with two bare relays in front (tests/bench/bare-relay-process.ts), in (1)'s blocks.
  * It reports; it asserts nothing. Everything it starts is stopped by its pid, every container
  * removed (the bench's sweep catches what is left under this phase's worker ids).
  */
@@ -20,9 +22,11 @@ import { startPlatformProcesses } from "./platform-processes";
 import { containerIdOf, deleteEnvironments, removeRawContainers, startEnvironments, startRawContainers, wireStudents, type WireStudents } from "./wire-setup";
 import { startWireClient, type WireClient } from "./wire-client";
 import { startPeer, type Peer } from "./wire-peer";
+import { startBareRelay, type BareRelay } from "./bare-relay";
+import { containerName } from "../../runtime-worker/docker/container-config";
 import { HOLDER_BINARY } from "../../runtime-worker/holder/holder-volume";
 import { descendantPids, descendantsRunning, dockerdPids, shimPids } from "./proc-cpu";
-import { activeRun, bystanderUnderFlood, echoBlocks, throughputRuns, type ActiveRun, type BystanderRun, type Side } from "./wire-figures";
+import { activeRun, bystanderUnderFlood, echoBlocks, throughputRuns, type ActiveRun, type BystanderRun, type Side, type SideName } from "./wire-figures";
 import { wireReport, type WireResult } from "./wire-report";
 import type { ClassBenchContext } from "./class-bench-common";
 
@@ -90,6 +94,8 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
   let students: WireStudents | undefined;
   let platformStarted = 0;
   let peer: Peer | undefined;
+  const relays: BareRelay[] = [];
+  const floorId = `${ctx.rawWorkerId}-wire-floor`;
   try {
     const roster = await wireStudents(processes.databaseUrl, terminals);
     students = roster;
@@ -134,7 +140,7 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
     if (!dockerd.length) anomalies.push("(4) the engine's dockerd was not found in /proc: its CPU is not counted");
     const [platformContainer, rawContainer] = await Promise.all([containerIdOf(docker, environmentIds[0]!), containerIdOf(docker, rawIds[0]!)]);
     const platformShim = shimPids([platformContainer]);
-    const sides: Side[] = [
+    const sides: Array<Side & { name: SideName }> = [
       {
         name: "platform",
         client: platformClient,
@@ -161,7 +167,25 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
       },
     ];
 
-    for (const side of sides)
+    // (6) The floor: raw Docker's path with two relays in front (the server's and the worker's places) that only move bytes.
+    await startRawContainers(docker, roster, ctx.rawWorkerId, [floorId], ctx.track);
+    const shellHop = await startBareRelay({ container: containerName(floorId) }, ctx.addProcess);
+    relays.push(shellHop);
+    const serverHop = await startBareRelay({ upstream: shellHop.url }, ctx.addProcess);
+    relays.push(serverHop);
+    const floorClient = await client("floor client");
+    await floorClient.call({ op: "open", links: [{ kind: "bare", url: serverHop.url }] });
+    const floorShim = shimPids([await containerIdOf(docker, floorId)]);
+    const echoSides: Side[] = [
+      ...sides,
+      {
+        name: "floor",
+        client: floorClient,
+        groups: { client: [floorClient.pid], "relay 1": [serverHop.pid], "relay 2": [shellHop.pid], dockerd, shim: floorShim },
+      },
+    ];
+
+    for (const side of echoSides)
       say(
         `  ${side.name}'s processes: ${Object.entries(side.groups)
           .map(([name, pids]) => `${name} [${pids.join(" ")}]`)
@@ -172,11 +196,13 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
       // cold code (V8 tiers a function up after it ran a while, compiling on threads whose CPU
       // counts): measured cold, the platform's echo p50 and CPU per echo were about twice its warm ones.
       say(`(1) warm-up: ${options.echoWarmup} untimed echoes per side`);
-      for (const side of sides) await side.client.call({ op: "echo", link: 0, samples: options.echoWarmup, warmup: 0 });
+      for (const side of echoSides) await side.client.call({ op: "echo", link: 0, samples: options.echoWarmup, warmup: 0 });
     }
-    say(`(1) keystroke echo: ${options.echoSamples} per side in ${options.echoBlocks} blocks, platform, raw docker and wetty taking turns`);
-    const echo = await echoBlocks(sides, options.echoSamples, options.echoBlocks);
-    for (const side of sides) {
+    say(`(1)(6) keystroke echo: ${options.echoSamples} per side in ${options.echoBlocks} blocks, platform, raw docker, wetty and the floor taking turns`);
+    const echo = await echoBlocks(echoSides, options.echoSamples, options.echoBlocks);
+    await stopClient(floorClient);
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    for (const side of echoSides) {
       const samples = echo[side.name]!.samples;
       say(`  ${side.name}: p50 ${formatMs(percentile(samples, 50))}, p99 ${formatMs(percentile(samples, 99))} (${samples.length} samples)`);
     }
@@ -259,9 +285,10 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
   } finally {
     await Promise.all([...clients].map((which) => which.stop().catch(() => undefined)));
     await peer?.stop().catch(() => undefined);
+    await Promise.all(relays.map((relay) => relay.stop().catch(() => undefined)));
     if (students && platformStarted)
       anomalies.push(...(await deleteEnvironments(url, students.labId, students.cookies)).map((failure) => `cleanup: environment.delete: ${failure}`));
-    await removeRawContainers(docker, [...rawIds, `${ctx.rawWorkerId}-wire-peer`]).catch((error) => anomalies.push(`cleanup: ${errorText(error)}`));
+    await removeRawContainers(docker, [...rawIds, `${ctx.rawWorkerId}-wire-peer`, floorId]).catch((error) => anomalies.push(`cleanup: ${errorText(error)}`));
     await processes.stop();
   }
 }

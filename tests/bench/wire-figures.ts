@@ -13,9 +13,9 @@ import type { FloodCount, WireClient } from "./wire-client";
 
 export type SideName = "platform" | "raw" | "peer";
 
-/** One side as measured: its client process and the processes on its path (client first). */
+/** One side as measured: its client process and the processes on its path (client first). The floor (6) is measured for echo only. */
 export interface Side {
-  name: SideName;
+  name: SideName | "floor";
   client: WireClient;
   groups: ProcessGroups;
 }

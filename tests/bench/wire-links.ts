@@ -7,10 +7,13 @@
  *    (the page's RenderedOffsetAcks: every 64 KiB, and 100 ms after the last);
  *  - raw Docker: a TTY exec of `bash -l` in the container over dockerode's hijacked stream;
  *  - the peer (wetty): its socket.io protocol as its page speaks it (`input`, `resize`,
- *    string `data`, and `commit` of 256 KiB each time that much was written to the screen).
+ *    string `data`, and `commit` of 256 KiB each time that much was written to the screen);
+ *  - the floor: bytes as they are over a bare websocket to a chain of relays that only move
+ *    them (tests/bench/bare-relay-process.ts).
  */
 import Docker from "dockerode";
 import { io } from "socket.io-client";
+import { WebSocket } from "ws";
 import { RenderedOffsetAcks } from "../../app/components/terminal-flow";
 import { TerminalInputSender } from "../../app/components/terminal-input-sender";
 import { readAttachReply, readOutput, readRepaint, readReplyTo } from "../../app/components/terminal-messages";
@@ -36,11 +39,15 @@ export interface WireLink extends TerminalLink {
 
 /** Which shell a client opens, and how. */
 export type LinkOrder =
-  { kind: "platform"; url: string; cookie: string; environmentId: string } | { kind: "raw"; environmentId: string } | { kind: "peer"; url: string };
+  | { kind: "platform"; url: string; cookie: string; environmentId: string }
+  | { kind: "raw"; environmentId: string }
+  | { kind: "peer"; url: string }
+  | { kind: "bare"; url: string };
 
 export function openLink(order: LinkOrder, docker: Docker): Promise<WireLink> {
   if (order.kind === "platform") return platformLink(order.url, order.cookie, order.environmentId);
   if (order.kind === "raw") return rawLink(docker, order.environmentId);
+  if (order.kind === "bare") return bareLink(order.url);
   return peerLink(order.url);
 }
 
@@ -178,5 +185,33 @@ async function peerLink(url: string): Promise<WireLink> {
     close: () => {
       socket.close();
     },
+  };
+}
+
+/** The floor's client: each write one binary websocket message, each message received output as it is. */
+async function bareLink(url: string): Promise<WireLink> {
+  const socket = new WebSocket(url);
+  const output = listenerSet();
+  let messages = 0;
+  socket.on("message", (data: Buffer) => {
+    messages += 1;
+    output.emit(data);
+  });
+  const prompt = waitForOutput({ write: () => undefined, onData: output.onData }, /\$ /, 30_000);
+  prompt.catch(() => undefined);
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", reject);
+    }),
+    30_000,
+    "bare relay socket",
+  );
+  await prompt;
+  return {
+    write: (data) => socket.send(Buffer.from(data, "utf8")),
+    onData: output.onData,
+    stats: () => ({ messages, repaints: 0, inputDropped: 0 }),
+    close: () => socket.close(),
   };
 }

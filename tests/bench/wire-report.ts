@@ -93,8 +93,11 @@ export function wireReport(measured: {
       bystanderFigures.peer?.p99Ratio ?? Number.NaN,
     ),
   ];
+  const floor = echo.floor;
+  const floorCpu = floor ? withTotal(floor.cpu, floor.keystrokes) : undefined;
   const lines = [
     ...cpuLines(sideNames, cpuPerEcho, cpuPerMb),
+    ...(floor && floorCpu ? floorLines(floor, floorCpu, { platform: echo.platform!, raw: echo.raw! }, cpuPerEcho) : []),
     `(4) system calls per echo, reads/writes (/proc/<pid>/io; a count a loaded host does not inflate): ${sideNames
       .map(
         (side) =>
@@ -135,7 +138,7 @@ export function wireReport(measured: {
       options,
       load: measured.load,
       echo: Object.fromEntries(
-        sideNames.map((side) => [
+        [...sideNames, ...(floor ? ["floor"] : [])].map((side) => [
           side,
           { ...summarize(echo[side]!.samples), cpuMs: echo[side]!.cpu, syscalls: echo[side]!.syscalls, keystrokes: echo[side]!.keystrokes },
         ]),
@@ -149,6 +152,34 @@ export function wireReport(measured: {
       ),
     },
   };
+}
+
+/**
+ * (6) The floor under the platform's path: raw Docker's path with two Node relays in front that
+ * only move bytes (the server's and the worker's places), measured in (1)'s blocks. What the two
+ * hops cost there, no Node implementation of them can go below; the platform's figures beside it.
+ */
+function floorLines(
+  floor: EchoRun,
+  floorCpu: Record<string, number>,
+  echo: { platform: EchoRun; raw: EchoRun },
+  cpuPerEcho: Record<string, Record<string, number>>,
+) {
+  const p50 = (run: EchoRun) => percentile(run.samples, 50);
+  const p99 = (run: EchoRun) => percentile(run.samples, 99);
+  const platform = cpuPerEcho.platform!;
+  const sum = (cpu: Record<string, number>, names: string[]) => names.reduce((total, name) => total + (cpu[name] ?? 0), 0);
+  // The Node processes of each path: a browser's stand-in and the two hops (the platform's hand-over children too, when there are any).
+  const floorNode = sum(floorCpu, ["client", "relay 1", "relay 2"]);
+  const platformNode = sum(platform, ["client", "server", "worker", "relay"]);
+  return [
+    `(6) the floor, raw docker's path behind two Node relays that only move bytes (bare websockets; the server's and the worker's places): ` +
+      `echo p50 ${formatMs(p50(floor))} (${(p50(floor) / p50(echo.raw)).toFixed(2)}x raw), p99 ${formatMs(p99(floor))} (${(p99(floor) / p99(echo.raw)).toFixed(2)}x raw); ` +
+      `CPU per echo ${processList(floorCpu)}; its three Node processes alone ${floorNode.toFixed(3)} ms`,
+    `(6) the platform against its floor: echo p50 ${(p50(echo.platform) / p50(floor)).toFixed(2)}x, CPU per echo ${(platform.total! / floorCpu.total!).toFixed(2)}x ` +
+      `(${platform.total!.toFixed(3)} ms against ${floorCpu.total!.toFixed(3)} ms); its three Node processes ${platformNode.toFixed(3)} ms against the relays' ${floorNode.toFixed(3)} ms ` +
+      `(${(platformNode / floorNode).toFixed(2)}x)`,
+  ];
 }
 
 /** The worker's per-terminal output budget in effect: past its burst, the platform's throughput is the budget's, not the wire's. */

@@ -91,7 +91,12 @@ describe("the wire bench's figures", () => {
       { name: "raw", processes: ["client"] },
       { name: "peer", processes: ["client"] },
     ],
-    echo: { platform: echoRun(3, { client: 10, server: 20 }), raw: echoRun(1, { client: 5 }), peer: echoRun(6, { client: 10 }) },
+    echo: {
+      platform: echoRun(3, { client: 10, server: 20 }),
+      raw: echoRun(1, { client: 5 }),
+      peer: echoRun(6, { client: 10 }),
+      floor: echoRun(2, { client: 4, "relay 1": 3, "relay 2": 3, dockerd: 2 }),
+    },
     throughput: { platform: throughput(8e6, { client: 40, server: 60 }), raw: throughput(10e6, { client: 50 }), peer: throughput(4e6, { client: 100 }) },
     bystander: { platform: { quiet: [1, 1], flooded: [3, 3], flood: { bytes: 1, ms: 1, bytesPerSecond: 1e6 } } },
     active: { platform: active(4), raw: active(2) },
@@ -119,5 +124,17 @@ describe("the wire bench's figures", () => {
     expect(report.cpuPerMb.platform).toEqual({ client: 20, server: 30, total: 50 });
     expect(figure("(4) CPU per echo")).toMatchObject({ platform: 3, raw: 0.5, peer: 1, ratioRaw: 6 });
     expect(renderWireTable(report.figures)).toMatch(/\(4\) CPU per echo, all processes\s+3\.00 ms\s+0\.50 ms\s+1\.00 ms\s+6\.00x\s+3\.00x/);
+  });
+
+  it("put the platform beside its floor, two relays that only move bytes in front of raw docker", () => {
+    const floor = report.lines.filter((line) => line.startsWith("(6)"));
+    expect(floor).toHaveLength(2);
+    expect(floor[0]).toContain("echo p50 2.00 ms (2.00x raw)");
+    expect(floor[0]).toContain("CPU per echo client 0.400 + relay 1 0.300 + relay 2 0.300 + dockerd 0.200 = 1.200 ms; its three Node processes alone 1.000 ms");
+    expect(floor[1]).toContain(
+      "echo p50 1.50x, CPU per echo 2.50x (3.000 ms against 1.200 ms); its three Node processes 3.000 ms against the relays' 1.000 ms (3.00x)",
+    );
+    // The floor is measured for echo only: it is no column of the table.
+    expect(report.figures.every((f) => !f.figure.includes("floor"))).toBe(true);
   });
 });
