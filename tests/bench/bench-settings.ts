@@ -34,6 +34,8 @@ export const IDLE_ECHO_SAMPLES = intFromEnv("BENCH_IDLE_ECHO_SAMPLES", 300);
 export const IDLE_SETTLE_SECONDS = intFromEnv("BENCH_IDLE_SETTLE_SECONDS", 20);
 export const WIRE_ECHO_SAMPLES = intFromEnv("BENCH_WIRE_ECHO_SAMPLES", 1000);
 /** Untimed echoes per side before (1): a deployed server has run for days, its JIT warm (0: none). */
+/** Between (1)'s timed keystrokes: 0, back to back; about 200, a typist's pace. */
+export const WIRE_ECHO_PAUSE_MS = Math.max(0, Number(process.env.BENCH_WIRE_ECHO_PAUSE_MS ?? 0) || 0);
 export const WIRE_ECHO_WARMUP = Math.max(0, Number(process.env.BENCH_WIRE_ECHO_WARMUP ?? 2000) || 0);
 export const WIRE_THROUGHPUT_BYTES = intFromEnv("BENCH_WIRE_THROUGHPUT_BYTES", 16_000_000);
 export const WIRE_THROUGHPUT_RUNS = intFromEnv("BENCH_WIRE_THROUGHPUT_RUNS", 2);

@@ -22,7 +22,7 @@
  * BENCH_CLASS_SIZE (100: students in the class bursts k and l), BENCH_IDLE_ENVIRONMENTS (300: m),
  * BENCH_CLASS_ROUNDS (4: k's rounds, raw and platform alternating which goes first),
  * BENCH_IDLE_CONCURRENCY (10: m's starts at a time), BENCH_IDLE_ECHO_SAMPLES (300), BENCH_IDLE_SETTLE_SECONDS (20),
- * BENCH_WIRE_ECHO_SAMPLES (1000 per side), BENCH_WIRE_ECHO_WARMUP (2000 untimed echoes per side first, CPU not counted), BENCH_WIRE_THROUGHPUT_BYTES (16000000), BENCH_WIRE_THROUGHPUT_RUNS (2),
+ * BENCH_WIRE_ECHO_SAMPLES (1000 per side), BENCH_WIRE_ECHO_PAUSE_MS (0: back to back; 200: a typist's pace), BENCH_WIRE_ECHO_WARMUP (2000 untimed echoes per side first, CPU not counted), BENCH_WIRE_THROUGHPUT_BYTES (16000000), BENCH_WIRE_THROUGHPUT_RUNS (2),
  * BENCH_WIRE_TERMINALS (100), BENCH_WIRE_ACTIVE_SAMPLES (20 per terminal), BENCH_WIRE_BYSTANDER_SAMPLES (300),
  * BENCH_WIRE_FLOOD_SECONDS (4: at least, per side), BENCH_WIRE_OUTPUT_RATE (the wire phase's worker's
  * SHELLROOM_TERMINAL_OUTPUT_RATE: each terminal's output budget after its burst; unset: as deployed), BENCH_WIRE_ACK_EVERY_MESSAGE (1: the wire phase's platform browsers ack every
@@ -73,6 +73,7 @@ import {
   WIRE_BYSTANDER_SAMPLES,
   WIRE_ECHO_SAMPLES,
   WIRE_ECHO_WARMUP,
+  WIRE_ECHO_PAUSE_MS,
   WIRE_FLOOD_SECONDS,
   WIRE_OUTPUT_RATE,
   WIRE_TERMINALS,
@@ -285,6 +286,7 @@ async function main() {
         {
           echoSamples: WIRE_ECHO_SAMPLES,
           echoWarmup: WIRE_ECHO_WARMUP,
+          echoPauseMs: WIRE_ECHO_PAUSE_MS,
           echoBlocks: ECHO_BLOCKS,
           throughputBytes: WIRE_THROUGHPUT_BYTES,
           throughputRuns: WIRE_THROUGHPUT_RUNS,

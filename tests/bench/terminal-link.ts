@@ -81,15 +81,17 @@ export async function leaveEchoMode(link: TerminalLink, timeoutMs = 15_000) {
 }
 
 /**
- * Keystroke echo round trips, sequential, in echo mode (see enterEchoMode).
+ * Keystroke echo round trips, sequential (`pauseMs` between them: 0, back to back), in echo mode (see enterEchoMode).
  * The shell must be at its prompt when this is called; it is back at it afterwards.
  */
-export async function measureEcho(link: TerminalLink, samples: number, warmup = 20): Promise<number[]> {
+export async function measureEcho(link: TerminalLink, samples: number, warmup = 20, pauseMs = 0): Promise<number[]> {
   await enterEchoMode(link);
   const times: number[] = [];
   for (let index = 0; index < warmup + samples; index++) {
     // Keep the canonical line buffer short (outside the timed part).
     if (index > 0 && index % 100 === 0) await newLineInEchoMode(link);
+    // A typist's pace: the processes go idle between keystrokes, and whatever waits on a timer fires.
+    if (pauseMs > 0) await sleep(pauseMs);
     const elapsed = await echoOnce(link);
     if (index >= warmup) times.push(elapsed);
   }

@@ -38,6 +38,8 @@ export interface WireOptions {
   /** Untimed echoes per side before (1), their CPU not counted: the processes' JIT warm, as a deployed server's is. */
   echoWarmup: number;
   echoBlocks: number;
+  /** Between (1)'s keystrokes (0: back to back; 200: a typist's pace, where timers fire between keys). */
+  echoPauseMs?: number;
   throughputBytes: number;
   throughputRuns: number;
   terminals: number;
@@ -198,8 +200,11 @@ export async function runWireBench(ctx: WireContext, options: WireOptions): Prom
       say(`(1) warm-up: ${options.echoWarmup} untimed echoes per side`);
       for (const side of echoSides) await side.client.call({ op: "echo", link: 0, samples: options.echoWarmup, warmup: 0 });
     }
-    say(`(1)(6) keystroke echo: ${options.echoSamples} per side in ${options.echoBlocks} blocks, platform, raw docker, wetty and the floor taking turns`);
-    const echo = await echoBlocks(echoSides, options.echoSamples, options.echoBlocks);
+    say(
+      `(1)(6) keystroke echo: ${options.echoSamples} per side in ${options.echoBlocks} blocks, platform, raw docker, wetty and the floor taking turns` +
+        (options.echoPauseMs ? `, ${options.echoPauseMs} ms between keystrokes` : ", back to back"),
+    );
+    const echo = await echoBlocks(echoSides, options.echoSamples, options.echoBlocks, options.echoPauseMs);
     await stopClient(floorClient);
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
     for (const side of echoSides) {

@@ -38,7 +38,7 @@ async function perform(order: ClientOrder): Promise<unknown> {
       return links.length;
     }
     case "echo":
-      return measureEcho(linkAt(order.link), order.samples, order.warmup);
+      return measureEcho(linkAt(order.link), order.samples, order.warmup, order.pauseMs);
     case "throughput":
       return measureThroughput(linkAt(order.link), order.bytes);
     case "activeEcho":

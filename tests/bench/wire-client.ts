@@ -13,7 +13,7 @@ import type { LinkOrder, LinkStats } from "./wire-links";
 export type ClientOrder =
   | { op: "open"; links: LinkOrder[] }
   /** Sequential keystroke echoes on one link (measureEcho). */
-  | { op: "echo"; link: number; samples: number; warmup: number }
+  | { op: "echo"; link: number; samples: number; warmup: number; pauseMs?: number }
   | { op: "throughput"; link: number; bytes: number }
   /** Every link types at once (terminal-load-echo's activeEcho). */
   | { op: "activeEcho"; samplesPer: number }

@@ -34,7 +34,7 @@ export interface EchoRun {
 }
 
 /** `samples` echoes per side on link 0, in `blocks` blocks with the sides taking turns (drift hits all alike). */
-export async function echoBlocks(sides: readonly Side[], samples: number, blocks: number): Promise<Record<string, EchoRun>> {
+export async function echoBlocks(sides: readonly Side[], samples: number, blocks: number, pauseMs = 0): Promise<Record<string, EchoRun>> {
   const runs: Record<string, EchoRun> = Object.fromEntries(sides.map((side) => [side.name, { samples: [], cpu: {}, syscalls: {}, keystrokes: 0 }]));
   const perBlock = Math.ceil(samples / blocks);
   for (let block = 0; block < blocks; block++) {
@@ -46,7 +46,7 @@ export async function echoBlocks(sides: readonly Side[], samples: number, blocks
       const calls = syscallMeter(side.groups);
       meter.start();
       calls.start();
-      run.samples.push(...(await side.client.call({ op: "echo", link: 0, samples: count, warmup: ECHO_WARMUP })));
+      run.samples.push(...(await side.client.call({ op: "echo", link: 0, samples: count, warmup: ECHO_WARMUP, pauseMs })));
       addCpu(run.cpu, meter.read());
       for (const [name, { reads, writes }] of Object.entries(calls.read())) {
         const sum = (run.syscalls[name] ??= { reads: 0, writes: 0 });
