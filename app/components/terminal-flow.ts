@@ -4,13 +4,20 @@
  * then stays a bounded queue in xterm instead of freezing the page.
  *
  * Acks are sent every ACK_EVERY_BYTES of progress (so a fast stream keeps flowing without
- * waiting on a timer) and once more shortly after the last progress (so the final position
- * is always acked: the server resumes a paused browser only when everything was acked).
+ * waiting on a timer) and once more after the last progress (so the final position is always
+ * acked: the server repaints a browser that fell behind only when everything was acked):
+ * shortly after output of some size, and after ACK_IDLE_MS when less than ACK_SOON_BYTES
+ * came (echoes of typing, a prompt). A typist's keys come 100 to 300 ms apart: acked 100 ms
+ * after each echo, every keystroke cost the server one more message and wake-up; now a
+ * typist's echoes are acked together once they pause. The window (512 KiB) is far away.
  */
 
 /** Well inside the server's 512 KiB window: it never stalls on a browser that keeps up. */
 export const ACK_EVERY_BYTES = 64 * 1024;
 export const ACK_TRAILING_MS = 100;
+/** Less progress than this since the last ack waits ACK_IDLE_MS for its trailing ack. */
+export const ACK_SOON_BYTES = 1024;
+export const ACK_IDLE_MS = 1000;
 
 export class RenderedOffsetAcks {
   private renderedOffset = 0;
@@ -29,7 +36,8 @@ export class RenderedOffsetAcks {
       return;
     }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), ACK_TRAILING_MS);
+    const delay = this.renderedOffset - this.ackedOffset >= ACK_SOON_BYTES ? ACK_TRAILING_MS : ACK_IDLE_MS;
+    this.timer = setTimeout(() => this.flush(), delay);
   }
 
   /** Sends the rendered position now if it moved since the last ack. */

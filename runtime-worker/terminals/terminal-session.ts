@@ -49,8 +49,13 @@ const MIRROR_LOW_WATER = 256 * 1024;
  * scrolls away. Over it, the mirror works through it (in the scheduler's fair slices).
  */
 const PARSE_AT = 256 * 1024;
-/** Output waiting this long after the terminal went quiet is parsed, so a repaint finds it ready. */
-const QUIET_PARSE_MS = 50;
+/**
+ * Output waiting this long after the terminal went quiet is parsed, so a repaint finds it ready.
+ * Longer than a typist's pause between keys (100 to 300 ms): at 50 ms, every keystroke typed at a
+ * human pace woke the worker once more to parse its echo alone. A repaint before then parses what
+ * waits first (at most PARSE_AT: a few milliseconds).
+ */
+const QUIET_PARSE_MS = 1000;
 /** A look for a run to leave out that found none is repeated only once this much more output came. */
 const LEAVE_OUT_RETRY_BYTES = 64 * 1024;
 /** A terminal reflows (and its shell gets SIGWINCH) at most once per this interval; the last size wins. */

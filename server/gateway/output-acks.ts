@@ -5,13 +5,17 @@
  * student's next keystroke carries the acknowledgement of the last echo: no message of its own);
  * when no input goes, they are sent alone once ACK_EVERY_BYTES have been handed over or
  * ACK_DELAY_MS after the first unacknowledged byte. A flood is acknowledged every 32 KiB, far
- * inside the worker's window, so it never waits.
+ * inside the worker's window, so it never waits. The delay is long enough for a typist's next
+ * keystroke (100 to 300 ms apart) to carry the last echo's acknowledgement: at 5 ms, every
+ * keystroke typed at a human pace cost a message of its own, and a wake-up of the server (its
+ * timer) and of the worker. Less than 32 KiB waits on the timer, so the worker's 1 MiB window is
+ * never near.
  */
 import type { Socket } from "socket.io";
 import type { OutputAck } from "../../protocol/worker-messages";
 
 export const ACK_EVERY_BYTES = 32 * 1024;
-export const ACK_DELAY_MS = 5;
+export const ACK_DELAY_MS = 250;
 
 export class OutputAckBatcher {
   private readonly pending = new Map<string, OutputAck>();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { FitAddon } from "@xterm/addon-fit";
 import type { Terminal } from "@xterm/xterm";
-import { ACK_TRAILING_MS } from "../../app/components/terminal-flow";
+import { ACK_IDLE_MS } from "../../app/components/terminal-flow";
 import { GAP_REPAINT_WAIT_MS, TerminalTab } from "../../app/components/terminal-tab";
 
 /** Just enough of xterm: writes are queued, and "parsed" (callbacks run) when the test says so. */
@@ -53,10 +53,10 @@ describe("a terminal tab's output, repaints and acks", () => {
     tab.beginAttach();
     tab.attachedWith("$ ", 2, sendAck);
     tab.output(bytes("ls\r\n"), 2);
-    vi.advanceTimersByTime(ACK_TRAILING_MS * 2);
+    vi.advanceTimersByTime(ACK_IDLE_MS * 2);
     expect(acks).toEqual([]);
     expect(parse()).toBe("$ ls\r\n");
-    vi.advanceTimersByTime(ACK_TRAILING_MS);
+    vi.advanceTimersByTime(ACK_IDLE_MS);
     expect(acks).toEqual([6]);
   });
 
@@ -70,7 +70,7 @@ describe("a terminal tab's output, repaints and acks", () => {
     expect(parse()).toBe("abc");
     expect(tab.repaint("SCREEN", 100)).toBe(false);
     expect(parse()).toBe("SCREENlate");
-    vi.advanceTimersByTime(ACK_TRAILING_MS);
+    vi.advanceTimersByTime(ACK_IDLE_MS);
     expect(acks.at(-1)).toBe(104);
     // A repeat of the chunk changes nothing.
     tab.output(bytes("late"), 100);
@@ -118,11 +118,11 @@ describe("a terminal tab's output, repaints and acks", () => {
     const seq = tab.beginAttach();
     expect(tab.isCurrentAttach(seq)).toBe(true);
     parse();
-    vi.advanceTimersByTime(ACK_TRAILING_MS);
+    vi.advanceTimersByTime(ACK_IDLE_MS);
     expect(acks).toEqual([]);
     tab.attachedWith("new$ ", 5, sendAck);
     expect(parse()).toBe("new$ ");
-    vi.advanceTimersByTime(ACK_TRAILING_MS);
+    vi.advanceTimersByTime(ACK_IDLE_MS);
     expect(acks).toEqual([5]);
   });
 });
