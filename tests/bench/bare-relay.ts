@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { sleep } from "./measure";
+import { stopperOf } from "./child-stop";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -23,14 +23,7 @@ export function startBareRelay(to: { upstream: string } | { container: string },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   onSpawn(child);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) return;
-    child.kill("SIGKILL");
-    await exited;
-  };
+  const stop = stopperOf(child);
   return new Promise((resolve, reject) => {
     child.once("message", (message: { port: number }) => resolve({ url: `ws://127.0.0.1:${message.port}`, pid: child.pid!, stop }));
     child.once("exit", (code) => reject(new Error(`the bare relay (${target.join(" ")}) exited before it listened (${code})`)));

@@ -14,6 +14,7 @@ import { containerName } from "../../runtime-worker/docker/container-config";
 import { sleep } from "./measure";
 import { freePort } from "./platform-processes";
 import { startRawContainer } from "./raw-docker";
+import { stopperOf } from "./child-stop";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const WETTY_MAIN = path.join(projectRoot, "node_modules/wetty/build/main.js");
@@ -56,14 +57,7 @@ export async function startPeer(options: {
   );
   closeSync(fd);
   options.onSpawn(child);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    if (await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])) return;
-    child.kill("SIGKILL");
-    await exited;
-  };
+  const stop = stopperOf(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wetty exited (${child.exitCode}): ${readFileSync(options.logFile, "utf8").slice(-1000)}`);
