@@ -28,18 +28,19 @@ interface FarSide {
   close(): void;
 }
 
-function upstreamSide(url: string): FarSide {
+/** Resolves once the upstream link is open (bytes from the client wait meanwhile, as for a shell). */
+function upstreamSide(url: string): Promise<FarSide> {
   const socket = new WebSocket(url);
-  // Bytes from the client before the upstream link is open wait here (the first keystroke may beat it).
-  const waiting: Buffer[] = [];
-  socket.once("open", () => {
-    for (const bytes of waiting.splice(0)) socket.send(bytes);
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("open", () =>
+      resolve({
+        write: (bytes) => socket.send(bytes),
+        onData: (listener) => void socket.on("message", (data) => listener(asBuffer(data))),
+        close: () => socket.close(),
+      }),
+    );
   });
-  return {
-    write: (bytes) => (socket.readyState === WebSocket.OPEN ? socket.send(bytes) : void waiting.push(bytes)),
-    onData: (listener) => socket.on("message", (data) => listener(asBuffer(data))),
-    close: () => socket.close(),
-  };
 }
 
 const docker = new Docker();
@@ -55,10 +56,11 @@ async function containerSide(name: string): Promise<FarSide> {
 
 const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
 server.on("connection", (client) => {
+  // Bytes from the client before its far side is up wait here (the first keystroke may beat it).
   const early: Buffer[] = [];
   const keep = (data: RawData) => void early.push(asBuffer(data));
   client.on("message", keep);
-  const far = flag === "--upstream" ? Promise.resolve(upstreamSide(target)) : containerSide(target);
+  const far = flag === "--upstream" ? upstreamSide(target) : containerSide(target);
   far.then(
     (side) => {
       client.off("message", keep);

@@ -51,6 +51,18 @@ export function openLink(order: LinkOrder, docker: Docker): Promise<WireLink> {
   return peerLink(order.url);
 }
 
+/** Resolves when `socket` emits `ok` (socket.io's "connect", ws's "open"); rejects on `fail`, or after 30 s. */
+function opened(socket: { once(event: string, listener: (error: Error) => void): unknown }, ok: string, fail: string, label: string) {
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.once(ok, () => resolve());
+      socket.once(fail, reject);
+    }),
+    30_000,
+    label,
+  );
+}
+
 /** Listeners of a link's output; one may unsubscribe while it is called. */
 function listenerSet() {
   const listeners = new Set<(chunk: Uint8Array) => void>();
@@ -95,14 +107,7 @@ async function platformLink(url: string, cookie: string, environmentId: string):
     output.emit(Buffer.from(message.screen, "utf8"));
     acks?.rendered(message.offset);
   });
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => resolve());
-      socket.once("connect_error", reject);
-    }),
-    30_000,
-    "platform socket",
-  );
+  await opened(socket, "connect", "connect_error", "platform socket");
   const prompt = waitForOutput({ write: () => undefined, onData: output.onData }, /\$ /, 30_000);
   prompt.catch(() => undefined);
   const reply = await withTimeout(
@@ -166,14 +171,7 @@ async function peerLink(url: string): Promise<WireLink> {
   });
   const prompt = waitForOutput({ write: () => undefined, onData: output.onData }, /\$ /, 30_000);
   prompt.catch(() => undefined);
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => resolve());
-      socket.once("connect_error", reject);
-    }),
-    30_000,
-    "wetty socket",
-  );
+  await opened(socket, "connect", "connect_error", "wetty socket");
   socket.emit("resize", TERMINAL_SIZE);
   await prompt;
   return {
@@ -199,14 +197,7 @@ async function bareLink(url: string): Promise<WireLink> {
   });
   const prompt = waitForOutput({ write: () => undefined, onData: output.onData }, /\$ /, 30_000);
   prompt.catch(() => undefined);
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      socket.once("open", () => resolve());
-      socket.once("error", reject);
-    }),
-    30_000,
-    "bare relay socket",
-  );
+  await opened(socket, "open", "error", "bare relay socket");
   await prompt;
   return {
     write: (data) => socket.send(Buffer.from(data, "utf8")),

@@ -94,10 +94,9 @@ export function wireReport(measured: {
     ),
   ];
   const floor = echo.floor;
-  const floorCpu = floor ? withTotal(floor.cpu, floor.keystrokes) : undefined;
   const lines = [
     ...cpuLines(sideNames, cpuPerEcho, cpuPerMb),
-    ...(floor && floorCpu ? floorLines(floor, floorCpu, { platform: echo.platform!, raw: echo.raw! }, cpuPerEcho) : []),
+    ...(floor ? floorLines(floor, { platform: echo.platform!, raw: echo.raw! }, cpuPerEcho.platform!) : []),
     `(4) system calls per echo, reads/writes (/proc/<pid>/io; a count a loaded host does not inflate): ${sideNames
       .map(
         (side) =>
@@ -159,15 +158,10 @@ export function wireReport(measured: {
  * only move bytes (the server's and the worker's places), measured in (1)'s blocks. What the two
  * hops cost there, no Node implementation of them can go below; the platform's figures beside it.
  */
-function floorLines(
-  floor: EchoRun,
-  floorCpu: Record<string, number>,
-  echo: { platform: EchoRun; raw: EchoRun },
-  cpuPerEcho: Record<string, Record<string, number>>,
-) {
+function floorLines(floor: EchoRun, echo: { platform: EchoRun; raw: EchoRun }, platform: Record<string, number>) {
   const p50 = (run: EchoRun) => percentile(run.samples, 50);
   const p99 = (run: EchoRun) => percentile(run.samples, 99);
-  const platform = cpuPerEcho.platform!;
+  const floorCpu = withTotal(floor.cpu, floor.keystrokes);
   const sum = (cpu: Record<string, number>, names: string[]) => names.reduce((total, name) => total + (cpu[name] ?? 0), 0);
   // The Node processes of each path: a browser's stand-in and the two hops (the platform's hand-over children too, when there are any).
   const floorNode = sum(floorCpu, ["client", "relay 1", "relay 2"]);
