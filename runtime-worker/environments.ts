@@ -31,6 +31,9 @@ const SETUP_TIMEOUT_SECONDS = 300;
  */
 export const DEFAULT_START_CONCURRENCY = 4;
 
+/** The template's setup script ran and failed: the template's fault, not the engine's. */
+class SetupScriptError extends Error {}
+
 export type StartedEnvironment = { containerId: string; volumeName: string; fromPool: boolean };
 
 /** The last CPU reading per environment, to turn CPU time into a percentage. */
@@ -74,25 +77,8 @@ export class EnvironmentManager {
   private async startOnce(spec: EnvironmentSpec): Promise<StartedEnvironment> {
     // A first start (no workspace yet, no container) can take a warm container.
     if (!spec.volumeName && this.pool && (await this.driver.state(spec.environmentId)) === "missing") {
-      const slotId = this.pool.take(spec);
-      if (slotId) {
-        try {
-          const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
-          // The pool started its services and waited for them: this finds them running as declared.
-          await this.startServices(spec);
-          if (spec.setupScript?.trim()) {
-            // The pool's shell predates the setup (its dotfiles, PATH, files): it goes first,
-            // and the student's first attach starts a shell that sees what the setup made.
-            await this.endPooledShell(spec.environmentId);
-            await this.runSetup(spec.environmentId, spec.setupScript);
-          }
-          this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
-          return { ...assigned, fromPool: true };
-        } catch (error) {
-          await this.discardPooled(slotId, spec.environmentId);
-          throw error;
-        }
-      }
+      const pooled = await this.startFromPool(spec);
+      if (pooled) return pooled;
     }
     // Volumes first, outside the engine's turns: a turn is for the engine's work alone.
     await this.driver.prepareVolumes(spec);
@@ -123,16 +109,50 @@ export class EnvironmentManager {
   }
 
   /**
+   * Takes a warm container for a first start; undefined when none is ready, or when handing
+   * one over failed on the engine's side (a rename, an exec): that container goes and the
+   * start makes a new one the usual way, so a pool's trouble never costs a student their start.
+   * A setup script that fails is the template's fault, and fails the start as it would cold.
+   */
+  private async startFromPool(spec: EnvironmentSpec): Promise<StartedEnvironment | undefined> {
+    const slotId = this.pool?.take(spec);
+    if (!slotId) return undefined;
+    try {
+      const assigned = await this.driver.assignPooled(slotId, spec.environmentId);
+      // The pool started its services and waited for them: this finds them running as declared.
+      await this.startServices(spec);
+      if (spec.setupScript?.trim()) {
+        // The pool's shell predates the setup (its dotfiles, PATH, files): it goes first,
+        // and the student's first attach starts a shell that sees what the setup made.
+        await this.endPooledShell(spec.environmentId);
+        await this.runSetup(spec.environmentId, spec.setupScript);
+      }
+      this.log.info({ environmentId: spec.environmentId, containerId: assigned.containerId }, "environment running (warm pool)");
+      return { ...assigned, fromPool: true };
+    } catch (error) {
+      const nameFree = await this.discardPooled(slotId, spec.environmentId);
+      if (error instanceof SetupScriptError || !nameFree) throw error;
+      this.log.warn(
+        { environmentId: spec.environmentId, slotId, err: (error as Error).message },
+        "a warm container could not be handed over: starting a new one",
+      );
+      return undefined;
+    }
+  }
+
+  /**
    * A pooled container whose start failed goes, with its volume: renamed or not, nothing
    * records it (the server stores a workspace only once a start succeeds), so it would leak.
+   * True when the environment's name is free again (a new container may take it).
    */
-  private async discardPooled(slotId: string, environmentId: string) {
+  private async discardPooled(slotId: string, environmentId: string): Promise<boolean> {
     const report = (error: Error) => this.log.error({ environmentId, slotId, err: error.message }, "could not remove a pooled container after a failed start");
     // Only this attempt can have put a container under the environment's name (it was missing).
     if ((await this.driver.state(environmentId).catch(() => "missing")) !== "missing") {
       await this.driver.remove(environmentId, { removeVolume: true }).catch(report);
     }
     await this.driver.removePooled(slotId).catch(report); // not renamed, or its volume left over
+    return (await this.driver.state(environmentId).catch(() => "unknown")) === "missing";
   }
 
   /** Not fatal: a shell that predates the setup still works (an image without pkill keeps it). */
@@ -151,7 +171,7 @@ export class EnvironmentManager {
     const outcome = await runScript(this.driver, { environmentId, script, timeoutSeconds: SETUP_TIMEOUT_SECONDS }, "student");
     if (outcome.exitCode === 0) return;
     const why = outcome.timedOut ? `ran longer than ${SETUP_TIMEOUT_SECONDS} s` : `exited with ${outcome.exitCode}`;
-    throw new Error(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
+    throw new SetupScriptError(`The environment's setup script ${why}: ${outcome.output.trim().slice(-500)}`);
   }
 
   /** Before the setup script, so it can fill a database the template provides. */

@@ -2,7 +2,7 @@
  * The warm pool with the worker's starts, on the fake runtime: a first start takes a
  * pooled container (renamed, its volume the workspace, its shell already running) and the
  * pool refills; a resume never takes one; a pooled start whose setup fails leaves nothing
- * behind; two starts at once take one container; a restarted worker adopts what it had.
+ * behind; one the engine fails to hand over is made anew; two starts at once take one container; a restarted worker adopts what it had.
  */
 import { describe, expect, it, vi } from "vitest";
 import { ConfigurePools } from "../../protocol/worker-messages";
@@ -67,13 +67,31 @@ describe("a first start from the warm pool", () => {
     expect(pool.size).toBe(1);
   });
 
-  it("discards a container the engine could not rename", async () => {
-    const { driver, manager } = await pooledWorker(1);
+  it("discards a container the engine could not hand over, and starts a new one the usual way", async () => {
+    const { driver, manager, pool } = await pooledWorker(1);
     const [slotId] = await pooledSlots(driver);
     driver.faults.failNext("assignPooled");
-    await expect(manager.start(freshSpec())).rejects.toThrow("assignPooled failed");
+    const spec = freshSpec();
+    const started = await manager.start(spec);
+    expect(started).toMatchObject({ fromPool: false, volumeName: volumeName(spec.environmentId) });
+    expect(driver.faults.count("create")).toBe(1);
+    expect(await driver.state(spec.environmentId)).toBe("running");
     expect(await pooledSlots(driver)).not.toContain(slotId);
     expect(driver.hasVolume(pooledVolumeName(slotId!))).toBe(false);
+    await pool.filled();
+    expect(pool.size).toBe(1);
+  });
+
+  it("starts a new container when an exec in the taken one fails, and runs the setup there once", async () => {
+    const { driver, manager } = await pooledWorker(1);
+    const [slotId] = await pooledSlots(driver);
+    // The hang-up of the pool's shell is the first exec: the engine refuses it.
+    driver.faults.failNext("runScript");
+    const spec = freshSpec({ setupScript: "echo set up" });
+    const started = await manager.start(spec);
+    expect(started.fromPool).toBe(false);
+    expect(driver.hasVolume(pooledVolumeName(slotId!))).toBe(false);
+    expect(driver.engine.scripts.map((run) => run.input).filter((input) => input === "echo set up")).toHaveLength(1);
   });
 
   it("hands out one container to two starts of one environment at once", async () => {

@@ -74,7 +74,7 @@ async function startFromPool(labId: string) {
   const student = await harness.newStudent("Pooled Shell Student");
   const takenAt = engineNow();
   const started = await harness.trpc("environment.startForLab", { labId }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
   const environmentId = started.body.result.data.environmentId as string;
   // Taken from the pool: its workspace is the pooled container's volume.
   expect((await harness.db.environment.findUniqueOrThrow({ where: { id: environmentId } })).volumeName).toMatch(/^shellroom-pool-ws-/);
@@ -128,7 +128,7 @@ it("a cold start needs no exec either: the container's own command starts the ma
   const student = await harness.newStudent("Cold Shell Student");
   const startedAt = engineNow();
   const started = await harness.trpc("environment.startForLab", { labId: coldLab }, { cookie: student.cookie });
-  expect(started.status).toBe(200);
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
   const environmentId = started.body.result.data.environmentId as string;
   const { socket, reply } = await attachMain(student.cookie, environmentId);
   expect(reply.ok).toBe(true);
