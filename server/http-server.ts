@@ -448,7 +448,7 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     close: async () => {
       sweeper.stop();
       snapshots.stop();
-      preparation.stop();
+      await preparation.stop();
       await environments.queue.stop();
       await imageSync.stop();
       await imageBuilds.stop();

@@ -110,6 +110,8 @@ function mergeShapes(shapes: PoolShape[]): PoolShape[] {
 export class ClassPreparation {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Set by stop(): no run starts after it, so none outlives the server's database. */
+  private stopped = false;
   /** What each worker was last sent (JSON) and when, so an unchanged plan is not sent again (for a while). */
   private readonly sent = new Map<string, { text: string; at: number }>();
   private nudgeTimer: NodeJS.Timeout | undefined;
@@ -127,9 +129,12 @@ export class ClassPreparation {
     this.timer.unref();
   }
 
-  stop() {
+  /** Ends the timers; resolves once a run under way has finished. */
+  stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.nudgeTimer);
+    return this.chain;
   }
 
   /** An environment changed state (a student started from a pool, ...): re-plan soon, once for a burst. */
@@ -144,6 +149,7 @@ export class ClassPreparation {
 
   /** Plans and sends what changed; `force`: these workers get their configuration even if unchanged (they just connected). */
   refresh(force: string[] = []): Promise<void> {
+    if (this.stopped) return this.chain;
     // One run at a time: a run reads fresh facts, so a queued one never sends a stale plan.
     const run = this.chain.then(() => this.run(force)).catch((error: Error) => this.log.error({ err: error.message }, "class preparation failed"));
     this.chain = run;
