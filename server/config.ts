@@ -33,6 +33,13 @@ export const ServerConfig = z.object({
     .min(32, "SHELLROOM_WORKER_SECRET must be at least 32 characters")
     .describe("the secret each worker's own token is derived from (npm run admin -- worker-token <id>)"),
   SHELLROOM_PUBLIC_URL: z.url().optional().describe("the origin browsers use, e.g. https://shellroom.example.edu; checked against Origin"),
+  SHELLROOM_REPLICA_URL: z
+    .url()
+    .regex(/^https?:\/\//, "an http:// or https:// URL")
+    .optional()
+    .describe(
+      "this replica's address as the other replicas reach it (streams to a worker connected elsewhere), e.g. http://10.0.1.11:3000; unset: http://HOST:PORT",
+    ),
   SHELLROOM_DATA_DIR: z.string().default(".data").describe("embedded Postgres and other local state"),
   SHELLROOM_TRUSTED_PROXIES: z
     .string()
@@ -146,6 +153,7 @@ export function serverOptionsFrom(config: ServerConfig) {
     redisUrl: config.REDIS_URL,
     redisKeyPrefix: config.SHELLROOM_REDIS_PREFIX,
     publicUrl: config.SHELLROOM_PUBLIC_URL,
+    replicaUrl: config.SHELLROOM_REPLICA_URL,
     runaway: {
       pidsAfterMs: config.SHELLROOM_RUNAWAY_SECONDS * 1000,
       cpuAfterMs: config.SHELLROOM_RUNAWAY_CPU_SECONDS * 1000,

@@ -49,6 +49,7 @@ import { guardSessions, type SessionGuard } from "./gateway/session-guard";
 import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/trpc";
 import { WorkerLink } from "./workers/worker-link";
+import { RELAY_PATH, ReplicaRelay } from "./workers/replica-relay";
 import { WorkerStreams } from "./workers/worker-streams";
 import { ExportStore } from "./workspaces/export-store";
 import { WorkspaceTransfers } from "./workspaces/workspace-transfers";
@@ -112,6 +113,8 @@ export interface ShellroomServerOptions {
   pages?: RequestHandler;
   /** Workspace exports: where they are kept (default .data/exports), how many per environment, and how often snapshots are taken (minutes; 0: never). */
   exports?: { dir?: string; keep?: number; snapshotMinutes?: number };
+  /** This replica's address as the other replicas reach it (SHELLROOM_REPLICA_URL); unset: the address it listens on. */
+  replicaUrl?: string;
 }
 
 export interface ShellroomServer {
@@ -149,6 +152,18 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     workers,
     throttledReport((fields) => log.warn(fields, "a worker's stream message did not match its contract")),
   );
+  // With Redis there may be other replicas: a worker connected to one of them is reached through it.
+  const relay = sockets.redis
+    ? new ReplicaRelay(
+        workerNamespace,
+        options.workerSecret,
+        streams,
+        (workerId) => streams.holds(workerId),
+        log,
+        throttledReport((fields) => log.warn(fields, "a relayed reply did not match its contract")),
+      )
+    : undefined;
+  if (relay) streams.useRelay(relay);
   const transfers = new WorkspaceTransfers(db, streams, new ExportStore(options.exports?.dir ?? path.join(".data", "exports"), options.exports?.keep), log);
   const snapshots = new WorkspaceSnapshots(db, transfers, log, options.exports?.snapshotMinutes);
   snapshots.start();
@@ -352,6 +367,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
   const preview = previewProxy({ db, apps, rateLimiter, publicUrl: options.publicUrl, log });
   httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (isPreviewUrl(req.url ?? "")) void preview.upgrade(req, socket, head);
+    else if (req.url === RELAY_PATH) {
+      if (relay) void relay.serve(req, socket, head);
+      else socket.destroy();
+    }
   });
 
   httpServer.on("request", (req, res) => {
@@ -442,7 +461,9 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         httpServer.once("error", reject);
         httpServer.listen(port, host, () => {
           const address = httpServer.address() as AddressInfo;
-          resolve(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`);
+          const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
+          if (relay) relay.selfUrl = options.replicaUrl ?? url;
+          resolve(url);
         });
       }),
     close: async () => {

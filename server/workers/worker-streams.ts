@@ -1,7 +1,8 @@
 /**
- * Bytes between the server and its workers (workspace tarballs, image archives), over the
- * worker's own socket with flow control (protocol/byte-stream.ts). A stream needs the worker
- * connected to this replica: its chunks travel on that one socket, never across Redis.
+ * Bytes between the server and its workers (workspace tarballs, image archives, previews), over
+ * the worker's own socket with flow control (protocol/byte-stream.ts). Its chunks travel on that
+ * one socket, never across Redis: a worker connected to another replica is reached through that
+ * replica (replica-relay.ts).
  */
 import type { Readable } from "node:stream";
 import type { Socket } from "socket.io";
@@ -9,6 +10,7 @@ import { newStreamId, StreamError, TUNNEL_IDLE_MS } from "../../protocol/byte-st
 import { readReply, type MalformedReport, type ReplyOf, type RequestContract, type RequestOf } from "../../protocol/contract";
 import { StreamLink } from "../../protocol/stream-link";
 import { WorkerUnavailableError, type WorkerLink } from "./worker-link";
+import type { ReplicaRelay } from "./replica-relay";
 
 /** How long a worker may take to say whether it will send what was asked. */
 const OPEN_TIMEOUT_MS = 30_000;
@@ -20,6 +22,8 @@ type TunnelPayload<C extends RequestContract> = Omit<RequestOf<C>, "streamId" | 
 
 export class WorkerStreams {
   private readonly links = new Map<string, StreamLink>();
+  /** How a worker connected to another replica is reached (none for a single server). */
+  private relay?: ReplicaRelay;
 
   constructor(
     private readonly workers: WorkerLink,
@@ -32,12 +36,50 @@ export class WorkerStreams {
     socket.once("disconnect", () => this.links.delete(socket.id));
   }
 
+  useRelay(relay: ReplicaRelay) {
+    this.relay = relay;
+  }
+
+  /** Whether a worker connected to another replica is reached (through it). */
+  reachesOtherReplicas() {
+    return this.relay !== undefined;
+  }
+
+  /** Whether the worker's socket is on this replica (else its streams go through the relay). */
+  holds(workerId: string) {
+    const socket = this.workers.connectedHere(workerId);
+    return socket !== undefined && this.links.has(socket.id);
+  }
+
+  /** Bytes from the worker (downloadHere), wherever it is connected. */
+  download<C extends RequestContract>(workerId: string, contract: C, payload: StreamPayload<C>): Promise<Readable> {
+    return this.relay && !this.holds(workerId) ? this.relay.download(workerId, contract, payload) : this.downloadHere(workerId, contract, payload);
+  }
+
+  /** Bytes to the worker (uploadHere), wherever it is connected. */
+  upload<C extends RequestContract>(
+    workerId: string,
+    contract: C,
+    payload: StreamPayload<C>,
+    source: Readable,
+    timeoutMs = UPLOAD_TIMEOUT_MS,
+  ): Promise<ReplyOf<C>> {
+    return this.relay && !this.holds(workerId)
+      ? this.relay.upload(workerId, contract, payload, source, timeoutMs)
+      : this.uploadHere(workerId, contract, payload, source, timeoutMs);
+  }
+
+  /** A tunnel (tunnelHere), wherever the worker is connected. */
+  tunnel<C extends RequestContract>(workerId: string, contract: C, payload: TunnelPayload<C>, source: Readable): Promise<Readable> {
+    return this.relay && !this.holds(workerId) ? this.relay.tunnel(workerId, contract, payload, source) : this.tunnelHere(workerId, contract, payload, source);
+  }
+
   /**
    * Asks the worker for bytes. Resolves once the worker agreed, with the bytes as a Readable
    * (which errors with a StreamError if the stream breaks; destroying it cancels the worker's
    * side). Rejects with a StreamError carrying the worker's code when it refuses.
    */
-  async download<C extends RequestContract>(workerId: string, contract: C, payload: StreamPayload<C>): Promise<Readable> {
+  async downloadHere<C extends RequestContract>(workerId: string, contract: C, payload: StreamPayload<C>): Promise<Readable> {
     const { socket, link } = this.local(workerId);
     const streamId = newStreamId();
     const receiver = link.receive(streamId);
@@ -59,7 +101,7 @@ export class WorkerStreams {
    * has taken them all (or refused). Throws WorkerUnavailableError when the worker is not
    * connected here or drops.
    */
-  async upload<C extends RequestContract>(
+  async uploadHere<C extends RequestContract>(
     workerId: string,
     contract: C,
     payload: StreamPayload<C>,
@@ -84,7 +126,7 @@ export class WorkerStreams {
    * agreed, with its bytes as a Readable; `source` is sent from then on. Either direction may
    * rest for TUNNEL_IDLE_MS; destroying the Readable or ending `source` ends the worker's side.
    */
-  async tunnel<C extends RequestContract>(workerId: string, contract: C, payload: TunnelPayload<C>, source: Readable): Promise<Readable> {
+  async tunnelHere<C extends RequestContract>(workerId: string, contract: C, payload: TunnelPayload<C>, source: Readable): Promise<Readable> {
     const { socket, link } = this.local(workerId);
     const streamId = newStreamId();
     const uploadStreamId = newStreamId();
