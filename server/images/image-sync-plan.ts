@@ -23,6 +23,8 @@ export interface SyncFacts {
   now: number;
   /** Live workers connected to this server replica: the ones whose images it may move. */
   workers: string[];
+  /** Live workers an image may be copied from (any replica's, when streams cross replicas); default: `workers`. */
+  senders?: string[];
   /** In the order they are brought: the default image first. */
   wanted: WantedImage[];
   /** Each worker's images as recorded (worker-images.ts). */
@@ -64,7 +66,7 @@ export function planImageSync(facts: SyncFacts): { jobs: SyncJob[]; waits: SyncW
       if (row?.status === "READY") continue;
       // Failed a moment ago: its backoff holds this image back, not the others.
       if (row?.status === "FAILED" && row.retryAt && row.retryAt.getTime() > facts.now) continue;
-      const sources = facts.workers.filter((other) => other !== workerId && holds(other, image.tag));
+      const sources = (facts.senders ?? facts.workers).filter((other) => other !== workerId && holds(other, image.tag));
       const canCopy = facts.canCopy && sources.length > 0;
       const canBuild = image.imageId !== null && image.dockerfile !== null && holds(workerId, DEFAULT_IMAGE);
       // Build on even attempts, copy on odd ones, when both can be done.
@@ -83,7 +85,7 @@ export function planImageSync(facts: SyncFacts): { jobs: SyncJob[]; waits: SyncW
       waits.push({
         workerId,
         tag: image.tag,
-        reason: facts.canCopy ? "no worker connected to this server holds it to copy from" : "this server cannot stream images between workers",
+        reason: facts.canCopy ? "no worker this server can copy from holds it" : "this server cannot stream images between workers",
       });
     }
   }

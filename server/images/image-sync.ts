@@ -2,9 +2,9 @@
  * Images follow the fleet: a worker that joins (or reports an image gone) gets every image it
  * lacks without anyone acting: the default image copied from a worker that has it, and each
  * READY instructor image copied the same way or built again from its stored Dockerfile (the
- * same request, limits and policy checks as its first build). Each replica moves images only
- * for the workers connected to it (byte streams do not cross replicas), one job per worker at
- * a time; a failure is recorded on the worker's row (the image page shows it) and tried again
+ * same request, limits and policy checks as its first build). Each replica brings images only
+ * to the workers connected to it, copied from any live worker that holds them (through that
+ * worker's replica when it is another: replica-relay.ts), one job per worker at a time; a failure is recorded on the worker's row (the image page shows it) and tried again
  * with a growing delay. image-sync-plan.ts decides; this module gathers facts and does it.
  */
 import type { Readable } from "node:stream";
@@ -27,6 +27,8 @@ export interface ImageStreams {
     source: Readable,
     timeoutMs?: number,
   ): Promise<ReplyOf<C>>;
+  /** Whether a worker connected to another replica can be streamed from (through that replica). */
+  reachesOtherReplicas?(): boolean;
 }
 
 /** A copy of an image with its base layers, over the link: generous, but not forever. */
@@ -96,13 +98,15 @@ export class ImageSync {
     const live = new Set(await this.directory.liveIds());
     const workers = this.connectedHere().filter((id) => live.has(id));
     if (workers.length === 0) return;
+    const senders = this.streams?.reachesOtherReplicas?.() ? [...live] : workers;
     const [instructorImages, rows] = await Promise.all([
       this.db.image.findMany({ where: { status: "READY" }, orderBy: { createdAt: "desc" }, select: { id: true, tag: true, dockerfile: true } }),
-      this.images.rows({ workerIds: workers }),
+      this.images.rows({ workerIds: [...new Set([...workers, ...senders])] }),
     ]);
     const { jobs, waits } = planImageSync({
       now: Date.now(),
       workers,
+      senders,
       wanted: wantedInOrder(instructorImages),
       rows,
       busy: new Set(this.running.keys()),

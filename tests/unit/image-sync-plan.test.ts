@@ -33,6 +33,14 @@ describe("the fleet's image sync", () => {
     expect(planImageSync(facts({ rows })).jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[1], sources: ["old"] }]);
   });
 
+  it("copies from a worker connected to another replica when streams cross replicas, and brings images only to its own", () => {
+    const rows = [ready("elsewhere", DEFAULT), ready("elsewhere", COURSE)];
+    // Alone, this replica's worker has nowhere to copy from.
+    expect(planImageSync(facts({ workers: ["new"], rows })).jobs).toEqual([]);
+    const plan = planImageSync(facts({ workers: ["new"], senders: ["new", "elsewhere"], rows }));
+    expect(plan.jobs).toEqual([{ kind: "copy", workerId: "new", image: wanted[0], sources: ["elsewhere"] }]);
+  });
+
   it("one job at a time per worker: a busy worker gets nothing more until its job ends", () => {
     expect(planImageSync(facts({ rows: [ready("old", DEFAULT), ready("old", COURSE)], busy: new Set(["new"]) })).jobs).toEqual([]);
   });
@@ -41,7 +49,7 @@ describe("the fleet's image sync", () => {
     const plan = planImageSync(facts({ workers: ["new"], rows: [] }));
     expect(plan.jobs).toEqual([]);
     expect(plan.waits.map((wait) => wait.tag)).toEqual([DEFAULT, COURSE]);
-    expect(plan.waits[0]!.reason).toMatch(/no worker connected to this server holds it/);
+    expect(plan.waits[0]!.reason).toMatch(/no worker this server can copy from holds it/);
     expect(plan.waits[1]!.reason).toMatch(/waits for shellroom\/default:1/);
   });
 
