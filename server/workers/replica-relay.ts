@@ -17,7 +17,7 @@ import type { Logger } from "../../common/logger";
 import { StreamError } from "../../protocol/byte-stream";
 import { readReply, type MalformedReport, type ReplyOf, type RequestContract } from "../../protocol/contract";
 import { WorkerRequests } from "../../protocol/worker-contract";
-import { FrameDecoder, FrameType, encodeFrame, jsonFrame, type Frame } from "./relay-frames";
+import { FrameReader, FrameType, jsonFrame, parseJsonFrame, readableOfFrames, sendAsFrames } from "./relay-frames";
 import { WorkerUnavailableError } from "./worker-unavailable";
 
 /** Where a replica takes relayed streams (an upgrade; anything else there is refused). */
@@ -63,7 +63,6 @@ const Opened = z.union([
   z.object({ ok: z.literal(true) }),
   z.object({ ok: z.literal(false), code: z.string().max(100), error: z.string().max(2000), unavailable: z.boolean().optional() }),
 ]);
-const Failed = z.object({ code: z.string().max(100), error: z.string().max(2000) });
 /** An upload's last frame: the worker's reply, or why there is none. */
 const Uploaded = z.union([z.object({ unavailable: z.string().max(2000) }), z.object({ reply: z.unknown() })]);
 
@@ -102,54 +101,48 @@ export class ReplicaRelay {
 
   // ---- the asking replica's side ----
 
-  download<C extends RequestContract>(workerId: string, contract: C, payload: object): Promise<Readable> {
-    return this.open("download", workerId, contract, payload).then(async ({ frames, socket }) => {
-      await this.opened(frames, socket);
-      return incoming(frames, socket, () => socket.destroy());
-    });
+  async download<C extends RequestContract>(workerId: string, contract: C, payload: object): Promise<Readable> {
+    const { frames, socket } = await this.accepted("download", workerId, contract, payload);
+    return readableOfFrames(frames, socket, () => socket.destroy());
   }
 
   async upload<C extends RequestContract>(workerId: string, contract: C, payload: object, source: Readable, timeoutMs?: number): Promise<ReplyOf<C>> {
-    let connection: { frames: FrameReader; socket: Duplex };
-    try {
-      connection = await this.open("upload", workerId, contract, payload, timeoutMs);
-      await this.opened(connection.frames, connection.socket);
-    } catch (error) {
-      source.destroy();
-      throw error;
-    }
-    const { frames, socket } = connection;
-    void outgoing(source, socket);
+    const { frames, socket } = await this.accepted("upload", workerId, contract, payload, source, timeoutMs);
+    void sendAsFrames(source, socket, { endConnection: false });
     const last = await frames.next();
     socket.destroy();
     source.destroy();
-    const uploaded = last?.type === FrameType.reply ? Uploaded.safeParse(parseJson(last.payload)) : null;
+    const uploaded = last?.type === FrameType.reply ? Uploaded.safeParse(parseJsonFrame(last.payload)) : null;
     if (!uploaded?.success) throw new WorkerUnavailableError(`The replica holding worker ${workerId} broke off the upload.`);
     if ("unavailable" in uploaded.data) throw new WorkerUnavailableError(uploaded.data.unavailable);
     return readReply(contract, uploaded.data.reply, this.report);
   }
 
   async tunnel<C extends RequestContract>(workerId: string, contract: C, payload: object, source: Readable): Promise<Readable> {
-    let connection: { frames: FrameReader; socket: Duplex };
-    try {
-      connection = await this.open("tunnel", workerId, contract, payload);
-      await this.opened(connection.frames, connection.socket);
-    } catch (error) {
-      source.destroy();
-      throw error;
-    }
-    const { frames, socket } = connection;
-    void outgoing(source, socket);
-    return incoming(frames, socket, () => {
+    const { frames, socket } = await this.accepted("tunnel", workerId, contract, payload, source);
+    void sendAsFrames(source, socket, { endConnection: false });
+    return readableOfFrames(frames, socket, () => {
       source.destroy();
       socket.destroy();
     });
   }
 
+  /** The connection once the holder took the stream; on any refusal the bytes to send are dropped. */
+  private async accepted(kind: RelayKind, workerId: string, contract: RequestContract, payload: object, source?: Readable, timeoutMs?: number) {
+    try {
+      const connection = await this.open(kind, workerId, contract, payload, timeoutMs);
+      await this.opened(connection.frames, connection.socket);
+      return connection;
+    } catch (error) {
+      source?.destroy();
+      throw error;
+    }
+  }
+
   /** The holder's answer to the open: throws what the local call would have thrown. */
   private async opened(frames: FrameReader, socket: Duplex) {
     const first = await frames.next();
-    const opened = first?.type === FrameType.reply ? Opened.safeParse(parseJson(first.payload)) : null;
+    const opened = first?.type === FrameType.reply ? Opened.safeParse(parseJsonFrame(first.payload)) : null;
     if (opened?.success && opened.data.ok) return;
     socket.destroy();
     if (!opened?.success) throw new WorkerUnavailableError("The replica holding the worker broke off the stream.");
@@ -240,13 +233,13 @@ export class ReplicaRelay {
 
   private async serveDownload(request: RelayRequest, contract: RequestContract, socket: Duplex) {
     const bytes = await this.openHere(socket, () => this.here.downloadHere(request.workerId, contract, request.payload));
-    if (bytes) void relayOut(bytes, socket);
+    if (bytes) void sendAsFrames(bytes, socket, { endConnection: true });
   }
 
   private async serveUpload(request: RelayRequest, contract: RequestContract, frames: FrameReader, socket: Duplex) {
     // Taken: the bytes may come (the worker's own refusal, if any, is its reply at the end).
     socket.write(jsonFrame(FrameType.reply, { ok: true }));
-    const source = incoming(frames, socket, () => socket.destroy());
+    const source = readableOfFrames(frames, socket, () => socket.destroy());
     let answer: z.input<typeof Uploaded>;
     try {
       answer = { reply: await this.here.uploadHere(request.workerId, contract, request.payload, source, request.timeoutMs) };
@@ -257,9 +250,9 @@ export class ReplicaRelay {
   }
 
   private async serveTunnel(request: RelayRequest, contract: RequestContract, frames: FrameReader, socket: Duplex) {
-    const source = incoming(frames, socket, () => socket.destroy());
+    const source = readableOfFrames(frames, socket, () => socket.destroy());
     const bytes = await this.openHere(socket, () => this.here.tunnelHere(request.workerId, contract, request.payload, source));
-    if (bytes) void relayOut(bytes, socket);
+    if (bytes) void sendAsFrames(bytes, socket, { endConnection: true });
     else source.destroy();
   }
 
@@ -283,11 +276,11 @@ export class ReplicaRelay {
 
   /** The request when its signature holds, it is recent and its nonce is new; else null. */
   private verify(payload: Buffer): RelayRequest | null {
-    const signed = SignedRequest.safeParse(parseJson(payload));
+    const signed = SignedRequest.safeParse(parseJsonFrame(payload));
     if (!signed.success) return null;
     const expected = Buffer.from(this.sign(signed.data.body), "hex");
     if (!timingSafeEqual(Buffer.from(signed.data.signature, "hex"), expected)) return null;
-    const parsed = RelayRequest.safeParse(parseJson(Buffer.from(signed.data.body)));
+    const parsed = RelayRequest.safeParse(parseJsonFrame(Buffer.from(signed.data.body)));
     if (!parsed.success) return null;
     const now = Date.now();
     if (Math.abs(now - parsed.data.at) > SIGNATURE_WINDOW_MS) return null;
@@ -295,118 +288,5 @@ export class ReplicaRelay {
     if (this.seenNonces.has(parsed.data.nonce)) return null;
     this.seenNonces.set(parsed.data.nonce, now);
     return parsed.data;
-  }
-}
-
-/** Frames off a socket, one at a time (with what came with the upgrade first). */
-class FrameReader {
-  private readonly decoder = new FrameDecoder();
-  private readonly iterator: AsyncIterator<Frame, undefined>;
-
-  constructor(socket: Duplex, head: Buffer) {
-    if (head.length) this.decoder.write(head);
-    socket.pipe(this.decoder);
-    // A broken connection or a malformed frame ends the frames; the reader treats it as broken off.
-    this.decoder.on("error", () => socket.destroy());
-    socket.once("close", () => {
-      if (!this.decoder.writableEnded) this.decoder.end();
-    });
-    this.iterator = this.decoder[Symbol.asyncIterator]() as AsyncIterator<Frame, undefined>;
-  }
-
-  /** The next frame, or null once the connection ended or broke. */
-  async next(): Promise<Frame | null> {
-    try {
-      const result = await this.iterator.next();
-      return result.done ? null : result.value;
-    } catch {
-      return null;
-    }
-  }
-}
-
-/** The data frames as a Readable: ends at the end frame, errors on a fail frame or a broken connection. */
-function incoming(frames: FrameReader, socket: Duplex, cancel: () => void): Readable {
-  let finished = false;
-  const bytes = new Readable({
-    read: () => {
-      void frames.next().then((frame) => {
-        if (finished) return;
-        if (frame?.type === FrameType.data) {
-          bytes.push(frame.payload);
-          return;
-        }
-        finished = true;
-        if (frame?.type === FrameType.end) {
-          bytes.push(null);
-          return;
-        }
-        const failed = frame?.type === FrameType.fail ? Failed.safeParse(parseJson(frame.payload)) : null;
-        bytes.destroy(
-          failed?.success
-            ? new StreamError(failed.data.code, failed.data.error)
-            : new StreamError("worker_unavailable", "The relay between replicas broke off."),
-        );
-      });
-    },
-    destroy: (error, done) => {
-      if (!finished) cancel();
-      finished = true;
-      done(error);
-    },
-  });
-  socket.once("close", () => {
-    if (!finished) bytes.destroy(new StreamError("worker_unavailable", "The relay between replicas broke off."));
-  });
-  return bytes;
-}
-
-/** A local stream's bytes to the other replica as frames, with how it ended. */
-async function relayOut(bytes: Readable, socket: Duplex) {
-  const sink = frameSink(socket);
-  try {
-    for await (const chunk of bytes) await sink(encodeFrame(FrameType.data, chunk as Buffer));
-    socket.end(encodeFrame(FrameType.end));
-  } catch (error) {
-    const code = error instanceof StreamError ? error.code : "failed";
-    socket.end(jsonFrame(FrameType.fail, { code, error: (error as Error).message.slice(0, 2000) }));
-  }
-}
-
-/** The asking side's bytes to the holder (an upload, a tunnel's input), then the end or the failure. */
-async function outgoing(source: Readable, socket: Duplex) {
-  const sink = frameSink(socket);
-  try {
-    for await (const chunk of source) await sink(encodeFrame(FrameType.data, chunk as Buffer));
-    if (!socket.destroyed) socket.write(encodeFrame(FrameType.end));
-  } catch (error) {
-    if (!socket.destroyed) socket.write(jsonFrame(FrameType.fail, { code: "failed", error: (error as Error).message.slice(0, 2000) }));
-  }
-}
-
-/** Writes with the socket's backpressure: resolves once it may take more; rejects once it closed. */
-function frameSink(socket: Duplex) {
-  return (frame: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      if (socket.destroyed) return reject(new Error("the relay connection closed"));
-      if (socket.write(frame)) return resolve();
-      const onDrain = () => {
-        socket.off("close", onClose);
-        resolve();
-      };
-      const onClose = () => {
-        socket.off("drain", onDrain);
-        reject(new Error("the relay connection closed"));
-      };
-      socket.once("drain", onDrain);
-      socket.once("close", onClose);
-    });
-}
-
-function parseJson(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return undefined;
   }
 }

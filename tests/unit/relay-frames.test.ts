@@ -1,11 +1,26 @@
 /**
  * The frames streams cross replicas in (server/workers/relay-frames.ts): read back as written
  * however the connection splits them, and a broken or hostile peer's bytes (an unknown type, a
- * frame over the limit, a connection that ends inside a frame) fail the stream.
+ * frame over the limit, a connection that ends inside a frame) fail the stream. Over a real
+ * loopback connection, a stream arrives whole, a failure arrives with its code, a connection
+ * that drops is a break (never a clean end), and a reader that lets go stops the sender.
  */
-import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { FrameDecoder, FrameType, MAX_FRAME_BYTES, encodeFrame, jsonFrame, type Frame } from "../../server/workers/relay-frames";
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { StreamError } from "../../protocol/byte-stream";
+import {
+  FrameDecoder,
+  FrameReader,
+  FrameType,
+  MAX_FRAME_BYTES,
+  encodeFrame,
+  jsonFrame,
+  readableOfFrames,
+  sendAsFrames,
+  type Frame,
+} from "../../server/workers/relay-frames";
 
 async function decode(pieces: Buffer[]): Promise<Frame[]> {
   const decoder = new FrameDecoder();
@@ -54,5 +69,77 @@ describe("relay frames", () => {
 
   it("fail the stream when the connection ends inside a frame", async () => {
     await expect(decode([encodeFrame(FrameType.data, Buffer.from("hello")).subarray(0, 7)])).rejects.toThrow(/ended inside a frame/);
+  });
+});
+
+describe("a stream in frames over a connection", () => {
+  const opened: net.Socket[] = [];
+  let server: net.Server | undefined;
+  afterEach(() => {
+    for (const socket of opened.splice(0)) socket.destroy();
+    server?.close();
+  });
+
+  /** Both ends of a loopback TCP connection: the sender's and the receiver's. */
+  async function connection(): Promise<{ sender: net.Socket; receiver: net.Socket }> {
+    const accepted = new Promise<net.Socket>((resolve) => {
+      server = net.createServer(resolve);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const { port } = server!.address() as net.AddressInfo;
+    const receiver = net.connect(port, "127.0.0.1");
+    const sender = await accepted;
+    opened.push(sender, receiver);
+    return { sender, receiver };
+  }
+
+  const digest = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  async function readAll(bytes: Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of bytes) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it("arrives whole and ends, a chunk larger than a frame included", async () => {
+    const { sender, receiver } = await connection();
+    const data = [randomBytes(3 * 1024 * 1024), randomBytes(1000), randomBytes(700 * 1024)];
+    const bytes = readableOfFrames(new FrameReader(receiver, Buffer.alloc(0)), receiver, () => receiver.destroy());
+    void sendAsFrames(Readable.from(data), sender, { endConnection: true });
+    expect(digest(await readAll(bytes))).toBe(digest(Buffer.concat(data)));
+  });
+
+  it("fails on the receiver with the sender's code when the sender's bytes fail", async () => {
+    const { sender, receiver } = await connection();
+    const source = new Readable({ read() {} });
+    source.push(Buffer.from("partial"));
+    const bytes = readableOfFrames(new FrameReader(receiver, Buffer.alloc(0)), receiver, () => receiver.destroy());
+    void sendAsFrames(source, sender, { endConnection: true });
+    source.destroy(new StreamError("no_workspace", "the workspace is gone"));
+    await expect(readAll(bytes)).rejects.toMatchObject({ code: "no_workspace", message: "the workspace is gone" });
+  });
+
+  it("is a break, not an end, when the connection drops before the end frame", async () => {
+    const { sender, receiver } = await connection();
+    const bytes = readableOfFrames(new FrameReader(receiver, Buffer.alloc(0)), receiver, () => receiver.destroy());
+    sender.write(encodeFrame(FrameType.data, Buffer.from("half of it")));
+    sender.end();
+    await expect(readAll(bytes)).rejects.toMatchObject({ code: "worker_unavailable" });
+  });
+
+  it("stops the sender, and destroys what it sends, when the reader lets go", async () => {
+    const { sender, receiver } = await connection();
+    const cancel = vi.fn(() => receiver.destroy());
+    const bytes = readableOfFrames(new FrameReader(receiver, Buffer.alloc(0)), receiver, cancel);
+    // Endless: only the reader letting go can end it.
+    const source = new Readable({
+      read() {
+        this.push(randomBytes(64 * 1024));
+      },
+    });
+    const sending = sendAsFrames(source, sender, { endConnection: true });
+    for await (const _chunk of bytes) break;
+    expect(cancel).toHaveBeenCalledOnce();
+    await sending;
+    expect(source.destroyed).toBe(true);
   });
 });
