@@ -11,6 +11,7 @@ import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 import { LABEL_SERVICE_OF, sidecarName } from "../../runtime-worker/docker/sidecar-config";
 import { until } from "../support/until";
+import { inBackground, websocketEchoScript } from "../support/preview-servers";
 import { closeBuildEgresses } from "../../runtime-worker/images/instructor-build";
 import { removeBuildEgress } from "../../runtime-worker/images/build-egress";
 
@@ -185,25 +186,6 @@ it("a warm pool prepares the services with its containers: a student who takes o
   await expect.poll(async () => (await docker.listContainers({ all: true, filters: { name: [sidecarName(environmentId, "")] } })).length).toBe(0);
 }, 240_000);
 
-/** A websocket server in a dozen lines of the image's Python: answers one message with "echo:" before it. */
-const WEBSOCKET_ECHO = `
-import base64, hashlib, socket
-server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", 8001)); server.listen()
-while True:
-    client, _ = server.accept(); request = b""
-    while b"\\r\\n\\r\\n" not in request: request += client.recv(4096)
-    key = [line.split(b":", 1)[1].strip() for line in request.split(b"\\r\\n") if line.lower().startswith(b"sec-websocket-key")][0]
-    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-    client.sendall(b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: " + accept + b"\\r\\n\\r\\n")
-    header = client.recv(2); size = header[1] & 127; mask = client.recv(4); payload = bytearray(client.recv(size))
-    for i in range(size): payload[i] ^= mask[i % 4]
-    reply = b"echo:" + bytes(payload); client.sendall(bytes([0x81, len(reply)]) + reply); client.close()
-`;
-
-/** A server that outlives the exec that started it (its own session, away from the exec's terminal). */
-const inBackground = (command: string) => `setsid -f ${command} >/dev/null 2>&1 < /dev/null; sleep 1`;
-
 it("a web server the student runs on a declared port is previewed for them, websockets too; others are refused", async () => {
   const { labId } = await labWith({ previewPorts: [8000, 8001] });
   const student = await harness.newStudent("Web Student");
@@ -212,7 +194,7 @@ it("a web server the student runs on a declared port is previewed for them, webs
   const environmentId = started.body.result.data.environmentId as string;
   await runInEnvironment(harness.driver, environmentId, "echo hi > index-me.txt");
   await runInEnvironment(harness.driver, environmentId, `${inBackground("python3 -m http.server 8000 --bind 127.0.0.1")}`);
-  await runInEnvironment(harness.driver, environmentId, `cat > /tmp/ws.py <<'EOF'\n${WEBSOCKET_ECHO}\nEOF\n${inBackground("python3 /tmp/ws.py")}`);
+  await runInEnvironment(harness.driver, environmentId, `cat > /tmp/ws.py <<'EOF'\n${websocketEchoScript(8001)}\nEOF\n${inBackground("python3 /tmp/ws.py")}`);
 
   const preview = `${harness.url}/preview/${environmentId}/8000/`;
   const listing = await until(

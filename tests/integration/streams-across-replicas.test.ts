@@ -1,6 +1,6 @@
 /**
  * Byte streams to a worker connected to another server replica (server/workers/replica-relay.ts):
- * a workspace download, a preview, a stored export and its restore, asked of a replica the
+ * a workspace download, a preview (its websockets too), a stored export and its restore, asked of a replica the
  * worker is not connected to, go through the replica that holds it and arrive whole. Only a
  * replica that knows the workers' secret can ask that of another: an unsigned, forged, replayed
  * or stale relay request is refused. Real replicas, Redis, Postgres and Docker.
@@ -11,6 +11,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import WebSocket from "ws";
 import { WorkerRequests } from "../../protocol/worker-contract";
 import { RELAY_PATH, relayKey } from "../../server/workers/replica-relay";
 import { FrameDecoder, FrameType, encodeFrame, jsonFrame, type Frame } from "../../server/workers/relay-frames";
@@ -18,6 +19,7 @@ import type { ShellroomServer } from "../../server/http-server";
 import { startHarness, type Harness } from "../support/platform-harness";
 import { runInEnvironment } from "../support/run-in-environment";
 import { readTarball } from "../support/workspace-tarballs";
+import { inBackground, websocketEchoScript } from "../support/preview-servers";
 import { until } from "../support/until";
 
 let harness: Harness;
@@ -53,7 +55,7 @@ async function previewLab() {
       maxLifetimeMinutes: 120,
       workingDir: "/home/student/workspace",
       setupScript: null,
-      previewPorts: [8000],
+      previewPorts: [8000, 8001],
     },
     { cookie: instructor },
   );
@@ -79,7 +81,8 @@ it("a workspace download and a preview asked of a replica the worker is not conn
   const wrote = await runInEnvironment(harness.driver, environmentId, "seq 1 600000 > numbers.txt && sha256sum numbers.txt");
   expect(wrote.exitCode).toBe(0);
   const expected = wrote.output.split(" ")[0];
-  await runInEnvironment(harness.driver, environmentId, "setsid -f python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 < /dev/null");
+  await runInEnvironment(harness.driver, environmentId, inBackground("python3 -m http.server 8000 --bind 127.0.0.1"));
+  await runInEnvironment(harness.driver, environmentId, `cat > /tmp/ws.py <<'EOF'\n${websocketEchoScript(8001)}\nEOF\n${inBackground("python3 /tmp/ws.py")}`);
   expect(harness.server.streams.holds(harness.workerId)).toBe(true);
   expect(replica.server.streams.holds(harness.workerId)).toBe(false);
 
@@ -107,6 +110,19 @@ it("a workspace download and a preview asked of a replica the worker is not conn
     250,
   );
   expect(sha256(previewed)).toBe(expected);
+  // A websocket too: its handshake and bytes both ways through the relay.
+  const echoed = await new Promise<string>((resolve, reject) => {
+    const socket = new WebSocket(`${replica.url.replace(/^http/, "ws")}/preview/${environmentId}/8001/live`, {
+      headers: { cookie: student.cookie, origin: replica.url },
+    });
+    socket.once("open", () => socket.send("across?"));
+    socket.once("message", (data) => {
+      resolve(String(data));
+      socket.close();
+    });
+    socket.once("error", reject);
+  });
+  expect(echoed).toBe("echo:across?");
   // Still for the owner alone, whichever replica is asked.
   const other = await harness.newStudent("Nosy Relayed Student");
   expect((await fetch(`${replica.url}/preview/${environmentId}/8000/`, { headers: { cookie: other.cookie } })).status).toBe(404);
