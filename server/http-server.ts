@@ -152,6 +152,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
     workers,
     throttledReport((fields) => log.warn(fields, "a worker's stream message did not match its contract")),
   );
+  const transfers = new WorkspaceTransfers(db, streams, new ExportStore(options.exports?.dir ?? path.join(".data", "exports"), options.exports?.keep), log);
+  const snapshots = new WorkspaceSnapshots(db, transfers, log, options.exports?.snapshotMinutes);
+  snapshots.start();
+  const metrics = createServerMetrics(db);
   // With Redis there may be other replicas: a worker connected to one of them is reached through it.
   const relay = sockets.redis
     ? new ReplicaRelay(
@@ -161,13 +165,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
         (workerId) => streams.holds(workerId),
         log,
         throttledReport((fields) => log.warn(fields, "a relayed reply did not match its contract")),
+        (side, kind, outcome) => metrics.recordRelay(side, kind, outcome),
       )
     : undefined;
   if (relay) streams.useRelay(relay);
-  const transfers = new WorkspaceTransfers(db, streams, new ExportStore(options.exports?.dir ?? path.join(".data", "exports"), options.exports?.keep), log);
-  const snapshots = new WorkspaceSnapshots(db, transfers, log, options.exports?.snapshotMinutes);
-  snapshots.start();
-  const metrics = createServerMetrics(db);
   const heartbeats = sockets.redis ? new RedisHeartbeats(sockets.redis, options.redisKeyPrefix ?? "shellroom") : new MemoryHeartbeats();
   const runawayPolicy = { ...DEFAULT_RUNAWAY_POLICY, ...options.runaway };
   const usageStore = sockets.redis

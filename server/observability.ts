@@ -70,8 +70,18 @@ export function createServerMetrics(db: Database) {
     registers,
   });
 
+  const relayed = new Counter({
+    name: "shellroom_relayed_streams_total",
+    help: "Byte streams to a worker on another replica: asked here or served here for another, by kind and outcome",
+    labelNames: ["side", "kind", "outcome"],
+    registers,
+  });
+
   return {
     registry,
+    recordRelay(side: "asked" | "served", kind: string, outcome: "opened" | "refused" | "unavailable" | "forbidden") {
+      relayed.inc({ side, kind, outcome });
+    },
     recordStart(result: "ok" | "failed", seconds: number) {
       starts.inc({ result });
       startSeconds.observe({ result }, seconds);

@@ -89,6 +89,8 @@ export class ReplicaRelay {
     private readonly holds: (workerId: string) => boolean,
     private readonly log: Logger,
     private readonly report: MalformedReport = () => undefined,
+    /** Counts each stream relayed, on the side that asked and on the side that served it. */
+    private readonly record: (side: "asked" | "served", kind: RelayKind, outcome: "opened" | "refused" | "unavailable" | "forbidden") => void = () => undefined,
   ) {
     this.key = relayKey(secret);
     // The other replicas ask who holds a worker; only the holder answers with its address.
@@ -132,8 +134,10 @@ export class ReplicaRelay {
     try {
       const connection = await this.open(kind, workerId, contract, payload, timeoutMs);
       await this.opened(connection.frames, connection.socket);
+      this.record("asked", kind, "opened");
       return connection;
     } catch (error) {
+      this.record("asked", kind, error instanceof WorkerUnavailableError ? "unavailable" : "refused");
       source?.destroy();
       throw error;
     }
@@ -217,6 +221,7 @@ export class ReplicaRelay {
     const request = first?.type === FrameType.request ? this.verify(first.payload) : null;
     const contract = request && RELAYABLE[request.kind].find((relayable) => relayable.event === request.event);
     if (!request || !contract) {
+      this.record("served", request?.kind ?? "download", "forbidden");
       socket.end(jsonFrame(FrameType.reply, { ok: false, code: "forbidden", error: "This is not a relay request this replica takes." }));
       return;
     }
@@ -232,7 +237,7 @@ export class ReplicaRelay {
   }
 
   private async serveDownload(request: RelayRequest, contract: RequestContract, socket: Duplex) {
-    const bytes = await this.openHere(socket, () => this.here.downloadHere(request.workerId, contract, request.payload));
+    const bytes = await this.openHere("download", socket, () => this.here.downloadHere(request.workerId, contract, request.payload));
     if (bytes) void sendAsFrames(bytes, socket, { endConnection: true });
   }
 
@@ -243,23 +248,26 @@ export class ReplicaRelay {
     let answer: z.input<typeof Uploaded>;
     try {
       answer = { reply: await this.here.uploadHere(request.workerId, contract, request.payload, source, request.timeoutMs) };
+      this.record("served", "upload", "opened");
     } catch (error) {
       answer = { unavailable: (error as Error).message.slice(0, 2000) };
+      this.record("served", "upload", "unavailable");
     }
     socket.end(jsonFrame(FrameType.reply, answer));
   }
 
   private async serveTunnel(request: RelayRequest, contract: RequestContract, frames: FrameReader, socket: Duplex) {
     const source = readableOfFrames(frames, socket, () => socket.destroy());
-    const bytes = await this.openHere(socket, () => this.here.tunnelHere(request.workerId, contract, request.payload, source));
+    const bytes = await this.openHere("tunnel", socket, () => this.here.tunnelHere(request.workerId, contract, request.payload, source));
     if (bytes) void sendAsFrames(bytes, socket, { endConnection: true });
     else source.destroy();
   }
 
   /** Opens the stream here and tells the asking replica how that went; the bytes when it did. */
-  private async openHere(socket: Duplex, open: () => Promise<Readable>): Promise<Readable | null> {
+  private async openHere(kind: RelayKind, socket: Duplex, open: () => Promise<Readable>): Promise<Readable | null> {
     try {
       const bytes = await open();
+      this.record("served", kind, "opened");
       socket.write(jsonFrame(FrameType.reply, { ok: true }));
       // The asking side went away: the worker's side is cancelled with it.
       socket.once("close", () => bytes.destroy());
@@ -269,6 +277,7 @@ export class ReplicaRelay {
         error instanceof StreamError
           ? { ok: false, code: error.code, error: error.message }
           : { ok: false, code: "worker_unavailable", error: (error as Error).message, unavailable: true };
+      this.record("served", kind, refused.unavailable ? "unavailable" : "refused");
       socket.end(jsonFrame(FrameType.reply, refused));
       return null;
     }

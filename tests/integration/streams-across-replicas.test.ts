@@ -71,6 +71,13 @@ async function previewLab() {
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** A replica's count of relayed streams (its /metrics answers this machine without a token). */
+async function relayed(url: string, side: "asked" | "served", kind: string, outcome: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((row) => row.startsWith(`shellroom_relayed_streams_total{side="${side}",kind="${kind}",outcome="${outcome}"}`));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
 it("a workspace download and a preview asked of a replica the worker is not connected to arrive whole", { timeout: 180_000 }, async () => {
   const labId = await previewLab();
   const student = await harness.newStudent("Relayed Student");
@@ -123,6 +130,11 @@ it("a workspace download and a preview asked of a replica the worker is not conn
     socket.once("error", reject);
   });
   expect(echoed).toBe("echo:across?");
+  // Each replica counts its side: the one asked relayed them, the worker's served them.
+  expect(await relayed(replica.url, "asked", "download", "opened")).toBe(1);
+  expect(await relayed(harness.url, "served", "download", "opened")).toBe(1);
+  expect(await relayed(replica.url, "asked", "tunnel", "opened")).toBeGreaterThanOrEqual(2);
+  expect(await relayed(harness.url, "served", "tunnel", "opened")).toBe(await relayed(replica.url, "asked", "tunnel", "opened"));
   // Still for the owner alone, whichever replica is asked.
   const other = await harness.newStudent("Nosy Relayed Student");
   expect((await fetch(`${replica.url}/preview/${environmentId}/8000/`, { headers: { cookie: other.cookie } })).status).toBe(404);
@@ -195,4 +207,7 @@ it("refuses a relay request that is unsigned, forged, replayed, stale or not a s
   expect(await relayAnswer(signed(relayBody({ kind: "upload" })))).toMatchObject(forbidden);
 
   await expect(replica.server.streams.download("nowhere", WorkerRequests.exportWorkspace, {} as never)).rejects.toThrow(/not connected to any server replica/);
+  expect(await relayed(replica.url, "served", "download", "forbidden")).toBe(6);
+  expect(await relayed(replica.url, "served", "upload", "forbidden")).toBe(1);
+  expect(await relayed(replica.url, "asked", "download", "unavailable")).toBe(1);
 });
