@@ -464,6 +464,10 @@ export async function createShellroomServer(options: ShellroomServerOptions): Pr
           const address = httpServer.address() as AddressInfo;
           const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
           if (relay) relay.selfUrl = options.replicaUrl ?? url;
+          // Listening everywhere, a replica cannot tell which of its addresses the others reach.
+          if (relay && !options.replicaUrl && (host === "0.0.0.0" || host === "::")) {
+            log.warn({ selfUrl: url }, "SHELLROOM_REPLICA_URL is unset: other replicas will not reach this one for its workers' bytes");
+          }
           resolve(url);
         });
       }),
